@@ -1,0 +1,179 @@
+package dev.kiln.graph;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * A dataflow graph: an append-only list of {@link Operation}s, each created with its inputs already
+ * in the graph, so creation order is a topological order. Node names are unique: an automatic name is
+ * suffixed {@code _1}, {@code _2}, ... as in TensorFlow; an explicit name that is taken is an error.
+ * Types are inferred, and checked, when a node is created; a failed creation leaves no trace.
+ *
+ * <p>Building is meant for one thread at a time; methods are synchronized so that a Session may read
+ * a graph while another thread appends to it.
+ */
+public final class Graph {
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9.][A-Za-z0-9_.\\-/]*");
+
+  private final List<Operation> ops = new ArrayList<>();
+  private final Map<String, Operation> byName = new HashMap<>();
+  private final Map<String, Integer> nextSuffix = new HashMap<>();
+  private final LinkedHashMap<Operation, Operation> variableInitializers = new LinkedHashMap<>();
+
+  /** Starts building a node of op type {@code type}; {@code name} null for an automatic name. */
+  public OperationBuilder opBuilder(String type, String name) {
+    return new OperationBuilder(this, type, name);
+  }
+
+  /** The node called {@code name}; fails with a clear message if there is none. */
+  public synchronized Operation operation(String name) {
+    Operation op = byName.get(name);
+    if (op == null) {
+      throw new IllegalArgumentException("no node named '" + name + "' in the graph");
+    }
+    return op;
+  }
+
+  public synchronized Optional<Operation> findOperation(String name) {
+    return Optional.ofNullable(byName.get(name));
+  }
+
+  /**
+   * The output a name refers to: {@code node} for output 0 or {@code node:i}; fails naming what is
+   * missing.
+   */
+  public synchronized Output output(String name) {
+    int colon = name.lastIndexOf(':');
+    if (colon > 0 && name.substring(colon + 1).matches("\\d+")) {
+      return operation(name.substring(0, colon)).output(Integer.parseInt(name.substring(colon + 1)));
+    }
+    return operation(name).output(0);
+  }
+
+  /** All nodes in creation (topological) order: a snapshot. */
+  public synchronized List<Operation> operations() {
+    return List.copyOf(ops);
+  }
+
+  public synchronized int size() {
+    return ops.size();
+  }
+
+  /** The variables in creation order. */
+  public synchronized List<Variable> variables() {
+    List<Variable> vs = new ArrayList<>();
+    for (Operation op : variableInitializers.keySet()) {
+      vs.add((Variable) op.output(0));
+    }
+    return vs;
+  }
+
+  synchronized Operation initializerOf(Variable v) {
+    Operation init = variableInitializers.get(v.op());
+    if (init == null) {
+      throw new IllegalStateException("variable '" + v.name() + "' has no initializer in this graph");
+    }
+    return init;
+  }
+
+  /**
+   * Runs {@code body}, which may add several nodes; if it throws, every node it added is removed, so
+   * that a composite builder either adds all its nodes or none.
+   */
+  public synchronized <T> T atomically(Supplier<T> body) {
+    int mark = ops.size();
+    try {
+      return body.get();
+    } catch (RuntimeException | Error e) {
+      truncate(mark);
+      throw e;
+    }
+  }
+
+  private void truncate(int mark) {
+    while (ops.size() > mark) {
+      Operation op = ops.remove(ops.size() - 1);
+      byName.remove(op.name());
+      variableInitializers.remove(op);
+      variableInitializers.values().removeIf(init -> init == op);
+    }
+  }
+
+  synchronized Operation add(String type, String name, boolean explicitName, List<Output> inputs,
+      List<Operation> controlInputs, Attrs attrs, List<Subgraph> subgraphs, String device) {
+    OpDef def = OpRegistry.get(type);
+    String nodeName = explicitName ? checkExplicitName(type, name) : uniqueName(name);
+    for (int i = 0; i < inputs.size(); i++) {
+      Output in = inputs.get(i);
+      if (in.graph() != this) {
+        throw new IllegalArgumentException(
+            type + " '" + nodeName + "': input " + i + " '" + in.name() + "' belongs to another graph");
+      }
+    }
+    for (Operation c : controlInputs) {
+      if (c.graph() != this) {
+        throw new IllegalArgumentException(
+            type + " '" + nodeName + "': control input '" + c.name() + "' belongs to another graph");
+      }
+    }
+    if (inputs.size() < def.minInputs() || inputs.size() > def.maxInputs()) {
+      String want = def.minInputs() == def.maxInputs() ? Integer.toString(def.minInputs())
+          : def.maxInputs() == Integer.MAX_VALUE ? "at least " + def.minInputs()
+          : def.minInputs() + " to " + def.maxInputs();
+      throw new IllegalArgumentException(
+          type + " '" + nodeName + "': expects " + want + " inputs, got " + inputs.size());
+    }
+    List<TensorType> types = def.infer(new OpContext(type, nodeName, inputs, attrs));
+    Operation op = new Operation(this, ops.size(), nodeName, def, inputs, controlInputs, attrs, types,
+        subgraphs, device);
+    ops.add(op);
+    byName.put(nodeName, op);
+    if (type.equals("Variable")) {
+      variableInitializers.put(op, null);
+    } else if (type.equals("Assign") && inputs.get(0).op().type().equals("Variable")) {
+      Operation var = inputs.get(0).op();
+      if (variableInitializers.get(var) == null && inputs.get(1).equals(var.input(0))) {
+        variableInitializers.put(var, op);
+      }
+    }
+    return op;
+  }
+
+  private String checkExplicitName(String type, String name) {
+    if (name == null || !NAME.matcher(name).matches() || name.endsWith("/")) {
+      throw new IllegalArgumentException(type + ": invalid node name '" + name
+          + "' (letters, digits, and _ . - / after the first character)");
+    }
+    Operation prev = byName.get(name);
+    if (prev != null) {
+      throw new IllegalArgumentException(type + " '" + name + "': name already used by " + prev);
+    }
+    return name;
+  }
+
+  private String uniqueName(String base) {
+    if (!NAME.matcher(base).matches()) {
+      throw new IllegalArgumentException("invalid node name '" + base + "'");
+    }
+    if (!byName.containsKey(base)) {
+      return base;
+    }
+    int k = nextSuffix.getOrDefault(base, 1);
+    while (byName.containsKey(base + "_" + k)) {
+      k++;
+    }
+    nextSuffix.put(base, k + 1);
+    return base + "_" + k;
+  }
+
+  @Override
+  public synchronized String toString() {
+    return "Graph(" + ops.size() + " nodes)";
+  }
+}

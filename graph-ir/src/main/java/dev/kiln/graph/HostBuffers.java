@@ -1,0 +1,25 @@
+package dev.kiln.graph;
+
+/**
+ * Runtime SPI: no-copy access to the arrays behind {@link Tensor}s. A runtime may read the array of
+ * any tensor but must never write to one it did not create; an array handed to {@link #adopt} must
+ * not be written afterwards. Application code should use Tensor's copying factories and getters.
+ */
+public final class HostBuffers {
+  private HostBuffers() {}
+
+  /** The tensor's storage array (float[], double[], int[], long[] or boolean[]); do not modify. */
+  public static Object array(Tensor t) {
+    return t.data();
+  }
+
+  /** Wraps {@code array} (whose length must equal the shape's element count) as a tensor, no copy. */
+  public static Tensor adopt(DType dtype, Shape shape, Object array) {
+    return Tensor.adopt(dtype, shape, array);
+  }
+
+  /** A new zeroed storage array for {@code n} elements of {@code dtype}. */
+  public static Object allocate(DType dtype, int n) {
+    return Tensor.allocate(dtype, n);
+  }
+}

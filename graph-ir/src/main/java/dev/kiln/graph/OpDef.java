@@ -1,0 +1,42 @@
+package dev.kiln.graph;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * An op type: its name, how many inputs it takes, and how it checks them and infers its outputs'
+ * types. Implementations must be stateless; register them with {@link OpRegistry}.
+ */
+public interface OpDef {
+  /** The op type's name, e.g. {@code MatMul}. */
+  String type();
+
+  /** Fewest inputs. */
+  int minInputs();
+
+  /** Most inputs; {@link Integer#MAX_VALUE} for variadic ops. */
+  int maxInputs();
+
+  /**
+   * Checks inputs and attributes and returns the output types. Throws the exception of
+   * {@link OpContext#error} for anything wrong. Called with the inputs' static types at graph-building
+   * time, and again with concrete shapes when a runtime compiles a plan.
+   */
+  List<TensorType> infer(OpContext ctx);
+
+  default Set<OpTrait> traits() {
+    return Set.of();
+  }
+
+  /**
+   * False when input {@code i} is not read as a value when the op runs: a Variable's initial value
+   * (read only by its initializer) and the variable operand of Assign (written, not read).
+   */
+  default boolean readsInput(int i) {
+    return true;
+  }
+
+  default boolean isStateful() {
+    return traits().contains(OpTrait.STATEFUL);
+  }
+}

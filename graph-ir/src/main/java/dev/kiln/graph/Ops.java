@@ -1,0 +1,530 @@
+package dev.kiln.graph;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The graph-building API, in the manner of TensorFlow Java's {@code Ops}: each method appends one
+ * node (or a few, atomically) to the graph and returns its output. An {@code Ops} is an immutable
+ * scope: {@link #withSubScope}, {@link #withName}, {@link #withControlDependencies} and
+ * {@link #withDevice} return new scopes over the same graph.
+ */
+public final class Ops {
+  private final Graph graph;
+  private final String prefix;
+  private final String nextName;
+  private final List<Operation> controlDeps;
+  private final String device;
+
+  private Ops(Graph graph, String prefix, String nextName, List<Operation> controlDeps, String device) {
+    this.graph = graph;
+    this.prefix = prefix;
+    this.nextName = nextName;
+    this.controlDeps = controlDeps;
+    this.device = device;
+  }
+
+  public static Ops create(Graph graph) {
+    return new Ops(graph, "", null, List.of(), "");
+  }
+
+  public Graph graph() {
+    return graph;
+  }
+
+  // ---------------------------------------------------------------- scopes
+
+  /** Nodes built through the returned scope are named under {@code name/}. */
+  public Ops withSubScope(String name) {
+    if (name.isEmpty() || name.contains(":")) {
+      throw new IllegalArgumentException("invalid scope name '" + name + "'");
+    }
+    return new Ops(graph, prefix + name + "/", null, controlDeps, device);
+  }
+
+  /** The next node built through the returned scope gets exactly this name (under the scope). */
+  public Ops withName(String name) {
+    return new Ops(graph, prefix, name, controlDeps, device);
+  }
+
+  /** Nodes built through the returned scope run only after {@code ops}. */
+  public Ops withControlDependencies(Iterable<Operation> ops) {
+    List<Operation> deps = new ArrayList<>(controlDeps);
+    ops.forEach(deps::add);
+    return new Ops(graph, prefix, nextName, List.copyOf(deps), device);
+  }
+
+  /** Nodes built through the returned scope are pinned to a device: {@code /cpu:0}, {@code /gpu:0}. */
+  public Ops withDevice(String deviceName) {
+    if (!deviceName.isEmpty() && !deviceName.matches("/(cpu|gpu):\\d+")) {
+      throw new IllegalArgumentException("invalid device '" + deviceName + "' (expected /cpu:N or /gpu:N)");
+    }
+    return new Ops(graph, prefix, nextName, controlDeps, deviceName);
+  }
+
+  /** A builder for a node of any registered op type (user-defined ones too), with this scope applied. */
+  public OperationBuilder opBuilder(String type) {
+    OperationBuilder b = nextName != null
+        ? graph.opBuilder(type, prefix + nextName)
+        : graph.opBuilder(type, null).autoName(prefix + type);
+    controlDeps.forEach(b::addControlInput);
+    return b.setDevice(device);
+  }
+
+  private OperationBuilder named(String type, String name) {
+    OperationBuilder b = graph.opBuilder(type, prefix + name);
+    controlDeps.forEach(b::addControlInput);
+    return b.setDevice(device);
+  }
+
+  private Output unary(String type, Output x) {
+    return opBuilder(type).addInput(x).build().output(0);
+  }
+
+  private Output binary(String type, Output x, Output y) {
+    return opBuilder(type).addInput(x).addInput(y).build().output(0);
+  }
+
+  // ---------------------------------------------------------------- sources
+
+  public Output placeholder(String name, DType dtype, Shape shape) {
+    return named("Placeholder", name).setAttr("dtype", dtype).setAttr("shape", shape).build().output(0);
+  }
+
+  public Output constant(Tensor value) {
+    return opBuilder("Const").setAttr("value", value).build().output(0);
+  }
+
+  public Output constant(float v) {
+    return constant(Tensor.scalar(v));
+  }
+
+  public Output constant(double v) {
+    return constant(Tensor.scalar(v));
+  }
+
+  public Output constant(int v) {
+    return constant(Tensor.scalar(v));
+  }
+
+  public Output constant(long v) {
+    return constant(Tensor.scalar(v));
+  }
+
+  public Output constant(boolean v) {
+    return constant(Tensor.scalar(v));
+  }
+
+  /** A 1-D float constant. */
+  public Output constant(float[] v) {
+    return constant(Tensor.of(v, v.length));
+  }
+
+  /** A scalar constant of {@code dtype} holding {@code v} (converted). */
+  public Output constant(double v, DType dtype) {
+    return constant(switch (dtype) {
+      case FLOAT32 -> Tensor.scalar((float) v);
+      case FLOAT64 -> Tensor.scalar(v);
+      case INT32 -> Tensor.scalar((int) v);
+      case INT64 -> Tensor.scalar((long) v);
+      case BOOL -> Tensor.scalar(v != 0);
+    });
+  }
+
+  /** Standard normal FLOAT32 values of a fixed shape, from a seeded generator. */
+  public Output randomNormal(Shape shape, long seed) {
+    return randomNormal(shape, DType.FLOAT32, seed);
+  }
+
+  public Output randomNormal(Shape shape, DType dtype, long seed) {
+    return opBuilder("RandomNormal").setAttr("shape", shape).setAttr("dtype", dtype).setAttr("seed", seed)
+        .build().output(0);
+  }
+
+  /** Uniform FLOAT32 values in [0, 1) of a fixed shape, from a seeded generator. */
+  public Output randomUniform(Shape shape, long seed) {
+    return randomUniform(shape, DType.FLOAT32, seed);
+  }
+
+  public Output randomUniform(Shape shape, DType dtype, long seed) {
+    return opBuilder("RandomUniform").setAttr("shape", shape).setAttr("dtype", dtype).setAttr("seed", seed)
+        .build().output(0);
+  }
+
+  /** A tensor of {@code shape} filled with the scalar {@code value}. */
+  public Output fill(Shape shape, Output value) {
+    return opBuilder("Fill").addInput(value).setAttr("shape", shape).build().output(0);
+  }
+
+  public Output zerosLike(Output x) {
+    return unary("ZerosLike", x);
+  }
+
+  public Output onesLike(Output x) {
+    return unary("OnesLike", x);
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /**
+   * A variable named {@code name} initialized to {@code initialValue} (evaluated only by the
+   * initializer). Also adds its initializer, an Assign named {@code name/Assign}.
+   */
+  public Variable variable(String name, Output initialValue) {
+    return graph.atomically(() -> {
+      Variable v = (Variable) named("Variable", name).addInput(initialValue).build().output(0);
+      named("Assign", name + "/Assign").addInput(v).addInput(initialValue).build();
+      return v;
+    });
+  }
+
+  /** Sets {@code variable} to {@code value}; the output is the new value. */
+  public Output assign(Output variable, Output value) {
+    return binary("Assign", variable, value);
+  }
+
+  public Output assignAdd(Output variable, Output value) {
+    return binary("AssignAdd", variable, value);
+  }
+
+  public Output assignSub(Output variable, Output value) {
+    return binary("AssignSub", variable, value);
+  }
+
+  /** A node that does nothing but wait for its control inputs (TensorFlow's {@code tf.group}). */
+  public Operation group(Operation... ops) {
+    OperationBuilder b = opBuilder("NoOp");
+    for (Operation op : ops) {
+      b.addControlInput(op);
+    }
+    return b.build();
+  }
+
+  public Operation noOp() {
+    return opBuilder("NoOp").build();
+  }
+
+  /** Runs the initializer of every variable created so far. */
+  public Operation globalVariablesInitializer() {
+    List<Operation> inits = graph.variables().stream().map(Variable::initializer).toList();
+    OperationBuilder b = nextName != null ? opBuilder("NoOp") : named("NoOp", "init").autoName(prefix + "init");
+    inits.forEach(b::addControlInput);
+    return b.build();
+  }
+
+  // ---------------------------------------------------------------- elementwise
+
+  public Output identity(Output x) {
+    return unary("Identity", x);
+  }
+
+  /** The value of x, through which no gradient flows (PyTorch's {@code detach()}). */
+  public Output stopGradient(Output x) {
+    return unary("StopGradient", x);
+  }
+
+  public Output add(Output x, Output y) {
+    return binary("Add", x, y);
+  }
+
+  public Output sub(Output x, Output y) {
+    return binary("Sub", x, y);
+  }
+
+  public Output mul(Output x, Output y) {
+    return binary("Mul", x, y);
+  }
+
+  /** x / y; integer division truncates toward zero. */
+  public Output div(Output x, Output y) {
+    return binary("Div", x, y);
+  }
+
+  public Output pow(Output x, Output y) {
+    return binary("Pow", x, y);
+  }
+
+  public Output maximum(Output x, Output y) {
+    return binary("Maximum", x, y);
+  }
+
+  public Output minimum(Output x, Output y) {
+    return binary("Minimum", x, y);
+  }
+
+  /** Sum of same-shaped values. */
+  public Output addN(List<Output> xs) {
+    return opBuilder("AddN").addInputs(xs).build().output(0);
+  }
+
+  public Output neg(Output x) {
+    return unary("Neg", x);
+  }
+
+  public Output square(Output x) {
+    return unary("Square", x);
+  }
+
+  public Output sqrt(Output x) {
+    return unary("Sqrt", x);
+  }
+
+  public Output rsqrt(Output x) {
+    return unary("Rsqrt", x);
+  }
+
+  public Output reciprocal(Output x) {
+    return unary("Reciprocal", x);
+  }
+
+  public Output exp(Output x) {
+    return unary("Exp", x);
+  }
+
+  public Output log(Output x) {
+    return unary("Log", x);
+  }
+
+  public Output sin(Output x) {
+    return unary("Sin", x);
+  }
+
+  public Output cos(Output x) {
+    return unary("Cos", x);
+  }
+
+  public Output abs(Output x) {
+    return unary("Abs", x);
+  }
+
+  public Output sign(Output x) {
+    return unary("Sign", x);
+  }
+
+  public Output relu(Output x) {
+    return unary("Relu", x);
+  }
+
+  public Output sigmoid(Output x) {
+    return unary("Sigmoid", x);
+  }
+
+  public Output tanh(Output x) {
+    return unary("Tanh", x);
+  }
+
+  public Output cast(Output x, DType dtype) {
+    return opBuilder("Cast").addInput(x).setAttr("dtype", dtype).build().output(0);
+  }
+
+  public Output less(Output x, Output y) {
+    return binary("Less", x, y);
+  }
+
+  public Output lessEqual(Output x, Output y) {
+    return binary("LessEqual", x, y);
+  }
+
+  public Output greater(Output x, Output y) {
+    return binary("Greater", x, y);
+  }
+
+  public Output greaterEqual(Output x, Output y) {
+    return binary("GreaterEqual", x, y);
+  }
+
+  public Output equal(Output x, Output y) {
+    return binary("Equal", x, y);
+  }
+
+  public Output notEqual(Output x, Output y) {
+    return binary("NotEqual", x, y);
+  }
+
+  public Output logicalAnd(Output x, Output y) {
+    return binary("LogicalAnd", x, y);
+  }
+
+  public Output logicalOr(Output x, Output y) {
+    return binary("LogicalOr", x, y);
+  }
+
+  public Output logicalNot(Output x) {
+    return unary("LogicalNot", x);
+  }
+
+  /** Elementwise {@code cond ? x : y}, with broadcasting (NumPy's {@code where}). */
+  public Output select(Output cond, Output x, Output y) {
+    return opBuilder("Select").addInput(cond).addInput(x).addInput(y).build().output(0);
+  }
+
+  // ---------------------------------------------------------------- linear algebra, normalization
+
+  public Output matmul(Output a, Output b) {
+    return matmul(a, b, false, false);
+  }
+
+  public Output matmul(Output a, Output b, boolean transposeA, boolean transposeB) {
+    return opBuilder("MatMul").addInput(a).addInput(b)
+        .setAttr("transpose_a", transposeA).setAttr("transpose_b", transposeB).build().output(0);
+  }
+
+  /** Softmax over the last axis. */
+  public Output softmax(Output x) {
+    return softmax(x, -1);
+  }
+
+  public Output softmax(Output x, int axis) {
+    return opBuilder("Softmax").addInput(x).setAttr("axis", axis).build().output(0);
+  }
+
+  public Output logSoftmax(Output x) {
+    return logSoftmax(x, -1);
+  }
+
+  public Output logSoftmax(Output x, int axis) {
+    return opBuilder("LogSoftmax").addInput(x).setAttr("axis", axis).build().output(0);
+  }
+
+  // ---------------------------------------------------------------- reductions
+
+  /** Sum over all axes: a scalar. */
+  public Output reduceSum(Output x) {
+    return reduce("Sum", x, allAxes("Sum", x), false);
+  }
+
+  public Output reduceSum(Output x, int[] axes, boolean keepDims) {
+    return reduce("Sum", x, axes, keepDims);
+  }
+
+  public Output reduceMean(Output x) {
+    return reduce("Mean", x, allAxes("Mean", x), false);
+  }
+
+  public Output reduceMean(Output x, int[] axes, boolean keepDims) {
+    return reduce("Mean", x, axes, keepDims);
+  }
+
+  public Output reduceMax(Output x) {
+    return reduce("Max", x, allAxes("Max", x), false);
+  }
+
+  public Output reduceMax(Output x, int[] axes, boolean keepDims) {
+    return reduce("Max", x, axes, keepDims);
+  }
+
+  public Output reduceMin(Output x, int[] axes, boolean keepDims) {
+    return reduce("Min", x, axes, keepDims);
+  }
+
+  public Output reduceProd(Output x, int[] axes, boolean keepDims) {
+    return reduce("Prod", x, axes, keepDims);
+  }
+
+  /** Sums x over the axes along which {@code like} was broadcast, giving like's shape. */
+  public Output reduceSumLike(Output x, Output like) {
+    return binary("ReduceSumLike", x, like);
+  }
+
+  public Output argMax(Output x, int axis) {
+    return opBuilder("ArgMax").addInput(x).setAttr("axis", axis).setAttr("output_type", DType.INT64)
+        .build().output(0);
+  }
+
+  private Output reduce(String type, Output x, int[] axes, boolean keepDims) {
+    return opBuilder(type).addInput(x).setAttr("axes", normalizeAxes(x.shape(), axes))
+        .setAttr("keep_dims", keepDims).build().output(0);
+  }
+
+  private static int[] allAxes(String type, Output x) {
+    if (!x.shape().hasKnownRank()) {
+      throw new IllegalArgumentException(
+          type + " of '" + x.name() + "': reducing over all axes needs a known rank, got " + x.shape());
+    }
+    int[] a = new int[x.shape().rank()];
+    Arrays.setAll(a, i -> i);
+    return a;
+  }
+
+  /** Sorted non-negative axes when the rank is known and all are in range; else as given. */
+  private static int[] normalizeAxes(Shape s, int[] axes) {
+    int r = s.rank();
+    if (r < 0) {
+      return axes.clone();
+    }
+    int[] out = axes.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] < -r || out[i] >= r) {
+        return axes.clone();
+      }
+      out[i] = out[i] < 0 ? out[i] + r : out[i];
+    }
+    Arrays.sort(out);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- shapes and layout
+
+  /** Reshape; at most one dimension may be -1 and is then inferred. */
+  public Output reshape(Output x, Shape shape) {
+    return opBuilder("Reshape").addInput(x).setAttr("shape", shape).build().output(0);
+  }
+
+  public Output reshape(Output x, int... dims) {
+    return reshape(x, Shape.of(dims));
+  }
+
+  /** x's values with like's shape. */
+  public Output reshapeLike(Output x, Output like) {
+    return binary("ReshapeLike", x, like);
+  }
+
+  public Output transpose(Output x, int... perm) {
+    return opBuilder("Transpose").addInput(x).setAttr("perm", perm).build().output(0);
+  }
+
+  /** The 2-D transpose (reverses the axes of any rank). */
+  public Output transpose(Output x) {
+    int r = x.shape().rank();
+    if (r < 0) {
+      throw new IllegalArgumentException("Transpose of '" + x.name() + "': input has unknown rank; pass perm");
+    }
+    int[] perm = new int[r];
+    Arrays.setAll(perm, i -> r - 1 - i);
+    return transpose(x, perm);
+  }
+
+  public Output expandDims(Output x, int axis) {
+    return opBuilder("ExpandDims").addInput(x).setAttr("axis", axis).build().output(0);
+  }
+
+  /** Removes the given size-1 axes, or every size-1 axis when none are given. */
+  public Output squeeze(Output x, int... axes) {
+    return opBuilder("Squeeze").addInput(x).setAttr("axes", axes).build().output(0);
+  }
+
+  public Output concat(List<Output> xs, int axis) {
+    return opBuilder("Concat").addInputs(xs).setAttr("axis", axis).build().output(0);
+  }
+
+  /** x[begin[i] : begin[i] + size[i]] along each axis; a size of -1 runs to the end. */
+  public Output slice(Output x, int[] begin, int[] size) {
+    return opBuilder("Slice").addInput(x).setAttr("begin", begin).setAttr("size", size).build().output(0);
+  }
+
+  /** Pads with zeros: {@code paddings} holds (before, after) for each axis. */
+  public Output pad(Output x, int... paddings) {
+    return opBuilder("Pad").addInput(x).setAttr("paddings", paddings).build().output(0);
+  }
+
+  /** One-hot FLOAT32 encoding along a new last axis. */
+  public Output oneHot(Output indices, int depth) {
+    return oneHot(indices, depth, DType.FLOAT32);
+  }
+
+  public Output oneHot(Output indices, int depth, DType dtype) {
+    return opBuilder("OneHot").addInput(indices).setAttr("depth", depth).setAttr("dtype", dtype)
+        .setAttr("on_value", 1.0).setAttr("off_value", 0.0).build().output(0);
+  }
+}

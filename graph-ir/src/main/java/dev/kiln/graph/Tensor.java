@@ -1,0 +1,263 @@
+package dev.kiln.graph;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * An immutable host value: a dtype, a fully defined shape and row-major data held on the Java heap
+ * (so it never needs closing). Storage is a {@code float[]}, {@code double[]}, {@code int[]},
+ * {@code long[]} or {@code boolean[]} according to the dtype. Factories copy the caller's array.
+ */
+public final class Tensor {
+  private final DType dtype;
+  private final Shape shape;
+  private final Object data;
+
+  private Tensor(DType dtype, Shape shape, Object data) {
+    this.dtype = dtype;
+    this.shape = shape;
+    this.data = data;
+  }
+
+  public static Tensor of(float[] data, int... dims) {
+    return create(DType.FLOAT32, data.clone(), data.length, dims);
+  }
+
+  public static Tensor of(double[] data, int... dims) {
+    return create(DType.FLOAT64, data.clone(), data.length, dims);
+  }
+
+  public static Tensor of(int[] data, int... dims) {
+    return create(DType.INT32, data.clone(), data.length, dims);
+  }
+
+  public static Tensor of(long[] data, int... dims) {
+    return create(DType.INT64, data.clone(), data.length, dims);
+  }
+
+  public static Tensor of(boolean[] data, int... dims) {
+    return create(DType.BOOL, data.clone(), data.length, dims);
+  }
+
+  public static Tensor scalar(float v) {
+    return new Tensor(DType.FLOAT32, Shape.scalar(), new float[] {v});
+  }
+
+  public static Tensor scalar(double v) {
+    return new Tensor(DType.FLOAT64, Shape.scalar(), new double[] {v});
+  }
+
+  public static Tensor scalar(int v) {
+    return new Tensor(DType.INT32, Shape.scalar(), new int[] {v});
+  }
+
+  public static Tensor scalar(long v) {
+    return new Tensor(DType.INT64, Shape.scalar(), new long[] {v});
+  }
+
+  public static Tensor scalar(boolean v) {
+    return new Tensor(DType.BOOL, Shape.scalar(), new boolean[] {v});
+  }
+
+  /** A tensor of zeros (false for BOOL). */
+  public static Tensor zeros(DType dtype, Shape shape) {
+    requireConcrete(shape);
+    return new Tensor(dtype, shape, allocate(dtype, checkedSize(shape)));
+  }
+
+  private static Tensor create(DType dtype, Object data, int length, int[] dims) {
+    Shape shape = Shape.of(dims);
+    requireConcrete(shape);
+    long n = shape.numElements();
+    if (n != length) {
+      throw new IllegalArgumentException(
+          "Tensor.of: " + length + " values do not fill shape " + shape + " (" + n + " elements)");
+    }
+    return new Tensor(dtype, shape, data);
+  }
+
+  private static void requireConcrete(Shape shape) {
+    if (!shape.isFullyDefined()) {
+      throw new IllegalArgumentException("a tensor's shape must be fully defined, got " + shape);
+    }
+  }
+
+  static int checkedSize(Shape shape) {
+    long n = shape.numElements();
+    if (n > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("tensor of shape " + shape + " has too many elements: " + n);
+    }
+    return (int) n;
+  }
+
+  /** A new zeroed array of the storage type for {@code dtype}. */
+  static Object allocate(DType dtype, int n) {
+    return switch (dtype) {
+      case FLOAT32 -> new float[n];
+      case FLOAT64 -> new double[n];
+      case INT32 -> new int[n];
+      case INT64 -> new long[n];
+      case BOOL -> new boolean[n];
+    };
+  }
+
+  /** Wraps an array without copying; for {@link HostBuffers}. */
+  static Tensor adopt(DType dtype, Shape shape, Object data) {
+    requireConcrete(shape);
+    int n = checkedSize(shape);
+    boolean ok = switch (dtype) {
+      case FLOAT32 -> data instanceof float[] a && a.length == n;
+      case FLOAT64 -> data instanceof double[] a && a.length == n;
+      case INT32 -> data instanceof int[] a && a.length == n;
+      case INT64 -> data instanceof long[] a && a.length == n;
+      case BOOL -> data instanceof boolean[] a && a.length == n;
+    };
+    if (!ok) {
+      throw new IllegalArgumentException("storage does not match " + dtype + shape);
+    }
+    return new Tensor(dtype, shape, data);
+  }
+
+  Object data() {
+    return data;
+  }
+
+  public DType dtype() {
+    return dtype;
+  }
+
+  public Shape shape() {
+    return shape;
+  }
+
+  public TensorType type() {
+    return new TensorType(dtype, shape);
+  }
+
+  /** Number of elements. */
+  public int size() {
+    return java.lang.reflect.Array.getLength(data);
+  }
+
+  public float[] toFloatArray() {
+    return ((float[]) require(DType.FLOAT32, "toFloatArray")).clone();
+  }
+
+  /** The values as doubles; widens from any numeric dtype. */
+  public double[] toDoubleArray() {
+    return switch (data) {
+      case double[] d -> d.clone();
+      case float[] f -> {
+        double[] r = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+          r[i] = f[i];
+        }
+        yield r;
+      }
+      case int[] a -> Arrays.stream(a).asDoubleStream().toArray();
+      case long[] a -> Arrays.stream(a).asDoubleStream().toArray();
+      default -> throw new IllegalStateException("toDoubleArray: tensor is " + dtype + ", not numeric");
+    };
+  }
+
+  public int[] toIntArray() {
+    return ((int[]) require(DType.INT32, "toIntArray")).clone();
+  }
+
+  public long[] toLongArray() {
+    return ((long[]) require(DType.INT64, "toLongArray")).clone();
+  }
+
+  public boolean[] toBooleanArray() {
+    return ((boolean[]) require(DType.BOOL, "toBooleanArray")).clone();
+  }
+
+  private Object require(DType want, String what) {
+    if (dtype != want) {
+      throw new IllegalStateException(what + ": tensor is " + dtype + ", not " + want);
+    }
+    return data;
+  }
+
+  /** Element {@code i} (row-major) as a double, from any numeric dtype; BOOL gives 0 or 1. */
+  public double getDouble(int i) {
+    return switch (data) {
+      case float[] a -> a[i];
+      case double[] a -> a[i];
+      case int[] a -> a[i];
+      case long[] a -> a[i];
+      case boolean[] a -> a[i] ? 1 : 0;
+      default -> throw new AssertionError();
+    };
+  }
+
+  private double scalarValue(String what) {
+    if (size() != 1) {
+      throw new IllegalStateException(what + ": tensor of shape " + shape + " is not a single value");
+    }
+    return getDouble(0);
+  }
+
+  /** The single value of a one-element tensor, converted from any numeric dtype. */
+  public float floatValue() {
+    return (float) scalarValue("floatValue");
+  }
+
+  public double doubleValue() {
+    return scalarValue("doubleValue");
+  }
+
+  public int intValue() {
+    return data instanceof long[] a && a.length == 1 ? (int) a[0] : (int) scalarValue("intValue");
+  }
+
+  public long longValue() {
+    return data instanceof long[] a && a.length == 1 ? a[0] : (long) scalarValue("longValue");
+  }
+
+  public boolean booleanValue() {
+    if (size() != 1 || dtype != DType.BOOL) {
+      throw new IllegalStateException("booleanValue: tensor is " + type() + ", not a single BOOL");
+    }
+    return ((boolean[]) data)[0];
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Tensor t
+        && dtype == t.dtype
+        && shape.equals(t.shape)
+        && Objects.deepEquals(new Object[] {data}, new Object[] {t.data});
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * shape.hashCode() + Arrays.deepHashCode(new Object[] {data});
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder("Tensor(").append(type()).append(": ");
+    int n = Math.min(size(), 8);
+    for (int i = 0; i < n; i++) {
+      if (i > 0) {
+        sb.append(", ");
+      }
+      sb.append(dtype == DType.BOOL ? Boolean.toString(((boolean[]) data)[i]) : element(i));
+    }
+    if (size() > n) {
+      sb.append(", ...");
+    }
+    return sb.append(')').toString();
+  }
+
+  private String element(int i) {
+    return switch (data) {
+      case float[] a -> Float.toString(a[i]);
+      case double[] a -> Double.toString(a[i]);
+      case int[] a -> Integer.toString(a[i]);
+      case long[] a -> Long.toString(a[i]);
+      default -> "?";
+    };
+  }
+}
