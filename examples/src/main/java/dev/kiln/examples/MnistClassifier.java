@@ -101,18 +101,21 @@ public final class MnistClassifier {
     long trainNanos = 0;
     int steps = 0;
     MiniBatches batches = train.batches(c.batchSize(), c.seed());
-    try (Session session = new Session(g);
-        TrainingProgress progress = TrainingProgress.start("training", (long) c.epochs() * batches.batchesPerEpoch())) {
+    try (Session session = new Session(g)) {
       session.run(init);
       for (int epoch = 1; epoch <= c.epochs(); epoch++) {
         long t0 = System.nanoTime();
         double sum = 0;
-        for (Batch b : batches) {
-          float l = session.runner().feed(x, b.features()).feed(y, b.labels()).fetch(loss).addTarget(trainStep)
-              .run().getFirst().floatValue();
-          sum += l * b.size();
-          steps++;
-          progress.step(l);
+        // one bar per epoch, closed before the epoch's line is printed so that the two do not interleave
+        try (TrainingProgress progress =
+            TrainingProgress.start("epoch " + epoch + "/" + c.epochs(), batches.batchesPerEpoch())) {
+          for (Batch b : batches) {
+            float l = session.runner().feed(x, b.features()).feed(y, b.labels()).fetch(loss).addTarget(trainStep)
+                .run().getFirst().floatValue();
+            sum += l * b.size();
+            steps++;
+            progress.step(l);
+          }
         }
         long t1 = System.nanoTime();
         trainNanos += t1 - t0;
