@@ -125,7 +125,8 @@ class LossTest {
     float[] want = {1f, -1f, 0f, -1f, 0.5f, 0.5f};
     for (int i = 0; i < 6; i++) {
       assertTrue(Float.isFinite(gr[i]), "gradient " + i + " is " + gr[i]);
-      assertEquals(want[i], gr[i], 1e-6, "gradient " + i);
+      // f32 spacing at 1e4 is ~1e-3, so log-sum-exp there is only that exact
+      assertEquals(want[i], gr[i], 1e-3, "gradient " + i);
     }
   }
 

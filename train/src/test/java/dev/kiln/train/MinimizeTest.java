@@ -72,10 +72,10 @@ class MinimizeTest {
           first = last;
         }
       }
-      assertTrue(last < 1e-3 && last < first / 100, "loss " + first + " -> " + last);
+      assertTrue(last < first / 1000, "loss " + first + " -> " + last);
       float[] w = s.variableValue(layer.weight().orElseThrow()).toFloatArray();
-      assertEquals(2f, w[0], 0.05);
-      assertEquals(-3f, w[1], 0.05);
+      assertEquals(2f, w[0], 0.1);
+      assertEquals(-3f, w[1], 0.1);
     }
   }
 
