@@ -65,17 +65,18 @@ class MinimizeTest {
       s.run(init);
       float first = Float.NaN;
       float last = Float.NaN;
-      for (int i = 0; i < 400; i++) {
+      for (int i = 0; i < 1500; i++) {
         last = s.runner().feed(x, Tensor.of(xs, 6, 2)).feed(y, Tensor.of(ys, 6, 1)).fetch(loss).addTarget(step)
             .run().getFirst().floatValue();
         if (i == 0) {
           first = last;
         }
       }
-      assertTrue(last < first / 1000, "loss " + first + " -> " + last);
+      assertTrue(last < 1e-6 && first > 1, "loss " + first + " -> " + last);
       float[] w = s.variableValue(layer.weight().orElseThrow()).toFloatArray();
-      assertEquals(2f, w[0], 0.1);
-      assertEquals(-3f, w[1], 0.1);
+      assertEquals(2f, w[0], 1e-3);
+      assertEquals(-3f, w[1], 1e-3);
+      assertEquals(1f, s.variableValue(layer.bias().orElseThrow()).toFloatArray()[0], 1e-3);
     }
   }
 
