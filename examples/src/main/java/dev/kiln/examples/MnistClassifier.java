@@ -44,9 +44,9 @@ public final class MnistClassifier {
   /** What to train: the first {@code trainSize} bundled digits, held-out the next {@code testSize}. */
   public record Config(int trainSize, int testSize, int hidden, int epochs, int batchSize, double learningRate,
       long seed) {
-    /** The example's defaults: 8,000 / 2,000 digits, 256 hidden units, 5 epochs, batch 64, Adam lr 1e-3. */
+    /** The example's defaults: 8,000 / 2,000 digits, 256 hidden units, 10 epochs, batch 64, Adam lr 1e-3. */
     public static Config defaults() {
-      return new Config(8_000, 2_000, 256, 5, 64, 1e-3, 1234);
+      return new Config(8_000, 2_000, 256, 10, 64, 1e-3, 1234);
     }
   }
 
@@ -90,7 +90,9 @@ public final class MnistClassifier {
         new Linear(784, c.hidden()).withInitializer(Initializer.HE_UNIFORM).withSeed(c.seed()),
         new ReLU(),
         new Linear(c.hidden(), 10).withSeed(c.seed() + 1));
-    Output logits = model.apply(tf, x);
+    // the usual MNIST standardization (PyTorch's Normalize((0.1307,), (0.3081,))) speeds up early training
+    Output standardized = tf.div(tf.sub(x, tf.constant(0.1307f)), tf.constant(0.3081f));
+    Output logits = model.apply(tf, standardized);
     Output loss = Losses.sparseSoftmaxCrossEntropy(tf, logits, y, Reduction.MEAN);
     Output accuracy = Metrics.accuracy(tf, logits, y);
     Operation trainStep = new Adam(c.learningRate()).minimize(loss);
@@ -120,8 +122,8 @@ public final class MnistClassifier {
         long t1 = System.nanoTime();
         trainNanos += t1 - t0;
         epochLosses.add(sum / train.size());
-        out.printf(Locale.ROOT, "epoch %d/%d: loss %.4f (%.1f s)%n", epoch, c.epochs(), sum / train.size(),
-            (t1 - t0) / 1e9);
+        out.printf(Locale.ROOT, "epoch %d/%d: loss %.4f, held-out accuracy %.2f%% (%.1f s)%n", epoch, c.epochs(),
+            sum / train.size(), 100 * evaluate(session, x, y, accuracy, heldOut), (t1 - t0) / 1e9);
       }
       acc = evaluate(session, x, y, accuracy, heldOut);
       Saver.save(session, checkpoint);
