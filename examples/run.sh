@@ -15,4 +15,4 @@ fi
 MAIN=${1:-MnistClassifier}
 [ $# -gt 0 ] && shift
 mvn -q -B -pl examples -am package -DskipTests
-exec "$KILN_JAVA" -cp "examples/target/classes:$(cat examples/target/classpath.txt)" "dev.kiln.examples.$MAIN" "$@"
+exec "$KILN_JAVA" --enable-native-access=ALL-UNNAMED -cp "examples/target/classes:$(cat examples/target/classpath.txt)" "dev.kiln.examples.$MAIN" "$@"
