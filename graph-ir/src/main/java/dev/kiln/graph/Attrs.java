@@ -122,6 +122,7 @@ public final class Attrs {
   /** Normalizes a value to one of the allowed attribute types. */
   static Object normalize(String name, Object v) {
     return switch (v) {
+      case null -> throw new IllegalArgumentException("attribute '" + name + "' is null");
       case Long l -> l;
       case Integer i -> (long) i;
       case Double d -> d;
@@ -136,7 +137,8 @@ public final class Attrs {
       case List<?> l when l.stream().allMatch(x -> x instanceof Long || x instanceof Integer) ->
           ImmutableList.copyOf(l.stream().map(x -> ((Number) x).longValue()).toList());
       default -> throw new IllegalArgumentException(
-          "attribute '" + name + "': unsupported value type " + v.getClass().getSimpleName());
+          "attribute '" + name + "': unsupported value type " + v.getClass().getSimpleName()
+              + " (expected long, double, boolean, String, DType, Shape, Tensor, int[] or long[])");
     };
   }
 

@@ -81,7 +81,7 @@ final class Infer {
   }
 
   static Shape requireDefinedAttrShape(OpContext c, String attr) {
-    Shape s = c.attrs().getShape(attr);
+    Shape s = attr(c, attr, Shape.class);
     if (!s.isFullyDefined()) {
       throw c.error("attribute '%s' must be a fully defined shape, got %s", attr, s);
     }
@@ -98,6 +98,11 @@ final class Infer {
     } catch (IllegalArgumentException e) {
       throw c.error("%s", e.getMessage());
     }
+  }
+
+  /** A boolean attribute, {@code dflt} when absent. */
+  static boolean attrBool(OpContext c, String name, boolean dflt) {
+    return c.attrs().has(name) ? attr(c, name, Boolean.class) : dflt;
   }
 
   static List<Long> attrLongs(OpContext c, String name) {

@@ -91,7 +91,7 @@ public final class Operation {
 
   public Output output(int i) {
     if (i < 0 || i >= outputs.size()) {
-      throw new IndexOutOfBoundsException(type() + " '" + name + "' has " + outputs.size() + " outputs, not " + (i + 1));
+      throw new IndexOutOfBoundsException(this + " has no output " + i + " (it has " + outputs.size() + ")");
     }
     return outputs.get(i);
   }

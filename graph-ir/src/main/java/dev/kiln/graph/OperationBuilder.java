@@ -48,7 +48,12 @@ public final class OperationBuilder {
   }
 
   public OperationBuilder setAttr(String attr, Object value) {
-    attrs.set(attr, java.util.Objects.requireNonNull(value, () -> type + ": attribute '" + attr + "' is null"));
+    java.util.Objects.requireNonNull(value, () -> type + ": attribute '" + attr + "' is null");
+    try {
+      attrs.set(attr, value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(type + ": " + e.getMessage(), e);
+    }
     return this;
   }
 
