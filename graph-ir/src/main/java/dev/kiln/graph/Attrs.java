@@ -54,7 +54,7 @@ public final class Attrs {
     }
     if (!type.isInstance(v)) {
       throw new IllegalArgumentException(
-          "attribute '" + name + "' is " + v.getClass().getSimpleName() + ", not " + type.getSimpleName());
+          "attribute '" + name + "' must be " + type.getSimpleName() + ", got " + v.getClass().getSimpleName());
     }
     return type.cast(v);
   }

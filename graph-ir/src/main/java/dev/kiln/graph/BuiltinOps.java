@@ -422,10 +422,13 @@ final class BuiltinOps {
         continue;
       }
       for (int j = 0; j < rank; j++) {
+        if (j != k && out[j] >= 0 && sd[j] >= 0 && out[j] != sd[j]) {
+          throw c.error("input %d has shape %s, which differs from %s outside axis %d", i, s, Shape.of(out), k);
+        }
+      }
+      for (int j = 0; j < rank; j++) {
         if (j == k) {
           out[j] = out[j] < 0 || sd[j] < 0 ? -1 : out[j] + sd[j];
-        } else if (out[j] >= 0 && sd[j] >= 0 && out[j] != sd[j]) {
-          throw c.error("input %d has shape %s, which differs from %s outside axis %d", i, s, Shape.of(out), k);
         } else if (out[j] < 0) {
           out[j] = sd[j];
         }
@@ -463,9 +466,11 @@ final class BuiltinOps {
   private static List<TensorType> pad(OpContext c) {
     Shape s = c.shape(0);
     List<Long> p = attrLongs(c, "paddings");
-    if (s.hasKnownRank() ? p.size() != 2 * s.rank() : p.size() % 2 != 0) {
-      throw c.error("paddings %s must hold a (before, after) pair for each of the %s dimensions of %s", p,
-          s.hasKnownRank() ? Integer.toString(s.rank()) : "unknown number of", s);
+    if (!s.hasKnownRank() && p.size() % 2 != 0) {
+      throw c.error("paddings %s must hold (before, after) pairs, got %d values", p, p.size());
+    }
+    if (s.hasKnownRank() && p.size() != 2 * s.rank()) {
+      throw c.error("paddings %s must hold a (before, after) pair for each of the %d dimensions of %s", p, s.rank(), s);
     }
     if (p.stream().anyMatch(x -> x < 0)) {
       throw c.error("paddings %s must be >= 0", p);

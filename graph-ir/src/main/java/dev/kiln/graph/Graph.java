@@ -140,7 +140,7 @@ public final class Graph {
           : def.maxInputs() == Integer.MAX_VALUE ? "at least " + def.minInputs()
           : def.minInputs() + " to " + def.maxInputs();
       throw new IllegalArgumentException(type + " '" + nodeName + "': expects " + want
-          + (want.equals("1") ? " input" : " inputs") + ", got " + inputs.size());
+          + (want.equals("1") || want.equals("at least 1") ? " input" : " inputs") + ", got " + inputs.size());
     }
     List<TensorType> types = def.infer(new OpContext(type, nodeName, inputs, attrs));
     Operation op = new Operation(this, ops.size(), nodeName, def, inputs, controlInputs, attrs, types,

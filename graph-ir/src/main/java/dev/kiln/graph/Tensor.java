@@ -113,7 +113,8 @@ public final class Tensor {
       case BOOL -> data instanceof boolean[] a && a.length == n;
     };
     if (!ok) {
-      throw new IllegalArgumentException("storage does not match " + dtype + shape);
+      throw new IllegalArgumentException("storage " + data.getClass().getSimpleName() + " does not match "
+          + new TensorType(dtype, shape));
     }
     return new Tensor(dtype, shape, data);
   }
