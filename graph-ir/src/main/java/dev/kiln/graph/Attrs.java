@@ -54,7 +54,7 @@ public final class Attrs {
     }
     if (!type.isInstance(v)) {
       throw new IllegalArgumentException(
-          "attribute '" + name + "' must be " + type.getSimpleName() + ", got " + v.getClass().getSimpleName());
+          "attribute '" + name + "' must be " + type.getSimpleName() + ", got " + kind(v));
     }
     return type.cast(v);
   }
@@ -117,6 +117,11 @@ public final class Attrs {
   @Override
   public String toString() {
     return values.toString();
+  }
+
+  /** The name of a normalized attribute value's type, for messages: Long, ..., List. */
+  static String kind(Object v) {
+    return v instanceof List<?> ? "List" : v.getClass().getSimpleName();
   }
 
   /** Normalizes a value to one of the allowed attribute types. */

@@ -116,7 +116,7 @@ final class Infer {
   static <T> T attr(OpContext c, String name, Class<T> type) {
     Object v = c.attrs().find(name).orElseThrow(() -> c.error("missing attribute '%s'", name));
     if (!type.isInstance(v)) {
-      throw c.error("attribute '%s' must be %s, got %s", name, type.getSimpleName(), v.getClass().getSimpleName());
+      throw c.error("attribute '%s' must be %s, got %s", name, type.getSimpleName(), Attrs.kind(v));
     }
     return type.cast(v);
   }
