@@ -71,7 +71,8 @@ public final class Tensor {
     long n = shape.numElements();
     if (n != length) {
       throw new IllegalArgumentException(
-          "Tensor.of: " + length + " values do not fill shape " + shape + " (" + n + " elements)");
+          "Tensor.of: " + length + " values do not fill shape " + shape + " (" + n
+              + (n == 1 ? " element)" : " elements)"));
     }
     return new Tensor(dtype, shape, data);
   }
