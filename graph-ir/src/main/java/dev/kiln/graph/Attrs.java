@@ -64,7 +64,7 @@ public final class Attrs {
   }
 
   public int getInt(String name) {
-    return Math.toIntExact(getLong(name));
+    return toInt(name, getLong(name));
   }
 
   public double getDouble(String name) {
@@ -101,7 +101,14 @@ public final class Attrs {
   }
 
   public int[] getInts(String name) {
-    return getLongs(name).stream().mapToInt(Math::toIntExact).toArray();
+    return getLongs(name).stream().mapToInt(v -> toInt(name, v)).toArray();
+  }
+
+  private static int toInt(String name, long v) {
+    if (v != (int) v) {
+      throw new IllegalArgumentException("attribute '" + name + "': " + v + " does not fit in an int");
+    }
+    return (int) v;
   }
 
   @Override
