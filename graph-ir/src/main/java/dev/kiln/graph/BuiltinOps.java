@@ -302,6 +302,15 @@ final class BuiltinOps {
       } else if (n != known) {
         throw c.error("cannot reshape %s (%d elements) to %s (%d elements)", in, n, target, known);
       }
+    } else if (infer < 0 && in.hasKnownRank()) {
+      // Some input dimensions are unknown, but the known ones still divide the element count.
+      long partial = 1;
+      for (int d : in.dims()) {
+        partial *= Math.max(d, 1);
+      }
+      if (known % partial != 0) {
+        throw c.error("cannot reshape %s (a multiple of %d elements) to %s (%d elements)", in, partial, target, known);
+      }
     }
     return one(c.dtype(0), Shape.of(t));
   }

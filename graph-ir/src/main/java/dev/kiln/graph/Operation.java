@@ -97,7 +97,7 @@ public final class Operation {
   }
 
   public TensorType outputType(int i) {
-    return outputTypes.get(i);
+    return outputTypes.get(output(i).index());
   }
 
   public List<TensorType> outputTypes() {

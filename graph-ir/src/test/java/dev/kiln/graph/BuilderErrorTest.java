@@ -65,6 +65,8 @@ class BuilderErrorTest {
     assertTrue(g.findOperation("nope").isEmpty());
     IndexOutOfBoundsException oob = assertThrows(IndexOutOfBoundsException.class, () -> g.operation("x").output(1));
     assertEquals("Placeholder 'x' has no output 1 (it has 1)", oob.getMessage());
+    oob = assertThrows(IndexOutOfBoundsException.class, () -> g.operation("NoOp").outputType(0));
+    assertEquals("NoOp 'NoOp' has no output 0 (it has 0)", oob.getMessage());
   }
 
   @Test

@@ -39,8 +39,16 @@ class LayoutInferenceTest {
     assertFails(node + "cannot reshape [0,3] (0 elements) to [?,0]", tf, () -> tf.reshape(empty, -1, 0));
     assertFails(node + "target shape must have a known rank", tf, () -> tf.reshape(x, Shape.unknown()));
     assertFails(node + "missing attribute 'shape'", tf, () -> tf.opBuilder("Reshape").addInput(x).build());
+    Output partial = in(tf, "f32[?,4]");
+    assertType("f32[8]", tf.reshape(partial, 8));
+    assertType("f32[2,?]", tf.reshape(partial, 2, -1));
+    assertType("f32[3]", tf.reshape(in(tf, "f32[0,?]"), 3));
+    assertFails("Reshape 'Reshape_14': cannot reshape [?,4] (a multiple of 4 elements) to [6] (6 elements)", tf,
+        () -> tf.reshape(partial, 6));
+    assertFails("Reshape 'Reshape_14': cannot reshape [?,4] (a multiple of 4 elements) to [3,3] (9 elements)", tf,
+        () -> tf.reshape(partial, 3, 3));
     Output huge = in(tf, "f32[65536,65536]");
-    assertFails("Reshape 'Reshape_11': cannot reshape [65536,65536] (4294967296 elements) to [?]: "
+    assertFails("Reshape 'Reshape_14': cannot reshape [65536,65536] (4294967296 elements) to [?]: "
         + "inferred dimension 4294967296 is too large", tf, () -> tf.reshape(huge, -1));
   }
 
