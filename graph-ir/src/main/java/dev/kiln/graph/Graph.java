@@ -118,8 +118,9 @@ public final class Graph {
     nextSuffix.clear();
   }
 
-  synchronized Operation add(String type, String name, boolean explicitName, List<Output> inputs,
+  synchronized Operation add(String type, String name, boolean explicitName, List<Output> builderInputs,
       List<Operation> controlInputs, Attrs attrs, List<Subgraph> subgraphs, String device) {
+    List<Output> inputs = List.copyOf(builderInputs); // an OpDef sees, and can change, nothing of the builder's
     OpDef def = OpRegistry.get(type);
     String nodeName = explicitName ? checkExplicitName(type, name) : uniqueName(type, name);
     for (int i = 0; i < inputs.size(); i++) {
@@ -143,6 +144,9 @@ public final class Graph {
           + (want.equals("1") || want.equals("at least 1") ? " input" : " inputs") + ", got " + inputs.size());
     }
     List<TensorType> types = def.infer(new OpContext(type, nodeName, inputs, attrs));
+    if (types == null || types.stream().anyMatch(java.util.Objects::isNull)) {
+      throw new IllegalStateException(type + " '" + nodeName + "': op definition inferred a null type: " + types);
+    }
     Operation op = new Operation(this, ops.size(), nodeName, def, inputs, controlInputs, attrs, types,
         subgraphs, device);
     ops.add(op);

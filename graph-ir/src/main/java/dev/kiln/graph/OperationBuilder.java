@@ -63,12 +63,12 @@ public final class OperationBuilder {
   }
 
   public OperationBuilder addSubgraph(Subgraph s) {
-    subgraphs.add(s);
+    subgraphs.add(java.util.Objects.requireNonNull(s, () -> type + ": subgraph is null"));
     return this;
   }
 
   public OperationBuilder setDevice(String d) {
-    this.device = d;
+    this.device = java.util.Objects.requireNonNull(d, () -> type + ": device is null (use \"\" for none)");
     return this;
   }
 

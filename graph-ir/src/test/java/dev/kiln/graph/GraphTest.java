@@ -211,6 +211,61 @@ class GraphTest {
     assertEquals("unknown op type 'Nope'", e.getMessage());
   }
 
+  /** A user op type whose inference is given by the test. */
+  private static OpDef userOp(String type, java.util.function.Function<OpContext, List<TensorType>> infer) {
+    return new OpDef() {
+      @Override
+      public String type() {
+        return type;
+      }
+
+      @Override
+      public int minInputs() {
+        return 0;
+      }
+
+      @Override
+      public int maxInputs() {
+        return 2;
+      }
+
+      @Override
+      public List<TensorType> infer(OpContext c) {
+        return infer.apply(c);
+      }
+    };
+  }
+
+  @Test
+  void userOpsCannotCorruptTheGraph() {
+    String greedy = "GraphTestGreedy";
+    String broken = "GraphTestBroken";
+    if (OpRegistry.find(greedy).isEmpty()) {
+      OpRegistry.register(userOp(greedy, c -> {
+        c.inputs().add(c.inputs().get(0));
+        return List.of();
+      }));
+      OpRegistry.register(userOp(broken, c -> java.util.Arrays.asList(c.input(0), null)));
+    }
+    List<Operation> before = g.operations();
+    assertThrows(UnsupportedOperationException.class, () -> tf.opBuilder(greedy).addInput(x).build());
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> tf.opBuilder(broken).addInput(x).build());
+    assertEquals(broken + " '" + broken + "': op definition inferred a null type: [f32[2], null]", e.getMessage());
+    assertEquals(before, g.operations());
+    IllegalArgumentException arity = assertThrows(IllegalArgumentException.class,
+        () -> tf.opBuilder(broken).addInput(x).addInput(x).addInput(x).build());
+    assertEquals(broken + " '" + broken + "': expects 0 to 2 inputs, got 3", arity.getMessage());
+  }
+
+  @Test
+  void builderRejectsNullSubgraphsAndDevices() {
+    NullPointerException e = assertThrows(NullPointerException.class, () -> tf.opBuilder("NoOp").addSubgraph(null));
+    assertEquals("NoOp: subgraph is null", e.getMessage());
+    e = assertThrows(NullPointerException.class, () -> tf.opBuilder("NoOp").setDevice(null));
+    assertEquals("NoOp: device is null (use \"\" for none)", e.getMessage());
+  }
+
   @Test
   void subgraphsHoldParametersOfTheirOwnGraph() {
     Graph body = new Graph();
