@@ -348,7 +348,10 @@ final class BuiltinOps {
     Shape s = c.shape(0);
     List<Long> axes = attrLongs(c, "axes");
     if (!s.hasKnownRank()) {
-      throw c.error("input must have a known rank");
+      if (axes.isEmpty()) {
+        throw c.error("input of unknown rank: name the axes to squeeze");
+      }
+      return one(c.dtype(0), Shape.unknown());
     }
     int[] d = s.dims();
     boolean[] drop = new boolean[d.length];
