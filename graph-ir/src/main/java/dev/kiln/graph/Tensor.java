@@ -104,6 +104,7 @@ public final class Tensor {
 
   /** Wraps an array without copying; for {@link HostBuffers}. */
   static Tensor adopt(DType dtype, Shape shape, Object data) {
+    Objects.requireNonNull(data, "storage array is null");
     requireConcrete(shape);
     int n = checkedSize(shape);
     boolean ok = switch (dtype) {

@@ -203,6 +203,9 @@ class ValueTest {
     assertEquals("storage float[] does not match f32[4]", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> HostBuffers.adopt(DType.INT32, Shape.of(3), data));
     assertEquals("storage float[] does not match i32[3]", e.getMessage());
+    NullPointerException npe = assertThrows(NullPointerException.class,
+        () -> HostBuffers.adopt(DType.INT32, Shape.of(3), null));
+    assertEquals("storage array is null", npe.getMessage());
   }
 
   @Test
