@@ -97,7 +97,8 @@ public final class Operation {
   }
 
   public TensorType outputType(int i) {
-    return outputTypes.get(output(i).index());
+    output(i); // the same clear bounds check as output(i)
+    return outputTypes.get(i);
   }
 
   public List<TensorType> outputTypes() {
