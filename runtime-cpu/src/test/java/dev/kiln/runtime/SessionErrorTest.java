@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class SessionErrorTest {
   private final Graph g = new Graph();
   private final Ops tf = Ops.create(g);
-  private final Output x = tf.withName("x").placeholder("x", DType.FLOAT32, Shape.of(-1, 3));
+  private final Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 3));
   private final Output y = tf.withName("y").identity(x);
   private final Variable w = tf.variable("w", tf.constant(new float[] {1, 2, 3}));
   private final Output newW = tf.withName("new_w").assign(w, tf.constant(new float[] {4, 5, 6}));

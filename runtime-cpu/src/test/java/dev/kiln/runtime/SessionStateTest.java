@@ -24,7 +24,7 @@ class SessionStateTest {
 
   @Test
   void feedIdentityFetch() {
-    Output x = tf.withName("x").placeholder("x", DType.FLOAT32, Shape.of(-1, 2));
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 2));
     Output y = tf.identity(x);
     Output r = tf.reshape(y, 4);
     try (Session s = new Session(g)) {
@@ -173,7 +173,7 @@ class SessionStateTest {
 
   @Test
   void plansAreCachedPerSignature() {
-    Output x = tf.withName("x").placeholder("x", DType.FLOAT32, Shape.of(-1));
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1));
     Output y = tf.identity(x);
     try (Session s = new Session(g)) {
       for (int i = 0; i < 5; i++) {
