@@ -173,6 +173,10 @@ public final class Session implements AutoCloseable {
     return plans.size();
   }
 
+  java.util.Collection<Plan> plans() {
+    return plans.values();
+  }
+
   private List<Tensor> execute(Output[] feedOuts, Tensor[] feedValues, Output[] fetches, Operation[] targets) {
     requireOpen();
     for (int i = 0; i < feedOuts.length; i++) {

@@ -162,4 +162,22 @@ class SessionErrorTest {
       assertEquals(Tensor.of(new float[] {3}, 1), s.run(Map.of(), setA).get(0));
     }
   }
+
+  @Test
+  void aFailedRunChangesNoVariable() {
+    Output p = tf.placeholder("p", DType.FLOAT32, Shape.of(3));
+    Output setFromP = tf.assign(w, p);
+    Output bumpW = tf.assignAdd(w, tf.constant(new float[] {1, 1, 1}));
+    try (Session s = new Session(g)) {
+      s.run(w.initializer());
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> s.runner().feed(p, Tensor.of(new float[] {7, 7}, 2)).addTarget(bumpW.op()).fetch(setFromP).run());
+      assertEquals("Placeholder 'p': fed f32[2], expected f32[3]", e.getMessage());
+      assertEquals(Tensor.of(new float[] {1, 2, 3}, 3), s.variableValue(w));
+      List<Tensor> ok = s.runner().feed(p, Tensor.of(new float[] {7, 7, 7}, 3)).addTarget(bumpW.op()).fetch(setFromP).run();
+      // set_from_p was created before bump_w, so it applies first
+      assertEquals(Tensor.of(new float[] {7, 7, 7}, 3), ok.get(0));
+      assertEquals(Tensor.of(new float[] {8, 8, 8}, 3), s.variableValue(w));
+    }
+  }
 }
