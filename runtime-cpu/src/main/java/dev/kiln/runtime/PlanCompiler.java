@@ -356,7 +356,7 @@ final class PlanCompiler {
           outSlots[j] = outputSlot(op.output(j));
         }
         KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots);
-        yield KernelLibrary.factory(op.type()).create(spec);
+        yield Kernels.factory(op.type()).create(spec);
       }
     };
   }
