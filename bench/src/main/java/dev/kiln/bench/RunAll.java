@@ -71,14 +71,22 @@ public final class RunAll {
           double flop = 2.0 * Double.parseDouble(p[0]) * Double.parseDouble(p[1]) * Double.parseDouble(p[2]);
           double gflops = flop / (med * 1e-3) / 1e9;
           lines.add(result("sgemm " + shape, method.equals("kiln") ? "kiln-runtime" : "openblas-direct(kiln-process)",
-              gflops, "GFLOP/s", String.format(Locale.ROOT, "MxKxN, row-major NN, median_ms=%.4f max=%.1f",
-                  med, flop / (min * 1e-3) / 1e9)));
+              gflops, "GFLOP/s", String.format(Locale.ROOT, "MxKxN, row-major NN, median_ms=%.4f max=%.1f blas_core=%s",
+                  med, flop / (min * 1e-3) / 1e9, blasCore())));
         }
         default -> {}
       }
     }
     System.out.println();
     lines.forEach(System.out::println);
+  }
+
+  private static String blasCore() {
+    try {
+      return dev.kiln.runtime.BlasInfo.describe().replace(' ', '_');
+    } catch (RuntimeException | LinkageError e) {
+      return "unknown";
+    }
   }
 
   private static String result(String workload, String impl, double median, String unit, String notes) {

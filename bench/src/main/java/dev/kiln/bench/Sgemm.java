@@ -1,8 +1,8 @@
 package dev.kiln.bench;
 
-import static org.bytedeco.openblas.global.openblas.CblasNoTrans;
-import static org.bytedeco.openblas.global.openblas.CblasRowMajor;
-import static org.bytedeco.openblas.global.openblas.cblas_sgemm;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm;
 
 import dev.kiln.runtime.Session;
 import java.util.concurrent.TimeUnit;
@@ -23,8 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * sgemm C = A(MxK) . B(KxN), fp32 row-major, through the runtime (A and B fed, MatMul run as a target:
  * no fetch copy) and OpenBLAS's cblas_sgemm called directly on the same data in the same process.
- * The direct call runs after the runtime has loaded OpenBLAS, so both use the kernels (core type)
- * the runtime selected.
+ * The direct call goes to the same library (the preset's openblas_nolapack) after the runtime has
+ * loaded it, so both use the kernels (core type) the runtime selected.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
