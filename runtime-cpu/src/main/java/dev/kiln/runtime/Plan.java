@@ -18,6 +18,11 @@ final class Plan {
   final boolean writes;
   final VariableState[] mustBeInitialized;
   final VariableState[] written;
+  /**
+   * True when a library kernel runs after an assign (a control dependency orders it there): such a
+   * run saves the variables it writes first, to restore them if a kernel fails.
+   */
+  final boolean snapshotWrites;
 
   private final Object[] template;
   private final int[] bufferSlots;
@@ -26,7 +31,7 @@ final class Plan {
   private final AtomicReferenceArray<Object[]> idle;
 
   Plan(Kernel[] kernels, int[] feedSlots, int[] resultSlots, VariableState[] mustBeInitialized,
-      VariableState[] written, Object[] template, int[] bufferSlots, DType[] bufferTypes, int[] bufferSizes,
+      VariableState[] written, boolean snapshotWrites, Object[] template, int[] bufferSlots, DType[] bufferTypes, int[] bufferSizes,
       int poolSize) {
     this.kernels = kernels;
     this.feedSlots = feedSlots;
@@ -34,6 +39,7 @@ final class Plan {
     this.writes = written.length > 0;
     this.mustBeInitialized = mustBeInitialized;
     this.written = written;
+    this.snapshotWrites = snapshotWrites;
     this.template = template;
     this.bufferSlots = bufferSlots;
     this.bufferTypes = bufferTypes;

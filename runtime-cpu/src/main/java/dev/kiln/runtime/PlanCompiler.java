@@ -35,6 +35,9 @@ final class PlanCompiler {
   private final Map<DType, List<Integer>> freeBuffers = new HashMap<>();
   private final Map<Output, Integer> lastUse = new HashMap<>();
   private int nextSlot;
+  private boolean sawAssign;
+  /** A library kernel (which might fail) runs after some assign of the run. */
+  private boolean kernelAfterAssign;
   private int bufferBase;
 
   private PlanCompiler(Session session, PlanKey key) {
@@ -79,7 +82,7 @@ final class PlanCompiler {
     VariableState[] mustInit = schedule.mustBeInitialized.stream().map(session::variableState)
         .toArray(VariableState[]::new);
     VariableState[] written = schedule.written.stream().map(session::variableState).toArray(VariableState[]::new);
-    return new Plan(kernels, feedSlots, resultSlots, mustInit, written, template, slots,
+    return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
         bufferTypes.toArray(DType[]::new), sizes, session.options().framesPerPlan());
   }
 
@@ -320,6 +323,11 @@ final class PlanCompiler {
         case Schedule.OpStep(Operation op) -> {
           Kernel k = kernelFor(op);
           if (k != null) {
+            if (Schedule.isAssign(op)) {
+              sawAssign = true;
+            } else if (sawAssign && !op.type().startsWith("Random")) {
+              kernelAfterAssign = true;
+            }
             kernels.add(k);
           }
         }

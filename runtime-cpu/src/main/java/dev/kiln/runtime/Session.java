@@ -36,6 +36,11 @@ import java.util.concurrent.locks.StampedLock;
  * dependency) orders the read after an assign; several assigns to one variable in a run apply in
  * graph creation order. Fetched tensors belong to the caller.
  *
+ * <p>Failures: feeds, shapes and variable initialization are checked before anything runs, and a
+ * run's assigns are scheduled after the rest of its work, so a failed run leaves the variables as
+ * they were; where control dependencies order kernels after an assign, the run saves the variables
+ * it writes and restores them if a kernel fails (e.g. integer division by zero).
+ *
  * <p>Thread safety: {@code run} may be called from many threads at once. Runs that only read
  * variables execute concurrently; a run that assigns a variable executes alone, so concurrent runs
  * with assigns behave as if they ran one after another in some order (each run's assigns are atomic
@@ -210,8 +215,12 @@ public final class Session implements AutoCloseable {
         for (int i = 0; i < feedSlots.length; i++) {
           frame[feedSlots[i]] = HostBuffers.array(feedValues[i]);
         }
-        for (Kernel k : plan.kernels) {
-          k.run(frame);
+        if (plan.snapshotWrites) {
+          runRestoringOnFailure(plan, frame);
+        } else {
+          for (Kernel k : plan.kernels) {
+            k.run(frame);
+          }
         }
         for (VariableState v : plan.written) {
           v.initialized = true;
@@ -232,6 +241,24 @@ public final class Session implements AutoCloseable {
       }
     } finally {
       lock.unlock(stamp);
+    }
+  }
+
+  /** Runs the kernels; if one fails, puts back the values the run's assigns had overwritten. */
+  private static void runRestoringOnFailure(Plan plan, Object[] frame) {
+    Object[] saved = new Object[plan.written.length];
+    for (int i = 0; i < saved.length; i++) {
+      saved[i] = StateKernels.copy(plan.written[i].storage, plan.written[i].size);
+    }
+    try {
+      for (Kernel k : plan.kernels) {
+        k.run(frame);
+      }
+    } catch (RuntimeException | Error e) {
+      for (int i = 0; i < saved.length; i++) {
+        System.arraycopy(saved[i], 0, plan.written[i].storage, 0, plan.written[i].size);
+      }
+      throw e;
     }
   }
 

@@ -180,4 +180,22 @@ class SessionErrorTest {
       assertEquals(Tensor.of(new float[] {8, 8, 8}, 3), s.variableValue(w));
     }
   }
+
+  @Test
+  void aKernelFailingAfterAnAssignRestoresTheVariable() {
+    Variable v = tf.variable("v", tf.constant(Tensor.of(new int[] {1, 2}, 2)));
+    Output setV = tf.withName("set_v").assign(v, tf.constant(Tensor.of(new int[] {5, 6}, 2)));
+    Output divisor = tf.placeholder("divisor", DType.INT32, Shape.of(2));
+    Output q = tf.withName("q").withControlDependencies(List.of(setV.op()))
+        .div(tf.constant(Tensor.of(new int[] {10, 10}, 2)), divisor);
+    try (Session s = new Session(g)) {
+      s.run(v.initializer());
+      ArithmeticException e = assertThrows(ArithmeticException.class,
+          () -> s.run(Map.of(divisor, Tensor.of(new int[] {0, 1}, 2)), q));
+      assertEquals("Div 'q': integer division by zero", e.getMessage());
+      assertEquals(Tensor.of(new int[] {1, 2}, 2), s.variableValue(v));
+      assertEquals(Tensor.of(new int[] {5, 2}, 2), s.run(Map.of(divisor, Tensor.of(new int[] {2, 5}, 2)), q).get(0));
+      assertEquals(Tensor.of(new int[] {5, 6}, 2), s.variableValue(v));
+    }
+  }
 }
