@@ -80,9 +80,10 @@ final class AxisKernels {
         }
       }
       if (log) {
-        float shift = max + (float) Math.log(sum);
+        // (x - max) first: exact for nearby values, so large inputs keep their precision.
+        float logSum = (float) Math.log(sum);
         for (int i = 0; i < n; i++) {
-          y[base + i * s] = x[base + i * s] - shift;
+          y[base + i * s] = (x[base + i * s] - max) - logSum;
         }
       } else {
         float inv = (float) (1.0 / sum);
@@ -111,9 +112,9 @@ final class AxisKernels {
         }
       }
       if (log) {
-        double shift = max + Math.log(sum);
+        double logSum = Math.log(sum);
         for (int i = 0; i < n; i++) {
-          y[base + i * s] = x[base + i * s] - shift;
+          y[base + i * s] = (x[base + i * s] - max) - logSum;
         }
       } else {
         double inv = 1.0 / sum;

@@ -44,7 +44,11 @@ final class ElementwiseKernel implements Kernel {
     Object c = slotC >= 0 ? frame[slotC] : null;
     Object out = frame[slotOut];
     if (parts <= 1) {
-      plan.forEachRow(0, plan.size, a, b, c, out, rows);
+      if (plan.isSingleRow()) {
+        rows.run(a, 0, b, 0, c, 0, out, 0, plan.size); // same shapes or scalars: one flat loop
+      } else {
+        plan.forEachRow(0, plan.size, a, b, c, out, rows);
+      }
     } else {
       Parallel.split(plan.size, parts, (lo, hi) -> plan.forEachRow(lo, hi, a, b, c, out, rows));
     }
