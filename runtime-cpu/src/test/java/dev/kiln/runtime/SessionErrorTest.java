@@ -97,8 +97,8 @@ class SessionErrorTest {
       IllegalArgumentException f = assertThrows(IllegalArgumentException.class,
           () -> s.runner().feed("missing:1", Tensor.scalar(1f)));
       assertEquals("no node named 'missing' in the graph", f.getMessage());
-      IndexOutOfBoundsException i = assertThrows(IndexOutOfBoundsException.class, () -> s.runner().fetch("y:1"));
-      assertEquals("Identity 'y' has 1 outputs, not 2", i.getMessage());
+      IllegalArgumentException i = assertThrows(IllegalArgumentException.class, () -> s.runner().fetch("y:1"));
+      assertEquals("no output 'y:1': Identity 'y' has 1 output", i.getMessage());
       Tensor xv = Tensor.of(new float[] {1, 2, 3}, 1, 3);
       assertEquals(xv, s.runner().feed("x", xv).fetch("y").fetch("x:0").run().get(1));
     }
