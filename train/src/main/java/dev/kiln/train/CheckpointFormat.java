@@ -82,6 +82,10 @@ final class CheckpointFormat {
     long declared = header.getLong();
     int storedCrc = header.getInt();
     long actual = bytes.length - HEADER_BYTES;
+    if (declared < 0) {
+      throw new CheckpointException(where + " is corrupted: the header declares a payload of "
+          + Long.toUnsignedString(declared) + " bytes");
+    }
     if (actual < declared) {
       throw new CheckpointException(where + " is truncated: the header declares " + declared
           + " payload bytes, the file holds " + actual);

@@ -94,6 +94,11 @@ class CheckpointFormatTest {
     version[11] = 2;
     assertEquals("checkpoint 'c' has format version 2; this Kiln reads version 1",
         assertThrows(CheckpointException.class, () -> CheckpointFormat.decode(version, "c")).getMessage());
+    byte[] huge = good.clone();
+    huge[12] = (byte) 0xff;
+    assertEquals("checkpoint 'c' is corrupted: the header declares a payload of "
+        + Long.toUnsignedString(ByteBuffer.wrap(huge, 12, 8).getLong()) + " bytes",
+        assertThrows(CheckpointException.class, () -> CheckpointFormat.decode(huge, "c")).getMessage());
     byte[] longer = Arrays.copyOf(good, good.length + 2);
     assertEquals("checkpoint 'c' is corrupted: 2 unexpected bytes after the " + (good.length - 24) + "-byte payload",
         assertThrows(CheckpointException.class, () -> CheckpointFormat.decode(longer, "c")).getMessage());
