@@ -121,6 +121,24 @@ class OptimizerTest {
   }
 
   @Test
+  void adamOnADoubleVariableWithAFloatLearningRate() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable w = tf.variable("w", tf.constant(Tensor.of(new double[] {1, -2}, 2)));
+    Output lr = tf.placeholder("lr", DType.FLOAT32, Shape.scalar());
+    Operation update = new Adam(lr).applyGradients(
+        List.of(tf.constant(Tensor.of(new double[] {0.5, -4}, 2))), List.of(w));
+    try (Session s = new Session(g)) {
+      s.run(tf.globalVariablesInitializer());
+      s.runner().feed(lr, Tensor.scalar(0.25f)).addTarget(update).run();
+      // first step: lr * g / (|g| + 1e-8)
+      double[] got = s.variableValue(w).toDoubleArray();
+      assertEquals(1 - 0.25 * 0.5 / (0.5 + 1e-8), got[0], 1e-12);
+      assertEquals(-2 + 0.25 * 4 / (4 + 1e-8), got[1], 1e-12);
+    }
+  }
+
+  @Test
   void rmsProp() {
     List<float[]> ws = steps(tf -> new RMSProp(0.01, 0.9, 1e-6), new Graph());
     double[] w = toDouble(W0);
