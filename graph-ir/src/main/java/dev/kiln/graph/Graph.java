@@ -176,4 +176,20 @@ public final class Graph {
   public synchronized String toString() {
     return "Graph(" + ops.size() + " nodes)";
   }
+
+  // ---------------------------------------------------------------- custom gradients (Ops.customGradient)
+
+  private final Map<String, CustomGradients.Entry> customGradients = new HashMap<>();
+
+  synchronized String nextCustomGradientKey() {
+    return "custom_gradient_" + customGradients.size();
+  }
+
+  synchronized void putCustomGradient(String key, CustomGradients.Entry entry) {
+    customGradients.put(key, entry);
+  }
+
+  synchronized Optional<CustomGradients.Entry> customGradient(String key) {
+    return Optional.ofNullable(customGradients.get(key));
+  }
 }
