@@ -45,11 +45,14 @@ public final class TwoLayerNet {
     train(STEPS, (tf, h) -> tf.maximum(h, tf.constant(0f)), System.out::println);
   }
 
+  /** What a training run saw: the loss of every step, the data, and the initial weights. */
+  record Training(List<Float> losses, Tensor x, Tensor y, Tensor w1, Tensor w2) {}
+
   /**
    * Builds the network with {@code relu} as its hidden activation, trains it for {@code steps} runs
    * on fixed standard-normal data, and returns the loss of every step; reports every 50 steps.
    */
-  static List<Float> train(int steps, BiFunction<Ops, Output, Output> relu, Consumer<String> report) {
+  static Training train(int steps, BiFunction<Ops, Output, Output> relu, Consumer<String> report) {
     Graph g = new Graph();
     Ops tf = Ops.create(g);
     Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, D_IN));
@@ -69,10 +72,14 @@ public final class TwoLayerNet {
     Operation init = tf.globalVariablesInitializer();
 
     Random r = new Random(0);
-    Map<Output, Tensor> feeds = Map.of(x, normal(r, N, D_IN), y, normal(r, N, D_OUT));
+    Tensor xData = normal(r, N, D_IN);
+    Tensor yData = normal(r, N, D_OUT);
+    Map<Output, Tensor> feeds = Map.of(x, xData, y, yData);
     List<Float> losses = new ArrayList<>(steps);
     try (Session s = new Session(g)) {
       s.run(init);
+      Tensor w1Initial = s.variableValue(w1);
+      Tensor w2Initial = s.variableValue(w2);
       long start = System.nanoTime();
       for (int t = 0; t < steps; t++) {
         List<Tensor> out = s.run(feeds, loss, newW1, newW2);
@@ -82,8 +89,8 @@ public final class TwoLayerNet {
           report.accept(String.format("step %3d  loss %12.4f  %.3f ms/step", t, losses.get(t), msPerStep));
         }
       }
+      return new Training(List.copyOf(losses), xData, yData, w1Initial, w2Initial);
     }
-    return losses;
   }
 
   /** A tensor of standard-normal values. */
