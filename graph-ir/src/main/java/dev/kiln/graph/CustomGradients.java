@@ -19,12 +19,38 @@ final class CustomGradients {
   /** What one customGradient call stored in its graph. */
   record Entry(List<Output> inputs, List<Output> outputs, CustomBackward backward) {}
 
-  static void register() {
-    OpRegistry.register(new OpSpec(OP_TYPE, 1, BuiltinOps.VARIADIC, EnumSet.of(OpTrait.VIEW), c -> {
+  /** The marker op type: a view of input 0 that also takes the custom inputs. */
+  private record MarkerDef() implements OpDef {
+    @Override
+    public String type() {
+      return OP_TYPE;
+    }
+
+    @Override
+    public int minInputs() {
+      return 1;
+    }
+
+    @Override
+    public int maxInputs() {
+      return Integer.MAX_VALUE;
+    }
+
+    @Override
+    public List<TensorType> infer(OpContext c) {
       Infer.attrLong(c, "output_index");
       Infer.attr(c, "key", String.class);
       return List.of(c.input(0));
-    }));
+    }
+
+    @Override
+    public java.util.Set<OpTrait> traits() {
+      return EnumSet.of(OpTrait.VIEW);
+    }
+  }
+
+  static void register() {
+    OpRegistry.register(new MarkerDef());
   }
 
   static void registerGradient() {

@@ -197,4 +197,19 @@ class GradientsGraphTest {
     Output dx = tf.gradients(tf.reduceSum(y), x).get(0);
     assertEquals("Mul", dx.op().type());
   }
+
+  @Test
+  void customGradientMarkerIsAViewOfItsFirstInput() {
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 3));
+    Output n = tf.placeholder("n", DType.INT32, Shape.of(2));
+    Output y = tf.customGradient(List.of(x, n), in -> List.of(tf.square(in.get(0)), tf.neg(in.get(1))),
+        (t, in, out, d) -> List.of(d.get(0), t.zerosLike(in.get(1)))).get(1);
+    assertEquals(new TensorType(DType.INT32, Shape.of(2)), y.type());
+    assertEquals(List.of("Neg", "x", "n"), y.op().inputs().stream().map(Output::name).toList());
+    assertEquals(1L, y.op().attrs().getLong("output_index"));
+    assertTrue(y.op().def().traits().contains(OpTrait.VIEW));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> tf.withName("bad").opBuilder("CustomGradient").addInput(x).build());
+    assertEquals("CustomGradient 'bad': missing attribute 'output_index'", e.getMessage());
+  }
 }
