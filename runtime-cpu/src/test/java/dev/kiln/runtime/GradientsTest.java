@@ -175,4 +175,46 @@ class GradientsTest {
         () -> GradientChecker.check(tf.square(x), Map.of(x, Tensor.of(new float[] {1, 2}, 2))));
     assertEquals("GradientChecker: y 'Square' must be f64, got f32[2]", e.getMessage());
   }
+
+  @Test
+  void broadcastGradientsWithAnUnknownBatchDimension() {
+    // y = x * w + b over a batch of unknown size: db sums over the batch, dw sums x over it.
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 2));
+    Output w = tf.placeholder("w", DType.FLOAT32, Shape.of(2));
+    Output b = tf.placeholder("b", DType.FLOAT32, Shape.scalar());
+    Output y = tf.add(tf.mul(x, w), b);
+    List<Output> d = tf.gradients(y, w, b);
+    List<Tensor> r = run(Map.of(x, Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 3, 2),
+        w, Tensor.of(new float[] {7, 8}, 2), b, Tensor.scalar(0.5f)), d.get(0), d.get(1));
+    assertArrayEquals(new float[] {1 + 3 + 5, 2 + 4 + 6}, r.get(0).toFloatArray());
+    assertEquals(Shape.scalar(), r.get(1).shape());
+    assertEquals(6f, r.get(1).floatValue());
+  }
+
+  @Test
+  void checkerWithFedLabelsOnSoftmaxCrossEntropy() {
+    Output logits = tf.placeholder("logits", DType.FLOAT64, Shape.of(2, 3));
+    Output labels = tf.placeholder("labels", DType.INT32, Shape.of(2));
+    Output loss = tf.neg(tf.reduceSum(tf.mul(tf.oneHot(labels, 3, DType.FLOAT64), tf.logSoftmax(logits))));
+    Map<Output, Tensor> xs = Map.of(logits, Tensor.of(new double[] {0.2, -1.0, 0.7, 1.5, 0.1, -0.3}, 2, 3));
+    Map<Output, Tensor> other = Map.of(labels, Tensor.of(new int[] {2, 0}, 2));
+    GradientChecker.check(loss, xs, other).assertWithin(1e-6);
+    // The gradient itself is softmax(logits) - onehot(labels): check it by hand too.
+    Output d = tf.gradients(loss, logits).get(0);
+    double[] l = {0.2, -1.0, 0.7, 1.5, 0.1, -0.3};
+    int[] lab = {2, 0};
+    double[] expected = new double[6];
+    for (int row = 0; row < 2; row++) {
+      double z = 0;
+      for (int j = 0; j < 3; j++) {
+        z += Math.exp(l[row * 3 + j]);
+      }
+      for (int j = 0; j < 3; j++) {
+        expected[row * 3 + j] = Math.exp(l[row * 3 + j]) / z - (j == lab[row] ? 1 : 0);
+      }
+    }
+    java.util.Map<Output, Tensor> feeds = new java.util.HashMap<>(xs);
+    feeds.putAll(other);
+    assertArrayEquals(expected, run(feeds, d).get(0).toDoubleArray(), 1e-12);
+  }
 }
