@@ -26,13 +26,13 @@ final class BuiltinGradients {
     }
     simple("Identity", (tf, op, g) -> arr(g));
     simple("Neg", (tf, op, g) -> arr(tf.neg(g)));
-    simple("Add", (tf, op, g) -> arr(unbroadcast(tf, g, x(op)), unbroadcast(tf, g, y(op))));
-    simple("Sub", (tf, op, g) -> arr(unbroadcast(tf, g, x(op)), unbroadcast(tf, tf.neg(g), y(op))));
+    simple("Add", (tf, op, g) -> arr(unbroadcast(tf, g, x(op), op), unbroadcast(tf, g, y(op), op)));
+    simple("Sub", (tf, op, g) -> arr(unbroadcast(tf, g, x(op), op), unbroadcast(tf, tf.neg(g), y(op), op)));
     simple("Mul", (tf, op, g) -> arr(
-        unbroadcast(tf, tf.mul(g, y(op)), x(op)), unbroadcast(tf, tf.mul(x(op), g), y(op))));
+        unbroadcast(tf, tf.mul(g, y(op)), x(op), op), unbroadcast(tf, tf.mul(x(op), g), y(op), op)));
     simple("Div", (tf, op, g) -> arr(
-        unbroadcast(tf, tf.div(g, y(op)), x(op)),
-        unbroadcast(tf, tf.neg(tf.mul(g, tf.div(tf.div(x(op), y(op)), y(op)))), y(op))));
+        unbroadcast(tf, tf.div(g, y(op)), x(op), op),
+        unbroadcast(tf, tf.neg(tf.mul(g, tf.div(tf.div(x(op), y(op)), y(op)))), y(op), op)));
     simple("Pow", BuiltinGradients::pow);
     simple("Maximum", (tf, op, g) -> minMax(tf, op, g, tf.greaterEqual(x(op), y(op))));
     simple("Minimum", (tf, op, g) -> minMax(tf, op, g, tf.lessEqual(x(op), y(op))));
@@ -56,8 +56,8 @@ final class BuiltinGradients {
     simple("Select", (tf, op, g) -> {
       Output cond = op.input(0);
       Output zeros = tf.zerosLike(g);
-      return arr(null, unbroadcast(tf, tf.select(cond, g, zeros), op.input(1)),
-          unbroadcast(tf, tf.select(cond, zeros, g), op.input(2)));
+      return arr(null, unbroadcast(tf, tf.select(cond, g, zeros), op.input(1), op),
+          unbroadcast(tf, tf.select(cond, zeros, g), op.input(2), op));
     });
     simple("AddN", (tf, op, g) -> Collections.nCopies(op.numInputs(), g).toArray(Output[]::new));
     simple("MatMul", BuiltinGradients::matmul);
@@ -129,12 +129,33 @@ final class BuiltinGradients {
     return tf.constant(v, op.output(0).dtype());
   }
 
-  /** g (of the broadcast shape) summed down to x's shape; no node when the shapes already agree. */
-  static Output unbroadcast(Ops tf, Output g, Output x) {
-    if (g.shape().isFullyDefined() && g.shape().equals(x.shape())) {
+  /** g (of the broadcast shape) summed down to x's shape; no node when x cannot have been broadcast. */
+  static Output unbroadcast(Ops tf, Output g, Output x, Operation op) {
+    if ((g.shape().isFullyDefined() && g.shape().equals(x.shape())) || othersCannotStretch(x, op)) {
       return g;
     }
     return tf.reduceSumLike(g, x);
+  }
+
+  /**
+   * True when op's output has x's shape whatever the unknown dimensions turn out to be: every other
+   * input has a known rank no larger than x's and only dimensions of 1 (a scalar, a [1,1] bias).
+   */
+  private static boolean othersCannotStretch(Output x, Operation op) {
+    Shape s = x.shape();
+    if (!s.hasKnownRank()) {
+      return false;
+    }
+    for (Output other : op.inputs()) {
+      if (other == x) {
+        continue;
+      }
+      Shape o = other.shape();
+      if (!o.hasKnownRank() || o.rank() > s.rank() || java.util.Arrays.stream(o.dims()).anyMatch(d -> d != 1)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** g broadcast up to x's shape (there is no BroadcastTo op: multiply by ones). */
@@ -155,13 +176,13 @@ final class BuiltinGradients {
     Output safeX = tf.select(positive, x, tf.onesLike(x));
     Output logX = tf.select(positive, tf.log(safeX), tf.zerosLike(x));
     Output dy = tf.mul(g, tf.mul(out(op), logX));
-    return arr(unbroadcast(tf, dx, x), unbroadcast(tf, dy, y));
+    return arr(unbroadcast(tf, dx, x, op), unbroadcast(tf, dy, y, op));
   }
 
   /** Maximum/Minimum: the gradient goes to x where {@code toX} holds (ties go to x), else to y. */
   private static Output[] minMax(Ops tf, Operation op, Output g, Output toX) {
     Output zeros = tf.zerosLike(g);
-    return arr(unbroadcast(tf, tf.select(toX, g, zeros), x(op)), unbroadcast(tf, tf.select(toX, zeros, g), y(op)));
+    return arr(unbroadcast(tf, tf.select(toX, g, zeros), x(op), op), unbroadcast(tf, tf.select(toX, zeros, g), y(op), op));
   }
 
   private static Output[] matmul(Ops tf, Operation op, Output g) {

@@ -76,7 +76,7 @@ class OpGradientsTest {
     c.add(unary("Fill", -2, 2, (tf, x) -> tf.mul(tf.fill(Shape.of(3, 4), tf.reduceSum(tf.square(x))), x)));
 
     for (In[] s : new In[][] {{any(3, 4), any(3, 4)}, {any(3, 4), any(4)}, {any(3, 1), any(1, 4)},
-        {any(), any(2, 3)}, {any(2, 1, 3), any(4, 1)}}) {
+        {any(), any(2, 3)}, {any(2, 1, 3), any(4, 1)}, {any(1, 1), any(3, 4)}}) {
       c.add(binary("Add", s[0], s[1], (tf, x) -> tf.add(x.get(0), x.get(1))));
       c.add(binary("Sub", s[0], s[1], (tf, x) -> tf.sub(x.get(0), x.get(1))));
       c.add(binary("Mul", s[0], s[1], (tf, x) -> tf.mul(x.get(0), x.get(1))));
