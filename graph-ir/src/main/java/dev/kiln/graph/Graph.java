@@ -143,7 +143,7 @@ public final class Graph {
       throw new IllegalArgumentException(type + " '" + nodeName + "': expects " + want
           + (want.equals("1") || want.equals("at least 1") ? " input" : " inputs") + ", got " + inputs.size());
     }
-    List<TensorType> types = def.infer(new OpContext(type, nodeName, inputs, attrs));
+    List<TensorType> types = def.infer(new OpContext(type, nodeName, inputs, attrs, subgraphs));
     if (types == null || types.stream().anyMatch(java.util.Objects::isNull)) {
       throw new IllegalStateException(type + " '" + nodeName + "': op definition inferred a null type: " + types);
     }
