@@ -95,7 +95,7 @@ final class GraphParser {
         if (ref.getText().contains(":")) {
           throw error(ref, "a control input names a node, not an output: '^" + ref.getText() + "'");
         }
-        b.addControlInput(resolve(g, ref, declared).op());
+        b.addControlInput(resolveOp(g, ref, declared));
         sawControl = true;
       } else {
         Token ref = ((DataOperandContext) o).REF().getSymbol();
@@ -194,6 +194,21 @@ final class GraphParser {
   /** The output a {@code %name} or {@code %name:i} token refers to, among the nodes built so far. */
   private Output resolve(Graph g, Token ref, Map<String, Token> declared) {
     String text = ref.getText().substring(1);
+    Operation op = resolveOp(g, ref, declared);
+    int index = 0;
+    if (text.length() > op.name().length()) {
+      String digits = text.substring(op.name().length() + 1);
+      index = digits.length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(digits);
+    }
+    if (index >= op.numOutputs()) {
+      throw error(ref, op + " has " + plural(op.numOutputs(), "output") + ", so '" + ref.getText()
+          + "' does not exist");
+    }
+    return op.output(index);
+  }
+
+  /** The node a {@code %name} token names, among the nodes built so far. */
+  private Operation resolveOp(Graph g, Token ref, Map<String, Token> declared) {
     String name = refName(ref);
     Optional<Operation> op = g.findOperation(name);
     if (op.isEmpty()) {
@@ -204,16 +219,7 @@ final class GraphParser {
       }
       throw error(ref, "no node named '%" + name + "'");
     }
-    int index = 0;
-    if (text.length() > name.length()) {
-      String digits = text.substring(name.length() + 1);
-      index = digits.length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(digits);
-    }
-    if (index >= op.get().numOutputs()) {
-      throw error(ref, op.get() + " has " + plural(op.get().numOutputs(), "output") + ", so '"
-          + ref.getText() + "' does not exist");
-    }
-    return op.get().output(index);
+    return op.get();
   }
 
   private String name(KilnParser.NameContext n) {
