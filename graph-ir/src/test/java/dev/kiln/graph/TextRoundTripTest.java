@@ -34,7 +34,7 @@ class TextRoundTripTest {
   }
 
   @Test
-  void hexAndShortestDoublesAndSpecialFloatsRoundTrip() {
+  void shortestDoublesAndSpecialFloatsRoundTripBitForBit() {
     double[] doubles = {0.1, -0.0, Double.MIN_VALUE, Double.MAX_VALUE, Math.PI, 1e-300, Double.NaN,
         Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 5e-324, 9007199254740993.0};
     Graph g = new Graph();
