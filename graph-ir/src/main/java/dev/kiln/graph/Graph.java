@@ -202,7 +202,8 @@ public final class Graph {
     try {
       return GraphParser.parse(java.nio.file.Files.readString(file), file.toString());
     } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot read graph file " + file + ": " + e.getMessage(), e);
+      String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.toString();
+      throw new java.io.UncheckedIOException("cannot read graph file " + file + ": " + why, e);
     }
   }
 
