@@ -213,6 +213,9 @@ final class GraphParser {
     Optional<Operation> op = g.findOperation(name);
     if (op.isEmpty()) {
       Token later = declared.get(name);
+      if (later != null && later.getTokenIndex() < ref.getTokenIndex()) {
+        throw error(ref, "'%" + name + "' is used in its own definition (a graph has no cycles)");
+      }
       if (later != null) {
         throw error(ref, "'%" + name + "' is used before its definition at " + position(later)
             + " (nodes must come in topological order; a graph has no cycles)");

@@ -55,6 +55,7 @@ class TextParseErrorTest {
       `  %p = Placeholder() {dtype = f32, shape = [], note = "a\\qb"}` | bad.kg:4:55: invalid escape '\\q' in string
       `  %p = Placeholder() {dtype = f32, shape = [3,}`         | bad.kg:4:47: expected '?' or an integer but found '}'
       `  %a = Neg(%b) : f32[2]\n  %b = Neg(%x)` | bad.kg:4:12: '%b' is used before its definition at 5:3 (nodes must come in topological order; a graph has no cycles)
+      `  %a = Add(%x, %a)`                           | bad.kg:4:16: '%a' is used in its own definition (a graph has no cycles)
       `  %f = Identity(%x) : f32[?,3] subgraph (%q) -> () {\n    %q = Const() {value = dense<f32[]>[1.0]}\n  }` | bad.kg:4:42: subgraph parameter '%q' is Const 'q', not a Parameter
       `  %f = Identity(%x) : f32[?,3] subgraph (%p) -> (%nope) {\n    %p = Parameter() {dtype = f32, shape = []}\n  }` | bad.kg:4:50: no node named '%nope' in the subgraph
       `!`                                            | bad.kg:1:1: expected 'graph' but found end of input
