@@ -54,7 +54,7 @@ public final class Attrs {
     }
     if (!type.isInstance(v)) {
       throw new IllegalArgumentException(
-          "attribute '" + name + "' is " + v.getClass().getSimpleName() + ", not " + type.getSimpleName());
+          "attribute '" + name + "' must be " + type.getSimpleName() + ", got " + kind(v));
     }
     return type.cast(v);
   }
@@ -64,7 +64,7 @@ public final class Attrs {
   }
 
   public int getInt(String name) {
-    return Math.toIntExact(getLong(name));
+    return toInt(name, getLong(name));
   }
 
   public double getDouble(String name) {
@@ -101,7 +101,14 @@ public final class Attrs {
   }
 
   public int[] getInts(String name) {
-    return getLongs(name).stream().mapToInt(Math::toIntExact).toArray();
+    return getLongs(name).stream().mapToInt(v -> toInt(name, v)).toArray();
+  }
+
+  private static int toInt(String name, long v) {
+    if (v != (int) v) {
+      throw new IllegalArgumentException("attribute '" + name + "': " + v + " does not fit in an int");
+    }
+    return (int) v;
   }
 
   @Override
@@ -119,9 +126,15 @@ public final class Attrs {
     return values.toString();
   }
 
+  /** The name of a normalized attribute value's type, for messages: Long, ..., List. */
+  static String kind(Object v) {
+    return v instanceof List<?> ? "List" : v.getClass().getSimpleName();
+  }
+
   /** Normalizes a value to one of the allowed attribute types. */
   static Object normalize(String name, Object v) {
     return switch (v) {
+      case null -> throw new IllegalArgumentException("attribute '" + name + "' is null");
       case Long l -> l;
       case Integer i -> (long) i;
       case Double d -> d;
@@ -136,7 +149,8 @@ public final class Attrs {
       case List<?> l when l.stream().allMatch(x -> x instanceof Long || x instanceof Integer) ->
           ImmutableList.copyOf(l.stream().map(x -> ((Number) x).longValue()).toList());
       default -> throw new IllegalArgumentException(
-          "attribute '" + name + "': unsupported value type " + v.getClass().getSimpleName());
+          "attribute '" + name + "': unsupported value type " + v.getClass().getSimpleName()
+              + " (expected long, double, boolean, String, DType, Shape, Tensor, int[] or long[])");
     };
   }
 

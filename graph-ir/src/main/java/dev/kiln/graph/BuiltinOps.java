@@ -171,7 +171,7 @@ final class BuiltinOps {
     Shape s = c.shape(0);
     for (int i = 1; i < c.numInputs(); i++) {
       if (!s.isCompatibleWith(c.shape(i))) {
-        throw c.error("input %d has shape %s, expected %s like input 0", i, c.shape(i), s);
+        throw c.error("input %d has shape %s, expected %s like the inputs before it", i, c.shape(i), s);
       }
       s = s.mergeWith(c.shape(i));
     }
@@ -182,8 +182,8 @@ final class BuiltinOps {
     DType d = sameDType(c, 0, NUMERIC);
     Infer.requireRank(c, 0, 2);
     Infer.requireRank(c, 1, 2);
-    boolean ta = c.attrs().getBool("transpose_a", false);
-    boolean tb = c.attrs().getBool("transpose_b", false);
+    boolean ta = Infer.attrBool(c, "transpose_a", false);
+    boolean tb = Infer.attrBool(c, "transpose_b", false);
     Shape a = c.shape(0);
     Shape b = c.shape(1);
     int m = a.hasKnownRank() ? a.dim(ta ? 1 : 0) : -1;
@@ -213,7 +213,7 @@ final class BuiltinOps {
     DType d = dtypeIn(c, 0, NUMERIC);
     Shape s = c.shape(0);
     List<Long> axes = attrLongs(c, "axes");
-    boolean keep = c.attrs().getBool("keep_dims", false);
+    boolean keep = Infer.attrBool(c, "keep_dims", false);
     if (!s.hasKnownRank()) {
       return one(d, Shape.unknown());
     }
@@ -295,9 +295,21 @@ final class BuiltinOps {
         if (known == 0 || n % known != 0) {
           throw c.error("cannot reshape %s (%d elements) to %s", in, n, target);
         }
+        if (n / known > Integer.MAX_VALUE) {
+          throw c.error("cannot reshape %s (%d elements) to %s: inferred dimension %d is too large", in, n, target, n / known);
+        }
         t[infer] = (int) (n / known);
       } else if (n != known) {
         throw c.error("cannot reshape %s (%d elements) to %s (%d elements)", in, n, target, known);
+      }
+    } else if (infer < 0 && in.hasKnownRank()) {
+      // Some input dimensions are unknown, but the known ones still divide the element count.
+      long partial = 1;
+      for (int d : in.dims()) {
+        partial *= Math.max(d, 1);
+      }
+      if (known % partial != 0) {
+        throw c.error("cannot reshape %s (a multiple of %d elements) to %s (%d elements)", in, partial, target, known);
       }
     }
     return one(c.dtype(0), Shape.of(t));
@@ -318,7 +330,12 @@ final class BuiltinOps {
     if (!s.hasKnownRank()) {
       return one(c.dtype(0), Shape.unknown());
     }
-    int k = axis(c, a, s.rank() + 1, s);
+    int r = s.rank();
+    if (a < -r - 1 || a > r) {
+      // The new axis may also go after the last one, so the valid range is one wider than the rank.
+      throw c.error("axis %d out of range for rank %d input %s: a new axis goes at -%d..%d", a, r, s, r + 1, r);
+    }
+    int k = (int) (a < 0 ? a + r + 1 : a);
     int[] d = s.dims();
     int[] out = new int[d.length + 1];
     for (int i = 0, j = 0; i < out.length; i++) {
@@ -331,7 +348,10 @@ final class BuiltinOps {
     Shape s = c.shape(0);
     List<Long> axes = attrLongs(c, "axes");
     if (!s.hasKnownRank()) {
-      throw c.error("input must have a known rank");
+      if (axes.isEmpty()) {
+        throw c.error("input of unknown rank: name the axes to squeeze");
+      }
+      return one(c.dtype(0), Shape.unknown());
     }
     int[] d = s.dims();
     boolean[] drop = new boolean[d.length];
@@ -362,10 +382,7 @@ final class BuiltinOps {
   private static List<TensorType> transpose(OpContext c) {
     Shape s = c.shape(0);
     List<Long> perm = attrLongs(c, "perm");
-    if (!s.hasKnownRank()) {
-      return one(c.dtype(0), Shape.unknownDims(perm.size()));
-    }
-    if (perm.size() != s.rank()) {
+    if (s.hasKnownRank() && perm.size() != s.rank()) {
       throw c.error("perm %s has %d entries for rank %d input %s", perm, perm.size(), s.rank(), s);
     }
     boolean[] seen = new boolean[perm.size()];
@@ -376,7 +393,7 @@ final class BuiltinOps {
         throw c.error("perm %s is not a permutation of 0..%d", perm, perm.size() - 1);
       }
       seen[(int) p] = true;
-      out[i] = s.dim((int) p);
+      out[i] = s.hasKnownRank() ? s.dim((int) p) : -1;
     }
     return one(c.dtype(0), Shape.of(out));
   }
@@ -401,7 +418,8 @@ final class BuiltinOps {
     if (rank == 0) {
       throw c.error("cannot concatenate scalars");
     }
-    int k = axis(c, a, rank, c.shape(0));
+    Shape known = c.inputs().stream().map(Output::shape).filter(Shape::hasKnownRank).findFirst().orElseThrow();
+    int k = axis(c, a, rank, known);
     int[] out = null;
     for (int i = 0; i < c.numInputs(); i++) {
       Shape s = c.shape(i);
@@ -416,10 +434,13 @@ final class BuiltinOps {
         continue;
       }
       for (int j = 0; j < rank; j++) {
+        if (j != k && out[j] >= 0 && sd[j] >= 0 && out[j] != sd[j]) {
+          throw c.error("input %d has shape %s, which differs from %s outside axis %d", i, s, Shape.of(out), k);
+        }
+      }
+      for (int j = 0; j < rank; j++) {
         if (j == k) {
           out[j] = out[j] < 0 || sd[j] < 0 ? -1 : out[j] + sd[j];
-        } else if (out[j] >= 0 && sd[j] >= 0 && out[j] != sd[j]) {
-          throw c.error("input %d has shape %s, which differs from %s outside axis %d", i, s, Shape.of(out), k);
         } else if (out[j] < 0) {
           out[j] = sd[j];
         }
@@ -457,17 +478,20 @@ final class BuiltinOps {
   private static List<TensorType> pad(OpContext c) {
     Shape s = c.shape(0);
     List<Long> p = attrLongs(c, "paddings");
+    if (!s.hasKnownRank() && p.size() % 2 != 0) {
+      throw c.error("paddings %s must hold (before, after) pairs, got %d values", p, p.size());
+    }
+    if (s.hasKnownRank() && p.size() != 2 * s.rank()) {
+      throw c.error("paddings %s must hold a (before, after) pair for each of the %d dimensions of %s", p, s.rank(), s);
+    }
+    if (p.stream().anyMatch(x -> x < 0)) {
+      throw c.error("paddings %s must be >= 0", p);
+    }
     if (!s.hasKnownRank()) {
       return one(c.dtype(0), Shape.unknownDims(p.size() / 2));
     }
-    if (p.size() != 2 * s.rank()) {
-      throw c.error("paddings %s must hold a (before, after) pair for each of the %d dimensions of %s", p, s.rank(), s);
-    }
     int[] out = s.dims();
     for (int i = 0; i < out.length; i++) {
-      if (p.get(2 * i) < 0 || p.get(2 * i + 1) < 0) {
-        throw c.error("paddings %s must be >= 0", p);
-      }
       out[i] = out[i] < 0 ? -1 : (int) (out[i] + p.get(2 * i) + p.get(2 * i + 1));
     }
     return one(c.dtype(0), Shape.of(out));
@@ -476,8 +500,8 @@ final class BuiltinOps {
   private static List<TensorType> oneHot(OpContext c) {
     dtypeIn(c, 0, INTEGER);
     long depth = attrLong(c, "depth");
-    if (depth <= 0) {
-      throw c.error("depth must be > 0, got %d", depth);
+    if (depth <= 0 || depth > Integer.MAX_VALUE) {
+      throw c.error("depth must be in 1..%d, got %d", Integer.MAX_VALUE, depth);
     }
     DType d = attr(c, "dtype", DType.class);
     if (!d.isNumeric()) {

@@ -51,9 +51,19 @@ public final class Graph {
   public synchronized Output output(String name) {
     int colon = name.lastIndexOf(':');
     if (colon > 0 && name.substring(colon + 1).matches("\\d+")) {
-      return operation(name.substring(0, colon)).output(Integer.parseInt(name.substring(colon + 1)));
+      Operation op = operation(name.substring(0, colon));
+      String index = name.substring(colon + 1);
+      if (index.length() > 9 || Integer.parseInt(index) >= op.numOutputs()) {
+        throw new IllegalArgumentException("no output '" + name + "': " + op + " has " + op.numOutputs()
+            + (op.numOutputs() == 1 ? " output" : " outputs"));
+      }
+      return op.output(Integer.parseInt(index));
     }
-    return operation(name).output(0);
+    Operation op = operation(name);
+    if (op.numOutputs() == 0) {
+      throw new IllegalArgumentException("no output '" + name + "': " + op + " has 0 outputs");
+    }
+    return op.output(0);
   }
 
   /** All nodes in creation (topological) order: a snapshot. */
@@ -101,14 +111,18 @@ public final class Graph {
       Operation op = ops.remove(ops.size() - 1);
       byName.remove(op.name());
       variableInitializers.remove(op);
-      variableInitializers.values().removeIf(init -> init == op);
+      // A rolled-back initializer leaves its variable without one; the variable itself stays.
+      variableInitializers.replaceAll((var, init) -> init == op ? null : init);
     }
+    // Suffix counters may point past names that are free again; recounting from 1 is always correct.
+    nextSuffix.clear();
   }
 
-  synchronized Operation add(String type, String name, boolean explicitName, List<Output> inputs,
+  synchronized Operation add(String type, String name, boolean explicitName, List<Output> builderInputs,
       List<Operation> controlInputs, Attrs attrs, List<Subgraph> subgraphs, String device) {
+    List<Output> inputs = List.copyOf(builderInputs); // an OpDef sees, and can change, nothing of the builder's
     OpDef def = OpRegistry.get(type);
-    String nodeName = explicitName ? checkExplicitName(type, name) : uniqueName(name);
+    String nodeName = explicitName ? checkExplicitName(type, name) : uniqueName(type, name);
     for (int i = 0; i < inputs.size(); i++) {
       Output in = inputs.get(i);
       if (in.graph() != this) {
@@ -126,14 +140,21 @@ public final class Graph {
       String want = def.minInputs() == def.maxInputs() ? Integer.toString(def.minInputs())
           : def.maxInputs() == Integer.MAX_VALUE ? "at least " + def.minInputs()
           : def.minInputs() + " to " + def.maxInputs();
-      throw new IllegalArgumentException(
-          type + " '" + nodeName + "': expects " + want + " inputs, got " + inputs.size());
+      throw new IllegalArgumentException(type + " '" + nodeName + "': expects " + want
+          + (want.equals("1") || want.equals("at least 1") ? " input" : " inputs") + ", got " + inputs.size());
     }
     List<TensorType> types = def.infer(new OpContext(type, nodeName, inputs, attrs));
+    if (types == null || types.stream().anyMatch(java.util.Objects::isNull)) {
+      throw new IllegalStateException(type + " '" + nodeName + "': op definition inferred a null type: " + types);
+    }
     Operation op = new Operation(this, ops.size(), nodeName, def, inputs, controlInputs, attrs, types,
         subgraphs, device);
     ops.add(op);
     byName.put(nodeName, op);
+    if (!explicitName && !nodeName.equals(name)) {
+      // Only a node that was really added advances the counter: a failed one leaves no trace.
+      nextSuffix.put(name, Integer.parseInt(nodeName.substring(name.length() + 1)) + 1);
+    }
     if (type.equals("Variable")) {
       variableInitializers.put(op, null);
     } else if (type.equals("Assign") && inputs.get(0).op().type().equals("Variable")) {
@@ -146,7 +167,7 @@ public final class Graph {
   }
 
   private String checkExplicitName(String type, String name) {
-    if (name == null || !NAME.matcher(name).matches() || name.endsWith("/")) {
+    if (!isValidName(name)) {
       throw new IllegalArgumentException(type + ": invalid node name '" + name
           + "' (letters, digits, and _ . - / after the first character)");
     }
@@ -157,9 +178,10 @@ public final class Graph {
     return name;
   }
 
-  private String uniqueName(String base) {
-    if (!NAME.matcher(base).matches()) {
-      throw new IllegalArgumentException("invalid node name '" + base + "'");
+  private String uniqueName(String type, String base) {
+    if (!isValidName(base)) {
+      throw new IllegalArgumentException(type + ": invalid node name '" + base
+          + "' (letters, digits, and _ . - / after the first character)");
     }
     if (!byName.containsKey(base)) {
       return base;
@@ -168,8 +190,12 @@ public final class Graph {
     while (byName.containsKey(base + "_" + k)) {
       k++;
     }
-    nextSuffix.put(base, k + 1);
     return base + "_" + k;
+  }
+
+  /** Whether {@code name} may name a node (or, with nodes under it, a name scope). */
+  static boolean isValidName(String name) {
+    return NAME.matcher(name).matches() && !name.endsWith("/");
   }
 
   @Override

@@ -81,7 +81,7 @@ final class Infer {
   }
 
   static Shape requireDefinedAttrShape(OpContext c, String attr) {
-    Shape s = c.attrs().getShape(attr);
+    Shape s = attr(c, attr, Shape.class);
     if (!s.isFullyDefined()) {
       throw c.error("attribute '%s' must be a fully defined shape, got %s", attr, s);
     }
@@ -100,6 +100,11 @@ final class Infer {
     }
   }
 
+  /** A boolean attribute, {@code dflt} when absent. */
+  static boolean attrBool(OpContext c, String name, boolean dflt) {
+    return c.attrs().has(name) ? attr(c, name, Boolean.class) : dflt;
+  }
+
   static List<Long> attrLongs(OpContext c, String name) {
     try {
       return c.attrs().getLongs(name);
@@ -111,7 +116,7 @@ final class Infer {
   static <T> T attr(OpContext c, String name, Class<T> type) {
     Object v = c.attrs().find(name).orElseThrow(() -> c.error("missing attribute '%s'", name));
     if (!type.isInstance(v)) {
-      throw c.error("attribute '%s' must be %s, got %s", name, type.getSimpleName(), v.getClass().getSimpleName());
+      throw c.error("attribute '%s' must be %s, got %s", name, type.getSimpleName(), Attrs.kind(v));
     }
     return type.cast(v);
   }

@@ -91,12 +91,13 @@ public final class Operation {
 
   public Output output(int i) {
     if (i < 0 || i >= outputs.size()) {
-      throw new IndexOutOfBoundsException(type() + " '" + name + "' has " + outputs.size() + " outputs, not " + (i + 1));
+      throw new IndexOutOfBoundsException(this + " has no output " + i + " (it has " + outputs.size() + ")");
     }
     return outputs.get(i);
   }
 
   public TensorType outputType(int i) {
+    output(i); // the same clear bounds check as output(i)
     return outputTypes.get(i);
   }
 

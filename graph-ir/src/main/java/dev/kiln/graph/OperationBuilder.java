@@ -48,7 +48,12 @@ public final class OperationBuilder {
   }
 
   public OperationBuilder setAttr(String attr, Object value) {
-    attrs.set(attr, java.util.Objects.requireNonNull(value, () -> type + ": attribute '" + attr + "' is null"));
+    java.util.Objects.requireNonNull(value, () -> type + ": attribute '" + attr + "' is null");
+    try {
+      attrs.set(attr, value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(type + ": " + e.getMessage(), e);
+    }
     return this;
   }
 
@@ -58,12 +63,12 @@ public final class OperationBuilder {
   }
 
   public OperationBuilder addSubgraph(Subgraph s) {
-    subgraphs.add(s);
+    subgraphs.add(java.util.Objects.requireNonNull(s, () -> type + ": subgraph is null"));
     return this;
   }
 
   public OperationBuilder setDevice(String d) {
-    this.device = d;
+    this.device = java.util.Objects.requireNonNull(d, () -> type + ": device is null (use \"\" for none)");
     return this;
   }
 

@@ -37,8 +37,9 @@ public final class Ops {
 
   /** Nodes built through the returned scope are named under {@code name/}. */
   public Ops withSubScope(String name) {
-    if (name.isEmpty() || name.contains(":")) {
-      throw new IllegalArgumentException("invalid scope name '" + name + "'");
+    if (!Graph.isValidName(prefix + name)) {
+      throw new IllegalArgumentException("invalid scope name '" + name
+          + "' (letters, digits, and _ . - / after the first character)");
     }
     return new Ops(graph, prefix + name + "/", null, controlDeps, device);
   }

@@ -30,6 +30,9 @@ public final class Shape {
 
   /** A shape of known rank whose dimensions are all unknown. */
   public static Shape unknownDims(int rank) {
+    if (rank < 0) {
+      throw new IllegalArgumentException("rank must be >= 0, got " + rank);
+    }
     int[] d = new int[rank];
     Arrays.fill(d, -1);
     return new Shape(d);

@@ -71,7 +71,8 @@ public final class Tensor {
     long n = shape.numElements();
     if (n != length) {
       throw new IllegalArgumentException(
-          "Tensor.of: " + length + " values do not fill shape " + shape + " (" + n + " elements)");
+          "Tensor.of: " + length + " values do not fill shape " + shape + " (" + n
+              + (n == 1 ? " element)" : " elements)"));
     }
     return new Tensor(dtype, shape, data);
   }
@@ -103,6 +104,7 @@ public final class Tensor {
 
   /** Wraps an array without copying; for {@link HostBuffers}. */
   static Tensor adopt(DType dtype, Shape shape, Object data) {
+    Objects.requireNonNull(data, "storage array is null");
     requireConcrete(shape);
     int n = checkedSize(shape);
     boolean ok = switch (dtype) {
@@ -113,7 +115,8 @@ public final class Tensor {
       case BOOL -> data instanceof boolean[] a && a.length == n;
     };
     if (!ok) {
-      throw new IllegalArgumentException("storage does not match " + dtype + shape);
+      throw new IllegalArgumentException("storage " + data.getClass().getSimpleName() + " does not match "
+          + new TensorType(dtype, shape));
     }
     return new Tensor(dtype, shape, data);
   }
