@@ -33,7 +33,7 @@ class TextParseErrorTest {
       `  %y = MatMul(%x, %w) : (f32[?,2], f32[?,2])` | bad.kg:4:25: MatMul 'y' has 1 output, but 2 types are declared
       `  %x = Neg(%w)`                               | bad.kg:4:3: duplicate node name '%x', first defined at 2:3
       `  %y = Neg(%x:1)`                             | bad.kg:4:12: Placeholder 'x' has 1 output, so '%x:1' does not exist
-      `  %y = Neg(%x, %w)`                           | bad.kg:4:8: Neg 'y': expects 1 inputs, got 2
+      `  %y = Neg(%x, %w)`                           | bad.kg:4:8: Neg 'y': expects 1 input, got 2
       `  %y = Neg(%x) : f16[?,3]`                    | bad.kg:4:18: unknown dtype 'f16' (expected f32, f64, i32, i64 or bool)
       `  %y = Neg(%x) @"/gpu:0`                      | bad.kg:4:17: unterminated string
       `  %y = Neg(%x) & %w`                          | bad.kg:4:16: unexpected character '&'

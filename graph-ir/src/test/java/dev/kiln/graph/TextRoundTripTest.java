@@ -27,10 +27,55 @@ class TextRoundTripTest {
       GraphAssert.collectTypes(g, covered);
       subgraphs += (int) g.operations().stream().filter(op -> !op.subgraphs().isEmpty()).count();
     }
-    Set<String> missing = new TreeSet<>(OpRegistry.types());
+    Set<String> missing = new TreeSet<>(RandomGraphs.builtinTypes());
     missing.removeAll(covered);
-    assertEquals(Set.of(), missing, "op types no random graph contained");
+    assertEquals(Set.of(), missing, "built-in op types no random graph contained");
     assertTrue(subgraphs > 50, "nodes with subgraphs: " + subgraphs);
+  }
+
+  /** A user op with two outputs (x and -x), to print and read back {@code %s:1} and {@code (t, t)}. */
+  private static final String SPLIT = "TextTestSplit";
+
+  static {
+    OpRegistry.register(new OpDef() {
+      @Override
+      public String type() {
+        return SPLIT;
+      }
+
+      @Override
+      public int minInputs() {
+        return 1;
+      }
+
+      @Override
+      public int maxInputs() {
+        return 1;
+      }
+
+      @Override
+      public java.util.List<TensorType> infer(OpContext c) {
+        return java.util.List.of(c.input(0), c.input(0));
+      }
+    });
+  }
+
+  @Test
+  void userOpsWithSeveralOutputsRoundTrip() {
+    String text = """
+        graph {
+          %x = Placeholder() {dtype = f64, shape = [?,2]} : f64[?,2]
+          %s = TextTestSplit(%x) : (f64[?,2], f64[?,2])
+          %y = Add(%s, %s:1) : f64[?,2]
+        }
+        """;
+    Graph g = Graph.parse(text);
+    assertEquals(java.util.List.of("s", "s:1"), g.operation("y").inputs().stream().map(Output::name).toList());
+    assertEquals(text, g.toText());
+    assertTrue(g.toDot().contains("\"s\" -> \"y\" [label=\":1 f64[?,2]\"];"), g.toDot());
+    GraphParseException e = org.junit.jupiter.api.Assertions.assertThrows(GraphParseException.class,
+        () -> Graph.parse(text.replace("(f64[?,2], f64[?,2])", "(f64[?,2], f32[?,2])")));
+    assertEquals("3:39: TextTestSplit 's': declared type f32[?,2] for output 1 but inferred f64[?,2]", e.getMessage());
   }
 
   @Test
