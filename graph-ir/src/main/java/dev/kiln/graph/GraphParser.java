@@ -31,9 +31,11 @@ import org.antlr.v4.runtime.atn.PredictionMode;
  */
 final class GraphParser {
   private final String file;
+  private final ValueReader values;
 
   private GraphParser(String file) {
     this.file = file;
+    this.values = new ValueReader(this);
   }
 
   static Graph parse(String text, String file) {
@@ -112,7 +114,7 @@ final class GraphParser {
         if (!seen.add(attrName)) {
           throw error(a.name().getStart(), "duplicate attribute '" + attrName + "'");
         }
-        b.setAttr(attrName, new ValueReader(this).value(a.value()));
+        b.setAttr(attrName, values.value(a.value()));
       }
     }
     if (n.device() != null) {
@@ -122,7 +124,7 @@ final class GraphParser {
     List<Token> typeTokens = new ArrayList<>();
     if (n.resultTypes() != null) {
       for (TensorTypeContext t : n.resultTypes().tensorType()) {
-        declaredTypes.add(new ValueReader(this).tensorType(t));
+        declaredTypes.add(values.tensorType(t));
         typeTokens.add(t.getStart());
       }
     }
