@@ -71,7 +71,7 @@ final class RunCommand implements Callable<Integer> {
     Map<Output, Tensor> feedValues = new LinkedHashMap<>();
     for (Map.Entry<String, Path> f : feeds.entrySet()) {
       Output out = lookup(() -> g.output(f.getKey()), "--feed " + f.getKey());
-      feedValues.put(out, NpyIO.read(f.getValue()));
+      feedValues.put(out, readFeed(f.getValue()));
     }
     List<Tensor> values;
     try (Session session = new Session(g)) {
@@ -104,6 +104,15 @@ final class RunCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  private static Tensor readFeed(Path npy) {
+    try {
+      return NpyIO.read(npy);
+    } catch (IOException e) {
+      String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.toString();
+      throw new java.io.UncheckedIOException("cannot read " + npy + ": " + why, e);
+    }
   }
 
   private <T> T lookup(java.util.function.Supplier<T> find, String what) {

@@ -154,6 +154,10 @@ class KilnCliTest {
     Result r = kiln("run", TWO_LAYER, "--feed", "x=" + Y, "--fetch", "h");
     assertEquals(1, r.code());
     assertTrue(r.err().startsWith("kiln run: ") && r.err().contains("x"), r.err());
+    assertEquals(new Result(1, "", "kiln run: cannot read missing.npy: no such file\n"),
+        kiln("run", TWO_LAYER, "--feed", "x=missing.npy", "--fetch", "h"));
+    assertEquals(new Result(1, "", "kiln run: " + TWO_LAYER + ": not a .npy file (no \\x93NUMPY magic)\n"),
+        kiln("run", TWO_LAYER, "--feed", "x=" + TWO_LAYER, "--fetch", "h"));
   }
 
   @Test
