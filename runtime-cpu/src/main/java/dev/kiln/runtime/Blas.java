@@ -1,0 +1,281 @@
+package dev.kiln.runtime;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Array;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.openblas.global.openblas_nolapack;
+
+/**
+ * OpenBLAS through the JavaCPP preset, set up for speed:
+ * <ul>
+ *   <li>On a CPU with AVX-512, OPENBLAS_CORETYPE=SKYLAKEX is set in the process environment before
+ *       the library loads (unless the user set it), because OpenBLAS's own detection picks its AVX2
+ *       kernels on some AVX-512 CPUs (AMD Zen 5) and runs at about half the speed.
+ *   <li>On JDK 22+, sgemm/dgemm are called through java.lang.foreign downcalls marked critical, which
+ *       pass Java heap arrays to native code without copying. The code is compiled for Java 21, so the
+ *       handles are built reflectively; they are static finals of an exact type, so the JIT inlines
+ *       them. On JDK 21 the calls go through JavaCPP's array overloads, which copy the operands.
+ * </ul>
+ * Matrices are row-major; {@code ta}/{@code tb} say the stored operand is the transpose.
+ */
+final class Blas {
+  private Blas() {}
+
+  private static final Logger LOG = Logger.getLogger(Blas.class.getName());
+  static final String CORETYPE = "OPENBLAS_CORETYPE";
+  private static final int ROW_MAJOR = openblas_nolapack.CblasRowMajor;
+  private static final int NO_TRANS = openblas_nolapack.CblasNoTrans;
+  private static final int TRANS = openblas_nolapack.CblasTrans;
+
+  /** The core type this class put in the environment ("SKYLAKEX"), or empty. */
+  static final Optional<String> FORCED_CORETYPE;
+  /** The native library that holds the cblas symbols' dependencies. */
+  static final String LIBRARY;
+  private static final MethodHandle SGEMM;
+  private static final MethodHandle DGEMM;
+  /** True when sgemm/dgemm pass heap arrays to OpenBLAS without copying. */
+  static final boolean ZERO_COPY;
+
+  static {
+    FORCED_CORETYPE = forceCoreType();
+    LIBRARY = Loader.load(openblas_nolapack.class);
+    MethodHandle s = null;
+    MethodHandle d = null;
+    if (!Boolean.getBoolean("kiln.blas.copying")) {
+      try {
+        s = Downcalls.critical(Path.of(LIBRARY), "cblas_sgemm", gemmType(float[].class, float.class));
+        d = Downcalls.critical(Path.of(LIBRARY), "cblas_dgemm", gemmType(double[].class, double.class));
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        LOG.log(Level.FINE, "no critical downcalls (JDK " + Runtime.version().feature()
+            + "); sgemm/dgemm copy their operands through JavaCPP", e);
+        s = null;
+        d = null;
+      }
+    }
+    SGEMM = s;
+    DGEMM = d;
+    ZERO_COPY = s != null;
+  }
+
+  private static MethodType gemmType(Class<?> array, Class<?> scalar) {
+    return MethodType.methodType(void.class, new Class<?>[] {int.class, int.class, int.class, int.class,
+        int.class, int.class, scalar, array, int.class, array, int.class, scalar, array, int.class});
+  }
+
+  /** Forces the SkylakeX kernels when the CPU has AVX-512F and the user chose no core type. */
+  private static Optional<String> forceCoreType() {
+    if (System.getenv(CORETYPE) != null || !cpuHasAvx512()) {
+      return Optional.empty();
+    }
+    try {
+      if (Downcalls.setenv(CORETYPE, "SKYLAKEX")) {
+        return Optional.of("SKYLAKEX");
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.log(Level.FINE, "setenv through java.lang.foreign failed; trying the systems preset", e);
+    }
+    try {
+      if (org.bytedeco.systems.global.linux.setenv(CORETYPE, "SKYLAKEX", 1) == 0) {
+        return Optional.of("SKYLAKEX");
+      }
+    } catch (RuntimeException | LinkageError e) {
+      LOG.log(Level.WARNING, "could not set " + CORETYPE + "; OpenBLAS picks its own kernels", e);
+    }
+    return Optional.empty();
+  }
+
+  private static boolean cpuHasAvx512() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"), StandardCharsets.UTF_8)) {
+        if (line.startsWith("flags")) {
+          return (" " + line.substring(line.indexOf(':') + 1) + " ").contains(" avx512f ");
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.FINE, "cannot read /proc/cpuinfo", e);
+    }
+    return false;
+  }
+
+  /** The core type OpenBLAS uses (e.g. "SkylakeX", "Haswell"). */
+  static String coreName() {
+    try {
+      return Downcalls.coreName(Path.of(LIBRARY));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  /** c[m,n] = op(a) * op(b), op(x) = x or its transpose; a is [m,k] ([k,m] if ta), b [k,n] ([n,k] if tb). */
+  static void sgemm(boolean ta, boolean tb, int m, int n, int k, float[] a, float[] b, float[] c) {
+    if (ZERO_COPY) {
+      try {
+        SGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+            1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n);
+      } catch (Throwable t) {
+        throw rethrow(t);
+      }
+    } else {
+      sgemmCopying(ta, tb, m, n, k, a, b, c);
+    }
+  }
+
+  static void dgemm(boolean ta, boolean tb, int m, int n, int k, double[] a, double[] b, double[] c) {
+    if (ZERO_COPY) {
+      try {
+        DGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+            1.0, a, ta ? m : k, b, tb ? k : n, 0.0, c, n);
+      } catch (Throwable t) {
+        throw rethrow(t);
+      }
+    } else {
+      dgemmCopying(ta, tb, m, n, k, a, b, c);
+    }
+  }
+
+  /** JavaCPP's array overload: copies a, b and c in and c back out on every call. */
+  static void sgemmCopying(boolean ta, boolean tb, int m, int n, int k, float[] a, float[] b, float[] c) {
+    openblas_nolapack.cblas_sgemm(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+        1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n);
+  }
+
+  static void dgemmCopying(boolean ta, boolean tb, int m, int n, int k, double[] a, double[] b, double[] c) {
+    openblas_nolapack.cblas_dgemm(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+        1.0, a, ta ? m : k, b, tb ? k : n, 0.0, c, n);
+  }
+
+  private static RuntimeException rethrow(Throwable t) {
+    if (t instanceof RuntimeException r) {
+      return r;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    return new IllegalStateException("BLAS call failed", t);
+  }
+
+  /** java.lang.foreign reached reflectively, so that this class compiles for Java 21. */
+  static final class Downcalls {
+    private Downcalls() {}
+
+    private static final String PKG = "java.lang.foreign.";
+
+    private static Class<?> type(String name) throws ClassNotFoundException {
+      return Class.forName(PKG + name);
+    }
+
+    private static Object layout(String name) throws ReflectiveOperationException {
+      return type("ValueLayout").getField(name).get(null);
+    }
+
+    private static Object linker() throws ReflectiveOperationException {
+      return type("Linker").getMethod("nativeLinker").invoke(null);
+    }
+
+    /** A symbol of a library (searched with its dependencies), or of libc when library is null. */
+    private static Object symbol(Path library, String name) throws ReflectiveOperationException {
+      Class<?> lookupType = type("SymbolLookup");
+      Object lookup;
+      if (library == null) {
+        lookup = type("Linker").getMethod("defaultLookup").invoke(linker());
+      } else {
+        Object arena = type("Arena").getMethod("global").invoke(null);
+        lookup = lookupType.getMethod("libraryLookup", Path.class, type("Arena")).invoke(null, library, arena);
+      }
+      Optional<?> found = (Optional<?>) lookupType.getMethod("find", String.class).invoke(lookup, name);
+      return found.orElseThrow(() -> new NoSuchMethodException("native symbol " + name));
+    }
+
+    /** A downcall handle for a function of native layouts; critical ones may take heap segments. */
+    private static MethodHandle downcall(Object symbol, Object result, Object[] args, boolean critical)
+        throws ReflectiveOperationException {
+      Class<?> layoutType = type("MemoryLayout");
+      Class<?> fdType = type("FunctionDescriptor");
+      Object layouts = Array.newInstance(layoutType, args.length);
+      for (int i = 0; i < args.length; i++) {
+        Array.set(layouts, i, args[i]);
+      }
+      Object fd = result == null
+          ? fdType.getMethod("ofVoid", layouts.getClass()).invoke(null, layouts)
+          : fdType.getMethod("of", layoutType, layouts.getClass()).invoke(null, result, layouts);
+      Class<?> optionType = type("Linker$Option");
+      Object options = Array.newInstance(optionType, critical ? 1 : 0);
+      if (critical) {
+        Array.set(options, 0, optionType.getMethod("critical", boolean.class).invoke(null, true));
+      }
+      return (MethodHandle) type("Linker")
+          .getMethod("downcallHandle", type("MemorySegment"), fdType, options.getClass())
+          .invoke(linker(), symbol, fd, options);
+    }
+
+    /**
+     * Binds {@code name} to a handle of exactly {@code javaType}, whose parameters are int, float,
+     * double or primitive arrays; arrays are passed as heap segments (no copy) to a critical downcall.
+     */
+    static MethodHandle critical(Path library, String name, MethodType javaType) throws ReflectiveOperationException {
+      if (Runtime.version().feature() < 22) {
+        throw new NoSuchMethodException("critical downcalls with heap arrays need JDK 22+");
+      }
+      Class<?> segment = type("MemorySegment");
+      Object[] args = new Object[javaType.parameterCount()];
+      for (int i = 0; i < args.length; i++) {
+        args[i] = layoutOf(javaType.parameterType(i));
+      }
+      Class<?> r = javaType.returnType();
+      MethodHandle h = downcall(symbol(library, name), r == void.class ? null : layoutOf(r), args, true);
+      for (int i = 0; i < args.length; i++) {
+        Class<?> p = javaType.parameterType(i);
+        if (p.isArray()) {
+          MethodHandle ofArray = MethodHandles.publicLookup()
+              .findStatic(segment, "ofArray", MethodType.methodType(segment, p));
+          h = MethodHandles.filterArguments(h, i, ofArray);
+        }
+      }
+      return h.asType(javaType);
+    }
+
+    private static Object layoutOf(Class<?> p) throws ReflectiveOperationException {
+      return p == int.class ? layout("JAVA_INT") : p == float.class ? layout("JAVA_FLOAT")
+          : p == double.class ? layout("JAVA_DOUBLE") : layout("ADDRESS");
+    }
+
+    /** libc setenv(name, value, 1); false if it reported failure. */
+    static boolean setenv(String name, String value) throws ReflectiveOperationException {
+      MethodHandle h = critical(null, "setenv", MethodType.methodType(int.class, byte[].class, byte[].class, int.class));
+      try {
+        return (int) h.invokeExact(cString(name), cString(value), 1) == 0;
+      } catch (Throwable t) {
+        throw rethrow(t);
+      }
+    }
+
+    /** openblas_get_corename(), which the JavaCPP preset does not map. */
+    static String coreName(Path library) throws ReflectiveOperationException {
+      MethodHandle h = downcall(symbol(library, "openblas_get_corename"), layout("ADDRESS"), new Object[0], false);
+      try {
+        Object address = h.invoke();
+        Class<?> segment = type("MemorySegment");
+        Object sized = segment.getMethod("reinterpret", long.class).invoke(address, 64L);
+        return (String) segment.getMethod("getString", long.class).invoke(sized, 0L);
+      } catch (ReflectiveOperationException e) {
+        throw e;
+      } catch (Throwable t) {
+        throw rethrow(t);
+      }
+    }
+
+    private static byte[] cString(String s) {
+      byte[] b = s.getBytes(StandardCharsets.UTF_8);
+      return java.util.Arrays.copyOf(b, b.length + 1);
+    }
+  }
+}

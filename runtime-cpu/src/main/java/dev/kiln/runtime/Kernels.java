@@ -1,0 +1,100 @@
+package dev.kiln.runtime;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The CPU kernel library: a {@link KernelFactory} for every built-in op type that runs as a kernel
+ * (all but the state/source ops the Session handles and the VIEW ops the plan aliases), then the
+ * kernels users registered with {@link CpuKernels}.
+ */
+final class Kernels {
+  private Kernels() {}
+
+  private static final Map<String, KernelFactory> BUILTIN = builtins();
+
+  private static Map<String, KernelFactory> builtins() {
+    Map<String, KernelFactory> m = new TreeMap<>();
+    m.put("Neg", UnaryKernels.factory(UnaryKernels.Op.NEG));
+    m.put("Square", UnaryKernels.factory(UnaryKernels.Op.SQUARE));
+    m.put("Abs", UnaryKernels.factory(UnaryKernels.Op.ABS));
+    m.put("Sign", UnaryKernels.factory(UnaryKernels.Op.SIGN));
+    m.put("Relu", UnaryKernels.factory(UnaryKernels.Op.RELU));
+    m.put("Sqrt", UnaryKernels.factory(UnaryKernels.Op.SQRT));
+    m.put("Rsqrt", UnaryKernels.factory(UnaryKernels.Op.RSQRT));
+    m.put("Reciprocal", UnaryKernels.factory(UnaryKernels.Op.RECIPROCAL));
+    m.put("Exp", UnaryKernels.factory(UnaryKernels.Op.EXP));
+    m.put("Log", UnaryKernels.factory(UnaryKernels.Op.LOG));
+    m.put("Sin", UnaryKernels.factory(UnaryKernels.Op.SIN));
+    m.put("Cos", UnaryKernels.factory(UnaryKernels.Op.COS));
+    m.put("Sigmoid", UnaryKernels.factory(UnaryKernels.Op.SIGMOID));
+    m.put("Tanh", UnaryKernels.factory(UnaryKernels.Op.TANH));
+    m.put("LogicalNot", UnaryKernels.factory(UnaryKernels.Op.LOGICAL_NOT));
+    m.put("ZerosLike", FillKernels.constant(false));
+    m.put("OnesLike", FillKernels.constant(true));
+    m.put("Fill", FillKernels.fill());
+    m.put("Cast", CastKernel.factory());
+
+    m.put("Add", ArithmeticKernels.factory(ArithmeticKernels.Op.ADD));
+    m.put("Sub", ArithmeticKernels.factory(ArithmeticKernels.Op.SUB));
+    m.put("Mul", ArithmeticKernels.factory(ArithmeticKernels.Op.MUL));
+    m.put("Div", ArithmeticKernels.factory(ArithmeticKernels.Op.DIV));
+    m.put("Pow", ArithmeticKernels.factory(ArithmeticKernels.Op.POW));
+    m.put("Maximum", ArithmeticKernels.factory(ArithmeticKernels.Op.MAX));
+    m.put("Minimum", ArithmeticKernels.factory(ArithmeticKernels.Op.MIN));
+    m.put("Less", CompareKernels.factory(CompareKernels.Op.LT, false));
+    m.put("LessEqual", CompareKernels.factory(CompareKernels.Op.LE, false));
+    m.put("Greater", CompareKernels.factory(CompareKernels.Op.LT, true));
+    m.put("GreaterEqual", CompareKernels.factory(CompareKernels.Op.LE, true));
+    m.put("Equal", CompareKernels.factory(CompareKernels.Op.EQ, false));
+    m.put("NotEqual", CompareKernels.factory(CompareKernels.Op.NE, false));
+    m.put("LogicalAnd", CompareKernels.factory(CompareKernels.Op.AND, false));
+    m.put("LogicalOr", CompareKernels.factory(CompareKernels.Op.OR, false));
+    m.put("Select", SelectKernels.select());
+    m.put("AddN", SelectKernels.addN());
+
+    m.put("MatMul", MatMulKernels.factory());
+    m.put("Softmax", AxisKernels.softmax(false));
+    m.put("LogSoftmax", AxisKernels.softmax(true));
+    m.put("ArgMax", AxisKernels.argMax());
+
+    m.put("Sum", ReduceKernels.reduce(ReduceKernels.Op.SUM, false));
+    m.put("Mean", ReduceKernels.reduce(ReduceKernels.Op.SUM, true));
+    m.put("Max", ReduceKernels.reduce(ReduceKernels.Op.MAX, false));
+    m.put("Min", ReduceKernels.reduce(ReduceKernels.Op.MIN, false));
+    m.put("Prod", ReduceKernels.reduce(ReduceKernels.Op.PROD, false));
+    m.put("ReduceSumLike", ReduceKernels.sumLike());
+
+    m.put("Transpose", LayoutKernels.transpose());
+    m.put("Concat", LayoutKernels.concat());
+    m.put("Slice", LayoutKernels.slice());
+    m.put("Pad", LayoutKernels.pad());
+    m.put("OneHot", LayoutKernels.oneHot());
+    return Map.copyOf(m);
+  }
+
+  /**
+   * The factory for {@code opType}: a built-in kernel, else a registered {@link HostKernel}.
+   *
+   * @throws IllegalArgumentException if the op type has no CPU kernel
+   */
+  static KernelFactory factory(String opType) {
+    KernelFactory f = BUILTIN.get(opType);
+    if (f != null) {
+      return f;
+    }
+    HostKernel user = CpuKernels.find(opType).orElseThrow(
+        () -> new IllegalArgumentException("no CPU kernel for op type '" + opType + "'"));
+    return spec -> new HostKernelAdapter(spec, user);
+  }
+
+  static boolean isBuiltin(String opType) {
+    return BUILTIN.containsKey(opType);
+  }
+
+  /** The op types with a built-in kernel. */
+  static Set<String> builtinTypes() {
+    return new java.util.TreeSet<>(BUILTIN.keySet());
+  }
+}

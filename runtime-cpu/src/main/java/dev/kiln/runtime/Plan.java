@@ -1,0 +1,88 @@
+package dev.kiln.runtime;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.HostBuffers;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * A compiled run: a flat array of kernel calls over a frame (an Object[] of storage arrays). A frame
+ * holds the plan's reusable buffers, the variables' storage and the constants (bound once), and per
+ * run the fed arrays and the fetched tensors. Idle frames wait in a small lock-free pool so that
+ * concurrent runs each get their own.
+ */
+final class Plan {
+  final Kernel[] kernels;
+  final int[] feedSlots;
+  final int[] resultSlots;
+  /** True when the run assigns variables: it then runs alone (the Session's write lock). */
+  final boolean writes;
+  final VariableState[] mustBeInitialized;
+  final VariableState[] written;
+  /**
+   * True when a library kernel runs after an assign (a control dependency orders it there): such a
+   * run saves the variables it writes first, to restore them if a kernel fails.
+   */
+  final boolean snapshotWrites;
+
+  private final Object[] template;
+  private final int[] bufferSlots;
+  private final DType[] bufferTypes;
+  private final int[] bufferSizes;
+  private final AtomicReferenceArray<Object[]> idle;
+
+  Plan(Kernel[] kernels, int[] feedSlots, int[] resultSlots, VariableState[] mustBeInitialized,
+      VariableState[] written, boolean snapshotWrites, Object[] template, int[] bufferSlots, DType[] bufferTypes, int[] bufferSizes,
+      int poolSize) {
+    this.kernels = kernels;
+    this.feedSlots = feedSlots;
+    this.resultSlots = resultSlots;
+    this.writes = written.length > 0;
+    this.mustBeInitialized = mustBeInitialized;
+    this.written = written;
+    this.snapshotWrites = snapshotWrites;
+    this.template = template;
+    this.bufferSlots = bufferSlots;
+    this.bufferTypes = bufferTypes;
+    this.bufferSizes = bufferSizes;
+    this.idle = new AtomicReferenceArray<>(poolSize);
+  }
+
+  Object[] acquireFrame() {
+    for (int i = 0; i < idle.length(); i++) {
+      Object[] f = idle.get(i);
+      if (f != null && idle.compareAndSet(i, f, null)) {
+        return f;
+      }
+    }
+    return newFrame();
+  }
+
+  void releaseFrame(Object[] frame) {
+    for (int i = 0; i < idle.length(); i++) {
+      if (idle.get(i) == null && idle.compareAndSet(i, null, frame)) {
+        return;
+      }
+    }
+  }
+
+  private Object[] newFrame() {
+    Object[] f = template.clone();
+    for (int i = 0; i < bufferSlots.length; i++) {
+      f[bufferSlots[i]] = HostBuffers.allocate(bufferTypes[i], bufferSizes[i]);
+    }
+    return f;
+  }
+
+  /** Bytes of buffers one frame holds (for tests and diagnostics). */
+  long frameBytes() {
+    long b = 0;
+    for (int i = 0; i < bufferSlots.length; i++) {
+      b += (long) bufferSizes[i] * bufferTypes[i].byteSize();
+    }
+    return b;
+  }
+
+  int bufferCount() {
+    return bufferSlots.length;
+  }
+}

@@ -1,0 +1,376 @@
+package dev.kiln.runtime;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Tensor;
+import dev.kiln.graph.TensorType;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Compiles a {@link Plan} for one run signature: validates the feeds, schedules the pruned graph,
+ * infers every value's concrete type, lays out the frame (fed arrays, variable storage and constants
+ * in their own slots, views aliasing their input's slot, kernel outputs in buffers reused once their
+ * values are dead) and binds each node's kernel to its slots.
+ */
+final class PlanCompiler {
+  private final Session session;
+  private final PlanKey key;
+  private final Set<Output> fed = new HashSet<>();
+  private final Map<Output, TensorType> types = new HashMap<>();
+  private final Map<Operation, List<TensorType>> outputTypes = new HashMap<>();
+  private final Map<Output, Integer> slotOf = new HashMap<>();
+  private final Map<Output, Integer> scratchSlotOf = new HashMap<>();
+  private final Map<Operation, Integer> variableSlots = new LinkedHashMap<>();
+  private final Map<Integer, Object> bindings = new HashMap<>();
+  private final List<DType> bufferTypes = new ArrayList<>();
+  private final List<Integer> bufferSizes = new ArrayList<>();
+  private final Map<DType, List<Integer>> freeBuffers = new HashMap<>();
+  private final Map<Output, Integer> lastUse = new HashMap<>();
+  private int nextSlot;
+  private boolean sawAssign;
+  /** A library kernel (which might fail) runs after some assign of the run. */
+  private boolean kernelAfterAssign;
+  private int bufferBase;
+
+  private PlanCompiler(Session session, PlanKey key) {
+    this.session = session;
+    this.key = key;
+  }
+
+  static Plan compile(Session session, PlanKey key, Tensor[] feedValues) {
+    return new PlanCompiler(session, key).compile(feedValues);
+  }
+
+  private Plan compile(Tensor[] feedValues) {
+    validate(feedValues);
+    Schedule schedule = Schedule.build(fed, List.of(key.fetches), List.of(key.targets));
+    if (session.options().optimize()) {
+      schedule = optimize(schedule);
+    }
+    List<Schedule.Step> steps = schedule.steps;
+    inferTypes(steps);
+    layOutSpecialSlots(steps);
+    Map<Integer, List<Output>> dying = liveness(steps);
+    allocateBuffers(steps, dying);
+    int[] resultSlots = new int[key.fetches.length];
+    for (int k = 0; k < resultSlots.length; k++) {
+      resultSlots[k] = nextSlot++;
+    }
+    Kernel[] kernels = bindKernels(steps, resultSlots);
+
+    Object[] template = new Object[nextSlot];
+    bindings.forEach((slot, array) -> template[slot] = array);
+    int nb = bufferTypes.size();
+    int[] slots = new int[nb];
+    int[] sizes = new int[nb];
+    for (int b = 0; b < nb; b++) {
+      slots[b] = bufferBase + b;
+      sizes[b] = bufferSizes.get(b);
+    }
+    int[] feedSlots = new int[key.feeds.length];
+    for (int i = 0; i < feedSlots.length; i++) {
+      feedSlots[i] = slotOf.get(key.feeds[i]);
+    }
+    VariableState[] mustInit = schedule.mustBeInitialized.stream().map(session::variableState)
+        .toArray(VariableState[]::new);
+    VariableState[] written = schedule.written.stream().map(session::variableState).toArray(VariableState[]::new);
+    return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
+        bufferTypes.toArray(DType[]::new), sizes, session.options().framesPerPlan());
+  }
+
+  /**
+   * Hook for the graph optimizer (issue 7): with {@link SessionOptions#optimize()} on, the optimizer
+   * pipeline rewrites the pruned, scheduled plan here. Until it exists the plan runs as scheduled.
+   */
+  private Schedule optimize(Schedule schedule) {
+    return schedule;
+  }
+
+  private void validate(Tensor[] values) {
+    for (int i = 0; i < key.feeds.length; i++) {
+      Output o = key.feeds[i];
+      requireInGraph(o.op(), "fed value");
+      TensorType want = o.type();
+      TensorType given = values[i].type();
+      if (given.dtype() != want.dtype() || !want.shape().isCompatibleWith(given.shape())) {
+        throw new IllegalArgumentException(
+            o.op().type() + " '" + o.name() + "': fed " + given + ", expected " + want);
+      }
+      fed.add(o);
+      types.put(o, given);
+      slotOf.put(o, nextSlot++);
+    }
+    for (Output f : key.fetches) {
+      requireInGraph(f.op(), "fetch");
+    }
+    for (Operation t : key.targets) {
+      requireInGraph(t, "target");
+    }
+  }
+
+  private void requireInGraph(Operation op, String what) {
+    if (op.graph() != session.graph()) {
+      throw new IllegalArgumentException(what + " " + op + " belongs to another graph than this Session's");
+    }
+  }
+
+  private void inferTypes(List<Schedule.Step> steps) {
+    for (Schedule.Step step : steps) {
+      if (!(step instanceof Schedule.OpStep(Operation op))) {
+        continue;
+      }
+      List<TensorType> out = switch (op.type()) {
+        case "Variable", "Const", "RandomNormal", "RandomUniform", "Placeholder", "NoOp" -> op.outputTypes();
+        case "Assign", "AssignAdd", "AssignSub" -> assignTypes(op);
+        default -> ConcreteTypes.infer(op, inputTypes(op));
+      };
+      outputTypes.put(op, out);
+      for (int j = 0; j < out.size(); j++) {
+        types.putIfAbsent(op.output(j), out.get(j));
+      }
+    }
+  }
+
+  private List<TensorType> inputTypes(Operation op) {
+    List<TensorType> in = new ArrayList<>(op.numInputs());
+    for (int i = 0; i < op.numInputs(); i++) {
+      in.add(op.def().readsInput(i) ? types.get(op.input(i)) : op.input(i).type());
+    }
+    return in;
+  }
+
+  private List<TensorType> assignTypes(Operation op) {
+    TensorType var = op.input(0).type();
+    TensorType value = types.get(op.input(1));
+    if (!value.equals(var)) {
+      throw new IllegalArgumentException(op + ": value " + value + " does not match variable '"
+          + op.input(0).name() + "' of type " + var);
+    }
+    if (var.dtype() == DType.BOOL && !op.type().equals("Assign")) {
+      throw new IllegalArgumentException(op + ": cannot add to or subtract from bool variable '"
+          + op.input(0).name() + "'");
+    }
+    return List.of(var);
+  }
+
+  /** Slots for variables and constants, bound once per frame. */
+  private void layOutSpecialSlots(List<Schedule.Step> steps) {
+    for (Schedule.Step step : steps) {
+      if (!(step instanceof Schedule.OpStep(Operation op))) {
+        continue;
+      }
+      Output o = op.numOutputs() > 0 ? op.output(0) : null;
+      switch (op.type()) {
+        case "Variable" -> variableSlot(op);
+        case "Assign", "AssignAdd", "AssignSub" -> {
+          int s = variableSlot(op.input(0).op());
+          if (!fed.contains(o)) {
+            slotOf.put(o, s);
+          }
+        }
+        case "Const" -> {
+          if (!fed.contains(o)) {
+            int s = nextSlot++;
+            bindings.put(s, HostBuffers.array(op.attrs().getTensor("value")));
+            slotOf.put(o, s);
+          }
+        }
+        default -> {}
+      }
+    }
+    bufferBase = nextSlot;
+  }
+
+  private int variableSlot(Operation var) {
+    Integer s = variableSlots.get(var);
+    if (s == null) {
+      s = nextSlot++;
+      variableSlots.put(var, s);
+      bindings.put(s, session.variableState(var).storage);
+      if (!fed.contains(var.output(0))) {
+        slotOf.put(var.output(0), s);
+      }
+    }
+    return s;
+  }
+
+  /** The buffer-owning value a value lives in, or null when it lives in a fed, variable or constant slot. */
+  private Output root(Output o) {
+    while (!fed.contains(o)) {
+      Operation op = o.op();
+      if (Schedule.isView(op)) {
+        o = op.input(0);
+        continue;
+      }
+      return switch (op.type()) {
+        case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder" -> null;
+        default -> o;
+      };
+    }
+    return null;
+  }
+
+  /** For each step, the buffer-owning values whose last reader it is. */
+  private Map<Integer, List<Output>> liveness(List<Schedule.Step> steps) {
+    for (int s = 0; s < steps.size(); s++) {
+      switch (steps.get(s)) {
+        case Schedule.OpStep(Operation op) -> {
+          for (int i = 0; i < op.numInputs(); i++) {
+            Output r = op.def().readsInput(i) ? root(op.input(i)) : null;
+            if (r != null) {
+              lastUse.put(r, s);
+            }
+          }
+        }
+        case Schedule.FetchStep(int k, Output value) -> {
+          Output r = root(value);
+          if (r != null) {
+            lastUse.put(r, s);
+          }
+        }
+      }
+    }
+    Map<Integer, List<Output>> dying = new HashMap<>();
+    lastUse.forEach((r, s) -> dying.computeIfAbsent(s, x -> new ArrayList<>()).add(r));
+    return dying;
+  }
+
+  private void allocateBuffers(List<Schedule.Step> steps, Map<Integer, List<Output>> dying) {
+    for (int s = 0; s < steps.size(); s++) {
+      List<Integer> freeNow = new ArrayList<>();
+      if (steps.get(s) instanceof Schedule.OpStep(Operation op)) {
+        boolean computes = computes(op);
+        List<TensorType> out = outputTypes.get(op);
+        for (int j = 0; j < op.numOutputs(); j++) {
+          Output o = op.output(j);
+          if (fed.contains(o)) {
+            if (computes) { // the node runs for another reason: its fed-over output goes to scratch
+              int b = allocate(out.get(j));
+              scratchSlotOf.put(o, bufferBase + b);
+              freeNow.add(b);
+            }
+          } else if (Schedule.isView(op)) {
+            slotOf.put(o, slotOf.get(op.input(0)));
+          } else if (computes) {
+            int b = allocate(out.get(j));
+            slotOf.put(o, bufferBase + b);
+            if (!isRead(o)) {
+              freeNow.add(b);
+            }
+          }
+        }
+      }
+      for (Output r : dying.getOrDefault(s, List.of())) {
+        freeNow.add(slotOf.get(r) - bufferBase);
+      }
+      for (int b : freeNow) {
+        freeBuffers.computeIfAbsent(bufferTypes.get(b), d -> new ArrayList<>()).add(b);
+      }
+    }
+    nextSlot = bufferBase + bufferTypes.size();
+  }
+
+  private boolean isRead(Output o) {
+    return lastUse.containsKey(o);
+  }
+
+  /** True for nodes that write buffers of their own: kernel-library ops and random sources. */
+  private static boolean computes(Operation op) {
+    return switch (op.type()) {
+      case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder", "NoOp" -> false;
+      default -> !Schedule.isView(op);
+    };
+  }
+
+  /** A free buffer of the dtype: the smallest big enough, else the largest (grown), else a new one. */
+  private int allocate(TensorType t) {
+    int n = (int) t.shape().numElements();
+    List<Integer> free = freeBuffers.computeIfAbsent(t.dtype(), d -> new ArrayList<>());
+    int best = -1;
+    int largest = -1;
+    for (int i = 0; i < free.size(); i++) {
+      int cap = bufferSizes.get(free.get(i));
+      if (cap >= n && (best < 0 || cap < bufferSizes.get(free.get(best)))) {
+        best = i;
+      }
+      if (largest < 0 || cap > bufferSizes.get(free.get(largest))) {
+        largest = i;
+      }
+    }
+    int pick = best >= 0 ? best : largest;
+    if (pick >= 0) {
+      int b = free.remove(pick);
+      bufferSizes.set(b, Math.max(n, bufferSizes.get(b)));
+      return b;
+    }
+    bufferTypes.add(t.dtype());
+    bufferSizes.add(n);
+    return bufferTypes.size() - 1;
+  }
+
+  private Kernel[] bindKernels(List<Schedule.Step> steps, int[] resultSlots) {
+    List<Kernel> kernels = new ArrayList<>();
+    for (Schedule.Step step : steps) {
+      switch (step) {
+        case Schedule.OpStep(Operation op) -> {
+          Kernel k = kernelFor(op);
+          if (k != null) {
+            if (Schedule.isAssign(op)) {
+              sawAssign = true;
+            } else if (sawAssign && !op.type().startsWith("Random")) {
+              kernelAfterAssign = true;
+            }
+            kernels.add(k);
+          }
+        }
+        case Schedule.FetchStep(int k, Output value) -> {
+          TensorType t = types.get(value);
+          kernels.add(StateKernels.fetch(t.dtype(), t.shape(), (int) t.shape().numElements(),
+              slotOf.get(value), resultSlots[k]));
+        }
+      }
+    }
+    return kernels.toArray(Kernel[]::new);
+  }
+
+  private Kernel kernelFor(Operation op) {
+    List<TensorType> out = outputTypes.get(op);
+    return switch (op.type()) {
+      case "Variable", "Const", "Placeholder", "NoOp" -> null;
+      case "Assign", "AssignAdd", "AssignSub" -> StateKernels.assign(op.type(), out.get(0).dtype(),
+          (int) out.get(0).shape().numElements(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
+      case "RandomNormal" -> StateKernels.randomNormal(session.randomStream(op), out.get(0).dtype(),
+          (int) out.get(0).shape().numElements(), outputSlot(op.output(0)));
+      case "RandomUniform" -> StateKernels.randomUniform(session.randomStream(op), out.get(0).dtype(),
+          (int) out.get(0).shape().numElements(), outputSlot(op.output(0)));
+      default -> {
+        if (Schedule.isView(op)) {
+          yield null;
+        }
+        int[] in = new int[op.numInputs()];
+        for (int i = 0; i < in.length; i++) {
+          in[i] = op.def().readsInput(i) ? slotOf.get(op.input(i)) : -1;
+        }
+        int[] outSlots = new int[op.numOutputs()];
+        for (int j = 0; j < outSlots.length; j++) {
+          outSlots[j] = outputSlot(op.output(j));
+        }
+        KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots);
+        yield Kernels.factory(op.type()).create(spec);
+      }
+    };
+  }
+
+  private int outputSlot(Output o) {
+    Integer s = scratchSlotOf.get(o);
+    return s != null ? s : slotOf.get(o);
+  }
+}

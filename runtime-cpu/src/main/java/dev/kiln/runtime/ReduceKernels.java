@@ -1,0 +1,349 @@
+package dev.kiln.runtime;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.HostBuffers;
+import java.util.List;
+
+/**
+ * Reductions: Sum, Mean, Max, Min, Prod over axes (keep_dims or not) and ReduceSumLike. The output is
+ * treated as an operand broadcast over the input's shape (size 1 on reduced axes), so one
+ * {@link BroadcastPlan} walks the input in memory order: a row either accumulates element by element
+ * into the output (kept innermost axis, vectorizable) or folds into one output element (reduced
+ * innermost axis). Empty reductions give the identity: 0 for Sum, 1 for Prod, -inf / +inf (integer
+ * MIN/MAX_VALUE) for Max / Min, NaN for a float Mean and 0 for an integer Mean.
+ */
+final class ReduceKernels {
+  private ReduceKernels() {}
+
+  enum Op { SUM, PROD, MAX, MIN }
+
+  /** Sum, Mean (op SUM, mean true), Max, Min, Prod with the axes and keep_dims attributes. */
+  static KernelFactory reduce(Op op, boolean mean) {
+    return spec -> {
+      int[] x = KernelSupport.inDims(spec, 0);
+      List<Long> axes = spec.op().attrs().getLongs("axes");
+      int[] kept = x.clone();
+      for (long a : axes) {
+        kept[KernelSupport.axis(a, x.length)] = 1;
+      }
+      return create(spec, op, mean, x, kept);
+    };
+  }
+
+  /** ReduceSumLike(x, like): sums x down to like's shape, which broadcasts to x's. */
+  static KernelFactory sumLike() {
+    return spec -> create(spec, Op.SUM, false, KernelSupport.inDims(spec, 0), KernelSupport.inDims(spec, 1));
+  }
+
+  private static Kernel create(KernelSpec spec, Op op, boolean mean, int[] x, int[] kept) {
+    DType d = KernelSupport.inDType(spec, 0);
+    if (d == DType.BOOL) {
+      throw KernelSupport.unsupported(spec, d);
+    }
+    BroadcastPlan plan = BroadcastPlan.of(x, kept);
+    int outN = KernelSupport.size(spec.outputs().get(0));
+    return new ReduceKernel(spec, d, op, mean ? count(x, kept) : -1, plan, outN);
+  }
+
+  /** Elements folded into each output element: the product of the reduced dimensions. */
+  private static long count(int[] x, int[] kept) {
+    long c = 1;
+    for (int i = 0; i < x.length; i++) {
+      int k = i - (x.length - kept.length);
+      if (k < 0 || kept[k] == 1) {
+        c *= x[i];
+      }
+    }
+    return c;
+  }
+
+  private static final class ReduceKernel implements Kernel {
+    private final DType dtype;
+    private final Op op;
+    private final long meanCount; // -1: not a mean
+    private final BroadcastPlan plan;
+    private final int outN;
+    private final int slotX;
+    private final int slotOut;
+    private final int kind;
+    private final int parts;
+    private final BroadcastPlan.Rows rows;
+
+    ReduceKernel(KernelSpec spec, DType dtype, Op op, long meanCount, BroadcastPlan plan, int outN) {
+      this.dtype = dtype;
+      this.op = op;
+      this.meanCount = meanCount;
+      this.plan = plan;
+      this.outN = outN;
+      this.slotX = spec.inputSlots()[0];
+      this.slotOut = spec.outputSlots()[0];
+      this.kind = plan.innerStride(0);
+      this.parts = Parallel.parts(plan.size, 1);
+      int k = kind;
+      this.rows = switch (dtype) {
+        case FLOAT32 -> (y, yo, b, bo, c, co, x, xo, n) -> f32(op, k, (float[]) y, yo, (float[]) x, xo, n);
+        case FLOAT64 -> (y, yo, b, bo, c, co, x, xo, n) -> f64(op, k, (double[]) y, yo, (double[]) x, xo, n);
+        case INT32 -> (y, yo, b, bo, c, co, x, xo, n) -> i32(op, k, (int[]) y, yo, (int[]) x, xo, n);
+        case INT64 -> (y, yo, b, bo, c, co, x, xo, n) -> i64(op, k, (long[]) y, yo, (long[]) x, xo, n);
+        case BOOL -> throw new AssertionError(dtype);
+      };
+    }
+
+    @Override
+    public void run(Object[] frame) {
+      Object x = frame[slotX];
+      Object out = frame[slotOut];
+      initialize(out, outN);
+      if (parts <= 1) {
+        plan.forEachRow(0, plan.size, out, null, null, x, rows);
+      } else {
+        // Each part folds into its own buffer (part 0 into the output); the buffers are then combined
+        // in order, so the result does not depend on thread timing.
+        Object[] partial = new Object[parts];
+        partial[0] = out;
+        Parallel.split(parts, parts, (lo, hi) -> {
+          for (int p = lo; p < hi; p++) {
+            if (p > 0) {
+              partial[p] = HostBuffers.allocate(dtype, outN);
+              initialize(partial[p], outN);
+            }
+            plan.forEachRow(Parallel.bound(plan.size, parts, p), Parallel.bound(plan.size, parts, p + 1),
+                partial[p], null, null, x, rows);
+          }
+        });
+        for (int p = 1; p < parts; p++) {
+          fold(out, partial[p]);
+        }
+      }
+      if (meanCount >= 0) {
+        scale(out);
+      }
+    }
+
+    private void initialize(Object y, int n) {
+      double v = switch (op) {
+        case SUM -> 0;
+        case PROD -> 1;
+        case MAX -> Double.NEGATIVE_INFINITY;
+        case MIN -> Double.POSITIVE_INFINITY;
+      };
+      switch (dtype) {
+        case INT32 -> java.util.Arrays.fill((int[]) y, 0, n,
+            op == Op.MAX ? Integer.MIN_VALUE : op == Op.MIN ? Integer.MAX_VALUE : (int) v);
+        case INT64 -> java.util.Arrays.fill((long[]) y, 0, n,
+            op == Op.MAX ? Long.MIN_VALUE : op == Op.MIN ? Long.MAX_VALUE : (long) v);
+        default -> FillKernels.fill(dtype, y, n, v);
+      }
+    }
+
+    private void fold(Object y, Object x) {
+      switch (dtype) {
+        case FLOAT32 -> f32(op, 1, (float[]) y, 0, (float[]) x, 0, outN);
+        case FLOAT64 -> f64(op, 1, (double[]) y, 0, (double[]) x, 0, outN);
+        case INT32 -> i32(op, 1, (int[]) y, 0, (int[]) x, 0, outN);
+        case INT64 -> i64(op, 1, (long[]) y, 0, (long[]) x, 0, outN);
+        case BOOL -> throw new AssertionError(dtype);
+      }
+    }
+
+    private void scale(Object y) {
+      switch (dtype) {
+        case FLOAT32 -> {
+          float[] a = (float[]) y;
+          float c = meanCount;
+          for (int i = 0; i < outN; i++) a[i] /= c;
+        }
+        case FLOAT64 -> {
+          double[] a = (double[]) y;
+          double c = meanCount;
+          for (int i = 0; i < outN; i++) a[i] /= c;
+        }
+        case INT32 -> {
+          int[] a = (int[]) y;
+          for (int i = 0; i < outN && meanCount > 0; i++) a[i] /= meanCount;
+        }
+        case INT64 -> {
+          long[] a = (long[]) y;
+          for (int i = 0; i < outN && meanCount > 0; i++) a[i] /= meanCount;
+        }
+        case BOOL -> throw new AssertionError(dtype);
+      }
+    }
+  }
+
+  /** Accumulates x[xo, xo + n) into y: element by element (kind 1) or all into y[yo] (kind 0). */
+  static void f32(Op op, int kind, float[] y, int yo, float[] x, int xo, int n) {
+    if (kind == 1) {
+      switch (op) {
+        case SUM -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] + x[xo + i]; }
+        case PROD -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] * x[xo + i]; }
+        case MAX -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(y[yo + i], x[xo + i]); }
+        case MIN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.min(y[yo + i], x[xo + i]); }
+      }
+      return;
+    }
+    switch (op) {
+      case SUM -> {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+          s0 += x[xo + i];
+          s1 += x[xo + i + 1];
+          s2 += x[xo + i + 2];
+          s3 += x[xo + i + 3];
+        }
+        for (; i < n; i++) {
+          s0 += x[xo + i];
+        }
+        y[yo] += (float) ((s0 + s1) + (s2 + s3));
+      }
+      case PROD -> {
+        float s = y[yo];
+        for (int i = 0; i < n; i++) s = s * x[xo + i];
+        y[yo] = s;
+      }
+      case MAX -> {
+        float s = y[yo];
+        for (int i = 0; i < n; i++) s = Math.max(s, x[xo + i]);
+        y[yo] = s;
+      }
+      case MIN -> {
+        float s = y[yo];
+        for (int i = 0; i < n; i++) s = Math.min(s, x[xo + i]);
+        y[yo] = s;
+      }
+    }
+  }
+
+  /** Accumulates x[xo, xo + n) into y: element by element (kind 1) or all into y[yo] (kind 0). */
+  static void f64(Op op, int kind, double[] y, int yo, double[] x, int xo, int n) {
+    if (kind == 1) {
+      switch (op) {
+        case SUM -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] + x[xo + i]; }
+        case PROD -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] * x[xo + i]; }
+        case MAX -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(y[yo + i], x[xo + i]); }
+        case MIN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.min(y[yo + i], x[xo + i]); }
+      }
+      return;
+    }
+    switch (op) {
+      case SUM -> {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+          s0 += x[xo + i];
+          s1 += x[xo + i + 1];
+          s2 += x[xo + i + 2];
+          s3 += x[xo + i + 3];
+        }
+        for (; i < n; i++) {
+          s0 += x[xo + i];
+        }
+        y[yo] += ((s0 + s1) + (s2 + s3));
+      }
+      case PROD -> {
+        double s = y[yo];
+        for (int i = 0; i < n; i++) s = s * x[xo + i];
+        y[yo] = s;
+      }
+      case MAX -> {
+        double s = y[yo];
+        for (int i = 0; i < n; i++) s = Math.max(s, x[xo + i]);
+        y[yo] = s;
+      }
+      case MIN -> {
+        double s = y[yo];
+        for (int i = 0; i < n; i++) s = Math.min(s, x[xo + i]);
+        y[yo] = s;
+      }
+    }
+  }
+
+  /** Accumulates x[xo, xo + n) into y: element by element (kind 1) or all into y[yo] (kind 0). */
+  static void i32(Op op, int kind, int[] y, int yo, int[] x, int xo, int n) {
+    if (kind == 1) {
+      switch (op) {
+        case SUM -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] + x[xo + i]; }
+        case PROD -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] * x[xo + i]; }
+        case MAX -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(y[yo + i], x[xo + i]); }
+        case MIN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.min(y[yo + i], x[xo + i]); }
+      }
+      return;
+    }
+    switch (op) {
+      case SUM -> {
+        int s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+          s0 += x[xo + i];
+          s1 += x[xo + i + 1];
+          s2 += x[xo + i + 2];
+          s3 += x[xo + i + 3];
+        }
+        for (; i < n; i++) {
+          s0 += x[xo + i];
+        }
+        y[yo] += ((s0 + s1) + (s2 + s3));
+      }
+      case PROD -> {
+        int s = y[yo];
+        for (int i = 0; i < n; i++) s = s * x[xo + i];
+        y[yo] = s;
+      }
+      case MAX -> {
+        int s = y[yo];
+        for (int i = 0; i < n; i++) s = Math.max(s, x[xo + i]);
+        y[yo] = s;
+      }
+      case MIN -> {
+        int s = y[yo];
+        for (int i = 0; i < n; i++) s = Math.min(s, x[xo + i]);
+        y[yo] = s;
+      }
+    }
+  }
+
+  /** Accumulates x[xo, xo + n) into y: element by element (kind 1) or all into y[yo] (kind 0). */
+  static void i64(Op op, int kind, long[] y, int yo, long[] x, int xo, int n) {
+    if (kind == 1) {
+      switch (op) {
+        case SUM -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] + x[xo + i]; }
+        case PROD -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] * x[xo + i]; }
+        case MAX -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(y[yo + i], x[xo + i]); }
+        case MIN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.min(y[yo + i], x[xo + i]); }
+      }
+      return;
+    }
+    switch (op) {
+      case SUM -> {
+        long s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+          s0 += x[xo + i];
+          s1 += x[xo + i + 1];
+          s2 += x[xo + i + 2];
+          s3 += x[xo + i + 3];
+        }
+        for (; i < n; i++) {
+          s0 += x[xo + i];
+        }
+        y[yo] += ((s0 + s1) + (s2 + s3));
+      }
+      case PROD -> {
+        long s = y[yo];
+        for (int i = 0; i < n; i++) s = s * x[xo + i];
+        y[yo] = s;
+      }
+      case MAX -> {
+        long s = y[yo];
+        for (int i = 0; i < n; i++) s = Math.max(s, x[xo + i]);
+        y[yo] = s;
+      }
+      case MIN -> {
+        long s = y[yo];
+        for (int i = 0; i < n; i++) s = Math.min(s, x[xo + i]);
+        y[yo] = s;
+      }
+    }
+  }
+}

@@ -1,0 +1,305 @@
+package dev.kiln.runtime;
+
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+
+/**
+ * What one run executes and in which order: the nodes its fetches and targets need (pruned at fed
+ * values), one copy-out step per fetch, and a deterministic order in which every read of a variable
+ * comes before that run's assigns to it unless a path orders the read after the assign.
+ *
+ * <p>Variable reads, Assign outputs and views of them alias the variable's storage, so "read" means
+ * any step that consumes such a value (fetch copies included). For each variable the plan adds
+ * edges: assigns in graph creation order (the documented order of several assigns to one variable),
+ * and read -> assign wherever no path assign -> read exists. The order is a topological sort that
+ * prefers non-assign nodes, then graph creation order, which also runs assigns as late as possible.
+ */
+final class Schedule {
+  sealed interface Step permits OpStep, FetchStep {}
+
+  record OpStep(Operation op) implements Step {}
+
+  /** Copies fetch number {@code index} out of the frame. */
+  record FetchStep(int index, Output value) implements Step {}
+
+  final List<Step> steps;
+  /** Variables whose value from before the run is read: they must be initialized when it starts. */
+  final List<Operation> mustBeInitialized;
+  /** Variables assigned by the run, in creation order. */
+  final List<Operation> written;
+
+  private Schedule(List<Step> steps, List<Operation> mustBeInitialized, List<Operation> written) {
+    this.steps = steps;
+    this.mustBeInitialized = mustBeInitialized;
+    this.written = written;
+  }
+
+  static boolean isAssign(Operation op) {
+    return switch (op.type()) {
+      case "Assign", "AssignAdd", "AssignSub" -> true;
+      default -> false;
+    };
+  }
+
+  static Schedule build(Set<Output> fed, List<Output> fetches, List<Operation> targets) {
+    List<Operation> ops = prune(fed, fetches, targets);
+    int n = ops.size();
+    int total = n + fetches.size();
+    Map<Operation, Integer> node = new HashMap<>();
+    for (int i = 0; i < n; i++) {
+      node.put(ops.get(i), i);
+    }
+    List<List<Integer>> succ = new ArrayList<>(total);
+    for (int i = 0; i < total; i++) {
+      succ.add(new ArrayList<>(2));
+    }
+    int[] indegree = new int[total];
+    Aliases aliases = new Aliases(fed);
+    // Variable -> its assign nodes (creation order) and its readers (node, reads pre-run value).
+    Map<Operation, List<Integer>> writers = new LinkedHashMap<>();
+    Map<Operation, List<long[]>> readers = new LinkedHashMap<>();
+
+    for (int u = 0; u < n; u++) {
+      Operation op = ops.get(u);
+      for (int i = 0; i < op.numInputs(); i++) {
+        if (!op.def().readsInput(i)) {
+          continue;
+        }
+        Output in = op.input(i);
+        if (!fed.contains(in)) {
+          edge(succ, indegree, node.get(in.op()), u);
+        }
+        noteRead(aliases, readers, in, u);
+      }
+      for (Operation c : op.controlInputs()) {
+        edge(succ, indegree, node.get(c), u);
+      }
+      if (isAssign(op)) {
+        writers.computeIfAbsent(op.input(0).op(), k -> new ArrayList<>()).add(u);
+      }
+    }
+    for (int k = 0; k < fetches.size(); k++) {
+      Output f = fetches.get(k);
+      if (!fed.contains(f)) {
+        edge(succ, indegree, node.get(f.op()), n + k);
+      }
+      noteRead(aliases, readers, f, n + k);
+    }
+
+    // Several assigns to one variable apply in graph creation order.
+    for (List<Integer> ws : writers.values()) {
+      for (int k = 1; k < ws.size(); k++) {
+        edge(succ, indegree, ws.get(k - 1), ws.get(k));
+      }
+    }
+    Map<Integer, BitSet> reach = new HashMap<>();
+    for (List<Integer> ws : writers.values()) {
+      for (int w : ws) {
+        reach.put(w, reachable(succ, w, total));
+      }
+    }
+    List<Operation> mustInit = new ArrayList<>();
+    for (Map.Entry<Operation, List<Integer>> e : writers.entrySet()) {
+      if (!ops.get(e.getValue().get(0)).type().equals("Assign")) {
+        mustInit.add(e.getKey()); // AssignAdd/AssignSub first: updates the pre-run value
+      }
+    }
+    for (Map.Entry<Operation, List<long[]>> e : readers.entrySet()) {
+      List<Integer> ws = writers.getOrDefault(e.getKey(), List.of());
+      boolean needsInit = false;
+      for (long[] r : e.getValue()) {
+        int reader = (int) r[0];
+        boolean orderedAfterSomeAssign = false;
+        for (int w : ws) {
+          if (w == reader) {
+            continue;
+          }
+          if (reach.get(w).get(reader)) {
+            orderedAfterSomeAssign = true;
+          } else {
+            edge(succ, indegree, reader, w); // read the value from before this assign
+          }
+        }
+        needsInit |= r[1] != 0 && !orderedAfterSomeAssign;
+      }
+      if (needsInit && !mustInit.contains(e.getKey())) {
+        mustInit.add(e.getKey());
+      }
+    }
+
+    List<Step> steps = order(ops, fetches, succ, indegree, node, fed);
+    return new Schedule(List.copyOf(steps), List.copyOf(mustInit), List.copyOf(writers.keySet()));
+  }
+
+  /** The ops that the fetches and targets need, in creation order; fails naming an unfed placeholder. */
+  private static List<Operation> prune(Set<Output> fed, List<Output> fetches, List<Operation> targets) {
+    BitSet seen = new BitSet();
+    List<Operation> needed = new ArrayList<>();
+    List<Operation> work = new ArrayList<>();
+    for (Output f : fetches) {
+      if (!fed.contains(f)) {
+        visit(f.op(), seen, needed, work);
+      }
+    }
+    for (Operation t : targets) {
+      visit(t, seen, needed, work);
+    }
+    Operation missing = null;
+    while (!work.isEmpty()) {
+      Operation op = work.remove(work.size() - 1);
+      switch (op.type()) {
+        case "Placeholder" -> {
+          if (missing == null || op.id() < missing.id()) {
+            missing = op;
+          }
+        }
+        case "Parameter" -> throw new IllegalArgumentException(
+            "Parameter '" + op.name() + "': a Parameter stands for a subgraph argument and cannot run in a Session");
+        default -> {}
+      }
+      for (int i = 0; i < op.numInputs(); i++) {
+        if (op.def().readsInput(i) && !fed.contains(op.input(i))) {
+          visit(op.input(i).op(), seen, needed, work);
+        }
+      }
+      for (Operation c : op.controlInputs()) {
+        visit(c, seen, needed, work);
+      }
+    }
+    if (missing != null) {
+      throw new IllegalArgumentException("Placeholder '" + missing.name() + "': no value fed for "
+          + missing.outputType(0) + " (the run needs it)");
+    }
+    needed.sort(Comparator.comparingInt(Operation::id));
+    return needed;
+  }
+
+  private static void visit(Operation op, BitSet seen, List<Operation> needed, List<Operation> work) {
+    if (!seen.get(op.id())) {
+      seen.set(op.id());
+      needed.add(op);
+      work.add(op);
+    }
+  }
+
+  private static void noteRead(Aliases aliases, Map<Operation, List<long[]>> readers, Output value, int reader) {
+    Operation var = aliases.variableOf(value);
+    if (var != null) {
+      readers.computeIfAbsent(var, k -> new ArrayList<>())
+          .add(new long[] {reader, aliases.readsPreRunValue(value) ? 1 : 0});
+    }
+  }
+
+  private static void edge(List<List<Integer>> succ, int[] indegree, int from, int to) {
+    succ.get(from).add(to);
+    indegree[to]++;
+  }
+
+  private static BitSet reachable(List<List<Integer>> succ, int from, int total) {
+    BitSet seen = new BitSet(total);
+    int[] stack = new int[total];
+    int top = 0;
+    stack[top++] = from;
+    while (top > 0) {
+      int u = stack[--top];
+      for (int v : succ.get(u)) {
+        if (!seen.get(v)) {
+          seen.set(v);
+          stack[top++] = v;
+        }
+      }
+    }
+    return seen;
+  }
+
+  private static List<Step> order(List<Operation> ops, List<Output> fetches, List<List<Integer>> succ,
+      int[] indegree, Map<Operation, Integer> node, Set<Output> fed) {
+    int n = ops.size();
+    int total = n + fetches.size();
+    // Sort key: assigns last, then creation order; a fetch copy right after its producer.
+    long[] key = new long[total];
+    for (int u = 0; u < n; u++) {
+      key[u] = ((isAssign(ops.get(u)) ? 1L : 0L) << 62) | ((long) ops.get(u).id() << 20);
+    }
+    for (int k = 0; k < fetches.size(); k++) {
+      Output f = fetches.get(k);
+      long producer = fed.contains(f) ? 0 : key[node.get(f.op())];
+      key[n + k] = producer + 1 + k;
+    }
+    PriorityQueue<Integer> ready = new PriorityQueue<>(Comparator.comparingLong(u -> key[u]));
+    int[] deg = indegree.clone();
+    for (int u = 0; u < total; u++) {
+      if (deg[u] == 0) {
+        ready.add(u);
+      }
+    }
+    List<Step> steps = new ArrayList<>(total);
+    while (!ready.isEmpty()) {
+      int u = ready.poll();
+      steps.add(u < n ? new OpStep(ops.get(u)) : new FetchStep(u - n, fetches.get(u - n)));
+      for (int v : succ.get(u)) {
+        if (--deg[v] == 0) {
+          ready.add(v);
+        }
+      }
+    }
+    if (steps.size() < total) {
+      List<String> stuck = new ArrayList<>();
+      for (int u = 0; u < n && stuck.size() < 12; u++) {
+        if (deg[u] > 0) {
+          stuck.add(ops.get(u).toString());
+        }
+      }
+      throw new IllegalArgumentException("cannot order this run: the reads and assigns of variables form a "
+          + "cycle (each read must come before the assigns it is not ordered after) among " + String.join(", ", stuck));
+    }
+    return steps;
+  }
+
+  /** Which variable's storage a value aliases: a variable read, an Assign output, or a view of one. */
+  static final class Aliases {
+    private final Set<Output> fed;
+
+    Aliases(Set<Output> fed) {
+      this.fed = fed;
+    }
+
+    Operation variableOf(Output o) {
+      while (!fed.contains(o)) {
+        Operation op = o.op();
+        if (op.type().equals("Variable")) {
+          return op;
+        }
+        if (isAssign(op)) {
+          return op.input(0).op();
+        }
+        if (!isView(op)) {
+          return null;
+        }
+        o = op.input(0);
+      }
+      return null;
+    }
+
+    /** True when the alias chain ends at the variable read itself rather than at an Assign. */
+    boolean readsPreRunValue(Output o) {
+      while (isView(o.op()) && !fed.contains(o)) {
+        o = o.op().input(0);
+      }
+      return o.op().type().equals("Variable");
+    }
+  }
+
+  static boolean isView(Operation op) {
+    return op.def().traits().contains(dev.kiln.graph.OpTrait.VIEW);
+  }
+}

@@ -1,0 +1,317 @@
+package dev.kiln.runtime;
+
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Tensor;
+import dev.kiln.graph.Variable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.StampedLock;
+
+/**
+ * Runs a {@link Graph} on the CPU, many times, with feed dictionaries (TensorFlow 1.x semantics).
+ *
+ * <pre>{@code
+ * try (Session s = new Session(g)) {
+ *   s.run(init);
+ *   List<Tensor> out = s.run(Map.of(x, xv, y, yv), loss, newW1);
+ *   List<Tensor> r = s.runner().feed(x, xv).fetch(loss).addTarget(trainOp).run();
+ * }
+ * }</pre>
+ *
+ * <p>A run executes only what its fetches and targets need. Feeding any output (not only a
+ * placeholder) overrides its value. Fed tensors are checked against the fed output's type (dtype and
+ * every known dimension) before anything runs. Each run signature (fed outputs with their dtypes
+ * and shapes, fetches, targets) is compiled once into a cached plan.
+ *
+ * <p>Variables live in the Session and keep their values across runs. Within one run every read of a
+ * variable sees its value from before the run's assigns to it, unless a path (data or control
+ * dependency) orders the read after an assign; several assigns to one variable in a run apply in
+ * graph creation order. Fetched tensors belong to the caller.
+ *
+ * <p>Failures: feeds, shapes and variable initialization are checked before anything runs, and a
+ * run's assigns are scheduled after the rest of its work, so a failed run leaves the variables as
+ * they were; where control dependencies order kernels after an assign, the run saves the variables
+ * it writes and restores them if a kernel fails (e.g. integer division by zero).
+ *
+ * <p>Thread safety: {@code run} may be called from many threads at once. Runs that only read
+ * variables execute concurrently; a run that assigns a variable executes alone, so concurrent runs
+ * with assigns behave as if they ran one after another in some order (each run's assigns are atomic
+ * with respect to other runs). Random ops reserve their numbers per run, so concurrent runs of one
+ * random op draw different values in an unspecified order.
+ */
+public final class Session implements AutoCloseable {
+  private final Graph graph;
+  private final SessionOptions options;
+  private final ConcurrentHashMap<PlanKey, Plan> plans = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Operation, VariableState> variables = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Operation, RandomStream> randoms = new ConcurrentHashMap<>();
+  private final StampedLock lock = new StampedLock();
+  private volatile boolean closed;
+
+  public Session(Graph graph) {
+    this(graph, SessionOptions.defaults());
+  }
+
+  public Session(Graph graph, SessionOptions options) {
+    this.graph = Objects.requireNonNull(graph, "graph");
+    this.options = Objects.requireNonNull(options, "options");
+  }
+
+  public Graph graph() {
+    return graph;
+  }
+
+  public SessionOptions options() {
+    return options;
+  }
+
+  /** Runs {@code targets} (and what they need), fetching nothing. */
+  public void run(Operation... targets) {
+    execute(new Output[0], new Tensor[0], new Output[0], targets.clone());
+  }
+
+  /** Runs with {@code feeds} and returns the values of {@code fetches}, in order. */
+  public List<Tensor> run(Map<Output, Tensor> feeds, Output... fetches) {
+    Output[] outs = new Output[feeds.size()];
+    Tensor[] values = new Tensor[feeds.size()];
+    int i = 0;
+    for (Map.Entry<Output, Tensor> e : feeds.entrySet()) {
+      outs[i] = e.getKey();
+      values[i++] = e.getValue();
+    }
+    return execute(outs, values, fetches.clone(), new Operation[0]);
+  }
+
+  /** A builder for one run: feeds, fetches and targets by object or by name. */
+  public Runner runner() {
+    return new Runner();
+  }
+
+  /** A copy of a variable's current value; fails if it was never initialized. */
+  public Tensor variableValue(Variable v) {
+    Objects.requireNonNull(v, "variable");
+    requireOwnVariable(v, "variableValue");
+    long stamp = lock.readLock();
+    try {
+      requireOpen();
+      VariableState s = variables.get(v.op());
+      if (s == null || !s.initialized) {
+        throw new VariableState(v.op()).uninitialized();
+      }
+      return HostBuffers.adopt(s.type.dtype(), s.type.shape(), StateKernels.copy(s.storage, s.size));
+    } finally {
+      lock.unlockRead(stamp);
+    }
+  }
+
+  /**
+   * Sets variables to the given values (copied). Every entry is checked first (the variable belongs to
+   * this Session's graph, dtype and shape match); then all are applied at once, between runs.
+   */
+  public void assignVariables(Map<Variable, Tensor> values) {
+    for (Map.Entry<Variable, Tensor> e : values.entrySet()) {
+      Variable v = Objects.requireNonNull(e.getKey(), "variable");
+      Tensor t = Objects.requireNonNull(e.getValue(), () -> "assignVariables: value for variable '" + v.name() + "' is null");
+      requireOwnVariable(v, "assignVariables");
+      if (!t.type().equals(v.type())) {
+        throw new IllegalArgumentException("assignVariables: variable '" + v.name() + "' is " + v.type()
+            + ", got a tensor of " + t.type());
+      }
+    }
+    long stamp = lock.writeLock();
+    try {
+      requireOpen();
+      for (Map.Entry<Variable, Tensor> e : values.entrySet()) {
+        VariableState s = variableState(e.getKey().op());
+        System.arraycopy(HostBuffers.array(e.getValue()), 0, s.storage, 0, s.size);
+        s.initialized = true;
+      }
+    } finally {
+      lock.unlockWrite(stamp);
+    }
+  }
+
+  /** Frees every plan and variable; later calls fail. Waits for runs in progress. */
+  @Override
+  public void close() {
+    long stamp = lock.writeLock();
+    try {
+      closed = true;
+      plans.clear();
+      variables.clear();
+      randoms.clear();
+    } finally {
+      lock.unlockWrite(stamp);
+    }
+  }
+
+  private void requireOwnVariable(Variable v, String what) {
+    if (v.graph() != graph) {
+      throw new IllegalArgumentException(what + ": variable '" + v.name() + "' belongs to another graph than this Session's");
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("Session is closed");
+    }
+  }
+
+  VariableState variableState(Operation var) {
+    return variables.computeIfAbsent(var, VariableState::new);
+  }
+
+  RandomStream randomStream(Operation op) {
+    return randoms.computeIfAbsent(op, o -> new RandomStream(o.attrs().getLong("seed")));
+  }
+
+  /** Plans compiled so far (for tests). */
+  int planCount() {
+    return plans.size();
+  }
+
+  java.util.Collection<Plan> plans() {
+    return plans.values();
+  }
+
+  private List<Tensor> execute(Output[] feedOuts, Tensor[] feedValues, Output[] fetches, Operation[] targets) {
+    requireOpen();
+    for (int i = 0; i < feedOuts.length; i++) {
+      Objects.requireNonNull(feedOuts[i], "fed output is null");
+      Objects.requireNonNull(feedValues[i], "fed value is null");
+    }
+    for (Output f : fetches) {
+      Objects.requireNonNull(f, "fetch is null");
+    }
+    for (Operation t : targets) {
+      Objects.requireNonNull(t, "target is null");
+    }
+    PlanKey.sortFeeds(feedOuts, feedValues);
+    PlanKey key = new PlanKey(feedOuts, feedValues, fetches, targets);
+    Plan plan = plans.get(key);
+    if (plan == null) {
+      plan = plans.computeIfAbsent(key, k -> PlanCompiler.compile(this, k, feedValues));
+    }
+    long stamp = plan.writes ? lock.writeLock() : lock.readLock();
+    try {
+      requireOpen();
+      for (VariableState v : plan.mustBeInitialized) {
+        if (!v.initialized) {
+          throw v.uninitialized();
+        }
+      }
+      Object[] frame = plan.acquireFrame();
+      int[] feedSlots = plan.feedSlots;
+      int[] resultSlots = plan.resultSlots;
+      try {
+        for (int i = 0; i < feedSlots.length; i++) {
+          frame[feedSlots[i]] = HostBuffers.array(feedValues[i]);
+        }
+        if (plan.snapshotWrites) {
+          runRestoringOnFailure(plan, frame);
+        } else {
+          for (Kernel k : plan.kernels) {
+            k.run(frame);
+          }
+        }
+        for (VariableState v : plan.written) {
+          v.initialized = true;
+        }
+        Tensor[] out = new Tensor[resultSlots.length];
+        for (int i = 0; i < out.length; i++) {
+          out[i] = (Tensor) frame[resultSlots[i]];
+        }
+        return Collections.unmodifiableList(Arrays.asList(out));
+      } finally {
+        for (int s : feedSlots) {
+          frame[s] = null;
+        }
+        for (int s : resultSlots) {
+          frame[s] = null;
+        }
+        plan.releaseFrame(frame);
+      }
+    } finally {
+      lock.unlock(stamp);
+    }
+  }
+
+  /** Runs the kernels; if one fails, puts back the values the run's assigns had overwritten. */
+  private static void runRestoringOnFailure(Plan plan, Object[] frame) {
+    Object[] saved = new Object[plan.written.length];
+    for (int i = 0; i < saved.length; i++) {
+      saved[i] = StateKernels.copy(plan.written[i].storage, plan.written[i].size);
+    }
+    try {
+      for (Kernel k : plan.kernels) {
+        k.run(frame);
+      }
+    } catch (RuntimeException | Error e) {
+      for (int i = 0; i < saved.length; i++) {
+        System.arraycopy(saved[i], 0, plan.written[i].storage, 0, plan.written[i].size);
+      }
+      throw e;
+    }
+  }
+
+  /** One run, built up step by step (TensorFlow Java's {@code Session.Runner}). */
+  public final class Runner {
+    private final List<Output> feedOuts = new ArrayList<>();
+    private final List<Tensor> feedValues = new ArrayList<>();
+    private final List<Output> fetches = new ArrayList<>();
+    private final List<Operation> targets = new ArrayList<>();
+
+    private Runner() {}
+
+    /** Feeds {@code value} for {@code output} (a placeholder, or any output to override). */
+    public Runner feed(Output output, Tensor value) {
+      Objects.requireNonNull(output, "fed output is null");
+      Objects.requireNonNull(value, () -> "value fed for '" + output.name() + "' is null");
+      if (feedOuts.contains(output)) {
+        throw new IllegalArgumentException("'" + output.name() + "' is already fed in this run");
+      }
+      feedOuts.add(output);
+      feedValues.add(value);
+      return this;
+    }
+
+    /** Feeds the output named {@code name} ({@code node} or {@code node:i}). */
+    public Runner feed(String name, Tensor value) {
+      return feed(graph.output(name), value);
+    }
+
+    public Runner fetch(Output output) {
+      fetches.add(Objects.requireNonNull(output, "fetch is null"));
+      return this;
+    }
+
+    /** Fetches the output named {@code name} ({@code node} or {@code node:i}). */
+    public Runner fetch(String name) {
+      return fetch(graph.output(name));
+    }
+
+    public Runner addTarget(Operation op) {
+      targets.add(Objects.requireNonNull(op, "target is null"));
+      return this;
+    }
+
+    /** Adds the node named {@code name} as a target. */
+    public Runner addTarget(String name) {
+      return addTarget(graph.operation(name));
+    }
+
+    /** Runs and returns the fetched values, in the order they were added. */
+    public List<Tensor> run() {
+      return execute(feedOuts.toArray(Output[]::new), feedValues.toArray(Tensor[]::new),
+          fetches.toArray(Output[]::new), targets.toArray(Operation[]::new));
+    }
+  }
+}

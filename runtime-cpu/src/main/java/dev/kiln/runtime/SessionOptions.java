@@ -1,0 +1,71 @@
+package dev.kiln.runtime;
+
+/**
+ * How a {@link Session} compiles and runs its plans. Immutable; build with {@link #builder()}.
+ *
+ * <pre>{@code
+ * SessionOptions opts = SessionOptions.builder().optimize(false).build();
+ * }</pre>
+ */
+public final class SessionOptions {
+  private static final SessionOptions DEFAULTS = builder().build();
+
+  private final boolean optimize;
+  private final int framesPerPlan;
+
+  private SessionOptions(Builder b) {
+    this.optimize = b.optimize;
+    this.framesPerPlan = b.framesPerPlan;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Optimization on, the default pool size. */
+  public static SessionOptions defaults() {
+    return DEFAULTS;
+  }
+
+  /** Whether each plan goes through the graph optimizer before it is scheduled (default true). */
+  public boolean optimize() {
+    return optimize;
+  }
+
+  /**
+   * How many idle frames (the buffers of one run) a plan keeps for reuse; concurrent runs beyond it
+   * allocate a frame of their own.
+   */
+  public int framesPerPlan() {
+    return framesPerPlan;
+  }
+
+  @Override
+  public String toString() {
+    return "SessionOptions(optimize=" + optimize + ", framesPerPlan=" + framesPerPlan + ")";
+  }
+
+  public static final class Builder {
+    private boolean optimize = true;
+    private int framesPerPlan = Math.max(2, Runtime.getRuntime().availableProcessors());
+
+    private Builder() {}
+
+    public Builder optimize(boolean on) {
+      this.optimize = on;
+      return this;
+    }
+
+    public Builder framesPerPlan(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("framesPerPlan must be at least 1, got " + n);
+      }
+      this.framesPerPlan = n;
+      return this;
+    }
+
+    public SessionOptions build() {
+      return new SessionOptions(this);
+    }
+  }
+}

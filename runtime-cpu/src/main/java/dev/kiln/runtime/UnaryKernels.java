@@ -1,0 +1,114 @@
+package dev.kiln.runtime;
+
+import dev.kiln.graph.DType;
+
+/**
+ * Elementwise unary ops. Each (op, dtype) pair has its own tight loop so that C2 can vectorize it;
+ * the op switch sits outside the loops.
+ */
+final class UnaryKernels {
+  private UnaryKernels() {}
+
+  enum Op {
+    NEG, SQUARE, ABS, SIGN, RELU, SQRT, RSQRT, RECIPROCAL, EXP, LOG, SIN, COS, SIGMOID, TANH, LOGICAL_NOT;
+
+    boolean isFloatOnly() {
+      return ordinal() >= SQRT.ordinal() && this != LOGICAL_NOT;
+    }
+
+    /** Transcendental functions cost far more per element than an add. */
+    int unitCost() {
+      return ordinal() >= EXP.ordinal() && this != LOGICAL_NOT ? 16 : 1;
+    }
+  }
+
+  static KernelFactory factory(Op op) {
+    return spec -> {
+      DType d = KernelSupport.inDType(spec, 0);
+      boolean ok = switch (d) {
+        case FLOAT32, FLOAT64 -> op != Op.LOGICAL_NOT;
+        case INT32, INT64 -> !op.isFloatOnly() && op != Op.LOGICAL_NOT;
+        case BOOL -> op == Op.LOGICAL_NOT;
+      };
+      if (!ok) {
+        throw KernelSupport.unsupported(spec, d);
+      }
+      BroadcastPlan.Rows rows = switch (d) {
+        case FLOAT32 -> (a, ao, b, bo, c, co, o, oo, n) -> f32(op, (float[]) a, ao, (float[]) o, oo, n);
+        case FLOAT64 -> (a, ao, b, bo, c, co, o, oo, n) -> f64(op, (double[]) a, ao, (double[]) o, oo, n);
+        case INT32 -> (a, ao, b, bo, c, co, o, oo, n) -> i32(op, (int[]) a, ao, (int[]) o, oo, n);
+        case INT64 -> (a, ao, b, bo, c, co, o, oo, n) -> i64(op, (long[]) a, ao, (long[]) o, oo, n);
+        case BOOL -> (a, ao, b, bo, c, co, o, oo, n) -> not((boolean[]) a, ao, (boolean[]) o, oo, n);
+      };
+      return new ElementwiseKernel(spec, ElementwiseKernel.planFor(spec), rows, op.unitCost());
+    };
+  }
+
+  static void f32(Op op, float[] x, int xo, float[] y, int yo, int n) {
+    switch (op) {
+      case NEG -> { for (int i = 0; i < n; i++) y[yo + i] = -x[xo + i]; }
+      case SQUARE -> { for (int i = 0; i < n; i++) y[yo + i] = x[xo + i] * x[xo + i]; }
+      case ABS -> { for (int i = 0; i < n; i++) y[yo + i] = Math.abs(x[xo + i]); }
+      case SIGN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.signum(x[xo + i]); }
+      case RELU -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(x[xo + i], 0f); }
+      case SQRT -> { for (int i = 0; i < n; i++) y[yo + i] = (float) Math.sqrt(x[xo + i]); }
+      case RSQRT -> { for (int i = 0; i < n; i++) y[yo + i] = 1f / (float) Math.sqrt(x[xo + i]); }
+      case RECIPROCAL -> { for (int i = 0; i < n; i++) y[yo + i] = 1f / x[xo + i]; }
+      case EXP -> { for (int i = 0; i < n; i++) y[yo + i] = (float) Math.exp(x[xo + i]); }
+      case LOG -> { for (int i = 0; i < n; i++) y[yo + i] = (float) Math.log(x[xo + i]); }
+      case SIN -> { for (int i = 0; i < n; i++) y[yo + i] = (float) Math.sin(x[xo + i]); }
+      case COS -> { for (int i = 0; i < n; i++) y[yo + i] = (float) Math.cos(x[xo + i]); }
+      case SIGMOID -> { for (int i = 0; i < n; i++) y[yo + i] = (float) (1.0 / (1.0 + Math.exp(-x[xo + i]))); }
+      case TANH -> { for (int i = 0; i < n; i++) y[yo + i] = (float) Math.tanh(x[xo + i]); }
+      case LOGICAL_NOT -> throw new AssertionError(op);
+    }
+  }
+
+  static void f64(Op op, double[] x, int xo, double[] y, int yo, int n) {
+    switch (op) {
+      case NEG -> { for (int i = 0; i < n; i++) y[yo + i] = -x[xo + i]; }
+      case SQUARE -> { for (int i = 0; i < n; i++) y[yo + i] = x[xo + i] * x[xo + i]; }
+      case ABS -> { for (int i = 0; i < n; i++) y[yo + i] = Math.abs(x[xo + i]); }
+      case SIGN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.signum(x[xo + i]); }
+      case RELU -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(x[xo + i], 0.0); }
+      case SQRT -> { for (int i = 0; i < n; i++) y[yo + i] = Math.sqrt(x[xo + i]); }
+      case RSQRT -> { for (int i = 0; i < n; i++) y[yo + i] = 1.0 / Math.sqrt(x[xo + i]); }
+      case RECIPROCAL -> { for (int i = 0; i < n; i++) y[yo + i] = 1.0 / x[xo + i]; }
+      case EXP -> { for (int i = 0; i < n; i++) y[yo + i] = Math.exp(x[xo + i]); }
+      case LOG -> { for (int i = 0; i < n; i++) y[yo + i] = Math.log(x[xo + i]); }
+      case SIN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.sin(x[xo + i]); }
+      case COS -> { for (int i = 0; i < n; i++) y[yo + i] = Math.cos(x[xo + i]); }
+      case SIGMOID -> { for (int i = 0; i < n; i++) y[yo + i] = 1.0 / (1.0 + Math.exp(-x[xo + i])); }
+      case TANH -> { for (int i = 0; i < n; i++) y[yo + i] = Math.tanh(x[xo + i]); }
+      case LOGICAL_NOT -> throw new AssertionError(op);
+    }
+  }
+
+  static void i32(Op op, int[] x, int xo, int[] y, int yo, int n) {
+    switch (op) {
+      case NEG -> { for (int i = 0; i < n; i++) y[yo + i] = -x[xo + i]; }
+      case SQUARE -> { for (int i = 0; i < n; i++) y[yo + i] = x[xo + i] * x[xo + i]; }
+      case ABS -> { for (int i = 0; i < n; i++) y[yo + i] = Math.abs(x[xo + i]); }
+      case SIGN -> { for (int i = 0; i < n; i++) y[yo + i] = Integer.signum(x[xo + i]); }
+      case RELU -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(x[xo + i], 0); }
+      default -> throw new AssertionError(op);
+    }
+  }
+
+  static void i64(Op op, long[] x, int xo, long[] y, int yo, int n) {
+    switch (op) {
+      case NEG -> { for (int i = 0; i < n; i++) y[yo + i] = -x[xo + i]; }
+      case SQUARE -> { for (int i = 0; i < n; i++) y[yo + i] = x[xo + i] * x[xo + i]; }
+      case ABS -> { for (int i = 0; i < n; i++) y[yo + i] = Math.abs(x[xo + i]); }
+      case SIGN -> { for (int i = 0; i < n; i++) y[yo + i] = Long.signum(x[xo + i]); }
+      case RELU -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(x[xo + i], 0L); }
+      default -> throw new AssertionError(op);
+    }
+  }
+
+  static void not(boolean[] x, int xo, boolean[] y, int yo, int n) {
+    for (int i = 0; i < n; i++) {
+      y[yo + i] = !x[xo + i];
+    }
+  }
+}

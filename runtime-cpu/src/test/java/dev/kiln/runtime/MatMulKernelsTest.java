@@ -1,0 +1,139 @@
+package dev.kiln.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.Tensor;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class MatMulKernelsTest {
+  /** {m, k, n}: Java-loop sizes, BLAS sizes, ones, and the seed network's 64x1000x100. */
+  private static final int[][] SIZES = {{2, 3, 4}, {1, 1, 1}, {5, 1, 7}, {17, 33, 9}, {16, 16, 16},
+      {64, 1000, 100}, {31, 70, 129}, {1, 300, 1}};
+
+  /** Naive triple loop in double over the logical (untransposed) operands. */
+  private static Tensor reference(Tensor a, Tensor b, boolean ta, boolean tb, DType d) {
+    int[] da = a.shape().dims();
+    int[] db = b.shape().dims();
+    int m = ta ? da[1] : da[0];
+    int k = ta ? da[0] : da[1];
+    int n = tb ? db[0] : db[1];
+    double[] c = new double[m * n];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        double s = 0;
+        for (int p = 0; p < k; p++) {
+          s += a.getDouble(ta ? p * m + i : i * k + p) * b.getDouble(tb ? j * k + p : p * n + j);
+        }
+        c[i * n + j] = s;
+      }
+    }
+    return Ref.tensor(d, c, m, n);
+  }
+
+  /** Sum over p of |a(i,p) * b(p,j)| for each output: the scale of the rounding error. */
+  private static double[] magnitudes(Tensor a, Tensor b, boolean ta, boolean tb) {
+    Tensor absA = Ref.tensor(DType.FLOAT64, a.shape().dims(), i -> Math.abs(a.getDouble(i)));
+    Tensor absB = Ref.tensor(DType.FLOAT64, b.shape().dims(), i -> Math.abs(b.getDouble(i)));
+    return reference(absA, absB, ta, tb, DType.FLOAT64).toDoubleArray();
+  }
+
+  /** The classic bound for a k-term dot product: |error| <= k * eps * sum |a b|. */
+  private static void assertWithinDotProductBound(Tensor want, Tensor got, double[] scale, int k, DType d) {
+    assertEquals(want.type(), got.type());
+    double eps = d == DType.FLOAT32 ? Math.ulp(1f) : Math.ulp(1.0);
+    for (int i = 0; i < scale.length; i++) {
+      double err = Math.abs(want.getDouble(i) - got.getDouble(i));
+      assertTrue(err <= k * eps * scale[i] + Double.MIN_VALUE,
+          "element " + i + ": expected " + want.getDouble(i) + " but was " + got.getDouble(i));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64", "INT32", "INT64"})
+  void allTransposeCombinationsMatchTripleLoop(DType d) {
+    for (int[] s : SIZES) {
+      int m = s[0];
+      int k = s[1];
+      int n = s[2];
+      for (boolean ta : new boolean[] {false, true}) {
+        for (boolean tb : new boolean[] {false, true}) {
+          Tensor a = KernelHarness.random(d, 31, ta ? k : m, ta ? m : k);
+          Tensor b = KernelHarness.random(d, 32, tb ? n : k, tb ? k : n);
+          KernelHarness h = new KernelHarness();
+          Tensor got = h.run(h.tf.matmul(h.input(a), h.input(b), ta, tb));
+          Tensor want = reference(a, b, ta, tb, d);
+          if (d.isFloating()) {
+            assertWithinDotProductBound(want, got, magnitudes(a, b, ta, tb), k, d);
+          } else {
+            assertEquals(want, got);
+          }
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64", "INT32", "INT64"})
+  void emptyProducts(DType d) {
+    int[][] sizes = {{0, 3, 4}, {3, 4, 0}, {3, 0, 4}, {0, 0, 0}};
+    for (int[] s : sizes) {
+      KernelHarness h = new KernelHarness();
+      Tensor a = KernelHarness.random(d, 1, s[0], s[1]);
+      Tensor b = KernelHarness.random(d, 2, s[1], s[2]);
+      Tensor got = h.run(h.tf.matmul(h.input(a), h.input(b)));
+      // An empty inner dimension gives zeros (the harness starts outputs as garbage).
+      assertEquals(Ref.tensor(d, new double[s[0] * s[2]], s[0], s[2]), got);
+    }
+  }
+
+  @Test
+  void zeroCopyAndCopyingCallsAgree() {
+    int m = 37;
+    int k = 53;
+    int n = 29;
+    for (boolean ta : new boolean[] {false, true}) {
+      for (boolean tb : new boolean[] {false, true}) {
+        float[] a = KernelHarness.randomF32(3, m * k).toFloatArray();
+        float[] b = KernelHarness.randomF32(4, k * n).toFloatArray();
+        float[] c1 = new float[m * n];
+        float[] c2 = new float[m * n];
+        Blas.sgemm(ta, tb, m, n, k, a, b, c1);
+        Blas.sgemmCopying(ta, tb, m, n, k, a, b, c2);
+        assertArrayEquals(c2, c1);
+        double[] ad = KernelHarness.randomF64(5, m * k).toDoubleArray();
+        double[] bd = KernelHarness.randomF64(6, k * n).toDoubleArray();
+        double[] d1 = new double[m * n];
+        double[] d2 = new double[m * n];
+        Blas.dgemm(ta, tb, m, n, k, ad, bd, d1);
+        Blas.dgemmCopying(ta, tb, m, n, k, ad, bd, d2);
+        assertArrayEquals(d2, d1);
+      }
+    }
+  }
+
+  @Test
+  void zeroCopyOnJdk22AndLater() {
+    if (Runtime.version().feature() >= 22 && !Boolean.getBoolean("kiln.blas.copying")) {
+      assertTrue(Blas.ZERO_COPY, "critical downcalls are available from JDK 22");
+    }
+  }
+
+  @Test
+  void avx512MachinesGetSkylakeXKernels() throws Exception {
+    String flags = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
+        .filter(l -> l.startsWith("flags")).findFirst().orElse("");
+    boolean avx512 = List.of(flags.split("\\s+")).contains("avx512f");
+    if (avx512 && System.getenv(Blas.CORETYPE) == null) {
+      assertEquals("SKYLAKEX", Blas.FORCED_CORETYPE.orElseThrow());
+      assertEquals("skylakex", Blas.coreName().toLowerCase(java.util.Locale.ROOT));
+    } else {
+      assertTrue(Blas.FORCED_CORETYPE.isEmpty());
+    }
+  }
+}
