@@ -11,7 +11,11 @@ import java.util.Optional;
  */
 @FunctionalInterface
 public interface GradientFunction {
-  /** For op types that are differentiable but whose gradient is zero or absent (Sign, StopGradient). */
+  /**
+   * For op types whose gradient is zero or absent (Sign, StopGradient, comparisons): nothing flows
+   * back through their nodes, and an x reached only through them gets a zero gradient. Unlike an op
+   * type with no gradient at all, which is an error when met between the xs and the ys.
+   */
   GradientFunction NONE = (tf, op, grads) -> Collections.nCopies(op.numInputs(), Optional.empty());
 
   /**
