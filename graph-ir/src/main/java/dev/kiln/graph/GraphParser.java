@@ -128,17 +128,44 @@ final class GraphParser {
         typeTokens.add(t.getStart());
       }
     }
+    if (n.subgraph().isEmpty()) {
+      Operation op = build(b, n);
+      if (n.resultTypes() != null) {
+        checkDeclaredTypes(op, n.resultTypes().getStart(), declaredTypes, typeTokens);
+      }
+      return;
+    }
+    // The node's own errors come before its bodies' in the text: check it first, without its
+    // bodies, in a build that is rolled back; then build the bodies and the node for real.
+    try {
+      g.atomically(() -> {
+        Operation probe = build(b, n);
+        if (n.resultTypes() != null) {
+          checkDeclaredTypes(probe, n.resultTypes().getStart(), declaredTypes, typeTokens);
+        }
+        throw new RollBack();
+      });
+    } catch (RollBack expected) {
+      // the node is fine
+    }
     for (SubgraphContext s : n.subgraph()) {
       b.addSubgraph(subgraph(s));
     }
-    Operation op;
+    build(b, n);
+  }
+
+  /** Undoes a trial build. */
+  private static final class RollBack extends RuntimeException {
+    RollBack() {
+      super(null, null, false, false);
+    }
+  }
+
+  private Operation build(OperationBuilder b, NodeContext n) {
     try {
-      op = b.build();
+      return b.build();
     } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException | ArithmeticException e) {
       throw error(n.opType, e.getMessage());
-    }
-    if (n.resultTypes() != null) {
-      checkDeclaredTypes(op, n.resultTypes().getStart(), declaredTypes, typeTokens);
     }
   }
 
