@@ -135,29 +135,14 @@ final class GraphParser {
       }
       return;
     }
-    // The node's own errors come before its bodies' in the text: check it first, without its
-    // bodies, in a build that is rolled back; then build the bodies and the node for real.
-    try {
-      g.atomically(() -> {
-        Operation probe = build(b, n);
-        if (n.resultTypes() != null) {
-          checkDeclaredTypes(probe, n.resultTypes().getStart(), declaredTypes, typeTokens);
-        }
-        throw new RollBack();
-      });
-    } catch (RollBack expected) {
-      // the node is fine
-    }
+    // A node's inference may depend on its bodies (a Fused node's outputs do), so the bodies are
+    // built first; the node's input and attribute errors were already reported while reading it.
     for (SubgraphContext s : n.subgraph()) {
       b.addSubgraph(subgraph(s));
     }
-    build(b, n);
-  }
-
-  /** Undoes a trial build. */
-  private static final class RollBack extends RuntimeException {
-    RollBack() {
-      super(null, null, false, false);
+    Operation op = build(b, n);
+    if (n.resultTypes() != null) {
+      checkDeclaredTypes(op, n.resultTypes().getStart(), declaredTypes, typeTokens);
     }
   }
 
