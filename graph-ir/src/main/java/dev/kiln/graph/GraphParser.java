@@ -128,17 +128,29 @@ final class GraphParser {
         typeTokens.add(t.getStart());
       }
     }
+    if (n.subgraph().isEmpty()) {
+      Operation op = build(b, n);
+      if (n.resultTypes() != null) {
+        checkDeclaredTypes(op, n.resultTypes().getStart(), declaredTypes, typeTokens);
+      }
+      return;
+    }
+    // A node's inference may depend on its bodies (a Fused node's outputs do), so the bodies are
+    // built first; the node's input and attribute errors were already reported while reading it.
     for (SubgraphContext s : n.subgraph()) {
       b.addSubgraph(subgraph(s));
     }
-    Operation op;
-    try {
-      op = b.build();
-    } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException | ArithmeticException e) {
-      throw error(n.opType, e.getMessage());
-    }
+    Operation op = build(b, n);
     if (n.resultTypes() != null) {
       checkDeclaredTypes(op, n.resultTypes().getStart(), declaredTypes, typeTokens);
+    }
+  }
+
+  private Operation build(OperationBuilder b, NodeContext n) {
+    try {
+      return b.build();
+    } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException | ArithmeticException e) {
+      throw error(n.opType, e.getMessage());
     }
   }
 

@@ -231,8 +231,23 @@ final class RandomGraphs {
             .setAttr("dtype", List.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64).get(rnd.nextInt(4)))
             .setAttr("on_value", rnd.nextGaussian()).setAttr("off_value", rnd.nextGaussian()).build();
       }
+      case "Fused" -> fused();
       default -> generic(type);
     };
+  }
+
+  /** A Fused node over one or two float inputs: body r = tanh(p0 * p1 + 0.5), and p1 itself. */
+  private Operation fused() {
+    DType d = rnd.nextBoolean() ? DType.FLOAT32 : DType.FLOAT64;
+    Output x = pick(o -> o.dtype() == d, () -> placeholder(d, Shape.of(2, 3)));
+    Output y = pick(o -> o.dtype() == d && Shape.broadcast(o.shape(), x.shape()) != null, () -> x);
+    Graph body = new Graph();
+    Ops tf = Ops.create(body);
+    Output p0 = body.opBuilder("Parameter", "p0").setAttr("dtype", d).setAttr("shape", x.shape()).build().output(0);
+    Output p1 = body.opBuilder("Parameter", "p1").setAttr("dtype", d).setAttr("shape", y.shape()).build().output(0);
+    Output r = tf.tanh(tf.add(tf.mul(p0, p1), tf.constant(0.5, d)));
+    return b("Fused").addInput(x).addInput(y)
+        .addSubgraph(new Subgraph(body, List.of(p0, p1), List.of(r, p1))).build();
   }
 
   /** Element-wise ops of the built-ins, and a best guess for op types this class does not know. */

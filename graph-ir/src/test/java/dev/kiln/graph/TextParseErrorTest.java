@@ -58,6 +58,9 @@ class TextParseErrorTest {
       `  %a = Add(%x, %a)`                           | bad.kg:4:16: '%a' is used in its own definition (a graph has no cycles)
       `  %f = Identity(%x) : f32[?,3] subgraph (%q) -> () {\n    %q = Const() {value = dense<f32[]>[1.0]}\n  }` | bad.kg:4:42: subgraph parameter '%q' is Const 'q', not a Parameter
       `  %f = Identity(%x) : f32[?,3] subgraph (%p) -> (%nope) {\n    %p = Parameter() {dtype = f32, shape = []}\n  }` | bad.kg:4:50: no node named '%nope' in the subgraph
+      `  %f = Identity(%x) : f32[2] subgraph () -> () {\n    %q = Nope()\n  }` | bad.kg:5:10: unknown op type 'Nope'
+      `  %f = Identity(%x) : f32[2] subgraph () -> () {\n  }` | bad.kg:4:23: Identity 'f': declared type f32[2] but inferred f32[?,3]
+      `  %f = Identity(%x) : f32[?,3] subgraph () -> () {\n    %q = Nope()\n  }` | bad.kg:5:10: unknown op type 'Nope'
       `!`                                            | bad.kg:1:1: expected 'graph' but found end of input
       `!graph g {\n  %x = Placeholder() {dtype = f32, shape = [2]}\n` | bad.kg:3:1: expected '}' or %name but found end of input
       `!graph g { } trailing`                        | bad.kg:1:13: expected end of input but found 'trailing'
