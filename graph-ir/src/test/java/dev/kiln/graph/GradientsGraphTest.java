@@ -212,4 +212,18 @@ class GradientsGraphTest {
         () -> tf.withName("bad").opBuilder("CustomGradient").addInput(x).build());
     assertEquals("CustomGradient 'bad': missing attribute 'output_index'", e.getMessage());
   }
+
+  @Test
+  void customGradientDoesNotSurviveTheTextFormat() {
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(3));
+    tf.withSubScope("act").customGradient(List.of(x), in -> List.of(tf.exp(in.get(0))),
+        (t, in, out, d) -> List.of(d.get(0)));
+    Graph reread = Graph.parse(g.toText());
+    Ops tf2 = Ops.create(reread);
+    Output y = tf2.reduceSum(reread.output("act/custom_gradient/CustomGradient"));
+    Output x2 = reread.output("x");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tf2.gradients(y, x2));
+    assertEquals("gradients: CustomGradient 'act/custom_gradient/CustomGradient' has no backward function in this"
+        + " graph (custom gradients are not saved with a graph)", e.getMessage());
+  }
 }
