@@ -126,6 +126,8 @@ final class BuiltinOps {
     defs.add(new OpSpec("Pad", 1, 1, NONE, BuiltinOps::pad));
     defs.add(new OpSpec("OneHot", 1, 1, NONE, BuiltinOps::oneHot));
 
+    FusedOps.define(defs);
+
     for (OpDef d : defs) {
       OpRegistry.register(d);
     }

@@ -143,7 +143,7 @@ public final class Graph {
       throw new IllegalArgumentException(type + " '" + nodeName + "': expects " + want
           + (want.equals("1") || want.equals("at least 1") ? " input" : " inputs") + ", got " + inputs.size());
     }
-    List<TensorType> types = def.infer(new OpContext(type, nodeName, inputs, attrs));
+    List<TensorType> types = def.infer(new OpContext(type, nodeName, inputs, attrs, subgraphs));
     if (types == null || types.stream().anyMatch(java.util.Objects::isNull)) {
       throw new IllegalStateException(type + " '" + nodeName + "': op definition inferred a null type: " + types);
     }
@@ -201,5 +201,59 @@ public final class Graph {
   @Override
   public synchronized String toString() {
     return "Graph(" + ops.size() + " nodes)";
+  }
+
+  // ---------------------------------------------------------------- text format and pictures
+
+  /** This graph in Kiln's text format (grammar {@code Kiln.g4}); {@link #parse} reads it back. */
+  public String toText() {
+    return GraphPrinter.print(this);
+  }
+
+  /**
+   * Reads a graph in Kiln's text format, building and type-checking every node; errors are
+   * {@link GraphParseException}s whose message starts with {@code line:col:}.
+   */
+  public static Graph parse(String text) {
+    return GraphParser.parse(text, "");
+  }
+
+  /** As {@link #parse(String)}, with messages starting {@code fileName:line:col:}. */
+  public static Graph parse(String text, String fileName) {
+    return GraphParser.parse(text, fileName);
+  }
+
+  /** Reads a graph file (UTF-8); messages start with the path as given, {@code path:line:col:}. */
+  public static Graph parse(java.nio.file.Path file) {
+    try {
+      return GraphParser.parse(java.nio.file.Files.readString(file), file.toString());
+    } catch (java.io.IOException e) {
+      String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.toString();
+      throw new java.io.UncheckedIOException("cannot read graph file " + file + ": " + why, e);
+    }
+  }
+
+  /**
+   * The graph in Graphviz DOT: nodes labelled with name, op and output types, edges with the types
+   * they carry, control edges dashed, nodes that own subgraphs as clusters, devices as colours.
+   */
+  public String toDot() {
+    return DotWriter.write(this);
+  }
+
+  // ---------------------------------------------------------------- custom gradients (Ops.customGradient)
+
+  private final Map<String, CustomGradients.Entry> customGradients = new HashMap<>();
+
+  synchronized String nextCustomGradientKey() {
+    return "custom_gradient_" + customGradients.size();
+  }
+
+  synchronized void putCustomGradient(String key, CustomGradients.Entry entry) {
+    customGradients.put(key, entry);
+  }
+
+  synchronized Optional<CustomGradients.Entry> customGradient(String key) {
+    return Optional.ofNullable(customGradients.get(key));
   }
 }

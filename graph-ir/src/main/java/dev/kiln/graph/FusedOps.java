@@ -1,0 +1,114 @@
+package dev.kiln.graph;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The op types the optimizer's fusion passes produce, defined here so that every runtime, the text
+ * format and the verifier know them.
+ *
+ * <ul>
+ *   <li>{@code Fused}: a group of elementwise ops run as one kernel. It owns one {@link Subgraph}
+ *       whose parameters stand, in order, for the node's inputs (same dtypes) and whose results are
+ *       the node's outputs. Every body node is a Parameter, a scalar Const, or an ELEMENTWISE op
+ *       (NumPy broadcasting allowed), so each output's shape is the broadcast of the inputs it
+ *       depends on.
+ *   <li>{@code FusedMatMul}: {@code activation(matmul(a, b) + bias)} — inputs a, b and optionally a
+ *       bias that broadcasts to the product; attrs transpose_a, transpose_b, activation (none, relu,
+ *       sigmoid, tanh). Grappler's {@code _FusedMatMul}.
+ * </ul>
+ */
+final class FusedOps {
+  static final Set<String> ACTIVATIONS = Set.of("none", "relu", "sigmoid", "tanh");
+
+  private FusedOps() {}
+
+  static void define(List<OpDef> defs) {
+    defs.add(new OpSpec("Fused", 0, BuiltinOps.VARIADIC, Set.of(OpTrait.ELEMENTWISE), FusedOps::fused));
+    defs.add(new OpSpec("FusedMatMul", 2, 3, Set.of(), FusedOps::fusedMatMul));
+  }
+
+  private static List<TensorType> fused(OpContext c) {
+    if (c.subgraphs().size() != 1) {
+      throw c.error("expects exactly one body subgraph, got %d", c.subgraphs().size());
+    }
+    Subgraph body = c.subgraphs().get(0);
+    if (body.parameters().size() != c.numInputs()) {
+      throw c.error("body has %d parameters for %d inputs", body.parameters().size(), c.numInputs());
+    }
+    Map<Operation, Integer> paramIndex = new HashMap<>();
+    for (int i = 0; i < c.numInputs(); i++) {
+      Output p = body.parameters().get(i);
+      if (p.dtype() != c.dtype(i)) {
+        throw c.error("parameter %d is %s but input %d is %s", i, p.dtype().shortName(), i, c.dtype(i).shortName());
+      }
+      paramIndex.put(p.op(), i);
+    }
+    // For each body node, the set of inputs it depends on: its shape is their broadcast.
+    Map<Operation, java.util.BitSet> deps = new HashMap<>();
+    for (Operation op : body.graph().operations()) {
+      java.util.BitSet d = new java.util.BitSet();
+      if (op.type().equals("Parameter")) {
+        Integer k = paramIndex.get(op);
+        if (k == null) {
+          throw c.error("body Parameter '%s' is not one of the body's parameters", op.name());
+        }
+        d.set(k);
+      } else if (op.type().equals("Const")) {
+        if (op.outputType(0).shape().rank() != 0) {
+          throw c.error("body Const '%s' must be a scalar, got %s", op.name(), op.outputType(0).shape());
+        }
+      } else if (!op.def().traits().contains(OpTrait.ELEMENTWISE) || op.type().equals("Fused")) {
+        throw c.error("body node %s is not elementwise", op);
+      }
+      for (Output in : op.inputs()) {
+        d.or(deps.get(in.op()));
+      }
+      deps.put(op, d);
+    }
+    List<TensorType> out = new ArrayList<>();
+    for (Output r : body.results()) {
+      Shape s = Shape.scalar();
+      java.util.BitSet d = deps.get(r.op());
+      for (int i = d.nextSetBit(0); i >= 0; i = d.nextSetBit(i + 1)) {
+        Shape b = Shape.broadcast(s, c.shape(i));
+        if (b == null) {
+          throw c.error("input shapes do not broadcast: %s and %s", s, c.shape(i));
+        }
+        s = b;
+      }
+      out.add(new TensorType(r.dtype(), s));
+    }
+    return out;
+  }
+
+  private static List<TensorType> fusedMatMul(OpContext c) {
+    Object act = c.attrs().find("activation").orElse("none");
+    if (!(act instanceof String a) || !ACTIVATIONS.contains(a)) {
+      throw c.error("activation must be one of none, relu, sigmoid, tanh, got %s", act);
+    }
+    List<TensorType> mm = OpRegistry.get("MatMul").infer(
+        new OpContext(c.opType(), c.nodeName(), c.inputs().subList(0, 2), c.attrs()));
+    TensorType t = mm.get(0);
+    if (!t.dtype().isFloating()) {
+      throw c.error("inputs must be float (f32 or f64), got %s", t.dtype().shortName());
+    }
+    if (c.numInputs() == 3) {
+      if (c.dtype(2) != t.dtype()) {
+        throw c.error("dtypes differ: %s vs %s", t.dtype().shortName(), c.dtype(2).shortName());
+      }
+      Shape b = Shape.broadcast(t.shape(), c.shape(2));
+      if (b == null || (b.hasKnownRank() && b.rank() != 2)) {
+        throw c.error("bias %s does not broadcast to the product %s", c.shape(2), t.shape());
+      }
+      Shape bs = c.shape(2);
+      if (bs.hasKnownRank() && bs.rank() >= 1 && bs.dim(-1) > 1 && t.shape().dim(1) >= 0 && bs.dim(-1) != t.shape().dim(1)) {
+        throw c.error("bias %s does not broadcast to the product %s", bs, t.shape());
+      }
+    }
+    return mm;
+  }
+}
