@@ -1,5 +1,6 @@
 package dev.kiln.train;
 
+import dev.kiln.graph.Ops;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Variable;
 import java.util.List;
@@ -8,9 +9,8 @@ import java.util.List;
 final class Gradients {
   private Gradients() {}
 
-  /** d loss / d var for each var; an element is null where no gradient flows. */
+  /** d loss / d var for each var (zeros where no gradient flows), built under the {@code gradients/} scope. */
   static List<Output> of(Output loss, List<Variable> vars) {
-    // TODO(train): replace with Ops.gradients once autodiff is merged.
-    throw new UnsupportedOperationException("symbolic gradients are not available yet");
+    return Ops.create(loss.graph()).gradients(loss, List.<Output>copyOf(vars));
   }
 }
