@@ -9,7 +9,7 @@ import java.util.List;
 final class Gradients {
   private Gradients() {}
 
-  /** d loss / d var for each var (zeros where no gradient flows), built under the {@code gradients/} scope. */
+  /** d loss / d var for each var (zeros where no gradient flows, never null), built under the {@code gradients/} scope. */
   static List<Output> of(Output loss, List<Variable> vars) {
     return Ops.create(loss.graph()).gradients(loss, List.<Output>copyOf(vars));
   }

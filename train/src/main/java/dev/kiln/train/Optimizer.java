@@ -67,22 +67,7 @@ public abstract sealed class Optimizer permits GradientDescent, Momentum, Adam, 
     if (vars.isEmpty()) {
       throw new IllegalArgumentException(name + ": loss '" + loss.name() + "' reads no floating-point variable");
     }
-    return loss.graph().atomically(() -> {
-      List<Output> grads = Gradients.of(loss, vars);
-      List<Output> keptGrads = new ArrayList<>();
-      List<Variable> keptVars = new ArrayList<>();
-      for (int i = 0; i < vars.size(); i++) {
-        if (grads.get(i) != null) {
-          keptGrads.add(grads.get(i));
-          keptVars.add(vars.get(i));
-        }
-      }
-      if (keptVars.isEmpty()) {
-        throw new IllegalArgumentException(name + ": no gradient flows from loss '" + loss.name()
-            + "' to any of the variables " + vars.stream().map(Output::name).toList());
-      }
-      return applyGradients(keptGrads, keptVars);
-    });
+    return loss.graph().atomically(() -> applyGradients(Gradients.of(loss, vars), vars));
   }
 
   /**
