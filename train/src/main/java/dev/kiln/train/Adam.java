@@ -22,7 +22,9 @@ import java.util.Map;
  *   v_hat = v / (1 - beta2^t)
  *   var -= lr * m_hat / (sqrt(v_hat) + epsilon)
  * </pre>
- * Epsilon is added after the square root of the bias-corrected v (Algorithm 1 of the paper, PyTorch).
+ * Epsilon is added after the square root of the bias-corrected v (Algorithm 1 of the paper, PyTorch);
+ * the graph computes it as PyTorch does, {@code var -= (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t)
+ * + epsilon)}, which is the same value with fewer passes over the elements.
  * TensorFlow 1.x instead folds the correction into the learning rate and adds epsilon to sqrt(v)
  * uncorrected, which differs from this in the first steps when epsilon matters.
  */
@@ -72,28 +74,28 @@ public final class Adam extends Optimizer {
   List<Operation> build(Ops tf, List<Output> grads, List<Variable> vars) {
     Variable step = tf.variable("step", tf.constant(Tensor.scalar(0L)));
     Output t = tf.assignAdd(step, tf.constant(1L));
-    // 1 - beta^t, once per dtype in use
-    Map<DType, Output[]> corrections = new EnumMap<>(DType.class);
+    // Scalars shared by all variables of a dtype, arranged as PyTorch does: lr / (1 - beta1^t) and
+    // sqrt(1 - beta2^t), so that each element costs sqrt(v) / sqrt(bc2) + eps and one multiply-divide.
+    Map<DType, Output[]> scalars = new EnumMap<>(DType.class);
     List<Operation> updates = new ArrayList<>();
     for (int i = 0; i < vars.size(); i++) {
       Variable var = vars.get(i);
       Output g = grads.get(i);
       DType d = var.dtype();
-      Output[] c = corrections.computeIfAbsent(d, k -> {
-        Output tf32 = tf.cast(t, k);
+      Output[] c = scalars.computeIfAbsent(d, k -> {
+        Output tk = tf.cast(t, k);
         Output one = scalar(tf, 1, k);
-        return new Output[] {
-            tf.sub(one, tf.pow(scalar(tf, beta1, k), tf32)), tf.sub(one, tf.pow(scalar(tf, beta2, k), tf32))};
+        Output bc1 = tf.sub(one, tf.pow(scalar(tf, beta1, k), tk));
+        Output bc2 = tf.sub(one, tf.pow(scalar(tf, beta2, k), tk));
+        return new Output[] {tf.div(learningRate(tf, k), bc1), tf.sqrt(bc2)};
       });
       Variable m = slot(tf, var, "m");
       Variable v = slot(tf, var, "v");
       Output newM = tf.assign(m, tf.add(tf.mul(scalar(tf, beta1, d), m), tf.mul(scalar(tf, 1 - beta1, d), g)));
       Output newV = tf.assign(v,
           tf.add(tf.mul(scalar(tf, beta2, d), v), tf.mul(scalar(tf, 1 - beta2, d), tf.square(g))));
-      Output mHat = tf.div(newM, c[0]);
-      Output vHat = tf.div(newV, c[1]);
-      Output delta = tf.div(tf.mul(learningRate(tf, d), mHat), tf.add(tf.sqrt(vHat), scalar(tf, epsilon, d)));
-      updates.add(tf.assignSub(var, delta).op());
+      Output denom = tf.add(tf.div(tf.sqrt(newV), c[1]), scalar(tf, epsilon, d));
+      updates.add(tf.assignSub(var, tf.div(tf.mul(c[0], newM), denom)).op());
     }
     return updates;
   }
