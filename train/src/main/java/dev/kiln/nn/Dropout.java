@@ -68,7 +68,7 @@ public final class Dropout implements Layer {
     String scopeName = LayerScopes.unique(tf.graph(), "dropout");
     Ops scope = tf.withSubScope(scopeName);
     DType d = x.dtype();
-    Output u = scope.randomUniform(x.shape(), d, seed.orElse(scopeName.hashCode() * 0x9E3779B97F4A7C15L));
+    Output u = scope.randomUniform(x.shape(), d, seed.orElseGet(() -> LayerScopes.defaultSeed(tf.graph(), scopeName)));
     // keep with probability 1 - rate: u in [0, 1) is >= rate with exactly that probability
     Output keep = scope.cast(scope.greaterEqual(u, scope.constant(rate, d)), d);
     Output dropped = scope.mul(x, scope.mul(keep, scope.constant(1 / (1 - rate), d)));

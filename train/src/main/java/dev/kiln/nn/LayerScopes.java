@@ -25,4 +25,14 @@ final class LayerScopes {
   private static boolean usesScope(String nodeName, String scope) {
     return nodeName.startsWith(scope + "/") || nodeName.contains("/" + scope + "/");
   }
+
+  /**
+   * A default seed for a layer's random node: mixes the scope name with the graph's size, so that layers
+   * of one graph differ (even under different enclosing scopes) and a rebuilt graph repeats them.
+   */
+  static long defaultSeed(Graph graph, String scopeName) {
+    long h = scopeName.hashCode() * 0x9E3779B97F4A7C15L + graph.size();
+    h ^= h >>> 31;
+    return h * 0xBF58476D1CE4E5B9L;
+  }
 }

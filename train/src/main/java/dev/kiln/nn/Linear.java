@@ -15,8 +15,8 @@ import java.util.OptionalLong;
  * {@code <scope>/bias} [out] on first application, with the input's floating dtype.
  *
  * <p>Configuration methods return a new, unapplied layer. Without an explicit seed the initializer's
- * seed is derived from the layer's scope name, so that two layers of one graph differ and a rebuilt
- * graph starts from the same values.
+ * seed is derived from the layer's scope name and position in the graph, so that two layers of one graph
+ * differ and a rebuilt graph starts from the same values.
  */
 public final class Linear implements Layer {
   private final int inFeatures;
@@ -99,7 +99,7 @@ public final class Linear implements Layer {
   private void createVariables(Ops tf, Output x) {
     String scopeName = LayerScopes.unique(tf.graph(), name);
     Ops scope = tf.withSubScope(scopeName);
-    long s = seed.orElse(scopeName.hashCode() * 0x9E3779B97F4A7C15L);
+    long s = seed.orElseGet(() -> LayerScopes.defaultSeed(tf.graph(), scopeName));
     tf.graph().atomically(() -> {
       weight = scope.variable("weight", initializer.create(scope, Shape.of(inFeatures, outFeatures),
           inFeatures, outFeatures, x.dtype(), s));

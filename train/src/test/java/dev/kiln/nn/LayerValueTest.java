@@ -99,12 +99,15 @@ class LayerValueTest {
     Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 4));
     Linear a = new Linear(4, 4);
     Linear b = new Linear(4, 4);
+    Linear nested = new Linear(4, 4);
     Linear c = new Linear(4, 4).withSeed(9);
     Linear d = new Linear(4, 4).withSeed(9);
     Sequential.of(a, b, c, d).apply(tf, x);
+    nested.apply(tf.withSubScope("block"), x); // block/linear: same scope base as a, still different values
     try (Session s = new Session(g)) {
       s.run(tf.globalVariablesInitializer());
       assertTrue(!s.variableValue(a.weight().orElseThrow()).equals(s.variableValue(b.weight().orElseThrow())));
+      assertTrue(!s.variableValue(a.weight().orElseThrow()).equals(s.variableValue(nested.weight().orElseThrow())));
       assertEquals(s.variableValue(c.weight().orElseThrow()), s.variableValue(d.weight().orElseThrow()));
     }
   }
