@@ -73,6 +73,7 @@ final class ReduceKernels {
     private final int slotOut;
     private final int kind;
     private final int parts;
+    private final int blocks;
     private final BroadcastPlan.Rows rows;
 
     ReduceKernel(KernelSpec spec, DType dtype, Op op, long meanCount, BroadcastPlan plan, int outN) {
@@ -85,6 +86,7 @@ final class ReduceKernels {
       this.slotOut = spec.outputSlots()[0];
       this.kind = plan.innerStride(0);
       this.parts = Parallel.parts(plan.size, 1);
+      this.blocks = plan.outermostBlocksAdvancing(0);
       int k = kind;
       this.rows = switch (dtype) {
         case FLOAT32 -> (y, yo, b, bo, c, co, x, xo, n) -> ReduceLoops.f32(op, k, (float[]) y, yo, (float[]) x, xo, n);
@@ -102,6 +104,11 @@ final class ReduceKernels {
       initialize(out, outN);
       if (parts <= 1) {
         plan.forEachRow(0, plan.size, out, null, null, x, rows);
+      } else if (blocks > 0) {
+        // The outermost dimension is kept: its blocks fold into disjoint output elements.
+        int block = plan.size / blocks;
+        Parallel.split(blocks, Math.min(parts, blocks),
+            (lo, hi) -> plan.forEachRow(lo * block, hi * block, out, null, null, x, rows));
       } else {
         // Each part folds into its own buffer (part 0 into the output); the buffers are then combined
         // in order, so the result does not depend on thread timing.
