@@ -317,6 +317,7 @@ class ElementwiseKernelsTest {
         {{}, {2, 3}, {2, 3}},
         {{2, 1, 3}, {4, 1}, {3}},
         {{0, 2}, {2}, {}},
+        {{600, 200}, {600, 200}, {}},   // parallel path
     };
     for (int[][] c : cases) {
       KernelHarness h = new KernelHarness();
