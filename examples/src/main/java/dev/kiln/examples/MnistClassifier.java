@@ -35,8 +35,7 @@ import java.util.Locale;
  * digits with softmax cross-entropy and Adam, evaluated on 2,000 held-out digits, then checkpointed and
  * restored into a fresh Session that must give the same accuracy.
  *
- * <p>Run: {@code mvn -q -pl examples -am compile exec:exec -Dexec.skip -Dexec.executable=java -Dexample=MnistClassifier}
- * (optional argument: the checkpoint path; default a temporary file).
+ * <p>Run: {@code ./example MnistClassifier [checkpoint-path]} (default checkpoint: a temporary file).
  */
 public final class MnistClassifier {
   private MnistClassifier() {}
