@@ -2,6 +2,7 @@ package dev.kiln.runtime;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.Shape;
 import java.util.List;
 
 /**
@@ -40,7 +41,12 @@ final class ReduceKernels {
     if (d == DType.BOOL) {
       throw KernelSupport.unsupported(spec, d);
     }
-    BroadcastPlan plan = BroadcastPlan.of(x, kept);
+    BroadcastPlan plan;
+    try {
+      plan = BroadcastPlan.of(x, kept);
+    } catch (IllegalArgumentException e) {
+      throw KernelSupport.error(spec, "cannot sum %s down to %s", spec.inputs().get(0).shape(), Shape.of(kept));
+    }
     int outN = KernelSupport.size(spec.outputs().get(0));
     return new ReduceKernel(spec, d, op, mean ? count(x, kept) : -1, plan, outN);
   }
@@ -160,7 +166,7 @@ final class ReduceKernels {
         }
         case INT32 -> {
           int[] a = (int[]) y;
-          for (int i = 0; i < outN && meanCount > 0; i++) a[i] /= meanCount;
+          for (int i = 0; i < outN && meanCount > 0; i++) a[i] = (int) (a[i] / meanCount);
         }
         case INT64 -> {
           long[] a = (long[]) y;

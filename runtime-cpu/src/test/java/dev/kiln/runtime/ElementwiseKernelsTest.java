@@ -9,6 +9,7 @@ import dev.kiln.graph.DType;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
+import dev.kiln.graph.TensorType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -370,9 +371,20 @@ class ElementwiseKernelsTest {
     Output x = h.input(Tensor.of(new int[] {1, 4}, 2));
     Output y = h.tf.withName("root").sqrt(h.tf.cast(x, DType.FLOAT32));
     // A plan never asks for this, but a kernel must still refuse a dtype it has no loop for.
-    KernelSpec spec = new KernelSpec(y.op(), List.of(new dev.kiln.graph.TensorType(DType.INT32, Shape.of(2))),
-        List.of(new dev.kiln.graph.TensorType(DType.INT32, Shape.of(2))), new int[] {0}, new int[] {1});
+    KernelSpec spec = new KernelSpec(y.op(), List.of(new TensorType(DType.INT32, Shape.of(2))),
+        List.of(new TensorType(DType.INT32, Shape.of(2))), new int[] {0}, new int[] {1});
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.factory("Sqrt").create(spec));
     assertEquals("Sqrt 'root': no CPU kernel for dtype i32", e.getMessage());
+  }
+
+  @Test
+  void inconsistentPlanShapesAreRefusedWithTheNodeName() {
+    KernelHarness h = new KernelHarness();
+    Output y = h.tf.withName("bias").add(h.input(KernelHarness.randomF32(1, 3, 4)), h.input(KernelHarness.randomF32(2, 4)));
+    TensorType f = new TensorType(DType.FLOAT32, Shape.of(3, 4));
+    KernelSpec spec = new KernelSpec(y.op(), List.of(f, new TensorType(DType.FLOAT32, Shape.of(5))), List.of(f),
+        new int[] {0, 1}, new int[] {2});
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.factory("Add").create(spec));
+    assertEquals("Add 'bias': input shapes [3,4], [5] do not broadcast to output shape [3,4]", e.getMessage());
   }
 }
