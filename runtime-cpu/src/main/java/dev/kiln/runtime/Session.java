@@ -198,6 +198,9 @@ public final class Session implements AutoCloseable {
     PlanKey key = new PlanKey(feedOuts, feedValues, fetches, targets);
     Plan plan = plans.get(key);
     if (plan == null) {
+      if (plans.size() >= options.maxCachedPlans()) {
+        plans.clear();
+      }
       plan = plans.computeIfAbsent(key, k -> PlanCompiler.compile(this, k, feedValues));
     }
     long stamp = plan.writes ? lock.writeLock() : lock.readLock();

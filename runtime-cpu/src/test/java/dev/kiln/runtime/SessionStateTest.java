@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Graph;
@@ -182,6 +183,14 @@ class SessionStateTest {
       assertEquals(1, s.planCount());
       s.run(Map.of(x, Tensor.of(new float[] {1, 2, 3}, 3)), y);
       assertEquals(2, s.planCount());
+    }
+    try (Session s = new Session(g, SessionOptions.builder().optimize(false).maxCachedPlans(3).build())) {
+      for (int n = 1; n <= 10; n++) {
+        float[] v = new float[n];
+        v[n - 1] = n;
+        assertEquals(Tensor.of(v, n), s.run(Map.of(x, Tensor.of(v, n)), y).get(0));
+        assertTrue(s.planCount() <= 3);
+      }
     }
   }
 
