@@ -89,6 +89,22 @@ final class Kernels {
     return spec -> new HostKernelAdapter(spec, user);
   }
 
+  /** Elementwise ops whose loops read each element before writing the same index. */
+  private static final Set<String> IN_PLACE_ANY_INPUT = Set.of("Neg", "Square", "Abs", "Sign", "Relu", "Sqrt",
+      "Rsqrt", "Reciprocal", "Exp", "Log", "Sin", "Cos", "Sigmoid", "Tanh", "LogicalNot", "Cast", "Add", "Sub",
+      "Mul", "Div", "Pow", "Maximum", "Minimum", "LogicalAnd", "LogicalOr", "Softmax", "LogSoftmax");
+
+  /**
+   * Whether a built-in kernel stays correct when its output slot holds the same array as input
+   * {@code input} (for a memory planner that reuses a dead input's buffer). The planner must also check
+   * that the input has exactly the output's dtype and shape; other op types never allow it.
+   */
+  static boolean allowsInPlace(String opType, int input) {
+    return IN_PLACE_ANY_INPUT.contains(opType)
+        || (opType.equals("Select") && input > 0)
+        || (opType.equals("AddN") && input == 0);
+  }
+
   static boolean isBuiltin(String opType) {
     return BUILTIN.containsKey(opType);
   }
