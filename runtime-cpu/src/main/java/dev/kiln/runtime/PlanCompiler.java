@@ -34,6 +34,8 @@ final class PlanCompiler {
   private final List<Integer> bufferSizes = new ArrayList<>();
   private final Map<DType, List<Integer>> freeBuffers = new HashMap<>();
   private final Map<Output, Integer> lastUse = new HashMap<>();
+  /** Variables read through a copy in this plan (see {@link Schedule#build}). */
+  private final Set<Operation> snapshots = new HashSet<>();
   private int nextSlot;
   private boolean sawAssign;
   /** A library kernel (which might fail) runs after some assign of the run. */
@@ -56,6 +58,7 @@ final class PlanCompiler {
       schedule = optimize(schedule);
     }
     List<Schedule.Step> steps = schedule.steps;
+    snapshots.addAll(schedule.snapshots);
     inferTypes(steps);
     layOutSpecialSlots(steps);
     Map<Integer, List<Output>> dying = liveness(steps);
@@ -195,7 +198,7 @@ final class PlanCompiler {
       s = nextSlot++;
       variableSlots.put(var, s);
       bindings.put(s, session.variableState(var).storage);
-      if (!fed.contains(var.output(0))) {
+      if (!fed.contains(var.output(0)) && !snapshots.contains(var)) {
         slotOf.put(var.output(0), s);
       }
     }
@@ -209,6 +212,9 @@ final class PlanCompiler {
       if (Schedule.isView(op)) {
         o = op.input(0);
         continue;
+      }
+      if (snapshots.contains(op)) {
+        return o;
       }
       return switch (op.type()) {
         case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder" -> null;
@@ -283,7 +289,10 @@ final class PlanCompiler {
   }
 
   /** True for nodes that write buffers of their own: kernel-library ops and random sources. */
-  private static boolean computes(Operation op) {
+  private boolean computes(Operation op) {
+    if (snapshots.contains(op)) {
+      return true;
+    }
     return switch (op.type()) {
       case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder", "NoOp" -> false;
       default -> !Schedule.isView(op);
@@ -343,6 +352,12 @@ final class PlanCompiler {
 
   private Kernel kernelFor(Operation op) {
     List<TensorType> out = outputTypes.get(op);
+    if (snapshots.contains(op)) {
+      int n = (int) out.get(0).shape().numElements();
+      int from = variableSlots.get(op);
+      int to = outputSlot(op.output(0));
+      return f -> System.arraycopy(f[from], 0, f[to], 0, n);
+    }
     return switch (op.type()) {
       case "Variable", "Const", "Placeholder", "NoOp" -> null;
       case "Assign", "AssignAdd", "AssignSub" -> StateKernels.assign(op.type(), out.get(0).dtype(),

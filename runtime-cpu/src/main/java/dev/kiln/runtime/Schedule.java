@@ -36,11 +36,15 @@ final class Schedule {
   final List<Operation> mustBeInitialized;
   /** Variables assigned by the run, in creation order. */
   final List<Operation> written;
+  /** Variables whose reads in this run go to a copy taken before their first assign. */
+  final List<Operation> snapshots;
 
-  private Schedule(List<Step> steps, List<Operation> mustBeInitialized, List<Operation> written) {
+  private Schedule(List<Step> steps, List<Operation> mustBeInitialized, List<Operation> written,
+      List<Operation> snapshots) {
     this.steps = steps;
     this.mustBeInitialized = mustBeInitialized;
     this.written = written;
+    this.snapshots = snapshots;
   }
 
   static boolean isAssign(Operation op) {
@@ -50,7 +54,41 @@ final class Schedule {
     };
   }
 
+  /**
+   * Schedules a run. If reads and assigns cannot be ordered (e.g. {@code assign(a, b)} and
+   * {@code assign(b, a)} in one run: each read must precede the other assign), the variables whose
+   * pre-run reads are all unordered with their assigns are read through a snapshot (a copy taken
+   * before their first assign) instead, and the run is scheduled again.
+   */
   static Schedule build(Set<Output> fed, List<Output> fetches, List<Operation> targets) {
+    try {
+      return build(fed, fetches, targets, Set.of());
+    } catch (Cycle c) {
+      if (c.snapshotSafe.isEmpty()) {
+        throw c.error;
+      }
+      try {
+        return build(fed, fetches, targets, c.snapshotSafe);
+      } catch (Cycle again) {
+        throw again.error;
+      }
+    }
+  }
+
+  /** An unorderable run, and the variables that could be read through a snapshot instead. */
+  private static final class Cycle extends RuntimeException {
+    final IllegalArgumentException error;
+    final Set<Operation> snapshotSafe;
+
+    Cycle(IllegalArgumentException error, Set<Operation> snapshotSafe) {
+      super(null, null, false, false);
+      this.error = error;
+      this.snapshotSafe = snapshotSafe;
+    }
+  }
+
+  private static Schedule build(Set<Output> fed, List<Output> fetches, List<Operation> targets,
+      Set<Operation> snapshots) {
     List<Operation> ops = prune(fed, fetches, targets);
     int n = ops.size();
     int total = n + fetches.size();
@@ -63,7 +101,7 @@ final class Schedule {
       succ.add(new ArrayList<>(2));
     }
     int[] indegree = new int[total];
-    Aliases aliases = new Aliases(fed);
+    Aliases aliases = new Aliases(fed, snapshots);
     // Variable -> its assign nodes (creation order) and its readers (node, reads pre-run value).
     Map<Operation, List<Integer>> writers = new LinkedHashMap<>();
     Map<Operation, List<long[]>> readers = new LinkedHashMap<>();
@@ -101,6 +139,15 @@ final class Schedule {
         edge(succ, indegree, ws.get(k - 1), ws.get(k));
       }
     }
+    // A snapshot is taken before the variable's first assign (the Variable node copies the storage).
+    for (Operation var : snapshots) {
+      Integer readNode = node.get(var);
+      for (int w : writers.getOrDefault(var, List.of())) {
+        if (readNode != null) {
+          edge(succ, indegree, readNode, w);
+        }
+      }
+    }
     Map<Integer, BitSet> reach = new HashMap<>();
     for (List<Integer> ws : writers.values()) {
       for (int w : ws) {
@@ -108,6 +155,12 @@ final class Schedule {
       }
     }
     List<Operation> mustInit = new ArrayList<>();
+    for (Operation var : snapshots) {
+      if (node.containsKey(var)) {
+        mustInit.add(var);
+      }
+    }
+    Set<Operation> snapshotSafe = new java.util.LinkedHashSet<>();
     for (Map.Entry<Operation, List<Integer>> e : writers.entrySet()) {
       if (!ops.get(e.getValue().get(0)).type().equals("Assign")) {
         mustInit.add(e.getKey()); // AssignAdd/AssignSub first: updates the pre-run value
@@ -116,6 +169,8 @@ final class Schedule {
     for (Map.Entry<Operation, List<long[]>> e : readers.entrySet()) {
       List<Integer> ws = writers.getOrDefault(e.getKey(), List.of());
       boolean needsInit = false;
+      boolean preRunReadAfterAssign = false;
+      boolean preRunRead = false;
       for (long[] r : e.getValue()) {
         int reader = (int) r[0];
         boolean orderedAfterSomeAssign = false;
@@ -130,14 +185,61 @@ final class Schedule {
           }
         }
         needsInit |= r[1] != 0 && !orderedAfterSomeAssign;
+        preRunRead |= r[1] != 0;
+        preRunReadAfterAssign |= r[1] != 0 && orderedAfterSomeAssign;
       }
       if (needsInit && !mustInit.contains(e.getKey())) {
         mustInit.add(e.getKey());
       }
+      if (!ws.isEmpty() && preRunRead && !preRunReadAfterAssign) {
+        snapshotSafe.add(e.getKey());
+      }
     }
 
     List<Step> steps = order(ops, fetches, succ, indegree, node, fed);
-    return new Schedule(List.copyOf(steps), List.copyOf(mustInit), List.copyOf(writers.keySet()));
+    if (steps.size() < total) {
+      List<String> stuck = new ArrayList<>();
+      BitSet onCycle = onCycles(succ, steps, node, n, total);
+      for (int u = onCycle.nextSetBit(0); u >= 0 && u < n && stuck.size() < 12; u = onCycle.nextSetBit(u + 1)) {
+        stuck.add(ops.get(u).toString());
+      }
+      throw new Cycle(new IllegalArgumentException("cannot order this run: the reads and assigns of variables "
+          + "form a cycle (each read must come before the assigns it is not ordered after) among "
+          + String.join(", ", stuck)), snapshotSafe);
+    }
+    return new Schedule(List.copyOf(steps), List.copyOf(mustInit), List.copyOf(writers.keySet()),
+        List.copyOf(snapshots));
+  }
+
+  /**
+   * The nodes left unscheduled that lie on (or between) cycles: the unscheduled nodes minus those
+   * that only wait behind a cycle (peeled off from the sinks backwards).
+   */
+  private static BitSet onCycles(List<List<Integer>> succ, List<Step> scheduled, Map<Operation, Integer> node,
+      int n, int total) {
+    BitSet left = new BitSet(total);
+    left.set(0, total);
+    for (Step st : scheduled) {
+      switch (st) {
+        case OpStep(Operation op) -> left.clear(node.get(op));
+        case FetchStep(int k, Output value) -> left.clear(n + k);
+      }
+    }
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      for (int u = left.nextSetBit(0); u >= 0; u = left.nextSetBit(u + 1)) {
+        boolean waitedOn = false;
+        for (int v : succ.get(u)) {
+          waitedOn |= left.get(v);
+        }
+        if (!waitedOn) {
+          left.clear(u);
+          changed = true;
+        }
+      }
+    }
+    return left;
   }
 
   /** The ops that the fetches and targets need, in creation order; fails naming an unfed placeholder. */
@@ -252,32 +354,24 @@ final class Schedule {
         }
       }
     }
-    if (steps.size() < total) {
-      List<String> stuck = new ArrayList<>();
-      for (int u = 0; u < n && stuck.size() < 12; u++) {
-        if (deg[u] > 0) {
-          stuck.add(ops.get(u).toString());
-        }
-      }
-      throw new IllegalArgumentException("cannot order this run: the reads and assigns of variables form a "
-          + "cycle (each read must come before the assigns it is not ordered after) among " + String.join(", ", stuck));
-    }
-    return steps;
+    return steps; // shorter than the node count when there is a cycle
   }
 
   /** Which variable's storage a value aliases: a variable read, an Assign output, or a view of one. */
   static final class Aliases {
     private final Set<Output> fed;
+    private final Set<Operation> snapshots;
 
-    Aliases(Set<Output> fed) {
+    Aliases(Set<Output> fed, Set<Operation> snapshots) {
       this.fed = fed;
+      this.snapshots = snapshots;
     }
 
     Operation variableOf(Output o) {
       while (!fed.contains(o)) {
         Operation op = o.op();
         if (op.type().equals("Variable")) {
-          return op;
+          return snapshots.contains(op) ? null : op; // a snapshot is a private copy
         }
         if (isAssign(op)) {
           return op.input(0).op();
