@@ -36,6 +36,8 @@ final class PlanCompiler {
   private final Map<Output, Integer> lastUse = new HashMap<>();
   /** Variables read through a copy in this plan (see {@link Schedule#build}). */
   private final Set<Operation> snapshots = new HashSet<>();
+  /** Kernel nodes that write straight into a variable's storage, and that variable. */
+  private final Map<Operation, Operation> fused = new HashMap<>();
   private int nextSlot;
   private boolean sawAssign;
   /** A library kernel (which might fail) runs after some assign of the run. */
@@ -59,6 +61,7 @@ final class PlanCompiler {
     }
     List<Schedule.Step> steps = schedule.steps;
     snapshots.addAll(schedule.snapshots);
+    fused.putAll(schedule.fused);
     inferTypes(steps);
     layOutSpecialSlots(steps);
     Map<Integer, List<Output>> dying = liveness(steps);
@@ -171,6 +174,10 @@ final class PlanCompiler {
         continue;
       }
       Output o = op.numOutputs() > 0 ? op.output(0) : null;
+      if (fused.containsKey(op)) {
+        slotOf.put(o, variableSlot(fused.get(op)));
+        continue;
+      }
       switch (op.type()) {
         case "Variable" -> variableSlot(op);
         case "Assign", "AssignAdd", "AssignSub" -> {
@@ -215,6 +222,9 @@ final class PlanCompiler {
       }
       if (snapshots.contains(op)) {
         return o;
+      }
+      if (fused.containsKey(op)) {
+        return null; // lives in the variable's storage
       }
       return switch (op.type()) {
         case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder" -> null;
@@ -265,7 +275,7 @@ final class PlanCompiler {
             }
           } else if (Schedule.isView(op)) {
             slotOf.put(o, slotOf.get(op.input(0)));
-          } else if (computes) {
+          } else if (computes && !fused.containsKey(op)) {
             int b = allocate(out.get(j));
             slotOf.put(o, bufferBase + b);
             if (!isRead(o)) {
@@ -332,7 +342,7 @@ final class PlanCompiler {
         case Schedule.OpStep(Operation op) -> {
           Kernel k = kernelFor(op);
           if (k != null) {
-            if (Schedule.isAssign(op)) {
+            if (Schedule.isAssign(op) || fused.containsKey(op)) {
               sawAssign = true;
             } else if (sawAssign && !op.type().startsWith("Random")) {
               kernelAfterAssign = true;
@@ -360,7 +370,7 @@ final class PlanCompiler {
     }
     return switch (op.type()) {
       case "Variable", "Const", "Placeholder", "NoOp" -> null;
-      case "Assign", "AssignAdd", "AssignSub" -> StateKernels.assign(op.type(), out.get(0).dtype(),
+      case "Assign", "AssignAdd", "AssignSub" -> fused.containsKey(op.input(1).op()) ? null : StateKernels.assign(op.type(), out.get(0).dtype(),
           (int) out.get(0).shape().numElements(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
       case "RandomNormal" -> StateKernels.randomNormal(session.randomStream(op), out.get(0).dtype(),
           (int) out.get(0).shape().numElements(), outputSlot(op.output(0)));

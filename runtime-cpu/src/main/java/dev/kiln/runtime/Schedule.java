@@ -38,13 +38,16 @@ final class Schedule {
   final List<Operation> written;
   /** Variables whose reads in this run go to a copy taken before their first assign. */
   final List<Operation> snapshots;
+  /** Kernel nodes that write their output straight into a variable (their Assign copies nothing). */
+  final Map<Operation, Operation> fused;
 
   private Schedule(List<Step> steps, List<Operation> mustBeInitialized, List<Operation> written,
-      List<Operation> snapshots) {
+      List<Operation> snapshots, Map<Operation, Operation> fused) {
     this.steps = steps;
     this.mustBeInitialized = mustBeInitialized;
     this.written = written;
     this.snapshots = snapshots;
+    this.fused = fused;
   }
 
   static boolean isAssign(Operation op) {
@@ -133,6 +136,22 @@ final class Schedule {
       noteRead(aliases, readers, f, n + k);
     }
 
+    // An Assign whose value is computed for it alone, by a kernel that may write over its inputs, has
+    // that kernel write into the variable directly: the kernel becomes the variable's writer.
+    Map<Operation, Operation> fused = new HashMap<>();
+    if (snapshots.isEmpty()) {
+      for (Map.Entry<Operation, List<Integer>> e : writers.entrySet()) {
+        if (e.getValue().size() == 1) {
+          int a = e.getValue().get(0);
+          Integer p = fusableProducer(ops, node, succ, aliases, ops.get(a), a, e.getKey());
+          if (p != null) {
+            e.setValue(List.of(p));
+            fused.put(ops.get(p), e.getKey());
+          }
+        }
+      }
+    }
+
     // Several assigns to one variable apply in graph creation order.
     for (List<Integer> ws : writers.values()) {
       for (int k = 1; k < ws.size(); k++) {
@@ -162,7 +181,8 @@ final class Schedule {
     }
     Set<Operation> snapshotSafe = new java.util.LinkedHashSet<>();
     for (Map.Entry<Operation, List<Integer>> e : writers.entrySet()) {
-      if (!ops.get(e.getValue().get(0)).type().equals("Assign")) {
+      Operation first = ops.get(e.getValue().get(0));
+      if (!first.type().equals("Assign") && !fused.containsKey(first)) {
         mustInit.add(e.getKey()); // AssignAdd/AssignSub first: updates the pre-run value
       }
     }
@@ -196,7 +216,7 @@ final class Schedule {
       }
     }
 
-    List<Step> steps = order(ops, fetches, succ, indegree, node, fed);
+    List<Step> steps = order(ops, fetches, succ, indegree, node, fed, fused.keySet());
     if (steps.size() < total) {
       List<String> stuck = new ArrayList<>();
       BitSet onCycle = onCycles(succ, steps, node, n, total);
@@ -208,7 +228,37 @@ final class Schedule {
           + String.join(", ", stuck)), snapshotSafe);
     }
     return new Schedule(List.copyOf(steps), List.copyOf(mustInit), List.copyOf(writers.keySet()),
-        List.copyOf(snapshots));
+        List.copyOf(snapshots), Map.copyOf(fused));
+  }
+
+  /**
+   * The node computing the value of {@code assign} (an Assign, the only writer of {@code var} in the
+   * run) if that kernel can write into the variable's storage itself: a built-in floating-point
+   * kernel (so it cannot fail midway), whose only successor is the Assign, and which reads the
+   * variable only through inputs of the output's type that the kernel library lets it overwrite.
+   */
+  private static Integer fusableProducer(List<Operation> ops, Map<Operation, Integer> node,
+      List<List<Integer>> succ, Aliases aliases, Operation assign, int a, Operation var) {
+    if (!assign.type().equals("Assign")) {
+      return null;
+    }
+    Output value = assign.input(1);
+    Integer p = node.get(value.op());
+    if (p == null || !succ.get(p).equals(List.of(a))) {
+      return null;
+    }
+    Operation producer = value.op();
+    if (producer.numOutputs() != 1 || isView(producer) || !Kernels.isBuiltin(producer.type())
+        || !value.dtype().isFloating() || !value.type().equals(var.outputType(0))) {
+      return null;
+    }
+    for (int i = 0; i < producer.numInputs(); i++) {
+      if (producer.def().readsInput(i) && aliases.variableOf(producer.input(i)) == var
+          && !(Kernels.allowsInPlace(producer.type(), i) && producer.input(i).type().equals(value.type()))) {
+        return null;
+      }
+    }
+    return p;
   }
 
   /**
@@ -324,13 +374,14 @@ final class Schedule {
   }
 
   private static List<Step> order(List<Operation> ops, List<Output> fetches, List<List<Integer>> succ,
-      int[] indegree, Map<Operation, Integer> node, Set<Output> fed) {
+      int[] indegree, Map<Operation, Integer> node, Set<Output> fed, Set<Operation> fused) {
     int n = ops.size();
     int total = n + fetches.size();
     // Sort key: assigns last, then creation order; a fetch copy right after its producer.
     long[] key = new long[total];
     for (int u = 0; u < n; u++) {
-      key[u] = ((isAssign(ops.get(u)) ? 1L : 0L) << 62) | ((long) ops.get(u).id() << 20);
+      boolean writes = isAssign(ops.get(u)) || fused.contains(ops.get(u));
+      key[u] = ((writes ? 1L : 0L) << 62) | ((long) ops.get(u).id() << 20);
     }
     for (int k = 0; k < fetches.size(); k++) {
       Output f = fetches.get(k);
