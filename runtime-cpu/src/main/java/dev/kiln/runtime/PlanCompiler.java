@@ -262,6 +262,7 @@ final class PlanCompiler {
   private void allocateBuffers(List<Schedule.Step> steps, Map<Integer, List<Output>> dying) {
     for (int s = 0; s < steps.size(); s++) {
       List<Integer> freeNow = new ArrayList<>();
+      Set<Output> handedOver = new HashSet<>();
       if (steps.get(s) instanceof Schedule.OpStep(Operation op)) {
         boolean computes = computes(op);
         List<TensorType> out = outputTypes.get(op);
@@ -276,7 +277,14 @@ final class PlanCompiler {
           } else if (Schedule.isView(op)) {
             slotOf.put(o, slotOf.get(op.input(0)));
           } else if (computes && !fused.containsKey(op)) {
-            int b = allocate(out.get(j));
+            Output donor = inPlaceDonor(op, out.get(j), s, handedOver);
+            int b;
+            if (donor != null) {
+              handedOver.add(donor);
+              b = slotOf.get(donor) - bufferBase;
+            } else {
+              b = allocate(out.get(j));
+            }
             slotOf.put(o, bufferBase + b);
             if (!isRead(o)) {
               freeNow.add(b);
@@ -285,13 +293,42 @@ final class PlanCompiler {
         }
       }
       for (Output r : dying.getOrDefault(s, List.of())) {
-        freeNow.add(slotOf.get(r) - bufferBase);
+        if (!handedOver.contains(r)) {
+          freeNow.add(slotOf.get(r) - bufferBase);
+        }
       }
       for (int b : freeNow) {
         freeBuffers.computeIfAbsent(bufferTypes.get(b), d -> new ArrayList<>()).add(b);
       }
     }
     nextSlot = bufferBase + bufferTypes.size();
+  }
+
+  /**
+   * A buffer-owning input value of {@code op} that dies at this step and whose buffer the output can
+   * take over (the kernel library allows writing over that input, and every input reading that
+   * buffer has exactly the output's type), or null.
+   */
+  private Output inPlaceDonor(Operation op, TensorType out, int step, Set<Output> taken) {
+    if (!Kernels.isBuiltin(op.type())) {
+      return null;
+    }
+    for (int i = 0; i < op.numInputs(); i++) {
+      Output r = op.def().readsInput(i) ? root(op.input(i)) : null;
+      if (r == null || taken.contains(r) || lastUse.get(r) != step) {
+        continue;
+      }
+      boolean ok = true;
+      for (int k = 0; k < op.numInputs() && ok; k++) {
+        if (op.def().readsInput(k) && root(op.input(k)) == r) {
+          ok = Kernels.allowsInPlace(op.type(), k) && types.get(op.input(k)).equals(out);
+        }
+      }
+      if (ok) {
+        return r;
+      }
+    }
+    return null;
   }
 
   private boolean isRead(Output o) {
