@@ -10,15 +10,18 @@ final class UnaryKernels {
   private UnaryKernels() {}
 
   enum Op {
-    NEG, SQUARE, ABS, SIGN, RELU, SQRT, RSQRT, RECIPROCAL, EXP, LOG, SIN, COS, SIGMOID, TANH, LOGICAL_NOT;
+    NEG(false, 1), SQUARE(false, 1), ABS(false, 1), SIGN(false, 1), RELU(false, 1),
+    SQRT(true, 1), RSQRT(true, 1), RECIPROCAL(true, 1),
+    // Transcendental functions cost far more per element than an add: split them over cores sooner.
+    EXP(true, 16), LOG(true, 16), SIN(true, 16), COS(true, 16), SIGMOID(true, 16), TANH(true, 16),
+    LOGICAL_NOT(false, 1);
 
-    boolean isFloatOnly() {
-      return ordinal() >= SQRT.ordinal() && this != LOGICAL_NOT;
-    }
+    private final boolean floatOnly;
+    private final int unitCost;
 
-    /** Transcendental functions cost far more per element than an add. */
-    int unitCost() {
-      return ordinal() >= EXP.ordinal() && this != LOGICAL_NOT ? 16 : 1;
+    Op(boolean floatOnly, int unitCost) {
+      this.floatOnly = floatOnly;
+      this.unitCost = unitCost;
     }
   }
 
@@ -27,7 +30,7 @@ final class UnaryKernels {
       DType d = KernelSupport.inDType(spec, 0);
       boolean ok = switch (d) {
         case FLOAT32, FLOAT64 -> op != Op.LOGICAL_NOT;
-        case INT32, INT64 -> !op.isFloatOnly() && op != Op.LOGICAL_NOT;
+        case INT32, INT64 -> !op.floatOnly && op != Op.LOGICAL_NOT;
         case BOOL -> op == Op.LOGICAL_NOT;
       };
       if (!ok) {
@@ -40,7 +43,7 @@ final class UnaryKernels {
         case INT64 -> (a, ao, b, bo, c, co, o, oo, n) -> i64(op, (long[]) a, ao, (long[]) o, oo, n);
         case BOOL -> (a, ao, b, bo, c, co, o, oo, n) -> not((boolean[]) a, ao, (boolean[]) o, oo, n);
       };
-      return new ElementwiseKernel(spec, ElementwiseKernel.planFor(spec), rows, op.unitCost());
+      return new ElementwiseKernel(spec, ElementwiseKernel.planFor(spec), rows, op.unitCost);
     };
   }
 

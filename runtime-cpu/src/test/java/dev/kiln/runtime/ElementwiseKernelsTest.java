@@ -130,6 +130,18 @@ class ElementwiseKernelsTest {
   }
 
   @Test
+  void integerDivisionByZeroOnTheParallelPathKeepsItsMessage() {
+    int n = 200_000;
+    int[] divisors = new int[n];
+    java.util.Arrays.fill(divisors, 3);
+    divisors[n - 5] = 0; // in the last part, which another thread runs
+    KernelHarness h = new KernelHarness();
+    Output q = h.tf.withName("q").div(h.input(KernelHarness.randomI32(1, 100, n)), h.input(Tensor.of(divisors, n)));
+    ArithmeticException e = assertThrows(ArithmeticException.class, () -> h.run(q));
+    assertEquals("Div 'q': integer division by zero", e.getMessage());
+  }
+
+  @Test
   void integerPowWithNegativeExponentIsAnError() {
     KernelHarness h = new KernelHarness();
     Output p = h.tf.withName("p").pow(h.input(Tensor.of(new long[] {2, -1}, 2)), h.input(Tensor.of(new long[] {-1, -3}, 2)));
