@@ -30,9 +30,7 @@ final class PlanCompiler {
   private final Map<Output, Integer> scratchSlotOf = new HashMap<>();
   private final Map<Operation, Integer> variableSlots = new LinkedHashMap<>();
   private final Map<Integer, Object> bindings = new HashMap<>();
-  private final List<DType> bufferTypes = new ArrayList<>();
-  private final List<Integer> bufferSizes = new ArrayList<>();
-  private final Map<DType, List<Integer>> freeBuffers = new HashMap<>();
+  private final BufferPool buffers = new BufferPool();
   private final Map<Output, Integer> lastUse = new HashMap<>();
   /** Variables read through a copy in this plan (see {@link Schedule#build}). */
   private final Set<Operation> snapshots = new HashSet<>();
@@ -74,12 +72,10 @@ final class PlanCompiler {
 
     Object[] template = new Object[nextSlot];
     bindings.forEach((slot, array) -> template[slot] = array);
-    int nb = bufferTypes.size();
+    int nb = buffers.count();
     int[] slots = new int[nb];
-    int[] sizes = new int[nb];
     for (int b = 0; b < nb; b++) {
       slots[b] = bufferBase + b;
-      sizes[b] = bufferSizes.get(b);
     }
     int[] feedSlots = new int[key.feeds.length];
     for (int i = 0; i < feedSlots.length; i++) {
@@ -89,7 +85,7 @@ final class PlanCompiler {
         .toArray(VariableState[]::new);
     VariableState[] written = schedule.written.stream().map(session::variableState).toArray(VariableState[]::new);
     return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
-        bufferTypes.toArray(DType[]::new), sizes, session.options().framesPerPlan());
+        buffers.types(), buffers.sizes(), session.options().framesPerPlan());
   }
 
   /**
@@ -270,7 +266,7 @@ final class PlanCompiler {
           Output o = op.output(j);
           if (fed.contains(o)) {
             if (computes) { // the node runs for another reason: its fed-over output goes to scratch
-              int b = allocate(out.get(j));
+              int b = buffers.allocate(out.get(j));
               scratchSlotOf.put(o, bufferBase + b);
               freeNow.add(b);
             }
@@ -283,7 +279,7 @@ final class PlanCompiler {
               handedOver.add(donor);
               b = slotOf.get(donor) - bufferBase;
             } else {
-              b = allocate(out.get(j));
+              b = buffers.allocate(out.get(j));
             }
             slotOf.put(o, bufferBase + b);
             if (!isRead(o)) {
@@ -298,10 +294,10 @@ final class PlanCompiler {
         }
       }
       for (int b : freeNow) {
-        freeBuffers.computeIfAbsent(bufferTypes.get(b), d -> new ArrayList<>()).add(b);
+        buffers.release(b);
       }
     }
-    nextSlot = bufferBase + bufferTypes.size();
+    nextSlot = bufferBase + buffers.count();
   }
 
   /**
@@ -344,32 +340,6 @@ final class PlanCompiler {
       case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder", "NoOp" -> false;
       default -> !Schedule.isView(op);
     };
-  }
-
-  /** A free buffer of the dtype: the smallest big enough, else the largest (grown), else a new one. */
-  private int allocate(TensorType t) {
-    int n = (int) t.shape().numElements();
-    List<Integer> free = freeBuffers.computeIfAbsent(t.dtype(), d -> new ArrayList<>());
-    int best = -1;
-    int largest = -1;
-    for (int i = 0; i < free.size(); i++) {
-      int cap = bufferSizes.get(free.get(i));
-      if (cap >= n && (best < 0 || cap < bufferSizes.get(free.get(best)))) {
-        best = i;
-      }
-      if (largest < 0 || cap > bufferSizes.get(free.get(largest))) {
-        largest = i;
-      }
-    }
-    int pick = best >= 0 ? best : largest;
-    if (pick >= 0) {
-      int b = free.remove(pick);
-      bufferSizes.set(b, Math.max(n, bufferSizes.get(b)));
-      return b;
-    }
-    bufferTypes.add(t.dtype());
-    bufferSizes.add(n);
-    return bufferTypes.size() - 1;
   }
 
   private Kernel[] bindKernels(List<Schedule.Step> steps, int[] resultSlots) {

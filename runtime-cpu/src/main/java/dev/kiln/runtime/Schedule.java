@@ -92,7 +92,7 @@ final class Schedule {
 
   private static Schedule build(Set<Output> fed, List<Output> fetches, List<Operation> targets,
       Set<Operation> snapshots) {
-    List<Operation> ops = prune(fed, fetches, targets);
+    List<Operation> ops = Pruning.neededOps(fed, fetches, targets);
     int n = ops.size();
     int total = n + fetches.size();
     Map<Operation, Integer> node = new HashMap<>();
@@ -104,7 +104,7 @@ final class Schedule {
       succ.add(new ArrayList<>(2));
     }
     int[] indegree = new int[total];
-    Aliases aliases = new Aliases(fed, snapshots);
+    VariableAliases aliases = new VariableAliases(fed, snapshots);
     // Variable -> its assign nodes (creation order) and its readers (node, reads pre-run value).
     Map<Operation, List<Integer>> writers = new LinkedHashMap<>();
     Map<Operation, List<long[]>> readers = new LinkedHashMap<>();
@@ -238,7 +238,7 @@ final class Schedule {
    * variable only through inputs of the output's type that the kernel library lets it overwrite.
    */
   private static Integer fusableProducer(List<Operation> ops, Map<Operation, Integer> node,
-      List<List<Integer>> succ, Aliases aliases, Operation assign, int a, Operation var) {
+      List<List<Integer>> succ, VariableAliases aliases, Operation assign, int a, Operation var) {
     if (!assign.type().equals("Assign")) {
       return null;
     }
@@ -292,58 +292,7 @@ final class Schedule {
     return left;
   }
 
-  /** The ops that the fetches and targets need, in creation order; fails naming an unfed placeholder. */
-  private static List<Operation> prune(Set<Output> fed, List<Output> fetches, List<Operation> targets) {
-    BitSet seen = new BitSet();
-    List<Operation> needed = new ArrayList<>();
-    List<Operation> work = new ArrayList<>();
-    for (Output f : fetches) {
-      if (!fed.contains(f)) {
-        visit(f.op(), seen, needed, work);
-      }
-    }
-    for (Operation t : targets) {
-      visit(t, seen, needed, work);
-    }
-    Operation missing = null;
-    while (!work.isEmpty()) {
-      Operation op = work.remove(work.size() - 1);
-      switch (op.type()) {
-        case "Placeholder" -> {
-          if (missing == null || op.id() < missing.id()) {
-            missing = op;
-          }
-        }
-        case "Parameter" -> throw new IllegalArgumentException(
-            "Parameter '" + op.name() + "': a Parameter stands for a subgraph argument and cannot run in a Session");
-        default -> {}
-      }
-      for (int i = 0; i < op.numInputs(); i++) {
-        if (op.def().readsInput(i) && !fed.contains(op.input(i))) {
-          visit(op.input(i).op(), seen, needed, work);
-        }
-      }
-      for (Operation c : op.controlInputs()) {
-        visit(c, seen, needed, work);
-      }
-    }
-    if (missing != null) {
-      throw new IllegalArgumentException("Placeholder '" + missing.name() + "': no value fed for "
-          + missing.outputType(0) + " (the run needs it)");
-    }
-    needed.sort(Comparator.comparingInt(Operation::id));
-    return needed;
-  }
-
-  private static void visit(Operation op, BitSet seen, List<Operation> needed, List<Operation> work) {
-    if (!seen.get(op.id())) {
-      seen.set(op.id());
-      needed.add(op);
-      work.add(op);
-    }
-  }
-
-  private static void noteRead(Aliases aliases, Map<Operation, List<long[]>> readers, Output value, int reader) {
+  private static void noteRead(VariableAliases aliases, Map<Operation, List<long[]>> readers, Output value, int reader) {
     Operation var = aliases.variableOf(value);
     if (var != null) {
       readers.computeIfAbsent(var, k -> new ArrayList<>())
@@ -406,42 +355,6 @@ final class Schedule {
       }
     }
     return steps; // shorter than the node count when there is a cycle
-  }
-
-  /** Which variable's storage a value aliases: a variable read, an Assign output, or a view of one. */
-  static final class Aliases {
-    private final Set<Output> fed;
-    private final Set<Operation> snapshots;
-
-    Aliases(Set<Output> fed, Set<Operation> snapshots) {
-      this.fed = fed;
-      this.snapshots = snapshots;
-    }
-
-    Operation variableOf(Output o) {
-      while (!fed.contains(o)) {
-        Operation op = o.op();
-        if (op.type().equals("Variable")) {
-          return snapshots.contains(op) ? null : op; // a snapshot is a private copy
-        }
-        if (isAssign(op)) {
-          return op.input(0).op();
-        }
-        if (!isView(op)) {
-          return null;
-        }
-        o = op.input(0);
-      }
-      return null;
-    }
-
-    /** True when the alias chain ends at the variable read itself rather than at an Assign. */
-    boolean readsPreRunValue(Output o) {
-      while (isView(o.op()) && !fed.contains(o)) {
-        o = o.op().input(0);
-      }
-      return o.op().type().equals("Variable");
-    }
   }
 
   static boolean isView(Operation op) {
