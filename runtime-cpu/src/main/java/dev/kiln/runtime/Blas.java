@@ -22,6 +22,10 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  *       pass Java heap arrays to native code without copying. The code is compiled for Java 21, so the
  *       handles are built reflectively; they are static finals of an exact type, so the JIT inlines
  *       them. On JDK 21 the calls go through JavaCPP's array overloads, which copy the operands.
+ *       A critical call holds off safepoints (and so GC) while it runs: about 4-8 ms for a 1024^3
+ *       product on two cores. Splitting large products would bound that but makes OpenBLAS repack an
+ *       operand per piece, so they are not split; {@code -Dkiln.blas.copying=true} selects the copying
+ *       calls instead.
  * </ul>
  * Matrices are row-major; {@code ta}/{@code tb} say the stored operand is the transpose.
  */

@@ -233,6 +233,18 @@ class ElementwiseKernelsTest {
     }
   }
 
+  @Test
+  void floatTanhRoundsLikeMathTanh() {
+    int n = 200_001;
+    KernelHarness h = new KernelHarness();
+    Tensor x = Ref.tensor(DType.FLOAT32, new int[] {n}, i -> i == 0 ? 1e-30 : -20 + 40.0 * i / n);
+    Tensor got = h.run(h.tf.tanh(h.input(x)));
+    for (int i = 0; i < n; i++) {
+      float want = (float) Math.tanh(x.getDouble(i));
+      assertEquals(want, (float) got.getDouble(i), Math.ulp(want), "tanh(" + x.getDouble(i) + ")");
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(value = DType.class, names = {"INT32", "INT64"})
   void integerUnaryOps(DType d) {
@@ -317,6 +329,7 @@ class ElementwiseKernelsTest {
         {{}, {2, 3}, {2, 3}},
         {{2, 1, 3}, {4, 1}, {3}},
         {{0, 2}, {2}, {}},
+        {{600, 200}, {600, 200}, {}},   // parallel path
     };
     for (int[][] c : cases) {
       KernelHarness h = new KernelHarness();
