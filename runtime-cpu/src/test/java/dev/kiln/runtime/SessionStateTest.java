@@ -205,4 +205,17 @@ class SessionStateTest {
       assertEquals(Tensor.scalar(2L), s.variableValue(b));
     }
   }
+
+  @Test
+  void emptyTensorsFlowThrough() {
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 3));
+    Output y = tf.neg(tf.identity(x));
+    Output total = tf.reduceSum(y);
+    try (Session s = new Session(g)) {
+      List<Tensor> out = s.run(Map.of(x, Tensor.zeros(DType.FLOAT32, Shape.of(0, 3))), y, total);
+      assertEquals(Shape.of(0, 3), out.get(0).shape());
+      assertEquals(0, out.get(0).size());
+      assertEquals(Tensor.scalar(0f), out.get(1));
+    }
+  }
 }
