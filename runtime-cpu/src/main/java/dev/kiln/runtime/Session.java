@@ -38,7 +38,8 @@ import java.util.concurrent.locks.StampedLock;
  * the plan orders each read before the assigns it must not see; where that is impossible (e.g.
  * {@code assign(a, b)} with {@code assign(b, a)}: a swap) the variable is read through a copy taken
  * before its first assign, and a run that still cannot be ordered fails naming the nodes involved.
- * Fetched tensors belong to the caller.
+ * An update computed only for its Assign ({@code assign(w, w - lr * g)}) is written straight into
+ * the variable, after every read that must see the old value. Fetched tensors belong to the caller.
  *
  * <p>Failures: feeds, shapes and variable initialization are checked before anything runs, and a
  * run's assigns are scheduled after the rest of its work, so a failed run leaves the variables as
