@@ -12,10 +12,12 @@ public final class SessionOptions {
 
   private final boolean optimize;
   private final int framesPerPlan;
+  private final int maxCachedPlans;
 
   private SessionOptions(Builder b) {
     this.optimize = b.optimize;
     this.framesPerPlan = b.framesPerPlan;
+    this.maxCachedPlans = b.maxCachedPlans;
   }
 
   public static Builder builder() {
@@ -40,14 +42,24 @@ public final class SessionOptions {
     return framesPerPlan;
   }
 
+  /**
+   * How many compiled plans (one per run signature: fed shapes, fetches, targets) the Session keeps;
+   * beyond it the cache is emptied, so that runs with ever-new shapes cannot grow memory without bound.
+   */
+  public int maxCachedPlans() {
+    return maxCachedPlans;
+  }
+
   @Override
   public String toString() {
-    return "SessionOptions(optimize=" + optimize + ", framesPerPlan=" + framesPerPlan + ")";
+    return "SessionOptions(optimize=" + optimize + ", framesPerPlan=" + framesPerPlan
+        + ", maxCachedPlans=" + maxCachedPlans + ")";
   }
 
   public static final class Builder {
     private boolean optimize = true;
     private int framesPerPlan = Math.max(2, Runtime.getRuntime().availableProcessors());
+    private int maxCachedPlans = 1024;
 
     private Builder() {}
 
@@ -61,6 +73,14 @@ public final class SessionOptions {
         throw new IllegalArgumentException("framesPerPlan must be at least 1, got " + n);
       }
       this.framesPerPlan = n;
+      return this;
+    }
+
+    public Builder maxCachedPlans(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxCachedPlans must be at least 1, got " + n);
+      }
+      this.maxCachedPlans = n;
       return this;
     }
 
