@@ -39,7 +39,7 @@ final class CudaTypes {
   static String literal(DType d, Object scalar) {
     return switch (scalar) {
       case Float f -> literal(d, f.doubleValue());
-      case Double x -> literal(d, x);
+      case Double x -> literal(d, x.doubleValue());
       case Integer i -> literal(d, i.doubleValue());
       case Long l -> d == DType.INT64 ? "((long long)" + l + "LL)" : literal(d, l.doubleValue());
       case Boolean b -> literal(d, b ? 1 : 0);

@@ -102,7 +102,7 @@ final class PtxCompiler {
       Path cu = dir.resolve("kernel.cu");
       Path ptx = dir.resolve("kernel.ptx");
       Files.writeString(cu, source);
-      Process p = new ProcessBuilder(List.of(nvcc.toString(), "-ptx", "-arch=" + arch, "-std=c++17", "-o",
+      Process p = new ProcessBuilder(List.of(nvcc.toString(), "-ptx", "-arch=" + arch, "-std=c++17", "-diag-suppress=177", "-o",
           ptx.toString(), cu.toString())).redirectErrorStream(true).start();
       String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(300, TimeUnit.SECONDS)) {
