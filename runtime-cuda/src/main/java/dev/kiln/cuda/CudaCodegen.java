@@ -624,6 +624,17 @@ final class CudaCodegen {
     return new KernelSource(sb.toString(), new Launch(n, false, false));
   }
 
+  /** AssignAdd/AssignSub in place on a device variable: var[i] += / -= value[i] (no aliasing hints). */
+  static KernelSource assignUpdate(TensorType var, boolean subtract) {
+    long n = var.shape().numElements();
+    String t = CudaTypes.c(var.dtype());
+    String src = CudaTypes.PRELUDE + "extern \"C\" __global__ void " + ENTRY + "(" + t + "* var, const " + t + "* value) {\n"
+        + "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < " + n
+        + "LL; i += (long long)gridDim.x * blockDim.x) {\n"
+        + "    var[i] = (" + t + ")(var[i] " + (subtract ? "-" : "+") + " value[i]);\n  }\n}\n";
+    return new KernelSource(src, new Launch(n, false, false));
+  }
+
   private static String activation(String act, String v) {
     return switch (act) {
       case "none" -> v;

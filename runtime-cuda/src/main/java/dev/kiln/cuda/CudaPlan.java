@@ -1,0 +1,722 @@
+package dev.kiln.cuda;
+
+import static dev.kiln.cuda.Cu.check;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.OpTrait;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Tensor;
+import dev.kiln.graph.TensorType;
+import dev.kiln.optimizer.PassManager;
+import dev.kiln.optimizer.Place;
+import dev.kiln.optimizer.Program;
+import dev.kiln.optimizer.Prune;
+import dev.kiln.runtime.CudaBridge;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * One run signature compiled for the device: the program pruned and placed ({@link Place}), every
+ * value's concrete type, one device arena laid out by liveness (its peak is the plan's device
+ * memory; allocated once, reused by every run), constants uploaded once, kernels generated and
+ * loaded, and the steps of a run in order. A run enqueues device work on the context's one stream
+ * and synchronizes only where a host step needs a device value, and once at the end for fetches.
+ */
+final class CudaPlan implements AutoCloseable {
+  /** One step of a run. */
+  private interface Step {
+    /** Whether the step runs on the host (and so needs the device values it reads downloaded). */
+    default boolean host() {
+      return false;
+    }
+
+    void run(RunState s);
+  }
+
+  /** Per-run scratch: the host frame, the feeds and the downloads still in flight. */
+  private final class RunState {
+    final Object[] frame = hostFrame;
+    final Tensor[] feeds;
+    final List<Runnable> pending = new ArrayList<>();
+
+    RunState(Tensor[] feeds) {
+      this.feeds = feeds;
+    }
+
+    /** Waits for the stream and lands every pending download in its host array. */
+    void landDownloads() {
+      if (!pending.isEmpty()) {
+        ctx.synchronize();
+        pending.forEach(Runnable::run);
+        pending.clear();
+      }
+    }
+  }
+
+  /** Where a value lives: a host frame slot, or a device pointer (arena, variable or constant). */
+  private record Where(int hostSlot, CUdeviceptr device) {
+    boolean onDevice() {
+      return device != null;
+    }
+  }
+
+  private static final long ALIGN = 256;
+
+  private final CudaContext ctx;
+  private final CudaSession session;
+  final Program placed;
+  private final Map<Output, TensorType> types = new HashMap<>();
+  private final Map<Output, Where> where = new HashMap<>();
+  private final List<Step> steps = new ArrayList<>();
+  private final List<CUdeviceptr> owned = new ArrayList<>();
+  private final List<Object> hostSlots = new ArrayList<>();
+  private Object[] hostFrame;
+  private CUdeviceptr arena;
+  private Pointer pinned;
+  private ByteBuffer pinnedBuffer;
+  private long pinnedBytes;
+  final long peakBytes;
+  private long constantBytes;
+  private final Map<Output, Long> arenaOffset = new HashMap<>();
+  private final Map<Output, Long> stagingOffset = new HashMap<>();
+  private final List<VarState> readsBeforeWrite = new ArrayList<>();
+  private final Map<VarState, Boolean> residency = new LinkedHashMap<>();
+  private final List<VarState> written = new ArrayList<>();
+  private final Output[] fetches;
+
+  CudaPlan(CudaSession session, CudaContext ctx, Output[] fedOutputs, Tensor[] fedValues, Output[] fetches,
+      Operation[] targets) {
+    this.session = session;
+    this.ctx = ctx;
+    this.fetches = fetches;
+    Program source = new Program(session.graph(), List.of(fetches), List.of(targets), Set.of(fedOutputs));
+    placed = new PassManager(List.of(new Prune(), new Place(ctx.description, CudaDevice::hasKernelFor))).run(source);
+    Graph_ g = new Graph_(placed);
+    Map<String, Integer> fedByName = new HashMap<>();
+    for (int i = 0; i < fedOutputs.length; i++) {
+      fedByName.put(fedOutputs[i].name(), i);
+    }
+    // Fed values the run does not need were pruned away; the rest keep their names.
+    Map<Output, Integer> feedIndex = new HashMap<>();
+    for (Output p : placed.fed()) {
+      int i = fedByName.get(p.name());
+      feedIndex.put(p, i);
+      types.put(p, fedValues[i].type());
+    }
+    List<Operation> order = g.order(feedIndex.keySet());
+    inferTypes(order, feedIndex);
+    Map<Output, Integer> lastUse = lastUses(order, placed.fetches());
+    // Device values in the arena, by liveness: first fit among blocks freed before this step.
+    List<long[]> blocks = new ArrayList<>(); // {offset, size, lastUse}
+    long peak = 0;
+    for (int i = 0; i < order.size(); i++) {
+      Operation op = order.get(i);
+      final int step = i;
+      blocks.removeIf(b -> b[2] < step);
+      for (Output o : op.outputs()) {
+        if (!needsArena(op, o, feedIndex)) {
+          continue;
+        }
+        long size = align(bytes(types.get(o)));
+        long offset = firstFit(blocks, size);
+        blocks.add(new long[] {offset, size, lastUse.getOrDefault(o, i)});
+        arenaOffset.put(o, offset);
+        peak = Math.max(peak, offset + size);
+      }
+    }
+    peakBytes = peak;
+    try {
+      arena = ctx.allocate(peakBytes, "the plan for " + List.of(fetches) + " (peak of its device arena)");
+      owned.add(arena);
+      for (Output o : arenaOffset.keySet()) {
+        where.put(o, new Where(-1, arena.withByteOffset(arenaOffset.get(o))));
+      }
+      for (Operation op : order) {
+        build(op, feedIndex);
+      }
+      findReadsBeforeWrites(order);
+      buildFetches();
+      hostFrame = hostSlots.toArray();
+      if (pinnedBytes > 0) {
+        pinned = new Pointer();
+        check(JCudaDriver.cuMemAllocHost(pinned, pinnedBytes), "cuMemAllocHost(" + pinnedBytes + ")");
+        pinnedBuffer = pinned.getByteBuffer(0, pinnedBytes).order(java.nio.ByteOrder.nativeOrder());
+      }
+    } catch (RuntimeException | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  /**
+   * The variables a run reads before any plain Assign of the same run wrote them (reads through
+   * views count; AssignAdd/AssignSub read): they must be initialized before the run starts.
+   */
+  private void findReadsBeforeWrites(List<Operation> order) {
+    Map<Output, Operation> variableOf = new HashMap<>();
+    Set<Operation> assigned = new HashSet<>();
+    for (Operation op : order) {
+      if (op.type().equals("Variable")) {
+        variableOf.put(op.output(0), op);
+      } else if (isView(op) && variableOf.containsKey(op.input(0))) {
+        variableOf.put(op.output(0), variableOf.get(op.input(0)));
+      }
+      for (int i = 0; i < op.numInputs(); i++) {
+        Operation var = variableOf.get(op.input(i));
+        boolean reads = op.def().readsInput(i) || (i == 0 && (op.type().equals("AssignAdd") || op.type().equals("AssignSub")));
+        if (var != null && reads && !assigned.contains(var) && !isView(op)) {
+          VarState v = session.variable(var);
+          if (!readsBeforeWrite.contains(v)) {
+            readsBeforeWrite.add(v);
+          }
+        }
+      }
+      if (op.type().equals("Assign")) {
+        assigned.add(op.input(0).op());
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ compile
+
+  /** The placed program's graph, scheduled: needed nodes only, assigns as late as their users allow. */
+  private record Graph_(Program p) {
+    List<Operation> order(Set<Output> fed) {
+      Set<Operation> fedOps = new HashSet<>();
+      fed.forEach(o -> fedOps.add(o.op()));
+      Set<Operation> needed = new LinkedHashSet<>();
+      ArrayDeque<Operation> work = new ArrayDeque<>();
+      p.fetches().forEach(f -> work.push(f.op()));
+      p.targets().forEach(work::push);
+      while (!work.isEmpty()) {
+        Operation op = work.pop();
+        if (!needed.add(op)) {
+          continue;
+        }
+        op.controlInputs().forEach(work::push);
+        if (fedOps.contains(op)) {
+          continue;
+        }
+        for (int i = 0; i < op.numInputs(); i++) {
+          if (op.def().readsInput(i) || isAssign(op)) {
+            work.push(op.input(i).op());
+          }
+        }
+      }
+      // Kahn's algorithm; ready non-assigns go first, so a read not ordered after an assign sees
+      // the value from before the run (the CPU Session's rule).
+      Map<Operation, Integer> indegree = new HashMap<>();
+      Map<Operation, List<Operation>> users = new HashMap<>();
+      for (Operation op : needed) {
+        Set<Operation> deps = new LinkedHashSet<>(op.controlInputs());
+        if (!fedOps.contains(op)) {
+          for (int i = 0; i < op.numInputs(); i++) {
+            if (needed.contains(op.input(i).op()) && (op.def().readsInput(i) || isAssign(op))) {
+              deps.add(op.input(i).op());
+            }
+          }
+        }
+        deps.retainAll(needed);
+        indegree.put(op, deps.size());
+        deps.forEach(d -> users.computeIfAbsent(d, k -> new ArrayList<>()).add(op));
+      }
+      ArrayDeque<Operation> ready = new ArrayDeque<>();
+      ArrayDeque<Operation> readyAssigns = new ArrayDeque<>();
+      for (Operation op : needed) {
+        if (indegree.get(op) == 0) {
+          (isAssign(op) ? readyAssigns : ready).add(op);
+        }
+      }
+      List<Operation> order = new ArrayList<>();
+      while (!ready.isEmpty() || !readyAssigns.isEmpty()) {
+        Operation op = !ready.isEmpty() ? ready.poll() : readyAssigns.poll();
+        order.add(op);
+        for (Operation u : users.getOrDefault(op, List.of())) {
+          if (indegree.merge(u, -1, Integer::sum) == 0) {
+            (isAssign(u) ? readyAssigns : ready).add(u);
+          }
+        }
+      }
+      return order;
+    }
+  }
+
+  static boolean isAssign(Operation op) {
+    return op.type().startsWith("Assign");
+  }
+
+  private static boolean isView(Operation op) {
+    return op.def().traits().contains(OpTrait.VIEW) && !op.type().startsWith("CopyTo");
+  }
+
+  private static boolean onDevice(Operation op) {
+    return op.device().startsWith("/gpu:");
+  }
+
+  private void inferTypes(List<Operation> order, Map<Output, Integer> feedIndex) {
+    for (Operation op : order) {
+      if (op.numOutputs() > 0 && feedIndex.containsKey(op.output(0)) && op.numOutputs() == 1) {
+        continue;
+      }
+      List<TensorType> out = switch (op.type()) {
+        case "Placeholder" -> throw new IllegalArgumentException("Placeholder '" + op.name() + "': no value fed for "
+            + op.outputType(0) + " (needed by this run)");
+        case "Variable", "Const", "RandomNormal", "RandomUniform", "NoOp" -> op.outputTypes();
+        case "Assign", "AssignAdd", "AssignSub" -> List.of(op.input(0).type());
+        default -> {
+          List<TensorType> in = new ArrayList<>();
+          for (Output i : op.inputs()) {
+            in.add(types.get(i));
+          }
+          yield CudaBridge.concreteTypes(op, in);
+        }
+      };
+      for (int j = 0; j < out.size(); j++) {
+        types.putIfAbsent(op.output(j), out.get(j));
+      }
+    }
+  }
+
+  /** The step index of each value's last reader; fetched values live to the end. */
+  private static Map<Output, Integer> lastUses(List<Operation> order, List<Output> fetches) {
+    Map<Output, Integer> last = new HashMap<>();
+    // A view's readers keep its input alive: resolve views to their root value.
+    Map<Output, Output> root = new HashMap<>();
+    for (int i = 0; i < order.size(); i++) {
+      Operation op = order.get(i);
+      for (Output in : op.inputs()) {
+        last.put(root.getOrDefault(in, in), i);
+      }
+      if (isView(op)) {
+        root.put(op.output(0), root.getOrDefault(op.input(0), op.input(0)));
+      }
+    }
+    for (Output f : fetches) {
+      last.put(root.getOrDefault(f, f), Integer.MAX_VALUE);
+    }
+    return last;
+  }
+
+  private boolean needsArena(Operation op, Output o, Map<Output, Integer> feedIndex) {
+    if (!onDevice(op)) {
+      return false;
+    }
+    if (feedIndex.containsKey(o)) {
+      return true;
+    }
+    return switch (op.type()) {
+      case "Variable", "Const", "NoOp", "Assign", "AssignAdd", "AssignSub" -> false;
+      default -> !isView(op);
+    };
+  }
+
+  private static long firstFit(List<long[]> blocks, long size) {
+    List<long[]> sorted = new ArrayList<>(blocks);
+    sorted.sort((a, b) -> Long.compare(a[0], b[0]));
+    long offset = 0;
+    for (long[] b : sorted) {
+      if (b[0] - offset >= size) {
+        return offset;
+      }
+      offset = Math.max(offset, b[0] + b[1]);
+    }
+    return offset;
+  }
+
+  private static long align(long n) {
+    return (n + ALIGN - 1) / ALIGN * ALIGN;
+  }
+
+  static long bytes(TensorType t) {
+    return t.shape().numElements() * CudaTypes.size(t.dtype());
+  }
+
+  private int newHostSlot(Object array) {
+    hostSlots.add(array);
+    return hostSlots.size() - 1;
+  }
+
+  private long stage(Output o, long bytes) {
+    long off = pinnedBytes;
+    pinnedBytes = align(pinnedBytes + bytes);
+    stagingOffset.put(o, off);
+    return off;
+  }
+
+  /** Places the outputs of {@code op} and appends its steps. */
+  private void build(Operation op, Map<Output, Integer> feedIndex) {
+    boolean dev = onDevice(op);
+    if (op.numOutputs() == 1 && feedIndex.containsKey(op.output(0))) {
+      Output o = op.output(0);
+      int k = feedIndex.get(o);
+      TensorType t = types.get(o);
+      if (!dev) {
+        int slot = newHostSlot(null);
+        where.put(o, new Where(slot, null));
+        steps.add(s -> s.frame[slot] = HostBuffers.array(s.feeds[k]));
+      } else {
+        CUdeviceptr dst = where.get(o).device();
+        long off = stage(o, bytes(t));
+        long bytes = bytes(t);
+        int n = (int) t.shape().numElements();
+        steps.add(s -> {
+          HostArrays.put(HostBuffers.array(s.feeds[k]), n, pinnedBuffer, off);
+          check(JCudaDriver.cuMemcpyHtoDAsync(dst, pinned.withByteOffset(off), bytes, ctx.stream), "cuMemcpyHtoDAsync");
+        });
+      }
+      return;
+    }
+    switch (op.type()) {
+      case "NoOp" -> { }
+      case "Placeholder" -> throw new IllegalStateException("unreachable: unfed placeholder " + op.name());
+      case "Variable" -> {
+        VarState v = session.variable(op);
+        residency.put(v, dev);
+        if (dev) {
+          session.ensureDeviceBuffer(v);
+          where.put(op.output(0), new Where(-1, v.device));
+        } else {
+          where.put(op.output(0), new Where(newHostSlot(v.host), null));
+        }
+      }
+      case "Const" -> {
+        Tensor value = op.attrs().getTensor("value");
+        if (dev) {
+          CUdeviceptr p = ctx.allocate(bytes(value.type()), "constant '" + op.name() + "'");
+          owned.add(p);
+          constantBytes += bytes(value.type());
+          upload(HostBuffers.array(value), value.type(), p);
+          where.put(op.output(0), new Where(-1, p));
+        } else {
+          where.put(op.output(0), new Where(newHostSlot(HostBuffers.array(value)), null));
+        }
+      }
+      case "Assign", "AssignAdd", "AssignSub" -> assign(op, dev);
+      case "CopyToDevice" -> {
+        Where src = where.get(op.input(0));
+        Output o = op.output(0);
+        CUdeviceptr dst = where.get(o).device();
+        TensorType t = types.get(o);
+        long bytes = bytes(t);
+        long off = stage(o, bytes);
+        int n = (int) t.shape().numElements();
+        int slot = src.hostSlot();
+        steps.add(new Step() {
+          @Override
+          public boolean host() {
+            return true;
+          }
+
+          @Override
+          public void run(RunState s) {
+            HostArrays.put(s.frame[slot], n, pinnedBuffer, off);
+            check(JCudaDriver.cuMemcpyHtoDAsync(dst, pinned.withByteOffset(off), bytes, ctx.stream), "cuMemcpyHtoDAsync");
+          }
+        });
+      }
+      case "CopyToHost" -> {
+        CUdeviceptr src = where.get(op.input(0)).device();
+        Output o = op.output(0);
+        TensorType t = types.get(o);
+        long bytes = bytes(t);
+        long off = stage(o, bytes);
+        int n = (int) t.shape().numElements();
+        Object array = HostBuffers.allocate(t.dtype(), n);
+        int slot = newHostSlot(array);
+        where.put(o, new Where(slot, null));
+        steps.add(s -> {
+          check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(off), src, bytes, ctx.stream), "cuMemcpyDtoHAsync");
+          s.pending.add(() -> HostArrays.get(pinnedBuffer, off, s.frame[slot], n));
+        });
+      }
+      default -> {
+        if (isView(op)) {
+          Where in = where.get(op.input(0));
+          where.put(op.output(0), in);
+        } else if (dev) {
+          deviceKernel(op);
+        } else {
+          hostKernel(op);
+        }
+      }
+    }
+  }
+
+  private void upload(Object array, TensorType t, CUdeviceptr dst) {
+    long bytes = bytes(t);
+    ByteBuffer tmp = ByteBuffer.allocateDirect((int) Math.max(bytes, 1));
+    HostArrays.put(array, (int) t.shape().numElements(), tmp, 0);
+    check(JCudaDriver.cuMemcpyHtoD(dst, Pointer.to(tmp), bytes), "cuMemcpyHtoD");
+  }
+
+  private void assign(Operation op, boolean dev) {
+    VarState v = session.variable(op.input(0).op());
+    residency.put(v, dev);
+    boolean plain = op.type().equals("Assign");
+    if (!written.contains(v)) {
+      written.add(v);
+    }
+    Where value = where.get(op.input(1));
+    int n = (int) v.count;
+    if (dev) {
+      session.ensureDeviceBuffer(v);
+      CUdeviceptr var = v.device;
+      CUdeviceptr src = value.device();
+      if (plain) {
+        long bytes = v.bytes();
+        steps.add(s -> check(JCudaDriver.cuMemcpyDtoDAsync(var, src, bytes, ctx.stream), "cuMemcpyDtoDAsync"));
+      } else {
+        launch(CudaCodegen.assignUpdate(v.type, op.type().equals("AssignSub")), List.of(var, src), null);
+      }
+      where.put(op.output(0), new Where(-1, var));
+    } else {
+      int varSlot = newHostSlot(v.host);
+      int src = value.hostSlot();
+      boolean sub = op.type().equals("AssignSub");
+      steps.add(new Step() {
+        @Override
+        public boolean host() {
+          return true;
+        }
+
+        @Override
+        public void run(RunState s) {
+          if (plain) {
+            System.arraycopy(s.frame[src], 0, v.host, 0, n);
+          } else {
+            HostArrays.update(v.host, s.frame[src], n, sub);
+          }
+        }
+      });
+      where.put(op.output(0), new Where(varSlot, null));
+    }
+  }
+
+  private void hostKernel(Operation op) {
+    List<TensorType> in = new ArrayList<>();
+    int[] inSlots = new int[op.numInputs()];
+    for (int i = 0; i < op.numInputs(); i++) {
+      in.add(types.get(op.input(i)));
+      inSlots[i] = where.get(op.input(i)).hostSlot();
+    }
+    List<TensorType> out = new ArrayList<>();
+    int[] outSlots = new int[op.numOutputs()];
+    for (int j = 0; j < op.numOutputs(); j++) {
+      TensorType t = types.get(op.output(j));
+      out.add(t);
+      outSlots[j] = newHostSlot(HostBuffers.allocate(t.dtype(), (int) t.shape().numElements()));
+      where.put(op.output(j), new Where(outSlots[j], null));
+    }
+    if (op.type().equals("RandomNormal") || op.type().equals("RandomUniform")) {
+      boolean normal = op.type().equals("RandomNormal");
+      long seed = op.attrs().getLong("seed");
+      int slot = outSlots[0];
+      int n = (int) out.get(0).shape().numElements();
+      DType d = out.get(0).dtype();
+      steps.add(new Step() {
+        @Override
+        public boolean host() {
+          return true;
+        }
+
+        @Override
+        public void run(RunState s) {
+          long first = session.reserveRandom(op.name(), seed, n);
+          for (int i = 0; i < n; i++) {
+            double x = normal ? CudaBridge.normal(seed, first + i) : CudaBridge.uniform(seed, first + i);
+            if (d == DType.FLOAT32) {
+              ((float[]) s.frame[slot])[i] = (float) x;
+            } else {
+              ((double[]) s.frame[slot])[i] = x;
+            }
+          }
+        }
+      });
+      return;
+    }
+    Consumer<Object[]> k = CudaBridge.hostKernel(op, in, out, inSlots, outSlots);
+    steps.add(new Step() {
+      @Override
+      public boolean host() {
+        return true;
+      }
+
+      @Override
+      public void run(RunState s) {
+        k.accept(s.frame);
+      }
+    });
+  }
+
+  private void deviceKernel(Operation op) {
+    List<TensorType> in = new ArrayList<>();
+    List<CUdeviceptr> args = new ArrayList<>();
+    for (Output i : op.inputs()) {
+      in.add(types.get(i));
+      args.add(where.get(i).device());
+    }
+    List<TensorType> out = new ArrayList<>();
+    for (Output o : op.outputs()) {
+      out.add(types.get(o));
+      args.add(where.get(o).device());
+    }
+    boolean mm = op.type().equals("MatMul") || op.type().equals("FusedMatMul");
+    if (mm && ctx.gemm.hasCublas()) {
+      boolean ta = op.attrs().getBool("transpose_a", false);
+      boolean tb = op.attrs().getBool("transpose_b", false);
+      TensorType c = out.get(0);
+      int m = c.shape().dim(0);
+      int n = c.shape().dim(1);
+      int k = ta ? in.get(0).shape().dim(0) : in.get(0).shape().dim(1);
+      CUdeviceptr a = args.get(0);
+      CUdeviceptr b = args.get(1);
+      CUdeviceptr dst = args.get(args.size() - 1);
+      DType d = c.dtype();
+      steps.add(s -> ctx.gemm.gemm(d, ta, tb, m, n, k, a, b, dst));
+      String act = op.attrs().find("activation").map(Object::toString).orElse("none");
+      boolean bias = op.numInputs() == 3;
+      if (bias || !act.equals("none")) {
+        List<CUdeviceptr> eargs = bias ? List.of(args.get(2), dst) : List.of(dst);
+        launch(CudaCodegen.epilogue(c, bias ? in.get(2) : null, act), eargs, null);
+      }
+      return;
+    }
+    boolean random = op.type().startsWith("Random");
+    launch(CudaCodegen.generate(op, in, out), args, random ? op : null);
+  }
+
+  /** Appends a launch of a generated kernel with pointer arguments (and a random counter). */
+  private void launch(CudaCodegen.KernelSource src, List<CUdeviceptr> args, Operation random) {
+    CUfunction f = ctx.function(src.source());
+    long[] counter = new long[1];
+    List<Pointer> params = new ArrayList<>();
+    for (CUdeviceptr p : args) {
+      params.add(Pointer.to(p));
+    }
+    if (random != null) {
+      params.add(Pointer.to(counter));
+    }
+    Pointer kernelParams = Pointer.to(params.toArray(Pointer[]::new));
+    int grid = src.launch().gridSize();
+    long n = src.launch().items();
+    String name = random == null ? null : random.name();
+    long seed = random == null ? 0 : random.attrs().getLong("seed");
+    steps.add(s -> {
+      if (name != null) {
+        counter[0] = session.reserveRandom(name, seed, n);
+      }
+      check(JCudaDriver.cuLaunchKernel(f, grid, 1, 1, Launch.BLOCK, 1, 1, 0, ctx.stream, kernelParams, null),
+          "cuLaunchKernel");
+    });
+  }
+
+  // ------------------------------------------------------------------ fetches and runs
+
+  /** Per fetch: a host slot to copy from, or (device values) a pinned staging offset. */
+  private int[] fetchSlot;
+  private long[] fetchStage;
+
+  private void buildFetches() {
+    int k = placed.fetches().size();
+    fetchSlot = new int[k];
+    fetchStage = new long[k];
+    for (int i = 0; i < k; i++) {
+      Output f = placed.fetches().get(i);
+      Where p = where.get(f);
+      fetchSlot[i] = p.onDevice() ? -1 : p.hostSlot();
+      if (p.onDevice()) {
+        long off = pinnedBytes;
+        pinnedBytes = align(pinnedBytes + bytes(types.get(f)));
+        fetchStage[i] = off;
+      }
+    }
+  }
+
+  /** Variables this plan reads before writing: they must be initialized before it runs. */
+  List<VarState> mustBeInitialized() {
+    return readsBeforeWrite;
+  }
+
+  Map<VarState, Boolean> residency() {
+    return residency;
+  }
+
+  List<VarState> written() {
+    return written;
+  }
+
+  /** One run: enqueue everything, synchronize once, return the fetched values. */
+  List<Tensor> run(Tensor[] feeds) {
+    RunState s = new RunState(feeds);
+    try {
+      for (Step step : steps) {
+        if (step.host()) {
+          s.landDownloads();
+        }
+        step.run(s);
+      }
+      List<Output> fs = placed.fetches();
+      for (int i = 0; i < fs.size(); i++) {
+        if (fetchSlot[i] < 0) {
+          check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(fetchStage[i]), where.get(fs.get(i)).device(),
+              bytes(types.get(fs.get(i))), ctx.stream), "cuMemcpyDtoHAsync");
+        }
+      }
+      ctx.synchronize();
+      s.pending.forEach(Runnable::run);
+      s.pending.clear();
+      List<Tensor> out = new ArrayList<>();
+      for (int i = 0; i < fs.size(); i++) {
+        TensorType t = types.get(fs.get(i));
+        int n = (int) t.shape().numElements();
+        Object array = HostBuffers.allocate(t.dtype(), n);
+        if (fetchSlot[i] < 0) {
+          HostArrays.get(pinnedBuffer, fetchStage[i], array, n);
+        } else {
+          System.arraycopy(s.frame[fetchSlot[i]], 0, array, 0, n);
+        }
+        out.add(HostBuffers.adopt(t.dtype(), t.shape(), array));
+      }
+      return out;
+    } catch (RuntimeException | Error e) {
+      try {
+        ctx.synchronize();
+      } catch (RuntimeException ignored) {
+        // The run already failed; report that failure.
+      }
+      throw e;
+    }
+  }
+
+  /** Device bytes this plan holds: its arena and its constants. */
+  long deviceBytes() {
+    return peakBytes + constantBytes;
+  }
+
+  @Override
+  public void close() {
+    for (CUdeviceptr p : owned) {
+      ctx.free(p);
+    }
+    owned.clear();
+    if (pinned != null) {
+      JCudaDriver.cuMemFreeHost(pinned);
+      pinned = null;
+    }
+  }
+}
