@@ -62,9 +62,10 @@ fi
 cat "$RES/probe.txt"
 
 echo "gpu-check: CUDA test suite"
-"$JAVA" "${JOPTS[@]}" -jar "$HERE"/lib/junit-platform-console-standalone-*.jar execute \
-  --class-path "$CP" --scan-class-path "$HERE/lib/runtime-cuda-tests.jar" \
-  --reports-dir "$RES/junit" --details=tree --disable-banner > "$RES/tests.txt" 2>&1
+# Everything on the JVM's class path (its launcher expands lib/*); JUnit scans the tests jar.
+"$JAVA" "${JOPTS[@]}" -cp "$CP" org.junit.platform.console.ConsoleLauncher execute \
+  --scan-class-path "$HERE/lib/runtime-cuda-tests.jar" \
+  --reports-dir "$RES/junit" --details=tree --disable-banner --disable-ansi-colors > "$RES/tests.txt" 2>&1
 TESTS=$?
 tail -25 "$RES/tests.txt"
 

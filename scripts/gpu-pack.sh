@@ -46,11 +46,12 @@ for j in "$PACK"/lib/jcuda-natives-*.jar; do
   zip -q -d "$j" 'lib/libJNvPTXCompiler*' || true
 done
 
-# A trimmed runtime: the modules the jars need (jdeps), plus java.logging for System.Logger.
+# A trimmed runtime: the modules the jars need (jdeps), java.logging for System.Logger, jdk.unsupported
+# for javacpp, jdk.zipfs for JUnit's scan of the tests jar.
 MODS=$("$JDK/bin/jdeps" --ignore-missing-deps --print-module-deps --multi-release 21 \
   --class-path "$PACK/lib/*" "$PACK"/lib/runtime-cuda-0*.jar "$PACK"/lib/runtime-cuda-tests.jar 2>/dev/null || true)
 MODS=${MODS:-java.base}
-MODS="$MODS,java.logging,jdk.unsupported,java.management,jdk.crypto.ec"
+MODS="$MODS,java.logging,jdk.unsupported,jdk.zipfs"
 echo "gpu-pack: jlink modules $MODS"
 "$JDK/bin/jlink" --add-modules "$MODS" --strip-debug --no-header-files --no-man-pages \
   --compress=zip-9 --output "$PACK/jre"
