@@ -74,8 +74,8 @@ final class CudaCodegen {
       return elementwise(op, in, out.get(0));
     }
     return switch (t) {
-      case "Sum", "Mean", "Max", "Min", "Prod" -> reduce(t, in.get(0), axes(op.attrs(), in.get(0).shape().rank()), out.get(0));
-      case "ReduceSumLike" -> reduce("Sum", in.get(0), sumLikeAxes(in.get(0).shape(), in.get(1).shape()), out.get(0));
+      case "Sum", "Mean", "Max", "Min", "Prod" -> reduce(t, in.get(0), axes(op.attrs(), in.get(0).shape().rank()), out.get(0), false);
+      case "ReduceSumLike" -> reduce("Sum", in.get(0), sumLikeAxes(in.get(0).shape(), in.get(1).shape()), out.get(0), true);
       case "Softmax", "LogSoftmax" -> softmax(t.equals("LogSoftmax"), in.get(0), axis(op.attrs(), "axis", -1, in.get(0).shape().rank()));
       case "ArgMax" -> argMax(in.get(0), axis(op.attrs(), "axis", -1, in.get(0).shape().rank()), out.get(0));
       case "OneHot" -> oneHot(op.attrs(), in.get(0), out.get(0));
@@ -344,9 +344,11 @@ final class CudaCodegen {
 
   /**
    * Sum/Mean/Max/Min/Prod over {@code axes}: one block per output element, each thread striding over
-   * the reduced elements, then a tree in shared memory. Float sums accumulate in double.
+   * the reduced elements, then a tree in shared memory. Float sums accumulate in double. With
+   * {@code likeInput} the kernel takes ReduceSumLike's second input (only its shape matters) so that
+   * its parameters stay "inputs, then outputs".
    */
-  static KernelSource reduce(String op, TensorType x, List<Integer> axes, TensorType out) {
+  static KernelSource reduce(String op, TensorType x, List<Integer> axes, TensorType out, boolean likeInput) {
     int[] dims = x.shape().dims();
     long[] strides = strides(dims);
     List<Integer> kept = new ArrayList<>();
@@ -387,7 +389,7 @@ final class CudaCodegen {
     sb.append("__device__ __forceinline__ ").append(acc).append(" k_combine(").append(acc).append(" a, ").append(acc)
         .append(" b) { return ").append(combine).append("; }\n");
     sb.append("extern \"C\" __global__ void ").append(ENTRY).append("(const ").append(t).append("* __restrict__ in0, ")
-        .append(CudaTypes.c(out.dtype())).append("* __restrict__ out0) {\n");
+        .append(likeInput ? "const void* in1, " : "").append(CudaTypes.c(out.dtype())).append("* __restrict__ out0) {\n");
     sb.append("  __shared__ ").append(acc).append(" sh[").append(Launch.BLOCK).append("];\n");
     sb.append("  for (long long o = blockIdx.x; o < ").append(outputs).append("LL; o += gridDim.x) {\n");
     sb.append("    long long base = 0, q = o;\n");

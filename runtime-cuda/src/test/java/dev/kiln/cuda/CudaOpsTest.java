@@ -35,7 +35,7 @@ class CudaOpsTest {
     List<Output> fetches = c.node().outputs();
     List<Tensor> cpu;
     try (Session s = new Session(c.graph())) {
-      cpu = s.run(feeds, fetches.toArray(Output[]::new));
+      cpu = s.run(feeds, c.reference().toArray(Output[]::new));
     }
     try (CudaSession s = new CudaSession(c.graph())) {
       List<Tensor> gpu = s.run(feeds, fetches, List.of());

@@ -21,7 +21,12 @@ final class OpCatalog {
    * @param positive inputs must be positive (log, sqrt, pow of floats)
    * @param tolerance max |gpu - cpu| / max(1, |cpu|) allowed
    */
-  record OpCase(String label, Graph graph, Operation node, List<Output> inputs, boolean positive, double tolerance) {
+  /**
+   * @param reference what the CPU runtime computes to compare with: the node's outputs, or for the
+   *     fused op types (which have no CPU kernel) the same computation unfused, in the same graph
+   */
+  record OpCase(String label, Graph graph, Operation node, List<Output> inputs, List<Output> reference, boolean positive,
+      double tolerance) {
     @Override
     public String toString() {
       return label;
@@ -54,7 +59,13 @@ final class OpCatalog {
       ins.add(tf.placeholder("in" + i, dtypes[i], Shape.of(shapes[i])));
     }
     Output out = body.apply(new Env(tf.withName("node"), ins));
-    cases.add(new OpCase(label + " " + d.shortName(), g, out.op(), ins, positive, tol));
+    List<Output> reference = out.op().outputs();
+    if (out.op().type().equals("Fused")) {
+      reference = pendingReference.apply(tf, ins);
+    } else if (out.op().type().equals("FusedMatMul")) {
+      reference = List.of(tf.relu(tf.add(tf.matmul(ins.get(0), ins.get(1)), ins.get(2))));
+    }
+    cases.add(new OpCase(label + " " + d.shortName(), g, out.op(), ins, reference, positive, tol));
   }
 
   record Env(Ops tf, List<Output> in) {
@@ -163,8 +174,14 @@ final class OpCatalog {
     }));
   }
 
-  /** A Fused node over all inputs whose body {@code body} builds from the parameters. */
+  private java.util.function.BiFunction<Ops, List<Output>, List<Output>> pendingReference;
+
+  /**
+   * A Fused node over all inputs whose body {@code body} builds from the parameters; the same
+   * function applied to the real inputs is the CPU reference.
+   */
   private Output fused(Env e, java.util.function.BiFunction<Ops, List<Output>, List<Output>> body) {
+    pendingReference = body;
     Graph b = new Graph();
     Ops btf = Ops.create(b);
     List<Output> params = new ArrayList<>();
