@@ -93,7 +93,6 @@ final class CudaPlan implements AutoCloseable {
   final long peakBytes;
   private long constantBytes;
   private final Map<Output, Long> arenaOffset = new HashMap<>();
-  private final Map<Output, Long> stagingOffset = new HashMap<>();
   private final List<VarState> readsBeforeWrite = new ArrayList<>();
   private final Map<VarState, Boolean> residency = new LinkedHashMap<>();
   private final List<VarState> written = new ArrayList<>();
@@ -121,6 +120,7 @@ final class CudaPlan implements AutoCloseable {
     List<Operation> order = g.order(feedIndex.keySet());
     inferTypes(order, feedIndex);
     Map<Output, Integer> lastUse = lastUses(order, placed.fetches());
+    findDirectWrites(order, feedIndex);
     // Device values in the arena, by liveness: first fit among blocks freed before this step.
     List<long[]> blocks = new ArrayList<>(); // {offset, size, lastUse}
     long peak = 0;
@@ -129,7 +129,7 @@ final class CudaPlan implements AutoCloseable {
       final int step = i;
       blocks.removeIf(b -> b[2] < step);
       for (Output o : op.outputs()) {
-        if (!needsArena(op, o, feedIndex)) {
+        if (!needsArena(op, o, feedIndex) || directWrite.containsKey(o)) {
           continue;
         }
         long size = align(bytes(types.get(o)));
@@ -146,6 +146,11 @@ final class CudaPlan implements AutoCloseable {
       for (Output o : arenaOffset.keySet()) {
         where.put(o, new Where(-1, arena.withByteOffset(arenaOffset.get(o))));
       }
+      for (Map.Entry<Output, Operation> e : directWrite.entrySet()) {
+        VarState v = session.variable(e.getValue());
+        session.ensureDeviceBuffer(v);
+        where.put(e.getKey(), new Where(-1, v.device));
+      }
       for (Operation op : order) {
         build(op, feedIndex);
       }
@@ -160,6 +165,67 @@ final class CudaPlan implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       close();
       throw e;
+    }
+  }
+
+  /** Device values written straight into the variable a plain Assign stores them in. */
+  private final Map<Output, Operation> directWrite = new HashMap<>();
+
+  /**
+   * {@code v = Assign(var, f(...))} on the device normally computes f into the arena and copies it
+   * into var. When f is a one-output elementwise or Fused kernel whose only reader is the Assign, and
+   * every other reader of var runs before f, f writes var directly (saving a copy of the whole
+   * variable: the SGD update and W3's chain). In-place is safe for these kernels: each thread reads
+   * element i of a same-shaped input before writing element i.
+   */
+  private void findDirectWrites(List<Operation> order, Map<Output, Integer> feedIndex) {
+    Map<Operation, Integer> index = new HashMap<>();
+    Map<Output, List<Integer>> readers = new HashMap<>();
+    Map<Output, Output> root = new HashMap<>();
+    for (int i = 0; i < order.size(); i++) {
+      Operation op = order.get(i);
+      index.put(op, i);
+      for (int k = 0; k < op.numInputs(); k++) {
+        if (op.def().readsInput(k) || (k == 0 && isAssign(op) && !op.type().equals("Assign"))) {
+          Output in = op.input(k);
+          readers.computeIfAbsent(root.getOrDefault(in, in), x -> new ArrayList<>()).add(i);
+        }
+      }
+      if (isView(op)) {
+        root.put(op.output(0), root.getOrDefault(op.input(0), op.input(0)));
+      }
+    }
+    Set<Output> fetched = new HashSet<>(placed.fetches());
+    for (Operation op : order) {
+      if (!op.type().equals("Assign") || !onDevice(op)) {
+        continue;
+      }
+      Output value = op.input(1);
+      Operation f = value.op();
+      Operation var = op.input(0).op();
+      boolean kernel = onDevice(f) && f.numOutputs() == 1 && !feedIndex.containsKey(value) && !fetched.contains(value)
+          && (f.type().equals("Fused") || (CudaCodegen.ELEMENTWISE.contains(f.type()) && !isView(f)))
+          && types.get(value).equals(var.outputType(0));
+      if (!kernel || directWrite.containsValue(var)) {
+        continue;
+      }
+      // f may read var only element for element (same shape, no reshaped view of it).
+      boolean sameShapeReads = true;
+      for (Output in : f.inputs()) {
+        if (root.getOrDefault(in, in).equals(var.output(0)) && !types.get(in).shape().equals(types.get(value).shape())) {
+          sameShapeReads = false;
+        }
+      }
+      if (!sameShapeReads) {
+        continue;
+      }
+      List<Integer> valueReaders = readers.getOrDefault(value, List.of());
+      int at = index.get(f);
+      boolean othersFirst = readers.getOrDefault(var.output(0), List.of()).stream()
+          .allMatch(r -> r < at || r == at || order.get(r) == op);
+      if (valueReaders.equals(List.of(index.get(op))) && othersFirst) {
+        directWrite.put(value, var);
+      }
     }
   }
 
@@ -354,7 +420,6 @@ final class CudaPlan implements AutoCloseable {
   private long stage(Output o, long bytes) {
     long off = pinnedBytes;
     pinnedBytes = align(pinnedBytes + bytes);
-    stagingOffset.put(o, off);
     return off;
   }
 
@@ -457,6 +522,16 @@ final class CudaPlan implements AutoCloseable {
     }
   }
 
+  /** Placement put a copy on every edge that crosses devices; anything else is a bug here. */
+  private Where requireSide(Operation op, Output in, boolean device) {
+    Where w = where.get(in);
+    if (w == null || w.onDevice() != device) {
+      throw new IllegalStateException(op.type() + " '" + op.name() + "' on " + op.device() + " reads " + in.name()
+          + (w == null ? ", which has no storage" : " from the " + (w.onDevice() ? "device" : "host")));
+    }
+    return w;
+  }
+
   private void upload(Object array, TensorType t, CUdeviceptr dst) {
     long bytes = bytes(t);
     ByteBuffer tmp = ByteBuffer.allocateDirect((int) Math.max(bytes, 1));
@@ -477,7 +552,9 @@ final class CudaPlan implements AutoCloseable {
       session.ensureDeviceBuffer(v);
       CUdeviceptr var = v.device;
       CUdeviceptr src = value.device();
-      if (plain) {
+      if (plain && directWrite.containsKey(op.input(1))) {
+        // The value's kernel already wrote the variable (see findDirectWrites).
+      } else if (plain) {
         long bytes = v.bytes();
         steps.add(s -> check(JCudaDriver.cuMemcpyDtoDAsync(var, src, bytes, ctx.stream), "cuMemcpyDtoDAsync"));
       } else {
@@ -512,7 +589,7 @@ final class CudaPlan implements AutoCloseable {
     int[] inSlots = new int[op.numInputs()];
     for (int i = 0; i < op.numInputs(); i++) {
       in.add(types.get(op.input(i)));
-      inSlots[i] = where.get(op.input(i)).hostSlot();
+      inSlots[i] = requireSide(op, op.input(i), false).hostSlot();
     }
     List<TensorType> out = new ArrayList<>();
     int[] outSlots = new int[op.numOutputs()];
@@ -568,7 +645,7 @@ final class CudaPlan implements AutoCloseable {
     List<CUdeviceptr> args = new ArrayList<>();
     for (Output i : op.inputs()) {
       in.add(types.get(i));
-      args.add(where.get(i).device());
+      args.add(requireSide(op, i, true).device());
     }
     List<TensorType> out = new ArrayList<>();
     for (Output o : op.outputs()) {
