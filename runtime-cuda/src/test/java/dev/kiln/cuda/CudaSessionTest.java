@@ -173,6 +173,34 @@ class CudaSessionTest {
     }
   }
 
+  @Test
+  void assignsOfKernelResultsAgreeWithTheCpuWhetherWrittenInPlaceOrNot() {
+    GpuSupport.assumeGpu();
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable v = tf.variable("v", tf.constant(Tensor.of(new float[] {1, 2, 3, 4}, 4)));
+    Variable w = tf.variable("w", tf.constant(Tensor.of(new float[] {0, 0, 0, 0}, 4)));
+    // v = v * 2 + 1, read again after by a reduction (so it may not be written in place early),
+    // w = tanh(v) written in place (its only reader is the assign).
+    Output twice = tf.reduceSum(tf.mul(v, tf.constant(3f)));
+    Output newV = tf.assign(v, tf.add(tf.mul(v, tf.constant(2f)), tf.constant(1f)));
+    Output newW = tf.assign(w, tf.tanh(v));
+    Operation init = tf.globalVariablesInitializer();
+    try (Session s = new Session(g); CudaSession c = new CudaSession(g)) {
+      s.run(init);
+      c.run(init);
+      for (int i = 0; i < 3; i++) {
+        List<Tensor> cpu = s.run(Map.of(), twice, newV, newW);
+        List<Tensor> gpu = c.run(Map.of(), List.of(twice, newV, newW), List.of());
+        for (int k = 0; k < 3; k++) {
+          GpuSupport.assertClose("run " + i + " fetch " + k, cpu.get(k), gpu.get(k), 1e-6);
+        }
+      }
+      GpuSupport.assertClose("v", s.variableValue(v), c.variableValue(v), 1e-6);
+      GpuSupport.assertClose("w", s.variableValue(w), c.variableValue(w), 1e-6);
+    }
+  }
+
   private static List<Float> boxed(float[] a) {
     List<Float> l = new ArrayList<>();
     for (float f : a) {
