@@ -49,7 +49,8 @@ final class CudaContext implements AutoCloseable {
     description = new DeviceDescription("/gpu:" + ordinal, new String(name, 0, len, StandardCharsets.UTF_8), total[0], major[0], minor[0]);
     check(JCudaDriver.cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
     makeCurrent();
-    check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+    // A blocking stream: it orders with the legacy default stream, which synchronous copies use.
+    check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
     compiler = new PtxCompiler(PtxCompiler.defaultCacheDir(), "compute_" + major[0] + minor[0]);
     gemm = Gemm.open(this);
   }

@@ -536,7 +536,9 @@ final class CudaPlan implements AutoCloseable {
     long bytes = bytes(t);
     ByteBuffer tmp = ByteBuffer.allocateDirect((int) Math.max(bytes, 1));
     HostArrays.put(array, (int) t.shape().numElements(), tmp, 0);
-    check(JCudaDriver.cuMemcpyHtoD(dst, Pointer.to(tmp), bytes), "cuMemcpyHtoD");
+    // On the plan's stream, then wait: the buffer is only valid until this returns.
+    check(JCudaDriver.cuMemcpyHtoDAsync(dst, Pointer.to(tmp), bytes, ctx.stream), "cuMemcpyHtoDAsync");
+    ctx.synchronize();
   }
 
   private void assign(Operation op, boolean dev) {

@@ -219,7 +219,8 @@ public final class CudaSession implements AutoCloseable {
         ensureDeviceBuffer(v);
         ByteBuffer b = ByteBuffer.allocateDirect((int) Math.max(1, v.bytes()));
         HostArrays.put(v.host, (int) v.count, b, 0);
-        check(JCudaDriver.cuMemcpyHtoD(v.device, Pointer.to(b), v.bytes()), "cuMemcpyHtoD");
+        check(JCudaDriver.cuMemcpyHtoDAsync(v.device, Pointer.to(b), v.bytes(), ctx.stream), "cuMemcpyHtoDAsync");
+        ctx.synchronize();
       } else {
         download(v);
       }
@@ -230,7 +231,8 @@ public final class CudaSession implements AutoCloseable {
   private void download(VarState v) {
     ctx.synchronize();
     ByteBuffer b = ByteBuffer.allocateDirect((int) Math.max(1, v.bytes()));
-    check(JCudaDriver.cuMemcpyDtoH(Pointer.to(b), v.device, v.bytes()), "cuMemcpyDtoH");
+    check(JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(b), v.device, v.bytes(), ctx.stream), "cuMemcpyDtoHAsync");
+    ctx.synchronize();
     HostArrays.get(b, 0, v.host, (int) v.count);
   }
 
