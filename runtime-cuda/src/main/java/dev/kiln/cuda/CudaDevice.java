@@ -1,6 +1,5 @@
 package dev.kiln.cuda;
 
-import dev.kiln.graph.DType;
 import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.optimizer.DeviceDescription;
@@ -32,9 +31,6 @@ public final class CudaDevice implements Device {
     String t = op.type();
     if (t.equals("Variable") || t.equals("Const") || CudaPlan.isAssign(op) || op.def().traits().contains(OpTrait.VIEW)) {
       return true;
-    }
-    if (CudaCodegen.REDUCTIONS.contains(t) && op.numInputs() > 0 && op.input(0).dtype() == DType.BOOL) {
-      return false;
     }
     return CudaCodegen.supports(op);
   }
