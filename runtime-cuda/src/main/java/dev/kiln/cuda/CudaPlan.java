@@ -45,7 +45,27 @@ final class CudaPlan implements AutoCloseable {
       return false;
     }
 
+    /** Host work that only reads the run's inputs (feeds, host variables): done before enqueuing. */
+    default void prepare(RunState s) {}
+
+    /** Enqueues the step's device work (or does its host work). */
     void run(RunState s);
+
+    /** Whether a CUDA graph captured once can replay the step (no host work mid-run, no new arguments). */
+    default boolean graphable() {
+      return !host();
+    }
+  }
+
+  /** A step whose only work is host preparation (binding a feed). */
+  private record Prepare(java.util.function.Consumer<RunState> work) implements Step {
+    @Override
+    public void prepare(RunState s) {
+      work.accept(s);
+    }
+
+    @Override
+    public void run(RunState s) {}
   }
 
   /** Per-run scratch: the host frame, the feeds and the downloads still in flight. */
@@ -433,15 +453,22 @@ final class CudaPlan implements AutoCloseable {
       if (!dev) {
         int slot = newHostSlot(null);
         where.put(o, new Where(slot, null));
-        steps.add(s -> s.frame[slot] = HostBuffers.array(s.feeds[k]));
+        steps.add(new Prepare(s -> s.frame[slot] = HostBuffers.array(s.feeds[k])));
       } else {
         CUdeviceptr dst = where.get(o).device();
         long off = stage(o, bytes(t));
         long bytes = bytes(t);
         int n = (int) t.shape().numElements();
-        steps.add(s -> {
-          HostArrays.put(HostBuffers.array(s.feeds[k]), n, pinnedBuffer, off);
-          check(JCudaDriver.cuMemcpyHtoDAsync(dst, pinned.withByteOffset(off), bytes, ctx.stream), "cuMemcpyHtoDAsync");
+        steps.add(new Step() {
+          @Override
+          public void prepare(RunState s) {
+            HostArrays.put(HostBuffers.array(s.feeds[k]), n, pinnedBuffer, off);
+          }
+
+          @Override
+          public void run(RunState s) {
+            check(JCudaDriver.cuMemcpyHtoDAsync(dst, pinned.withByteOffset(off), bytes, ctx.stream), "cuMemcpyHtoDAsync");
+          }
         });
       }
       return;
@@ -488,9 +515,18 @@ final class CudaPlan implements AutoCloseable {
           }
 
           @Override
-          public void run(RunState s) {
+          public void prepare(RunState s) {
             HostArrays.put(s.frame[slot], n, pinnedBuffer, off);
+          }
+
+          @Override
+          public void run(RunState s) {
             check(JCudaDriver.cuMemcpyHtoDAsync(dst, pinned.withByteOffset(off), bytes, ctx.stream), "cuMemcpyHtoDAsync");
+          }
+
+          @Override
+          public boolean graphable() {
+            return true; // its source is a feed, a constant or a host variable unless a host step exists
           }
         });
       }
@@ -504,9 +540,17 @@ final class CudaPlan implements AutoCloseable {
         Object array = HostBuffers.allocate(t.dtype(), n);
         int slot = newHostSlot(array);
         where.put(o, new Where(slot, null));
-        steps.add(s -> {
-          check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(off), src, bytes, ctx.stream), "cuMemcpyDtoHAsync");
-          s.pending.add(() -> HostArrays.get(pinnedBuffer, off, s.frame[slot], n));
+        steps.add(new Step() {
+          @Override
+          public void run(RunState s) {
+            check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(off), src, bytes, ctx.stream), "cuMemcpyDtoHAsync");
+            s.pending.add(() -> HostArrays.get(pinnedBuffer, off, s.frame[slot], n));
+          }
+
+          @Override
+          public boolean graphable() {
+            return false;
+          }
         });
       }
       default -> {
@@ -695,12 +739,20 @@ final class CudaPlan implements AutoCloseable {
     long n = src.launch().items();
     String name = random == null ? null : random.name();
     long seed = random == null ? 0 : random.attrs().getLong("seed");
-    steps.add(s -> {
-      if (name != null) {
-        counter[0] = session.reserveRandom(name, seed, n);
+    steps.add(new Step() {
+      @Override
+      public void run(RunState s) {
+        if (name != null) {
+          counter[0] = session.reserveRandom(name, seed, n);
+        }
+        check(JCudaDriver.cuLaunchKernel(f, grid, 1, 1, Launch.BLOCK, 1, 1, 0, ctx.stream, kernelParams, null),
+            "cuLaunchKernel");
       }
-      check(JCudaDriver.cuLaunchKernel(f, grid, 1, 1, Launch.BLOCK, 1, 1, 0, ctx.stream, kernelParams, null),
-          "cuLaunchKernel");
+
+      @Override
+      public boolean graphable() {
+        return name == null; // a random draw's counter changes every run
+      }
     });
   }
 
@@ -743,11 +795,26 @@ final class CudaPlan implements AutoCloseable {
   List<Tensor> run(Tensor[] feeds) {
     RunState s = new RunState(feeds);
     try {
-      for (Step step : steps) {
-        if (step.host()) {
-          s.landDownloads();
+      if (useGraph && graphable()) {
+        for (Step step : steps) {
+          step.prepare(s);
         }
-        step.run(s);
+        if (graphExec == null) {
+          capture(s);
+        }
+        if (graphExec != null) {
+          check(JCudaDriver.cuGraphLaunch(graphExec, ctx.stream), "cuGraphLaunch");
+        } else {
+          steps.forEach(step -> step.run(s));
+        }
+      } else {
+        for (Step step : steps) {
+          if (step.host()) {
+            s.landDownloads();
+          }
+          step.prepare(s);
+          step.run(s);
+        }
       }
       List<Output> fs = placed.fetches();
       for (int i = 0; i < fs.size(); i++) {
@@ -782,6 +849,55 @@ final class CudaPlan implements AutoCloseable {
     }
   }
 
+  // ------------------------------------------------------------------ CUDA-graph replay (opt-in)
+
+  private boolean useGraph;
+  private Boolean graphable;
+  private jcuda.driver.CUgraph graph;
+  private jcuda.driver.CUgraphExec graphExec;
+
+  /** Replay runs as one captured CUDA graph where the plan allows it (see {@link #graphable()}). */
+  void useCudaGraph(boolean on) {
+    useGraph = on;
+  }
+
+  /** No host work between device steps and no per-run arguments: a captured graph replays the run. */
+  boolean graphable() {
+    if (graphable == null) {
+      graphable = steps.stream().allMatch(Step::graphable);
+    }
+    return graphable;
+  }
+
+  /**
+   * Captures the run's device work once (the prepares are done). If capture fails (cuBLAS or the
+   * driver refuses something), the plan stops trying and runs step by step.
+   */
+  private void capture(RunState s) {
+    boolean capturing = false;
+    try {
+      check(JCudaDriver.cuStreamBeginCapture(ctx.stream, jcuda.driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED),
+          "cuStreamBeginCapture");
+      capturing = true;
+      for (Step step : steps) {
+        step.run(s);
+      }
+      jcuda.driver.CUgraph g = new jcuda.driver.CUgraph();
+      capturing = false;
+      check(JCudaDriver.cuStreamEndCapture(ctx.stream, g), "cuStreamEndCapture");
+      graph = g;
+      jcuda.driver.CUgraphExec exec = new jcuda.driver.CUgraphExec();
+      check(JCudaDriver.cuGraphInstantiate(exec, g, 0), "cuGraphInstantiate");
+      graphExec = exec;
+    } catch (RuntimeException e) {
+      if (capturing) {
+        JCudaDriver.cuStreamEndCapture(ctx.stream, new jcuda.driver.CUgraph());
+      }
+      System.getLogger("dev.kiln.cuda").log(System.Logger.Level.INFO, "CUDA graph capture failed, running step by step: " + e.getMessage());
+      graphable = false;
+    }
+  }
+
   /** Device bytes this plan holds: its arena and its constants. */
   long deviceBytes() {
     return peakBytes + constantBytes;
@@ -789,6 +905,14 @@ final class CudaPlan implements AutoCloseable {
 
   @Override
   public void close() {
+    if (graphExec != null) {
+      JCudaDriver.cuGraphExecDestroy(graphExec);
+      graphExec = null;
+    }
+    if (graph != null) {
+      JCudaDriver.cuGraphDestroy(graph);
+      graph = null;
+    }
     for (CUdeviceptr p : owned) {
       ctx.free(p);
     }

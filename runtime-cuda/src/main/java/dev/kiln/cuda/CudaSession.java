@@ -44,6 +44,7 @@ public final class CudaSession implements AutoCloseable {
   private final Map<String, long[]> randomCounters = new HashMap<>();
   private final Map<PlanKey, CudaPlan> plans = new HashMap<>();
   private boolean closed;
+  private boolean cudaGraphs = Boolean.getBoolean("kiln.cuda.graphs");
 
   /** A Session on GPU 0; fails with "no CUDA device: reason" where there is none. */
   public CudaSession(Graph graph) {
@@ -74,6 +75,18 @@ public final class CudaSession implements AutoCloseable {
 
   public DeviceDescription device() {
     return ctx.description;
+  }
+
+  /**
+   * Replays each plan that allows it (no host-placed work mid-run, no random draws) as one CUDA
+   * graph captured on its first run, so a run is one launch. Off by default
+   * ({@code -Dkiln.cuda.graphs=true} turns it on); a capture the driver refuses falls back to
+   * step-by-step runs.
+   */
+  public synchronized CudaSession cudaGraphs(boolean on) {
+    cudaGraphs = on;
+    plans.values().forEach(p -> p.useCudaGraph(on));
+    return this;
   }
 
   /** Whether matrix products go through cuBLAS (else the generated tiled kernel). */
@@ -116,6 +129,7 @@ public final class CudaSession implements AutoCloseable {
     if (plan == null) {
       // A failed compile (bad graph, out of memory) caches nothing and frees what it took.
       plan = new CudaPlan(this, ctx, outs, values, fetches.toArray(Output[]::new), targets.toArray(Operation[]::new));
+      plan.useCudaGraph(cudaGraphs);
       plans.put(key, plan);
     }
     for (VarState v : plan.mustBeInitialized()) {

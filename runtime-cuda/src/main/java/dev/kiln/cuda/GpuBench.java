@@ -26,7 +26,7 @@ import jcuda.driver.JCudaDriver;
  * <ul>
  *   <li>W2: wide-MLP training step (784 -> 1024 -> 1024 -> 10, relu, softmax cross-entropy, SGD,
  *       gradients written as graph ops) at batch 256 and 4096, data resident on the device; ms/step
- *       (each step fetches the loss, so it synchronizes once).
+ *       (each step fetches the loss, so it synchronizes once); also replayed as one CUDA graph.
  *   <li>W3: y = tanh(exp(-x*x) * 0.5 + sigmoid(x)) * x - 1 over 4,194,304 and 268,435,456 floats,
  *       x and y device variables; as separate ops and as one Fused node (what the fusion pass makes);
  *       GB/s (8 bytes per element: one read, one write) against device-to-device copy bandwidth.
@@ -47,7 +47,9 @@ public final class GpuBench {
       lines.add("# Kiln GPU benchmarks on " + ctx.description + ", matmul via " + (ctx.gemm.hasCublas() ? "cuBLAS" : "generated GEMM kernel"));
       lines.add("workload | size | kiln | unit");
       for (int batch : new int[] {256, 4096}) {
-        lines.add("W2 train step | batch " + batch + " | " + fmt(w2(ctx, batch)) + " | ms/step");
+        lines.add("W2 train step | batch " + batch + " | " + fmt(w2(ctx, batch, false)) + " | ms/step");
+        print(lines);
+        lines.add("W2 train step, CUDA graph replay | batch " + batch + " | " + fmt(w2(ctx, batch, true)) + " | ms/step");
         print(lines);
       }
       for (int n : new int[] {4_194_304, 268_435_456}) {
@@ -74,7 +76,7 @@ public final class GpuBench {
   }
 
   /** ms per W2 training step at {@code batch}. */
-  static double w2(CudaContext ctx, int batch) {
+  static double w2(CudaContext ctx, int batch, boolean cudaGraph) {
     Graph g = new Graph();
     Ops tf = Ops.create(g);
     int in = 784;
@@ -106,7 +108,7 @@ public final class GpuBench {
     Operation train = tf.group(tf.assignSub(w1, tf.mul(lr, gw1)).op(), tf.assignSub(w2, tf.mul(lr, gw2)).op(),
         tf.assignSub(w3, tf.mul(lr, gw3)).op());
     Operation init = tf.globalVariablesInitializer();
-    try (CudaSession s = new CudaSession(g, new CudaDevice(ctx))) {
+    try (CudaSession s = new CudaSession(g, new CudaDevice(ctx)).cudaGraphs(cudaGraph)) {
       s.run(init);
       for (int i = 0; i < 20; i++) {
         s.run(Map.of(), List.of(loss), List.of(train));

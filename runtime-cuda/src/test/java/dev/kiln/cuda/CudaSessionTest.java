@@ -102,6 +102,24 @@ class CudaSessionTest {
   }
 
   @Test
+  void cudaGraphReplayGivesTheSameLossCurve() {
+    GpuSupport.assumeGpu();
+    Net net = new Net(64, 128, 10, 0.1f, 5);
+    try (CudaSession plain = new CudaSession(net.g); CudaSession replay = new CudaSession(net.g).cudaGraphs(true)) {
+      plain.run(net.init);
+      replay.run(net.init);
+      Random rnd = new Random(12);
+      for (int step = 0; step < 30; step++) {
+        Tensor[] b = batch(rnd, 32, 64, 10);
+        Map<Output, Tensor> feeds = Map.of(net.x, b[0], net.labels, b[1]);
+        float a = scalar(plain.run(feeds, List.of(net.loss), List.of(net.train)).get(0));
+        float r = scalar(replay.run(feeds, List.of(net.loss), List.of(net.train)).get(0));
+        assertEquals(a, r, Math.abs(a) * 1e-6, "step " + step);
+      }
+    }
+  }
+
+  @Test
   void tenThousandRunsLeaveDeviceMemoryFlat() {
     GpuSupport.assumeGpu();
     Net net = new Net(32, 64, 10, 0.05f, 7);
