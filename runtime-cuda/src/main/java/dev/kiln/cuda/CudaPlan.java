@@ -15,12 +15,10 @@ import dev.kiln.optimizer.Program;
 import dev.kiln.optimizer.Prune;
 import dev.kiln.runtime.CudaBridge;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -95,8 +93,6 @@ final class CudaPlan implements AutoCloseable {
     }
   }
 
-  private static final long ALIGN = 256;
-
   private final CudaContext ctx;
   private final CudaSession session;
   final Program placed;
@@ -125,7 +121,6 @@ final class CudaPlan implements AutoCloseable {
     this.fetches = fetches;
     Program source = new Program(session.graph(), List.of(fetches), List.of(targets), Set.of(fedOutputs));
     placed = new PassManager(List.of(new Prune(), new Place(ctx.description, CudaDevice::hasKernelFor))).run(source);
-    Graph_ g = new Graph_(placed);
     Map<String, Integer> fedByName = new HashMap<>();
     for (int i = 0; i < fedOutputs.length; i++) {
       fedByName.put(fedOutputs[i].name(), i);
@@ -137,29 +132,12 @@ final class CudaPlan implements AutoCloseable {
       feedIndex.put(p, i);
       types.put(p, fedValues[i].type());
     }
-    List<Operation> order = g.order(feedIndex.keySet());
+    List<Operation> order = RunOrder.of(placed, feedIndex.keySet());
     inferTypes(order, feedIndex);
     Map<Output, Integer> lastUse = lastUses(order, placed.fetches());
     findDirectWrites(order, feedIndex);
-    // Device values in the arena, by liveness: first fit among blocks freed before this step.
-    List<long[]> blocks = new ArrayList<>(); // {offset, size, lastUse}
-    long peak = 0;
-    for (int i = 0; i < order.size(); i++) {
-      Operation op = order.get(i);
-      final int step = i;
-      blocks.removeIf(b -> b[2] < step);
-      for (Output o : op.outputs()) {
-        if (!needsArena(op, o, feedIndex) || directWrite.containsKey(o)) {
-          continue;
-        }
-        long size = align(bytes(types.get(o)));
-        long offset = firstFit(blocks, size);
-        blocks.add(new long[] {offset, size, lastUse.getOrDefault(o, i)});
-        arenaOffset.put(o, offset);
-        peak = Math.max(peak, offset + size);
-      }
-    }
-    peakBytes = peak;
+    peakBytes = ArenaLayout.layout(order, lastUse,
+        o -> needsArena(o.op(), o, feedIndex) && !directWrite.containsKey(o), o -> bytes(types.get(o)), arenaOffset);
     try {
       arena = ctx.allocate(peakBytes, "the plan for " + List.of(fetches) + " (peak of its device arena)");
       owned.add(arena);
@@ -280,73 +258,11 @@ final class CudaPlan implements AutoCloseable {
 
   // ------------------------------------------------------------------ compile
 
-  /** The placed program's graph, scheduled: needed nodes only, assigns as late as their users allow. */
-  private record Graph_(Program p) {
-    List<Operation> order(Set<Output> fed) {
-      Set<Operation> fedOps = new HashSet<>();
-      fed.forEach(o -> fedOps.add(o.op()));
-      Set<Operation> needed = new LinkedHashSet<>();
-      ArrayDeque<Operation> work = new ArrayDeque<>();
-      p.fetches().forEach(f -> work.push(f.op()));
-      p.targets().forEach(work::push);
-      while (!work.isEmpty()) {
-        Operation op = work.pop();
-        if (!needed.add(op)) {
-          continue;
-        }
-        op.controlInputs().forEach(work::push);
-        if (fedOps.contains(op)) {
-          continue;
-        }
-        for (int i = 0; i < op.numInputs(); i++) {
-          if (op.def().readsInput(i) || isAssign(op)) {
-            work.push(op.input(i).op());
-          }
-        }
-      }
-      // Kahn's algorithm; ready non-assigns go first, so a read not ordered after an assign sees
-      // the value from before the run (the CPU Session's rule).
-      Map<Operation, Integer> indegree = new HashMap<>();
-      Map<Operation, List<Operation>> users = new HashMap<>();
-      for (Operation op : needed) {
-        Set<Operation> deps = new LinkedHashSet<>(op.controlInputs());
-        if (!fedOps.contains(op)) {
-          for (int i = 0; i < op.numInputs(); i++) {
-            if (needed.contains(op.input(i).op()) && (op.def().readsInput(i) || isAssign(op))) {
-              deps.add(op.input(i).op());
-            }
-          }
-        }
-        deps.retainAll(needed);
-        indegree.put(op, deps.size());
-        deps.forEach(d -> users.computeIfAbsent(d, k -> new ArrayList<>()).add(op));
-      }
-      ArrayDeque<Operation> ready = new ArrayDeque<>();
-      ArrayDeque<Operation> readyAssigns = new ArrayDeque<>();
-      for (Operation op : needed) {
-        if (indegree.get(op) == 0) {
-          (isAssign(op) ? readyAssigns : ready).add(op);
-        }
-      }
-      List<Operation> order = new ArrayList<>();
-      while (!ready.isEmpty() || !readyAssigns.isEmpty()) {
-        Operation op = !ready.isEmpty() ? ready.poll() : readyAssigns.poll();
-        order.add(op);
-        for (Operation u : users.getOrDefault(op, List.of())) {
-          if (indegree.merge(u, -1, Integer::sum) == 0) {
-            (isAssign(u) ? readyAssigns : ready).add(u);
-          }
-        }
-      }
-      return order;
-    }
-  }
-
   static boolean isAssign(Operation op) {
     return op.type().startsWith("Assign");
   }
 
-  private static boolean isView(Operation op) {
+  static boolean isView(Operation op) {
     return op.def().traits().contains(OpTrait.VIEW) && !op.type().startsWith("CopyTo");
   }
 
@@ -379,7 +295,7 @@ final class CudaPlan implements AutoCloseable {
   }
 
   /** The step index of each value's last reader; fetched values live to the end. */
-  private static Map<Output, Integer> lastUses(List<Operation> order, List<Output> fetches) {
+  static Map<Output, Integer> lastUses(List<Operation> order, List<Output> fetches) {
     Map<Output, Integer> last = new HashMap<>();
     // A view's readers keep its input alive: resolve views to their root value.
     Map<Output, Output> root = new HashMap<>();
@@ -411,23 +327,6 @@ final class CudaPlan implements AutoCloseable {
     };
   }
 
-  private static long firstFit(List<long[]> blocks, long size) {
-    List<long[]> sorted = new ArrayList<>(blocks);
-    sorted.sort((a, b) -> Long.compare(a[0], b[0]));
-    long offset = 0;
-    for (long[] b : sorted) {
-      if (b[0] - offset >= size) {
-        return offset;
-      }
-      offset = Math.max(offset, b[0] + b[1]);
-    }
-    return offset;
-  }
-
-  private static long align(long n) {
-    return (n + ALIGN - 1) / ALIGN * ALIGN;
-  }
-
   static long bytes(TensorType t) {
     return t.shape().numElements() * CudaTypes.size(t.dtype());
   }
@@ -439,7 +338,7 @@ final class CudaPlan implements AutoCloseable {
 
   private long stage(Output o, long bytes) {
     long off = pinnedBytes;
-    pinnedBytes = align(pinnedBytes + bytes);
+    pinnedBytes = ArenaLayout.align(pinnedBytes + bytes);
     return off;
   }
 
@@ -772,7 +671,7 @@ final class CudaPlan implements AutoCloseable {
       fetchSlot[i] = p.onDevice() ? -1 : p.hostSlot();
       if (p.onDevice()) {
         long off = pinnedBytes;
-        pinnedBytes = align(pinnedBytes + bytes(types.get(f)));
+        pinnedBytes = ArenaLayout.align(pinnedBytes + bytes(types.get(f)));
         fetchStage[i] = off;
       }
     }
