@@ -61,7 +61,7 @@ git -C "$ROOT" rev-parse HEAD > "$PACK/COMMIT" 2>/dev/null || echo unknown > "$P
 
 tar -C "$OUT" -czf "$OUT/kiln-gpu.tar.gz" kiln-gpu
 SIZE=$(stat -c %s "$OUT/kiln-gpu.tar.gz")
-echo "gpu-pack: $OUT/kiln-gpu.tar.gz is $SIZE bytes ($((SIZE / 1024 / 1024)) MiB; unpacked $(du -sm "$PACK" | cut -f1) MiB)"
+echo "gpu-pack: $OUT/kiln-gpu.tar.gz is $SIZE bytes ($(awk "BEGIN{printf \"%.1f\", $SIZE/1048576}") MiB; unpacked $(du -sm "$PACK" | cut -f1) MiB)"
 if (( SIZE > LIMIT )); then
   echo "gpu-pack: over the 64 MiB limit" >&2
   exit 1
