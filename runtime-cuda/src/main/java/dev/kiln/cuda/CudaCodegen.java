@@ -35,7 +35,7 @@ final class CudaCodegen {
   static final Set<String> ELEMENTWISE = union(UNARY, BINARY, Set.of("Select", "AddN", "Fill"));
   static final Set<String> REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min", "Prod", "ReduceSumLike");
   static final Set<String> OTHERS = Set.of("Softmax", "LogSoftmax", "ArgMax", "OneHot", "RandomNormal",
-      "RandomUniform", "Fused", "MatMul", "FusedMatMul", "Transpose");
+      "RandomUniform", "Fused", "MatMul", "FusedMatMul", "Transpose", "Slice", "Pad", "Concat");
 
   private CudaCodegen() {}
 
@@ -83,6 +83,9 @@ final class CudaCodegen {
       case "MatMul" -> gemm(in, out.get(0), op.attrs(), false, "none");
       case "FusedMatMul" -> gemm(in, out.get(0), op.attrs(), in.size() == 3, op.attrs().find("activation").map(Object::toString).orElse("none"));
       case "Transpose" -> transpose(op.attrs(), in.get(0), out.get(0));
+      case "Slice" -> slice(op.attrs().getLongs("begin"), in.get(0), out.get(0));
+      case "Pad" -> pad(op.attrs().getLongs("paddings"), in.get(0), out.get(0));
+      case "Concat" -> concat(axis(op.attrs(), "axis", 0, out.get(0).shape().rank()), in, out.get(0));
       default -> throw new IllegalArgumentException(t + " '" + op.name() + "': no CUDA kernel for op type '" + t + "'");
     };
   }
@@ -544,6 +547,73 @@ final class CudaCodegen {
     }
     sb.append("    out0[i] = in0[off];\n  }\n}\n");
     return new KernelSource(sb.toString(), new Launch(n, false, false));
+  }
+
+  /** The start of a gather kernel over the output: coordinates c0.. of output element i. */
+  private static StringBuilder gatherHead(List<TensorType> in, TensorType out) {
+    StringBuilder sb = new StringBuilder(CudaTypes.PRELUDE);
+    sb.append("extern \"C\" __global__ void ").append(ENTRY).append("(");
+    for (int i = 0; i < in.size(); i++) {
+      sb.append("const ").append(CudaTypes.c(in.get(i).dtype())).append("* __restrict__ in").append(i).append(", ");
+    }
+    sb.append(CudaTypes.c(out.dtype())).append("* __restrict__ out0) {\n");
+    sb.append("  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < ").append(out.shape().numElements())
+        .append("LL; i += (long long)gridDim.x * blockDim.x) {\n    long long rest = i;\n");
+    int[] od = out.shape().dims();
+    for (int d = od.length - 1; d >= 0; d--) {
+      sb.append("    const long long c").append(d).append(" = rest % ").append(od[d]).append("LL; rest /= ").append(od[d]).append("LL;\n");
+    }
+    return sb;
+  }
+
+  /** Slice: out[c] = in[c + begin]. */
+  static KernelSource slice(List<Long> begin, TensorType x, TensorType out) {
+    StringBuilder sb = gatherHead(List.of(x), out);
+    long[] st = strides(x.shape().dims());
+    StringBuilder off = new StringBuilder("0");
+    for (int d = 0; d < st.length; d++) {
+      off.append(" + (c").append(d).append(" + ").append(begin.get(d)).append("LL) * ").append(st[d]).append("LL");
+    }
+    sb.append("    out0[i] = in0[").append(off).append("];\n  }\n}\n");
+    return new KernelSource(sb.toString(), new Launch(out.shape().numElements(), false, false));
+  }
+
+  /** Pad with zeros: out[c] = in[c - before] inside the input, 0 outside. */
+  static KernelSource pad(List<Long> paddings, TensorType x, TensorType out) {
+    StringBuilder sb = gatherHead(List.of(x), out);
+    int[] xd = x.shape().dims();
+    long[] st = strides(xd);
+    StringBuilder off = new StringBuilder("0");
+    List<String> inside = new ArrayList<>();
+    for (int d = 0; d < xd.length; d++) {
+      String q = "(c" + d + " - " + paddings.get(2 * d) + "LL)";
+      inside.add(q + " >= 0 && " + q + " < " + xd[d] + "LL");
+      off.append(" + ").append(q).append(" * ").append(st[d]).append("LL");
+    }
+    String zero = CudaTypes.literal(out.dtype(), 0);
+    sb.append("    out0[i] = (").append(inside.isEmpty() ? "true" : String.join(" && ", inside)).append(") ? in0[")
+        .append(off).append("] : ").append(zero).append(";\n  }\n}\n");
+    return new KernelSource(sb.toString(), new Launch(out.shape().numElements(), false, false));
+  }
+
+  /** Concat along {@code axis}: the input that holds the output's coordinate along the axis. */
+  static KernelSource concat(int axis, List<TensorType> in, TensorType out) {
+    StringBuilder sb = gatherHead(in, out);
+    long start = 0;
+    for (int k = 0; k < in.size(); k++) {
+      int[] kd = in.get(k).shape().dims();
+      long[] st = strides(kd);
+      long end = start + kd[axis];
+      StringBuilder off = new StringBuilder("0");
+      for (int d = 0; d < kd.length; d++) {
+        off.append(" + ").append(d == axis ? "(c" + d + " - " + start + "LL)" : "c" + d).append(" * ").append(st[d]).append("LL");
+      }
+      sb.append(k == 0 ? "    if" : "    else if").append(" (c").append(axis).append(" < ").append(end).append("LL) { out0[i] = in")
+          .append(k).append('[').append(off).append("]; }\n");
+      start = end;
+    }
+    sb.append("  }\n}\n");
+    return new KernelSource(sb.toString(), new Launch(out.shape().numElements(), false, false));
   }
 
   // ------------------------------------------------------------------ matrix product (fallback GEMM)

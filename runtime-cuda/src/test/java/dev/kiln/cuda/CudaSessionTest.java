@@ -167,9 +167,11 @@ class CudaSessionTest {
     Ops tf = Ops.create(g);
     Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(3, 4));
     Output e = tf.exp(x);
-    Output padded = tf.pad(e, 1, 0, 0, 2); // no CUDA kernel: on the host, copies around it
-    Output c = tf.concat(List.of(padded, padded), 1); // host as well
+    Output padded = tf.withDevice("/cpu:0").pad(e, 1, 0, 0, 2); // pinned to the host: copies around it
+    Output c = tf.concat(List.of(padded, padded), 1); // back on the device
     Output pinned = tf.withDevice("/cpu:0").tanh(c); // pinned to the host
+    Output ints = tf.cast(tf.matmul(tf.cast(x, DType.INT32), tf.cast(tf.transpose(x), DType.INT32)), DType.FLOAT32);
+    pinned = tf.add(pinned, tf.reduceSum(ints)); // an integer product: no CUDA kernel, soft placement
     Output back = tf.softmax(tf.mul(pinned, tf.constant(3f)));
     Tensor xv = GpuSupport.random(new Random(1), DType.FLOAT32, Shape.of(3, 4), false);
     try (Session s = new Session(g); CudaSession cs = new CudaSession(g)) {

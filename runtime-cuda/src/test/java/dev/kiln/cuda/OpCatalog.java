@@ -149,6 +149,11 @@ final class OpCatalog {
     add("ArgMax", shapes(cube), same(1), false, 0, e -> e.tf().argMax(e.x(), 1));
     add("OneHot", shapes(new int[] {11}), new DType[] {DType.INT32}, false, 0, e -> e.tf().oneHot(e.x(), 10, d));
     add("Transpose", shapes(cube), same(1), false, 0, e -> e.tf().transpose(e.x(), 2, 0, 1));
+    add("Slice", shapes(cube), same(1), false, 0, e -> e.tf().slice(e.x(), new int[] {1, 0, 2}, new int[] {3, -1, 4}));
+    add("Pad", shapes(new int[] {3, 4}), same(1), false, 0, e -> e.tf().pad(e.x(), 1, 2, 0, 3));
+    add("Concat axis 1", shapes(new int[] {3, 2}, new int[] {3, 5}, new int[] {3, 1}), same(3), false, 0,
+        e -> e.tf().concat(e.in(), 1));
+    add("Concat axis 0", shapes(new int[] {2, 4}, new int[] {1, 4}), same(2), false, 0, e -> e.tf().concat(e.in(), 0));
     // Random draws (compared by moments, not values).
     add("RandomUniform", shapes(), same(0), false, 0, e -> e.tf().randomUniform(Shape.of(100, 100), d, 7));
     add("RandomNormal", shapes(), same(0), false, 0, e -> e.tf().randomNormal(Shape.of(100, 100), d, 7));
