@@ -55,6 +55,7 @@ import java.util.concurrent.locks.StampedLock;
 public final class Session implements AutoCloseable {
   private final Graph graph;
   private final SessionOptions options;
+  private final java.util.Optional<dev.kiln.runtime.spi.Device> device;
   private final ConcurrentHashMap<PlanKey, Plan> plans = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Operation, VariableState> variables = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Operation, RandomStream> randoms = new ConcurrentHashMap<>();
@@ -68,6 +69,15 @@ public final class Session implements AutoCloseable {
   public Session(Graph graph, SessionOptions options) {
     this.graph = Objects.requireNonNull(graph, "graph");
     this.options = Objects.requireNonNull(options, "options");
+    this.device = dev.kiln.runtime.spi.Devices.discovered();
+  }
+
+  /**
+   * The accelerator found on this machine (looked up once per JVM through ServiceLoader; with none
+   * the log says once why and runs stay on the CPU).
+   */
+  public java.util.Optional<dev.kiln.optimizer.DeviceDescription> device() {
+    return device.map(dev.kiln.runtime.spi.Device::description);
   }
 
   public Graph graph() {
