@@ -18,12 +18,15 @@ import java.util.TreeSet;
  * merging their inputs), the same attributes, control inputs, subgraphs and device, only the first
  * stays and the others' uses go to it. Guarantees: never merges a stateful op (variables, assigns,
  * random draws), a Placeholder or Parameter (their values come from feeds), a node with no outputs,
- * or a fed value; nodes that compute the same thing from the same ancestors have the same value and
- * the same ordering constraints, so fetches and effects are unchanged. A two-input COMMUTATIVE op
- * matches with its inputs swapped (exact in IEEE arithmetic); AddN keeps its order (float sums are
- * not associative).
+ * or a fed value; constants over 4,096 elements are not compared. Nodes that compute the same thing
+ * from the same ancestors have the same value and the same ordering constraints, so fetches and
+ * effects are unchanged. A two-input COMMUTATIVE op matches with its inputs swapped (exact in IEEE
+ * arithmetic); AddN keeps its order (float sums are not associative).
  */
 public final class CommonSubexpressionElimination implements Pass {
+  /** Constants bigger than this are not compared: hashing them costs more than merging them saves. */
+  static final int MAX_COMPARED_CONSTANT = 4096;
+
   @Override
   public String name() {
     return "cse";
@@ -65,6 +68,9 @@ public final class CommonSubexpressionElimination implements Pass {
       return false;
     }
     if (op.type().equals("Placeholder") || op.type().equals("Parameter")) {
+      return false;
+    }
+    if (op.type().equals("Const") && op.attrs().getTensor("value").size() > MAX_COMPARED_CONSTANT) {
       return false;
     }
     return op.outputs().stream().noneMatch(p.fed()::contains);
