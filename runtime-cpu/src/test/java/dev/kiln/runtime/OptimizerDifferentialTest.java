@@ -15,8 +15,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The optimizer's differential test: random programs ({@link RandomPrograms}) run in a Session with
- * the pipeline on and in one with it off must fetch the same values, run after run (initializer,
+ * The optimizer's differential test: random programs ({@link RandomPrograms}), forward and with
+ * gradients, run in a Session with the pipeline on and in one with it off must fetch the same
+ * values, run after run (initializer,
  * fetches, a training step, fetches again, so variables and random streams carry across plans).
  * Tolerance: values must be equal as floats (so -0.0 equals 0.0, the one difference x+0 -> x may
  * make), both NaN, or within 1e-6 relative: folding runs the same kernels, so in practice results
@@ -29,8 +30,10 @@ class OptimizerDifferentialTest {
   @Test
   void optimizedProgramsComputeWhatUnoptimizedOnesDo() {
     int optimizedAway = 0;
+    int withGradients = 0;
     for (long seed = 1; seed <= GRAPHS; seed++) {
       RandomPrograms.Case c = RandomPrograms.generate(seed);
+      withGradients += c.gradients() > 0 ? 1 : 0;
       Outcome off = runAll(c, SessionOptions.builder().optimize(false).build());
       Outcome on = runAll(c, SessionOptions.defaults());
       compare(c, off, on);
@@ -38,6 +41,7 @@ class OptimizerDifferentialTest {
     }
     // The generator makes the passes fire: over all plans, more than one kernel per graph disappears.
     assertTrue(optimizedAway > GRAPHS, "kernels optimized away over all plans: " + optimizedAway);
+    assertTrue(withGradients > GRAPHS / 2, "programs with gradients: " + withGradients);
   }
 
   @Test
