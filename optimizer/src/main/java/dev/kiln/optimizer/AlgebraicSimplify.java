@@ -1,5 +1,6 @@
 package dev.kiln.optimizer;
 
+import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Shape;
@@ -17,8 +18,10 @@ import java.util.Optional;
  * infinities included (x*0 is never 0); the one inexactness accepted, as in XLA and Grappler, is that
  * x+0 and reductions over no axes may turn -0.0 into +0.0. Never rewrites a fed value or a node that
  * reads a fed intermediate through a matched pattern, a node with control inputs, or a fetched
- * Identity; rules see the already simplified inputs, so one sweep in topological order reaches a
- * fixpoint. Nodes left dead are removed.
+ * Identity, and never replaces a copy of a variable's value (x*1 with x a variable) by the variable,
+ * whose readers might then read it after an assign instead of before. Rules see the already
+ * simplified inputs, so one sweep in topological order reaches a fixpoint. Nodes left dead are
+ * removed.
  */
 public final class AlgebraicSimplify implements Pass {
   @Override
@@ -59,6 +62,16 @@ public final class AlgebraicSimplify implements Pass {
     private SimplifyRules() {}
 
     static Optional<Rewrite> apply(Rewriter rw, Operation op, Program p) {
+      Optional<Rewrite> r = match(rw, op, p);
+      // A node that copies a variable's value reads it at its own place in the run; its readers,
+      // given the variable itself, might read it later, after an assign. Views read nothing.
+      if (r.isPresent() && !op.def().traits().contains(OpTrait.VIEW) && aliasesVariable(rw, r.get().value())) {
+        return Optional.empty();
+      }
+      return r;
+    }
+
+    private static Optional<Rewrite> match(Rewriter rw, Operation op, Program p) {
       List<Output> in = op.inputs().stream().map(rw::map).toList();
       return Optional.ofNullable(switch (op.type()) {
         case "Mul" -> neutral(rw, in, 1.0, true, "mul-one");
@@ -143,6 +156,25 @@ public final class AlgebraicSimplify implements Pass {
         }
       }
       return new Rewrite("slice-full", in);
+    }
+
+    /** Whether {@code v} is a variable's storage: a variable read, an assign's output, or a view of one. */
+    private static boolean aliasesVariable(Rewriter rw, Output v) {
+      while (!rw.isFed(v)) {
+        Operation op = v.op();
+        switch (op.type()) {
+          case "Variable", "Assign", "AssignAdd", "AssignSub" -> {
+            return true;
+          }
+          default -> {
+            if (!op.def().traits().contains(OpTrait.VIEW)) {
+              return false;
+            }
+            v = op.input(0);
+          }
+        }
+      }
+      return false;
     }
 
     /** Whether a pattern may look through the node producing {@code v}: not fed, no control inputs. */

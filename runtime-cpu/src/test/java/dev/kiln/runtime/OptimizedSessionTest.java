@@ -131,6 +131,29 @@ class OptimizedSessionTest {
   }
 
   @Test
+  void aCopyOfAVariableIsNotSimplifiedIntoALaterRead() {
+    // m = v*1 reads v before the run's assign; c, ordered after the assign, reads m, so it sees the
+    // old value. Replacing m by v would make c read v after the assign.
+    for (SessionOptions o : List.of(SessionOptions.defaults(), OFF)) {
+      Graph g = new Graph();
+      Ops tf = Ops.create(g);
+      Variable v = tf.variable("v", tf.constant(1f));
+      Output set = tf.assign(v, tf.constant(5f));
+      Output m = tf.mul(v, tf.constant(1f));
+      Output nn = tf.neg(tf.neg(v));
+      Ops after = tf.withControlDependencies(List.of(set.op()));
+      Output c = after.neg(m);
+      Output d = after.neg(nn);
+      Output e = after.neg(tf.identity(v)); // a view: e itself reads v, after the assign
+      try (Session s = new Session(g, o)) {
+        s.run(v.initializer());
+        List<Tensor> r = s.run(Map.of(), c, d, e);
+        assertEquals(List.of(Tensor.scalar(-1f), Tensor.scalar(-1f), Tensor.scalar(-5f)), r, o.toString());
+      }
+    }
+  }
+
+  @Test
   void theOptimizerRemovesWorkThatSwitchingItOffKeeps() {
     Graph g = new Graph();
     Ops tf = Ops.create(g);
