@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * The optimizer's differential test: random programs ({@link RandomPrograms}), forward and with
  * gradients, run in a Session with the pipeline on and in one with it off must fetch the same
  * values, run after run (initializer,
- * fetches, a training step, fetches again, so variables and random streams carry across plans).
+ * fetches, a training step, fetches again, fetches with the step, so variables and random streams
+ * carry across plans).
  * Tolerance: values must be equal as floats (so -0.0 equals 0.0, the one difference x+0 -> x may
  * make), both NaN, or within 1e-6 relative: folding runs the same kernels, so in practice results
  * are identical.
@@ -76,6 +77,11 @@ class OptimizerDifferentialTest {
           c.feeds().forEach(r::feed);
           r.run();
           values.addAll(s.run(c.feeds(), c.fetches().toArray(dev.kiln.graph.Output[]::new)));
+          // The step and the fetches in one run: reads before the assign, readers ordered after it.
+          Session.Runner both = s.runner().addTarget(c.step().get());
+          c.feeds().forEach(both::feed);
+          c.fetches().forEach(both::fetch);
+          values.addAll(both.run());
         }
         values.addAll(s.run(c.feeds(), c.fetches().toArray(dev.kiln.graph.Output[]::new)));
       } catch (RuntimeException e) {

@@ -24,8 +24,8 @@ import java.util.function.Supplier;
  * inverses, reshapes, concat, slice, pad), with repeated subexpressions, maybe a variable with an
  * AssignAdd step, maybe a random draw, maybe a fed intermediate; in two of three programs the
  * gradients of the last value with respect to the placeholders and the variable (fetched, and a
- * gradient-descent step on the variable). Each value's run-time shape is tracked so that every op
- * built is valid for the run.
+ * gradient-descent step on the variable, and readers ordered after it by control dependencies).
+ * Each value's run-time shape is tracked so that every op built is valid for the run.
  */
 final class RandomPrograms {
   /** A generated program and what to run: feeds, fetches, an initializer and a training step. */
@@ -97,6 +97,14 @@ final class RandomPrograms {
       Value upd = sameShape(base).orElseGet(() -> new Value(tf.mul(v, tf.constant(0.5f)), base));
       step = Optional.of(tf.assignAdd(var, tf.reshape(upd.out(), Shape.of(base))).op());
     }
+    List<Output> ordered = new ArrayList<>();
+    if (step.isPresent()) {
+      // Readers ordered after the step: they see the variable as assigned, copies of it as before.
+      Ops after = tf.withControlDependencies(List.of(step.get()));
+      for (int i = 0; i < 2; i++) {
+        ordered.add(after.neg(pool.get(rnd.nextInt(pool.size())).out()));
+      }
+    }
     if (rnd.nextInt(5) == 0) {
       Value fed = computed.get(rnd.nextInt(computed.size()));
       if (!fed.out().op().type().equals("Const")) {
@@ -112,6 +120,7 @@ final class RandomPrograms {
       fetches.add(var);
     }
     fetches.addAll(grads);
+    fetches.addAll(ordered);
     return new Case(seed, g, feeds, fetches, init, step, grads.size());
   }
 
