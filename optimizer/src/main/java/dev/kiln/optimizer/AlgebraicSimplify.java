@@ -5,8 +5,10 @@ import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Algebraic simplification: local rules that replace a node by a value the graph already has (x*1,
@@ -17,8 +19,8 @@ import java.util.Optional;
  * run-time shape (x*1 never where the 1 broadcasts x to a bigger shape) and every value, NaN and
  * infinities included (x*0 is never 0); the one inexactness accepted, as in XLA and Grappler, is that
  * x+0 and reductions over no axes may turn -0.0 into +0.0. Never rewrites a fed value or a node that
- * reads a fed intermediate through a matched pattern, a node with control inputs, or a fetched
- * Identity, and never replaces a copy of a variable's value (x*1 with x a variable) by the variable,
+ * reads a fed intermediate through a matched pattern, a node with control inputs, a target or
+ * control input of others, or a fetched Identity, and never replaces a copy of a variable's value (x*1 with x a variable) by the variable,
  * whose readers might then read it after an assign instead of before. Rules see the already
  * simplified inputs, so one sweep in topological order reaches a fixpoint. Nodes left dead are
  * removed.
@@ -32,9 +34,14 @@ public final class AlgebraicSimplify implements Pass {
   @Override
   public Program run(Program p, PassStatistics stats) {
     Rewriter rw = new Rewriter(p);
+    // Nodes run for their own sake (targets, control inputs) stay: standing in for them, the value
+    // they read would itself become a node to run, and a fed placeholder cannot run.
+    Set<Operation> awaited = new HashSet<>(p.targets());
+    p.graph().operations().forEach(op -> awaited.addAll(op.controlInputs()));
     int fired = 0;
     for (Operation op : p.graph().operations()) {
-      Optional<Rewrite> r = rewritable(op, p) ? SimplifyRules.apply(rw, op, p) : Optional.empty();
+      boolean rewritable = rewritable(op, p) && !awaited.contains(op);
+      Optional<Rewrite> r = rewritable ? SimplifyRules.apply(rw, op, p) : Optional.empty();
       if (r.isEmpty()) {
         rw.copy(op);
         continue;

@@ -80,6 +80,20 @@ class OptimizedSessionTest {
   }
 
   @Test
+  void aNodeOthersWaitForIsNotReplacedByWhatItReads() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(2));
+    Output m = tf.mul(x, tf.constant(1f));
+    Output y = tf.withControlDependencies(List.of(m.op())).neg(tf.constant(3f));
+    for (SessionOptions o : List.of(SessionOptions.defaults(), OFF)) {
+      try (Session s = new Session(g, o)) {
+        assertEquals(-3f, s.run(Map.of(x, Tensor.of(new float[] {1, 2}, 2)), y).get(0).floatValue(), o.toString());
+      }
+    }
+  }
+
+  @Test
   void randomDrawsAreNeitherFoldedNorMergedAndContinueAcrossPlans() {
     float[][] on = draws(SessionOptions.defaults());
     float[][] off = draws(OFF);
