@@ -42,6 +42,24 @@ class OptimizedSessionTest {
   }
 
   @Test
+  void fedVariablesAndUnneededFeedsWork() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable v = tf.variable("v", tf.constant(new float[] {1, 2}));
+    Output y = tf.add(tf.mul(v, tf.constant(2f)), tf.constant(0f));
+    Output unused = tf.placeholder("unused", DType.FLOAT32, Shape.of(1));
+    for (SessionOptions o : List.of(SessionOptions.defaults(), OFF)) {
+      try (Session s = new Session(g, o)) {
+        // v is never initialized: its fed value stands in for it.
+        Map<Output, Tensor> feeds = Map.of(v, Tensor.of(new float[] {7, -1}, 2), unused, Tensor.of(new float[] {0}, 1));
+        assertArrayEquals(new float[] {14, -2}, s.run(feeds, y).get(0).toFloatArray(), o.toString());
+        assertEquals("Variable 'v' is uninitialized: run its initializer first",
+            assertThrows(IllegalStateException.class, () -> s.run(Map.of(), y)).getMessage());
+      }
+    }
+  }
+
+  @Test
   void aFetchedIntermediateStaysObservable() {
     Graph g = new Graph();
     Ops tf = Ops.create(g);
