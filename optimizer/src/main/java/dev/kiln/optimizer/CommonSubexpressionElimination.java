@@ -8,6 +8,7 @@ import dev.kiln.graph.Subgraph;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,7 +43,7 @@ public final class CommonSubexpressionElimination implements Pass {
     Map<Subgraph, String> bodies = new HashMap<>();
     // A dry run on the program as it is: merges start with two equal nodes of the source, so if it
     // has none the graph is not rebuilt.
-    Set<Key> keys = new java.util.HashSet<>();
+    Set<Key> keys = new HashSet<>();
     if (p.graph().operations().stream().noneMatch(op -> eligible(op, p) && !keys.add(key(o -> o, c -> c, op, bodies)))) {
       return p;
     }
