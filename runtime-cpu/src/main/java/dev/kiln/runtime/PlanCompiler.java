@@ -33,10 +33,12 @@ final class PlanCompiler {
   private final Map<Output, Integer> scratchSlotOf = new HashMap<>();
   private final Map<Operation, Integer> variableSlots = new LinkedHashMap<>();
   private final Map<Integer, Object> bindings = new HashMap<>();
-  private final List<DType> bufferTypes = new ArrayList<>();
-  private final List<Integer> bufferSizes = new ArrayList<>();
-  private final Map<DType, List<Integer>> freeBuffers = new HashMap<>();
+  private final BufferPool buffers = new BufferPool();
   private final Map<Output, Integer> lastUse = new HashMap<>();
+  /** Variables read through a copy in this plan (see {@link Schedule#build}). */
+  private final Set<Operation> snapshots = new HashSet<>();
+  /** Kernel nodes that write straight into a variable's storage, and that variable. */
+  private final Map<Operation, Operation> fused = new HashMap<>();
   private int nextSlot;
   private boolean sawAssign;
   /** A library kernel (which might fail) runs after some assign of the run. */
@@ -64,6 +66,8 @@ final class PlanCompiler {
     }
     Schedule schedule = Schedule.build(fed, fetches, targets);
     List<Schedule.Step> steps = schedule.steps;
+    snapshots.addAll(schedule.snapshots);
+    fused.putAll(schedule.fused);
     inferTypes(steps);
     layOutSpecialSlots(steps);
     Map<Integer, List<Output>> dying = liveness(steps);
@@ -76,12 +80,10 @@ final class PlanCompiler {
 
     Object[] template = new Object[nextSlot];
     bindings.forEach((slot, array) -> template[slot] = array);
-    int nb = bufferTypes.size();
+    int nb = buffers.count();
     int[] slots = new int[nb];
-    int[] sizes = new int[nb];
     for (int b = 0; b < nb; b++) {
       slots[b] = bufferBase + b;
-      sizes[b] = bufferSizes.get(b);
     }
     int[] feedSlots = new int[key.feeds.length];
     for (int i = 0; i < feedSlots.length; i++) {
@@ -92,7 +94,7 @@ final class PlanCompiler {
     VariableState[] written = schedule.written.stream().map(v -> session.variableState(stateOp(v)))
         .toArray(VariableState[]::new);
     return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
-        bufferTypes.toArray(DType[]::new), sizes, session.options().framesPerPlan());
+        buffers.types(), buffers.sizes(), session.options().framesPerPlan());
   }
 
   /**
@@ -200,6 +202,10 @@ final class PlanCompiler {
         continue;
       }
       Output o = op.numOutputs() > 0 ? op.output(0) : null;
+      if (fused.containsKey(op)) {
+        slotOf.put(o, variableSlot(fused.get(op)));
+        continue;
+      }
       switch (op.type()) {
         case "Variable" -> variableSlot(op);
         case "Assign", "AssignAdd", "AssignSub" -> {
@@ -227,7 +233,7 @@ final class PlanCompiler {
       s = nextSlot++;
       variableSlots.put(var, s);
       bindings.put(s, session.variableState(stateOp(var)).storage);
-      if (!fed.contains(var.output(0))) {
+      if (!fed.contains(var.output(0)) && !snapshots.contains(var)) {
         slotOf.put(var.output(0), s);
       }
     }
@@ -241,6 +247,12 @@ final class PlanCompiler {
       if (Schedule.isView(op)) {
         o = op.input(0);
         continue;
+      }
+      if (snapshots.contains(op)) {
+        return o;
+      }
+      if (fused.containsKey(op)) {
+        return null; // lives in the variable's storage
       }
       return switch (op.type()) {
         case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder" -> null;
@@ -278,6 +290,7 @@ final class PlanCompiler {
   private void allocateBuffers(List<Schedule.Step> steps, Map<Integer, List<Output>> dying) {
     for (int s = 0; s < steps.size(); s++) {
       List<Integer> freeNow = new ArrayList<>();
+      Set<Output> handedOver = new HashSet<>();
       if (steps.get(s) instanceof Schedule.OpStep(Operation op)) {
         boolean computes = computes(op);
         List<TensorType> out = outputTypes.get(op);
@@ -285,14 +298,21 @@ final class PlanCompiler {
           Output o = op.output(j);
           if (fed.contains(o)) {
             if (computes) { // the node runs for another reason: its fed-over output goes to scratch
-              int b = allocate(out.get(j));
+              int b = buffers.allocate(out.get(j));
               scratchSlotOf.put(o, bufferBase + b);
               freeNow.add(b);
             }
           } else if (Schedule.isView(op)) {
             slotOf.put(o, slotOf.get(op.input(0)));
-          } else if (computes) {
-            int b = allocate(out.get(j));
+          } else if (computes && !fused.containsKey(op)) {
+            Output donor = inPlaceDonor(op, out.get(j), s, handedOver);
+            int b;
+            if (donor != null) {
+              handedOver.add(donor);
+              b = slotOf.get(donor) - bufferBase;
+            } else {
+              b = buffers.allocate(out.get(j));
+            }
             slotOf.put(o, bufferBase + b);
             if (!isRead(o)) {
               freeNow.add(b);
@@ -301,13 +321,42 @@ final class PlanCompiler {
         }
       }
       for (Output r : dying.getOrDefault(s, List.of())) {
-        freeNow.add(slotOf.get(r) - bufferBase);
+        if (!handedOver.contains(r)) {
+          freeNow.add(slotOf.get(r) - bufferBase);
+        }
       }
       for (int b : freeNow) {
-        freeBuffers.computeIfAbsent(bufferTypes.get(b), d -> new ArrayList<>()).add(b);
+        buffers.release(b);
       }
     }
-    nextSlot = bufferBase + bufferTypes.size();
+    nextSlot = bufferBase + buffers.count();
+  }
+
+  /**
+   * A buffer-owning input value of {@code op} that dies at this step and whose buffer the output can
+   * take over (the kernel library allows writing over that input, and every input reading that
+   * buffer has exactly the output's type), or null.
+   */
+  private Output inPlaceDonor(Operation op, TensorType out, int step, Set<Output> taken) {
+    if (!Kernels.isBuiltin(op.type())) {
+      return null;
+    }
+    for (int i = 0; i < op.numInputs(); i++) {
+      Output r = op.def().readsInput(i) ? root(op.input(i)) : null;
+      if (r == null || taken.contains(r) || lastUse.get(r) != step) {
+        continue;
+      }
+      boolean ok = true;
+      for (int k = 0; k < op.numInputs() && ok; k++) {
+        if (op.def().readsInput(k) && root(op.input(k)) == r) {
+          ok = Kernels.allowsInPlace(op.type(), k) && types.get(op.input(k)).equals(out);
+        }
+      }
+      if (ok) {
+        return r;
+      }
+    }
+    return null;
   }
 
   private boolean isRead(Output o) {
@@ -315,37 +364,14 @@ final class PlanCompiler {
   }
 
   /** True for nodes that write buffers of their own: kernel-library ops and random sources. */
-  private static boolean computes(Operation op) {
+  private boolean computes(Operation op) {
+    if (snapshots.contains(op)) {
+      return true;
+    }
     return switch (op.type()) {
       case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder", "NoOp" -> false;
       default -> !Schedule.isView(op);
     };
-  }
-
-  /** A free buffer of the dtype: the smallest big enough, else the largest (grown), else a new one. */
-  private int allocate(TensorType t) {
-    int n = (int) t.shape().numElements();
-    List<Integer> free = freeBuffers.computeIfAbsent(t.dtype(), d -> new ArrayList<>());
-    int best = -1;
-    int largest = -1;
-    for (int i = 0; i < free.size(); i++) {
-      int cap = bufferSizes.get(free.get(i));
-      if (cap >= n && (best < 0 || cap < bufferSizes.get(free.get(best)))) {
-        best = i;
-      }
-      if (largest < 0 || cap > bufferSizes.get(free.get(largest))) {
-        largest = i;
-      }
-    }
-    int pick = best >= 0 ? best : largest;
-    if (pick >= 0) {
-      int b = free.remove(pick);
-      bufferSizes.set(b, Math.max(n, bufferSizes.get(b)));
-      return b;
-    }
-    bufferTypes.add(t.dtype());
-    bufferSizes.add(n);
-    return bufferTypes.size() - 1;
   }
 
   private Kernel[] bindKernels(List<Schedule.Step> steps, int[] resultSlots) {
@@ -355,7 +381,7 @@ final class PlanCompiler {
         case Schedule.OpStep(Operation op) -> {
           Kernel k = kernelFor(op);
           if (k != null) {
-            if (Schedule.isAssign(op)) {
+            if (Schedule.isAssign(op) || fused.containsKey(op)) {
               sawAssign = true;
             } else if (sawAssign && !op.type().startsWith("Random")) {
               kernelAfterAssign = true;
@@ -375,9 +401,15 @@ final class PlanCompiler {
 
   private Kernel kernelFor(Operation op) {
     List<TensorType> out = outputTypes.get(op);
+    if (snapshots.contains(op)) {
+      int n = (int) out.get(0).shape().numElements();
+      int from = variableSlots.get(op);
+      int to = outputSlot(op.output(0));
+      return f -> System.arraycopy(f[from], 0, f[to], 0, n);
+    }
     return switch (op.type()) {
       case "Variable", "Const", "Placeholder", "NoOp" -> null;
-      case "Assign", "AssignAdd", "AssignSub" -> StateKernels.assign(op.type(), out.get(0).dtype(),
+      case "Assign", "AssignAdd", "AssignSub" -> fused.containsKey(op.input(1).op()) ? null : StateKernels.assign(op.type(), out.get(0).dtype(),
           (int) out.get(0).shape().numElements(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
       case "RandomNormal" -> StateKernels.randomNormal(session.randomStream(stateOp(op)), out.get(0).dtype(),
           (int) out.get(0).shape().numElements(), outputSlot(op.output(0)));

@@ -34,7 +34,12 @@ import java.util.concurrent.locks.StampedLock;
  * <p>Variables live in the Session and keep their values across runs. Within one run every read of a
  * variable sees its value from before the run's assigns to it, unless a path (data or control
  * dependency) orders the read after an assign; several assigns to one variable in a run apply in
- * graph creation order. Fetched tensors belong to the caller.
+ * graph creation order. Reads alias the variable's storage (views such as Identity do not copy), so
+ * the plan orders each read before the assigns it must not see; where that is impossible (e.g.
+ * {@code assign(a, b)} with {@code assign(b, a)}: a swap) the variable is read through a copy taken
+ * before its first assign, and a run that still cannot be ordered fails naming the nodes involved.
+ * An update computed only for its Assign ({@code assign(w, w - lr * g)}) is written straight into
+ * the variable, after every read that must see the old value. Fetched tensors belong to the caller.
  *
  * <p>Failures: feeds, shapes and variable initialization are checked before anything runs, and a
  * run's assigns are scheduled after the rest of its work, so a failed run leaves the variables as
@@ -198,6 +203,9 @@ public final class Session implements AutoCloseable {
     PlanKey key = new PlanKey(feedOuts, feedValues, fetches, targets);
     Plan plan = plans.get(key);
     if (plan == null) {
+      if (plans.size() >= options.maxCachedPlans()) {
+        plans.clear();
+      }
       plan = plans.computeIfAbsent(key, k -> PlanCompiler.compile(this, k, feedValues));
     }
     long stamp = plan.writes ? lock.writeLock() : lock.readLock();
