@@ -239,6 +239,9 @@ class OptimizedSessionTest {
     }
     assertEquals("unknown pass 'fold2' (known: prune, fold, cse, simplify)",
         assertThrows(IllegalArgumentException.class, () -> SessionOptions.builder().disablePass("fold2")).getMessage());
+    SessionOptions noFold = SessionOptions.builder().disablePass("fold").disablePass("cse").build();
+    assertEquals(java.util.Set.of("fold", "cse"), noFold.disabledPasses());
+    assertEquals(true, noFold.toString().endsWith(", disabledPasses=[cse, fold])"), noFold.toString());
   }
 
   @Test
