@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What the ahead-of-time step costs: compiling one plan (validation, the optimizer pipeline when
  * {@code optimize} is true, scheduling, buffer assignment, kernel binding), for W1's training step
- * (x, y fed; loss, new_w1, new_w2 fetched; 26 nodes) and W4's 1,000-op chain (1,003 nodes); and the
+ * (x, y fed; loss, new_w1, new_w2 fetched; 43 nodes) and W4's 1,000-op chain (1,004 nodes); and the
  * optimizer pipeline alone on the same programs.
  */
 @State(Scope.Benchmark)
