@@ -52,8 +52,11 @@ public final class RunAll {
       double min = st.getMin();
       String unit = r.getPrimaryResult().getScoreUnit();
       String shape = r.getParams().getParam("shape");
+      String graph = r.getParams().getParam("graph");
+      String label = shape != null ? "[" + shape + "]"
+          : graph != null ? "[" + graph + ",optimize=" + r.getParams().getParam("optimize") + "]" : "";
       System.out.printf(Locale.ROOT, "%-40s %12.4f %s (min %.4f, n=%d)%n",
-          cls + "." + method + (shape != null ? "[" + shape + "]" : ""), med, unit, min, st.getN());
+          cls + "." + method + label, med, unit, min, st.getN());
       switch (cls + "." + method) {
         case "W1TwoLayerStep.step" -> lines.add(result("W1", "kiln", med, "ms/step",
             String.format(Locale.ROOT, "%s min=%.4f samples=%d", checks.getOrDefault("W1", ""), min, st.getN())));
@@ -76,6 +79,9 @@ public final class RunAll {
               gflops, "GFLOP/s", String.format(Locale.ROOT, "MxKxN, row-major NN, median_ms=%.4f max=%.1f blas_core=%s",
                   med, flop / (min * 1e-3) / 1e9, blasCore())));
         }
+        case "PlanCompile.compilePlan" -> lines.add(result("compile " + graph,
+            "kiln-" + ("true".equals(r.getParams().getParam("optimize")) ? "optimized" : "unoptimized"), med, unit,
+            String.format(Locale.ROOT, "one plan compiled, uncached; min=%.1f", min)));
         default -> {}
       }
     }
