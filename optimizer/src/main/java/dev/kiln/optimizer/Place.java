@@ -4,6 +4,7 @@ import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.OperationBuilder;
 import dev.kiln.graph.Output;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +61,7 @@ public final class Place implements Pass {
     int copyCount = 0;
     for (Operation old : p.graph().operations()) {
       String dev = where.get(old);
-      OperationBuilder b = rw.newNodeReplacing(old.type(), old);
+      List<Output> inputs = new ArrayList<>();
       for (int i = 0; i < old.numInputs(); i++) {
         Output in = old.input(i);
         Output mapped = rw.map(in);
@@ -74,15 +75,9 @@ public final class Place implements Pass {
           }
           mapped = c;
         }
-        b.addInput(mapped);
+        inputs.add(mapped);
       }
-      for (Operation c : old.controlInputs()) {
-        b.addControlInput(rw.map(c));
-      }
-      b.setAttrs(old.attrs()).setDevice(dev);
-      old.subgraphs().forEach(b::addSubgraph);
-      Operation op = b.build();
-      rw.replace(old, op.outputs(), op);
+      rw.copy(old, inputs, dev);
     }
     Map<String, Long> perDevice = new java.util.TreeMap<>();
     where.values().forEach(d -> perDevice.merge(d, 1L, Long::sum));
