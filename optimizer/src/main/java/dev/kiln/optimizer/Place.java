@@ -2,7 +2,6 @@ package dev.kiln.optimizer;
 
 import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
-import dev.kiln.graph.OperationBuilder;
 import dev.kiln.graph.Output;
 import java.util.ArrayList;
 import java.util.HashMap;
