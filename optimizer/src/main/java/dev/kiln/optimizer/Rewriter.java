@@ -152,4 +152,16 @@ public final class Rewriter {
     }
     return new Program(target, fetches, targets, fed);
   }
+
+  /**
+   * Maps a source node whose values nothing reads any more (it was absorbed into {@code orderedAs},
+   * e.g. a fused node's inner member) for control dependencies only: a control dependency on
+   * {@code old} becomes one on {@code orderedAs}. Mapping one of its values later still fails.
+   */
+  public void orderAs(Operation old, Operation orderedAs) {
+    if (orderedAs.graph() != target) {
+      throw new IllegalArgumentException("rewriter: " + orderedAs + " is not in the new graph");
+    }
+    ops.put(old, orderedAs);
+  }
 }
