@@ -84,14 +84,11 @@ final class FusedInstructions {
 
   private static FusedKernel.Instr arithmetic(ArithmeticKernels.Op op, DType d, int a, int b, int o, boolean[] uniform) {
     int k = kind(a, b, uniform);
-    boolean vectorPow = op == ArithmeticKernels.Op.POW && VectorSupport.AVAILABLE;
     return switch (d) {
-      case FLOAT32 -> vectorPow
-          ? (arr, off, n) -> VectorMath.powF32(k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n)
-          : (arr, off, n) -> ArithmeticKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n);
-      case FLOAT64 -> vectorPow
-          ? (arr, off, n) -> VectorMath.powF64(k, (double[]) arr[a], off[a], (double[]) arr[b], off[b], (double[]) arr[o], off[o], n)
-          : (arr, off, n) -> ArithmeticKernels.f64(op, k, (double[]) arr[a], off[a], (double[]) arr[b], off[b], (double[]) arr[o], off[o], n);
+      case FLOAT32 -> (arr, off, n) ->
+          ArithmeticKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n);
+      case FLOAT64 -> (arr, off, n) ->
+          ArithmeticKernels.f64(op, k, (double[]) arr[a], off[a], (double[]) arr[b], off[b], (double[]) arr[o], off[o], n);
       case INT32 -> (arr, off, n) -> intOp(() ->
           ArithmeticKernels.i32(op, k, (int[]) arr[a], off[a], (int[]) arr[b], off[b], (int[]) arr[o], off[o], n), op);
       case INT64 -> (arr, off, n) -> intOp(() ->

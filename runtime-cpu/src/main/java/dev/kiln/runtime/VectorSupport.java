@@ -20,7 +20,7 @@ final class VectorSupport {
     if (!present) {
       Logger.getLogger(VectorSupport.class.getName()).log(Level.INFO,
           "jdk.incubator.vector is not available (run the JVM with --add-modules jdk.incubator.vector): "
-              + "fused kernels compute exp/tanh/sigmoid/log/sin/cos/pow with scalar loops");
+              + "fused kernels compute exp, tanh and sigmoid with scalar loops");
     }
     return present;
   }

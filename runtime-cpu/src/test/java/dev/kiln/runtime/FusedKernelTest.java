@@ -197,45 +197,4 @@ class FusedKernelTest {
     Operation f = fused(h, body(List.of(DType.FLOAT32), List.of(Shape.of(0, 4)), p -> List.of(w3(p.get(0), DType.FLOAT32))), x);
     assertEquals(Shape.of(0, 4), h.runAll(f).get(0).shape());
   }
-
-  @Test
-  void vectorTranscendentalsAreWithinTwoUlpsOfMath() {
-    int n = 100_003;
-    float[] x = new float[n];
-    float[] y = new float[n];
-    java.util.Random r = new java.util.Random(12);
-    for (int i = 0; i < n; i++) {
-      x[i] = (float) ((r.nextDouble() - 0.5) * 40);
-    }
-    for (UnaryKernels.Op op : List.of(UnaryKernels.Op.EXP, UnaryKernels.Op.TANH, UnaryKernels.Op.SIGMOID,
-        UnaryKernels.Op.LOG, UnaryKernels.Op.SIN, UnaryKernels.Op.COS)) {
-      if (!VectorSupport.AVAILABLE) {
-        return;
-      }
-      VectorMath.f32(op, x, 0, y, 0, n);
-      for (int i = 0; i < n; i++) {
-        double v = Math.abs(x[i]);
-        double ref = switch (op) {
-          case EXP -> Math.exp(x[i]);
-          case TANH -> Math.tanh(x[i]);
-          case SIGMOID -> 1 / (1 + Math.exp(-x[i]));
-          case LOG -> Math.log(v);
-          case SIN -> Math.sin(x[i]);
-          default -> Math.cos(x[i]);
-        };
-        if (op == UnaryKernels.Op.LOG) {
-          float[] a = {(float) v};
-          float[] b = new float[1];
-          VectorMath.f32(op, a, 0, b, 0, 1);
-          y[i] = b[0];
-        }
-        float expected = (float) ref;
-        // SIN/COS of |x| up to 20 lose absolute, not relative, accuracy near their zeros.
-        double tol = op == UnaryKernels.Op.SIN || op == UnaryKernels.Op.COS ? 1e-6 : 2 * Math.ulp(expected);
-        if (Math.abs(y[i] - expected) > tol && !(Float.isInfinite(expected) && y[i] == expected)) {
-          throw new AssertionError(op + "(" + x[i] + ") = " + y[i] + ", expected " + expected);
-        }
-      }
-    }
-  }
 }
