@@ -6,6 +6,7 @@ import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
 import dev.kiln.graph.TensorType;
+import dev.kiln.optimizer.MemoryPlanner;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -30,10 +31,7 @@ final class PlanCompiler {
   private final Map<Output, Integer> scratchSlotOf = new HashMap<>();
   private final Map<Operation, Integer> variableSlots = new LinkedHashMap<>();
   private final Map<Integer, Object> bindings = new HashMap<>();
-  private final List<DType> bufferTypes = new ArrayList<>();
-  private final List<Integer> bufferSizes = new ArrayList<>();
-  private final Map<DType, List<Integer>> freeBuffers = new HashMap<>();
-  private final Map<Output, Integer> lastUse = new HashMap<>();
+  private MemoryPlanner.Plan memory;
   private int nextSlot;
   private boolean sawAssign;
   /** A library kernel (which might fail) runs after some assign of the run. */
@@ -58,8 +56,7 @@ final class PlanCompiler {
     List<Schedule.Step> steps = schedule.steps;
     inferTypes(steps);
     layOutSpecialSlots(steps);
-    Map<Integer, List<Output>> dying = liveness(steps);
-    allocateBuffers(steps, dying);
+    allocateBuffers(steps);
     int[] resultSlots = new int[key.fetches.length];
     for (int k = 0; k < resultSlots.length; k++) {
       resultSlots[k] = nextSlot++;
@@ -68,12 +65,12 @@ final class PlanCompiler {
 
     Object[] template = new Object[nextSlot];
     bindings.forEach((slot, array) -> template[slot] = array);
-    int nb = bufferTypes.size();
+    int nb = memory.bufferCount();
     int[] slots = new int[nb];
     int[] sizes = new int[nb];
     for (int b = 0; b < nb; b++) {
       slots[b] = bufferBase + b;
-      sizes[b] = bufferSizes.get(b);
+      sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
     }
     int[] feedSlots = new int[key.feeds.length];
     for (int i = 0; i < feedSlots.length; i++) {
@@ -83,7 +80,7 @@ final class PlanCompiler {
         .toArray(VariableState[]::new);
     VariableState[] written = schedule.written.stream().map(session::variableState).toArray(VariableState[]::new);
     return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
-        bufferTypes.toArray(DType[]::new), sizes, session.options().framesPerPlan());
+        memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory);
   }
 
   /**
@@ -218,68 +215,65 @@ final class PlanCompiler {
     return null;
   }
 
-  /** For each step, the buffer-owning values whose last reader it is. */
-  private Map<Integer, List<Output>> liveness(List<Schedule.Step> steps) {
-    for (int s = 0; s < steps.size(); s++) {
-      switch (steps.get(s)) {
+  /**
+   * Buffers for every computed value from the {@link MemoryPlanner}: liveness over the schedule, dead
+   * values' buffers reused, elementwise outputs written over inputs that die at them. A node that runs
+   * although its output is fed writes that output to a scratch buffer. Views share their input's slot.
+   */
+  private void allocateBuffers(List<Schedule.Step> steps) {
+    List<MemoryPlanner.Value> values = new ArrayList<>();
+    List<Output> owners = new ArrayList<>();
+    List<Boolean> scratch = new ArrayList<>();
+    Map<Output, Integer> valueId = new HashMap<>();
+    List<MemoryPlanner.Step> planned = new ArrayList<>();
+    for (Schedule.Step step : steps) {
+      List<Integer> reads = new ArrayList<>();
+      List<Integer> defines = new ArrayList<>();
+      boolean inPlace = false;
+      switch (step) {
         case Schedule.OpStep(Operation op) -> {
           for (int i = 0; i < op.numInputs(); i++) {
             Output r = op.def().readsInput(i) ? root(op.input(i)) : null;
             if (r != null) {
-              lastUse.put(r, s);
+              reads.add(valueId.get(r));
             }
           }
+          boolean computes = computes(op);
+          List<TensorType> out = outputTypes.get(op);
+          for (int j = 0; j < op.numOutputs() && computes; j++) {
+            Output o = op.output(j);
+            TensorType t = out.get(j);
+            int id = values.size();
+            values.add(new MemoryPlanner.Value(t.dtype(), t.shape().numElements()));
+            owners.add(o);
+            scratch.add(fed.contains(o));
+            if (!fed.contains(o)) {
+              valueId.put(o, id);
+            }
+            defines.add(id);
+          }
+          inPlace = computes && MemoryPlanner.mayWriteInPlace(op) && !fed.contains(op.output(0));
         }
         case Schedule.FetchStep(int k, Output value) -> {
           Output r = root(value);
           if (r != null) {
-            lastUse.put(r, s);
+            reads.add(valueId.get(r));
           }
         }
       }
+      planned.add(new MemoryPlanner.Step(defines, reads, inPlace));
     }
-    Map<Integer, List<Output>> dying = new HashMap<>();
-    lastUse.forEach((r, s) -> dying.computeIfAbsent(s, x -> new ArrayList<>()).add(r));
-    return dying;
-  }
-
-  private void allocateBuffers(List<Schedule.Step> steps, Map<Integer, List<Output>> dying) {
-    for (int s = 0; s < steps.size(); s++) {
-      List<Integer> freeNow = new ArrayList<>();
-      if (steps.get(s) instanceof Schedule.OpStep(Operation op)) {
-        boolean computes = computes(op);
-        List<TensorType> out = outputTypes.get(op);
-        for (int j = 0; j < op.numOutputs(); j++) {
-          Output o = op.output(j);
-          if (fed.contains(o)) {
-            if (computes) { // the node runs for another reason: its fed-over output goes to scratch
-              int b = allocate(out.get(j));
-              scratchSlotOf.put(o, bufferBase + b);
-              freeNow.add(b);
-            }
-          } else if (Schedule.isView(op)) {
-            slotOf.put(o, slotOf.get(op.input(0)));
-          } else if (computes) {
-            int b = allocate(out.get(j));
-            slotOf.put(o, bufferBase + b);
-            if (!isRead(o)) {
-              freeNow.add(b);
-            }
-          }
-        }
-      }
-      for (Output r : dying.getOrDefault(s, List.of())) {
-        freeNow.add(slotOf.get(r) - bufferBase);
-      }
-      for (int b : freeNow) {
-        freeBuffers.computeIfAbsent(bufferTypes.get(b), d -> new ArrayList<>()).add(b);
+    memory = MemoryPlanner.plan(values, planned);
+    for (int v = 0; v < values.size(); v++) {
+      int slot = bufferBase + memory.bufferOf()[v];
+      (scratch.get(v) ? scratchSlotOf : slotOf).put(owners.get(v), slot);
+    }
+    for (Schedule.Step step : steps) {
+      if (step instanceof Schedule.OpStep(Operation op) && Schedule.isView(op) && !fed.contains(op.output(0))) {
+        slotOf.put(op.output(0), slotOf.get(op.input(0)));
       }
     }
-    nextSlot = bufferBase + bufferTypes.size();
-  }
-
-  private boolean isRead(Output o) {
-    return lastUse.containsKey(o);
+    nextSlot = bufferBase + memory.bufferCount();
   }
 
   /** True for nodes that write buffers of their own: kernel-library ops and random sources. */
@@ -288,32 +282,6 @@ final class PlanCompiler {
       case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder", "NoOp" -> false;
       default -> !Schedule.isView(op);
     };
-  }
-
-  /** A free buffer of the dtype: the smallest big enough, else the largest (grown), else a new one. */
-  private int allocate(TensorType t) {
-    int n = (int) t.shape().numElements();
-    List<Integer> free = freeBuffers.computeIfAbsent(t.dtype(), d -> new ArrayList<>());
-    int best = -1;
-    int largest = -1;
-    for (int i = 0; i < free.size(); i++) {
-      int cap = bufferSizes.get(free.get(i));
-      if (cap >= n && (best < 0 || cap < bufferSizes.get(free.get(best)))) {
-        best = i;
-      }
-      if (largest < 0 || cap > bufferSizes.get(free.get(largest))) {
-        largest = i;
-      }
-    }
-    int pick = best >= 0 ? best : largest;
-    if (pick >= 0) {
-      int b = free.remove(pick);
-      bufferSizes.set(b, Math.max(n, bufferSizes.get(b)));
-      return b;
-    }
-    bufferTypes.add(t.dtype());
-    bufferSizes.add(n);
-    return bufferTypes.size() - 1;
   }
 
   private Kernel[] bindKernels(List<Schedule.Step> steps, int[] resultSlots) {
