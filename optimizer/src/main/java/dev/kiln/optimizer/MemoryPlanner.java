@@ -115,11 +115,11 @@ public final class MemoryPlanner {
         Value val = values.get(v);
         if (reused >= 0) {
           bufferOf[v] = bufferOf[reused];
-          inPlace++;
+          inPlace++; // the bytes pass from the dying input to the output
         } else {
           bufferOf[v] = allocate(val, types, sizes, free);
+          live += val.bytes();
         }
-        live += val.bytes();
         if (lastUse[v] < 0) {
           freeNow.add(v); // written but never read (a scratch output)
         }
@@ -131,8 +131,8 @@ public final class MemoryPlanner {
         }
       }
       for (int v : freeNow) {
-        live -= values.get(v).bytes();
         if (v != reused) {
+          live -= values.get(v).bytes();
           free.computeIfAbsent(types.get(bufferOf[v]), d -> new ArrayList<>()).add(bufferOf[v]);
         }
       }
