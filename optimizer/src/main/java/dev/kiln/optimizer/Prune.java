@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Dead-node elimination: keeps only what the fetches and targets need, through data inputs that are
- * read and control inputs. A fed value needs none of its inputs. Guarantees: every kept node is
- * needed; names, attributes and order of kept nodes are unchanged.
+ * Dead-node elimination: keeps only what the fetches and targets need, through data inputs and
+ * control inputs. Guarantees: every kept node is needed; names, attributes and order of kept nodes
+ * are unchanged. A fed node keeps its inputs: a node cannot exist without them (the runtime does not
+ * run what only a fed value needs).
  */
 public final class Prune implements Pass {
   @Override
@@ -36,6 +37,11 @@ public final class Prune implements Pass {
     return rw.finish();
   }
 
+  /** The program without the nodes nothing needs (what a rewrite left dead), counted as removed. */
+  static Program removeDead(Program p, PassStatistics stats) {
+    return new Prune().run(p, stats);
+  }
+
   /** The nodes a program's fetches and targets need. */
   static Set<Operation> live(Program p) {
     Set<Operation> live = new HashSet<>();
@@ -44,21 +50,12 @@ public final class Prune implements Pass {
       work.push(f.op());
     }
     p.targets().forEach(work::push);
-    Set<Operation> fedOps = new HashSet<>();
-    for (Output f : p.fed()) {
-      if (f.op().numOutputs() == 1) {
-        fedOps.add(f.op());
-      }
-    }
     while (!work.isEmpty()) {
       Operation op = work.pop();
       if (!live.add(op)) {
         continue;
       }
       op.controlInputs().forEach(work::push);
-      if (fedOps.contains(op)) {
-        continue;
-      }
       for (int i = 0; i < op.numInputs(); i++) {
         // Inputs a node does not read (a Variable's initial value) stay too: no node exists
         // without its inputs. The runtime skips executing them.

@@ -24,6 +24,7 @@ public final class Rewriter {
   private final Map<Output, Output> values = new HashMap<>();
   private final Map<Operation, Operation> ops = new HashMap<>();
   private final Set<String> sourceNames = new HashSet<>();
+  private final Set<Output> fedValues = new HashSet<>();
 
   public Rewriter(Program source) {
     this.source = source;
@@ -80,6 +81,9 @@ public final class Rewriter {
     ops.put(old, op);
     for (int i = 0; i < old.numOutputs(); i++) {
       values.put(old.output(i), op.output(i));
+      if (source.fed().contains(old.output(i))) {
+        fedValues.add(op.output(i));
+      }
     }
     return op;
   }
@@ -95,6 +99,9 @@ public final class Rewriter {
     }
     for (int i = 0; i < replacements.size(); i++) {
       Output r = replacements.get(i);
+      if (source.fed().contains(old.output(i))) {
+        throw new IllegalArgumentException("rewriter: fed value " + old.output(i) + " cannot be replaced");
+      }
       if (r.graph() != target) {
         throw new IllegalArgumentException("rewriter: replacement " + r + " is not in the new graph");
       }
@@ -163,5 +170,10 @@ public final class Rewriter {
       throw new IllegalArgumentException("rewriter: " + orderedAs + " is not in the new graph");
     }
     ops.put(old, orderedAs);
+  }
+
+  /** Whether a value of the new graph is the copy of a fed value (its run-time value is the feed). */
+  public boolean isFed(Output value) {
+    return fedValues.contains(value);
   }
 }

@@ -7,6 +7,9 @@ import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
 import dev.kiln.graph.TensorType;
 import dev.kiln.optimizer.MemoryPlanner;
+import dev.kiln.optimizer.Optimizer;
+import dev.kiln.optimizer.PassManager;
+import dev.kiln.optimizer.Program;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -49,10 +52,15 @@ final class PlanCompiler {
 
   private Plan compile(Tensor[] feedValues) {
     validate(feedValues);
-    Schedule schedule = Schedule.build(fed, List.of(key.fetches), List.of(key.targets));
+    List<Output> fetches = List.of(key.fetches);
+    List<Operation> targets = List.of(key.targets);
     if (session.options().optimize()) {
-      schedule = optimize(schedule);
+      Program optimized = optimize(new Program(session.graph(), fetches, targets, fed));
+      mapFeeds(optimized);
+      fetches = optimized.fetches();
+      targets = optimized.targets();
     }
+    Schedule schedule = Schedule.build(fed, fetches, targets);
     List<Schedule.Step> steps = schedule.steps;
     inferTypes(steps);
     layOutSpecialSlots(steps);
@@ -76,19 +84,43 @@ final class PlanCompiler {
     for (int i = 0; i < feedSlots.length; i++) {
       feedSlots[i] = slotOf.get(key.feeds[i]);
     }
-    VariableState[] mustInit = schedule.mustBeInitialized.stream().map(session::variableState)
+    VariableState[] mustInit = schedule.mustBeInitialized.stream().map(v -> session.variableState(stateOp(v)))
         .toArray(VariableState[]::new);
-    VariableState[] written = schedule.written.stream().map(session::variableState).toArray(VariableState[]::new);
+    VariableState[] written = schedule.written.stream().map(v -> session.variableState(stateOp(v)))
+        .toArray(VariableState[]::new);
     return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
         memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory);
   }
 
   /**
-   * Hook for the graph optimizer (issue 7): with {@link SessionOptions#optimize()} on, the optimizer
-   * pipeline rewrites the pruned, scheduled plan here. Until it exists the plan runs as scheduled.
+   * The graph optimizer's hook (issue 7): with {@link SessionOptions#optimize()} on, the default
+   * pipeline (less the disabled passes) rewrites the run's program, and the plan is compiled from the
+   * optimized graph. Its Variable and random nodes keep their names, so {@link #stateOp} finds their
+   * state in the Session.
    */
-  private Schedule optimize(Schedule schedule) {
-    return schedule;
+  private Program optimize(Program program) {
+    PassManager pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), session.options().disabledPasses());
+    return pipeline.run(program);
+  }
+
+  /** Fed values become their counterparts in the optimized graph (same node name), in the same slots. */
+  private void mapFeeds(Program optimized) {
+    Set<Output> mapped = new HashSet<>();
+    for (Output o : key.feeds) {
+      Output m = optimized.graph().findOperation(o.op().name()).map(op -> op.output(o.index())).orElse(null);
+      if (m != null && optimized.fed().contains(m)) {
+        mapped.add(m);
+        types.put(m, types.get(o));
+        slotOf.put(m, slotOf.get(o));
+      }
+    }
+    fed.clear();
+    fed.addAll(mapped);
+  }
+
+  /** The Session graph's node for a Variable or random node of the (possibly optimized) plan graph. */
+  private Operation stateOp(Operation op) {
+    return op.graph() == session.graph() ? op : session.graph().operation(op.name());
   }
 
   private void validate(Tensor[] values) {
@@ -191,7 +223,7 @@ final class PlanCompiler {
     if (s == null) {
       s = nextSlot++;
       variableSlots.put(var, s);
-      bindings.put(s, session.variableState(var).storage);
+      bindings.put(s, session.variableState(stateOp(var)).storage);
       if (!fed.contains(var.output(0))) {
         slotOf.put(var.output(0), s);
       }
@@ -315,9 +347,9 @@ final class PlanCompiler {
       case "Variable", "Const", "Placeholder", "NoOp" -> null;
       case "Assign", "AssignAdd", "AssignSub" -> StateKernels.assign(op.type(), out.get(0).dtype(),
           (int) out.get(0).shape().numElements(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
-      case "RandomNormal" -> StateKernels.randomNormal(session.randomStream(op), out.get(0).dtype(),
+      case "RandomNormal" -> StateKernels.randomNormal(session.randomStream(stateOp(op)), out.get(0).dtype(),
           (int) out.get(0).shape().numElements(), outputSlot(op.output(0)));
-      case "RandomUniform" -> StateKernels.randomUniform(session.randomStream(op), out.get(0).dtype(),
+      case "RandomUniform" -> StateKernels.randomUniform(session.randomStream(stateOp(op)), out.get(0).dtype(),
           (int) out.get(0).shape().numElements(), outputSlot(op.output(0)));
       default -> {
         if (Schedule.isView(op)) {

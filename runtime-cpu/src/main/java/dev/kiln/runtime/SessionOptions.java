@@ -12,10 +12,12 @@ public final class SessionOptions {
 
   private final boolean optimize;
   private final int framesPerPlan;
+  private final java.util.Set<String> disabledPasses;
 
   private SessionOptions(Builder b) {
     this.optimize = b.optimize;
     this.framesPerPlan = b.framesPerPlan;
+    this.disabledPasses = java.util.Set.copyOf(b.disabledPasses);
   }
 
   public static Builder builder() {
@@ -40,14 +42,21 @@ public final class SessionOptions {
     return framesPerPlan;
   }
 
+  /** Passes of the default pipeline ({@code Optimizer.defaultPipeline()}) that plans skip. */
+  public java.util.Set<String> disabledPasses() {
+    return disabledPasses;
+  }
+
   @Override
   public String toString() {
-    return "SessionOptions(optimize=" + optimize + ", framesPerPlan=" + framesPerPlan + ")";
+    return "SessionOptions(optimize=" + optimize + ", framesPerPlan=" + framesPerPlan
+        + (disabledPasses.isEmpty() ? "" : ", disabledPasses=" + new java.util.TreeSet<>(disabledPasses)) + ")";
   }
 
   public static final class Builder {
     private boolean optimize = true;
     private int framesPerPlan = Math.max(2, Runtime.getRuntime().availableProcessors());
+    private final java.util.Set<String> disabledPasses = new java.util.LinkedHashSet<>();
 
     private Builder() {}
 
@@ -61,6 +70,16 @@ public final class SessionOptions {
         throw new IllegalArgumentException("framesPerPlan must be at least 1, got " + n);
       }
       this.framesPerPlan = n;
+      return this;
+    }
+
+    /** Skips one pass of the optimizer pipeline, e.g. {@code "cse"}; fails naming an unknown pass. */
+    public Builder disablePass(String pass) {
+      java.util.Set<String> known = dev.kiln.optimizer.Optimizer.knownPasses(dev.kiln.optimizer.ConstantEvaluator.none()).keySet();
+      if (!known.contains(pass)) {
+        throw new IllegalArgumentException("unknown pass '" + pass + "' (known: " + String.join(", ", known) + ")");
+      }
+      disabledPasses.add(pass);
       return this;
     }
 

@@ -1,0 +1,114 @@
+package dev.kiln.cli;
+
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import dev.kiln.optimizer.Optimizer;
+import dev.kiln.optimizer.PassManager;
+import dev.kiln.optimizer.PassStatistics;
+import dev.kiln.optimizer.Program;
+import dev.kiln.runtime.CpuConstantEvaluator;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "opt", mixinStandardHelpOptions = true,
+    description = {"Runs optimizer passes on a graph file and prints the optimized graph (as mlir-opt does).",
+        "The roots are the --fetch and --target nodes, or else every node nothing else uses.",
+        "Example: kiln opt two_layer.kg --passes=fold,cse,simplify --fetch loss --target init --print-after-all"})
+final class OptCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(paramLabel = "FILE", description = "graph file in Kiln's text format")
+  Path file;
+
+  @Option(names = "--passes", split = ",", paramLabel = "PASS",
+      description = "passes to run, in order (default: the Session's pipeline, ${DEFAULT-VALUE}); known: prune, fold, cse, simplify")
+  List<String> passes = new ArrayList<>(Optimizer.defaultPipeline());
+
+  @Option(names = "--print-after-all", description = "print the graph after each pass, under a '// ----- after PASS -----' line")
+  boolean printAfterAll;
+
+  @Option(names = "--stats", description = "print what each pass did (nodes removed, folded, merged, ...) to stderr")
+  boolean stats;
+
+  @Option(names = "--fetch", paramLabel = "NAME", description = "a value the program computes (node or node:i); repeatable")
+  List<String> fetches = new ArrayList<>();
+
+  @Option(names = "--target", paramLabel = "OP", description = "a node the program runs (e.g. an initializer); repeatable")
+  List<String> targets = new ArrayList<>();
+
+  @Option(names = "--feed", paramLabel = "NAME", description = "a value that runs feed (node or node:i): never folded away; repeatable")
+  List<String> feeds = new ArrayList<>();
+
+  // The memory planner adds --report (peak bytes of the plan) here.
+
+  @Override
+  public Integer call() {
+    Graph g = Kiln.readGraph(file);
+    PassManager pm;
+    try {
+      pm = PassManager.of(passes, Optimizer.knownPasses(CpuConstantEvaluator.instance()));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--passes: " + e.getMessage());
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    if (printAfterAll) {
+      pm.afterEach((name, p) -> out.print("// ----- after " + name + " -----\n" + p.graph().toText()));
+    }
+    PassStatistics statistics = new PassStatistics();
+    Program result = pm.run(program(g), statistics);
+    if (!printAfterAll) {
+      out.print(result.graph().toText());
+    }
+    out.flush();
+    if (stats) {
+      spec.commandLine().getErr().print(statistics);
+      spec.commandLine().getErr().flush();
+    }
+    return 0;
+  }
+
+  private Program program(Graph g) {
+    if (fetches.isEmpty() && targets.isEmpty()) {
+      Program sinks = Program.ofSinks(g);
+      return new Program(g, sinks.fetches(), sinks.targets(), fed(g));
+    }
+    List<Output> f = new ArrayList<>();
+    for (String name : fetches) {
+      f.add(lookup(() -> g.output(name), "--fetch " + name));
+    }
+    List<Operation> t = new ArrayList<>();
+    for (String name : targets) {
+      t.add(lookup(() -> g.operation(name), "--target " + name));
+    }
+    return new Program(g, f, t, fed(g));
+  }
+
+  private Set<Output> fed(Graph g) {
+    Set<Output> fed = new HashSet<>();
+    for (String name : feeds) {
+      fed.add(lookup(() -> g.output(name), "--feed " + name));
+    }
+    return fed;
+  }
+
+  private <T> T lookup(java.util.function.Supplier<T> find, String option) {
+    try {
+      return find.get();
+    } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+      throw new ParameterException(spec.commandLine(), option + ": " + e.getMessage() + " (" + file + ")");
+    }
+  }
+}

@@ -1,0 +1,162 @@
+package dev.kiln.optimizer;
+
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
+import dev.kiln.graph.Tensor;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Algebraic simplification: local rules that replace a node by a value the graph already has (x*1,
+ * 1*x, x+0, 0+x, x-0, x/1, neg(neg x), not(not x), transpose(transpose x) with composed perms the
+ * identity, transposes by the identity perm, reshape or squeeze to the same shape, Identity,
+ * reductions over no axes, cast to the same dtype, concat of one value, a full slice, zero padding)
+ * or two transposes by one. Guarantees: a rule fires only where the result is the same for every
+ * run-time shape (x*1 never where the 1 broadcasts x to a bigger shape) and every value, NaN and
+ * infinities included (x*0 is never 0); the one inexactness accepted, as in XLA and Grappler, is that
+ * x+0 and reductions over no axes may turn -0.0 into +0.0. Never rewrites a fed value or a node that
+ * reads a fed intermediate through a matched pattern, a node with control inputs, or a fetched
+ * Identity; rules see the already simplified inputs, so one sweep in topological order reaches a
+ * fixpoint. Nodes left dead are removed.
+ */
+public final class AlgebraicSimplify implements Pass {
+  @Override
+  public String name() {
+    return "simplify";
+  }
+
+  @Override
+  public Program run(Program p, PassStatistics stats) {
+    Rewriter rw = new Rewriter(p);
+    int fired = 0;
+    for (Operation op : p.graph().operations()) {
+      Optional<Rewrite> r = rewritable(op, p) ? SimplifyRules.apply(rw, op, p) : Optional.empty();
+      if (r.isEmpty()) {
+        rw.copy(op);
+        continue;
+      }
+      stats.add("rule " + r.get().rule(), 1);
+      rw.replace(op, r.get().value());
+      fired++;
+    }
+    if (fired == 0) {
+      return p;
+    }
+    stats.add("nodes simplified", fired);
+    return Prune.removeDead(rw.finish(), stats);
+  }
+
+  private static boolean rewritable(Operation op, Program p) {
+    return op.numOutputs() == 1 && op.controlInputs().isEmpty() && !p.fed().contains(op.output(0));
+  }
+
+  /** A rule's result: the value standing for the node, named by the rule that found it. */
+  record Rewrite(String rule, Output value) {}
+
+  /** The rules, each a method that looks at one node with its rewritten inputs. */
+  static final class SimplifyRules {
+    private SimplifyRules() {}
+
+    static Optional<Rewrite> apply(Rewriter rw, Operation op, Program p) {
+      List<Output> in = op.inputs().stream().map(rw::map).toList();
+      return Optional.ofNullable(switch (op.type()) {
+        case "Mul" -> neutral(rw, in, 1.0, true, "mul-one");
+        case "Add" -> neutral(rw, in, 0.0, true, "add-zero");
+        case "Sub" -> rightZero(rw, in);
+        case "Div" -> neutral(rw, in, 1.0, false, "div-one");
+        case "Neg", "LogicalNot" -> involution(rw, op, in.get(0));
+        case "Transpose" -> transpose(rw, op, in.get(0));
+        case "Reshape", "Squeeze" -> sameShape(op, in.get(0));
+        case "Identity" -> p.fetches().contains(op.output(0)) ? null : new Rewrite("identity", in.get(0));
+        case "Sum", "Mean", "Max", "Min", "Prod" ->
+            op.attrs().getLongs("axes").isEmpty() ? new Rewrite("reduce-no-axes", in.get(0)) : null;
+        case "Cast" -> op.attrs().getDType("dtype") == in.get(0).dtype() ? new Rewrite("cast-same", in.get(0)) : null;
+        case "Concat" -> in.size() == 1 ? new Rewrite("concat-one", in.get(0)) : null;
+        case "Slice" -> fullSlice(op, in.get(0));
+        case "Pad" -> op.attrs().getLongs("paddings").stream().allMatch(v -> v == 0) ? new Rewrite("pad-zero", in.get(0)) : null;
+        default -> null;
+      });
+    }
+
+    /** x op c (or c op x when {@code commutes}) with c all {@code v} and broadcasting into x: x. */
+    private static Rewrite neutral(Rewriter rw, List<Output> in, double v, boolean commutes, String rule) {
+      for (int k = commutes ? 0 : 1; k < 2; k++) {
+        Output x = in.get(1 - k);
+        Optional<Tensor> c = Constants.plainConstant(rw, in.get(k));
+        if (c.isPresent() && Constants.allEqual(c.get(), v) && Constants.broadcastsInto(c.get().shape(), x.shape())) {
+          return new Rewrite(rule, x);
+        }
+      }
+      return null;
+    }
+
+    /** x - c with c all +0: x, exactly (x - (-0.0) would turn -0.0 into +0.0). */
+    private static Rewrite rightZero(Rewriter rw, List<Output> in) {
+      Optional<Tensor> c = Constants.plainConstant(rw, in.get(1));
+      return c.isPresent() && Constants.allPositiveZero(c.get()) && Constants.broadcastsInto(c.get().shape(), in.get(0).shape())
+          ? new Rewrite("sub-zero", in.get(0)) : null;
+    }
+
+    /** f(f(x)) = x for f = Neg, LogicalNot, when the inner node may be looked through. */
+    private static Rewrite involution(Rewriter rw, Operation op, Output in) {
+      return in.op().type().equals(op.type()) && transparent(rw, in)
+          ? new Rewrite(op.type().equals("Neg") ? "neg-neg" : "not-not", in.op().input(0)) : null;
+    }
+
+    private static Rewrite transpose(Rewriter rw, Operation op, Output in) {
+      int[] perm = op.attrs().getInts("perm");
+      if (isIdentity(perm)) {
+        return new Rewrite("transpose-identity", in);
+      }
+      if (!in.op().type().equals("Transpose") || !transparent(rw, in)) {
+        return null;
+      }
+      int[] inner = in.op().attrs().getInts("perm");
+      int[] composed = new int[perm.length];
+      for (int i = 0; i < perm.length; i++) {
+        composed[i] = inner[perm[i]];
+      }
+      Output x = in.op().input(0);
+      if (isIdentity(composed)) {
+        return new Rewrite("transpose-transpose", x);
+      }
+      Operation merged = rw.newNodeReplacing("Transpose", op).addInput(x).setAttr("perm", composed)
+          .setDevice(op.device()).build();
+      return new Rewrite("transpose-compose", merged.output(0));
+    }
+
+    /** A view whose input already has the output's (fully defined) shape. */
+    private static Rewrite sameShape(Operation op, Output in) {
+      Shape s = in.shape();
+      return s.isFullyDefined() && s.equals(op.outputType(0).shape()) ? new Rewrite("reshape-same", in) : null;
+    }
+
+    /** Slice from 0 taking every element (-1 or the full known size) along each axis. */
+    private static Rewrite fullSlice(Operation op, Output in) {
+      List<Long> begin = op.attrs().getLongs("begin");
+      List<Long> size = op.attrs().getLongs("size");
+      for (int i = 0; i < begin.size(); i++) {
+        long z = size.get(i);
+        if (begin.get(i) != 0 || (z != -1 && (!in.shape().hasKnownRank() || z != in.shape().dim(i)))) {
+          return null;
+        }
+      }
+      return new Rewrite("slice-full", in);
+    }
+
+    /** Whether a pattern may look through the node producing {@code v}: not fed, no control inputs. */
+    private static boolean transparent(Rewriter rw, Output v) {
+      return !rw.isFed(v) && v.op().controlInputs().isEmpty();
+    }
+
+    private static boolean isIdentity(int[] perm) {
+      for (int i = 0; i < perm.length; i++) {
+        if (perm[i] != i) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+}

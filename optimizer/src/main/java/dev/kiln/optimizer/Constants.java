@@ -1,0 +1,68 @@
+package dev.kiln.optimizer;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
+import dev.kiln.graph.Tensor;
+import java.util.Optional;
+
+/** Questions the rewrite passes ask about values of the graph being built. */
+final class Constants {
+  private Constants() {}
+
+  /**
+   * The value of {@code o} when it is a plain constant of the new graph: a Const output that is not
+   * fed and whose node has no control inputs (so dropping a use of it drops no ordering or effect).
+   */
+  static Optional<Tensor> plainConstant(Rewriter rw, Output o) {
+    if (!o.op().type().equals("Const") || !o.op().controlInputs().isEmpty() || rw.isFed(o)) {
+      return Optional.empty();
+    }
+    return Optional.of(o.op().attrs().getTensor("value"));
+  }
+
+  /** Every element equals {@code v} (NaN never does; -0.0 equals 0.0). */
+  static boolean allEqual(Tensor t, double v) {
+    if (t.dtype() == DType.BOOL) {
+      return false;
+    }
+    for (int i = 0; i < t.size(); i++) {
+      if (t.getDouble(i) != v) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Every element is +0.0 (floats) or 0 (integers): x - c == x exactly, signed zeros included. */
+  static boolean allPositiveZero(Tensor t) {
+    for (int i = 0; i < t.size(); i++) {
+      double d = t.getDouble(i);
+      if (d != 0 || Double.doubleToRawLongBits(d) != 0) {
+        return false;
+      }
+    }
+    return t.dtype() != DType.BOOL;
+  }
+
+  /**
+   * Whether broadcasting {@code c} against {@code x} leaves x's shape unchanged for every run-time
+   * shape x may have: each dimension of c (aligned from the right) is 1 or equals a known dimension of x.
+   */
+  static boolean broadcastsInto(Shape c, Shape x) {
+    if (c.hasKnownRank() && c.rank() == 0) {
+      return true;
+    }
+    if (!c.hasKnownRank() || !x.hasKnownRank() || c.rank() > x.rank()) {
+      return false;
+    }
+    int off = x.rank() - c.rank();
+    for (int i = 0; i < c.rank(); i++) {
+      int cd = c.dim(i);
+      if (cd != 1 && (cd < 0 || cd != x.dim(off + i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,43 @@
+package dev.kiln.optimizer;
+
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The passes by name and the default pipeline: what {@code --passes=} and a Session's optimizer use.
+ * Add a pass here with one line in {@link #knownPasses} (and in {@link #defaultPipeline} if the
+ * Session should run it).
+ */
+public final class Optimizer {
+  private Optimizer() {}
+
+  /** Every pass, by name, in pipeline order; {@code evaluator} computes what {@code fold} folds. */
+  public static Map<String, Pass> knownPasses(ConstantEvaluator evaluator) {
+    Map<String, Pass> m = new LinkedHashMap<>();
+    m.put("prune", new Prune());
+    m.put("fold", new ConstantFold(evaluator));
+    m.put("cse", new CommonSubexpressionElimination());
+    m.put("simplify", new AlgebraicSimplify());
+    m.put("fuse_matmul", new FuseMatMulEpilogue());
+    m.put("fuse", new FuseElementwise());
+    return m;
+  }
+
+  /** The passes a Session runs on every plan, in order. */
+  public static List<String> defaultPipeline() {
+    return List.of("prune", "fold", "cse", "simplify", "fuse_matmul", "fuse");
+  }
+
+  /** The default pipeline without the passes named in {@code disabled}; fails naming an unknown one. */
+  public static PassManager defaultPipeline(ConstantEvaluator evaluator, Collection<String> disabled) {
+    Map<String, Pass> known = knownPasses(evaluator);
+    for (String d : disabled) {
+      if (!known.containsKey(d)) {
+        throw new IllegalArgumentException("unknown pass '" + d + "' (known: " + String.join(", ", known.keySet()) + ")");
+      }
+    }
+    return PassManager.of(defaultPipeline().stream().filter(n -> !disabled.contains(n)).toList(), known);
+  }
+}

@@ -1,0 +1,208 @@
+package dev.kiln.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Ops;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
+import dev.kiln.graph.Tensor;
+import dev.kiln.graph.Variable;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the optimizer must never change in a Session: stateful ops (assigns, random draws), control
+ * dependencies, fed values (a fed intermediate is not folded away), fetches (a fetched intermediate
+ * stays observable); and that it runs, can be switched off, pass by pass.
+ */
+class OptimizedSessionTest {
+  private static final SessionOptions OFF = SessionOptions.builder().optimize(false).build();
+
+  @Test
+  void aFedIntermediateIsNotFoldedAway() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output c = tf.add(tf.constant(new float[] {1, 2}), tf.constant(new float[] {10, 20}));
+    Output y = tf.mul(c, tf.constant(2f));
+    try (Session s = new Session(g)) {
+      assertArrayEquals(new float[] {22, 44}, s.run(Map.of(), y).get(0).toFloatArray());
+      // Fed: y = feed * 2, not the folded (1+10)*2.
+      assertArrayEquals(new float[] {-2, 6}, s.run(Map.of(c, Tensor.of(new float[] {-1, 3}, 2)), y).get(0).toFloatArray());
+      // A fed constant is not a constant either.
+      Output k = tf.constant(5f);
+      Output z = tf.neg(tf.mul(k, tf.constant(1f)));
+      assertEquals(-7f, s.run(Map.of(k, Tensor.scalar(7f)), z).get(0).floatValue());
+    }
+  }
+
+  @Test
+  void aFetchedIntermediateStaysObservable() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(3));
+    Output inner = tf.neg(x);
+    Output outer = tf.neg(inner); // simplifies to x
+    Output same = tf.identity(tf.identity(outer));
+    Output folded = tf.exp(tf.constant(0f));
+    try (Session s = new Session(g)) {
+      List<Tensor> r = s.run(Map.of(x, Tensor.of(new float[] {1, -2, 3}, 3)), inner, outer, same, folded);
+      assertArrayEquals(new float[] {-1, 2, -3}, r.get(0).toFloatArray());
+      assertArrayEquals(new float[] {1, -2, 3}, r.get(1).toFloatArray());
+      assertArrayEquals(new float[] {1, -2, 3}, r.get(2).toFloatArray());
+      assertEquals(Tensor.scalar(1f), r.get(3));
+      // Fetched values belong to the caller: fetching x twice through simplified nodes gives copies.
+      assertEquals(r.get(1), r.get(2));
+    }
+  }
+
+  @Test
+  void controlDependenciesOfFoldedNodesStillRun() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable counter = tf.variable("counter", tf.constant(0f));
+    Output tick = tf.assignAdd(counter, tf.constant(1f));
+    // A constant expression that waits for the tick: folding must keep the dependency.
+    Output c = tf.withControlDependencies(List.of(tick.op())).constant(3f);
+    Output y = tf.mul(tf.add(c, tf.constant(1f)), tf.constant(1f));
+    try (Session s = new Session(g)) {
+      s.run(counter.initializer());
+      for (int i = 0; i < 3; i++) {
+        assertEquals(4f, s.run(Map.of(), y).get(0).floatValue());
+      }
+      assertEquals(3f, s.variableValue(counter).floatValue());
+    }
+  }
+
+  @Test
+  void randomDrawsAreNeitherFoldedNorMergedAndContinueAcrossPlans() {
+    float[][] on = draws(SessionOptions.defaults());
+    float[][] off = draws(OFF);
+    for (int i = 0; i < on.length; i++) {
+      assertArrayEquals(off[i], on[i], "draw " + i);
+    }
+    // r1 and r2 have the same seed, so their first draws agree; each node has its own stream, so
+    // r2's second draw (third run) is r1's second draw (second run). Merged, r2 would draw r1's third.
+    assertArrayEquals(on[0], on[1]);
+    assertArrayEquals(on[2], on[3]);
+    assertEquals(false, java.util.Arrays.equals(on[0], on[2]));
+  }
+
+  /** r1, r2 (equal random nodes) in a first plan, r1 + 0 in a second, r2 in a third. */
+  private static float[][] draws(SessionOptions options) {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output r1 = tf.randomUniform(Shape.of(4), 9);
+    Output r2 = tf.randomUniform(Shape.of(4), 9);
+    Output r1plus0 = tf.add(r1, tf.constant(0f));
+    try (Session s = new Session(g, options)) {
+      List<Tensor> a = s.run(Map.of(), r1, r2);
+      Tensor b = s.run(Map.of(), r1plus0).get(0);
+      Tensor c = s.run(Map.of(), r2).get(0);
+      return new float[][] {a.get(0).toFloatArray(), a.get(1).toFloatArray(), b.toFloatArray(), c.toFloatArray()};
+    }
+  }
+
+  @Test
+  void variablesKeepTheirStateAcrossOptimizedPlans() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable v = tf.variable("v", tf.constant(new float[] {1, 2}));
+    // The update is v * (1 * 2) + 0: folding and simplification rewrite it, the assign stays.
+    Output twice = tf.add(tf.mul(v, tf.mul(tf.constant(1f), tf.constant(2f))), tf.constant(0f));
+    Operation step = tf.assign(v, twice).op();
+    Output read = tf.identity(v);
+    try (Session s = new Session(g)) {
+      s.run(v.initializer());
+      s.run(step);
+      s.run(step);
+      assertArrayEquals(new float[] {4, 8}, s.run(Map.of(), read).get(0).toFloatArray());
+      assertArrayEquals(new float[] {4, 8}, s.variableValue(v).toFloatArray());
+      // Fetching the read and the assign in one run: the read sees the value from before the assign.
+      List<Tensor> r = s.run(Map.of(), read, twice);
+      assertArrayEquals(new float[] {4, 8}, r.get(0).toFloatArray());
+      assertArrayEquals(new float[] {8, 16}, r.get(1).toFloatArray());
+    }
+  }
+
+  @Test
+  void theOptimizerRemovesWorkThatSwitchingItOffKeeps() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(1000));
+    Output v = x;
+    for (int i = 0; i < 20; i++) {
+      v = tf.neg(v);
+    }
+    Output a = tf.exp(v);
+    Output b = tf.exp(v);
+    Output out = tf.add(a, b);
+    Map<Output, Tensor> feed = Map.of(x, Tensor.of(new float[1000], 1000));
+    try (Session on = new Session(g); Session off = new Session(g, OFF);
+        Session noCse = new Session(g, SessionOptions.builder().disablePass("cse").build());
+        Session noSimplify = new Session(g, SessionOptions.builder().disablePass("simplify").build())) {
+      float[] expected = new float[1000];
+      java.util.Arrays.fill(expected, 2f);
+      for (Session s : List.of(on, off, noCse, noSimplify)) {
+        assertArrayEquals(expected, s.run(feed, out).get(0).toFloatArray());
+      }
+      // Kernels of the plans: one exp and the add; two exps without cse; 20 negs more without simplify.
+      assertEquals(2 + 1, kernels(on));
+      assertEquals(3 + 1, kernels(noCse));
+      assertEquals(22 + 1, kernels(noSimplify));
+      assertEquals(23 + 1, kernels(off));
+    }
+  }
+
+  /** Kernels of a Session's only plan, fetch copies included. */
+  private static int kernels(Session s) {
+    return s.plans().iterator().next().kernels.length;
+  }
+
+  @Test
+  void errorsAreTheSameWithAndWithoutTheOptimizer() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 3));
+    Output y = tf.mul(x, tf.constant(1f));
+    Output q = tf.div(tf.constant(Tensor.of(new int[] {1, 2}, 2)), tf.constant(Tensor.of(new int[] {0, 1}, 2)));
+    for (SessionOptions o : List.of(SessionOptions.defaults(), OFF)) {
+      try (Session s = new Session(g, o)) {
+        assertEquals("Placeholder 'x': no value fed for f32[?,3] (the run needs it)",
+            assertThrows(IllegalArgumentException.class, () -> s.run(Map.of(), y)).getMessage());
+        assertEquals("Placeholder 'x': fed f32[2,2], expected f32[?,3]", assertThrows(IllegalArgumentException.class,
+            () -> s.run(Map.of(x, Tensor.of(new float[4], 2, 2)), y)).getMessage());
+        // Integer division by zero is the run's error, not the compiler's: folding leaves it.
+        RuntimeException e = assertThrows(RuntimeException.class, () -> s.run(Map.of(), q));
+        assertEquals(ArithmeticException.class, e.getClass());
+      }
+    }
+    assertEquals("unknown pass 'fold2' (known: prune, fold, cse, simplify)",
+        assertThrows(IllegalArgumentException.class, () -> SessionOptions.builder().disablePass("fold2")).getMessage());
+  }
+
+  @Test
+  void cpuConstantEvaluatorRunsTheKernels() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output a = tf.constant(Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3));
+    Output b = tf.constant(Tensor.of(new float[] {10, 20, 30}, 3));
+    Output sum = tf.add(a, b);
+    Output t = tf.transpose(a, 1, 0);
+    Output r = tf.reshape(a, 3, 2);
+    CpuConstantEvaluator e = CpuConstantEvaluator.instance();
+    Tensor av = a.op().attrs().getTensor("value");
+    Tensor bv = b.op().attrs().getTensor("value");
+    assertEquals(Tensor.of(new float[] {11, 22, 33, 14, 25, 36}, 2, 3), e.evaluate(sum.op(), List.of(av, bv)).get(0));
+    assertEquals(Tensor.of(new float[] {1, 4, 2, 5, 3, 6}, 3, 2), e.evaluate(t.op(), List.of(av)).get(0));
+    assertEquals(Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 3, 2), e.evaluate(r.op(), List.of(av)).get(0));
+    Output v = tf.variable("w", a);
+    assertEquals("Variable 'w': a stateful op is not a constant",
+        assertThrows(IllegalArgumentException.class, () -> e.evaluate(v.op(), List.of(av))).getMessage());
+  }
+}

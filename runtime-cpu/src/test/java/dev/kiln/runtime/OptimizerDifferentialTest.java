@@ -1,0 +1,104 @@
+package dev.kiln.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.kiln.graph.Tensor;
+import dev.kiln.optimizer.Optimizer;
+import dev.kiln.optimizer.PassManager;
+import dev.kiln.optimizer.PassStatistics;
+import dev.kiln.optimizer.Program;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The optimizer's differential test: random programs ({@link RandomPrograms}) run in a Session with
+ * the pipeline on and in one with it off must fetch the same values, run after run (initializer,
+ * fetches, a training step, fetches again, so variables and random streams carry across plans).
+ * Tolerance: values must be equal as floats (so -0.0 equals 0.0, the one difference x+0 -> x may
+ * make), both NaN, or within 1e-6 relative: folding runs the same kernels, so in practice results
+ * are identical.
+ */
+class OptimizerDifferentialTest {
+  static final int GRAPHS = 600;
+  static final double TOLERANCE = 1e-6;
+
+  @Test
+  void optimizedProgramsComputeWhatUnoptimizedOnesDo() {
+    int optimizedAway = 0;
+    for (long seed = 1; seed <= GRAPHS; seed++) {
+      RandomPrograms.Case c = RandomPrograms.generate(seed);
+      Outcome off = runAll(c, SessionOptions.builder().optimize(false).build());
+      Outcome on = runAll(c, SessionOptions.defaults());
+      compare(c, off, on);
+      optimizedAway += off.kernels - on.kernels;
+    }
+    // The generator makes the passes fire: over all plans, more than one kernel per graph disappears.
+    assertTrue(optimizedAway > GRAPHS, "kernels optimized away over all plans: " + optimizedAway);
+  }
+
+  @Test
+  void theGeneratedProgramsMakeEveryPassAndMostRulesFire() {
+    PassStatistics stats = new PassStatistics();
+    PassManager pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), java.util.Set.of());
+    for (long seed = 1; seed <= GRAPHS; seed++) {
+      RandomPrograms.Case c = RandomPrograms.generate(seed);
+      pipeline.run(new Program(c.graph(), c.fetches(), c.step().stream().toList(), c.feeds().keySet()), stats);
+    }
+    Map<String, Long> fired = new java.util.TreeMap<>();
+    stats.asMap().forEach((pass, counters) -> counters.forEach((what, n) -> fired.put(pass + ": " + what, n)));
+    for (String what : List.of("fold: nodes folded", "cse: nodes merged", "simplify: rule mul-one",
+        "simplify: rule add-zero", "simplify: rule div-one", "simplify: rule transpose-transpose",
+        "simplify: rule reshape-same", "simplify: rule reduce-no-axes", "simplify: rule identity",
+        "simplify: rule concat-one", "simplify: rule slice-full", "simplify: rule pad-zero")) {
+      assertTrue(fired.getOrDefault(what, 0L) >= 5, what + " fired too rarely: " + fired);
+    }
+  }
+
+  /** Every fetched value of the run sequence, or the first error's message. */
+  private record Outcome(List<Tensor> values, String error, int kernels) {}
+
+  private static Outcome runAll(RandomPrograms.Case c, SessionOptions options) {
+    List<Tensor> values = new ArrayList<>();
+    try (Session s = new Session(c.graph(), options)) {
+      try {
+        c.init().ifPresent(s::run);
+        values.addAll(s.run(c.feeds(), c.fetches().toArray(dev.kiln.graph.Output[]::new)));
+        if (c.step().isPresent()) {
+          Session.Runner r = s.runner().addTarget(c.step().get());
+          c.feeds().forEach(r::feed);
+          r.run();
+          values.addAll(s.run(c.feeds(), c.fetches().toArray(dev.kiln.graph.Output[]::new)));
+        }
+        values.addAll(s.run(c.feeds(), c.fetches().toArray(dev.kiln.graph.Output[]::new)));
+      } catch (RuntimeException e) {
+        return new Outcome(values, e.getMessage(), 0);
+      }
+      int kernels = s.plans().stream().mapToInt(p -> p.kernels.length).sum();
+      return new Outcome(values, null, kernels);
+    }
+  }
+
+  private static void compare(RandomPrograms.Case c, Outcome off, Outcome on) {
+    String where = "seed " + c.seed() + "\n" + c.graph().toText();
+    assertEquals(off.error(), on.error(), where);
+    assertEquals(off.values().size(), on.values().size(), where);
+    for (int k = 0; k < off.values().size(); k++) {
+      Tensor a = off.values().get(k);
+      Tensor b = on.values().get(k);
+      assertEquals(a.type(), b.type(), "value " + k + ", " + where);
+      for (int i = 0; i < a.size(); i++) {
+        double x = a.getDouble(i);
+        double y = b.getDouble(i);
+        boolean same = x == y || (Double.isNaN(x) && Double.isNaN(y))
+            || Math.abs(x - y) <= TOLERANCE * Math.max(Math.abs(x), Math.abs(y));
+        if (!same) {
+          fail("value " + k + " element " + i + ": unoptimized " + x + ", optimized " + y + ", " + where);
+        }
+      }
+    }
+  }
+}
