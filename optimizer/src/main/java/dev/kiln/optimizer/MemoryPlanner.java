@@ -3,6 +3,8 @@ package dev.kiln.optimizer;
 import dev.kiln.graph.DType;
 import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Subgraph;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -40,12 +42,22 @@ public final class MemoryPlanner {
    *
    * @param defines values this step writes (each gets a buffer)
    * @param reads values this step reads (a value read twice may appear twice)
-   * @param inPlace whether the step's single output may overwrite an input that dies here
+   * @param mayOverwrite for each defined value, the read values whose buffer it may take over if they
+   *     die at this step (same dtype and size)
    */
-  public record Step(List<Integer> defines, List<Integer> reads, boolean inPlace) {
+  public record Step(List<Integer> defines, List<Integer> reads, List<List<Integer>> mayOverwrite) {
     public Step {
       defines = List.copyOf(defines);
       reads = List.copyOf(reads);
+      mayOverwrite = mayOverwrite.stream().map(List::copyOf).toList();
+      if (mayOverwrite.size() != defines.size()) {
+        throw new IllegalArgumentException("mayOverwrite needs one list per defined value");
+      }
+    }
+
+    /** A step whose single output may overwrite any of its inputs ({@code inPlace}), or none. */
+    public Step(List<Integer> defines, List<Integer> reads, boolean inPlace) {
+      this(defines, reads, defines.stream().map(d -> inPlace && defines.size() == 1 ? reads : List.<Integer>of()).toList());
     }
   }
 
@@ -80,6 +92,49 @@ public final class MemoryPlanner {
         };
   }
 
+  /**
+   * The inputs of a {@code Fused} node whose buffer output {@code j} may take over: the CPU kernel
+   * writes a full-size result straight into its output while computing the body node that makes it,
+   * so the input must be read by no body node after that one (body order) and not be a result itself.
+   * Sizes (the output the size of the input and of the node's largest output) are the caller's check.
+   */
+  public static List<Integer> fusedInPlaceInputs(Operation fused, int j) {
+    Subgraph body = fused.subgraphs().get(0);
+    List<Operation> nodes = body.graph().operations();
+    Output result = body.results().get(j);
+    Operation producer = result.op();
+    if (body.results().indexOf(result) != j || producer.type().equals("AddN") || producer.type().equals("Parameter")
+        || producer.type().equals("Const") || producer.def().traits().contains(OpTrait.VIEW)) {
+      return List.of();
+    }
+    int at = nodes.indexOf(producer);
+    List<Integer> ok = new ArrayList<>();
+    for (int i = 0; i < body.parameters().size(); i++) {
+      Operation param = body.parameters().get(i).op();
+      java.util.Set<Operation> viewsOf = new java.util.HashSet<>(List.of(param)); // param and its aliases
+      boolean safe = true;
+      for (int k = 0; k < nodes.size() && safe; k++) {
+        Operation n = nodes.get(k);
+        for (Output in : n.inputs()) {
+          if (viewsOf.contains(in.op())) {
+            if (n.def().traits().contains(OpTrait.VIEW)) {
+              viewsOf.add(n);
+            } else if (k > at) {
+              safe = false;
+            }
+          }
+        }
+      }
+      for (Output r : body.results()) {
+        safe &= !viewsOf.contains(r.op());
+      }
+      if (safe) {
+        ok.add(i);
+      }
+    }
+    return ok;
+  }
+
   public static Plan plan(List<Value> values, List<Step> steps) {
     int nv = values.size();
     int[] lastUse = new int[nv];
@@ -100,21 +155,22 @@ public final class MemoryPlanner {
     for (int s = 0; s < steps.size(); s++) {
       Step step = steps.get(s);
       List<Integer> freeNow = new ArrayList<>();
-      int reused = -1; // the dying input whose buffer the output takes over
-      if (step.inPlace() && step.defines().size() == 1) {
-        Value out = values.get(step.defines().get(0));
-        for (int v : step.reads()) {
-          Value in = values.get(v);
-          if (lastUse[v] == s && bufferOf[v] >= 0 && in.dtype() == out.dtype() && in.elements() == out.elements()) {
-            reused = v;
+      List<Integer> reused = new ArrayList<>(); // dying inputs whose buffers outputs take over
+      for (int d = 0; d < step.defines().size(); d++) {
+        int v = step.defines().get(d);
+        Value val = values.get(v);
+        int over = -1;
+        for (int u : step.mayOverwrite().get(d)) {
+          Value in = values.get(u);
+          if (lastUse[u] == s && bufferOf[u] >= 0 && !reused.contains(u) && in.dtype() == val.dtype()
+              && in.elements() == val.elements()) {
+            over = u;
             break;
           }
         }
-      }
-      for (int v : step.defines()) {
-        Value val = values.get(v);
-        if (reused >= 0) {
-          bufferOf[v] = bufferOf[reused];
+        if (over >= 0) {
+          reused.add(over);
+          bufferOf[v] = bufferOf[over];
           inPlace++; // the bytes pass from the dying input to the output
         } else {
           bufferOf[v] = allocate(val, types, sizes, free);
@@ -131,7 +187,7 @@ public final class MemoryPlanner {
         }
       }
       for (int v : freeNow) {
-        if (v != reused) {
+        if (!reused.contains(v)) {
           live -= values.get(v).bytes();
           free.computeIfAbsent(types.get(bufferOf[v]), d -> new ArrayList<>()).add(bufferOf[v]);
         }

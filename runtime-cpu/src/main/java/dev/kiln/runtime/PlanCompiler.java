@@ -261,11 +261,13 @@ final class PlanCompiler {
     for (Schedule.Step step : steps) {
       List<Integer> reads = new ArrayList<>();
       List<Integer> defines = new ArrayList<>();
-      boolean inPlace = false;
+      List<List<Integer>> mayOverwrite = new ArrayList<>();
       switch (step) {
         case Schedule.OpStep(Operation op) -> {
+          List<Integer> readOfInput = new ArrayList<>(); // value id read by each input, or -1
           for (int i = 0; i < op.numInputs(); i++) {
             Output r = op.def().readsInput(i) ? root(op.input(i)) : null;
+            readOfInput.add(r != null ? valueId.get(r) : -1);
             if (r != null) {
               reads.add(valueId.get(r));
             }
@@ -283,8 +285,8 @@ final class PlanCompiler {
               valueId.put(o, id);
             }
             defines.add(id);
+            mayOverwrite.add(fed.contains(o) ? List.of() : overwritable(op, j, readOfInput, out));
           }
-          inPlace = computes && MemoryPlanner.mayWriteInPlace(op) && !fed.contains(op.output(0));
         }
         case Schedule.FetchStep(int k, Output value) -> {
           Output r = root(value);
@@ -293,7 +295,7 @@ final class PlanCompiler {
           }
         }
       }
-      planned.add(new MemoryPlanner.Step(defines, reads, inPlace));
+      planned.add(new MemoryPlanner.Step(defines, reads, mayOverwrite));
     }
     memory = MemoryPlanner.plan(values, planned);
     for (int v = 0; v < values.size(); v++) {
@@ -306,6 +308,24 @@ final class PlanCompiler {
       }
     }
     nextSlot = bufferBase + memory.bufferCount();
+  }
+
+  /** The values output {@code j} of {@code op} may overwrite when they die at it (the planner checks sizes). */
+  private static List<Integer> overwritable(Operation op, int j, List<Integer> readOfInput, List<TensorType> out) {
+    List<Integer> inputs;
+    if (op.type().equals("Fused")) {
+      // Only a result as big as the kernel's iteration space (the outputs' broadcast) is written in place.
+      dev.kiln.graph.Shape space = dev.kiln.graph.Shape.scalar();
+      for (TensorType t : out) {
+        space = dev.kiln.graph.Shape.broadcast(space, t.shape());
+      }
+      inputs = out.get(j).shape().numElements() == space.numElements() ? MemoryPlanner.fusedInPlaceInputs(op, j) : List.of();
+    } else if (MemoryPlanner.mayWriteInPlace(op)) {
+      inputs = java.util.stream.IntStream.range(0, op.numInputs()).boxed().toList();
+    } else {
+      inputs = List.of();
+    }
+    return inputs.stream().map(readOfInput::get).filter(v -> v >= 0).toList();
   }
 
   /** True for nodes that write buffers of their own: kernel-library ops and random sources. */
