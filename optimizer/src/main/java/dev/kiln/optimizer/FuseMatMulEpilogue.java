@@ -80,7 +80,7 @@ public final class FuseMatMulEpilogue implements Pass {
       if (m != null) {
         emit(rw, m);
         fused += m.nodes().size();
-      } else if (!absorbed.contains(op)) {
+      } else if (!absorbed.contains(op) && !onlyReadByAbsorbed(op, readers, pinned, absorbed)) {
         rw.copy(op);
       }
     }
@@ -111,6 +111,16 @@ public final class FuseMatMulEpilogue implements Pass {
       return add == null ? null : new Match(mm, add, bias, null, "none");
     }
     return new Match(mm, add, bias, next, activation);
+  }
+
+  /** A constant (Maximum's 0) whose readers were all absorbed: it would be left dead. */
+  private static boolean onlyReadByAbsorbed(Operation op, Map<Output, List<Operation>> readers, Set<Operation> pinned,
+      Set<Operation> absorbed) {
+    if (!op.type().equals("Const") || pinned.contains(op)) {
+      return false;
+    }
+    List<Operation> r = readers.getOrDefault(op.output(0), List.of());
+    return !r.isEmpty() && absorbed.containsAll(r);
   }
 
   /** The only node reading {@code v}, if exactly one node reads it once and nothing else observes it. */
