@@ -73,6 +73,12 @@ public final class FuseMatMulEpilogue implements Pass {
     if (byLast.isEmpty()) {
       return p;
     }
+    Set<Operation> activations = new HashSet<>();
+    byLast.values().forEach(m -> {
+      if (m.act() != null) {
+        activations.add(m.act());
+      }
+    });
     Rewriter rw = new Rewriter(p);
     long fused = 0;
     for (Operation op : ops) {
@@ -80,7 +86,7 @@ public final class FuseMatMulEpilogue implements Pass {
       if (m != null) {
         emit(rw, m);
         fused += m.nodes().size();
-      } else if (!absorbed.contains(op) && !onlyReadByAbsorbed(op, readers, pinned, absorbed)) {
+      } else if (!absorbed.contains(op) && !onlyReadByAbsorbed(op, readers, pinned, activations)) {
         rw.copy(op);
       }
     }
@@ -113,7 +119,7 @@ public final class FuseMatMulEpilogue implements Pass {
     return new Match(mm, add, bias, next, activation);
   }
 
-  /** A constant (Maximum's 0) whose readers were all absorbed: it would be left dead. */
+  /** A constant read only by absorbed activations (Maximum's 0): it would be left dead. */
   private static boolean onlyReadByAbsorbed(Operation op, Map<Output, List<Operation>> readers, Set<Operation> pinned,
       Set<Operation> absorbed) {
     if (!op.type().equals("Const") || pinned.contains(op)) {
