@@ -15,7 +15,8 @@ public final class Workloads {
 
   /**
    * W1: the seed two-layer network (64x1000 -> 100 -> 10, relu as maximum(h, 0), sum of squared
-   * error) and its training step with the gradients written by hand as graph ops.
+   * error) and its training step, the gradients built by {@code tf.gradients} (or, to measure what
+   * autodiff costs, written by hand as graph ops).
    */
   public static final class TwoLayer {
     public static final int N = 64;
@@ -35,7 +36,12 @@ public final class Workloads {
     public final Tensor xv = Tensor.of(AnchorData.normal(1, N * D_IN, 1.0), N, D_IN);
     public final Tensor yv = Tensor.of(AnchorData.normal(2, N * D_OUT, 1.0), N, D_OUT);
 
+    /** The training step with gradients from {@code tf.gradients(loss, w1, w2)}. */
     public TwoLayer() {
+      this(false);
+    }
+
+    public TwoLayer(boolean handWrittenGradients) {
       Ops tf = Ops.create(graph);
       x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, D_IN));
       y = tf.placeholder("y", DType.FLOAT32, Shape.of(-1, D_OUT));
@@ -47,11 +53,19 @@ public final class Workloads {
       Output yPred = tf.matmul(hRelu, w2);
       Output diff = tf.sub(yPred, y);
       loss = tf.withName("loss").reduceSum(tf.square(diff));
-      Output gradYPred = tf.mul(tf.constant(2f), diff);
-      Output gradW2 = tf.matmul(hRelu, gradYPred, true, false);
-      Output gradHRelu = tf.matmul(gradYPred, w2, false, true);
-      Output gradH = tf.select(tf.less(h, zero), tf.zerosLike(gradHRelu), gradHRelu);
-      Output gradW1 = tf.matmul(x, gradH, true, false);
+      Output gradW1;
+      Output gradW2;
+      if (handWrittenGradients) {
+        Output gradYPred = tf.mul(tf.constant(2f), diff);
+        gradW2 = tf.matmul(hRelu, gradYPred, true, false);
+        Output gradHRelu = tf.matmul(gradYPred, w2, false, true);
+        Output gradH = tf.select(tf.less(h, zero), tf.zerosLike(gradHRelu), gradHRelu);
+        gradW1 = tf.matmul(x, gradH, true, false);
+      } else {
+        java.util.List<Output> grads = tf.gradients(loss, w1, w2);
+        gradW1 = grads.get(0);
+        gradW2 = grads.get(1);
+      }
       Output lr = tf.constant(1e-6f);
       newW1 = tf.withName("new_w1").assign(w1, tf.sub(w1, tf.mul(lr, gradW1)));
       newW2 = tf.withName("new_w2").assign(w2, tf.sub(w2, tf.mul(lr, gradW2)));

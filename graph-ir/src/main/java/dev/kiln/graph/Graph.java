@@ -240,4 +240,20 @@ public final class Graph {
   public String toDot() {
     return DotWriter.write(this);
   }
+
+  // ---------------------------------------------------------------- custom gradients (Ops.customGradient)
+
+  private final Map<String, CustomGradients.Entry> customGradients = new HashMap<>();
+
+  synchronized String nextCustomGradientKey() {
+    return "custom_gradient_" + customGradients.size();
+  }
+
+  synchronized void putCustomGradient(String key, CustomGradients.Entry entry) {
+    customGradients.put(key, entry);
+  }
+
+  synchronized Optional<CustomGradients.Entry> customGradient(String key) {
+    return Optional.ofNullable(customGradients.get(key));
+  }
 }

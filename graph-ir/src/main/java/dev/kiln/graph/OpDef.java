@@ -1,6 +1,7 @@
 package dev.kiln.graph;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -38,5 +39,13 @@ public interface OpDef {
 
   default boolean isStateful() {
     return traits().contains(OpTrait.STATEFUL);
+  }
+
+  /**
+   * The op type's own gradient, if it supplies one; otherwise {@link Ops#gradients} uses the one
+   * registered with {@link OpRegistry#registerGradient}, if any.
+   */
+  default Optional<GradientFunction> gradient() {
+    return Optional.empty();
   }
 }

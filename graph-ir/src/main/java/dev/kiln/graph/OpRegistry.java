@@ -12,8 +12,13 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class OpRegistry {
   private static final ConcurrentHashMap<String, OpDef> OPS = new ConcurrentHashMap<>();
 
+  private static final ConcurrentHashMap<String, GradientFunction> GRADIENTS = new ConcurrentHashMap<>();
+
   static {
     BuiltinOps.registerAll();
+    CustomGradients.register();
+    BuiltinGradients.registerAll();
+    CustomGradients.registerGradient();
   }
 
   private OpRegistry() {}
@@ -46,5 +51,27 @@ public final class OpRegistry {
   /** All registered op type names, sorted. */
   public static Set<String> types() {
     return new TreeSet<>(OPS.keySet());
+  }
+
+  /**
+   * Registers the gradient of op type {@code opType} (built-in or user-defined, already registered);
+   * fails if that type is unknown or already has a registered gradient.
+   */
+  public static void registerGradient(String opType, GradientFunction gradient) {
+    get(opType);
+    java.util.Objects.requireNonNull(gradient, () -> "gradient of '" + opType + "' is null");
+    GradientFunction prev = GRADIENTS.putIfAbsent(opType, gradient);
+    if (prev != null) {
+      throw new IllegalArgumentException("op type '" + opType + "' already has a registered gradient");
+    }
+  }
+
+  /**
+   * The gradient of op type {@code opType}: the registered one, else the one its {@link OpDef}
+   * supplies; empty when it has none.
+   */
+  public static Optional<GradientFunction> findGradient(String opType) {
+    GradientFunction g = GRADIENTS.get(opType);
+    return g != null ? Optional.of(g) : get(opType).gradient();
   }
 }

@@ -528,4 +528,78 @@ public final class Ops {
     return opBuilder("OneHot").addInput(indices).setAttr("depth", depth).setAttr("dtype", dtype)
         .setAttr("on_value", 1.0).setAttr("off_value", 0.0).build().output(0);
   }
+
+  // ================================================================ gradients (issue 4: autodiff)
+  // Everything below this line belongs to symbolic differentiation; see Gradients.java.
+
+  /**
+   * The gradients of {@code y} with respect to each of {@code xs} (TensorFlow's
+   * {@code tf.gradients(y, xs)}): reverse-mode nodes appended to the graph, under a
+   * {@code gradients/} name scope, built atomically (all of them or none). A non-scalar {@code y} is
+   * seeded with ones, so its gradient is that of {@code reduceSum(y)}. Gradients of a value used
+   * several times are summed.
+   *
+   * <p>An {@code x} that {@code y} does not depend on (or only through {@link #stopGradient}) gets a
+   * zero gradient of x's shape, never null. Only float values are differentiated: integer and bool
+   * edges (comparisons, casts to integers, indices) carry no gradient. The result is ordinary graph
+   * nodes, so it can be differentiated again (second derivatives, Hessian-vector products).
+   *
+   * <p>There is no {@code torch.no_grad()} to remember: a graph holds gradient nodes only where
+   * {@code gradients} was called, and a Session run computes only what its fetches need, so a run
+   * that fetches a forward value evaluates no gradient node at all.
+   *
+   * @throws IllegalArgumentException if y or an x is not in this graph or not float, or if an op
+   *     between them has no registered gradient (the message names its type and node)
+   */
+  public List<Output> gradients(Output y, Output... xs) {
+    return gradients(List.of(y), List.of(xs), List.of());
+  }
+
+  /** As {@link #gradients(Output, Output...)}, with xs in a list. */
+  public List<Output> gradients(Output y, List<Output> xs) {
+    return gradients(List.of(y), xs, List.of());
+  }
+
+  /**
+   * The gradients of {@code sum(ys)} with respect to each of {@code xs}, every y seeded with ones
+   * (see {@link #gradients(Output, Output...)}).
+   */
+  public List<Output> gradients(List<Output> ys, List<Output> xs) {
+    return gradients(ys, xs, List.of());
+  }
+
+  /**
+   * The gradients of the ys with respect to each of {@code xs}, where {@code gradYs.get(i)} is the
+   * gradient flowing into {@code ys.get(i)} (PyTorch's {@code y.backward(gradient)}): the result is
+   * the vector-Jacobian product {@code sum_i gradYs[i] . d ys[i] / d x}. An empty {@code gradYs}
+   * seeds every y with ones; otherwise it holds one value per y, of y's dtype and shape.
+   */
+  public List<Output> gradients(List<Output> ys, List<Output> xs, List<Output> gradYs) {
+    return Gradients.build(this, List.copyOf(ys), List.copyOf(xs), List.copyOf(gradYs));
+  }
+
+  /**
+   * Outputs computed by {@code forward} whose gradient is given by {@code backward} instead of by
+   * differentiating forward's nodes: the graph twin of subclassing {@code torch.autograd.Function}.
+   * {@code forward} builds the outputs from {@code inputs}; when a gradient pass reaches them it calls
+   * {@code backward(tf, inputs, outputs, outputGradients)}, which builds one gradient per input. The
+   * forward nodes run as usual. A ReLU whose gradient is written by hand:
+   *
+   * <pre>{@code
+   * Output h = tf.customGradient(List.of(x),
+   *     in -> List.of(tf.maximum(in.get(0), tf.constant(0f))),
+   *     (g, in, out, dOut) -> List.of(
+   *         g.select(g.greater(in.get(0), g.constant(0f)), dOut.get(0), g.zerosLike(dOut.get(0)))))
+   *     .get(0);
+   * }</pre>
+   *
+   * <p>The backward function is kept by the graph (it is Java code), so it is not saved with the
+   * graph's text form. With several outputs, backward is called once per output that receives a
+   * gradient, with zeros for the others, and the results are summed; it must be linear in the output
+   * gradients, as every gradient is.
+   */
+  public List<Output> customGradient(List<Output> inputs, java.util.function.Function<List<Output>, List<Output>> forward,
+      CustomBackward backward) {
+    return CustomGradients.build(this, inputs, forward, backward);
+  }
 }

@@ -118,6 +118,17 @@ final class BroadcastPlan {
     return innerStride[j];
   }
 
+  /**
+   * The number of blocks along the outermost dimension when operand {@code j} advances along it (so
+   * different blocks touch different elements of j), else 0.
+   */
+  int outermostBlocksAdvancing(int j) {
+    if (outer.length == 0) {
+      return innerStride[j] != 0 && size > 0 ? size : 0;
+    }
+    return strides[j][0] != 0 ? outer[0] : 0;
+  }
+
   /** True when the whole space is one row (same shapes, scalars). */
   boolean isSingleRow() {
     return outer.length == 0;

@@ -34,7 +34,13 @@ final class ElementwiseKernel implements Kernel {
     for (int i = 0; i < k; i++) {
       operands[i] = KernelSupport.inDims(spec, i);
     }
-    return BroadcastPlan.of(KernelSupport.outDims(spec, 0), operands);
+    try {
+      return BroadcastPlan.of(KernelSupport.outDims(spec, 0), operands);
+    } catch (IllegalArgumentException e) {
+      throw KernelSupport.error(spec, "input shapes %s do not broadcast to output shape %s",
+          String.join(", ", spec.inputs().stream().map(t -> t.shape().toString()).toList()),
+          spec.outputs().get(0).shape());
+    }
   }
 
   @Override

@@ -9,7 +9,7 @@ import java.util.List;
  * {@link CpuKernels#register}. It gets the node's input values and attributes and returns one tensor
  * per output, of exactly the types the op's inference gave. Input tensors are only valid during the
  * call (their storage is the runtime's and is reused afterwards): do not keep them. Allocating is
- * allowed.
+ * allowed. Sessions may run concurrently, so a kernel must be safe to call from several threads.
  */
 @FunctionalInterface
 public interface HostKernel {

@@ -8,6 +8,15 @@ import java.util.TreeMap;
  * The CPU kernel library: a {@link KernelFactory} for every built-in op type that runs as a kernel
  * (all but the state/source ops the Session handles and the VIEW ops the plan aliases), then the
  * kernels users registered with {@link CpuKernels}.
+ *
+ * <p>What a plan can rely on: {@code create} does all shape work (broadcast plans, strides, BLAS
+ * loading) and fails with an {@code IllegalArgumentException} naming op type, node and the problem.
+ * A kernel is immutable and may run concurrently on different frames. It reads only its input slots
+ * (never modifying them), writes every element of its output slots (so outputs need no clearing), and
+ * allocates nothing on the single-threaded path; ops over more than about 64K elements split over the
+ * cores. Runtime failures are an {@code ArithmeticException} (integer division by zero, negative
+ * integer power) or, for user kernels, an {@code IllegalStateException}, each naming the node.
+ * Outputs must not share an array with an input except where {@link #allowsInPlace} says so.
  */
 final class Kernels {
   private Kernels() {}
@@ -90,6 +99,22 @@ final class Kernels {
     HostKernel user = CpuKernels.find(opType).orElseThrow(
         () -> new IllegalArgumentException("no CPU kernel for op type '" + opType + "'"));
     return spec -> new HostKernelAdapter(spec, user);
+  }
+
+  /** Elementwise ops whose loops read each element before writing the same index. */
+  private static final Set<String> IN_PLACE_ANY_INPUT = Set.of("Neg", "Square", "Abs", "Sign", "Relu", "Sqrt",
+      "Rsqrt", "Reciprocal", "Exp", "Log", "Sin", "Cos", "Sigmoid", "Tanh", "LogicalNot", "Cast", "Add", "Sub",
+      "Mul", "Div", "Pow", "Maximum", "Minimum", "LogicalAnd", "LogicalOr", "Softmax", "LogSoftmax");
+
+  /**
+   * Whether a built-in kernel stays correct when its output slot holds the same array as input
+   * {@code input} (for a memory planner that reuses a dead input's buffer). The planner must also check
+   * that the input has exactly the output's dtype and shape; other op types never allow it.
+   */
+  static boolean allowsInPlace(String opType, int input) {
+    return IN_PLACE_ANY_INPUT.contains(opType)
+        || (opType.equals("Select") && input > 0)
+        || (opType.equals("AddN") && input == 0);
   }
 
   static boolean isBuiltin(String opType) {

@@ -11,10 +11,14 @@ final class MatMulKernels {
   private MatMulKernels() {}
 
   /**
-   * Products with at most this many multiply-adds run as a Java loop. Measured on the 2-core Zen 5 box:
-   * a zero-copy sgemm call costs well under a microsecond and beats the Java loop from 8x8x8 up.
+   * Products with at most this many multiply-adds run as a Java loop. Measured here (ns per call,
+   * zero-copy sgemm / JavaCPP copying sgemm / Java loop): 2^3: 21 / 108 / 18, 4^3: 26 / 117 / 77,
+   * 8^3: 43 / 162 / 515, 16^3: 92 / 293 / 3176. So the Java loop only pays for the very smallest
+   * products, and a little longer when the BLAS call has to copy.
    */
-  static final long SMALL_PRODUCT = Long.getLong("kiln.matmul.javaBelow", 64);
+  static long smallProduct() {
+    return Long.getLong("kiln.matmul.javaBelow", Blas.ZERO_COPY ? 8 : 64);
+  }
 
   static KernelFactory factory() {
     return spec -> {
@@ -41,7 +45,7 @@ final class MatMulKernels {
         return frame -> FillKernels.fill(d, frame[sc], m * n, 0);
       }
       // Loads OpenBLAS when a plan is compiled rather than in its first run.
-      boolean small = (long) m * n * k <= SMALL_PRODUCT || !BlasAvailability.LOADED;
+      boolean small = !BlasAvailability.LOADED || (long) m * n * k <= smallProduct();
       return switch (d) {
         case FLOAT32 -> small
             ? frame -> f32(ta, tb, m, n, k, (float[]) frame[sa], (float[]) frame[sb], (float[]) frame[sc])

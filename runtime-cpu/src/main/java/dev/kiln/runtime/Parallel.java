@@ -28,38 +28,41 @@ final class Parallel {
     return (int) Math.min(Math.min(THREADS, n), total / (MIN_ELEMENTS / 2));
   }
 
-  /** Runs body over [0, n) in {@code parts} contiguous pieces, in parallel when parts > 1. */
+  /**
+   * Runs body over [0, n) in {@code parts} contiguous pieces, in parallel when parts > 1. If pieces
+   * fail, the failure of the first failing piece is rethrown as it was thrown (ForkJoinTask.join would
+   * wrap exceptions from other threads and change their messages).
+   */
   static void split(int n, int parts, Range body) {
     if (parts <= 1) {
       body.run(0, n);
       return;
     }
+    Throwable[] failures = new Throwable[parts];
     ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[parts - 1];
     for (int p = 1; p < parts; p++) {
-      int lo = bound(n, parts, p);
-      int hi = bound(n, parts, p + 1);
-      tasks[p - 1] = ForkJoinTask.adapt(() -> body.run(lo, hi)).fork();
+      int part = p;
+      tasks[p - 1] = ForkJoinTask.adapt(() -> runPart(body, n, parts, part, failures)).fork();
     }
-    Throwable failure = null;
-    try {
-      body.run(0, bound(n, parts, 1));
-    } catch (RuntimeException | Error e) {
-      failure = e;
-    }
+    runPart(body, n, parts, 0, failures);
     for (ForkJoinTask<?> t : tasks) {
-      try {
-        t.join();
-      } catch (RuntimeException | Error e) {
-        if (failure == null) {
-          failure = e;
-        }
+      t.join();
+    }
+    for (Throwable f : failures) {
+      if (f instanceof RuntimeException r) {
+        throw r;
+      }
+      if (f instanceof Error e) {
+        throw e;
       }
     }
-    if (failure instanceof RuntimeException r) {
-      throw r;
-    }
-    if (failure instanceof Error e) {
-      throw e;
+  }
+
+  private static void runPart(Range body, int n, int parts, int p, Throwable[] failures) {
+    try {
+      body.run(bound(n, parts, p), bound(n, parts, p + 1));
+    } catch (RuntimeException | Error e) {
+      failures[p] = e;
     }
   }
 

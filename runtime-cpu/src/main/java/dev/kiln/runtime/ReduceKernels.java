@@ -2,6 +2,7 @@ package dev.kiln.runtime;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.Shape;
 import java.util.List;
 
 /**
@@ -40,7 +41,12 @@ final class ReduceKernels {
     if (d == DType.BOOL) {
       throw KernelSupport.unsupported(spec, d);
     }
-    BroadcastPlan plan = BroadcastPlan.of(x, kept);
+    BroadcastPlan plan;
+    try {
+      plan = BroadcastPlan.of(x, kept);
+    } catch (IllegalArgumentException e) {
+      throw KernelSupport.error(spec, "cannot sum %s down to %s", spec.inputs().get(0).shape(), Shape.of(kept));
+    }
     int outN = KernelSupport.size(spec.outputs().get(0));
     return new ReduceKernel(spec, d, op, mean ? count(x, kept) : -1, plan, outN);
   }
@@ -67,6 +73,7 @@ final class ReduceKernels {
     private final int slotOut;
     private final int kind;
     private final int parts;
+    private final int blocks;
     private final BroadcastPlan.Rows rows;
 
     ReduceKernel(KernelSpec spec, DType dtype, Op op, long meanCount, BroadcastPlan plan, int outN) {
@@ -79,12 +86,13 @@ final class ReduceKernels {
       this.slotOut = spec.outputSlots()[0];
       this.kind = plan.innerStride(0);
       this.parts = Parallel.parts(plan.size, 1);
+      this.blocks = plan.outermostBlocksAdvancing(0);
       int k = kind;
       this.rows = switch (dtype) {
-        case FLOAT32 -> (y, yo, b, bo, c, co, x, xo, n) -> f32(op, k, (float[]) y, yo, (float[]) x, xo, n);
-        case FLOAT64 -> (y, yo, b, bo, c, co, x, xo, n) -> f64(op, k, (double[]) y, yo, (double[]) x, xo, n);
-        case INT32 -> (y, yo, b, bo, c, co, x, xo, n) -> i32(op, k, (int[]) y, yo, (int[]) x, xo, n);
-        case INT64 -> (y, yo, b, bo, c, co, x, xo, n) -> i64(op, k, (long[]) y, yo, (long[]) x, xo, n);
+        case FLOAT32 -> (y, yo, b, bo, c, co, x, xo, n) -> ReduceLoops.f32(op, k, (float[]) y, yo, (float[]) x, xo, n);
+        case FLOAT64 -> (y, yo, b, bo, c, co, x, xo, n) -> ReduceLoops.f64(op, k, (double[]) y, yo, (double[]) x, xo, n);
+        case INT32 -> (y, yo, b, bo, c, co, x, xo, n) -> ReduceLoops.i32(op, k, (int[]) y, yo, (int[]) x, xo, n);
+        case INT64 -> (y, yo, b, bo, c, co, x, xo, n) -> ReduceLoops.i64(op, k, (long[]) y, yo, (long[]) x, xo, n);
         case BOOL -> throw new AssertionError(dtype);
       };
     }
@@ -96,6 +104,11 @@ final class ReduceKernels {
       initialize(out, outN);
       if (parts <= 1) {
         plan.forEachRow(0, plan.size, out, null, null, x, rows);
+      } else if (blocks > 0) {
+        // The outermost dimension is kept: its blocks fold into disjoint output elements.
+        int block = plan.size / blocks;
+        Parallel.split(blocks, Math.min(parts, blocks),
+            (lo, hi) -> plan.forEachRow(lo * block, hi * block, out, null, null, x, rows));
       } else {
         // Each part folds into its own buffer (part 0 into the output); the buffers are then combined
         // in order, so the result does not depend on thread timing.
@@ -138,10 +151,10 @@ final class ReduceKernels {
 
     private void fold(Object y, Object x) {
       switch (dtype) {
-        case FLOAT32 -> f32(op, 1, (float[]) y, 0, (float[]) x, 0, outN);
-        case FLOAT64 -> f64(op, 1, (double[]) y, 0, (double[]) x, 0, outN);
-        case INT32 -> i32(op, 1, (int[]) y, 0, (int[]) x, 0, outN);
-        case INT64 -> i64(op, 1, (long[]) y, 0, (long[]) x, 0, outN);
+        case FLOAT32 -> ReduceLoops.f32(op, 1, (float[]) y, 0, (float[]) x, 0, outN);
+        case FLOAT64 -> ReduceLoops.f64(op, 1, (double[]) y, 0, (double[]) x, 0, outN);
+        case INT32 -> ReduceLoops.i32(op, 1, (int[]) y, 0, (int[]) x, 0, outN);
+        case INT64 -> ReduceLoops.i64(op, 1, (long[]) y, 0, (long[]) x, 0, outN);
         case BOOL -> throw new AssertionError(dtype);
       }
     }
@@ -160,189 +173,13 @@ final class ReduceKernels {
         }
         case INT32 -> {
           int[] a = (int[]) y;
-          for (int i = 0; i < outN && meanCount > 0; i++) a[i] /= meanCount;
+          for (int i = 0; i < outN && meanCount > 0; i++) a[i] = (int) (a[i] / meanCount);
         }
         case INT64 -> {
           long[] a = (long[]) y;
           for (int i = 0; i < outN && meanCount > 0; i++) a[i] /= meanCount;
         }
         case BOOL -> throw new AssertionError(dtype);
-      }
-    }
-  }
-
-  /** Accumulates x[xo, xo + n) into y: element by element (kind 1) or all into y[yo] (kind 0). */
-  static void f32(Op op, int kind, float[] y, int yo, float[] x, int xo, int n) {
-    if (kind == 1) {
-      switch (op) {
-        case SUM -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] + x[xo + i]; }
-        case PROD -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] * x[xo + i]; }
-        case MAX -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(y[yo + i], x[xo + i]); }
-        case MIN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.min(y[yo + i], x[xo + i]); }
-      }
-      return;
-    }
-    switch (op) {
-      case SUM -> {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-          s0 += x[xo + i];
-          s1 += x[xo + i + 1];
-          s2 += x[xo + i + 2];
-          s3 += x[xo + i + 3];
-        }
-        for (; i < n; i++) {
-          s0 += x[xo + i];
-        }
-        y[yo] += (float) ((s0 + s1) + (s2 + s3));
-      }
-      case PROD -> {
-        float s = y[yo];
-        for (int i = 0; i < n; i++) s = s * x[xo + i];
-        y[yo] = s;
-      }
-      case MAX -> {
-        float s = y[yo];
-        for (int i = 0; i < n; i++) s = Math.max(s, x[xo + i]);
-        y[yo] = s;
-      }
-      case MIN -> {
-        float s = y[yo];
-        for (int i = 0; i < n; i++) s = Math.min(s, x[xo + i]);
-        y[yo] = s;
-      }
-    }
-  }
-
-  /** Accumulates x[xo, xo + n) into y: element by element (kind 1) or all into y[yo] (kind 0). */
-  static void f64(Op op, int kind, double[] y, int yo, double[] x, int xo, int n) {
-    if (kind == 1) {
-      switch (op) {
-        case SUM -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] + x[xo + i]; }
-        case PROD -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] * x[xo + i]; }
-        case MAX -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(y[yo + i], x[xo + i]); }
-        case MIN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.min(y[yo + i], x[xo + i]); }
-      }
-      return;
-    }
-    switch (op) {
-      case SUM -> {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-          s0 += x[xo + i];
-          s1 += x[xo + i + 1];
-          s2 += x[xo + i + 2];
-          s3 += x[xo + i + 3];
-        }
-        for (; i < n; i++) {
-          s0 += x[xo + i];
-        }
-        y[yo] += ((s0 + s1) + (s2 + s3));
-      }
-      case PROD -> {
-        double s = y[yo];
-        for (int i = 0; i < n; i++) s = s * x[xo + i];
-        y[yo] = s;
-      }
-      case MAX -> {
-        double s = y[yo];
-        for (int i = 0; i < n; i++) s = Math.max(s, x[xo + i]);
-        y[yo] = s;
-      }
-      case MIN -> {
-        double s = y[yo];
-        for (int i = 0; i < n; i++) s = Math.min(s, x[xo + i]);
-        y[yo] = s;
-      }
-    }
-  }
-
-  /** Accumulates x[xo, xo + n) into y: element by element (kind 1) or all into y[yo] (kind 0). */
-  static void i32(Op op, int kind, int[] y, int yo, int[] x, int xo, int n) {
-    if (kind == 1) {
-      switch (op) {
-        case SUM -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] + x[xo + i]; }
-        case PROD -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] * x[xo + i]; }
-        case MAX -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(y[yo + i], x[xo + i]); }
-        case MIN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.min(y[yo + i], x[xo + i]); }
-      }
-      return;
-    }
-    switch (op) {
-      case SUM -> {
-        int s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-          s0 += x[xo + i];
-          s1 += x[xo + i + 1];
-          s2 += x[xo + i + 2];
-          s3 += x[xo + i + 3];
-        }
-        for (; i < n; i++) {
-          s0 += x[xo + i];
-        }
-        y[yo] += ((s0 + s1) + (s2 + s3));
-      }
-      case PROD -> {
-        int s = y[yo];
-        for (int i = 0; i < n; i++) s = s * x[xo + i];
-        y[yo] = s;
-      }
-      case MAX -> {
-        int s = y[yo];
-        for (int i = 0; i < n; i++) s = Math.max(s, x[xo + i]);
-        y[yo] = s;
-      }
-      case MIN -> {
-        int s = y[yo];
-        for (int i = 0; i < n; i++) s = Math.min(s, x[xo + i]);
-        y[yo] = s;
-      }
-    }
-  }
-
-  /** Accumulates x[xo, xo + n) into y: element by element (kind 1) or all into y[yo] (kind 0). */
-  static void i64(Op op, int kind, long[] y, int yo, long[] x, int xo, int n) {
-    if (kind == 1) {
-      switch (op) {
-        case SUM -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] + x[xo + i]; }
-        case PROD -> { for (int i = 0; i < n; i++) y[yo + i] = y[yo + i] * x[xo + i]; }
-        case MAX -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(y[yo + i], x[xo + i]); }
-        case MIN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.min(y[yo + i], x[xo + i]); }
-      }
-      return;
-    }
-    switch (op) {
-      case SUM -> {
-        long s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-          s0 += x[xo + i];
-          s1 += x[xo + i + 1];
-          s2 += x[xo + i + 2];
-          s3 += x[xo + i + 3];
-        }
-        for (; i < n; i++) {
-          s0 += x[xo + i];
-        }
-        y[yo] += ((s0 + s1) + (s2 + s3));
-      }
-      case PROD -> {
-        long s = y[yo];
-        for (int i = 0; i < n; i++) s = s * x[xo + i];
-        y[yo] = s;
-      }
-      case MAX -> {
-        long s = y[yo];
-        for (int i = 0; i < n; i++) s = Math.max(s, x[xo + i]);
-        y[yo] = s;
-      }
-      case MIN -> {
-        long s = y[yo];
-        for (int i = 0; i < n; i++) s = Math.min(s, x[xo + i]);
-        y[yo] = s;
       }
     }
   }

@@ -4,7 +4,8 @@ import dev.kiln.graph.DType;
 
 /**
  * Select(cond, x, y) with three-way broadcasting, and AddN over same-shaped inputs. Select's rows may
- * have any mix of advancing and fixed operands, so its loop indexes with strides (0 or 1).
+ * have any mix of advancing and fixed operands, so apart from the all-advancing case its loop indexes
+ * with strides (0 or 1).
  */
 final class SelectKernels {
   private SelectKernels() {}
@@ -16,54 +17,64 @@ final class SelectKernels {
       int sx = plan.innerStride(1);
       int sy = plan.innerStride(2);
       BroadcastPlan.Rows rows = switch (KernelSupport.outDType(spec, 0)) {
-        case FLOAT32 -> (c, co, x, xo, y, yo, o, oo, n) -> {
-          boolean[] cc = (boolean[]) c;
-          float[] xx = (float[]) x;
-          float[] yy = (float[]) y;
-          float[] out = (float[]) o;
-          for (int i = 0; i < n; i++) {
-            out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
-          }
-        };
-        case FLOAT64 -> (c, co, x, xo, y, yo, o, oo, n) -> {
-          boolean[] cc = (boolean[]) c;
-          double[] xx = (double[]) x;
-          double[] yy = (double[]) y;
-          double[] out = (double[]) o;
-          for (int i = 0; i < n; i++) {
-            out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
-          }
-        };
-        case INT32 -> (c, co, x, xo, y, yo, o, oo, n) -> {
-          boolean[] cc = (boolean[]) c;
-          int[] xx = (int[]) x;
-          int[] yy = (int[]) y;
-          int[] out = (int[]) o;
-          for (int i = 0; i < n; i++) {
-            out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
-          }
-        };
-        case INT64 -> (c, co, x, xo, y, yo, o, oo, n) -> {
-          boolean[] cc = (boolean[]) c;
-          long[] xx = (long[]) x;
-          long[] yy = (long[]) y;
-          long[] out = (long[]) o;
-          for (int i = 0; i < n; i++) {
-            out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
-          }
-        };
-        case BOOL -> (c, co, x, xo, y, yo, o, oo, n) -> {
-          boolean[] cc = (boolean[]) c;
-          boolean[] xx = (boolean[]) x;
-          boolean[] yy = (boolean[]) y;
-          boolean[] out = (boolean[]) o;
-          for (int i = 0; i < n; i++) {
-            out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
-          }
-        };
+        case FLOAT32 -> (c, co, x, xo, y, yo, o, oo, n) ->
+            select((boolean[]) c, co, sc, (float[]) x, xo, sx, (float[]) y, yo, sy, (float[]) o, oo, n);
+        case FLOAT64 -> (c, co, x, xo, y, yo, o, oo, n) ->
+            select((boolean[]) c, co, sc, (double[]) x, xo, sx, (double[]) y, yo, sy, (double[]) o, oo, n);
+        case INT32 -> (c, co, x, xo, y, yo, o, oo, n) ->
+            select((boolean[]) c, co, sc, (int[]) x, xo, sx, (int[]) y, yo, sy, (int[]) o, oo, n);
+        case INT64 -> (c, co, x, xo, y, yo, o, oo, n) ->
+            select((boolean[]) c, co, sc, (long[]) x, xo, sx, (long[]) y, yo, sy, (long[]) o, oo, n);
+        case BOOL -> (c, co, x, xo, y, yo, o, oo, n) ->
+            select((boolean[]) c, co, sc, (boolean[]) x, xo, sx, (boolean[]) y, yo, sy, (boolean[]) o, oo, n);
       };
       return new ElementwiseKernel(spec, plan, rows, 1);
     };
+  }
+
+  private static void select(boolean[] c, int co, int sc, float[] x, int xo, int sx, float[] y, int yo, int sy,
+      float[] o, int oo, int n) {
+    if ((sc & sx & sy) == 1) {
+      for (int i = 0; i < n; i++) o[oo + i] = c[co + i] ? x[xo + i] : y[yo + i];
+    } else {
+      for (int i = 0; i < n; i++) o[oo + i] = c[co + i * sc] ? x[xo + i * sx] : y[yo + i * sy];
+    }
+  }
+
+  private static void select(boolean[] c, int co, int sc, double[] x, int xo, int sx, double[] y, int yo, int sy,
+      double[] o, int oo, int n) {
+    if ((sc & sx & sy) == 1) {
+      for (int i = 0; i < n; i++) o[oo + i] = c[co + i] ? x[xo + i] : y[yo + i];
+    } else {
+      for (int i = 0; i < n; i++) o[oo + i] = c[co + i * sc] ? x[xo + i * sx] : y[yo + i * sy];
+    }
+  }
+
+  private static void select(boolean[] c, int co, int sc, int[] x, int xo, int sx, int[] y, int yo, int sy,
+      int[] o, int oo, int n) {
+    if ((sc & sx & sy) == 1) {
+      for (int i = 0; i < n; i++) o[oo + i] = c[co + i] ? x[xo + i] : y[yo + i];
+    } else {
+      for (int i = 0; i < n; i++) o[oo + i] = c[co + i * sc] ? x[xo + i * sx] : y[yo + i * sy];
+    }
+  }
+
+  private static void select(boolean[] c, int co, int sc, long[] x, int xo, int sx, long[] y, int yo, int sy,
+      long[] o, int oo, int n) {
+    if ((sc & sx & sy) == 1) {
+      for (int i = 0; i < n; i++) o[oo + i] = c[co + i] ? x[xo + i] : y[yo + i];
+    } else {
+      for (int i = 0; i < n; i++) o[oo + i] = c[co + i * sc] ? x[xo + i * sx] : y[yo + i * sy];
+    }
+  }
+
+  private static void select(boolean[] c, int co, int sc, boolean[] x, int xo, int sx, boolean[] y, int yo, int sy,
+      boolean[] o, int oo, int n) {
+    if ((sc & sx & sy) == 1) {
+      for (int i = 0; i < n; i++) o[oo + i] = c[co + i] ? x[xo + i] : y[yo + i];
+    } else {
+      for (int i = 0; i < n; i++) o[oo + i] = c[co + i * sc] ? x[xo + i * sx] : y[yo + i * sy];
+    }
   }
 
   /** AddN: inference made all shapes equal, so this is a flat sum, split over cores when large. */

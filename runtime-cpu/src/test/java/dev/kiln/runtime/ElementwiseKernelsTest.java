@@ -9,6 +9,7 @@ import dev.kiln.graph.DType;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
+import dev.kiln.graph.TensorType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -129,6 +130,18 @@ class ElementwiseKernelsTest {
   }
 
   @Test
+  void integerDivisionByZeroOnTheParallelPathKeepsItsMessage() {
+    int n = 200_000;
+    int[] divisors = new int[n];
+    java.util.Arrays.fill(divisors, 3);
+    divisors[n - 5] = 0; // in the last part, which another thread runs
+    KernelHarness h = new KernelHarness();
+    Output q = h.tf.withName("q").div(h.input(KernelHarness.randomI32(1, 100, n)), h.input(Tensor.of(divisors, n)));
+    ArithmeticException e = assertThrows(ArithmeticException.class, () -> h.run(q));
+    assertEquals("Div 'q': integer division by zero", e.getMessage());
+  }
+
+  @Test
   void integerPowWithNegativeExponentIsAnError() {
     KernelHarness h = new KernelHarness();
     Output p = h.tf.withName("p").pow(h.input(Tensor.of(new long[] {2, -1}, 2)), h.input(Tensor.of(new long[] {-1, -3}, 2)));
@@ -220,6 +233,18 @@ class ElementwiseKernelsTest {
     }
   }
 
+  @Test
+  void floatTanhRoundsLikeMathTanh() {
+    int n = 200_001;
+    KernelHarness h = new KernelHarness();
+    Tensor x = Ref.tensor(DType.FLOAT32, new int[] {n}, i -> i == 0 ? 1e-30 : -20 + 40.0 * i / n);
+    Tensor got = h.run(h.tf.tanh(h.input(x)));
+    for (int i = 0; i < n; i++) {
+      float want = (float) Math.tanh(x.getDouble(i));
+      assertEquals(want, (float) got.getDouble(i), Math.ulp(want), "tanh(" + x.getDouble(i) + ")");
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(value = DType.class, names = {"INT32", "INT64"})
   void integerUnaryOps(DType d) {
@@ -304,6 +329,7 @@ class ElementwiseKernelsTest {
         {{}, {2, 3}, {2, 3}},
         {{2, 1, 3}, {4, 1}, {3}},
         {{0, 2}, {2}, {}},
+        {{600, 200}, {600, 200}, {}},   // parallel path
     };
     for (int[][] c : cases) {
       KernelHarness h = new KernelHarness();
@@ -370,9 +396,20 @@ class ElementwiseKernelsTest {
     Output x = h.input(Tensor.of(new int[] {1, 4}, 2));
     Output y = h.tf.withName("root").sqrt(h.tf.cast(x, DType.FLOAT32));
     // A plan never asks for this, but a kernel must still refuse a dtype it has no loop for.
-    KernelSpec spec = new KernelSpec(y.op(), List.of(new dev.kiln.graph.TensorType(DType.INT32, Shape.of(2))),
-        List.of(new dev.kiln.graph.TensorType(DType.INT32, Shape.of(2))), new int[] {0}, new int[] {1});
+    KernelSpec spec = new KernelSpec(y.op(), List.of(new TensorType(DType.INT32, Shape.of(2))),
+        List.of(new TensorType(DType.INT32, Shape.of(2))), new int[] {0}, new int[] {1});
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.factory("Sqrt").create(spec));
     assertEquals("Sqrt 'root': no CPU kernel for dtype i32", e.getMessage());
+  }
+
+  @Test
+  void inconsistentPlanShapesAreRefusedWithTheNodeName() {
+    KernelHarness h = new KernelHarness();
+    Output y = h.tf.withName("bias").add(h.input(KernelHarness.randomF32(1, 3, 4)), h.input(KernelHarness.randomF32(2, 4)));
+    TensorType f = new TensorType(DType.FLOAT32, Shape.of(3, 4));
+    KernelSpec spec = new KernelSpec(y.op(), List.of(f, new TensorType(DType.FLOAT32, Shape.of(5))), List.of(f),
+        new int[] {0, 1}, new int[] {2});
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.factory("Add").create(spec));
+    assertEquals("Add 'bias': input shapes [3,4], [5] do not broadcast to output shape [3,4]", e.getMessage());
   }
 }

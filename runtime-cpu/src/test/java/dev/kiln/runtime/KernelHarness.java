@@ -42,6 +42,11 @@ final class KernelHarness {
     return p;
   }
 
+  /** The value fed to a harness input. */
+  Tensor valueOf(Output input) {
+    return values.get(input);
+  }
+
   /** Creates the kernel for {@code out}'s node and runs it on the fed values; returns all outputs. */
   List<Tensor> runAll(Operation op) {
     List<TensorType> inTypes = new ArrayList<>();

@@ -185,4 +185,43 @@ class KernelsTest {
     assertEquals(Tensor.zeros(DType.FLOAT32, Shape.of(0, 1)), h.run(h.tf.exp(x)));
     assertEquals(Tensor.zeros(DType.FLOAT32, Shape.of(1)), h.run(h.tf.reduceSum(x, new int[] {0}, false)));
   }
+
+  @Test
+  void kernelsThatAllowInPlaceGiveTheSameResultWithOutputOnAnInput() {
+    KernelHarness h = new KernelHarness();
+    Output a = h.input(KernelHarness.randomF32(1, 4, 5));
+    Output b = h.input(KernelHarness.randomF32(2, 4, 5));
+    Output row = h.input(KernelHarness.randomF32(3, 5));
+    Output c = h.input(KernelHarness.randomBool(4, 4, 1));
+    Output positive = h.input(Ref.tensor(DType.FLOAT32, new int[] {4, 5}, i -> 0.5 + i * 0.1));
+    List<Output> ys = List.of(h.tf.exp(a), h.tf.relu(a), h.tf.add(a, b), h.tf.sub(a, row), h.tf.div(row, a),
+        h.tf.pow(positive, b), h.tf.maximum(a, b), h.tf.cast(a, DType.FLOAT32), h.tf.softmax(a),
+        h.tf.logSoftmax(a, 0), h.tf.select(c, a, b), h.tf.addN(List.of(a, b, a)), h.tf.sigmoid(a));
+    int checked = 0;
+    for (Output y : ys) {
+      List<TensorType> in = y.op().inputs().stream().map(Output::type).toList();
+      for (int alias = 0; alias < in.size(); alias++) {
+        if (!in.get(alias).equals(y.type()) || !Kernels.allowsInPlace(y.op().type(), alias)) {
+          continue;
+        }
+        Tensor want = h.run(y);
+        int[] inSlots = new int[in.size()];
+        Object[] frame = new Object[in.size()];
+        for (int i = 0; i < in.size(); i++) {
+          inSlots[i] = i;
+          Tensor v = h.valueOf(y.op().input(i));
+          frame[i] = HostBuffers.allocate(v.dtype(), v.size());
+          System.arraycopy(HostBuffers.array(v), 0, frame[i], 0, v.size());
+        }
+        Kernels.factory(y.op().type())
+            .create(new KernelSpec(y.op(), in, y.op().outputTypes(), inSlots, new int[] {alias}))
+            .run(frame);
+        assertEquals(want, HostBuffers.adopt(y.dtype(), y.shape(), frame[alias]), y.op() + " in place on input " + alias);
+        checked++;
+      }
+    }
+    assertTrue(checked >= 15, "checked " + checked);
+    assertTrue(!Kernels.allowsInPlace("MatMul", 0) && !Kernels.allowsInPlace("AddN", 1)
+        && !Kernels.allowsInPlace("Select", 0) && !Kernels.allowsInPlace("Transpose", 0));
+  }
 }

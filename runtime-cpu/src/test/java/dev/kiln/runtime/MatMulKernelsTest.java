@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 class MatMulKernelsTest {
   /** {m, k, n}: Java-loop sizes, BLAS sizes, ones, and the seed network's 64x1000x100. */
-  private static final int[][] SIZES = {{2, 3, 4}, {1, 1, 1}, {5, 1, 7}, {17, 33, 9}, {16, 16, 16},
-      {64, 1000, 100}, {31, 70, 129}, {1, 300, 1}};
+  private static final int[][] SIZES = {{2, 2, 2}, {1, 3, 2}, {1, 1, 1}, {2, 3, 4}, {5, 1, 7}, {17, 33, 9},
+      {16, 16, 16}, {64, 1000, 100}, {31, 70, 129}, {1, 300, 1}};
 
   /** Naive triple loop in double over the logical (untransposed) operands. */
   private static Tensor reference(Tensor a, Tensor b, boolean ta, boolean tb, DType d) {
@@ -74,6 +74,29 @@ class MatMulKernelsTest {
             assertEquals(want, got);
           }
         }
+      }
+    }
+  }
+
+  @Test
+  void javaLoopsUsedWithoutOpenBlasMatchTheTripleLoop() {
+    int m = 17;
+    int k = 33;
+    int n = 9;
+    for (boolean ta : new boolean[] {false, true}) {
+      for (boolean tb : new boolean[] {false, true}) {
+        Tensor a = KernelHarness.randomF32(41, ta ? k : m, ta ? m : k);
+        Tensor b = KernelHarness.randomF32(42, tb ? n : k, tb ? k : n);
+        float[] c = new float[m * n];
+        MatMulKernels.f32(ta, tb, m, n, k, a.toFloatArray(), b.toFloatArray(), c);
+        assertWithinDotProductBound(reference(a, b, ta, tb, DType.FLOAT32), Tensor.of(c, m, n),
+            magnitudes(a, b, ta, tb), k, DType.FLOAT32);
+        Tensor ad = KernelHarness.randomF64(43, ta ? k : m, ta ? m : k);
+        Tensor bd = KernelHarness.randomF64(44, tb ? n : k, tb ? k : n);
+        double[] cd = new double[m * n];
+        MatMulKernels.f64(ta, tb, m, n, k, ad.toDoubleArray(), bd.toDoubleArray(), cd);
+        assertWithinDotProductBound(reference(ad, bd, ta, tb, DType.FLOAT64), Tensor.of(cd, m, n),
+            magnitudes(ad, bd, ta, tb), k, DType.FLOAT64);
       }
     }
   }

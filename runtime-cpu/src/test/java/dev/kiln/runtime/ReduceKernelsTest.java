@@ -39,6 +39,7 @@ class ReduceKernelsTest {
         {new int[] {300, 400}, new int[] {0}},
         {new int[] {300, 400}, new int[] {1}},
         {new int[] {300, 400}, new int[] {0, 1}},
+        {new int[] {300, 400}, new int[] {}},
         {new int[] {40, 50, 60}, new int[] {0, 2}},
     };
     List<Arguments> out = new ArrayList<>();

@@ -1,0 +1,101 @@
+package dev.kiln.train;
+
+import dev.kiln.graph.Tensor;
+import dev.kiln.graph.Variable;
+import dev.kiln.runtime.Session;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Saves and restores the values of all of a Session's variables (model weights and optimizer slots).
+ * The file format is versioned and checksummed (docs/checkpoint-format.md). A save writes a temporary
+ * file beside the target, forces it to disk and renames it over the target atomically, so a crash at
+ * any point leaves either the previous checkpoint or the new one, never a mix. A restore checks the
+ * whole file and its match with the graph before changing any variable.
+ */
+public final class Saver {
+  private Saver() {}
+
+  /** Writes every variable of the session's graph to {@code path}, replacing it atomically. */
+  public static void save(Session session, Path path) throws IOException {
+    save(session, path, () -> {});
+  }
+
+  /** As {@link #save(Session, Path)}, running {@code beforeRename} between writing and renaming (tests). */
+  static void save(Session session, Path path, Runnable beforeRename) throws IOException {
+    Map<String, Tensor> values = new LinkedHashMap<>();
+    for (Variable v : session.graph().variables()) {
+      values.put(v.name(), session.variableValue(v));
+    }
+    byte[] bytes = CheckpointFormat.encode(values);
+    Path target = path.toAbsolutePath();
+    Path dir = target.getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, target.getFileName() + ".", ".tmp");
+    try {
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+        ch.force(true);
+      }
+      beforeRename.run();
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException | RuntimeException | Error e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    syncDirectory(dir);
+  }
+
+  /**
+   * Sets every variable of the session's graph from {@code path}. Fails with a
+   * {@link CheckpointException}, changing no variable, if the file is not a valid checkpoint or its
+   * variables differ from the graph's in name, dtype or shape.
+   */
+  public static void restore(Session session, Path path) throws IOException {
+    Map<String, Tensor> stored = CheckpointFormat.decode(Files.readAllBytes(path), path.toString());
+    String where = "checkpoint '" + path + "'";
+    List<Variable> vars = session.graph().variables();
+    Map<Variable, Tensor> values = new LinkedHashMap<>();
+    for (Variable v : vars) {
+      Tensor t = stored.get(v.name());
+      if (t == null) {
+        throw new CheckpointException(where + " has no value for variable '" + v.name() + "'");
+      }
+      if (t.dtype() != v.dtype()) {
+        throw new CheckpointException("variable '" + v.name() + "' is " + v.dtype().shortName() + " in the graph but "
+            + t.dtype().shortName() + " in " + where);
+      }
+      if (!t.shape().equals(v.shape())) {
+        throw new CheckpointException("variable '" + v.name() + "' has shape " + v.shape() + " in the graph but "
+            + t.shape() + " in " + where);
+      }
+      values.put(v, t);
+    }
+    if (stored.size() != vars.size()) {
+      List<String> names = vars.stream().map(Variable::name).toList();
+      String extra = stored.keySet().stream().filter(n -> !names.contains(n)).findFirst().orElseThrow();
+      throw new CheckpointException(where + " holds variable '" + extra + "', which the graph does not have");
+    }
+    session.assignVariables(values);
+  }
+
+  /** Makes the rename durable; some file systems cannot open a directory, which is harmless. */
+  private static void syncDirectory(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException e) {
+      // best effort: the rename itself is already atomic
+    }
+  }
+}
