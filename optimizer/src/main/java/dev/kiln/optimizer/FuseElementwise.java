@@ -46,25 +46,26 @@ public final class FuseElementwise implements Pass {
     Set<Operation> fedOps = new HashSet<>();
     p.fed().forEach(o -> fedOps.add(o.op()));
 
-    // reach[i]: the nodes from which node i is reachable (itself included), over data and control edges.
-    BitSet[] reach = new BitSet[n];
+    List<List<Integer>> consumers = new ArrayList<>(); // data and control successors of each node
+    for (int i = 0; i < n; i++) {
+      consumers.add(new ArrayList<>());
+    }
+    for (int i = 0; i < n; i++) {
+      for (Operation pred : preds(ops.get(i))) {
+        consumers.get(index.get(pred)).add(i);
+      }
+    }
     int[] group = new int[n];
     java.util.Arrays.fill(group, -1);
     Map<Integer, BitSet> members = new HashMap<>();
     int nextGroup = 0;
     for (int i = 0; i < n; i++) {
       Operation op = ops.get(i);
-      BitSet r = new BitSet(n);
-      r.set(i);
-      for (Operation pred : preds(op)) {
-        r.or(reach[index.get(pred)]);
-      }
-      reach[i] = r;
       if (!fusible(op, fedOps)) {
         continue;
       }
       // Join v with the groups of its fusible producers, one at a time, keeping each that leaves the
-      // union convex.
+      // graph of groups acyclic.
       BitSet m = new BitSet(n);
       m.set(i);
       List<Integer> joined = new ArrayList<>();
@@ -76,7 +77,7 @@ public final class FuseElementwise implements Pass {
         }
         BitSet trial = (BitSet) m.clone();
         trial.or(members.get(g));
-        if (convex(trial, ops, index, reach)) {
+        if (!reentered(trial, i, consumers, group, members)) {
           m = trial;
           joined.add(g);
         }
@@ -114,17 +115,52 @@ public final class FuseElementwise implements Pass {
         && !op.type().equals("Fused") && op.numOutputs() == 1 && op.subgraphs().isEmpty() && !fedOps.contains(op);
   }
 
-  /** No edge into the set comes from outside it while being reachable from inside it. */
-  private static boolean convex(BitSet set, List<Operation> ops, Map<Operation, Integer> index, BitSet[] reach) {
+  /**
+   * Whether a path leaves {@code set} and comes back into it in the graph where every existing group
+   * is one node (reaching one member of a group reaches all its outputs). Such a set would make the
+   * fused graph cyclic. Only nodes up to {@code last} (the newest member) can lie on such a path.
+   */
+  private static boolean reentered(BitSet set, int last, List<List<Integer>> consumers, int[] group,
+      Map<Integer, BitSet> members) {
+    BitSet seen = new BitSet(last + 1);
+    java.util.ArrayDeque<Integer> work = new java.util.ArrayDeque<>();
     for (int k = set.nextSetBit(0); k >= 0; k = set.nextSetBit(k + 1)) {
-      for (Operation pred : preds(ops.get(k))) {
-        int y = index.get(pred);
-        if (!set.get(y) && reach[y].intersects(set)) {
-          return false;
+      for (int c : consumers.get(k)) {
+        if (c <= last && !set.get(c) && !seen.get(c)) {
+          seen.set(c);
+          work.push(c);
         }
       }
     }
-    return true;
+    while (!work.isEmpty()) {
+      int y = work.pop();
+      BitSet unit = group[y] >= 0 && members.containsKey(group[y]) ? members.get(group[y]) : null;
+      List<Integer> from = new ArrayList<>();
+      if (unit == null) {
+        from.add(y);
+      } else {
+        for (int k = unit.nextSetBit(0); k >= 0; k = unit.nextSetBit(k + 1)) {
+          if (set.get(k)) {
+            return true; // y's group is being merged: the path came back
+          }
+          from.add(k);
+          seen.set(k);
+        }
+      }
+      for (int f : from) {
+        for (int c : consumers.get(f)) {
+          if (c > last || seen.get(c)) {
+            continue;
+          }
+          if (set.get(c)) {
+            return true;
+          }
+          seen.set(c);
+          work.push(c);
+        }
+      }
+    }
+    return false;
   }
 
   private static boolean isScalarConst(Operation op, Set<Operation> fedOps) {
@@ -188,8 +224,10 @@ public final class FuseElementwise implements Pass {
     });
     Rewriter rw = new Rewriter(p);
     long fused = 0;
+    int emitted = 0;
     while (!ready.isEmpty()) {
       int u = ready.poll();
+      emitted++;
       if (u < 0) {
         Operation op = ops.get(-u - 1);
         boolean pulledOnly = isScalarConst(op, fedOps) && !usedOutside.contains(op);
@@ -207,6 +245,15 @@ public final class FuseElementwise implements Pass {
           ready.add(v);
         }
       }
+    }
+    if (emitted != firstMember.size()) { // groups are convex, so the units form a DAG
+      List<String> stuck = new ArrayList<>();
+      pending.forEach((u, c) -> {
+        if (c > 0) {
+          stuck.add(u + "=" + (u < 0 ? ops.get(-u - 1).name() : members.get(u).toString()) + "(" + c + ")");
+        }
+      });
+      throw new IllegalStateException("fuse: fused groups form a cycle: " + stuck);
     }
     stats.add("nodes fused", fused);
     return rw.finish();
