@@ -5,6 +5,7 @@ import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.OperationBuilder;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
 import dev.kiln.graph.Subgraph;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -58,12 +59,14 @@ public final class FuseElementwise implements Pass {
     int[] group = new int[n];
     java.util.Arrays.fill(group, -1);
     Map<Integer, BitSet> members = new HashMap<>();
+    Map<Integer, Shape> space = new HashMap<>(); // the broadcast of a group's values: its kernel's loop
     int nextGroup = 0;
     for (int i = 0; i < n; i++) {
       Operation op = ops.get(i);
       if (!fusible(op, fedOps)) {
         continue;
       }
+      Shape shape = op.output(0).shape();
       // Join v with the groups of its fusible producers, one at a time, keeping each that leaves the
       // graph of groups acyclic.
       BitSet m = new BitSet(n);
@@ -75,10 +78,15 @@ public final class FuseElementwise implements Pass {
         if (g < 0 || joined.contains(g) || !ops.get(j).device().equals(op.device())) {
           continue;
         }
+        Shape joint = Shape.broadcast(shape, space.get(g));
+        if (joint == null) {
+          continue; // values of one fused node must broadcast to one iteration space
+        }
         BitSet trial = (BitSet) m.clone();
         trial.or(members.get(g));
         if (!reentered(trial, i, consumers, group, members)) {
           m = trial;
+          shape = joint;
           joined.add(g);
         }
       }
@@ -87,6 +95,7 @@ public final class FuseElementwise implements Pass {
         members.remove(old);
       }
       members.put(g, m);
+      space.put(g, shape);
       for (int k = m.nextSetBit(0); k >= 0; k = m.nextSetBit(k + 1)) {
         group[k] = g;
       }

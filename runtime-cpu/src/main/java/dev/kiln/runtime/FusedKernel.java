@@ -98,7 +98,11 @@ final class FusedKernel implements Kernel {
     this.outSlots = spec.outputSlots();
     Shape space = Shape.scalar();
     for (TensorType t : spec.outputs()) {
-      space = Shape.broadcast(space, t.shape());
+      Shape b = Shape.broadcast(space, t.shape());
+      if (b == null) {
+        throw KernelSupport.error(spec, "outputs %s and %s do not broadcast to one iteration space", space, t.shape());
+      }
+      space = b;
     }
     int[] dense = space.dims();
     this.size = KernelSupport.size(new TensorType(DType.FLOAT32, space));

@@ -317,9 +317,10 @@ final class PlanCompiler {
       // Only a result as big as the kernel's iteration space (the outputs' broadcast) is written in place.
       dev.kiln.graph.Shape space = dev.kiln.graph.Shape.scalar();
       for (TensorType t : out) {
-        space = dev.kiln.graph.Shape.broadcast(space, t.shape());
+        space = space == null ? null : dev.kiln.graph.Shape.broadcast(space, t.shape());
       }
-      inputs = out.get(j).shape().numElements() == space.numElements() ? MemoryPlanner.fusedInPlaceInputs(op, j) : List.of();
+      inputs = space != null && out.get(j).shape().numElements() == space.numElements()
+          ? MemoryPlanner.fusedInPlaceInputs(op, j) : List.of();
     } else if (MemoryPlanner.mayWriteInPlace(op)) {
       inputs = java.util.stream.IntStream.range(0, op.numInputs()).boxed().toList();
     } else {

@@ -197,4 +197,17 @@ class FusedKernelTest {
     Operation f = fused(h, body(List.of(DType.FLOAT32), List.of(Shape.of(0, 4)), p -> List.of(w3(p.get(0), DType.FLOAT32))), x);
     assertEquals(Shape.of(0, 4), h.runAll(f).get(0).shape());
   }
+
+  @Test
+  void outputsThatDoNotBroadcastTogetherAreRejectedAtPlanTime() {
+    KernelHarness h = new KernelHarness();
+    Output a = h.input(Tensor.of(new float[3], 3));
+    Output b = h.input(Tensor.of(new float[5], 5));
+    Operation f = fused(h, body(List.of(DType.FLOAT32, DType.FLOAT32), List.of(Shape.of(3), Shape.of(5)), p -> {
+      Ops tf = ops(p.get(0));
+      return List.of(tf.exp(p.get(0)), tf.neg(p.get(1)));
+    }), a, b);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> h.runAll(f));
+    assertEquals("Fused 'f': outputs [3] and [5] do not broadcast to one iteration space", e.getMessage());
+  }
 }
