@@ -24,7 +24,8 @@ import java.util.Set;
  * the group reads from outside (one body Parameter each, in order); its results are the group's values
  * used outside it, fetched, or targeted.
  *
- * <p>Never fused: stateful ops, views (they cost nothing), Fused nodes, nodes with a fed output (the
+ * <p>Only the built-in types of {@link #FUSIBLE_TYPES} fuse. Never fused: stateful ops, views (they
+ * cost nothing), Fused nodes, user-registered ops, nodes with a fed output (the
  * feed replaces the value, so it must stay a node of its own), nodes on different devices. A group is
  * convex (no path leaves it and re-enters, through data or control edges), so fusing never creates a
  * cycle; members' control inputs become the Fused node's, and control dependencies on a member become
@@ -118,10 +119,21 @@ public final class FuseElementwise implements Pass {
     return ps;
   }
 
+  /**
+   * The built-in elementwise op types a Fused body may hold (what the runtimes' fused kernels
+   * implement). User-registered elementwise ops are left alone: no fused kernel knows them.
+   */
+  public static final Set<String> FUSIBLE_TYPES = Set.of(
+      "Neg", "Square", "Abs", "Sign", "Relu", "Sqrt", "Rsqrt", "Reciprocal", "Exp", "Log", "Sin", "Cos",
+      "Sigmoid", "Tanh", "LogicalNot", "ZerosLike", "OnesLike", "Cast",
+      "Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum",
+      "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
+      "Select", "AddN");
+
   static boolean fusible(Operation op, Set<Operation> fedOps) {
     Set<OpTrait> t = op.def().traits();
-    return t.contains(OpTrait.ELEMENTWISE) && !t.contains(OpTrait.STATEFUL) && !t.contains(OpTrait.VIEW)
-        && !op.type().equals("Fused") && op.numOutputs() == 1 && op.subgraphs().isEmpty() && !fedOps.contains(op);
+    return FUSIBLE_TYPES.contains(op.type()) && t.contains(OpTrait.ELEMENTWISE) && !t.contains(OpTrait.STATEFUL)
+        && op.numOutputs() == 1 && op.subgraphs().isEmpty() && !fedOps.contains(op);
   }
 
   /**
