@@ -37,72 +37,133 @@ final class VectorMath {
   }
 
   static void f32(UnaryKernels.Op op, float[] x, int xo, float[] y, int yo, int n) {
-    int i = 0;
-    int bound = F.loopBound(n);
     switch (op) {
-      case EXP -> {
-        for (; i < bound; i += F.length()) {
-          exp(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          exp(FloatVector.fromArray(F, x, xo + i, m)).intoArray(y, yo + i, m);
-        }
-      }
-      case SIGMOID -> {
-        for (; i < bound; i += F.length()) {
-          sigmoid(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          sigmoid(FloatVector.fromArray(F, x, xo + i, m)).intoArray(y, yo + i, m);
-        }
-      }
-      case TANH -> {
-        for (; i < bound; i += F.length()) {
-          tanh(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          tanh(FloatVector.fromArray(F, x, xo + i, m)).intoArray(y, yo + i, m);
-        }
-      }
+      case EXP -> expF32(x, xo, y, yo, n);
+      case SIGMOID -> sigmoidF32(x, xo, y, yo, n);
+      case TANH -> tanhF32(x, xo, y, yo, n);
       default -> throw new AssertionError(op);
     }
   }
 
   static void f64(UnaryKernels.Op op, double[] x, int xo, double[] y, int yo, int n) {
-    int i = 0;
-    int bound = D.loopBound(n);
     switch (op) {
-      case EXP -> {
-        for (; i < bound; i += D.length()) {
-          exp(DoubleVector.fromArray(D, x, xo + i)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-          VectorMask<Double> m = D.indexInRange(i, n);
-          exp(DoubleVector.fromArray(D, x, xo + i, m)).intoArray(y, yo + i, m);
-        }
-      }
-      case SIGMOID -> {
-        for (; i < bound; i += D.length()) {
-          sigmoid(DoubleVector.fromArray(D, x, xo + i)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-          VectorMask<Double> m = D.indexInRange(i, n);
-          sigmoid(DoubleVector.fromArray(D, x, xo + i, m)).intoArray(y, yo + i, m);
-        }
-      }
-      case TANH -> {
-        for (; i < bound; i += D.length()) {
-          tanh(DoubleVector.fromArray(D, x, xo + i)).intoArray(y, yo + i);
-        }
-        if (i < n) {
-          VectorMask<Double> m = D.indexInRange(i, n);
-          tanh(DoubleVector.fromArray(D, x, xo + i, m)).intoArray(y, yo + i, m);
-        }
-      }
+      case EXP -> expF64(x, xo, y, yo, n);
+      case SIGMOID -> sigmoidF64(x, xo, y, yo, n);
+      case TANH -> tanhF64(x, xo, y, yo, n);
       default -> throw new AssertionError(op);
+    }
+  }
+
+  // Each loop body is written out flat (no helper returning a vector): C2 only keeps vectors in
+  // registers when everything is inlined, and a big helper compiled on its own is not.
+
+  private static void expF32(float[] x, int xo, float[] y, int yo, int n) {
+    for (int i = 0; i < n; i += F.length()) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
+      FloatVector xc = v.max(-104f).min(89f);
+      FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
+      FloatVector k = kr.sub(ROUND_F);
+      FloatVector r = xc.sub(k.mul(C1_F)).sub(k.mul(C2_F));
+      FloatVector z = r.mul(r);
+      FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f).mul(r).add(8.3334519073E-3f)
+          .mul(r).add(4.1665795894E-2f).mul(r).add(1.6666665459E-1f).mul(r).add(5.0000001201E-1f)
+          .mul(z).add(r).add(1f);
+      IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
+      IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+      FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      p.mul(s1).mul(s2).blend(v, v.test(VectorOperators.IS_NAN)).intoArray(y, yo + i, m);
+    }
+  }
+
+  private static void sigmoidF32(float[] x, int xo, float[] y, int yo, int n) {
+    for (int i = 0; i < n; i += F.length()) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
+      // e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (keeps tiny results exact).
+      FloatVector xc = v.abs().neg().max(-104f);
+      FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
+      FloatVector k = kr.sub(ROUND_F);
+      FloatVector r = xc.sub(k.mul(C1_F)).sub(k.mul(C2_F));
+      FloatVector z = r.mul(r);
+      FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f).mul(r).add(8.3334519073E-3f)
+          .mul(r).add(4.1665795894E-2f).mul(r).add(1.6666665459E-1f).mul(r).add(5.0000001201E-1f)
+          .mul(z).add(r).add(1f);
+      IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
+      IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+      FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector e = p.mul(s1).mul(s2);
+      FloatVector d = e.add(1f);
+      FloatVector num = e.blend(1f, v.compare(VectorOperators.GE, 0f));
+      num.div(d).blend(v, v.test(VectorOperators.IS_NAN)).intoArray(y, yo + i, m);
+    }
+  }
+
+  private static void tanhF32(float[] x, int xo, float[] y, int yo, int n) {
+    for (int i = 0; i < n; i += F.length()) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
+      FloatVector a = v.abs();
+      // |x| < 0.625: x + x^3 P(x^2) (Cephes tanhf)
+      FloatVector z = v.mul(v);
+      FloatVector small = z.mul(-5.70498872745E-3f).add(2.06390887954E-2f).mul(z).add(-5.37397155531E-2f)
+          .mul(z).add(1.33314422036E-1f).mul(z).add(-3.33332819422E-1f).mul(z).mul(v).add(v);
+      // otherwise 1 - 2 / (exp(2|x|) + 1), with x's sign
+      FloatVector xc = a.add(a).min(89f);
+      FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
+      FloatVector k = kr.sub(ROUND_F);
+      FloatVector r = xc.sub(k.mul(C1_F)).sub(k.mul(C2_F));
+      FloatVector zz = r.mul(r);
+      FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f).mul(r).add(8.3334519073E-3f)
+          .mul(r).add(4.1665795894E-2f).mul(r).add(1.6666665459E-1f).mul(r).add(5.0000001201E-1f)
+          .mul(zz).add(r).add(1f);
+      IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
+      IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+      FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector e = p.mul(s1).mul(s2);
+      FloatVector big = FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(e.add(1f)));
+      big = big.blend(big.neg(), v.compare(VectorOperators.LT, 0f));
+      VectorMask<Float> keep = v.test(VectorOperators.IS_NAN).or(v.compare(VectorOperators.EQ, 0f)); // NaN, +-0
+      big.blend(small, a.compare(VectorOperators.LT, 0.625f)).blend(v, keep).intoArray(y, yo + i, m);
+    }
+  }
+
+  private static void expF64(double[] x, int xo, double[] y, int yo, int n) {
+    for (int i = 0; i < n; i += D.length()) {
+      VectorMask<Double> m = D.indexInRange(i, n);
+      DoubleVector v = DoubleVector.fromArray(D, x, xo + i, m);
+      expD(v).intoArray(y, yo + i, m);
+    }
+  }
+
+  private static void sigmoidF64(double[] x, int xo, double[] y, int yo, int n) {
+    for (int i = 0; i < n; i += D.length()) {
+      VectorMask<Double> m = D.indexInRange(i, n);
+      DoubleVector v = DoubleVector.fromArray(D, x, xo + i, m);
+      DoubleVector e = expD(v.abs().neg());
+      DoubleVector num = e.blend(1.0, v.compare(VectorOperators.GE, 0.0));
+      num.div(e.add(1.0)).blend(v, v.test(VectorOperators.IS_NAN)).intoArray(y, yo + i, m);
+    }
+  }
+
+  private static void tanhF64(double[] x, int xo, double[] y, int yo, int n) {
+    for (int i = 0; i < n; i += D.length()) {
+      VectorMask<Double> m = D.indexInRange(i, n);
+      DoubleVector v = DoubleVector.fromArray(D, x, xo + i, m);
+      DoubleVector a = v.abs();
+      DoubleVector z = v.mul(v);
+      DoubleVector p = z.mul(-9.64399179425052238628E-1).add(-9.92877231001918586564E1)
+          .mul(z).add(-1.61468768441708447952E3);
+      DoubleVector q = z.add(1.12811678491632931402E2).mul(z).add(2.23548839060100448583E3)
+          .mul(z).add(4.84406305325125486048E3);
+      DoubleVector small = z.mul(p.div(q)).mul(v).add(v);
+      DoubleVector big = DoubleVector.broadcast(D, 1.0).sub(DoubleVector.broadcast(D, 2.0).div(expD(a.add(a)).add(1.0)));
+      big = big.blend(big.neg(), v.compare(VectorOperators.LT, 0.0));
+      VectorMask<Double> keep = v.test(VectorOperators.IS_NAN).or(v.compare(VectorOperators.EQ, 0.0));
+      big.blend(small, a.compare(VectorOperators.LT, 0.625)).blend(v, keep).intoArray(y, yo + i, m);
     }
   }
 
@@ -112,52 +173,7 @@ final class VectorMath {
   private static final float C1_F = 0.693359375f;
   private static final float C2_F = -2.12194440e-4f;
   private static final float ROUND_F = 12582912f; // 1.5 * 2^23: (t + R) - R rounds t to an integer
-
-  static FloatVector exp(FloatVector x) {
-    FloatVector xc = x.max(-104f).min(89f); // beyond these exp is 0 or inf; keeps k in int range
-    FloatVector t = xc.mul(LOG2E_F);
-    FloatVector k = t.add(ROUND_F).sub(ROUND_F);
-    FloatVector r = xc.sub(k.mul(C1_F)).sub(k.mul(C2_F));
-    FloatVector z = r.mul(r);
-    FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f)
-        .mul(r).add(8.3334519073E-3f)
-        .mul(r).add(4.1665795894E-2f)
-        .mul(r).add(1.6666665459E-1f)
-        .mul(r).add(5.0000001201E-1f)
-        .mul(z).add(r).add(1f);
-    IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
-    IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
-    IntVector k2 = ki.sub(k1);
-    FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-    FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-    FloatVector e = p.mul(s1).mul(s2);
-    // NaN in, NaN out (the clamps above keep NaN, but k's conversion does not).
-    return e.blend(x, x.test(VectorOperators.IS_NAN));
-  }
-
-  static FloatVector sigmoid(FloatVector x) {
-    // e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (keeps tiny results exact).
-    FloatVector e = exp(x.abs().neg());
-    FloatVector d = e.add(1f);
-    FloatVector pos = FloatVector.broadcast(F, 1f).div(d);
-    return pos.blend(e.div(d), x.compare(VectorOperators.LT, 0f));
-  }
-
-  static FloatVector tanh(FloatVector x) {
-    FloatVector a = x.abs();
-    // |x| < 0.625: x + x^3 P(x^2) (Cephes tanhf)
-    FloatVector z = x.mul(x);
-    FloatVector small = z.mul(-5.70498872745E-3f).add(2.06390887954E-2f)
-        .mul(z).add(-5.37397155531E-2f)
-        .mul(z).add(1.33314422036E-1f)
-        .mul(z).add(-3.33332819422E-1f)
-        .mul(z).mul(x).add(x);
-    // otherwise 1 - 2 / (exp(2|x|) + 1), with x's sign
-    FloatVector big = FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(exp(a.add(a)).add(1f)));
-    big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
-    VectorMask<Float> keep = x.test(VectorOperators.IS_NAN).or(x.compare(VectorOperators.EQ, 0f)); // NaN, +-0
-    return big.blend(small, a.compare(VectorOperators.LT, 0.625f)).blend(x, keep);
-  }
+  private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND_F);
 
   // --------------------------------------------------------------------------------------- double
 
@@ -166,7 +182,7 @@ final class VectorMath {
   private static final double C2_D = 1.42860682030941723212E-6;
   private static final double ROUND_D = 6755399441055744.0; // 1.5 * 2^52
 
-  static DoubleVector exp(DoubleVector x) {
+  private static DoubleVector expD(DoubleVector x) {
     DoubleVector xc = x.max(-746.0).min(710.0);
     DoubleVector k = xc.mul(LOG2E_D).add(ROUND_D).sub(ROUND_D);
     DoubleVector r = xc.sub(k.mul(C1_D)).sub(k.mul(C2_D));
@@ -190,28 +206,5 @@ final class VectorMath {
     DoubleVector s1 = k1.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
     DoubleVector s2 = k2.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
     return p.mul(s1).mul(s2).blend(x, x.test(VectorOperators.IS_NAN));
-  }
-
-  static DoubleVector sigmoid(DoubleVector x) {
-    DoubleVector e = exp(x.abs().neg());
-    DoubleVector d = e.add(1.0);
-    DoubleVector pos = DoubleVector.broadcast(D, 1.0).div(d);
-    return pos.blend(e.div(d), x.compare(VectorOperators.LT, 0.0));
-  }
-
-  static DoubleVector tanh(DoubleVector x) {
-    DoubleVector a = x.abs();
-    // |x| < 0.625: Cephes tanh's rational approximation x + x^3 P(x^2)/Q(x^2)
-    DoubleVector z = x.mul(x);
-    DoubleVector p = z.mul(-9.64399179425052238628E-1).add(-9.92877231001918586564E1)
-        .mul(z).add(-1.61468768441708447952E3);
-    DoubleVector q = z.add(1.12811678491632931402E2)
-        .mul(z).add(2.23548839060100448583E3)
-        .mul(z).add(4.84406305325125486048E3);
-    DoubleVector small = z.mul(p.div(q)).mul(x).add(x);
-    DoubleVector big = DoubleVector.broadcast(D, 1.0).sub(DoubleVector.broadcast(D, 2.0).div(exp(a.add(a)).add(1.0)));
-    big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0.0));
-    VectorMask<Double> keep = x.test(VectorOperators.IS_NAN).or(x.compare(VectorOperators.EQ, 0.0));
-    return big.blend(small, a.compare(VectorOperators.LT, 0.625)).blend(x, keep);
   }
 }
