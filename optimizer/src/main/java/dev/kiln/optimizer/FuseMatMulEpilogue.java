@@ -18,7 +18,8 @@ import java.util.Set;
  * add (an Add whose other operand is [n] or [1,n] for an [m,n] product) and/or an activation (Relu,
  * Sigmoid, Tanh, or Maximum with a scalar constant 0) becomes one {@code FusedMatMul} node that takes
  * over the last node's name. Fuses only when every value it swallows is read by the next node of the
- * pattern alone: not fetched, fed, targeted, read elsewhere, or a control input. Runs before
+ * pattern alone: not fetched, fed, targeted, read elsewhere, or a control input (a later use of only
+ * its shape, as gradients' ReduceSumLike makes, is rewired to the fused output). Runs before
  * elementwise fusion, which would otherwise take the bias add and activation. Counts "nodes fused".
  */
 public final class FuseMatMulEpilogue implements Pass {
@@ -50,9 +51,12 @@ public final class FuseMatMulEpilogue implements Pass {
   public Program run(Program p, PassStatistics stats) {
     List<Operation> ops = p.graph().operations();
     Map<Output, List<Operation>> readers = new HashMap<>();
+    Map<Output, List<Operation>> shapeUsers = new HashMap<>();
     Set<Operation> pinned = new HashSet<>(p.targets()); // observed in ways other than one data reader
     for (Operation op : ops) {
-      op.inputs().forEach(in -> readers.computeIfAbsent(in, k -> new ArrayList<>()).add(op));
+      for (int i = 0; i < op.numInputs(); i++) {
+        (usesShapeOnly(op, i) ? shapeUsers : readers).computeIfAbsent(op.input(i), k -> new ArrayList<>()).add(op);
+      }
       pinned.addAll(op.controlInputs());
     }
     p.fetches().forEach(f -> pinned.add(f.op()));
@@ -65,7 +69,7 @@ public final class FuseMatMulEpilogue implements Pass {
         continue;
       }
       Match m = match(op, readers, pinned);
-      if (m != null) {
+      if (m != null && !shapeUsedBefore(m, shapeUsers, ops)) {
         byLast.put(m.last(), m);
         absorbed.addAll(m.nodes());
       }
@@ -117,6 +121,31 @@ public final class FuseMatMulEpilogue implements Pass {
       return add == null ? null : new Match(mm, add, bias, null, "none");
     }
     return new Match(mm, add, bias, next, activation);
+  }
+
+  /**
+   * Inputs whose value no kernel reads, only its shape (gradient graphs use them to unbroadcast): a
+   * fused node's output, of the same shape, can stand in for the value it swallowed.
+   */
+  static boolean usesShapeOnly(Operation op, int input) {
+    return switch (op.type()) {
+      case "ReduceSumLike", "ReshapeLike" -> input == 1;
+      case "ZerosLike", "OnesLike" -> input == 0;
+      default -> false;
+    };
+  }
+
+  /** Whether a swallowed value's shape is used before the fused node exists (its last node). */
+  private static boolean shapeUsedBefore(Match m, Map<Output, List<Operation>> shapeUsers, List<Operation> ops) {
+    int last = ops.indexOf(m.last());
+    for (Operation n : m.nodes()) {
+      for (Operation u : shapeUsers.getOrDefault(n.output(0), List.of())) {
+        if (ops.indexOf(u) < last || m.nodes().contains(u)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** A constant read only by absorbed activations (Maximum's 0): it would be left dead. */
@@ -187,11 +216,8 @@ public final class FuseMatMulEpilogue implements Pass {
     controls.forEach(c -> b.addControlInput(rw.map(c)));
     Operation f = b.build();
     for (Operation n : m.nodes()) {
-      if (n == m.last()) {
-        rw.replace(n, f.output(0));
-      } else {
-        rw.orderAs(n, f);
-      }
+      // Every swallowed value has the fused output's shape and dtype: shape-only users take it.
+      rw.replace(n, f.output(0));
     }
   }
 }
