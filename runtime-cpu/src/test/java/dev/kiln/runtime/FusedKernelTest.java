@@ -210,4 +210,36 @@ class FusedKernelTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> h.runAll(f));
     assertEquals("Fused 'f': outputs [3] and [5] do not broadcast to one iteration space", e.getMessage());
   }
+
+  @Test
+  void concurrentRunsOfOneFusedPlanEachGetTheirOwnRegisters() throws Exception {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    int n = 200_000; // large enough to split over the cores inside each run
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(n));
+    Output y = w3(x, DType.FLOAT32);
+    try (Session s = new Session(g)) {
+      List<java.util.concurrent.Callable<Void>> jobs = new ArrayList<>();
+      for (int t = 0; t < 6; t++) {
+        int seed = t;
+        jobs.add(() -> {
+          Tensor xv = KernelHarness.randomF32(100 + seed, n);
+          Tensor expected = Ref.tensor(DType.FLOAT32, new int[] {n}, i -> w3Ref(xv.getDouble(i)));
+          for (int r = 0; r < 5; r++) {
+            Ref.assertClose(expected, s.run(java.util.Map.of(x, xv), y).get(0), 2e-6);
+          }
+          return null;
+        });
+      }
+      var pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+      try {
+        for (var f : pool.invokeAll(jobs)) {
+          f.get();
+        }
+      } finally {
+        pool.shutdown();
+      }
+      assertEquals(2, s.plans().iterator().next().kernels.length, "one Fused kernel and the fetch copy");
+    }
+  }
 }
