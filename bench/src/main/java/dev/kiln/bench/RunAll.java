@@ -54,9 +54,12 @@ public final class RunAll {
       String shape = r.getParams().getParam("shape");
       String pipeline = r.getParams().getParam("pipeline");
       String kiln = "off".equals(pipeline) ? "kiln-nopipeline" : "kiln";
+      String graph = r.getParams().getParam("graph");
+      String label = shape != null ? "[" + shape + "]"
+          : graph != null ? "[" + graph + ",optimize=" + r.getParams().getParam("optimize") + "]"
+          : pipeline != null ? "[pipeline=" + pipeline + "]" : "";
       System.out.printf(Locale.ROOT, "%-40s %12.4f %s (min %.4f, n=%d)%n",
-          cls + "." + method + (shape != null ? "[" + shape + "]" : "") + (pipeline != null ? "[pipeline=" + pipeline + "]" : ""),
-          med, unit, min, st.getN());
+          cls + "." + method + label, med, unit, min, st.getN());
       switch (cls + "." + method) {
         case "W2WideMlp.step" -> lines.add(result("W2", kiln, med, "ms/step",
             String.format(Locale.ROOT, "GFLOP/s=%.1f min=%.4f samples=%d", Workloads.WideMlp.FLOP_PER_STEP / (med * 1e-3) / 1e9,
@@ -82,6 +85,9 @@ public final class RunAll {
               gflops, "GFLOP/s", String.format(Locale.ROOT, "MxKxN, row-major NN, median_ms=%.4f max=%.1f blas_core=%s",
                   med, flop / (min * 1e-3) / 1e9, blasCore())));
         }
+        case "PlanCompile.compilePlan" -> lines.add(result("compile " + graph,
+            "kiln-" + ("true".equals(r.getParams().getParam("optimize")) ? "optimized" : "unoptimized"), med, unit,
+            String.format(Locale.ROOT, "one plan compiled, uncached; min=%.1f", min)));
         default -> {}
       }
     }

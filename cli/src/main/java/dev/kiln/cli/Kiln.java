@@ -13,14 +13,15 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code kiln} command line: {@code print}, {@code dot}, {@code run} and {@code opt} on graph files in Kiln's
- * text format. Exit codes: 0 success, 1 failure (a graph file that does not parse, a failed run), 2
- * usage error.
+ * The {@code kiln} command line: {@code print}, {@code dot}, {@code run} and {@code opt} on graph
+ * files in Kiln's text format. Exit codes: 0 success, 1 failure (a graph file that does not parse, a
+ * failed run), 2 usage error.
  */
 @Command(name = "kiln", mixinStandardHelpOptions = true, versionProvider = Kiln.Version.class,
     description = "Kiln: a static-graph machine-learning compiler and runtime for the JVM.%n"
         + "Works on graph files in Kiln's text format (.kg).",
-    subcommands = {PrintCommand.class, DotCommand.class, RunCommand.class, OptCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {PrintCommand.class, DotCommand.class, RunCommand.class, OptCommand.class,
+        CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure (bad graph file, failed run), 2 usage error."})
 public final class Kiln implements Runnable {
   @Spec

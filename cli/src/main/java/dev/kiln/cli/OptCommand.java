@@ -39,9 +39,17 @@ final class OptCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FILE", description = "graph file in Kiln's text format")
   Path file;
 
-  @Option(names = "--passes", split = ",", paramLabel = "PASS",
-      description = "passes to run, in order (default: the Session's pipeline, ${DEFAULT-VALUE}); known: prune, fold, cse, simplify, fuse_matmul, fuse")
+  @Option(names = "--passes", split = ",", paramLabel = "PASS", completionCandidates = KnownPasses.class,
+      description = "passes to run, in order (default: the Session's pipeline, ${DEFAULT-VALUE}); known: ${COMPLETION-CANDIDATES}")
   List<String> passes = new ArrayList<>(Optimizer.defaultPipeline());
+
+  /** The registry's pass names, for the help text. */
+  static final class KnownPasses implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return Optimizer.knownPasses(dev.kiln.optimizer.ConstantEvaluator.none()).keySet().iterator();
+    }
+  }
 
   @Option(names = "--print-after-all", description = "print the graph after each pass, under a '// ----- after PASS -----' line")
   boolean printAfterAll;

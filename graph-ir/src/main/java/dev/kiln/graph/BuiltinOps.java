@@ -127,6 +127,7 @@ final class BuiltinOps {
     defs.add(new OpSpec("OneHot", 1, 1, NONE, BuiltinOps::oneHot));
 
     FusedOps.define(defs);
+    DeviceOps.define(defs);
 
     for (OpDef d : defs) {
       OpRegistry.register(d);

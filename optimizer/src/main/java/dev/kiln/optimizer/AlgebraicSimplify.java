@@ -1,11 +1,14 @@
 package dev.kiln.optimizer;
 
+import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Algebraic simplification: local rules that replace a node by a value the graph already has (x*1,
@@ -16,9 +19,11 @@ import java.util.Optional;
  * run-time shape (x*1 never where the 1 broadcasts x to a bigger shape) and every value, NaN and
  * infinities included (x*0 is never 0); the one inexactness accepted, as in XLA and Grappler, is that
  * x+0 and reductions over no axes may turn -0.0 into +0.0. Never rewrites a fed value or a node that
- * reads a fed intermediate through a matched pattern, a node with control inputs, or a fetched
- * Identity; rules see the already simplified inputs, so one sweep in topological order reaches a
- * fixpoint. Nodes left dead are removed.
+ * reads a fed intermediate through a matched pattern, a node with control inputs, a target or
+ * control input of others, or a fetched Identity, and never replaces a copy of a variable's value (x*1 with x a variable) by the variable,
+ * whose readers might then read it after an assign instead of before. Rules see the already
+ * simplified inputs, so one sweep in topological order reaches a fixpoint. Nodes left dead are
+ * removed.
  */
 public final class AlgebraicSimplify implements Pass {
   @Override
@@ -28,16 +33,32 @@ public final class AlgebraicSimplify implements Pass {
 
   @Override
   public Program run(Program p, PassStatistics stats) {
+    // Nodes run for their own sake (targets, control inputs) stay: standing in for them, the value
+    // they read would itself become a node to run, and a fed placeholder cannot run.
+    Set<Operation> awaited = new HashSet<>(p.targets());
+    p.graph().operations().forEach(op -> awaited.addAll(op.controlInputs()));
+    // A dry run on the program as it is: until a rule fires the rebuilt graph is a copy, so if none
+    // fires here none fires at all, and the graph is not rebuilt.
+    Values unchanged = Values.of(p);
+    if (p.graph().operations().stream().noneMatch(op -> rewritable(op, p, awaited) && SimplifyRules.apply(unchanged, op, p).isPresent())) {
+      return p;
+    }
     Rewriter rw = new Rewriter(p);
+    Values values = Values.of(rw);
     int fired = 0;
     for (Operation op : p.graph().operations()) {
-      Optional<Rewrite> r = rewritable(op, p) ? SimplifyRules.apply(rw, op, p) : Optional.empty();
+      Optional<Rewrite> r = rewritable(op, p, awaited) ? SimplifyRules.apply(values, op, p) : Optional.empty();
       if (r.isEmpty()) {
         rw.copy(op);
         continue;
       }
       stats.add("rule " + r.get().rule(), 1);
-      rw.replace(op, r.get().value());
+      Output value = r.get().value();
+      if (r.get().transposeBy().isPresent()) {
+        value = rw.newNodeReplacing("Transpose", op).addInput(value).setAttr("perm", r.get().transposeBy().get())
+            .setDevice(op.device()).build().output(0);
+      }
+      rw.replace(op, value);
       fired++;
     }
     if (fired == 0) {
@@ -47,26 +68,44 @@ public final class AlgebraicSimplify implements Pass {
     return Prune.removeDead(rw.finish(), stats);
   }
 
-  private static boolean rewritable(Operation op, Program p) {
-    return op.numOutputs() == 1 && op.controlInputs().isEmpty() && !p.fed().contains(op.output(0));
+  private static boolean rewritable(Operation op, Program p, Set<Operation> awaited) {
+    return op.numOutputs() == 1 && op.controlInputs().isEmpty() && !p.fed().contains(op.output(0))
+        && !awaited.contains(op);
   }
 
-  /** A rule's result: the value standing for the node, named by the rule that found it. */
-  record Rewrite(String rule, Output value) {}
+  /**
+   * A rule's result: the value standing for the node (transposed by {@code transposeBy} when
+   * present: two transposes made one), named by the rule that found it.
+   */
+  record Rewrite(String rule, Output value, Optional<int[]> transposeBy) {
+    Rewrite(String rule, Output value) {
+      this(rule, value, Optional.empty());
+    }
+  }
 
   /** The rules, each a method that looks at one node with its rewritten inputs. */
   static final class SimplifyRules {
     private SimplifyRules() {}
 
-    static Optional<Rewrite> apply(Rewriter rw, Operation op, Program p) {
-      List<Output> in = op.inputs().stream().map(rw::map).toList();
+    static Optional<Rewrite> apply(Values values, Operation op, Program p) {
+      Optional<Rewrite> r = match(values, op, p);
+      // A node that copies a variable's value reads it at its own place in the run; its readers,
+      // given the variable itself, might read it later, after an assign. Views read nothing.
+      if (r.isPresent() && !op.def().traits().contains(OpTrait.VIEW) && aliasesVariable(values, r.get().value())) {
+        return Optional.empty();
+      }
+      return r;
+    }
+
+    private static Optional<Rewrite> match(Values values, Operation op, Program p) {
+      List<Output> in = op.inputs().stream().map(values::map).toList();
       return Optional.ofNullable(switch (op.type()) {
-        case "Mul" -> neutral(rw, in, 1.0, true, "mul-one");
-        case "Add" -> neutral(rw, in, 0.0, true, "add-zero");
-        case "Sub" -> rightZero(rw, in);
-        case "Div" -> neutral(rw, in, 1.0, false, "div-one");
-        case "Neg", "LogicalNot" -> involution(rw, op, in.get(0));
-        case "Transpose" -> transpose(rw, op, in.get(0));
+        case "Mul" -> neutral(values, in, 1.0, true, "mul-one");
+        case "Add" -> neutral(values, in, 0.0, true, "add-zero");
+        case "Sub" -> rightZero(values, in);
+        case "Div" -> neutral(values, in, 1.0, false, "div-one");
+        case "Neg", "LogicalNot" -> involution(values, op, in.get(0));
+        case "Transpose" -> transpose(values, op, in.get(0));
         case "Reshape", "Squeeze" -> sameShape(op, in.get(0));
         case "Identity" -> p.fetches().contains(op.output(0)) ? null : new Rewrite("identity", in.get(0));
         case "Sum", "Mean", "Max", "Min", "Prod" ->
@@ -80,10 +119,10 @@ public final class AlgebraicSimplify implements Pass {
     }
 
     /** x op c (or c op x when {@code commutes}) with c all {@code v} and broadcasting into x: x. */
-    private static Rewrite neutral(Rewriter rw, List<Output> in, double v, boolean commutes, String rule) {
+    private static Rewrite neutral(Values values, List<Output> in, double v, boolean commutes, String rule) {
       for (int k = commutes ? 0 : 1; k < 2; k++) {
         Output x = in.get(1 - k);
-        Optional<Tensor> c = Constants.plainConstant(rw, in.get(k));
+        Optional<Tensor> c = Constants.plainConstant(values, in.get(k));
         if (c.isPresent() && Constants.allEqual(c.get(), v) && Constants.broadcastsInto(c.get().shape(), x.shape())) {
           return new Rewrite(rule, x);
         }
@@ -92,24 +131,24 @@ public final class AlgebraicSimplify implements Pass {
     }
 
     /** x - c with c all +0: x, exactly (x - (-0.0) would turn -0.0 into +0.0). */
-    private static Rewrite rightZero(Rewriter rw, List<Output> in) {
-      Optional<Tensor> c = Constants.plainConstant(rw, in.get(1));
+    private static Rewrite rightZero(Values values, List<Output> in) {
+      Optional<Tensor> c = Constants.plainConstant(values, in.get(1));
       return c.isPresent() && Constants.allPositiveZero(c.get()) && Constants.broadcastsInto(c.get().shape(), in.get(0).shape())
           ? new Rewrite("sub-zero", in.get(0)) : null;
     }
 
     /** f(f(x)) = x for f = Neg, LogicalNot, when the inner node may be looked through. */
-    private static Rewrite involution(Rewriter rw, Operation op, Output in) {
-      return in.op().type().equals(op.type()) && transparent(rw, in)
+    private static Rewrite involution(Values values, Operation op, Output in) {
+      return in.op().type().equals(op.type()) && transparent(values, in)
           ? new Rewrite(op.type().equals("Neg") ? "neg-neg" : "not-not", in.op().input(0)) : null;
     }
 
-    private static Rewrite transpose(Rewriter rw, Operation op, Output in) {
+    private static Rewrite transpose(Values values, Operation op, Output in) {
       int[] perm = op.attrs().getInts("perm");
       if (isIdentity(perm)) {
         return new Rewrite("transpose-identity", in);
       }
-      if (!in.op().type().equals("Transpose") || !transparent(rw, in)) {
+      if (!in.op().type().equals("Transpose") || !transparent(values, in)) {
         return null;
       }
       int[] inner = in.op().attrs().getInts("perm");
@@ -121,9 +160,7 @@ public final class AlgebraicSimplify implements Pass {
       if (isIdentity(composed)) {
         return new Rewrite("transpose-transpose", x);
       }
-      Operation merged = rw.newNodeReplacing("Transpose", op).addInput(x).setAttr("perm", composed)
-          .setDevice(op.device()).build();
-      return new Rewrite("transpose-compose", merged.output(0));
+      return new Rewrite("transpose-compose", x, Optional.of(composed));
     }
 
     /** A view whose input already has the output's (fully defined) shape. */
@@ -145,9 +182,28 @@ public final class AlgebraicSimplify implements Pass {
       return new Rewrite("slice-full", in);
     }
 
+    /** Whether {@code v} is a variable's storage: a variable read, an assign's output, or a view of one. */
+    private static boolean aliasesVariable(Values values, Output v) {
+      while (!values.isFed(v)) {
+        Operation op = v.op();
+        switch (op.type()) {
+          case "Variable", "Assign", "AssignAdd", "AssignSub" -> {
+            return true;
+          }
+          default -> {
+            if (!op.def().traits().contains(OpTrait.VIEW)) {
+              return false;
+            }
+            v = op.input(0);
+          }
+        }
+      }
+      return false;
+    }
+
     /** Whether a pattern may look through the node producing {@code v}: not fed, no control inputs. */
-    private static boolean transparent(Rewriter rw, Output v) {
-      return !rw.isFed(v) && v.op().controlInputs().isEmpty();
+    private static boolean transparent(Values values, Output v) {
+      return !values.isFed(v) && v.op().controlInputs().isEmpty();
     }
 
     private static boolean isIdentity(int[] perm) {

@@ -46,6 +46,12 @@ public final class ConstantFold implements Pass {
 
   @Override
   public Program run(Program p, PassStatistics stats) {
+    // Folding starts at a node of the source whose inputs are constants: without one, nothing folds
+    // and the graph is not rebuilt.
+    if (p.graph().operations().stream().noneMatch(op -> foldable(op, p) && op.inputs().stream()
+        .allMatch(in -> in.op().type().equals("Const") && !p.fed().contains(in)))) {
+      return p;
+    }
     Rewriter rw = new Rewriter(p);
     int folded = 0;
     for (Operation op : p.graph().operations()) {

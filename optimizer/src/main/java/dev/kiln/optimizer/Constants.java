@@ -14,8 +14,8 @@ final class Constants {
    * The value of {@code o} when it is a plain constant of the new graph: a Const output that is not
    * fed and whose node has no control inputs (so dropping a use of it drops no ordering or effect).
    */
-  static Optional<Tensor> plainConstant(Rewriter rw, Output o) {
-    if (!o.op().type().equals("Const") || !o.op().controlInputs().isEmpty() || rw.isFed(o)) {
+  static Optional<Tensor> plainConstant(Values values, Output o) {
+    if (!o.op().type().equals("Const") || !o.op().controlInputs().isEmpty() || values.isFed(o)) {
       return Optional.empty();
     }
     return Optional.of(o.op().attrs().getTensor("value"));

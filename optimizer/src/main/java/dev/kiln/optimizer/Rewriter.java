@@ -68,14 +68,24 @@ public final class Rewriter {
 
   /** Copies a source node with its inputs and control inputs mapped; same name, attrs, device. */
   public Operation copy(Operation old) {
-    OperationBuilder b = target.opBuilder(old.type(), old.name());
+    List<Output> inputs = new ArrayList<>();
     for (Output in : old.inputs()) {
-      b.addInput(map(in));
+      inputs.add(map(in));
     }
+    return copy(old, inputs, old.device());
+  }
+
+  /**
+   * Copies a source node onto {@code device} with the given new-graph inputs (in place of its mapped
+   * ones: a placement pass routes some through copy nodes); same name and attrs. A fed node stays fed.
+   */
+  public Operation copy(Operation old, List<Output> inputs, String device) {
+    OperationBuilder b = target.opBuilder(old.type(), old.name());
+    inputs.forEach(b::addInput);
     for (Operation c : old.controlInputs()) {
       b.addControlInput(map(c));
     }
-    b.setAttrs(old.attrs()).setDevice(old.device());
+    b.setAttrs(old.attrs()).setDevice(device);
     old.subgraphs().forEach(b::addSubgraph);
     Operation op = b.build();
     ops.put(old, op);

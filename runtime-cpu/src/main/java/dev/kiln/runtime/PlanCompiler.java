@@ -35,6 +35,10 @@ final class PlanCompiler {
   private final Map<Operation, Integer> variableSlots = new LinkedHashMap<>();
   private final Map<Integer, Object> bindings = new HashMap<>();
   private MemoryPlanner.Plan memory;
+  /** Variables read through a copy in this plan (see {@link Schedule#build}). */
+  private final Set<Operation> snapshots = new HashSet<>();
+  /** Kernel nodes that write straight into a variable's storage, and that variable. */
+  private final Map<Operation, Operation> fused = new HashMap<>();
   private int nextSlot;
   private boolean sawAssign;
   /** A library kernel (which might fail) runs after some assign of the run. */
@@ -62,6 +66,8 @@ final class PlanCompiler {
     }
     Schedule schedule = Schedule.build(fed, fetches, targets);
     List<Schedule.Step> steps = schedule.steps;
+    snapshots.addAll(schedule.snapshots);
+    fused.putAll(schedule.fused);
     inferTypes(steps);
     layOutSpecialSlots(steps);
     allocateBuffers(steps);
@@ -197,6 +203,10 @@ final class PlanCompiler {
         continue;
       }
       Output o = op.numOutputs() > 0 ? op.output(0) : null;
+      if (fused.containsKey(op)) {
+        slotOf.put(o, variableSlot(fused.get(op)));
+        continue;
+      }
       switch (op.type()) {
         case "Variable" -> variableSlot(op);
         case "Assign", "AssignAdd", "AssignSub" -> {
@@ -224,7 +234,7 @@ final class PlanCompiler {
       s = nextSlot++;
       variableSlots.put(var, s);
       bindings.put(s, session.variableState(stateOp(var)).storage);
-      if (!fed.contains(var.output(0))) {
+      if (!fed.contains(var.output(0)) && !snapshots.contains(var)) {
         slotOf.put(var.output(0), s);
       }
     }
@@ -239,6 +249,12 @@ final class PlanCompiler {
         o = op.input(0);
         continue;
       }
+      if (snapshots.contains(op)) {
+        return o;
+      }
+      if (fused.containsKey(op)) {
+        return null; // lives in the variable's storage
+      }
       return switch (op.type()) {
         case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder" -> null;
         default -> o;
@@ -249,8 +265,11 @@ final class PlanCompiler {
 
   /**
    * Buffers for every computed value from the {@link MemoryPlanner}: liveness over the schedule, dead
-   * values' buffers reused, elementwise outputs written over inputs that die at them. A node that runs
-   * although its output is fed writes that output to a scratch buffer. Views share their input's slot.
+   * values' buffers reused, an output written over an input that dies at its node where the kernel
+   * allows it ({@link Kernels#allowsInPlace}; for Fused nodes {@link MemoryPlanner#fusedInPlaceInputs})
+   * and the types are equal. A node that runs although its output is fed writes that output to a
+   * scratch buffer; nodes that write into a variable's storage take no buffer; views share their
+   * input's slot.
    */
   private void allocateBuffers(List<Schedule.Step> steps) {
     List<MemoryPlanner.Value> values = new ArrayList<>();
@@ -264,17 +283,17 @@ final class PlanCompiler {
       List<List<Integer>> mayOverwrite = new ArrayList<>();
       switch (step) {
         case Schedule.OpStep(Operation op) -> {
-          List<Integer> readOfInput = new ArrayList<>(); // value id read by each input, or -1
           for (int i = 0; i < op.numInputs(); i++) {
             Output r = op.def().readsInput(i) ? root(op.input(i)) : null;
-            readOfInput.add(r != null ? valueId.get(r) : -1);
             if (r != null) {
               reads.add(valueId.get(r));
             }
           }
-          boolean computes = computes(op);
+          if (!computes(op) || fused.containsKey(op)) {
+            break;
+          }
           List<TensorType> out = outputTypes.get(op);
-          for (int j = 0; j < op.numOutputs() && computes; j++) {
+          for (int j = 0; j < op.numOutputs(); j++) {
             Output o = op.output(j);
             TensorType t = out.get(j);
             int id = values.size();
@@ -285,7 +304,7 @@ final class PlanCompiler {
               valueId.put(o, id);
             }
             defines.add(id);
-            mayOverwrite.add(fed.contains(o) ? List.of() : overwritable(op, j, readOfInput, out));
+            mayOverwrite.add(fed.contains(o) ? List.of() : donors(op, j, out).stream().map(valueId::get).toList());
           }
         }
         case Schedule.FetchStep(int k, Output value) -> {
@@ -310,27 +329,55 @@ final class PlanCompiler {
     nextSlot = bufferBase + memory.bufferCount();
   }
 
-  /** The values output {@code j} of {@code op} may overwrite when they die at it (the planner checks sizes). */
-  private static List<Integer> overwritable(Operation op, int j, List<Integer> readOfInput, List<TensorType> out) {
-    List<Integer> inputs;
+  /**
+   * The buffer-owning inputs whose buffer output {@code j} of {@code op} may take over if they die at
+   * it: the kernel allows writing over every input that reads that buffer, and each such input has
+   * exactly the output's type. (The planner checks that they die here.)
+   */
+  private List<Output> donors(Operation op, int j, List<TensorType> out) {
+    List<Integer> allowed;
     if (op.type().equals("Fused")) {
       // Only a result as big as the kernel's iteration space (the outputs' broadcast) is written in place.
       dev.kiln.graph.Shape space = dev.kiln.graph.Shape.scalar();
       for (TensorType t : out) {
         space = space == null ? null : dev.kiln.graph.Shape.broadcast(space, t.shape());
       }
-      inputs = space != null && out.get(j).shape().numElements() == space.numElements()
+      allowed = space != null && out.get(j).shape().numElements() == space.numElements()
           ? MemoryPlanner.fusedInPlaceInputs(op, j) : List.of();
-    } else if (MemoryPlanner.mayWriteInPlace(op)) {
-      inputs = java.util.stream.IntStream.range(0, op.numInputs()).boxed().toList();
+    } else if (Kernels.isBuiltin(op.type()) && op.numOutputs() == 1) {
+      allowed = new ArrayList<>();
+      for (int i = 0; i < op.numInputs(); i++) {
+        if (Kernels.allowsInPlace(op.type(), i)) {
+          allowed.add(i);
+        }
+      }
     } else {
-      inputs = List.of();
+      allowed = List.of();
     }
-    return inputs.stream().map(readOfInput::get).filter(v -> v >= 0).toList();
+    List<Output> donors = new ArrayList<>();
+    for (int i : allowed) {
+      Output r = op.def().readsInput(i) ? root(op.input(i)) : null;
+      if (r == null || donors.contains(r)) {
+        continue;
+      }
+      boolean ok = true;
+      for (int k = 0; k < op.numInputs() && ok; k++) {
+        if (op.def().readsInput(k) && root(op.input(k)) == r) {
+          ok = allowed.contains(k) && types.get(op.input(k)).equals(out.get(j));
+        }
+      }
+      if (ok) {
+        donors.add(r);
+      }
+    }
+    return donors;
   }
 
   /** True for nodes that write buffers of their own: kernel-library ops and random sources. */
-  private static boolean computes(Operation op) {
+  private boolean computes(Operation op) {
+    if (snapshots.contains(op)) {
+      return true;
+    }
     return switch (op.type()) {
       case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder", "NoOp" -> false;
       default -> !Schedule.isView(op);
@@ -344,7 +391,7 @@ final class PlanCompiler {
         case Schedule.OpStep(Operation op) -> {
           Kernel k = kernelFor(op);
           if (k != null) {
-            if (Schedule.isAssign(op)) {
+            if (Schedule.isAssign(op) || fused.containsKey(op)) {
               sawAssign = true;
             } else if (sawAssign && !op.type().startsWith("Random")) {
               kernelAfterAssign = true;
@@ -364,9 +411,15 @@ final class PlanCompiler {
 
   private Kernel kernelFor(Operation op) {
     List<TensorType> out = outputTypes.get(op);
+    if (snapshots.contains(op)) {
+      int n = (int) out.get(0).shape().numElements();
+      int from = variableSlots.get(op);
+      int to = outputSlot(op.output(0));
+      return f -> System.arraycopy(f[from], 0, f[to], 0, n);
+    }
     return switch (op.type()) {
       case "Variable", "Const", "Placeholder", "NoOp" -> null;
-      case "Assign", "AssignAdd", "AssignSub" -> StateKernels.assign(op.type(), out.get(0).dtype(),
+      case "Assign", "AssignAdd", "AssignSub" -> fused.containsKey(op.input(1).op()) ? null : StateKernels.assign(op.type(), out.get(0).dtype(),
           (int) out.get(0).shape().numElements(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
       case "RandomNormal" -> StateKernels.randomNormal(session.randomStream(stateOp(op)), out.get(0).dtype(),
           (int) out.get(0).shape().numElements(), outputSlot(op.output(0)));

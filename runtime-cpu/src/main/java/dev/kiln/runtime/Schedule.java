@@ -36,11 +36,18 @@ final class Schedule {
   final List<Operation> mustBeInitialized;
   /** Variables assigned by the run, in creation order. */
   final List<Operation> written;
+  /** Variables whose reads in this run go to a copy taken before their first assign. */
+  final List<Operation> snapshots;
+  /** Kernel nodes that write their output straight into a variable (their Assign copies nothing). */
+  final Map<Operation, Operation> fused;
 
-  private Schedule(List<Step> steps, List<Operation> mustBeInitialized, List<Operation> written) {
+  private Schedule(List<Step> steps, List<Operation> mustBeInitialized, List<Operation> written,
+      List<Operation> snapshots, Map<Operation, Operation> fused) {
     this.steps = steps;
     this.mustBeInitialized = mustBeInitialized;
     this.written = written;
+    this.snapshots = snapshots;
+    this.fused = fused;
   }
 
   static boolean isAssign(Operation op) {
@@ -50,8 +57,42 @@ final class Schedule {
     };
   }
 
+  /**
+   * Schedules a run. If reads and assigns cannot be ordered (e.g. {@code assign(a, b)} and
+   * {@code assign(b, a)} in one run: each read must precede the other assign), the variables whose
+   * pre-run reads are all unordered with their assigns are read through a snapshot (a copy taken
+   * before their first assign) instead, and the run is scheduled again.
+   */
   static Schedule build(Set<Output> fed, List<Output> fetches, List<Operation> targets) {
-    List<Operation> ops = prune(fed, fetches, targets);
+    try {
+      return build(fed, fetches, targets, Set.of());
+    } catch (Cycle c) {
+      if (c.snapshotSafe.isEmpty()) {
+        throw c.error;
+      }
+      try {
+        return build(fed, fetches, targets, c.snapshotSafe);
+      } catch (Cycle again) {
+        throw again.error;
+      }
+    }
+  }
+
+  /** An unorderable run, and the variables that could be read through a snapshot instead. */
+  private static final class Cycle extends RuntimeException {
+    final IllegalArgumentException error;
+    final Set<Operation> snapshotSafe;
+
+    Cycle(IllegalArgumentException error, Set<Operation> snapshotSafe) {
+      super(null, null, false, false);
+      this.error = error;
+      this.snapshotSafe = snapshotSafe;
+    }
+  }
+
+  private static Schedule build(Set<Output> fed, List<Output> fetches, List<Operation> targets,
+      Set<Operation> snapshots) {
+    List<Operation> ops = Pruning.neededOps(fed, fetches, targets);
     int n = ops.size();
     int total = n + fetches.size();
     Map<Operation, Integer> node = new HashMap<>();
@@ -63,7 +104,7 @@ final class Schedule {
       succ.add(new ArrayList<>(2));
     }
     int[] indegree = new int[total];
-    Aliases aliases = new Aliases(fed);
+    VariableAliases aliases = new VariableAliases(fed, snapshots);
     // Variable -> its assign nodes (creation order) and its readers (node, reads pre-run value).
     Map<Operation, List<Integer>> writers = new LinkedHashMap<>();
     Map<Operation, List<long[]>> readers = new LinkedHashMap<>();
@@ -95,10 +136,35 @@ final class Schedule {
       noteRead(aliases, readers, f, n + k);
     }
 
+    // An Assign whose value is computed for it alone, by a kernel that may write over its inputs, has
+    // that kernel write into the variable directly: the kernel becomes the variable's writer.
+    Map<Operation, Operation> fused = new HashMap<>();
+    if (snapshots.isEmpty()) {
+      for (Map.Entry<Operation, List<Integer>> e : writers.entrySet()) {
+        if (e.getValue().size() == 1) {
+          int a = e.getValue().get(0);
+          Integer p = fusableProducer(ops, node, succ, aliases, ops.get(a), a, e.getKey());
+          if (p != null) {
+            e.setValue(List.of(p));
+            fused.put(ops.get(p), e.getKey());
+          }
+        }
+      }
+    }
+
     // Several assigns to one variable apply in graph creation order.
     for (List<Integer> ws : writers.values()) {
       for (int k = 1; k < ws.size(); k++) {
         edge(succ, indegree, ws.get(k - 1), ws.get(k));
+      }
+    }
+    // A snapshot is taken before the variable's first assign (the Variable node copies the storage).
+    for (Operation var : snapshots) {
+      Integer readNode = node.get(var);
+      for (int w : writers.getOrDefault(var, List.of())) {
+        if (readNode != null) {
+          edge(succ, indegree, readNode, w);
+        }
       }
     }
     Map<Integer, BitSet> reach = new HashMap<>();
@@ -108,14 +174,23 @@ final class Schedule {
       }
     }
     List<Operation> mustInit = new ArrayList<>();
+    for (Operation var : snapshots) {
+      if (node.containsKey(var)) {
+        mustInit.add(var);
+      }
+    }
+    Set<Operation> snapshotSafe = new java.util.LinkedHashSet<>();
     for (Map.Entry<Operation, List<Integer>> e : writers.entrySet()) {
-      if (!ops.get(e.getValue().get(0)).type().equals("Assign")) {
+      Operation first = ops.get(e.getValue().get(0));
+      if (!first.type().equals("Assign") && !fused.containsKey(first)) {
         mustInit.add(e.getKey()); // AssignAdd/AssignSub first: updates the pre-run value
       }
     }
     for (Map.Entry<Operation, List<long[]>> e : readers.entrySet()) {
       List<Integer> ws = writers.getOrDefault(e.getKey(), List.of());
       boolean needsInit = false;
+      boolean preRunReadAfterAssign = false;
+      boolean preRunRead = false;
       for (long[] r : e.getValue()) {
         int reader = (int) r[0];
         boolean orderedAfterSomeAssign = false;
@@ -130,68 +205,94 @@ final class Schedule {
           }
         }
         needsInit |= r[1] != 0 && !orderedAfterSomeAssign;
+        preRunRead |= r[1] != 0;
+        preRunReadAfterAssign |= r[1] != 0 && orderedAfterSomeAssign;
       }
       if (needsInit && !mustInit.contains(e.getKey())) {
         mustInit.add(e.getKey());
       }
-    }
-
-    List<Step> steps = order(ops, fetches, succ, indegree, node, fed);
-    return new Schedule(List.copyOf(steps), List.copyOf(mustInit), List.copyOf(writers.keySet()));
-  }
-
-  /** The ops that the fetches and targets need, in creation order; fails naming an unfed placeholder. */
-  private static List<Operation> prune(Set<Output> fed, List<Output> fetches, List<Operation> targets) {
-    BitSet seen = new BitSet();
-    List<Operation> needed = new ArrayList<>();
-    List<Operation> work = new ArrayList<>();
-    for (Output f : fetches) {
-      if (!fed.contains(f)) {
-        visit(f.op(), seen, needed, work);
+      if (!ws.isEmpty() && preRunRead && !preRunReadAfterAssign) {
+        snapshotSafe.add(e.getKey());
       }
     }
-    for (Operation t : targets) {
-      visit(t, seen, needed, work);
+
+    List<Step> steps = order(ops, fetches, succ, indegree, node, fed, fused.keySet());
+    if (steps.size() < total) {
+      List<String> stuck = new ArrayList<>();
+      BitSet onCycle = onCycles(succ, steps, node, n, total);
+      for (int u = onCycle.nextSetBit(0); u >= 0 && u < n && stuck.size() < 12; u = onCycle.nextSetBit(u + 1)) {
+        stuck.add(ops.get(u).toString());
+      }
+      throw new Cycle(new IllegalArgumentException("cannot order this run: the reads and assigns of variables "
+          + "form a cycle (each read must come before the assigns it is not ordered after) among "
+          + String.join(", ", stuck)), snapshotSafe);
     }
-    Operation missing = null;
-    while (!work.isEmpty()) {
-      Operation op = work.remove(work.size() - 1);
-      switch (op.type()) {
-        case "Placeholder" -> {
-          if (missing == null || op.id() < missing.id()) {
-            missing = op;
-          }
+    return new Schedule(List.copyOf(steps), List.copyOf(mustInit), List.copyOf(writers.keySet()),
+        List.copyOf(snapshots), Map.copyOf(fused));
+  }
+
+  /**
+   * The node computing the value of {@code assign} (an Assign, the only writer of {@code var} in the
+   * run) if that kernel can write into the variable's storage itself: a built-in floating-point
+   * kernel (so it cannot fail midway), whose only successor is the Assign, and which reads the
+   * variable only through inputs of the output's type that the kernel library lets it overwrite.
+   */
+  private static Integer fusableProducer(List<Operation> ops, Map<Operation, Integer> node,
+      List<List<Integer>> succ, VariableAliases aliases, Operation assign, int a, Operation var) {
+    if (!assign.type().equals("Assign")) {
+      return null;
+    }
+    Output value = assign.input(1);
+    Integer p = node.get(value.op());
+    if (p == null || !succ.get(p).equals(List.of(a))) {
+      return null;
+    }
+    Operation producer = value.op();
+    if (producer.numOutputs() != 1 || isView(producer) || !Kernels.isBuiltin(producer.type())
+        || !value.dtype().isFloating() || !value.type().equals(var.outputType(0))) {
+      return null;
+    }
+    for (int i = 0; i < producer.numInputs(); i++) {
+      if (producer.def().readsInput(i) && aliases.variableOf(producer.input(i)) == var
+          && !(Kernels.allowsInPlace(producer.type(), i) && producer.input(i).type().equals(value.type()))) {
+        return null;
+      }
+    }
+    return p;
+  }
+
+  /**
+   * The nodes left unscheduled that lie on (or between) cycles: the unscheduled nodes minus those
+   * that only wait behind a cycle (peeled off from the sinks backwards).
+   */
+  private static BitSet onCycles(List<List<Integer>> succ, List<Step> scheduled, Map<Operation, Integer> node,
+      int n, int total) {
+    BitSet left = new BitSet(total);
+    left.set(0, total);
+    for (Step st : scheduled) {
+      switch (st) {
+        case OpStep(Operation op) -> left.clear(node.get(op));
+        case FetchStep(int k, Output value) -> left.clear(n + k);
+      }
+    }
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      for (int u = left.nextSetBit(0); u >= 0; u = left.nextSetBit(u + 1)) {
+        boolean waitedOn = false;
+        for (int v : succ.get(u)) {
+          waitedOn |= left.get(v);
         }
-        case "Parameter" -> throw new IllegalArgumentException(
-            "Parameter '" + op.name() + "': a Parameter stands for a subgraph argument and cannot run in a Session");
-        default -> {}
-      }
-      for (int i = 0; i < op.numInputs(); i++) {
-        if (op.def().readsInput(i) && !fed.contains(op.input(i))) {
-          visit(op.input(i).op(), seen, needed, work);
+        if (!waitedOn) {
+          left.clear(u);
+          changed = true;
         }
       }
-      for (Operation c : op.controlInputs()) {
-        visit(c, seen, needed, work);
-      }
     }
-    if (missing != null) {
-      throw new IllegalArgumentException("Placeholder '" + missing.name() + "': no value fed for "
-          + missing.outputType(0) + " (the run needs it)");
-    }
-    needed.sort(Comparator.comparingInt(Operation::id));
-    return needed;
+    return left;
   }
 
-  private static void visit(Operation op, BitSet seen, List<Operation> needed, List<Operation> work) {
-    if (!seen.get(op.id())) {
-      seen.set(op.id());
-      needed.add(op);
-      work.add(op);
-    }
-  }
-
-  private static void noteRead(Aliases aliases, Map<Operation, List<long[]>> readers, Output value, int reader) {
+  private static void noteRead(VariableAliases aliases, Map<Operation, List<long[]>> readers, Output value, int reader) {
     Operation var = aliases.variableOf(value);
     if (var != null) {
       readers.computeIfAbsent(var, k -> new ArrayList<>())
@@ -222,13 +323,14 @@ final class Schedule {
   }
 
   private static List<Step> order(List<Operation> ops, List<Output> fetches, List<List<Integer>> succ,
-      int[] indegree, Map<Operation, Integer> node, Set<Output> fed) {
+      int[] indegree, Map<Operation, Integer> node, Set<Output> fed, Set<Operation> fused) {
     int n = ops.size();
     int total = n + fetches.size();
     // Sort key: assigns last, then creation order; a fetch copy right after its producer.
     long[] key = new long[total];
     for (int u = 0; u < n; u++) {
-      key[u] = ((isAssign(ops.get(u)) ? 1L : 0L) << 62) | ((long) ops.get(u).id() << 20);
+      boolean writes = isAssign(ops.get(u)) || fused.contains(ops.get(u));
+      key[u] = ((writes ? 1L : 0L) << 62) | ((long) ops.get(u).id() << 20);
     }
     for (int k = 0; k < fetches.size(); k++) {
       Output f = fetches.get(k);
@@ -252,51 +354,7 @@ final class Schedule {
         }
       }
     }
-    if (steps.size() < total) {
-      List<String> stuck = new ArrayList<>();
-      for (int u = 0; u < n && stuck.size() < 12; u++) {
-        if (deg[u] > 0) {
-          stuck.add(ops.get(u).toString());
-        }
-      }
-      throw new IllegalArgumentException("cannot order this run: the reads and assigns of variables form a "
-          + "cycle (each read must come before the assigns it is not ordered after) among " + String.join(", ", stuck));
-    }
-    return steps;
-  }
-
-  /** Which variable's storage a value aliases: a variable read, an Assign output, or a view of one. */
-  static final class Aliases {
-    private final Set<Output> fed;
-
-    Aliases(Set<Output> fed) {
-      this.fed = fed;
-    }
-
-    Operation variableOf(Output o) {
-      while (!fed.contains(o)) {
-        Operation op = o.op();
-        if (op.type().equals("Variable")) {
-          return op;
-        }
-        if (isAssign(op)) {
-          return op.input(0).op();
-        }
-        if (!isView(op)) {
-          return null;
-        }
-        o = op.input(0);
-      }
-      return null;
-    }
-
-    /** True when the alias chain ends at the variable read itself rather than at an Assign. */
-    boolean readsPreRunValue(Output o) {
-      while (isView(o.op()) && !fed.contains(o)) {
-        o = o.op().input(0);
-      }
-      return o.op().type().equals("Variable");
-    }
+    return steps; // shorter than the node count when there is a cycle
   }
 
   static boolean isView(Operation op) {

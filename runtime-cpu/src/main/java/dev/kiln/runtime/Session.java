@@ -34,7 +34,12 @@ import java.util.concurrent.locks.StampedLock;
  * <p>Variables live in the Session and keep their values across runs. Within one run every read of a
  * variable sees its value from before the run's assigns to it, unless a path (data or control
  * dependency) orders the read after an assign; several assigns to one variable in a run apply in
- * graph creation order. Fetched tensors belong to the caller.
+ * graph creation order. Reads alias the variable's storage (views such as Identity do not copy), so
+ * the plan orders each read before the assigns it must not see; where that is impossible (e.g.
+ * {@code assign(a, b)} with {@code assign(b, a)}: a swap) the variable is read through a copy taken
+ * before its first assign, and a run that still cannot be ordered fails naming the nodes involved.
+ * An update computed only for its Assign ({@code assign(w, w - lr * g)}) is written straight into
+ * the variable, after every read that must see the old value. Fetched tensors belong to the caller.
  *
  * <p>Failures: feeds, shapes and variable initialization are checked before anything runs, and a
  * run's assigns are scheduled after the rest of its work, so a failed run leaves the variables as
@@ -50,6 +55,7 @@ import java.util.concurrent.locks.StampedLock;
 public final class Session implements AutoCloseable {
   private final Graph graph;
   private final SessionOptions options;
+  private final java.util.Optional<dev.kiln.runtime.spi.Device> device;
   private final ConcurrentHashMap<PlanKey, Plan> plans = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Operation, VariableState> variables = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Operation, RandomStream> randoms = new ConcurrentHashMap<>();
@@ -63,6 +69,15 @@ public final class Session implements AutoCloseable {
   public Session(Graph graph, SessionOptions options) {
     this.graph = Objects.requireNonNull(graph, "graph");
     this.options = Objects.requireNonNull(options, "options");
+    this.device = dev.kiln.runtime.spi.Devices.discovered();
+  }
+
+  /**
+   * The accelerator found on this machine (looked up once per JVM through ServiceLoader; with none
+   * the log says once why and runs stay on the CPU).
+   */
+  public java.util.Optional<dev.kiln.optimizer.DeviceDescription> device() {
+    return device.map(dev.kiln.runtime.spi.Device::description);
   }
 
   public Graph graph() {
@@ -198,6 +213,9 @@ public final class Session implements AutoCloseable {
     PlanKey key = new PlanKey(feedOuts, feedValues, fetches, targets);
     Plan plan = plans.get(key);
     if (plan == null) {
+      if (plans.size() >= options.maxCachedPlans()) {
+        plans.clear();
+      }
       plan = plans.computeIfAbsent(key, k -> PlanCompiler.compile(this, k, feedValues));
     }
     long stamp = plan.writes ? lock.writeLock() : lock.readLock();

@@ -13,11 +13,13 @@ public final class SessionOptions {
   private final boolean optimize;
   private final int framesPerPlan;
   private final java.util.Set<String> disabledPasses;
+  private final int maxCachedPlans;
 
   private SessionOptions(Builder b) {
     this.optimize = b.optimize;
     this.framesPerPlan = b.framesPerPlan;
     this.disabledPasses = java.util.Set.copyOf(b.disabledPasses);
+    this.maxCachedPlans = b.maxCachedPlans;
   }
 
   public static Builder builder() {
@@ -47,9 +49,18 @@ public final class SessionOptions {
     return disabledPasses;
   }
 
+  /**
+   * How many compiled plans (one per run signature: fed shapes, fetches, targets) the Session keeps;
+   * beyond it the cache is emptied, so that runs with ever-new shapes cannot grow memory without bound.
+   */
+  public int maxCachedPlans() {
+    return maxCachedPlans;
+  }
+
   @Override
   public String toString() {
     return "SessionOptions(optimize=" + optimize + ", framesPerPlan=" + framesPerPlan
+        + ", maxCachedPlans=" + maxCachedPlans
         + (disabledPasses.isEmpty() ? "" : ", disabledPasses=" + new java.util.TreeSet<>(disabledPasses)) + ")";
   }
 
@@ -57,6 +68,7 @@ public final class SessionOptions {
     private boolean optimize = true;
     private int framesPerPlan = Math.max(2, Runtime.getRuntime().availableProcessors());
     private final java.util.Set<String> disabledPasses = new java.util.LinkedHashSet<>();
+    private int maxCachedPlans = 1024;
 
     private Builder() {}
 
@@ -80,6 +92,14 @@ public final class SessionOptions {
         throw new IllegalArgumentException("unknown pass '" + pass + "' (known: " + String.join(", ", known) + ")");
       }
       disabledPasses.add(pass);
+      return this;
+    }
+
+    public Builder maxCachedPlans(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxCachedPlans must be at least 1, got " + n);
+      }
+      this.maxCachedPlans = n;
       return this;
     }
 

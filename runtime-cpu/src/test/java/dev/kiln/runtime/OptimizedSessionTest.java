@@ -42,6 +42,24 @@ class OptimizedSessionTest {
   }
 
   @Test
+  void fedVariablesAndUnneededFeedsWork() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable v = tf.variable("v", tf.constant(new float[] {1, 2}));
+    Output y = tf.add(tf.mul(v, tf.constant(2f)), tf.constant(0f));
+    Output unused = tf.placeholder("unused", DType.FLOAT32, Shape.of(1));
+    for (SessionOptions o : List.of(SessionOptions.defaults(), OFF)) {
+      try (Session s = new Session(g, o)) {
+        // v is never initialized: its fed value stands in for it.
+        Map<Output, Tensor> feeds = Map.of(v, Tensor.of(new float[] {7, -1}, 2), unused, Tensor.of(new float[] {0}, 1));
+        assertArrayEquals(new float[] {14, -2}, s.run(feeds, y).get(0).toFloatArray(), o.toString());
+        assertEquals("Variable 'v' is uninitialized: run its initializer first",
+            assertThrows(IllegalStateException.class, () -> s.run(Map.of(), y)).getMessage());
+      }
+    }
+  }
+
+  @Test
   void aFetchedIntermediateStaysObservable() {
     Graph g = new Graph();
     Ops tf = Ops.create(g);
@@ -76,6 +94,20 @@ class OptimizedSessionTest {
         assertEquals(4f, s.run(Map.of(), y).get(0).floatValue());
       }
       assertEquals(3f, s.variableValue(counter).floatValue());
+    }
+  }
+
+  @Test
+  void aNodeOthersWaitForIsNotReplacedByWhatItReads() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(2));
+    Output m = tf.mul(x, tf.constant(1f));
+    Output y = tf.withControlDependencies(List.of(m.op())).neg(tf.constant(3f));
+    for (SessionOptions o : List.of(SessionOptions.defaults(), OFF)) {
+      try (Session s = new Session(g, o)) {
+        assertEquals(-3f, s.run(Map.of(x, Tensor.of(new float[] {1, 2}, 2)), y).get(0).floatValue(), o.toString());
+      }
     }
   }
 
@@ -127,6 +159,29 @@ class OptimizedSessionTest {
       List<Tensor> r = s.run(Map.of(), read, twice);
       assertArrayEquals(new float[] {4, 8}, r.get(0).toFloatArray());
       assertArrayEquals(new float[] {8, 16}, r.get(1).toFloatArray());
+    }
+  }
+
+  @Test
+  void aCopyOfAVariableIsNotSimplifiedIntoALaterRead() {
+    // m = v*1 reads v before the run's assign; c, ordered after the assign, reads m, so it sees the
+    // old value. Replacing m by v would make c read v after the assign.
+    for (SessionOptions o : List.of(SessionOptions.defaults(), OFF)) {
+      Graph g = new Graph();
+      Ops tf = Ops.create(g);
+      Variable v = tf.variable("v", tf.constant(1f));
+      Output set = tf.assign(v, tf.constant(5f));
+      Output m = tf.mul(v, tf.constant(1f));
+      Output nn = tf.neg(tf.neg(v));
+      Ops after = tf.withControlDependencies(List.of(set.op()));
+      Output c = after.neg(m);
+      Output d = after.neg(nn);
+      Output e = after.neg(tf.identity(v)); // a view: e itself reads v, after the assign
+      try (Session s = new Session(g, o)) {
+        s.run(v.initializer());
+        List<Tensor> r = s.run(Map.of(), c, d, e);
+        assertEquals(List.of(Tensor.scalar(-1f), Tensor.scalar(-1f), Tensor.scalar(-5f)), r, o.toString());
+      }
     }
   }
 
@@ -187,6 +242,9 @@ class OptimizedSessionTest {
     }
     assertEquals("unknown pass 'fold2' (known: prune, fold, cse, simplify, fuse_matmul, fuse)",
         assertThrows(IllegalArgumentException.class, () -> SessionOptions.builder().disablePass("fold2")).getMessage());
+    SessionOptions noFold = SessionOptions.builder().disablePass("fold").disablePass("cse").build();
+    assertEquals(java.util.Set.of("fold", "cse"), noFold.disabledPasses());
+    assertEquals(true, noFold.toString().endsWith(", disabledPasses=[cse, fold])"), noFold.toString());
   }
 
   @Test

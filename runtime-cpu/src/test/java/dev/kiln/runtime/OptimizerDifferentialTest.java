@@ -15,22 +15,27 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The optimizer's differential test: random programs ({@link RandomPrograms}) run in a Session with
- * the pipeline on and in one with it off must fetch the same values, run after run (initializer,
- * fetches, a training step, fetches again, so variables and random streams carry across plans).
+ * The optimizer's differential test: random programs ({@link RandomPrograms}), forward and with
+ * gradients, run in a Session with the pipeline on and in one with it off must fetch the same
+ * values, run after run (initializer,
+ * fetches, a training step, fetches again, fetches with the step, so variables and random streams
+ * carry across plans).
  * Tolerance: values must be equal as floats (so -0.0 equals 0.0, the one difference x+0 -> x may
  * make), both NaN, or within 1e-6 relative: folding runs the same kernels, so in practice results
  * are identical.
  */
 class OptimizerDifferentialTest {
-  static final int GRAPHS = 600;
+  /** 600 in the normal run; {@code -Dkiln.differential.graphs=N} tries more. */
+  static final int GRAPHS = Integer.getInteger("kiln.differential.graphs", 600);
   static final double TOLERANCE = 1e-6;
 
   @Test
   void optimizedProgramsComputeWhatUnoptimizedOnesDo() {
     int optimizedAway = 0;
+    int withGradients = 0;
     for (long seed = 1; seed <= GRAPHS; seed++) {
       RandomPrograms.Case c = RandomPrograms.generate(seed);
+      withGradients += c.gradients() > 0 ? 1 : 0;
       Outcome off = runAll(c, SessionOptions.builder().optimize(false).build());
       Outcome on = runAll(c, SessionOptions.defaults());
       compare(c, off, on);
@@ -38,6 +43,7 @@ class OptimizerDifferentialTest {
     }
     // The generator makes the passes fire: over all plans, more than one kernel per graph disappears.
     assertTrue(optimizedAway > GRAPHS, "kernels optimized away over all plans: " + optimizedAway);
+    assertTrue(withGradients > GRAPHS / 2, "programs with gradients: " + withGradients);
   }
 
   @Test
@@ -72,6 +78,11 @@ class OptimizerDifferentialTest {
           c.feeds().forEach(r::feed);
           r.run();
           values.addAll(s.run(c.feeds(), c.fetches().toArray(dev.kiln.graph.Output[]::new)));
+          // The step and the fetches in one run: reads before the assign, readers ordered after it.
+          Session.Runner both = s.runner().addTarget(c.step().get());
+          c.feeds().forEach(both::feed);
+          c.fetches().forEach(both::fetch);
+          values.addAll(both.run());
         }
         values.addAll(s.run(c.feeds(), c.fetches().toArray(dev.kiln.graph.Output[]::new)));
       } catch (RuntimeException e) {

@@ -22,13 +22,15 @@ import java.util.function.Supplier;
  * dimensions), constants (some all ones or zeros, some duplicated) and a mix of elementwise ops with
  * broadcasting, MatMul, reductions (some over no axes) and layout ops (transposes and their
  * inverses, reshapes, concat, slice, pad), with repeated subexpressions, maybe a variable with an
- * AssignAdd step, maybe a random draw, maybe a fed intermediate. Each value's run-time shape is
- * tracked so that every op built is valid for the run.
+ * AssignAdd step, maybe a random draw, maybe a fed intermediate; in two of three programs the
+ * gradients of the last value with respect to the placeholders and the variable (fetched, and a
+ * gradient-descent step on the variable, and readers ordered after it by control dependencies).
+ * Each value's run-time shape is tracked so that every op built is valid for the run.
  */
 final class RandomPrograms {
   /** A generated program and what to run: feeds, fetches, an initializer and a training step. */
   record Case(long seed, Graph graph, Map<Output, Tensor> feeds, List<Output> fetches,
-      Optional<Operation> init, Optional<Operation> step) {}
+      Optional<Operation> init, Optional<Operation> step, int gradients) {}
 
   private record Value(Output out, int[] dims) {}
 
@@ -40,6 +42,7 @@ final class RandomPrograms {
   private final List<Value> computed = new ArrayList<>();
   private final List<Supplier<Value>> recipes = new ArrayList<>();
   private final Map<Output, Tensor> feeds = new LinkedHashMap<>();
+  private final List<Output> placeholders = new ArrayList<>();
 
   private RandomPrograms(long seed) {
     this.seed = seed;
@@ -57,6 +60,7 @@ final class RandomPrograms {
       Shape declared = d.length > 0 && rnd.nextInt(4) == 0 ? Shape.of(d).withDim(0, -1) : Shape.of(d);
       Output p = tf.placeholder("x" + i, DType.FLOAT32, declared);
       feeds.put(p, data(d));
+      placeholders.add(p);
       pool.add(new Value(p, d));
     }
     for (int i = 0, n = 1 + rnd.nextInt(3); i < n; i++) {
@@ -75,12 +79,36 @@ final class RandomPrograms {
       pool.add(v);
       computed.add(v);
     }
+    List<Output> grads = List.of();
+    if (rnd.nextInt(3) != 0) {
+      List<Output> xs = new ArrayList<>(placeholders);
+      if (var != null) {
+        xs.add(var);
+      }
+      try {
+        grads = tf.gradients(pool.get(pool.size() - 1).out(), xs);
+      } catch (IllegalArgumentException e) {
+        // Some gradients need dimensions a placeholder leaves unknown (Pad's); this program has none.
+        grads = List.of();
+      }
+    }
     Optional<Operation> init = var == null ? Optional.empty() : Optional.of(tf.globalVariablesInitializer());
     Optional<Operation> step = Optional.empty();
-    if (var != null) {
+    if (var != null && !grads.isEmpty()) {
+      // A gradient-descent step on the variable.
+      step = Optional.of(tf.assignSub(var, tf.mul(tf.constant(0.01f), grads.get(grads.size() - 1))).op());
+    } else if (var != null) {
       Variable v = var;
       Value upd = sameShape(base).orElseGet(() -> new Value(tf.mul(v, tf.constant(0.5f)), base));
       step = Optional.of(tf.assignAdd(var, tf.reshape(upd.out(), Shape.of(base))).op());
+    }
+    List<Output> ordered = new ArrayList<>();
+    if (step.isPresent()) {
+      // Readers ordered after the step: they see the variable as assigned, copies of it as before.
+      Ops after = tf.withControlDependencies(List.of(step.get()));
+      for (int i = 0; i < 2; i++) {
+        ordered.add(after.neg(pool.get(rnd.nextInt(pool.size())).out()));
+      }
     }
     if (rnd.nextInt(5) == 0) {
       Value fed = computed.get(rnd.nextInt(computed.size()));
@@ -96,7 +124,9 @@ final class RandomPrograms {
     if (var != null) {
       fetches.add(var);
     }
-    return new Case(seed, g, feeds, fetches, init, step);
+    fetches.addAll(grads);
+    fetches.addAll(ordered);
+    return new Case(seed, g, feeds, fetches, init, step, grads.size());
   }
 
   private Value next() {

@@ -142,24 +142,48 @@ class SessionErrorTest {
 
   @Test
   void readAssignCycleIsReported() {
-    // r1 reads a and so must precede set_a, but it waits for set_b; r2 reads b and so must precede
-    // set_b, but it waits for set_a.
+    // r_a2 reads a and so must precede set_a, but it waits for set_b; r_b2 reads b and so must
+    // precede set_b, but it waits for set_a. r_a1 and r_b1 read a and b after their assigns, so
+    // neither variable can be read through a snapshot instead.
     Variable a = tf.variable("a", tf.constant(new float[] {1}));
     Variable b = tf.variable("b", tf.constant(new float[] {2}));
-    Variable c = tf.variable("c", tf.constant(new float[] {0}));
-    Variable d = tf.variable("d", tf.constant(new float[] {0}));
     Output setA = tf.withName("set_a").assign(a, tf.constant(new float[] {3}));
     Output setB = tf.withName("set_b").assign(b, tf.constant(new float[] {4}));
-    Output r1 = tf.withName("r1").withControlDependencies(List.of(setB.op())).assign(c, a);
-    Output r2 = tf.withName("r2").withControlDependencies(List.of(setA.op())).assign(d, b);
+    Output ra2 = tf.withName("r_a2").withControlDependencies(List.of(setB.op()))
+        .assign(tf.variable("c", tf.constant(new float[] {0})), a);
+    Output rb2 = tf.withName("r_b2").withControlDependencies(List.of(setA.op()))
+        .assign(tf.variable("d", tf.constant(new float[] {0})), b);
+    Output ra1 = tf.withName("r_a1").withControlDependencies(List.of(setA.op()))
+        .assign(tf.variable("e", tf.constant(new float[] {0})), a);
+    Output rb1 = tf.withName("r_b1").withControlDependencies(List.of(setB.op()))
+        .assign(tf.variable("f", tf.constant(new float[] {0})), b);
     try (Session s = new Session(g)) {
       s.run(tf.globalVariablesInitializer());
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.run(r1.op(), r2.op()));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> s.run(ra2.op(), rb2.op(), ra1.op(), rb1.op()));
       assertEquals("cannot order this run: the reads and assigns of variables form a cycle (each read must "
           + "come before the assigns it is not ordered after) among Assign 'set_a', Assign 'set_b', "
-          + "Assign 'r1', Assign 'r2'", e.getMessage());
+          + "Assign 'r_a2', Assign 'r_b2'", e.getMessage());
       assertEquals(Tensor.of(new float[] {1}, 1), s.variableValue(a));
       assertEquals(Tensor.of(new float[] {3}, 1), s.run(Map.of(), setA).get(0));
+    }
+  }
+
+  @Test
+  void twoAssignsReadingEachOthersVariableSwapThem() {
+    Variable a = tf.variable("a", tf.constant(new float[] {1, 2}));
+    Variable b = tf.variable("b", tf.constant(new float[] {3, 4}));
+    Output aFromB = tf.assign(a, b);
+    Output bFromA = tf.assign(b, a);
+    try (Session s = new Session(g)) {
+      s.run(tf.globalVariablesInitializer());
+      List<Tensor> out = s.run(Map.of(), aFromB, bFromA, a);
+      assertEquals(Tensor.of(new float[] {3, 4}, 2), out.get(0));
+      assertEquals(Tensor.of(new float[] {1, 2}, 2), out.get(1));
+      assertEquals(Tensor.of(new float[] {1, 2}, 2), out.get(2)); // the read of a: its pre-run value
+      s.run(aFromB.op(), bFromA.op());
+      assertEquals(Tensor.of(new float[] {1, 2}, 2), s.variableValue(a));
+      assertEquals(Tensor.of(new float[] {3, 4}, 2), s.variableValue(b));
     }
   }
 

@@ -72,19 +72,58 @@ class SessionLoadTest {
       v = tf.neg(v);
     }
     Output out = tf.reshape(tf.identity(v), 10, 100); // views take no buffer
+    Output t = tf.reshape(x, 40, 25);
+    for (int i = 0; i < 6; i++) {
+      t = tf.transpose(t);
+    }
     float[] xs = new float[1000];
     for (int i = 0; i < xs.length; i++) {
       xs[i] = i;
     }
-    // Without the optimizer: it would simplify the 20 Negs away (OptimizedSessionTest checks that).
-    try (Session s = new Session(g, SessionOptions.builder().optimize(false).build())) {
+    // Without the optimizer: it would simplify the 20 Negs and the 6 transposes away
+    // (OptimizedSessionTest checks that).
+    SessionOptions unoptimized = SessionOptions.builder().optimize(false).build();
+    try (Session s = new Session(g, unoptimized)) {
       Tensor r = s.run(Map.of(x, Tensor.of(xs, 1000)), out).get(0);
       assertArrayEquals(xs, r.toFloatArray());
       assertEquals(Shape.of(10, 100), r.shape());
       Plan plan = s.plans().iterator().next();
-      // The first Neg reads the feed into a buffer; each later one overwrites its dying input there.
-      assertEquals(1, plan.bufferCount(), "an elementwise chain writes in place: one buffer");
+      assertEquals(1, plan.bufferCount(), "each Neg overwrites its dead input");
       assertEquals(1000 * 4, plan.frameBytes());
+    }
+    try (Session s = new Session(g, unoptimized)) {
+      Tensor r = s.run(Map.of(x, Tensor.of(xs, 1000)), t).get(0);
+      assertArrayEquals(xs, r.toFloatArray());
+      Plan plan = s.plans().iterator().next();
+      assertEquals(2, plan.bufferCount(), "a chain of transposes alternates between two buffers");
+      assertEquals(2 * 1000 * 4, plan.frameBytes());
+    }
+  }
+
+  @Test
+  void anUpdateComputedOnlyForItsAssignIsWrittenStraightIntoTheVariable() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable w = tf.variable("w", tf.constant(new float[] {1, 2, 3}));
+    Output newW = tf.assign(w, tf.sub(w, tf.constant(new float[] {1, 1, 1})));
+    Output doubled = tf.mul(w, tf.constant(2f));
+    Output delta = tf.sub(w, tf.constant(new float[] {5, 5, 5}));
+    Output shared = tf.assign(w, delta);
+    try (Session s = new Session(g)) {
+      s.assignVariables(Map.of(w, Tensor.of(new float[] {1, 2, 3}, 3)));
+      List<Tensor> out = s.run(Map.of(), newW, doubled, w);
+      assertEquals(Tensor.of(new float[] {0, 1, 2}, 3), out.get(0));
+      assertEquals(Tensor.of(new float[] {2, 4, 6}, 3), out.get(1)); // read before the in-place update
+      assertEquals(Tensor.of(new float[] {1, 2, 3}, 3), out.get(2));
+      Plan plan = s.plans().iterator().next();
+      assertEquals(1, plan.bufferCount(), "only Mul's output needs a buffer");
+      assertEquals(5, plan.kernels.length, "Sub (into w), Mul and three fetch copies; no assign copy");
+
+      // The value is also fetched: it keeps its own buffer and the Assign copies it.
+      List<Tensor> both = s.run(Map.of(), shared, delta);
+      assertEquals(Tensor.of(new float[] {-5, -4, -3}, 3), both.get(0));
+      assertEquals(Tensor.of(new float[] {-5, -4, -3}, 3), both.get(1));
+      assertEquals(Tensor.of(new float[] {-5, -4, -3}, 3), s.variableValue(w));
     }
   }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Graph;
@@ -183,6 +184,14 @@ class SessionStateTest {
       s.run(Map.of(x, Tensor.of(new float[] {1, 2, 3}, 3)), y);
       assertEquals(2, s.planCount());
     }
+    try (Session s = new Session(g, SessionOptions.builder().optimize(false).maxCachedPlans(3).build())) {
+      for (int n = 1; n <= 10; n++) {
+        float[] v = new float[n];
+        v[n - 1] = n;
+        assertEquals(Tensor.of(v, n), s.run(Map.of(x, Tensor.of(v, n)), y).get(0));
+        assertTrue(s.planCount() <= 3);
+      }
+    }
   }
 
   @Test
@@ -194,6 +203,19 @@ class SessionStateTest {
       s.run(init);
       assertEquals(Tensor.scalar(1), s.variableValue(a));
       assertEquals(Tensor.scalar(2L), s.variableValue(b));
+    }
+  }
+
+  @Test
+  void emptyTensorsFlowThrough() {
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 3));
+    Output y = tf.neg(tf.identity(x));
+    Output total = tf.reduceSum(y);
+    try (Session s = new Session(g)) {
+      List<Tensor> out = s.run(Map.of(x, Tensor.zeros(DType.FLOAT32, Shape.of(0, 3))), y, total);
+      assertEquals(Shape.of(0, 3), out.get(0).shape());
+      assertEquals(0, out.get(0).size());
+      assertEquals(Tensor.scalar(0f), out.get(1));
     }
   }
 }

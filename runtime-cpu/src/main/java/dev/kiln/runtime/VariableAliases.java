@@ -1,0 +1,41 @@
+package dev.kiln.runtime;
+
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import java.util.Set;
+
+/** Which variable's storage a value aliases: a variable read, an Assign output, or a view of one. */
+final class VariableAliases {
+  private final Set<Output> fed;
+  private final Set<Operation> snapshots;
+
+  VariableAliases(Set<Output> fed, Set<Operation> snapshots) {
+    this.fed = fed;
+    this.snapshots = snapshots;
+  }
+
+  Operation variableOf(Output o) {
+    while (!fed.contains(o)) {
+      Operation op = o.op();
+      if (op.type().equals("Variable")) {
+        return snapshots.contains(op) ? null : op; // a snapshot is a private copy
+      }
+      if (Schedule.isAssign(op)) {
+        return op.input(0).op();
+      }
+      if (!Schedule.isView(op)) {
+        return null;
+      }
+      o = op.input(0);
+    }
+    return null;
+  }
+
+  /** True when the alias chain ends at the variable read itself rather than at an Assign. */
+  boolean readsPreRunValue(Output o) {
+    while (Schedule.isView(o.op()) && !fed.contains(o)) {
+      o = o.op().input(0);
+    }
+    return o.op().type().equals("Variable");
+  }
+}

@@ -1,0 +1,25 @@
+package dev.kiln.cuda;
+
+/**
+ * The device has too little free memory for a plan (or a variable). Nothing was half-allocated: the
+ * Session stays usable, e.g. with a smaller batch.
+ */
+public final class CudaOutOfMemoryException extends RuntimeException {
+  private final long neededBytes;
+  private final long freeBytes;
+
+  CudaOutOfMemoryException(String what, long neededBytes, long freeBytes, long totalBytes) {
+    super("CUDA out of memory: " + what + " needs " + neededBytes + " bytes of device memory, the device has "
+        + freeBytes + " bytes free (of " + totalBytes + ")");
+    this.neededBytes = neededBytes;
+    this.freeBytes = freeBytes;
+  }
+
+  public long neededBytes() {
+    return neededBytes;
+  }
+
+  public long freeBytes() {
+    return freeBytes;
+  }
+}

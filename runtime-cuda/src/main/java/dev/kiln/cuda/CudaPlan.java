@@ -1,0 +1,824 @@
+package dev.kiln.cuda;
+
+import static dev.kiln.cuda.Cu.check;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.OpTrait;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Tensor;
+import dev.kiln.graph.TensorType;
+import dev.kiln.optimizer.PassManager;
+import dev.kiln.optimizer.Place;
+import dev.kiln.optimizer.Program;
+import dev.kiln.optimizer.Prune;
+import dev.kiln.runtime.CudaBridge;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * One run signature compiled for the device: the program pruned and placed ({@link Place}), every
+ * value's concrete type, one device arena laid out by liveness (its peak is the plan's device
+ * memory; allocated once, reused by every run), constants uploaded once, kernels generated and
+ * loaded, and the steps of a run in order. A run enqueues device work on the context's one stream
+ * and synchronizes only where a host step needs a device value, and once at the end for fetches.
+ */
+final class CudaPlan implements AutoCloseable {
+  /** One step of a run. */
+  private interface Step {
+    /** Whether the step runs on the host (and so needs the device values it reads downloaded). */
+    default boolean host() {
+      return false;
+    }
+
+    /** Host work that only reads the run's inputs (feeds, host variables): done before enqueuing. */
+    default void prepare(RunState s) {}
+
+    /** Enqueues the step's device work (or does its host work). */
+    void run(RunState s);
+
+    /** Whether a CUDA graph captured once can replay the step (no host work mid-run, no new arguments). */
+    default boolean graphable() {
+      return !host();
+    }
+  }
+
+  /** A step whose only work is host preparation (binding a feed). */
+  private record Prepare(java.util.function.Consumer<RunState> work) implements Step {
+    @Override
+    public void prepare(RunState s) {
+      work.accept(s);
+    }
+
+    @Override
+    public void run(RunState s) {}
+  }
+
+  /** Per-run scratch: the host frame, the feeds and the downloads still in flight. */
+  private final class RunState {
+    final Object[] frame = hostFrame;
+    final Tensor[] feeds;
+    final List<Runnable> pending = new ArrayList<>();
+
+    RunState(Tensor[] feeds) {
+      this.feeds = feeds;
+    }
+
+    /** Waits for the stream and lands every pending download in its host array. */
+    void landDownloads() {
+      if (!pending.isEmpty()) {
+        ctx.synchronize();
+        pending.forEach(Runnable::run);
+        pending.clear();
+      }
+    }
+  }
+
+  /** Where a value lives: a host frame slot, or a device pointer (arena, variable or constant). */
+  private record Where(int hostSlot, CUdeviceptr device) {
+    boolean onDevice() {
+      return device != null;
+    }
+  }
+
+  private final CudaContext ctx;
+  private final CudaSession session;
+  final Program placed;
+  private final Map<Output, TensorType> types = new HashMap<>();
+  private final Map<Output, Where> where = new HashMap<>();
+  private final List<Step> steps = new ArrayList<>();
+  private final List<CUdeviceptr> owned = new ArrayList<>();
+  private final List<Object> hostSlots = new ArrayList<>();
+  private Object[] hostFrame;
+  private CUdeviceptr arena;
+  private Pointer pinned;
+  private ByteBuffer pinnedBuffer;
+  private long pinnedBytes;
+  final long peakBytes;
+  private long constantBytes;
+  private final Map<Output, Long> arenaOffset = new HashMap<>();
+  private final List<VarState> readsBeforeWrite = new ArrayList<>();
+  private final Map<VarState, Boolean> residency = new LinkedHashMap<>();
+  private final List<VarState> written = new ArrayList<>();
+  private final Output[] fetches;
+
+  CudaPlan(CudaSession session, CudaContext ctx, Output[] fedOutputs, Tensor[] fedValues, Output[] fetches,
+      Operation[] targets) {
+    this.session = session;
+    this.ctx = ctx;
+    this.fetches = fetches;
+    Program source = new Program(session.graph(), List.of(fetches), List.of(targets), Set.of(fedOutputs));
+    placed = new PassManager(List.of(new Prune(), new Place(ctx.description, CudaDevice::hasKernelFor))).run(source);
+    Map<String, Integer> fedByName = new HashMap<>();
+    for (int i = 0; i < fedOutputs.length; i++) {
+      fedByName.put(fedOutputs[i].name(), i);
+    }
+    // Fed values the run does not need were pruned away; the rest keep their names.
+    Map<Output, Integer> feedIndex = new HashMap<>();
+    for (Output p : placed.fed()) {
+      int i = fedByName.get(p.name());
+      feedIndex.put(p, i);
+      types.put(p, fedValues[i].type());
+    }
+    List<Operation> order = RunOrder.of(placed, feedIndex.keySet());
+    inferTypes(order, feedIndex);
+    Map<Output, Integer> lastUse = lastUses(order, placed.fetches());
+    findDirectWrites(order, feedIndex);
+    peakBytes = ArenaLayout.layout(order, lastUse,
+        o -> needsArena(o.op(), o, feedIndex) && !directWrite.containsKey(o), o -> bytes(types.get(o)), arenaOffset);
+    try {
+      arena = ctx.allocate(peakBytes, "the plan for " + List.of(fetches) + " (peak of its device arena)");
+      owned.add(arena);
+      for (Output o : arenaOffset.keySet()) {
+        where.put(o, new Where(-1, arena.withByteOffset(arenaOffset.get(o))));
+      }
+      for (Map.Entry<Output, Operation> e : directWrite.entrySet()) {
+        VarState v = session.variable(e.getValue());
+        session.ensureDeviceBuffer(v);
+        where.put(e.getKey(), new Where(-1, v.device));
+      }
+      for (Operation op : order) {
+        build(op, feedIndex);
+      }
+      findReadsBeforeWrites(order);
+      buildFetches();
+      hostFrame = hostSlots.toArray();
+      if (pinnedBytes > 0) {
+        pinned = new Pointer();
+        check(JCudaDriver.cuMemAllocHost(pinned, pinnedBytes), "cuMemAllocHost(" + pinnedBytes + ")");
+        pinnedBuffer = pinned.getByteBuffer(0, pinnedBytes).order(java.nio.ByteOrder.nativeOrder());
+      }
+    } catch (RuntimeException | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** Device values written straight into the variable a plain Assign stores them in. */
+  private final Map<Output, Operation> directWrite = new HashMap<>();
+
+  /**
+   * {@code v = Assign(var, f(...))} on the device normally computes f into the arena and copies it
+   * into var. When f is a one-output elementwise or Fused kernel whose only reader is the Assign, and
+   * every other reader of var runs before f, f writes var directly (saving a copy of the whole
+   * variable: the SGD update and W3's chain). In-place is safe for these kernels: each thread reads
+   * element i of a same-shaped input before writing element i.
+   */
+  private void findDirectWrites(List<Operation> order, Map<Output, Integer> feedIndex) {
+    Map<Operation, Integer> index = new HashMap<>();
+    Map<Output, List<Integer>> readers = new HashMap<>();
+    Map<Output, Output> root = new HashMap<>();
+    for (int i = 0; i < order.size(); i++) {
+      Operation op = order.get(i);
+      index.put(op, i);
+      for (int k = 0; k < op.numInputs(); k++) {
+        if (op.def().readsInput(k) || (k == 0 && isAssign(op) && !op.type().equals("Assign"))) {
+          Output in = op.input(k);
+          readers.computeIfAbsent(root.getOrDefault(in, in), x -> new ArrayList<>()).add(i);
+        }
+      }
+      if (isView(op)) {
+        root.put(op.output(0), root.getOrDefault(op.input(0), op.input(0)));
+      }
+    }
+    Set<Output> fetched = new HashSet<>(placed.fetches());
+    for (Operation op : order) {
+      if (!op.type().equals("Assign") || !onDevice(op)) {
+        continue;
+      }
+      Output value = op.input(1);
+      Operation f = value.op();
+      Operation var = op.input(0).op();
+      boolean kernel = onDevice(f) && f.numOutputs() == 1 && !feedIndex.containsKey(value) && !fetched.contains(value)
+          && (f.type().equals("Fused") || (CudaCodegen.ELEMENTWISE.contains(f.type()) && !isView(f)))
+          && types.get(value).equals(var.outputType(0));
+      if (!kernel || directWrite.containsValue(var)) {
+        continue;
+      }
+      // f may read var only element for element (same shape, no reshaped view of it).
+      boolean sameShapeReads = true;
+      for (Output in : f.inputs()) {
+        if (root.getOrDefault(in, in).equals(var.output(0)) && !types.get(in).shape().equals(types.get(value).shape())) {
+          sameShapeReads = false;
+        }
+      }
+      if (!sameShapeReads) {
+        continue;
+      }
+      List<Integer> valueReaders = readers.getOrDefault(value, List.of());
+      int at = index.get(f);
+      boolean othersFirst = readers.getOrDefault(var.output(0), List.of()).stream()
+          .allMatch(r -> r < at || r == at || order.get(r) == op);
+      if (valueReaders.equals(List.of(index.get(op))) && othersFirst) {
+        directWrite.put(value, var);
+      }
+    }
+  }
+
+  /**
+   * The variables a run reads before any plain Assign of the same run wrote them (reads through
+   * views count; AssignAdd/AssignSub read): they must be initialized before the run starts.
+   */
+  private void findReadsBeforeWrites(List<Operation> order) {
+    Map<Output, Operation> variableOf = new HashMap<>();
+    Set<Operation> assigned = new HashSet<>();
+    for (Operation op : order) {
+      if (op.type().equals("Variable")) {
+        variableOf.put(op.output(0), op);
+      } else if (isView(op) && variableOf.containsKey(op.input(0))) {
+        variableOf.put(op.output(0), variableOf.get(op.input(0)));
+      }
+      for (int i = 0; i < op.numInputs(); i++) {
+        Operation var = variableOf.get(op.input(i));
+        boolean reads = op.def().readsInput(i) || (i == 0 && (op.type().equals("AssignAdd") || op.type().equals("AssignSub")));
+        if (var != null && reads && !assigned.contains(var) && !isView(op)) {
+          VarState v = session.variable(var);
+          if (!readsBeforeWrite.contains(v)) {
+            readsBeforeWrite.add(v);
+          }
+        }
+      }
+      if (op.type().equals("Assign")) {
+        assigned.add(op.input(0).op());
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ compile
+
+  static boolean isAssign(Operation op) {
+    return op.type().startsWith("Assign");
+  }
+
+  static boolean isView(Operation op) {
+    return op.def().traits().contains(OpTrait.VIEW) && !op.type().startsWith("CopyTo");
+  }
+
+  private static boolean onDevice(Operation op) {
+    return op.device().startsWith("/gpu:");
+  }
+
+  private void inferTypes(List<Operation> order, Map<Output, Integer> feedIndex) {
+    for (Operation op : order) {
+      if (op.numOutputs() > 0 && feedIndex.containsKey(op.output(0)) && op.numOutputs() == 1) {
+        continue;
+      }
+      List<TensorType> out = switch (op.type()) {
+        case "Placeholder" -> throw new IllegalArgumentException("Placeholder '" + op.name() + "': no value fed for "
+            + op.outputType(0) + " (needed by this run)");
+        case "Variable", "Const", "RandomNormal", "RandomUniform", "NoOp" -> op.outputTypes();
+        case "Assign", "AssignAdd", "AssignSub" -> List.of(op.input(0).type());
+        default -> {
+          List<TensorType> in = new ArrayList<>();
+          for (Output i : op.inputs()) {
+            in.add(types.get(i));
+          }
+          yield CudaBridge.concreteTypes(op, in);
+        }
+      };
+      for (int j = 0; j < out.size(); j++) {
+        types.putIfAbsent(op.output(j), out.get(j));
+      }
+    }
+  }
+
+  /** The step index of each value's last reader; fetched values live to the end. */
+  static Map<Output, Integer> lastUses(List<Operation> order, List<Output> fetches) {
+    Map<Output, Integer> last = new HashMap<>();
+    // A view's readers keep its input alive: resolve views to their root value.
+    Map<Output, Output> root = new HashMap<>();
+    for (int i = 0; i < order.size(); i++) {
+      Operation op = order.get(i);
+      for (Output in : op.inputs()) {
+        last.put(root.getOrDefault(in, in), i);
+      }
+      if (isView(op)) {
+        root.put(op.output(0), root.getOrDefault(op.input(0), op.input(0)));
+      }
+    }
+    for (Output f : fetches) {
+      last.put(root.getOrDefault(f, f), Integer.MAX_VALUE);
+    }
+    return last;
+  }
+
+  private boolean needsArena(Operation op, Output o, Map<Output, Integer> feedIndex) {
+    if (!onDevice(op)) {
+      return false;
+    }
+    if (feedIndex.containsKey(o)) {
+      return true;
+    }
+    return switch (op.type()) {
+      case "Variable", "Const", "NoOp", "Assign", "AssignAdd", "AssignSub" -> false;
+      default -> !isView(op);
+    };
+  }
+
+  static long bytes(TensorType t) {
+    return t.shape().numElements() * CudaTypes.size(t.dtype());
+  }
+
+  private int newHostSlot(Object array) {
+    hostSlots.add(array);
+    return hostSlots.size() - 1;
+  }
+
+  private long stage(Output o, long bytes) {
+    long off = pinnedBytes;
+    pinnedBytes = ArenaLayout.align(pinnedBytes + bytes);
+    return off;
+  }
+
+  /** Places the outputs of {@code op} and appends its steps. */
+  private void build(Operation op, Map<Output, Integer> feedIndex) {
+    boolean dev = onDevice(op);
+    if (op.numOutputs() == 1 && feedIndex.containsKey(op.output(0))) {
+      Output o = op.output(0);
+      int k = feedIndex.get(o);
+      TensorType t = types.get(o);
+      if (!dev) {
+        int slot = newHostSlot(null);
+        where.put(o, new Where(slot, null));
+        steps.add(new Prepare(s -> s.frame[slot] = HostBuffers.array(s.feeds[k])));
+      } else {
+        CUdeviceptr dst = where.get(o).device();
+        long off = stage(o, bytes(t));
+        long bytes = bytes(t);
+        int n = (int) t.shape().numElements();
+        steps.add(new Step() {
+          @Override
+          public void prepare(RunState s) {
+            HostArrays.put(HostBuffers.array(s.feeds[k]), n, pinnedBuffer, off);
+          }
+
+          @Override
+          public void run(RunState s) {
+            check(JCudaDriver.cuMemcpyHtoDAsync(dst, pinned.withByteOffset(off), bytes, ctx.stream), "cuMemcpyHtoDAsync");
+          }
+        });
+      }
+      return;
+    }
+    switch (op.type()) {
+      case "NoOp" -> { }
+      case "Placeholder" -> throw new IllegalStateException("unreachable: unfed placeholder " + op.name());
+      case "Variable" -> {
+        VarState v = session.variable(op);
+        residency.put(v, dev);
+        if (dev) {
+          session.ensureDeviceBuffer(v);
+          where.put(op.output(0), new Where(-1, v.device));
+        } else {
+          where.put(op.output(0), new Where(newHostSlot(v.host), null));
+        }
+      }
+      case "Const" -> {
+        Tensor value = op.attrs().getTensor("value");
+        if (dev) {
+          CUdeviceptr p = ctx.allocate(bytes(value.type()), "constant '" + op.name() + "'");
+          owned.add(p);
+          constantBytes += bytes(value.type());
+          upload(HostBuffers.array(value), value.type(), p);
+          where.put(op.output(0), new Where(-1, p));
+        } else {
+          where.put(op.output(0), new Where(newHostSlot(HostBuffers.array(value)), null));
+        }
+      }
+      case "Assign", "AssignAdd", "AssignSub" -> assign(op, dev);
+      case "CopyToDevice" -> {
+        Where src = where.get(op.input(0));
+        Output o = op.output(0);
+        CUdeviceptr dst = where.get(o).device();
+        TensorType t = types.get(o);
+        long bytes = bytes(t);
+        long off = stage(o, bytes);
+        int n = (int) t.shape().numElements();
+        int slot = src.hostSlot();
+        steps.add(new Step() {
+          @Override
+          public boolean host() {
+            return true;
+          }
+
+          @Override
+          public void prepare(RunState s) {
+            HostArrays.put(s.frame[slot], n, pinnedBuffer, off);
+          }
+
+          @Override
+          public void run(RunState s) {
+            check(JCudaDriver.cuMemcpyHtoDAsync(dst, pinned.withByteOffset(off), bytes, ctx.stream), "cuMemcpyHtoDAsync");
+          }
+
+          @Override
+          public boolean graphable() {
+            return true; // its source is a feed, a constant or a host variable unless a host step exists
+          }
+        });
+      }
+      case "CopyToHost" -> {
+        CUdeviceptr src = where.get(op.input(0)).device();
+        Output o = op.output(0);
+        TensorType t = types.get(o);
+        long bytes = bytes(t);
+        long off = stage(o, bytes);
+        int n = (int) t.shape().numElements();
+        Object array = HostBuffers.allocate(t.dtype(), n);
+        int slot = newHostSlot(array);
+        where.put(o, new Where(slot, null));
+        steps.add(new Step() {
+          @Override
+          public void run(RunState s) {
+            check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(off), src, bytes, ctx.stream), "cuMemcpyDtoHAsync");
+            s.pending.add(() -> HostArrays.get(pinnedBuffer, off, s.frame[slot], n));
+          }
+
+          @Override
+          public boolean graphable() {
+            return false;
+          }
+        });
+      }
+      default -> {
+        if (isView(op)) {
+          Where in = where.get(op.input(0));
+          where.put(op.output(0), in);
+        } else if (dev) {
+          deviceKernel(op);
+        } else {
+          hostKernel(op);
+        }
+      }
+    }
+  }
+
+  /** Placement put a copy on every edge that crosses devices; anything else is a bug here. */
+  private Where requireSide(Operation op, Output in, boolean device) {
+    Where w = where.get(in);
+    if (w == null || w.onDevice() != device) {
+      throw new IllegalStateException(op.type() + " '" + op.name() + "' on " + op.device() + " reads " + in.name()
+          + (w == null ? ", which has no storage" : " from the " + (w.onDevice() ? "device" : "host")));
+    }
+    return w;
+  }
+
+  private void upload(Object array, TensorType t, CUdeviceptr dst) {
+    long bytes = bytes(t);
+    ByteBuffer tmp = ByteBuffer.allocateDirect((int) Math.max(bytes, 1));
+    HostArrays.put(array, (int) t.shape().numElements(), tmp, 0);
+    // On the plan's stream, then wait: the buffer is only valid until this returns.
+    check(JCudaDriver.cuMemcpyHtoDAsync(dst, Pointer.to(tmp), bytes, ctx.stream), "cuMemcpyHtoDAsync");
+    ctx.synchronize();
+  }
+
+  private void assign(Operation op, boolean dev) {
+    VarState v = session.variable(op.input(0).op());
+    residency.put(v, dev);
+    boolean plain = op.type().equals("Assign");
+    if (!written.contains(v)) {
+      written.add(v);
+    }
+    Where value = where.get(op.input(1));
+    int n = (int) v.count;
+    if (dev) {
+      session.ensureDeviceBuffer(v);
+      CUdeviceptr var = v.device;
+      CUdeviceptr src = value.device();
+      if (plain && directWrite.containsKey(op.input(1))) {
+        // The value's kernel already wrote the variable (see findDirectWrites).
+      } else if (plain) {
+        long bytes = v.bytes();
+        steps.add(s -> check(JCudaDriver.cuMemcpyDtoDAsync(var, src, bytes, ctx.stream), "cuMemcpyDtoDAsync"));
+      } else {
+        launch(CudaCodegen.assignUpdate(v.type, op.type().equals("AssignSub")), List.of(var, src), null);
+      }
+      where.put(op.output(0), new Where(-1, var));
+    } else {
+      int varSlot = newHostSlot(v.host);
+      int src = value.hostSlot();
+      boolean sub = op.type().equals("AssignSub");
+      steps.add(new Step() {
+        @Override
+        public boolean host() {
+          return true;
+        }
+
+        @Override
+        public void run(RunState s) {
+          if (plain) {
+            System.arraycopy(s.frame[src], 0, v.host, 0, n);
+          } else {
+            HostArrays.update(v.host, s.frame[src], n, sub);
+          }
+        }
+      });
+      where.put(op.output(0), new Where(varSlot, null));
+    }
+  }
+
+  private void hostKernel(Operation op) {
+    List<TensorType> in = new ArrayList<>();
+    int[] inSlots = new int[op.numInputs()];
+    for (int i = 0; i < op.numInputs(); i++) {
+      in.add(types.get(op.input(i)));
+      inSlots[i] = requireSide(op, op.input(i), false).hostSlot();
+    }
+    List<TensorType> out = new ArrayList<>();
+    int[] outSlots = new int[op.numOutputs()];
+    for (int j = 0; j < op.numOutputs(); j++) {
+      TensorType t = types.get(op.output(j));
+      out.add(t);
+      outSlots[j] = newHostSlot(HostBuffers.allocate(t.dtype(), (int) t.shape().numElements()));
+      where.put(op.output(j), new Where(outSlots[j], null));
+    }
+    if (op.type().equals("RandomNormal") || op.type().equals("RandomUniform")) {
+      boolean normal = op.type().equals("RandomNormal");
+      long seed = op.attrs().getLong("seed");
+      int slot = outSlots[0];
+      int n = (int) out.get(0).shape().numElements();
+      DType d = out.get(0).dtype();
+      steps.add(new Step() {
+        @Override
+        public boolean host() {
+          return true;
+        }
+
+        @Override
+        public void run(RunState s) {
+          long first = session.reserveRandom(op.name(), seed, n);
+          for (int i = 0; i < n; i++) {
+            double x = normal ? CudaBridge.normal(seed, first + i) : CudaBridge.uniform(seed, first + i);
+            if (d == DType.FLOAT32) {
+              ((float[]) s.frame[slot])[i] = (float) x;
+            } else {
+              ((double[]) s.frame[slot])[i] = x;
+            }
+          }
+        }
+      });
+      return;
+    }
+    Consumer<Object[]> k = CudaBridge.hostKernel(op, in, out, inSlots, outSlots);
+    steps.add(new Step() {
+      @Override
+      public boolean host() {
+        return true;
+      }
+
+      @Override
+      public void run(RunState s) {
+        k.accept(s.frame);
+      }
+    });
+  }
+
+  private void deviceKernel(Operation op) {
+    List<TensorType> in = new ArrayList<>();
+    List<CUdeviceptr> args = new ArrayList<>();
+    for (Output i : op.inputs()) {
+      in.add(types.get(i));
+      args.add(requireSide(op, i, true).device());
+    }
+    List<TensorType> out = new ArrayList<>();
+    for (Output o : op.outputs()) {
+      out.add(types.get(o));
+      args.add(where.get(o).device());
+    }
+    boolean mm = op.type().equals("MatMul") || op.type().equals("FusedMatMul");
+    if (mm && ctx.gemm.hasCublas()) {
+      boolean ta = op.attrs().getBool("transpose_a", false);
+      boolean tb = op.attrs().getBool("transpose_b", false);
+      TensorType c = out.get(0);
+      int m = c.shape().dim(0);
+      int n = c.shape().dim(1);
+      int k = ta ? in.get(0).shape().dim(0) : in.get(0).shape().dim(1);
+      CUdeviceptr a = args.get(0);
+      CUdeviceptr b = args.get(1);
+      CUdeviceptr dst = args.get(args.size() - 1);
+      DType d = c.dtype();
+      steps.add(s -> ctx.gemm.gemm(d, ta, tb, m, n, k, a, b, dst));
+      String act = op.attrs().find("activation").map(Object::toString).orElse("none");
+      boolean bias = op.numInputs() == 3;
+      if (bias || !act.equals("none")) {
+        List<CUdeviceptr> eargs = bias ? List.of(args.get(2), dst) : List.of(dst);
+        launch(CudaCodegen.epilogue(c, bias ? in.get(2) : null, act), eargs, null);
+      }
+      return;
+    }
+    boolean random = op.type().startsWith("Random");
+    launch(CudaCodegen.generate(op, in, out), args, random ? op : null);
+  }
+
+  /** Appends a launch of a generated kernel with pointer arguments (and a random counter). */
+  private void launch(CudaCodegen.KernelSource src, List<CUdeviceptr> args, Operation random) {
+    CUfunction f = ctx.function(src.source());
+    long[] counter = new long[1];
+    List<Pointer> params = new ArrayList<>();
+    for (CUdeviceptr p : args) {
+      params.add(Pointer.to(p));
+    }
+    if (random != null) {
+      params.add(Pointer.to(counter));
+    }
+    Pointer kernelParams = Pointer.to(params.toArray(Pointer[]::new));
+    int grid = src.launch().gridSize();
+    long n = src.launch().items();
+    String name = random == null ? null : random.name();
+    long seed = random == null ? 0 : random.attrs().getLong("seed");
+    steps.add(new Step() {
+      @Override
+      public void run(RunState s) {
+        if (name != null) {
+          counter[0] = session.reserveRandom(name, seed, n);
+        }
+        check(JCudaDriver.cuLaunchKernel(f, grid, 1, 1, Launch.BLOCK, 1, 1, 0, ctx.stream, kernelParams, null),
+            "cuLaunchKernel");
+      }
+
+      @Override
+      public boolean graphable() {
+        return name == null; // a random draw's counter changes every run
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ fetches and runs
+
+  /** Per fetch: a host slot to copy from, or (device values) a pinned staging offset. */
+  private int[] fetchSlot;
+  private long[] fetchStage;
+
+  private void buildFetches() {
+    int k = placed.fetches().size();
+    fetchSlot = new int[k];
+    fetchStage = new long[k];
+    for (int i = 0; i < k; i++) {
+      Output f = placed.fetches().get(i);
+      Where p = where.get(f);
+      fetchSlot[i] = p.onDevice() ? -1 : p.hostSlot();
+      if (p.onDevice()) {
+        long off = pinnedBytes;
+        pinnedBytes = ArenaLayout.align(pinnedBytes + bytes(types.get(f)));
+        fetchStage[i] = off;
+      }
+    }
+  }
+
+  /** Variables this plan reads before writing: they must be initialized before it runs. */
+  List<VarState> mustBeInitialized() {
+    return readsBeforeWrite;
+  }
+
+  Map<VarState, Boolean> residency() {
+    return residency;
+  }
+
+  List<VarState> written() {
+    return written;
+  }
+
+  /** One run: enqueue everything, synchronize once, return the fetched values. */
+  List<Tensor> run(Tensor[] feeds) {
+    RunState s = new RunState(feeds);
+    try {
+      if (useGraph && graphable()) {
+        for (Step step : steps) {
+          step.prepare(s);
+        }
+        if (graphExec == null) {
+          capture(s);
+        }
+        if (graphExec != null) {
+          check(JCudaDriver.cuGraphLaunch(graphExec, ctx.stream), "cuGraphLaunch");
+        } else {
+          steps.forEach(step -> step.run(s));
+        }
+      } else {
+        for (Step step : steps) {
+          if (step.host()) {
+            s.landDownloads();
+          }
+          step.prepare(s);
+          step.run(s);
+        }
+      }
+      List<Output> fs = placed.fetches();
+      for (int i = 0; i < fs.size(); i++) {
+        if (fetchSlot[i] < 0) {
+          check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(fetchStage[i]), where.get(fs.get(i)).device(),
+              bytes(types.get(fs.get(i))), ctx.stream), "cuMemcpyDtoHAsync");
+        }
+      }
+      ctx.synchronize();
+      s.pending.forEach(Runnable::run);
+      s.pending.clear();
+      List<Tensor> out = new ArrayList<>();
+      for (int i = 0; i < fs.size(); i++) {
+        TensorType t = types.get(fs.get(i));
+        int n = (int) t.shape().numElements();
+        Object array = HostBuffers.allocate(t.dtype(), n);
+        if (fetchSlot[i] < 0) {
+          HostArrays.get(pinnedBuffer, fetchStage[i], array, n);
+        } else {
+          System.arraycopy(s.frame[fetchSlot[i]], 0, array, 0, n);
+        }
+        out.add(HostBuffers.adopt(t.dtype(), t.shape(), array));
+      }
+      return out;
+    } catch (RuntimeException | Error e) {
+      try {
+        ctx.synchronize();
+      } catch (RuntimeException ignored) {
+        // The run already failed; report that failure.
+      }
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------ CUDA-graph replay (opt-in)
+
+  private boolean useGraph;
+  private Boolean graphable;
+  private jcuda.driver.CUgraph graph;
+  private jcuda.driver.CUgraphExec graphExec;
+
+  /** Replay runs as one captured CUDA graph where the plan allows it (see {@link #graphable()}). */
+  void useCudaGraph(boolean on) {
+    useGraph = on;
+  }
+
+  /** No host work between device steps and no per-run arguments: a captured graph replays the run. */
+  boolean graphable() {
+    if (graphable == null) {
+      graphable = steps.stream().allMatch(Step::graphable);
+    }
+    return graphable;
+  }
+
+  /**
+   * Captures the run's device work once (the prepares are done). If capture fails (cuBLAS or the
+   * driver refuses something), the plan stops trying and runs step by step.
+   */
+  private void capture(RunState s) {
+    boolean capturing = false;
+    try {
+      check(JCudaDriver.cuStreamBeginCapture(ctx.stream, jcuda.driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED),
+          "cuStreamBeginCapture");
+      capturing = true;
+      for (Step step : steps) {
+        step.run(s);
+      }
+      jcuda.driver.CUgraph g = new jcuda.driver.CUgraph();
+      capturing = false;
+      check(JCudaDriver.cuStreamEndCapture(ctx.stream, g), "cuStreamEndCapture");
+      graph = g;
+      jcuda.driver.CUgraphExec exec = new jcuda.driver.CUgraphExec();
+      check(JCudaDriver.cuGraphInstantiate(exec, g, 0), "cuGraphInstantiate");
+      graphExec = exec;
+    } catch (RuntimeException e) {
+      if (capturing) {
+        JCudaDriver.cuStreamEndCapture(ctx.stream, new jcuda.driver.CUgraph());
+      }
+      System.getLogger("dev.kiln.cuda").log(System.Logger.Level.INFO, "CUDA graph capture failed, running step by step: " + e.getMessage());
+      graphable = false;
+    }
+  }
+
+  /** Device bytes this plan holds: its arena and its constants. */
+  long deviceBytes() {
+    return peakBytes + constantBytes;
+  }
+
+  @Override
+  public void close() {
+    if (graphExec != null) {
+      JCudaDriver.cuGraphExecDestroy(graphExec);
+      graphExec = null;
+    }
+    if (graph != null) {
+      JCudaDriver.cuGraphDestroy(graph);
+      graph = null;
+    }
+    for (CUdeviceptr p : owned) {
+      ctx.free(p);
+    }
+    owned.clear();
+    if (pinned != null) {
+      JCudaDriver.cuMemFreeHost(pinned);
+      pinned = null;
+    }
+  }
+}

@@ -1,0 +1,264 @@
+package dev.kiln.cuda;
+
+import static dev.kiln.cuda.Cu.check;
+
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Tensor;
+import dev.kiln.graph.TensorType;
+import dev.kiln.graph.Variable;
+import dev.kiln.optimizer.DeviceDescription;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import jcuda.Pointer;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * Runs a graph on a CUDA GPU (TensorFlow 1.x semantics, as the CPU {@code Session}): each run
+ * signature is compiled once into a {@link CudaPlan} — pruned, placed (ops without a device kernel
+ * fall back to the host, with copies at the boundaries), one device arena, kernels generated and
+ * loaded. Variables stay on the device across runs. Runs are serialized (one stream).
+ *
+ * <pre>{@code
+ * try (CudaSession s = new CudaSession(g)) {
+ *   s.run(init);
+ *   List<Tensor> out = s.run(Map.of(x, xv), List.of(loss), List.of(train));
+ * }
+ * }</pre>
+ */
+public final class CudaSession implements AutoCloseable {
+  private record PlanKey(List<String> fed, List<TensorType> fedTypes, List<Output> fetches, List<Operation> targets) {}
+
+  private final Graph graph;
+  private final CudaContext ctx;
+  private final boolean ownsContext;
+  private final Map<String, VarState> variables = new HashMap<>();
+  private final Map<String, long[]> randomCounters = new HashMap<>();
+  private final Map<PlanKey, CudaPlan> plans = new HashMap<>();
+  private boolean closed;
+  private boolean cudaGraphs = Boolean.getBoolean("kiln.cuda.graphs");
+
+  /** A Session on GPU 0; fails with "no CUDA device: reason" where there is none. */
+  public CudaSession(Graph graph) {
+    this(graph, openDefault(), true);
+  }
+
+  /** A Session on an opened device (the one device discovery found). */
+  public CudaSession(Graph graph, CudaDevice device) {
+    this(graph, device.ctx, false);
+  }
+
+  private CudaSession(Graph graph, CudaContext ctx, boolean ownsContext) {
+    this.graph = Objects.requireNonNull(graph, "graph");
+    this.ctx = ctx;
+    this.ownsContext = ownsContext;
+  }
+
+  private static CudaContext openDefault() {
+    if (!CudaAvailable.isAvailable()) {
+      throw new IllegalStateException("no CUDA device: " + CudaAvailable.reason());
+    }
+    return CudaContext.open(0);
+  }
+
+  public Graph graph() {
+    return graph;
+  }
+
+  public DeviceDescription device() {
+    return ctx.description;
+  }
+
+  /**
+   * Replays each plan that allows it (no host-placed work mid-run, no random draws) as one CUDA
+   * graph captured on its first run, so a run is one launch. Off by default
+   * ({@code -Dkiln.cuda.graphs=true} turns it on); a capture the driver refuses falls back to
+   * step-by-step runs.
+   */
+  public synchronized CudaSession cudaGraphs(boolean on) {
+    cudaGraphs = on;
+    plans.values().forEach(p -> p.useCudaGraph(on));
+    return this;
+  }
+
+  /** Whether matrix products go through cuBLAS (else the generated tiled kernel). */
+  public boolean usesCublas() {
+    return ctx.gemm.hasCublas();
+  }
+
+  public void run(Operation... targets) {
+    run(Map.of(), List.of(), List.of(targets));
+  }
+
+  public List<Tensor> run(Map<Output, Tensor> feeds, Output... fetches) {
+    return run(feeds, List.of(fetches), List.of());
+  }
+
+  /** Runs with feeds; returns the fetched values in order; runs the targets for their effects. */
+  public synchronized List<Tensor> run(Map<Output, Tensor> feeds, List<Output> fetches, List<Operation> targets) {
+    requireOpen();
+    List<Map.Entry<Output, Tensor>> fed = new ArrayList<>(feeds.entrySet());
+    fed.sort(Comparator.comparing(e -> e.getKey().name()));
+    Output[] outs = new Output[fed.size()];
+    Tensor[] values = new Tensor[fed.size()];
+    for (int i = 0; i < outs.length; i++) {
+      Output o = Objects.requireNonNull(fed.get(i).getKey(), "fed output is null");
+      Tensor t = Objects.requireNonNull(fed.get(i).getValue(), () -> "value fed for '" + o.name() + "' is null");
+      requireOwn(o.op(), "fed value");
+      TensorType want = o.type();
+      if (t.dtype() != want.dtype() || !want.shape().isCompatibleWith(t.shape())) {
+        throw new IllegalArgumentException(o.op().type() + " '" + o.name() + "': fed " + t.type() + ", expected " + want);
+      }
+      outs[i] = o;
+      values[i] = t;
+    }
+    fetches.forEach(f -> requireOwn(Objects.requireNonNull(f, "fetch is null").op(), "fetch"));
+    targets.forEach(t -> requireOwn(Objects.requireNonNull(t, "target is null"), "target"));
+    PlanKey key = new PlanKey(Arrays.stream(outs).map(Output::name).toList(),
+        Arrays.stream(values).map(Tensor::type).toList(), List.copyOf(fetches), List.copyOf(targets));
+    ctx.makeCurrent();
+    CudaPlan plan = plans.get(key);
+    if (plan == null) {
+      // A failed compile (bad graph, out of memory) caches nothing and frees what it took.
+      plan = new CudaPlan(this, ctx, outs, values, fetches.toArray(Output[]::new), targets.toArray(Operation[]::new));
+      plan.useCudaGraph(cudaGraphs);
+      plans.put(key, plan);
+    }
+    for (VarState v : plan.mustBeInitialized()) {
+      if (!v.initialized) {
+        throw v.uninitialized();
+      }
+    }
+    plan.residency().forEach(this::moveTo);
+    List<Tensor> out = plan.run(values);
+    for (VarState v : plan.written()) {
+      v.initialized = true;
+    }
+    return out;
+  }
+
+  /** A copy of a variable's current value; fails if it was never initialized. */
+  public synchronized Tensor variableValue(Variable v) {
+    requireOpen();
+    requireOwn(v.op(), "variableValue");
+    VarState s = variables.get(v.name());
+    if (s == null || !s.initialized) {
+      throw new IllegalStateException("Variable '" + v.name() + "' is uninitialized: run its initializer first");
+    }
+    ctx.makeCurrent();
+    if (s.onDevice) {
+      download(s);
+    }
+    Object copy = HostBuffers.allocate(s.type.dtype(), (int) s.count);
+    System.arraycopy(s.host, 0, copy, 0, (int) s.count);
+    return HostBuffers.adopt(s.type.dtype(), s.type.shape(), copy);
+  }
+
+  /** Device memory this Session holds: plan arenas, constants, variables (bytes). */
+  public synchronized long deviceBytesInUse() {
+    long total = 0;
+    for (CudaPlan p : plans.values()) {
+      total += p.deviceBytes();
+    }
+    for (VarState v : variables.values()) {
+      total += v.device != null ? v.bytes() : 0;
+    }
+    return total;
+  }
+
+  /** Free device memory as the driver reports it (bytes). */
+  public synchronized long deviceFreeBytes() {
+    ctx.makeCurrent();
+    return ctx.memoryInfo()[0];
+  }
+
+  public synchronized int planCount() {
+    return plans.size();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    ctx.makeCurrent();
+    ctx.synchronize();
+    plans.values().forEach(CudaPlan::close);
+    plans.clear();
+    for (VarState v : variables.values()) {
+      ctx.free(v.device);
+      v.device = null;
+    }
+    variables.clear();
+    if (ownsContext) {
+      ctx.close();
+    }
+  }
+
+  // ------------------------------------------------------------------ for plans
+
+  VarState variable(Operation var) {
+    return variables.computeIfAbsent(var.name(), n -> new VarState(n, var.outputType(0)));
+  }
+
+  void ensureDeviceBuffer(VarState v) {
+    if (v.device == null) {
+      v.device = ctx.allocate(v.bytes(), "variable '" + v.name + "'");
+    }
+  }
+
+  long reserveRandom(String op, long seed, long n) {
+    long[] next = randomCounters.computeIfAbsent(op, k -> new long[1]);
+    long first = next[0];
+    next[0] += n;
+    return first;
+  }
+
+  /** Puts a variable's value on the side a plan placed it (copying between runs, synchronously). */
+  private void moveTo(VarState v, boolean device) {
+    if (v.onDevice == device) {
+      return;
+    }
+    if (v.initialized) {
+      if (device) {
+        ensureDeviceBuffer(v);
+        ByteBuffer b = ByteBuffer.allocateDirect((int) Math.max(1, v.bytes()));
+        HostArrays.put(v.host, (int) v.count, b, 0);
+        check(JCudaDriver.cuMemcpyHtoDAsync(v.device, Pointer.to(b), v.bytes(), ctx.stream), "cuMemcpyHtoDAsync");
+        ctx.synchronize();
+      } else {
+        download(v);
+      }
+    }
+    v.onDevice = device;
+  }
+
+  private void download(VarState v) {
+    ctx.synchronize();
+    ByteBuffer b = ByteBuffer.allocateDirect((int) Math.max(1, v.bytes()));
+    check(JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(b), v.device, v.bytes(), ctx.stream), "cuMemcpyDtoHAsync");
+    ctx.synchronize();
+    HostArrays.get(b, 0, v.host, (int) v.count);
+  }
+
+  private void requireOwn(Operation op, String what) {
+    if (op.graph() != graph) {
+      throw new IllegalArgumentException(what + " " + op + " belongs to another graph than this Session's");
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("CudaSession is closed");
+    }
+  }
+}

@@ -1,0 +1,195 @@
+package dev.kiln.cuda;
+
+import static dev.kiln.cuda.Cu.check;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Ops;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
+import dev.kiln.graph.Subgraph;
+import dev.kiln.graph.Variable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The GPU benchmarks of issue 8, run by {@code scripts/gpu-check.sh} on the GPU machine:
+ *
+ * <ul>
+ *   <li>W2: wide-MLP training step (784 -> 1024 -> 1024 -> 10, relu, softmax cross-entropy, SGD,
+ *       gradients written as graph ops) at batch 256 and 4096, data resident on the device; ms/step
+ *       (each step fetches the loss, so it synchronizes once); also replayed as one CUDA graph.
+ *   <li>W3: y = tanh(exp(-x*x) * 0.5 + sigmoid(x)) * x - 1 over 4,194,304 and 268,435,456 floats,
+ *       x and y device variables; as separate ops and as one Fused node (what the fusion pass makes);
+ *       GB/s (8 bytes per element: one read, one write) against device-to-device copy bandwidth.
+ * </ul>
+ *
+ * Usage: {@code GpuBench [results-file]}; prints a table and appends it to the file.
+ */
+public final class GpuBench {
+  private GpuBench() {}
+
+  public static void main(String[] args) throws IOException {
+    if (!CudaAvailable.isAvailable()) {
+      System.err.println("no CUDA device: " + CudaAvailable.reason());
+      System.exit(2);
+    }
+    List<String> lines = new ArrayList<>();
+    try (CudaContext ctx = CudaContext.open(0)) {
+      lines.add("# Kiln GPU benchmarks on " + ctx.description + ", matmul via " + (ctx.gemm.hasCublas() ? "cuBLAS" : "generated GEMM kernel"));
+      lines.add("workload | size | kiln | unit");
+      for (int batch : new int[] {256, 4096}) {
+        lines.add("W2 train step | batch " + batch + " | " + fmt(w2(ctx, batch, false)) + " | ms/step");
+        print(lines);
+        lines.add("W2 train step, CUDA graph replay | batch " + batch + " | " + fmt(w2(ctx, batch, true)) + " | ms/step");
+        print(lines);
+      }
+      for (int n : new int[] {4_194_304, 268_435_456}) {
+        double copy = copyBandwidth(ctx, n);
+        lines.add("D2D copy | " + n + " floats | " + fmt(copy) + " | GB/s");
+        lines.add("W3 chain, separate ops | " + n + " floats | " + fmt(w3(ctx, n, false)) + " | GB/s");
+        lines.add("W3 chain, one Fused node | " + n + " floats | " + fmt(w3(ctx, n, true)) + " | GB/s");
+        print(lines);
+      }
+    }
+    String table = String.join("\n", lines) + "\n";
+    System.out.print(table);
+    if (args.length > 0) {
+      Files.writeString(Path.of(args[0]), table, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+    }
+  }
+
+  private static void print(List<String> lines) {
+    System.err.println(lines.get(lines.size() - 1));
+  }
+
+  private static String fmt(double v) {
+    return String.format(java.util.Locale.ROOT, "%.3f", v);
+  }
+
+  /** ms per W2 training step at {@code batch}. */
+  static double w2(CudaContext ctx, int batch, boolean cudaGraph) {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    int in = 784;
+    int hid = 1024;
+    int out = 10;
+    Variable x = tf.variable("x", tf.randomNormal(Shape.of(batch, in), 1));
+    Variable labels = tf.variable("labels", tf.cast(tf.mul(tf.randomUniform(Shape.of(batch), 2), tf.constant(9.99f)), DType.INT32));
+    Variable w1 = tf.variable("w1", tf.mul(tf.randomNormal(Shape.of(in, hid), 3), tf.constant(0.03f)));
+    Variable w2 = tf.variable("w2", tf.mul(tf.randomNormal(Shape.of(hid, hid), 4), tf.constant(0.03f)));
+    Variable w3 = tf.variable("w3", tf.mul(tf.randomNormal(Shape.of(hid, out), 5), tf.constant(0.03f)));
+    Output h1 = tf.matmul(x, w1);
+    Output a1 = tf.relu(h1);
+    Output h2 = tf.matmul(a1, w2);
+    Output a2 = tf.relu(h2);
+    Output logits = tf.matmul(a2, w3);
+    Output y = tf.oneHot(labels, out, DType.FLOAT32);
+    Output n = tf.constant((float) batch);
+    Output loss = tf.div(tf.neg(tf.reduceSum(tf.mul(y, tf.logSoftmax(logits)))), n);
+    Output zero = tf.constant(0f);
+    Output g3 = tf.div(tf.sub(tf.softmax(logits), y), n);
+    Output gw3 = tf.matmul(a2, g3, true, false);
+    Output ga2 = tf.matmul(g3, w3, false, true);
+    Output gh2 = tf.select(tf.greater(h2, zero), ga2, tf.zerosLike(ga2));
+    Output gw2 = tf.matmul(a1, gh2, true, false);
+    Output ga1 = tf.matmul(gh2, w2, false, true);
+    Output gh1 = tf.select(tf.greater(h1, zero), ga1, tf.zerosLike(ga1));
+    Output gw1 = tf.matmul(x, gh1, true, false);
+    Output lr = tf.constant(0.01f);
+    Operation train = tf.group(tf.assignSub(w1, tf.mul(lr, gw1)).op(), tf.assignSub(w2, tf.mul(lr, gw2)).op(),
+        tf.assignSub(w3, tf.mul(lr, gw3)).op());
+    Operation init = tf.globalVariablesInitializer();
+    try (CudaSession s = new CudaSession(g, new CudaDevice(ctx)).cudaGraphs(cudaGraph)) {
+      s.run(init);
+      for (int i = 0; i < 20; i++) {
+        s.run(Map.of(), List.of(loss), List.of(train));
+      }
+      int steps = batch >= 4096 ? 100 : 300;
+      long t0 = System.nanoTime();
+      for (int i = 0; i < steps; i++) {
+        s.run(Map.of(), List.of(loss), List.of(train));
+      }
+      return (System.nanoTime() - t0) / 1e6 / steps;
+    }
+  }
+
+  /** W3 GB/s (8 bytes per element) over {@code n} floats, op by op or as one Fused node. */
+  static double w3(CudaContext ctx, int n, boolean fused) {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable x = tf.variable("x", tf.randomNormal(Shape.of(n), 21));
+    Variable y = tf.variable("y", tf.fill(Shape.of(n), tf.constant(0f)));
+    Output result;
+    if (fused) {
+      Graph b = new Graph();
+      Ops bt = Ops.create(b);
+      Output p = b.opBuilder("Parameter", "p").setAttr("dtype", DType.FLOAT32).setAttr("shape", Shape.of(n)).build().output(0);
+      Output r = chain(bt, p);
+      result = tf.opBuilder("Fused").addInput(x).addSubgraph(new Subgraph(b, List.of(p), List.of(r))).build().output(0);
+    } else {
+      result = chain(tf, x);
+    }
+    Operation step = tf.assign(y, result).op();
+    Operation init = tf.globalVariablesInitializer();
+    try (CudaSession s = new CudaSession(g, new CudaDevice(ctx))) {
+      s.run(init);
+      for (int i = 0; i < 5; i++) {
+        s.run(step);
+      }
+      int runs = n > 10_000_000 ? 50 : 500;
+      long t0 = System.nanoTime();
+      for (int i = 0; i < runs; i++) {
+        s.run(step);
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9 / runs;
+      return 8.0 * n / seconds / 1e9;
+    }
+  }
+
+  private static Output chain(Ops tf, Output x) {
+    Output e = tf.exp(tf.mul(tf.neg(x), x));
+    Output t = tf.tanh(tf.add(tf.mul(e, tf.constant(0.5f)), tf.sigmoid(x)));
+    return tf.sub(tf.mul(t, x), tf.constant(1f));
+  }
+
+  /** Device-to-device copy of {@code n} floats, GB/s counting read and write, timed with events. */
+  static double copyBandwidth(CudaContext ctx, int n) {
+    ctx.makeCurrent();
+    long bytes = 4L * n;
+    CUdeviceptr a = ctx.allocate(bytes, "copy source");
+    CUdeviceptr b = ctx.allocate(bytes, "copy target");
+    CUevent start = new CUevent();
+    CUevent stop = new CUevent();
+    try {
+      check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
+      check(JCudaDriver.cuEventCreate(stop, 0), "cuEventCreate");
+      for (int i = 0; i < 3; i++) {
+        check(JCudaDriver.cuMemcpyDtoDAsync(b, a, bytes, ctx.stream), "cuMemcpyDtoDAsync");
+      }
+      int reps = n > 10_000_000 ? 20 : 200;
+      check(JCudaDriver.cuEventRecord(start, ctx.stream), "cuEventRecord");
+      for (int i = 0; i < reps; i++) {
+        check(JCudaDriver.cuMemcpyDtoDAsync(b, a, bytes, ctx.stream), "cuMemcpyDtoDAsync");
+      }
+      check(JCudaDriver.cuEventRecord(stop, ctx.stream), "cuEventRecord");
+      check(JCudaDriver.cuEventSynchronize(stop), "cuEventSynchronize");
+      float[] ms = new float[1];
+      check(JCudaDriver.cuEventElapsedTime(ms, start, stop), "cuEventElapsedTime");
+      return 2.0 * bytes * reps / (ms[0] / 1e3) / 1e9;
+    } finally {
+      JCudaDriver.cuEventDestroy(start);
+      JCudaDriver.cuEventDestroy(stop);
+      ctx.free(a);
+      ctx.free(b);
+    }
+  }
+}

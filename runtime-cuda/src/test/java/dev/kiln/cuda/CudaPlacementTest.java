@@ -1,0 +1,62 @@
+package dev.kiln.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Ops;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
+import dev.kiln.optimizer.DeviceDescription;
+import dev.kiln.optimizer.PassManager;
+import dev.kiln.optimizer.Place;
+import dev.kiln.optimizer.Program;
+import dev.kiln.optimizer.Prune;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/** Placement with the CUDA runtime's real kernel table, on a fake GPU description (no GPU needed). */
+class CudaPlacementTest {
+  @Test
+  void theTrainingStepRunsOnTheGpuWithCopiesOnlyForTheFeeds() {
+    CudaSessionTest.Net net = new CudaSessionTest.Net(8, 16, 4, 0.1f, 1);
+    Program p = new Program(net.g, List.of(net.loss), List.of(net.train), Set.of(net.x, net.labels));
+    Program placed = new PassManager(List.of(new Prune(), new Place(DeviceDescription.fakeGpu(), CudaDevice::hasKernelFor))).run(p);
+    Set<String> onHost = new TreeSet<>();
+    Set<String> copies = new TreeSet<>();
+    for (Operation op : placed.graph().operations()) {
+      if (op.device().equals("/cpu:0")) {
+        onHost.add(op.name() + ":" + op.type());
+      }
+      if (op.type().startsWith("CopyTo")) {
+        copies.add(op.type() + "(" + op.input(0).name() + ")");
+      }
+    }
+    // The feeds arrive on the host; the train target is a NoOp (no data). Everything else,
+    // including the variables' initial values' Variable nodes and the assigns, is on the device.
+    assertEquals(Set.of("labels:Placeholder", "x:Placeholder", "train:NoOp"), onHost);
+    assertEquals(Set.of("CopyToDevice(labels)", "CopyToDevice(x)"), copies);
+  }
+
+  @Test
+  void theKernelTableKnowsWhatItCannotRun() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(2, 3));
+    Output b = tf.placeholder("b", DType.BOOL, Shape.of(2, 3));
+    Output i = tf.placeholder("i", DType.INT32, Shape.of(2, 3));
+    assertTrue(CudaDevice.hasKernelFor(tf.concat(List.of(x, x), 0).op()));
+    assertTrue(CudaDevice.hasKernelFor(tf.slice(x, new int[] {0, 0}, new int[] {1, 2}).op()));
+    assertFalse(CudaDevice.hasKernelFor(tf.matmul(i, tf.transpose(i)).op()), "integer products stay on the host");
+    assertTrue(CudaDevice.hasKernelFor(tf.logicalNot(b).op()));
+    assertTrue(CudaDevice.hasKernelFor(tf.reduceSum(i, new int[] {0}, false).op()));
+    assertTrue(CudaDevice.hasKernelFor(tf.variable("v", tf.constant(1f)).op()));
+    assertTrue(CudaDevice.hasKernelFor(tf.reshape(x, 3, 2).op()));
+    assertTrue(CudaDevice.hasKernelFor(tf.softmax(x).op()));
+  }
+}

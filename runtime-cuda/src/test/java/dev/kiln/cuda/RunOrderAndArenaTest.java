@@ -1,0 +1,150 @@
+package dev.kiln.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Ops;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
+import dev.kiln.graph.Tensor;
+import dev.kiln.graph.Variable;
+import dev.kiln.optimizer.DeviceDescription;
+import dev.kiln.optimizer.PassManager;
+import dev.kiln.optimizer.Place;
+import dev.kiln.optimizer.Program;
+import dev.kiln.optimizer.Prune;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** A CUDA plan's run order and arena layout, computed without a GPU. */
+class RunOrderAndArenaTest {
+  private static Program placed(Graph g, List<Output> fetches, List<Operation> targets, Set<Output> fed) {
+    return new PassManager(List.of(new Prune(), new Place(DeviceDescription.fakeGpu(), CudaDevice::hasKernelFor)))
+        .run(new Program(g, fetches, targets, fed));
+  }
+
+  @Test
+  void readsNotOrderedAfterAnAssignRunBeforeIt() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable v = tf.variable("v", tf.constant(Tensor.of(new float[] {1, 2}, 2)));
+    // Created first, but nothing orders the tanh after it: it must see the old value.
+    Output newV = tf.withName("newV").assign(v, tf.add(v, tf.constant(1f)));
+    Output r = tf.withName("r").tanh(v);
+    Program p = placed(g, List.of(r), List.of(newV.op()), Set.of());
+    List<Operation> order = RunOrder.of(p, p.fed());
+    List<String> names = order.stream().map(Operation::name).toList();
+    assertTrue(names.indexOf("r") < names.indexOf("newV"), names.toString());
+    // Every node comes after the values it reads and its control inputs.
+    for (int i = 0; i < order.size(); i++) {
+      Operation op = order.get(i);
+      for (int k = 0; k < op.numInputs(); k++) {
+        if (op.def().readsInput(k)) {
+          assertTrue(order.indexOf(op.input(k).op()) < i, op + " before its input " + op.input(k));
+        }
+      }
+      for (Operation c : op.controlInputs()) {
+        assertTrue(order.indexOf(c) < i, op + " before its control input " + c);
+      }
+    }
+    // The variable's initial value is not read by this run, so it is not executed.
+    Operation init = p.graph().operation("v").input(0).op();
+    assertFalse(order.contains(init), names.toString());
+  }
+
+  @Test
+  void aChainReusesTwoBuffers() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(1000));
+    Output y = x;
+    for (int i = 0; i < 10; i++) {
+      y = i % 2 == 0 ? tf.exp(y) : tf.neg(y);
+    }
+    Program p = placed(g, List.of(y), List.of(), Set.of(x));
+    List<Operation> order = RunOrder.of(p, p.fed());
+    Map<Output, Long> offsets = new HashMap<>();
+    long peak = ArenaLayout.layout(order, CudaPlan.lastUses(order, p.fetches()), o -> o.op().device().equals("/gpu:0"),
+        o -> 4L * o.shape().numElements(), offsets);
+    // 1000 floats = 4000 bytes, aligned to 4096; an op's input and output are live together.
+    assertEquals(2 * 4096, peak);
+    assertEquals(11, offsets.size(), "10 ops and the copy of x to the device");
+  }
+
+  @Test
+  void valuesLiveAtTheSameTimeNeverOverlap() {
+    CudaSessionTest.Net net = new CudaSessionTest.Net(24, 40, 6, 0.1f, 3);
+    Program p = placed(net.g, List.of(net.loss), List.of(net.train), Set.of(net.x, net.labels));
+    List<Operation> order = RunOrder.of(p, p.fed());
+    Map<Output, Integer> last = CudaPlan.lastUses(order, p.fetches());
+    Map<Output, Long> offsets = new HashMap<>();
+    int batch = 5;
+    // Concrete sizes: the batch dimension is 5.
+    java.util.function.ToLongFunction<Output> bytes = o -> {
+      long n = 1;
+      for (int d : o.shape().dims()) {
+        n *= d < 0 ? batch : d;
+      }
+      return 4L * n;
+    };
+    java.util.function.Predicate<Output> inArena = o -> o.op().device().equals("/gpu:0") && !CudaPlan.isView(o.op())
+        && !Set.of("Variable", "Const", "Assign", "AssignAdd", "AssignSub", "NoOp").contains(o.op().type());
+    long peak = ArenaLayout.layout(order, last, inArena, bytes, offsets);
+    // Live interval of a value: from its producer's step to its last reader's (independently computed).
+    Map<Output, int[]> live = new HashMap<>();
+    for (int i = 0; i < order.size(); i++) {
+      for (Output o : order.get(i).outputs()) {
+        if (offsets.containsKey(o)) {
+          live.put(o, new int[] {i, i});
+        }
+      }
+    }
+    Map<Output, Output> root = new HashMap<>();
+    for (int i = 0; i < order.size(); i++) {
+      Operation op = order.get(i);
+      for (Output in : op.inputs()) {
+        Output r = root.getOrDefault(in, in);
+        if (live.containsKey(r)) {
+          live.get(r)[1] = Math.max(live.get(r)[1], i);
+        }
+      }
+      if (CudaPlan.isView(op)) {
+        root.put(op.output(0), root.getOrDefault(op.input(0), op.input(0)));
+      }
+    }
+    for (Output f : p.fetches()) {
+      Output r = root.getOrDefault(f, f);
+      if (live.containsKey(r)) {
+        live.get(r)[1] = Integer.MAX_VALUE;
+      }
+    }
+    List<Output> values = new ArrayList<>(offsets.keySet());
+    long total = 0;
+    for (Output a : values) {
+      total += ArenaLayout.align(bytes.applyAsLong(a));
+      for (Output b : values) {
+        if (a == b) {
+          continue;
+        }
+        boolean together = live.get(a)[0] <= live.get(b)[1] && live.get(b)[0] <= live.get(a)[1];
+        long a0 = offsets.get(a);
+        long a1 = a0 + bytes.applyAsLong(a);
+        long b0 = offsets.get(b);
+        long b1 = b0 + bytes.applyAsLong(b);
+        if (together) {
+          assertTrue(a1 <= b0 || b1 <= a0, a + " and " + b + " are live together and overlap");
+        }
+      }
+      assertTrue(offsets.get(a) + bytes.applyAsLong(a) <= peak);
+    }
+    assertTrue(peak < total, "buffers are reused: peak " + peak + " < sum " + total);
+  }
+}
