@@ -79,20 +79,6 @@ public final class MemoryPlanner {
   }
 
   /**
-   * Whether an op may write its output over an input that dies at it: single-output elementwise ops
-   * whose kernels read each element before writing the same element. Not Cast (the dtype changes),
-   * AddN and Fused (their kernels write the output before they are done reading all inputs), views.
-   */
-  public static boolean mayWriteInPlace(Operation op) {
-    var traits = op.def().traits();
-    return traits.contains(OpTrait.ELEMENTWISE) && !traits.contains(OpTrait.VIEW) && !traits.contains(OpTrait.STATEFUL)
-        && op.numOutputs() == 1 && switch (op.type()) {
-          case "AddN", "Fused", "Cast", "ZerosLike", "OnesLike" -> false;
-          default -> true;
-        };
-  }
-
-  /**
    * The inputs of a {@code Fused} node whose buffer output {@code j} may take over: the CPU kernel
    * writes a full-size result straight into its output while computing the body node that makes it,
    * so the input must be read by no body node after that one (body order) and not be a result itself.
