@@ -81,6 +81,19 @@ public class FusedKernelVsCodegen {
   private static final float C2 = -2.12194440e-4f;
   private static final float R = 12582912f;
   private static final int RB = Float.floatToRawIntBits(R);
+  private static final FloatVector NC1 = FloatVector.broadcast(F, -C1);
+  private static final FloatVector NC2 = FloatVector.broadcast(F, -C2);
+  private static final FloatVector E0 = FloatVector.broadcast(F, 1.9875691500E-4f);
+  private static final FloatVector E1 = FloatVector.broadcast(F, 1.3981999507E-3f);
+  private static final FloatVector E2 = FloatVector.broadcast(F, 8.3334519073E-3f);
+  private static final FloatVector E3 = FloatVector.broadcast(F, 4.1665795894E-2f);
+  private static final FloatVector E4 = FloatVector.broadcast(F, 1.6666665459E-1f);
+  private static final FloatVector E5 = FloatVector.broadcast(F, 5.0000001201E-1f);
+  private static final FloatVector T0 = FloatVector.broadcast(F, -5.70498872745E-3f);
+  private static final FloatVector T1 = FloatVector.broadcast(F, 2.06390887954E-2f);
+  private static final FloatVector T2 = FloatVector.broadcast(F, -5.37397155531E-2f);
+  private static final FloatVector T3 = FloatVector.broadcast(F, 1.33314422036E-1f);
+  private static final FloatVector T4 = FloatVector.broadcast(F, -3.33332819422E-1f);
 
   /** y = tanh(exp(-x*x)*0.5 + sigmoid(x))*x - 1 for [from, to), everything in registers. */
   private static void chain(float[] x, float[] y, int from, int to) {
@@ -90,10 +103,8 @@ public class FusedKernelVsCodegen {
       FloatVector xc = v.mul(v).neg().max(-104f);
       FloatVector kr = xc.mul(LOG2E).add(R);
       FloatVector k = kr.sub(R);
-      FloatVector r = xc.sub(k.mul(C1)).sub(k.mul(C2));
-      FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f).mul(r).add(8.3334519073E-3f)
-          .mul(r).add(4.1665795894E-2f).mul(r).add(1.6666665459E-1f).mul(r).add(5.0000001201E-1f)
-          .mul(r.mul(r)).add(r).add(1f);
+      FloatVector r = k.fma(NC2, k.fma(NC1, xc));
+      FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
       IntVector ki = kr.reinterpretAsInts().sub(RB);
       IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
       FloatVector e1 = p.mul(k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
@@ -102,10 +113,8 @@ public class FusedKernelVsCodegen {
       xc = v.abs().neg().max(-104f);
       kr = xc.mul(LOG2E).add(R);
       k = kr.sub(R);
-      r = xc.sub(k.mul(C1)).sub(k.mul(C2));
-      p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f).mul(r).add(8.3334519073E-3f)
-          .mul(r).add(4.1665795894E-2f).mul(r).add(1.6666665459E-1f).mul(r).add(5.0000001201E-1f)
-          .mul(r.mul(r)).add(r).add(1f);
+      r = k.fma(NC2, k.fma(NC1, xc));
+      p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
       ki = kr.reinterpretAsInts().sub(RB);
       k1 = ki.lanewise(VectorOperators.ASHR, 1);
       FloatVector e2 = p.mul(k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
@@ -115,15 +124,12 @@ public class FusedKernelVsCodegen {
       // tanh(a), a > 0 here but kept general
       FloatVector aa = a.abs();
       FloatVector z = a.mul(a);
-      FloatVector small = z.mul(-5.70498872745E-3f).add(2.06390887954E-2f).mul(z).add(-5.37397155531E-2f)
-          .mul(z).add(1.33314422036E-1f).mul(z).add(-3.33332819422E-1f).mul(z).mul(a).add(a);
+      FloatVector small = z.fma(T0, T1).fma(z, T2).fma(z, T3).fma(z, T4).mul(z).fma(a, a);
       xc = aa.add(aa).min(89f);
       kr = xc.mul(LOG2E).add(R);
       k = kr.sub(R);
-      r = xc.sub(k.mul(C1)).sub(k.mul(C2));
-      p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f).mul(r).add(8.3334519073E-3f)
-          .mul(r).add(4.1665795894E-2f).mul(r).add(1.6666665459E-1f).mul(r).add(5.0000001201E-1f)
-          .mul(r.mul(r)).add(r).add(1f);
+      r = k.fma(NC2, k.fma(NC1, xc));
+      p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
       ki = kr.reinterpretAsInts().sub(RB);
       k1 = ki.lanewise(VectorOperators.ASHR, 1);
       FloatVector e3 = p.mul(k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())

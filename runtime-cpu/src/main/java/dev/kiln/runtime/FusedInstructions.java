@@ -62,9 +62,12 @@ final class FusedInstructions {
 
   private static FusedKernel.Instr unary(UnaryKernels.Op op, DType d, int x, int y) {
     boolean vector = VectorSupport.AVAILABLE && VectorMath.handles(op);
+    boolean vectorArithmetic = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
     return switch (d) {
       case FLOAT32 -> vector
           ? (arr, off, n) -> VectorMath.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n)
+          : vectorArithmetic
+          ? (arr, off, n) -> VectorArithmetic.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n)
           : (arr, off, n) -> UnaryKernels.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n);
       case FLOAT64 -> vector
           ? (arr, off, n) -> VectorMath.f64(op, (double[]) arr[x], off[x], (double[]) arr[y], off[y], n)
@@ -84,8 +87,11 @@ final class FusedInstructions {
 
   private static FusedKernel.Instr arithmetic(ArithmeticKernels.Op op, DType d, int a, int b, int o, boolean[] uniform) {
     int k = kind(a, b, uniform);
+    boolean vector = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
     return switch (d) {
-      case FLOAT32 -> (arr, off, n) ->
+      case FLOAT32 -> vector
+          ? (arr, off, n) -> VectorArithmetic.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n)
+          : (arr, off, n) ->
           ArithmeticKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n);
       case FLOAT64 -> (arr, off, n) ->
           ArithmeticKernels.f64(op, k, (double[]) arr[a], off[a], (double[]) arr[b], off[b], (double[]) arr[o], off[o], n);

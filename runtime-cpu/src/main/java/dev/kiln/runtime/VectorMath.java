@@ -64,11 +64,8 @@ final class VectorMath {
       FloatVector xc = v.max(-104f).min(89f);
       FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
       FloatVector k = kr.sub(ROUND_F);
-      FloatVector r = xc.sub(k.mul(C1_F)).sub(k.mul(C2_F));
-      FloatVector z = r.mul(r);
-      FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f).mul(r).add(8.3334519073E-3f)
-          .mul(r).add(4.1665795894E-2f).mul(r).add(1.6666665459E-1f).mul(r).add(5.0000001201E-1f)
-          .mul(z).add(r).add(1f);
+      FloatVector r = k.fma(NC2, k.fma(NC1, xc)); // x - k C1 - k C2, fused multiply-adds (exact IEEE, deterministic)
+      FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
       IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
       IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
       FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
@@ -85,11 +82,8 @@ final class VectorMath {
       FloatVector xc = v.abs().neg().max(-104f);
       FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
       FloatVector k = kr.sub(ROUND_F);
-      FloatVector r = xc.sub(k.mul(C1_F)).sub(k.mul(C2_F));
-      FloatVector z = r.mul(r);
-      FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f).mul(r).add(8.3334519073E-3f)
-          .mul(r).add(4.1665795894E-2f).mul(r).add(1.6666665459E-1f).mul(r).add(5.0000001201E-1f)
-          .mul(z).add(r).add(1f);
+      FloatVector r = k.fma(NC2, k.fma(NC1, xc)); // x - k C1 - k C2, fused multiply-adds (exact IEEE, deterministic)
+      FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
       IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
       IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
       FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
@@ -108,17 +102,13 @@ final class VectorMath {
       FloatVector a = v.abs();
       // |x| < 0.625: x + x^3 P(x^2) (Cephes tanhf)
       FloatVector z = v.mul(v);
-      FloatVector small = z.mul(-5.70498872745E-3f).add(2.06390887954E-2f).mul(z).add(-5.37397155531E-2f)
-          .mul(z).add(1.33314422036E-1f).mul(z).add(-3.33332819422E-1f).mul(z).mul(v).add(v);
+      FloatVector small = z.fma(T0, T1).fma(z, T2).fma(z, T3).fma(z, T4).mul(z).fma(v, v);
       // otherwise 1 - 2 / (exp(2|x|) + 1), with x's sign
       FloatVector xc = a.add(a).min(89f);
       FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
       FloatVector k = kr.sub(ROUND_F);
-      FloatVector r = xc.sub(k.mul(C1_F)).sub(k.mul(C2_F));
-      FloatVector zz = r.mul(r);
-      FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f).mul(r).add(8.3334519073E-3f)
-          .mul(r).add(4.1665795894E-2f).mul(r).add(1.6666665459E-1f).mul(r).add(5.0000001201E-1f)
-          .mul(zz).add(r).add(1f);
+      FloatVector r = k.fma(NC2, k.fma(NC1, xc)); // x - k C1 - k C2, fused multiply-adds (exact IEEE, deterministic)
+      FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
       IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
       IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
       FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
@@ -174,6 +164,21 @@ final class VectorMath {
   private static final float C2_F = -2.12194440e-4f;
   private static final float ROUND_F = 12582912f; // 1.5 * 2^23: (t + R) - R rounds t to an integer
   private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND_F);
+  private static final FloatVector NC1 = FloatVector.broadcast(F, -C1_F);
+  private static final FloatVector NC2 = FloatVector.broadcast(F, -C2_F);
+  // Cephes expf: exp(r) = 1 + r + r^2 (E5 + r (E4 + r (E3 + r (E2 + r (E1 + r E0)))))
+  private static final FloatVector E0 = FloatVector.broadcast(F, 1.9875691500E-4f);
+  private static final FloatVector E1 = FloatVector.broadcast(F, 1.3981999507E-3f);
+  private static final FloatVector E2 = FloatVector.broadcast(F, 8.3334519073E-3f);
+  private static final FloatVector E3 = FloatVector.broadcast(F, 4.1665795894E-2f);
+  private static final FloatVector E4 = FloatVector.broadcast(F, 1.6666665459E-1f);
+  private static final FloatVector E5 = FloatVector.broadcast(F, 5.0000001201E-1f);
+  // Cephes tanhf, |x| < 0.625: x + x^3 (T4 + z (T3 + z (T2 + z (T1 + z T0)))), z = x^2
+  private static final FloatVector T0 = FloatVector.broadcast(F, -5.70498872745E-3f);
+  private static final FloatVector T1 = FloatVector.broadcast(F, 2.06390887954E-2f);
+  private static final FloatVector T2 = FloatVector.broadcast(F, -5.37397155531E-2f);
+  private static final FloatVector T3 = FloatVector.broadcast(F, 1.33314422036E-1f);
+  private static final FloatVector T4 = FloatVector.broadcast(F, -3.33332819422E-1f);
 
   // --------------------------------------------------------------------------------------- double
 
