@@ -95,4 +95,41 @@ class VectorMathTest {
     }
     return List.of(b);
   }
+
+  @Test
+  void vectorArithmeticEqualsTheLibraryLoopsBitForBit() {
+    assumeTrue(VectorSupport.AVAILABLE, "needs --add-modules jdk.incubator.vector");
+    Random r = new Random(3);
+    int n = 1000;
+    float[] a = new float[n];
+    float[] b = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = i % 50 == 0 ? Float.NaN : i % 49 == 0 ? -0f : (float) (r.nextGaussian() * 3);
+      b[i] = i % 47 == 0 ? 0f : i % 43 == 0 ? Float.POSITIVE_INFINITY : (float) (r.nextGaussian() * 3);
+    }
+    float[] want = new float[n];
+    float[] got = new float[n];
+    for (ArithmeticKernels.Op op : ArithmeticKernels.Op.values()) {
+      if (!VectorArithmetic.handles(op)) {
+        continue;
+      }
+      for (int kind : new int[] {ArithmeticKernels.VV, ArithmeticKernels.VS, ArithmeticKernels.SV}) {
+        ArithmeticKernels.f32(op, kind, a, 3, b, 5, want, 0, n - 7);
+        VectorArithmetic.f32(op, kind, a, 3, b, 5, got, 0, n - 7);
+        for (int i = 0; i < n - 7; i++) {
+          assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]), op + " kind " + kind + " at " + i);
+        }
+      }
+    }
+    for (UnaryKernels.Op op : UnaryKernels.Op.values()) {
+      if (!VectorArithmetic.handles(op)) {
+        continue;
+      }
+      UnaryKernels.f32(op, a, 1, want, 0, n - 1);
+      VectorArithmetic.f32(op, a, 1, got, 0, n - 1);
+      for (int i = 0; i < n - 1; i++) {
+        assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]), op + " at " + i);
+      }
+    }
+  }
 }
