@@ -141,7 +141,11 @@ final class FusedInstructions {
           float[] xx = (float[]) arr[x];
           float[] yy = (float[]) arr[y];
           float[] out = (float[]) arr[o];
-          for (int i = 0; i < n; i++) out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
+          if (sc == 1 && sx == 1 && sy == 1) { // the common case, without strides: C2 vectorizes it
+            for (int i = 0; i < n; i++) out[oo + i] = cc[co + i] ? xx[xo + i] : yy[yo + i];
+          } else {
+            for (int i = 0; i < n; i++) out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
+          }
         }
         case FLOAT64 -> {
           double[] xx = (double[]) arr[x];
