@@ -52,17 +52,23 @@ public final class RunAll {
       double min = st.getMin();
       String unit = r.getPrimaryResult().getScoreUnit();
       String shape = r.getParams().getParam("shape");
+      String pipeline = r.getParams().getParam("pipeline");
+      String kiln = "off".equals(pipeline) ? "kiln-nopipeline" : "kiln";
       String graph = r.getParams().getParam("graph");
       String label = shape != null ? "[" + shape + "]"
-          : graph != null ? "[" + graph + ",optimize=" + r.getParams().getParam("optimize") + "]" : "";
+          : graph != null ? "[" + graph + ",optimize=" + r.getParams().getParam("optimize") + "]"
+          : pipeline != null ? "[pipeline=" + pipeline + "]" : "";
       System.out.printf(Locale.ROOT, "%-40s %12.4f %s (min %.4f, n=%d)%n",
           cls + "." + method + label, med, unit, min, st.getN());
       switch (cls + "." + method) {
-        case "W1TwoLayerStep.step" -> lines.add(result("W1", "kiln", med, "ms/step",
+        case "W2WideMlp.step" -> lines.add(result("W2", kiln, med, "ms/step",
+            String.format(Locale.ROOT, "GFLOP/s=%.1f min=%.4f samples=%d", Workloads.WideMlp.FLOP_PER_STEP / (med * 1e-3) / 1e9,
+                min, st.getN())));
+        case "W1TwoLayerStep.step" -> lines.add(result("W1", kiln, med, "ms/step",
             String.format(Locale.ROOT, "%s min=%.4f samples=%d", checks.getOrDefault("W1", ""), min, st.getN())));
         case "W1TwoLayerStep.stepHandWritten" -> lines.add(result("W1-hand", "kiln", med, "ms/step",
             String.format(Locale.ROOT, "gradients written by hand, min=%.4f samples=%d", min, st.getN())));
-        case "W3ElementwiseChain.run" -> lines.add(result("W3", "kiln", med, "ms/run",
+        case "W3ElementwiseChain.run" -> lines.add(result("W3", kiln, med, "ms/run",
             String.format(Locale.ROOT, "GB/s=%.2f %s min=%.4f samples=%d",
                 8.0 * Workloads.ElementwiseChain.SIZE / (med * 1e-3) / 1e9, checks.getOrDefault("W3", ""), min, st.getN())));
         case "W4Dispatch.chain1000" -> lines.add(result("W4", "kiln", med / Workloads.Dispatch.OPS, "us/op",

@@ -12,6 +12,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -30,6 +31,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class W1TwoLayerStep {
+  /** on: the Session's optimizer pipeline (fusion, memory planning); off: the graph as written. */
+  @Param({"on", "off"})
+  public String pipeline;
+
   private Workloads.TwoLayer net;
   private Session session;
   private Map<Output, Tensor> feeds;
@@ -40,11 +45,11 @@ public class W1TwoLayerStep {
   @Setup
   public void setUp() {
     net = new Workloads.TwoLayer();
-    session = new Session(net.graph);
+    session = new Session(net.graph, Workloads.options(pipeline));
     session.run(net.init);
     feeds = Map.of(net.x, net.xv, net.y, net.yv);
     handNet = new Workloads.TwoLayer(true);
-    handSession = new Session(handNet.graph);
+    handSession = new Session(handNet.graph, Workloads.options(pipeline));
     handSession.run(handNet.init);
     handFeeds = Map.of(handNet.x, handNet.xv, handNet.y, handNet.yv);
   }

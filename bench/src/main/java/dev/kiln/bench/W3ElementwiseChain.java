@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -25,6 +26,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class W3ElementwiseChain {
+  /** on: the Session's optimizer pipeline (the chain runs as one Fused kernel); off: ten kernels. */
+  @Param({"on", "off"})
+  public String pipeline;
+
   private Workloads.ElementwiseChain w;
   private Session session;
   private Map<Output, Tensor> feeds;
@@ -32,7 +37,7 @@ public class W3ElementwiseChain {
   @Setup
   public void setUp() {
     w = new Workloads.ElementwiseChain();
-    session = new Session(w.graph);
+    session = new Session(w.graph, Workloads.options(pipeline));
     feeds = Map.of(w.x, w.xv);
   }
 

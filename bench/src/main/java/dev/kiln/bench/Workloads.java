@@ -132,4 +132,60 @@ public final class Workloads {
       bv = Tensor.of(AnchorData.normal(42, k * n, 1.0), k, n);
     }
   }
+
+  /** Session options for a benchmark's {@code pipeline} parameter: "on" (default) or "off". */
+  public static dev.kiln.runtime.SessionOptions options(String pipeline) {
+    return dev.kiln.runtime.SessionOptions.builder().optimize(!pipeline.equals("off")).build();
+  }
+
+  /**
+   * W2 "wide MLP": batch 256, 784 -> 1024 -> 1024 -> 10, relu(x W + b), softmax cross-entropy with
+   * integer labels (one-hot in the graph, log-softmax, mean over the batch), plain SGD lr 0.01 as
+   * assignSub targets; fetch the loss. Anchors' data: x seed 11, labels 12, weights 13-15, zero biases.
+   */
+  public static final class WideMlp {
+    public static final int BATCH = 256;
+    public static final int[] SIZES = {784, 1024, 1024, 10};
+    /** 6 x batch x weights: forward, and two products per layer backward. */
+    public static final double FLOP_PER_STEP = 6.0 * BATCH * (784.0 * 1024 + 1024.0 * 1024 + 1024.0 * 10);
+
+    public final Graph graph = new Graph();
+    public final Output x;
+    public final Output labels;
+    public final Output loss;
+    public final Operation train;
+    public final Operation init;
+    public final Tensor xv = Tensor.of(AnchorData.normal(11, BATCH * 784, 1.0), BATCH, 784);
+    public final Tensor labelsV = Tensor.of(AnchorData.labels(12, BATCH, 10), BATCH);
+
+    public WideMlp() {
+      Ops tf = Ops.create(graph);
+      x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 784));
+      labels = tf.placeholder("labels", DType.INT32, Shape.of(-1));
+      double[] scale = {Math.sqrt(2.0 / 784), Math.sqrt(2.0 / 1024), Math.sqrt(1.0 / 1024)};
+      java.util.List<Output> params = new java.util.ArrayList<>();
+      Output h = x;
+      for (int l = 0; l < 3; l++) {
+        int in = SIZES[l];
+        int out = SIZES[l + 1];
+        Variable w = tf.variable("w" + (l + 1), tf.constant(Tensor.of(AnchorData.normal(13 + l, in * out, scale[l]), in, out)));
+        Variable b = tf.variable("b" + (l + 1), tf.constant(Tensor.of(new float[out], out)));
+        params.add(w);
+        params.add(b);
+        Output z = tf.add(tf.matmul(h, w), b);
+        h = l < 2 ? tf.relu(z) : z;
+      }
+      Output logp = tf.logSoftmax(h, 1);
+      Output picked = tf.reduceSum(tf.mul(tf.oneHot(labels, 10), logp), new int[] {1}, false);
+      loss = tf.withName("loss").neg(tf.reduceMean(picked));
+      java.util.List<Output> grads = tf.gradients(loss, params);
+      Output lr = tf.constant(0.01f);
+      Operation[] updates = new Operation[params.size()];
+      for (int i = 0; i < updates.length; i++) {
+        updates[i] = tf.assignSub(params.get(i), tf.mul(lr, grads.get(i))).op();
+      }
+      train = tf.withName("train").group(updates);
+      init = tf.globalVariablesInitializer();
+    }
+  }
 }

@@ -7,7 +7,13 @@ import dev.kiln.optimizer.Optimizer;
 import dev.kiln.optimizer.PassManager;
 import dev.kiln.optimizer.PassStatistics;
 import dev.kiln.optimizer.Program;
+import dev.kiln.graph.Shape;
+import dev.kiln.graph.Tensor;
 import dev.kiln.runtime.CpuConstantEvaluator;
+import dev.kiln.runtime.MemoryReport;
+import dev.kiln.runtime.Session;
+import java.util.HashMap;
+import java.util.Map;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,7 +66,13 @@ final class OptCommand implements Callable<Integer> {
   @Option(names = "--feed", paramLabel = "NAME", description = "a value that runs feed (node or node:i): never folded away; repeatable")
   List<String> feeds = new ArrayList<>();
 
-  // The memory planner adds --report (peak bytes of the plan) here.
+  @Option(names = "--report", description = "print the memory plan of a Session run of the roots to stderr (peak bytes, "
+      + "known before anything runs); every Placeholder is fed zeros of its shape")
+  boolean report;
+
+  @Option(names = "--dim", paramLabel = "N", defaultValue = "1",
+      description = "size of unknown dimensions (a batch of ?) in --report (default: ${DEFAULT-VALUE})")
+  int unknownDim;
 
   @Override
   public Integer call() {
@@ -85,7 +97,36 @@ final class OptCommand implements Callable<Integer> {
       spec.commandLine().getErr().print(statistics);
       spec.commandLine().getErr().flush();
     }
+    if (report) {
+      spec.commandLine().getErr().println(memoryReport(g));
+      spec.commandLine().getErr().flush();
+    }
     return 0;
+  }
+
+  /** The Session's plan for the roots (default pipeline), compiled and not run. */
+  private MemoryReport memoryReport(Graph g) {
+    Program p = program(g);
+    Map<Output, Tensor> feeds = new HashMap<>();
+    for (Operation op : g.operations()) {
+      if (op.type().equals("Placeholder")) {
+        feeds.put(op.output(0), zeros(op.output(0)));
+      }
+    }
+    for (Output o : p.fed()) {
+      feeds.put(o, zeros(o));
+    }
+    try (Session s = new Session(g)) {
+      return MemoryReport.of(s, feeds, p.fetches(), p.targets());
+    }
+  }
+
+  private Tensor zeros(Output o) {
+    int[] dims = o.shape().dims();
+    for (int i = 0; i < dims.length; i++) {
+      dims[i] = dims[i] < 0 ? unknownDim : dims[i];
+    }
+    return Tensor.zeros(o.dtype(), Shape.of(dims));
   }
 
   private Program program(Graph g) {

@@ -18,8 +18,31 @@ class OptCommandTest {
   private static final Path REDUNDANT_OPTIMIZED = Path.of("../optimizer/src/test/resources/passes/pipeline/two_layer.expected.kg");
 
   @Test
-  void theTwoLayerNetworkHasNothingToOptimizeWhenAllItsSinksAreRoots() throws Exception {
-    assertEquals(new Result(0, Files.readString(PRINTED), ""), kiln("opt", TWO_LAYER));
+  void theTwoLayerNetworkHasNothingToRewriteWhenAllItsSinksAreRoots() throws Exception {
+    assertEquals(new Result(0, Files.readString(PRINTED), ""), kiln("opt", TWO_LAYER, "--passes=prune,fold,cse,simplify"));
+  }
+
+  @Test
+  void theDefaultPipelineFusesTheTwoLayerNetwork() throws Exception {
+    Result r = kiln("opt", TWO_LAYER, "--print-after-all", "--stats");
+    assertEquals(0, r.code(), r.err());
+    String afterMatMul = r.out().substring(r.out().indexOf("// ----- after fuse_matmul -----"), r.out().indexOf("// ----- after fuse -----"));
+    assertEquals(true, afterMatMul.contains(
+        "%h_relu = FusedMatMul(%x, %w1) {activation = \"relu\", transpose_a = false, transpose_b = false} : f32[?,100]"), afterMatMul);
+    String afterFuse = r.out().substring(r.out().indexOf("// ----- after fuse -----"));
+    assertEquals(true, afterFuse.contains("%fused = Fused(%y_pred, %y) : f32[?,10]") && afterFuse.contains("%loss = Sum(%fused)"), afterFuse);
+    assertEquals(true, r.err().endsWith("fuse_matmul: nodes fused 2, fused nodes 1\nfuse: fused nodes 1, nodes fused 2\n"), r.err());
+  }
+
+  @Test
+  void reportGivesThePlansPeakBytesBeforeRunning() throws Exception {
+    // batch 64: h_relu [64,100] f32 = 25600 bytes, y_pred [64,10] = 2560; the fused Sub+Square writes
+    // over y_pred, which dies there; Sum's scalar takes h_relu's dead buffer. Kernel calls: FusedMatMul,
+    // MatMul, Fused, Sum and the fetch copy.
+    Result r = kiln("opt", TWO_LAYER, "--fetch", "loss", "--report", "--dim", "64");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("memory plan: peak 28160 bytes in 2 buffers (live peak 28160 bytes, 1 written in place), "
+        + "5 kernel calls per run\n", r.err());
   }
 
   @Test
@@ -54,7 +77,7 @@ class OptCommandTest {
 
   @Test
   void badPassesAndNamesAreUsageErrors() {
-    assertEquals(new Result(2, "", "--passes: unknown pass 'fuse2' (known: prune, fold, cse, simplify)\n"
+    assertEquals(new Result(2, "", "--passes: unknown pass 'fuse2' (known: prune, fold, cse, simplify, fuse_matmul, fuse)\n"
         + "Try 'kiln opt --help' for more information.\n"), kiln("opt", TWO_LAYER, "--passes=prune,fuse2"));
     assertEquals(new Result(2, "", "--fetch nope: no node named 'nope' in the graph (" + TWO_LAYER + ")\n"
         + "Try 'kiln opt --help' for more information.\n"), kiln("opt", TWO_LAYER, "--fetch", "nope"));

@@ -20,12 +20,14 @@ public final class Optimizer {
     m.put("fold", new ConstantFold(evaluator));
     m.put("cse", new CommonSubexpressionElimination());
     m.put("simplify", new AlgebraicSimplify());
+    m.put("fuse_matmul", new FuseMatMulEpilogue());
+    m.put("fuse", new FuseElementwise());
     return m;
   }
 
   /** The passes a Session runs on every plan, in order. */
   public static List<String> defaultPipeline() {
-    return List.of("prune", "fold", "cse", "simplify");
+    return List.of("prune", "fold", "cse", "simplify", "fuse_matmul", "fuse");
   }
 
   /** The default pipeline without the passes named in {@code disabled}; fails naming an unknown one. */

@@ -170,6 +170,18 @@ public final class Rewriter {
     return new Program(target, fetches, targets, fed);
   }
 
+  /**
+   * Maps a source node whose values nothing reads any more (it was absorbed into {@code orderedAs},
+   * e.g. a fused node's inner member) for control dependencies only: a control dependency on
+   * {@code old} becomes one on {@code orderedAs}. Mapping one of its values later still fails.
+   */
+  public void orderAs(Operation old, Operation orderedAs) {
+    if (orderedAs.graph() != target) {
+      throw new IllegalArgumentException("rewriter: " + orderedAs + " is not in the new graph");
+    }
+    ops.put(old, orderedAs);
+  }
+
   /** Whether a value of the new graph is the copy of a fed value (its run-time value is the feed). */
   public boolean isFed(Output value) {
     return fedValues.contains(value);

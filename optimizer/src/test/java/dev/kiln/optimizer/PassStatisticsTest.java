@@ -46,13 +46,17 @@ class PassStatisticsTest {
         "fold", Map.of("nodes folded", 1L, "nodes removed", 2L),
         "cse", Map.of("nodes merged", 2L),
         "simplify", Map.of("rule mul-one", 1L, "rule neg-neg", 1L, "rule identity", 1L,
-            "nodes simplified", 3L, "nodes removed", 2L)), stats.asMap());
-    // x, ab (folded), s1, out: 4 of the 14 nodes are left.
-    assertEquals(List.of("x", "ab", "s1", "out"), out.graph().operations().stream().map(o -> o.name()).toList());
+            "nodes simplified", 3L, "nodes removed", 2L),
+        "fuse_matmul", Map.of(),
+        "fuse", Map.of("fused nodes", 1L, "nodes fused", 2L)), stats.asMap());
+    // x, ab (folded), s1, out: 4 of the 14 nodes are left, and s1 and out fuse into one node.
+    assertEquals(List.of("x", "ab", "fused"), out.graph().operations().stream().map(o -> o.name()).toList());
     assertEquals("prune: nodes removed 1\n"
         + "fold: nodes folded 1, nodes removed 2\n"
         + "cse: nodes merged 2\n"
-        + "simplify: rule mul-one 1, rule neg-neg 1, rule identity 1, nodes simplified 3, nodes removed 2\n",
+        + "simplify: rule mul-one 1, rule neg-neg 1, rule identity 1, nodes simplified 3, nodes removed 2\n"
+        + "fuse_matmul: no change\n"
+        + "fuse: fused nodes 1, nodes fused 2\n",
         stats.toString());
   }
 
@@ -62,7 +66,8 @@ class PassStatisticsTest {
     PassStatistics stats = new PassStatistics();
     Program out = PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator())).run(p, stats);
     assertSame(p, out);
-    assertEquals("prune: no change\nfold: no change\ncse: no change\nsimplify: no change\n", stats.toString());
+    assertEquals("prune: no change\nfold: no change\ncse: no change\nsimplify: no change\nfuse_matmul: no change\n"
+        + "fuse: no change\n", stats.toString());
   }
 
   @Test
@@ -89,12 +94,12 @@ class PassStatisticsTest {
 
   @Test
   void registryNamesThePassesAndRejectsAnUnknownOne() {
-    assertEquals(List.of("prune", "fold", "cse", "simplify"), Optimizer.defaultPipeline());
-    assertEquals(List.of("prune", "fold", "simplify"),
+    assertEquals(List.of("prune", "fold", "cse", "simplify", "fuse_matmul", "fuse"), Optimizer.defaultPipeline());
+    assertEquals(List.of("prune", "fold", "simplify", "fuse_matmul", "fuse"),
         Optimizer.defaultPipeline(ConstantEvaluator.none(), List.of("cse")).passes().stream().map(Pass::name).toList());
-    assertEquals("unknown pass 'fuze' (known: prune, fold, cse, simplify)", assertThrows(IllegalArgumentException.class,
+    assertEquals("unknown pass 'fuze' (known: prune, fold, cse, simplify, fuse_matmul, fuse)", assertThrows(IllegalArgumentException.class,
         () -> Optimizer.defaultPipeline(ConstantEvaluator.none(), List.of("fuze"))).getMessage());
-    assertEquals("unknown pass 'csee' (known: prune, fold, cse, simplify)", assertThrows(IllegalArgumentException.class,
+    assertEquals("unknown pass 'csee' (known: prune, fold, cse, simplify, fuse_matmul, fuse)", assertThrows(IllegalArgumentException.class,
         () -> PassManager.of(List.of("csee"), Optimizer.knownPasses(ConstantEvaluator.none()))).getMessage());
   }
 
@@ -104,7 +109,7 @@ class PassStatisticsTest {
     PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator()))
         .afterEach((name, p) -> seen.add(name + ":" + p.graph().size()))
         .run(program());
-    assertEquals(List.of("prune:13", "fold:11", "cse:9", "simplify:4"), seen);
+    assertEquals(List.of("prune:13", "fold:11", "cse:9", "simplify:4", "fuse_matmul:4", "fuse:3"), seen);
   }
 
   @Test

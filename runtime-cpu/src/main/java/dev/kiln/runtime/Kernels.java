@@ -80,6 +80,9 @@ final class Kernels {
     m.put("Slice", LayoutKernels.slice());
     m.put("Pad", LayoutKernels.pad());
     m.put("OneHot", LayoutKernels.oneHot());
+
+    m.put("Fused", FusedKernel.factory());
+    m.put("FusedMatMul", FusedMatMulKernel.factory());
     return Map.copyOf(m);
   }
 

@@ -29,10 +29,13 @@ final class Plan {
   private final DType[] bufferTypes;
   private final int[] bufferSizes;
   private final AtomicReferenceArray<Object[]> idle;
+  /** The memory plan the buffers come from: its peak bytes are known before anything runs. */
+  final dev.kiln.optimizer.MemoryPlanner.Plan memory;
 
   Plan(Kernel[] kernels, int[] feedSlots, int[] resultSlots, VariableState[] mustBeInitialized,
       VariableState[] written, boolean snapshotWrites, Object[] template, int[] bufferSlots, DType[] bufferTypes, int[] bufferSizes,
-      int poolSize) {
+      int poolSize, dev.kiln.optimizer.MemoryPlanner.Plan memory) {
+    this.memory = memory;
     this.kernels = kernels;
     this.feedSlots = feedSlots;
     this.resultSlots = resultSlots;
@@ -78,6 +81,20 @@ final class Plan {
     long b = 0;
     for (int i = 0; i < bufferSlots.length; i++) {
       b += (long) bufferSizes[i] * bufferTypes[i].byteSize();
+    }
+    return b;
+  }
+
+  /**
+   * The true peak: bytes of the buffer arrays a fresh frame of this plan actually allocates (array
+   * lengths x element size over the buffer slots; feeds, variables, constants and fetch results are
+   * not the plan's buffers).
+   */
+  long allocatedFrameBytes() {
+    Object[] f = newFrame();
+    long b = 0;
+    for (int i = 0; i < bufferSlots.length; i++) {
+      b += (long) java.lang.reflect.Array.getLength(f[bufferSlots[i]]) * bufferTypes[i].byteSize();
     }
     return b;
   }

@@ -6,6 +6,7 @@ import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
 import dev.kiln.graph.TensorType;
+import dev.kiln.optimizer.MemoryPlanner;
 import dev.kiln.optimizer.Optimizer;
 import dev.kiln.optimizer.PassManager;
 import dev.kiln.optimizer.Program;
@@ -33,8 +34,7 @@ final class PlanCompiler {
   private final Map<Output, Integer> scratchSlotOf = new HashMap<>();
   private final Map<Operation, Integer> variableSlots = new LinkedHashMap<>();
   private final Map<Integer, Object> bindings = new HashMap<>();
-  private final BufferPool buffers = new BufferPool();
-  private final Map<Output, Integer> lastUse = new HashMap<>();
+  private MemoryPlanner.Plan memory;
   /** Variables read through a copy in this plan (see {@link Schedule#build}). */
   private final Set<Operation> snapshots = new HashSet<>();
   /** Kernel nodes that write straight into a variable's storage, and that variable. */
@@ -70,8 +70,7 @@ final class PlanCompiler {
     fused.putAll(schedule.fused);
     inferTypes(steps);
     layOutSpecialSlots(steps);
-    Map<Integer, List<Output>> dying = liveness(steps);
-    allocateBuffers(steps, dying);
+    allocateBuffers(steps);
     int[] resultSlots = new int[key.fetches.length];
     for (int k = 0; k < resultSlots.length; k++) {
       resultSlots[k] = nextSlot++;
@@ -80,10 +79,12 @@ final class PlanCompiler {
 
     Object[] template = new Object[nextSlot];
     bindings.forEach((slot, array) -> template[slot] = array);
-    int nb = buffers.count();
+    int nb = memory.bufferCount();
     int[] slots = new int[nb];
+    int[] sizes = new int[nb];
     for (int b = 0; b < nb; b++) {
       slots[b] = bufferBase + b;
+      sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
     }
     int[] feedSlots = new int[key.feeds.length];
     for (int i = 0; i < feedSlots.length; i++) {
@@ -94,7 +95,7 @@ final class PlanCompiler {
     VariableState[] written = schedule.written.stream().map(v -> session.variableState(stateOp(v)))
         .toArray(VariableState[]::new);
     return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
-        buffers.types(), buffers.sizes(), session.options().framesPerPlan());
+        memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory);
   }
 
   /**
@@ -262,105 +263,114 @@ final class PlanCompiler {
     return null;
   }
 
-  /** For each step, the buffer-owning values whose last reader it is. */
-  private Map<Integer, List<Output>> liveness(List<Schedule.Step> steps) {
-    for (int s = 0; s < steps.size(); s++) {
-      switch (steps.get(s)) {
+  /**
+   * Buffers for every computed value from the {@link MemoryPlanner}: liveness over the schedule, dead
+   * values' buffers reused, an output written over an input that dies at its node where the kernel
+   * allows it ({@link Kernels#allowsInPlace}; for Fused nodes {@link MemoryPlanner#fusedInPlaceInputs})
+   * and the types are equal. A node that runs although its output is fed writes that output to a
+   * scratch buffer; nodes that write into a variable's storage take no buffer; views share their
+   * input's slot.
+   */
+  private void allocateBuffers(List<Schedule.Step> steps) {
+    List<MemoryPlanner.Value> values = new ArrayList<>();
+    List<Output> owners = new ArrayList<>();
+    List<Boolean> scratch = new ArrayList<>();
+    Map<Output, Integer> valueId = new HashMap<>();
+    List<MemoryPlanner.Step> planned = new ArrayList<>();
+    for (Schedule.Step step : steps) {
+      List<Integer> reads = new ArrayList<>();
+      List<Integer> defines = new ArrayList<>();
+      List<List<Integer>> mayOverwrite = new ArrayList<>();
+      switch (step) {
         case Schedule.OpStep(Operation op) -> {
           for (int i = 0; i < op.numInputs(); i++) {
             Output r = op.def().readsInput(i) ? root(op.input(i)) : null;
             if (r != null) {
-              lastUse.put(r, s);
+              reads.add(valueId.get(r));
             }
+          }
+          if (!computes(op) || fused.containsKey(op)) {
+            break;
+          }
+          List<TensorType> out = outputTypes.get(op);
+          for (int j = 0; j < op.numOutputs(); j++) {
+            Output o = op.output(j);
+            TensorType t = out.get(j);
+            int id = values.size();
+            values.add(new MemoryPlanner.Value(t.dtype(), t.shape().numElements()));
+            owners.add(o);
+            scratch.add(fed.contains(o));
+            if (!fed.contains(o)) {
+              valueId.put(o, id);
+            }
+            defines.add(id);
+            mayOverwrite.add(fed.contains(o) ? List.of() : donors(op, j, out).stream().map(valueId::get).toList());
           }
         }
         case Schedule.FetchStep(int k, Output value) -> {
           Output r = root(value);
           if (r != null) {
-            lastUse.put(r, s);
+            reads.add(valueId.get(r));
           }
         }
       }
+      planned.add(new MemoryPlanner.Step(defines, reads, mayOverwrite));
     }
-    Map<Integer, List<Output>> dying = new HashMap<>();
-    lastUse.forEach((r, s) -> dying.computeIfAbsent(s, x -> new ArrayList<>()).add(r));
-    return dying;
-  }
-
-  private void allocateBuffers(List<Schedule.Step> steps, Map<Integer, List<Output>> dying) {
-    for (int s = 0; s < steps.size(); s++) {
-      List<Integer> freeNow = new ArrayList<>();
-      Set<Output> handedOver = new HashSet<>();
-      if (steps.get(s) instanceof Schedule.OpStep(Operation op)) {
-        boolean computes = computes(op);
-        List<TensorType> out = outputTypes.get(op);
-        for (int j = 0; j < op.numOutputs(); j++) {
-          Output o = op.output(j);
-          if (fed.contains(o)) {
-            if (computes) { // the node runs for another reason: its fed-over output goes to scratch
-              int b = buffers.allocate(out.get(j));
-              scratchSlotOf.put(o, bufferBase + b);
-              freeNow.add(b);
-            }
-          } else if (Schedule.isView(op)) {
-            slotOf.put(o, slotOf.get(op.input(0)));
-          } else if (computes && !fused.containsKey(op)) {
-            Output donor = inPlaceDonor(op, out.get(j), s, handedOver);
-            int b;
-            if (donor != null) {
-              handedOver.add(donor);
-              b = slotOf.get(donor) - bufferBase;
-            } else {
-              b = buffers.allocate(out.get(j));
-            }
-            slotOf.put(o, bufferBase + b);
-            if (!isRead(o)) {
-              freeNow.add(b);
-            }
-          }
-        }
-      }
-      for (Output r : dying.getOrDefault(s, List.of())) {
-        if (!handedOver.contains(r)) {
-          freeNow.add(slotOf.get(r) - bufferBase);
-        }
-      }
-      for (int b : freeNow) {
-        buffers.release(b);
+    memory = MemoryPlanner.plan(values, planned);
+    for (int v = 0; v < values.size(); v++) {
+      int slot = bufferBase + memory.bufferOf()[v];
+      (scratch.get(v) ? scratchSlotOf : slotOf).put(owners.get(v), slot);
+    }
+    for (Schedule.Step step : steps) {
+      if (step instanceof Schedule.OpStep(Operation op) && Schedule.isView(op) && !fed.contains(op.output(0))) {
+        slotOf.put(op.output(0), slotOf.get(op.input(0)));
       }
     }
-    nextSlot = bufferBase + buffers.count();
+    nextSlot = bufferBase + memory.bufferCount();
   }
 
   /**
-   * A buffer-owning input value of {@code op} that dies at this step and whose buffer the output can
-   * take over (the kernel library allows writing over that input, and every input reading that
-   * buffer has exactly the output's type), or null.
+   * The buffer-owning inputs whose buffer output {@code j} of {@code op} may take over if they die at
+   * it: the kernel allows writing over every input that reads that buffer, and each such input has
+   * exactly the output's type. (The planner checks that they die here.)
    */
-  private Output inPlaceDonor(Operation op, TensorType out, int step, Set<Output> taken) {
-    if (!Kernels.isBuiltin(op.type())) {
-      return null;
+  private List<Output> donors(Operation op, int j, List<TensorType> out) {
+    List<Integer> allowed;
+    if (op.type().equals("Fused")) {
+      // Only a result as big as the kernel's iteration space (the outputs' broadcast) is written in place.
+      dev.kiln.graph.Shape space = dev.kiln.graph.Shape.scalar();
+      for (TensorType t : out) {
+        space = space == null ? null : dev.kiln.graph.Shape.broadcast(space, t.shape());
+      }
+      allowed = space != null && out.get(j).shape().numElements() == space.numElements()
+          ? MemoryPlanner.fusedInPlaceInputs(op, j) : List.of();
+    } else if (Kernels.isBuiltin(op.type()) && op.numOutputs() == 1) {
+      allowed = new ArrayList<>();
+      for (int i = 0; i < op.numInputs(); i++) {
+        if (Kernels.allowsInPlace(op.type(), i)) {
+          allowed.add(i);
+        }
+      }
+    } else {
+      allowed = List.of();
     }
-    for (int i = 0; i < op.numInputs(); i++) {
+    List<Output> donors = new ArrayList<>();
+    for (int i : allowed) {
       Output r = op.def().readsInput(i) ? root(op.input(i)) : null;
-      if (r == null || taken.contains(r) || lastUse.get(r) != step) {
+      if (r == null || donors.contains(r)) {
         continue;
       }
       boolean ok = true;
       for (int k = 0; k < op.numInputs() && ok; k++) {
         if (op.def().readsInput(k) && root(op.input(k)) == r) {
-          ok = Kernels.allowsInPlace(op.type(), k) && types.get(op.input(k)).equals(out);
+          ok = allowed.contains(k) && types.get(op.input(k)).equals(out.get(j));
         }
       }
       if (ok) {
-        return r;
+        donors.add(r);
       }
     }
-    return null;
-  }
-
-  private boolean isRead(Output o) {
-    return lastUse.containsKey(o);
+    return donors;
   }
 
   /** True for nodes that write buffers of their own: kernel-library ops and random sources. */

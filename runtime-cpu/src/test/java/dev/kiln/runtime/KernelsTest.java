@@ -63,10 +63,8 @@ class KernelsTest {
     Set<String> missing = new TreeSet<>();
     for (String type : OpRegistry.types()) {
       OpDef def = OpRegistry.get(type);
-      // Fused and FusedMatMul get their kernels with the fusion passes that produce them (issue 7).
-      boolean optimizerOp = type.equals("Fused") || type.equals("FusedMatMul");
       if (!type.startsWith("Test") && !SESSION_OPS.contains(type) && !def.traits().contains(OpTrait.VIEW)
-          && !Kernels.isBuiltin(type) && !optimizerOp) {
+          && !Kernels.isBuiltin(type)) {
         missing.add(type);
       }
     }

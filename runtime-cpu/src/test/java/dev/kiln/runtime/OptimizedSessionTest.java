@@ -199,15 +199,18 @@ class OptimizedSessionTest {
     Output out = tf.add(a, b);
     Map<Output, Tensor> feed = Map.of(x, Tensor.of(new float[1000], 1000));
     try (Session on = new Session(g); Session off = new Session(g, OFF);
-        Session noCse = new Session(g, SessionOptions.builder().disablePass("cse").build());
-        Session noSimplify = new Session(g, SessionOptions.builder().disablePass("simplify").build())) {
+        Session noFuse = new Session(g, SessionOptions.builder().disablePass("fuse").build());
+        Session noCse = new Session(g, SessionOptions.builder().disablePass("cse").disablePass("fuse").build());
+        Session noSimplify = new Session(g, SessionOptions.builder().disablePass("simplify").disablePass("fuse").build())) {
       float[] expected = new float[1000];
       java.util.Arrays.fill(expected, 2f);
-      for (Session s : List.of(on, off, noCse, noSimplify)) {
+      for (Session s : List.of(on, off, noFuse, noCse, noSimplify)) {
         assertArrayEquals(expected, s.run(feed, out).get(0).toFloatArray());
       }
-      // Kernels of the plans: one exp and the add; two exps without cse; 20 negs more without simplify.
-      assertEquals(2 + 1, kernels(on));
+      // Kernels of the plans (+1 the fetch copy): exp and add fused into one; without fusion one exp
+      // and the add; two exps without cse; 20 negs more without simplify.
+      assertEquals(1 + 1, kernels(on));
+      assertEquals(2 + 1, kernels(noFuse));
       assertEquals(3 + 1, kernels(noCse));
       assertEquals(22 + 1, kernels(noSimplify));
       assertEquals(23 + 1, kernels(off));
@@ -237,7 +240,7 @@ class OptimizedSessionTest {
         assertEquals(ArithmeticException.class, e.getClass());
       }
     }
-    assertEquals("unknown pass 'fold2' (known: prune, fold, cse, simplify)",
+    assertEquals("unknown pass 'fold2' (known: prune, fold, cse, simplify, fuse_matmul, fuse)",
         assertThrows(IllegalArgumentException.class, () -> SessionOptions.builder().disablePass("fold2")).getMessage());
     SessionOptions noFold = SessionOptions.builder().disablePass("fold").disablePass("cse").build();
     assertEquals(java.util.Set.of("fold", "cse"), noFold.disabledPasses());

@@ -1,0 +1,223 @@
+package dev.kiln.optimizer;
+
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.OperationBuilder;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
+import dev.kiln.graph.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * MatMul epilogue fusion (Grappler's remapper {@code _FusedMatMul}): a float MatMul followed by a bias
+ * add (an Add whose other operand is [n] or [1,n] for an [m,n] product) and/or an activation (Relu,
+ * Sigmoid, Tanh, or Maximum with a scalar constant 0) becomes one {@code FusedMatMul} node that takes
+ * over the last node's name. Fuses only when every value it swallows is read by the next node of the
+ * pattern alone: not fetched, fed, targeted, read elsewhere, or a control input (a later use of only
+ * its shape, as gradients' ReduceSumLike makes, is rewired to the fused output). Runs before
+ * elementwise fusion, which would otherwise take the bias add and activation. Counts "nodes fused".
+ */
+public final class FuseMatMulEpilogue implements Pass {
+  @Override
+  public String name() {
+    return "fuse_matmul";
+  }
+
+  /** A matched pattern: the MatMul, the optional bias add and bias, the optional activation node. */
+  private record Match(Operation matmul, Operation add, Output bias, Operation act, String activation) {
+    Operation last() {
+      return act != null ? act : add;
+    }
+
+    List<Operation> nodes() {
+      List<Operation> l = new ArrayList<>();
+      l.add(matmul);
+      if (add != null) {
+        l.add(add);
+      }
+      if (act != null) {
+        l.add(act);
+      }
+      return l;
+    }
+  }
+
+  @Override
+  public Program run(Program p, PassStatistics stats) {
+    List<Operation> ops = p.graph().operations();
+    Map<Output, List<Operation>> readers = new HashMap<>();
+    Map<Output, List<Operation>> shapeUsers = new HashMap<>();
+    Set<Operation> pinned = new HashSet<>(p.targets()); // observed in ways other than one data reader
+    for (Operation op : ops) {
+      for (int i = 0; i < op.numInputs(); i++) {
+        (usesShapeOnly(op, i) ? shapeUsers : readers).computeIfAbsent(op.input(i), k -> new ArrayList<>()).add(op);
+      }
+      pinned.addAll(op.controlInputs());
+    }
+    p.fetches().forEach(f -> pinned.add(f.op()));
+    p.fed().forEach(f -> pinned.add(f.op()));
+
+    Map<Operation, Match> byLast = new HashMap<>();
+    Set<Operation> absorbed = new HashSet<>();
+    for (Operation op : ops) {
+      if (!op.type().equals("MatMul") || pinned.contains(op) || !op.outputType(0).dtype().isFloating()) {
+        continue;
+      }
+      Match m = match(op, readers, pinned);
+      if (m != null && !shapeUsedBefore(m, shapeUsers, ops)) {
+        byLast.put(m.last(), m);
+        absorbed.addAll(m.nodes());
+      }
+    }
+    if (byLast.isEmpty()) {
+      return p;
+    }
+    Set<Operation> activations = new HashSet<>();
+    byLast.values().forEach(m -> {
+      if (m.act() != null) {
+        activations.add(m.act());
+      }
+    });
+    Rewriter rw = new Rewriter(p);
+    long fused = 0;
+    for (Operation op : ops) {
+      Match m = byLast.get(op);
+      if (m != null) {
+        emit(rw, m);
+        fused += m.nodes().size();
+      } else if (!absorbed.contains(op) && !onlyReadByAbsorbed(op, readers, pinned, activations)) {
+        rw.copy(op);
+      }
+    }
+    stats.add("nodes fused", fused);
+    stats.add("fused nodes", byLast.size());
+    return rw.finish();
+  }
+
+  private static Match match(Operation mm, Map<Output, List<Operation>> readers, Set<Operation> pinned) {
+    Operation next = soleReader(mm.output(0), readers, pinned);
+    if (next == null || !next.device().equals(mm.device())) {
+      return null;
+    }
+    Operation add = null;
+    Output bias = null;
+    if (next.type().equals("Add")) {
+      Output other = next.input(0).equals(mm.output(0)) ? next.input(1) : next.input(0);
+      if (other.equals(mm.output(0)) || !isBias(other.shape(), mm.outputType(0).shape())) {
+        return null;
+      }
+      add = next;
+      bias = other;
+      next = pinned.contains(add) ? null : soleReader(add.output(0), readers, pinned);
+    }
+    Output value = (add != null ? add : mm).output(0);
+    String activation = next == null || !next.device().equals(mm.device()) ? null : activation(next, value);
+    if (activation == null) {
+      return add == null ? null : new Match(mm, add, bias, null, "none");
+    }
+    return new Match(mm, add, bias, next, activation);
+  }
+
+  /**
+   * Inputs whose value no kernel reads, only its shape (gradient graphs use them to unbroadcast): a
+   * fused node's output, of the same shape, can stand in for the value it swallowed.
+   */
+  static boolean usesShapeOnly(Operation op, int input) {
+    return switch (op.type()) {
+      case "ReduceSumLike", "ReshapeLike" -> input == 1;
+      case "ZerosLike", "OnesLike" -> input == 0;
+      default -> false;
+    };
+  }
+
+  /** Whether a swallowed value's shape is used before the fused node exists (its last node). */
+  private static boolean shapeUsedBefore(Match m, Map<Output, List<Operation>> shapeUsers, List<Operation> ops) {
+    int last = ops.indexOf(m.last());
+    for (Operation n : m.nodes()) {
+      for (Operation u : shapeUsers.getOrDefault(n.output(0), List.of())) {
+        if (ops.indexOf(u) < last || m.nodes().contains(u)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** A constant read only by absorbed activations (Maximum's 0): it would be left dead. */
+  private static boolean onlyReadByAbsorbed(Operation op, Map<Output, List<Operation>> readers, Set<Operation> pinned,
+      Set<Operation> absorbed) {
+    if (!op.type().equals("Const") || pinned.contains(op)) {
+      return false;
+    }
+    List<Operation> r = readers.getOrDefault(op.output(0), List.of());
+    return !r.isEmpty() && absorbed.containsAll(r);
+  }
+
+  /** The only node reading {@code v}, if exactly one node reads it once and nothing else observes it. */
+  private static Operation soleReader(Output v, Map<Output, List<Operation>> readers, Set<Operation> pinned) {
+    List<Operation> r = readers.getOrDefault(v, List.of());
+    if (r.size() != 1 || pinned.contains(v.op())) {
+      return null;
+    }
+    return r.get(0);
+  }
+
+  /** A bias for an [m,n] product: shape [n] or [1,n] with n known and equal. */
+  private static boolean isBias(Shape bias, Shape product) {
+    if (!bias.hasKnownRank() || product.rank() != 2 || product.dim(1) < 0) {
+      return false;
+    }
+    long n = product.dim(1);
+    return switch (bias.rank()) {
+      case 1 -> bias.dim(0) == n;
+      case 2 -> bias.dim(0) == 1 && bias.dim(1) == n;
+      default -> false;
+    };
+  }
+
+  private static String activation(Operation op, Output value) {
+    return switch (op.type()) {
+      case "Relu" -> "relu";
+      case "Sigmoid" -> "sigmoid";
+      case "Tanh" -> "tanh";
+      case "Maximum" -> {
+        Output other = op.input(0).equals(value) ? op.input(1) : op.input(0);
+        yield !other.equals(value) && isScalarZero(other) ? "relu" : null;
+      }
+      default -> null;
+    };
+  }
+
+  private static boolean isScalarZero(Output o) {
+    if (!o.op().type().equals("Const") || o.shape().rank() != 0) {
+      return false;
+    }
+    Tensor t = o.op().attrs().getTensor("value");
+    return t.doubleValue() == 0.0 && !Double.isNaN(t.doubleValue());
+  }
+
+  private static void emit(Rewriter rw, Match m) {
+    OperationBuilder b = rw.newNodeReplacing("FusedMatMul", m.last());
+    b.addInput(rw.map(m.matmul().input(0))).addInput(rw.map(m.matmul().input(1)));
+    if (m.bias() != null) {
+      b.addInput(rw.map(m.bias()));
+    }
+    b.setAttr("transpose_a", m.matmul().attrs().getBool("transpose_a", false))
+        .setAttr("transpose_b", m.matmul().attrs().getBool("transpose_b", false))
+        .setAttr("activation", m.activation())
+        .setDevice(m.matmul().device());
+    Set<Operation> controls = new LinkedHashSet<>();
+    m.nodes().forEach(n -> controls.addAll(n.controlInputs()));
+    controls.forEach(c -> b.addControlInput(rw.map(c)));
+    Operation f = b.build();
+    for (Operation n : m.nodes()) {
+      // Every swallowed value has the fused output's shape and dtype: shape-only users take it.
+      rw.replace(n, f.output(0));
+    }
+  }
+}

@@ -1,0 +1,221 @@
+package dev.kiln.runtime;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.Operation;
+import java.util.Arrays;
+
+/**
+ * The row operations a {@link FusedKernel} program is made of, one per body node: the library's own
+ * elementwise loops (UnaryKernels, ArithmeticKernels, CompareKernels, CastKernel) applied to value
+ * locations, with a uniform (1-element) operand passed as the scalar side of a VS/SV loop, and the
+ * Vector API for float transcendentals when available.
+ */
+final class FusedInstructions {
+  private FusedInstructions() {}
+
+  /** The instruction computing body node {@code n} into value {@code out} from values {@code ins}. */
+  static FusedKernel.Instr of(Operation n, int[] ins, int out, boolean[] uniform, String where) {
+    DType d = n.input(0).dtype();
+    return switch (n.type()) {
+      case "Neg" -> unary(UnaryKernels.Op.NEG, d, ins[0], out);
+      case "Square" -> unary(UnaryKernels.Op.SQUARE, d, ins[0], out);
+      case "Abs" -> unary(UnaryKernels.Op.ABS, d, ins[0], out);
+      case "Sign" -> unary(UnaryKernels.Op.SIGN, d, ins[0], out);
+      case "Relu" -> unary(UnaryKernels.Op.RELU, d, ins[0], out);
+      case "Sqrt" -> unary(UnaryKernels.Op.SQRT, d, ins[0], out);
+      case "Rsqrt" -> unary(UnaryKernels.Op.RSQRT, d, ins[0], out);
+      case "Reciprocal" -> unary(UnaryKernels.Op.RECIPROCAL, d, ins[0], out);
+      case "Exp" -> unary(UnaryKernels.Op.EXP, d, ins[0], out);
+      case "Log" -> unary(UnaryKernels.Op.LOG, d, ins[0], out);
+      case "Sin" -> unary(UnaryKernels.Op.SIN, d, ins[0], out);
+      case "Cos" -> unary(UnaryKernels.Op.COS, d, ins[0], out);
+      case "Sigmoid" -> unary(UnaryKernels.Op.SIGMOID, d, ins[0], out);
+      case "Tanh" -> unary(UnaryKernels.Op.TANH, d, ins[0], out);
+      case "LogicalNot" -> unary(UnaryKernels.Op.LOGICAL_NOT, d, ins[0], out);
+      case "ZerosLike" -> fill(n.output(0).dtype(), out, 0);
+      case "OnesLike" -> fill(n.output(0).dtype(), out, 1);
+      case "Cast" -> {
+        DType to = n.output(0).dtype();
+        int x = ins[0];
+        yield (arr, off, len) -> CastKernel.cast(d, arr[x], off[x], to, arr[out], off[out], len);
+      }
+      case "Add" -> arithmetic(ArithmeticKernels.Op.ADD, d, ins[0], ins[1], out, uniform);
+      case "Sub" -> arithmetic(ArithmeticKernels.Op.SUB, d, ins[0], ins[1], out, uniform);
+      case "Mul" -> arithmetic(ArithmeticKernels.Op.MUL, d, ins[0], ins[1], out, uniform);
+      case "Div" -> arithmetic(ArithmeticKernels.Op.DIV, d, ins[0], ins[1], out, uniform);
+      case "Pow" -> arithmetic(ArithmeticKernels.Op.POW, d, ins[0], ins[1], out, uniform);
+      case "Maximum" -> arithmetic(ArithmeticKernels.Op.MAX, d, ins[0], ins[1], out, uniform);
+      case "Minimum" -> arithmetic(ArithmeticKernels.Op.MIN, d, ins[0], ins[1], out, uniform);
+      case "Less" -> compare(CompareKernels.Op.LT, d, ins[0], ins[1], out, uniform);
+      case "LessEqual" -> compare(CompareKernels.Op.LE, d, ins[0], ins[1], out, uniform);
+      case "Greater" -> compare(CompareKernels.Op.LT, d, ins[1], ins[0], out, uniform);
+      case "GreaterEqual" -> compare(CompareKernels.Op.LE, d, ins[1], ins[0], out, uniform);
+      case "Equal" -> compare(CompareKernels.Op.EQ, d, ins[0], ins[1], out, uniform);
+      case "NotEqual" -> compare(CompareKernels.Op.NE, d, ins[0], ins[1], out, uniform);
+      case "LogicalAnd" -> compare(CompareKernels.Op.AND, d, ins[0], ins[1], out, uniform);
+      case "LogicalOr" -> compare(CompareKernels.Op.OR, d, ins[0], ins[1], out, uniform);
+      case "Select" -> select(n.output(0).dtype(), ins, out, uniform);
+      case "AddN" -> addN(d, ins, out, uniform);
+      default -> throw new IllegalArgumentException(where + "no fused CPU loop for body node " + n);
+    };
+  }
+
+  private static FusedKernel.Instr unary(UnaryKernels.Op op, DType d, int x, int y) {
+    boolean vector = VectorSupport.AVAILABLE && VectorMath.handles(op);
+    boolean vectorArithmetic = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
+    return switch (d) {
+      case FLOAT32 -> vector
+          ? (arr, off, n) -> VectorMath.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n)
+          : vectorArithmetic
+          ? (arr, off, n) -> VectorArithmetic.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n)
+          : (arr, off, n) -> UnaryKernels.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n);
+      case FLOAT64 -> vector
+          ? (arr, off, n) -> VectorMath.f64(op, (double[]) arr[x], off[x], (double[]) arr[y], off[y], n)
+          : (arr, off, n) -> UnaryKernels.f64(op, (double[]) arr[x], off[x], (double[]) arr[y], off[y], n);
+      case INT32 -> (arr, off, n) -> UnaryKernels.i32(op, (int[]) arr[x], off[x], (int[]) arr[y], off[y], n);
+      case INT64 -> (arr, off, n) -> UnaryKernels.i64(op, (long[]) arr[x], off[x], (long[]) arr[y], off[y], n);
+      case BOOL -> (arr, off, n) -> UnaryKernels.not((boolean[]) arr[x], off[x], (boolean[]) arr[y], off[y], n);
+    };
+  }
+
+  private static int kind(int a, int b, boolean[] uniform) {
+    if (uniform[a] == uniform[b]) {
+      return ArithmeticKernels.VV; // both advance, or both uniform (computed on one element)
+    }
+    return uniform[b] ? ArithmeticKernels.VS : ArithmeticKernels.SV;
+  }
+
+  private static FusedKernel.Instr arithmetic(ArithmeticKernels.Op op, DType d, int a, int b, int o, boolean[] uniform) {
+    int k = kind(a, b, uniform);
+    boolean vector = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
+    return switch (d) {
+      case FLOAT32 -> vector
+          ? (arr, off, n) -> VectorArithmetic.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n)
+          : (arr, off, n) ->
+          ArithmeticKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n);
+      case FLOAT64 -> (arr, off, n) ->
+          ArithmeticKernels.f64(op, k, (double[]) arr[a], off[a], (double[]) arr[b], off[b], (double[]) arr[o], off[o], n);
+      case INT32 -> (arr, off, n) -> intOp(() ->
+          ArithmeticKernels.i32(op, k, (int[]) arr[a], off[a], (int[]) arr[b], off[b], (int[]) arr[o], off[o], n), op);
+      case INT64 -> (arr, off, n) -> intOp(() ->
+          ArithmeticKernels.i64(op, k, (long[]) arr[a], off[a], (long[]) arr[b], off[b], (long[]) arr[o], off[o], n), op);
+      case BOOL -> throw new IllegalArgumentException("no fused CPU loop for " + op + " on bool");
+    };
+  }
+
+  private static void intOp(Runnable r, ArithmeticKernels.Op op) {
+    try {
+      r.run();
+    } catch (ArithmeticException e) {
+      throw new ArithmeticException(op == ArithmeticKernels.Op.DIV ? "integer division by zero" : e.getMessage());
+    }
+  }
+
+  private static FusedKernel.Instr compare(CompareKernels.Op op, DType d, int a, int b, int o, boolean[] uniform) {
+    int k = kind(a, b, uniform);
+    return switch (d) {
+      case FLOAT32 -> (arr, off, n) -> CompareKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
+      case FLOAT64 -> (arr, off, n) -> CompareKernels.f64(op, k, (double[]) arr[a], off[a], (double[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
+      case INT32 -> (arr, off, n) -> CompareKernels.i32(op, k, (int[]) arr[a], off[a], (int[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
+      case INT64 -> (arr, off, n) -> CompareKernels.i64(op, k, (long[]) arr[a], off[a], (long[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
+      case BOOL -> (arr, off, n) -> CompareKernels.bool(op, k, (boolean[]) arr[a], off[a], (boolean[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
+    };
+  }
+
+  private static FusedKernel.Instr select(DType d, int[] ins, int o, boolean[] uniform) {
+    int c = ins[0];
+    int x = ins[1];
+    int y = ins[2];
+    boolean out1 = uniform[o];
+    int sc = uniform[c] && !out1 ? 0 : 1;
+    int sx = uniform[x] && !out1 ? 0 : 1;
+    int sy = uniform[y] && !out1 ? 0 : 1;
+    return (arr, off, n) -> {
+      boolean[] cc = (boolean[]) arr[c];
+      int co = off[c];
+      int xo = off[x];
+      int yo = off[y];
+      int oo = off[o];
+      switch (d) {
+        case FLOAT32 -> {
+          float[] xx = (float[]) arr[x];
+          float[] yy = (float[]) arr[y];
+          float[] out = (float[]) arr[o];
+          if (sc == 1 && sx == 1 && sy == 1) { // the common case, without strides: C2 vectorizes it
+            for (int i = 0; i < n; i++) out[oo + i] = cc[co + i] ? xx[xo + i] : yy[yo + i];
+          } else {
+            for (int i = 0; i < n; i++) out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
+          }
+        }
+        case FLOAT64 -> {
+          double[] xx = (double[]) arr[x];
+          double[] yy = (double[]) arr[y];
+          double[] out = (double[]) arr[o];
+          for (int i = 0; i < n; i++) out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
+        }
+        case INT32 -> {
+          int[] xx = (int[]) arr[x];
+          int[] yy = (int[]) arr[y];
+          int[] out = (int[]) arr[o];
+          for (int i = 0; i < n; i++) out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
+        }
+        case INT64 -> {
+          long[] xx = (long[]) arr[x];
+          long[] yy = (long[]) arr[y];
+          long[] out = (long[]) arr[o];
+          for (int i = 0; i < n; i++) out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
+        }
+        case BOOL -> {
+          boolean[] xx = (boolean[]) arr[x];
+          boolean[] yy = (boolean[]) arr[y];
+          boolean[] out = (boolean[]) arr[o];
+          for (int i = 0; i < n; i++) out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];
+        }
+      }
+    };
+  }
+
+  /** AddN as a chain of adds into the output (which never shares a register with an input). */
+  private static FusedKernel.Instr addN(DType d, int[] ins, int o, boolean[] uniform) {
+    if (ins.length == 1) {
+      int x = ins[0]; // the output is uniform exactly when the input is
+      return (arr, off, n) -> System.arraycopy(arr[x], off[x], arr[o], off[o], n);
+    }
+    FusedKernel.Instr[] steps = new FusedKernel.Instr[ins.length - 1];
+    steps[0] = arithmetic(ArithmeticKernels.Op.ADD, d, ins[0], ins[1], o, uniform);
+    for (int k = 2; k < ins.length; k++) {
+      steps[k - 1] = arithmetic(ArithmeticKernels.Op.ADD, d, o, ins[k], o, uniform);
+    }
+    return (arr, off, n) -> {
+      for (FusedKernel.Instr s : steps) {
+        s.run(arr, off, n);
+      }
+    };
+  }
+
+  private static FusedKernel.Instr fill(DType d, int o, double v) {
+    return (arr, off, n) -> fillRange(d, arr[o], off[o], n, v);
+  }
+
+  static void fillRange(DType d, Object array, int from, int n, double v) {
+    switch (d) {
+      case FLOAT32 -> Arrays.fill((float[]) array, from, from + n, (float) v);
+      case FLOAT64 -> Arrays.fill((double[]) array, from, from + n, v);
+      case INT32 -> Arrays.fill((int[]) array, from, from + n, (int) v);
+      case INT64 -> Arrays.fill((long[]) array, from, from + n, (long) v);
+      case BOOL -> Arrays.fill((boolean[]) array, from, from + n, v != 0);
+    }
+  }
+
+  /** dst[to .. to+n) = src[at], any dtype. */
+  static void broadcastInto(Object src, int at, Object dst, int to, int n) {
+    switch (src) {
+      case float[] a -> Arrays.fill((float[]) dst, to, to + n, a[at]);
+      case double[] a -> Arrays.fill((double[]) dst, to, to + n, a[at]);
+      case int[] a -> Arrays.fill((int[]) dst, to, to + n, a[at]);
+      case long[] a -> Arrays.fill((long[]) dst, to, to + n, a[at]);
+      case boolean[] a -> Arrays.fill((boolean[]) dst, to, to + n, a[at]);
+      default -> throw new AssertionError(src);
+    }
+  }
+}

@@ -1,0 +1,376 @@
+package dev.kiln.runtime;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
+import dev.kiln.graph.Subgraph;
+import dev.kiln.graph.TensorType;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The CPU kernel of a {@code Fused} node: a block-at-a-time vectorized interpreter. At creation the
+ * body is compiled into a short program of row operations over "registers" (per-thread arrays of
+ * {@link #BLOCK} elements); a run walks the dense iteration space (the broadcast of the outputs) in
+ * blocks, so every intermediate stays in L1 and the tensors are read and written once.
+ *
+ * <p>Value locations per block: an input whose size equals the space is read in place, a 1-element
+ * input or a body constant is a scalar ("uniform") operand, any other input is gathered into a
+ * register ({@link BroadcastCopy}); a result the size of the space is written straight into its
+ * output, a smaller one is scattered there at the end of the block. Values computed only from
+ * uniform operands are computed once per block on one element. Registers are reused once their
+ * value is dead. Blocks are split over the cores for large spaces.
+ *
+ * <p>The row operations are the library's own elementwise loops (so a fused op computes exactly what
+ * the unfused op does), except transcendental functions on floats, which go through the Vector API
+ * ({@link VectorMath}) when it is available.
+ */
+final class FusedKernel implements Kernel {
+  /** Elements per block: 4 KiB of float per register, so a dozen registers stay in L1. */
+  static final int BLOCK = Integer.getInteger("kiln.fused.block", 1024);
+
+  /** One row operation of the program over value locations (array, offset) for n elements. */
+  @FunctionalInterface
+  interface Instr {
+    void run(Object[] arr, int[] off, int n);
+  }
+
+  private record Gather(int value, int input, BroadcastCopy copy) {}
+
+  private record Store(int value, int output, boolean uniform, BroadcastCopy scatter) {}
+
+  private final String where;
+  private final int size;
+  private final int[] inSlots;
+  private final int[] outSlots;
+  private final int nValues;
+  private final int[] directIn;    // value index -> input number read in place, or -1
+  private final int[] uniformIn;   // value index -> input number read as a scalar, or -1
+  private final int[] directOut;   // value index -> output number written in place, or -1
+  private final Object[] constants; // value index -> constant array, or null
+  private final int[] register;    // value index -> register number, or -1
+  private final DType[] registerTypes;
+  private final boolean[] registerUniform;
+  private final Gather[] gathers;
+  private final Instr[] program;
+  private final boolean[] instrUniform;
+  private final Store[] stores;
+  private final int indexScratch;
+  private final int parts;
+  private final ThreadLocal<Scratch> scratch;
+
+  /** Per-thread state: the registers and the per-block location table. */
+  private final class Scratch {
+    final Object[] arr = new Object[nValues];
+    final int[] off = new int[nValues];
+    final int[] idx = new int[indexScratch];
+
+    Scratch() {
+      Object[] regs = new Object[registerTypes.length];
+      for (int r = 0; r < regs.length; r++) {
+        regs[r] = HostBuffers.allocate(registerTypes[r], registerUniform[r] ? 1 : BLOCK);
+      }
+      for (int v = 0; v < nValues; v++) {
+        if (register[v] >= 0) {
+          arr[v] = regs[register[v]];
+        } else if (constants[v] != null) {
+          arr[v] = constants[v];
+        }
+      }
+    }
+  }
+
+  static KernelFactory factory() {
+    return FusedKernel::new;
+  }
+
+  private FusedKernel(KernelSpec spec) {
+    Operation op = spec.op();
+    this.where = op.type() + " '" + op.name() + "': ";
+    Subgraph body = op.subgraphs().get(0);
+    this.inSlots = spec.inputSlots();
+    this.outSlots = spec.outputSlots();
+    Shape space = Shape.scalar();
+    for (TensorType t : spec.outputs()) {
+      Shape b = Shape.broadcast(space, t.shape());
+      if (b == null) {
+        throw KernelSupport.error(spec, "outputs %s and %s do not broadcast to one iteration space", space, t.shape());
+      }
+      space = b;
+    }
+    int[] dense = space.dims();
+    this.size = KernelSupport.size(new TensorType(DType.FLOAT32, space));
+
+    List<Operation> nodes = body.graph().operations();
+    Map<Output, Integer> valueOf = new HashMap<>();
+    for (Operation n : nodes) {
+      valueOf.put(n.output(0), valueOf.size());
+    }
+    this.nValues = valueOf.size();
+    directIn = filled(nValues);
+    uniformIn = filled(nValues);
+    directOut = filled(nValues);
+    constants = new Object[nValues];
+    register = filled(nValues);
+    boolean[] uniform = new boolean[nValues];
+    DType[] dtype = new DType[nValues];
+    for (Operation n : nodes) {
+      dtype[valueOf.get(n.output(0))] = n.output(0).dtype();
+    }
+
+    // Identity/StopGradient in a body are aliases; then the last reader of each value (register reuse).
+    int[] alias = filled(nValues);
+    for (Operation n : nodes) {
+      if (isAlias(n)) {
+        alias[valueOf.get(n.output(0))] = resolve(alias, valueOf.get(n.input(0)));
+      }
+    }
+    int[] lastUse = filled(nValues);
+    for (int s = 0; s < nodes.size(); s++) {
+      for (Output in : nodes.get(s).inputs()) {
+        lastUse[resolve(alias, valueOf.get(in))] = s;
+      }
+    }
+    for (Output r : body.results()) {
+      lastUse[resolve(alias, valueOf.get(r))] = Integer.MAX_VALUE;
+    }
+    List<Gather> gathers = new ArrayList<>();
+    for (int i = 0; i < body.parameters().size(); i++) {
+      int v = valueOf.get(body.parameters().get(i));
+      TensorType t = spec.inputs().get(i);
+      long n = t.shape().numElements();
+      if (n == size) {
+        directIn[v] = i;
+      } else if (n == 1) {
+        uniformIn[v] = i;
+        uniform[v] = true;
+      } else {
+        gathers.add(new Gather(v, i, BroadcastCopy.of(t.dtype(), dense, t.shape().dims())));
+      }
+    }
+    boolean[] outputTaken = new boolean[outSlots.length];
+    for (int j = 0; j < body.results().size(); j++) {
+      int v = valueOf.get(body.results().get(j));
+      Operation producer = body.results().get(j).op();
+      boolean computed = !producer.type().equals("Parameter") && !producer.type().equals("Const")
+          && !isAlias(producer);
+      if (computed && directOut[v] < 0 && spec.outputs().get(j).shape().numElements() == size && size > 0) {
+        directOut[v] = j;
+        outputTaken[j] = true;
+      }
+    }
+
+    List<DType> regTypes = new ArrayList<>();
+    List<Boolean> regUniform = new ArrayList<>();
+    Map<String, Deque<Integer>> free = new HashMap<>();
+    List<Instr> program = new ArrayList<>();
+    List<Boolean> programUniform = new ArrayList<>();
+    for (Gather g : gathers) {
+      register[g.value()] = newRegister(dtype[g.value()], false, regTypes, regUniform, free);
+    }
+    for (int s = 0; s < nodes.size(); s++) {
+      Operation n = nodes.get(s);
+      int v = valueOf.get(n.output(0));
+      switch (n.type()) {
+        case "Parameter" -> { }
+        case "Const" -> {
+          constants[v] = HostBuffers.array(n.attrs().getTensor("value"));
+          uniform[v] = true;
+        }
+        default -> {
+          if (isAlias(n)) {
+            break;
+          }
+          int[] ins = new int[n.numInputs()];
+          boolean allUniform = true;
+          for (int k = 0; k < ins.length; k++) {
+            ins[k] = resolve(alias, valueOf.get(n.input(k)));
+            allUniform &= uniform[ins[k]];
+          }
+          uniform[v] = allUniform;
+          boolean addN = n.type().equals("AddN");
+          if (!addN) {
+            release(ins, s, lastUse, register, dtype, uniform, free);
+          }
+          if (directOut[v] < 0 || uniform[v]) {
+            directOut[v] = -1;
+            register[v] = newRegister(dtype[v], uniform[v], regTypes, regUniform, free);
+          }
+          if (addN) {
+            release(ins, s, lastUse, register, dtype, uniform, free);
+          }
+          program.add(FusedInstructions.of(n, ins, v, uniform, where));
+          programUniform.add(uniform[v]);
+        }
+      }
+    }
+    // Results not written in place: copied (or scattered) into their outputs at the end of a block.
+    List<Store> stores = new ArrayList<>();
+    int maxRank = 1;
+    for (Gather g : gathers) {
+      maxRank = Math.max(maxRank, g.copy().rank());
+    }
+    for (int j = 0; j < body.results().size(); j++) {
+      int v = resolve(alias, valueOf.get(body.results().get(j)));
+      if (directOut[v] == j) {
+        continue;
+      }
+      TensorType t = spec.outputs().get(j);
+      BroadcastCopy sc = t.shape().numElements() == size ? null : BroadcastCopy.of(t.dtype(), dense, t.shape().dims());
+      if (sc != null) {
+        maxRank = Math.max(maxRank, sc.rank());
+      }
+      stores.add(new Store(v, j, uniform[v], sc));
+    }
+    // A directly written result read again as another result: its location is the output array.
+    this.indexScratch = maxRank;
+    this.registerTypes = regTypes.toArray(DType[]::new);
+    this.registerUniform = new boolean[regUniform.size()];
+    for (int r = 0; r < registerUniform.length; r++) {
+      registerUniform[r] = regUniform.get(r);
+    }
+    for (int v = 0; v < nValues; v++) {
+      if (alias[v] >= 0) {
+        register[v] = -1;
+      }
+    }
+    this.gathers = gathers.toArray(Gather[]::new);
+    this.program = program.toArray(Instr[]::new);
+    this.instrUniform = new boolean[programUniform.size()];
+    for (int i = 0; i < instrUniform.length; i++) {
+      instrUniform[i] = programUniform.get(i);
+    }
+    this.stores = stores.toArray(Store[]::new);
+    this.aliasOf = alias;
+    this.parts = Parallel.parts((size + BLOCK - 1) / BLOCK, (long) BLOCK * Math.max(1, program.size()));
+    this.scratch = ThreadLocal.withInitial(Scratch::new);
+  }
+
+  private final int[] aliasOf;
+
+  private static boolean isAlias(Operation n) {
+    return n.type().equals("Identity") || n.type().equals("StopGradient");
+  }
+
+  private static int resolve(int[] alias, int v) {
+    while (alias[v] >= 0) {
+      v = alias[v];
+    }
+    return v;
+  }
+
+  /** Frees the registers of inputs whose last reader is node {@code s}. */
+  private static void release(int[] ins, int s, int[] lastUse, int[] register, DType[] dtype, boolean[] uniform,
+      Map<String, Deque<Integer>> free) {
+    for (int k = 0; k < ins.length; k++) {
+      int v = ins[k];
+      if (lastUse[v] == s && register[v] >= 0 && !contains(ins, k, v)) {
+        free.computeIfAbsent(key(dtype[v], uniform[v]), x -> new ArrayDeque<>()).push(register[v]);
+      }
+    }
+  }
+
+  private static boolean contains(int[] a, int before, int v) {
+    for (int i = 0; i < before; i++) {
+      if (a[i] == v) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String key(DType d, boolean uniform) {
+    return d.name() + (uniform ? "/1" : "");
+  }
+
+  private static int newRegister(DType d, boolean uniform, List<DType> types, List<Boolean> uniforms,
+      Map<String, Deque<Integer>> free) {
+    Deque<Integer> f = free.get(key(d, uniform));
+    if (f != null && !f.isEmpty()) {
+      return f.pop();
+    }
+    types.add(d);
+    uniforms.add(uniform);
+    return types.size() - 1;
+  }
+
+  private static int[] filled(int n) {
+    int[] a = new int[n];
+    java.util.Arrays.fill(a, -1);
+    return a;
+  }
+
+  @Override
+  public void run(Object[] frame) {
+    if (size == 0) {
+      return;
+    }
+    int blocks = (size + BLOCK - 1) / BLOCK;
+    try {
+      if (parts <= 1) {
+        runBlocks(frame, 0, blocks);
+      } else {
+        Parallel.split(blocks, parts, (lo, hi) -> runBlocks(frame, lo, hi));
+      }
+    } catch (ArithmeticException e) {
+      throw new ArithmeticException(where + e.getMessage());
+    }
+  }
+
+  private void runBlocks(Object[] frame, int fromBlock, int toBlock) {
+    Scratch s = scratch.get();
+    Object[] arr = s.arr;
+    int[] off = s.off;
+    for (int v = 0; v < nValues; v++) {
+      if (directIn[v] >= 0) {
+        arr[v] = frame[inSlots[directIn[v]]];
+      } else if (uniformIn[v] >= 0) {
+        arr[v] = frame[inSlots[uniformIn[v]]];
+        off[v] = 0;
+      } else if (directOut[v] >= 0) {
+        arr[v] = frame[outSlots[directOut[v]]];
+      }
+    }
+    for (int v = 0; v < nValues; v++) {
+      if (aliasOf[v] >= 0) {
+        arr[v] = null; // never read: instructions use the resolved value
+      }
+    }
+    for (int b = fromBlock; b < toBlock; b++) {
+      int lo = b * BLOCK;
+      int n = Math.min(BLOCK, size - lo);
+      for (int v = 0; v < nValues; v++) {
+        if (directIn[v] >= 0 || directOut[v] >= 0) {
+          off[v] = lo;
+        }
+      }
+      for (Gather g : gathers) {
+        g.copy().gather(frame[inSlots[g.input()]], arr[g.value()], 0, lo, n, s.idx);
+      }
+      for (int i = 0; i < program.length; i++) {
+        program[i].run(arr, off, instrUniform[i] ? 1 : n);
+      }
+      for (Store st : stores) {
+        Object out = frame[outSlots[st.output()]];
+        int v = st.value();
+        if (st.uniform()) {
+          if (st.scatter() == null) {
+            FusedInstructions.broadcastInto(arr[v], off[v], out, lo, n);
+          } else {
+            System.arraycopy(arr[v], off[v], out, 0, 1); // a 1-element output of a uniform value
+          }
+        } else if (st.scatter() == null) {
+          System.arraycopy(arr[v], off[v], out, lo, n);
+        } else {
+          st.scatter().scatter(arr[v], off[v], out, lo, n, s.idx);
+        }
+      }
+    }
+  }
+}
