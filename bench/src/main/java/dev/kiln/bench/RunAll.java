@@ -66,7 +66,7 @@ public final class RunAll {
                 min, st.getN())));
         case "W1TwoLayerStep.step" -> lines.add(result("W1", kiln, med, "ms/step",
             String.format(Locale.ROOT, "%s min=%.4f samples=%d", checks.getOrDefault("W1", ""), min, st.getN())));
-        case "W1TwoLayerStep.stepHandWritten" -> lines.add(result("W1-hand", "kiln", med, "ms/step",
+        case "W1TwoLayerStep.stepHandWritten" -> lines.add(result("W1-hand", kiln, med, "ms/step",
             String.format(Locale.ROOT, "gradients written by hand, min=%.4f samples=%d", min, st.getN())));
         case "W3ElementwiseChain.run" -> lines.add(result("W3", kiln, med, "ms/run",
             String.format(Locale.ROOT, "GB/s=%.2f %s min=%.4f samples=%d",
