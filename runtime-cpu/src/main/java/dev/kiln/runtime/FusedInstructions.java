@@ -122,6 +122,8 @@ final class FusedInstructions {
     };
   }
 
+  private static final boolean VECTOR_SELECT = VectorSupport.AVAILABLE;
+
   private static FusedKernel.Instr select(DType d, int[] ins, int o, boolean[] uniform) {
     int c = ins[0];
     int x = ins[1];
@@ -141,7 +143,9 @@ final class FusedInstructions {
           float[] xx = (float[]) arr[x];
           float[] yy = (float[]) arr[y];
           float[] out = (float[]) arr[o];
-          if (sc == 1 && sx == 1 && sy == 1) { // the common case, without strides: C2 vectorizes it
+          if (sc == 1 && sx == 1 && sy == 1 && VECTOR_SELECT) {
+            VectorArithmetic.select(cc, co, xx, xo, yy, yo, out, oo, n);
+          } else if (sc == 1 && sx == 1 && sy == 1) {
             for (int i = 0; i < n; i++) out[oo + i] = cc[co + i] ? xx[xo + i] : yy[yo + i];
           } else {
             for (int i = 0; i < n; i++) out[oo + i] = cc[co + i * sc] ? xx[xo + i * sx] : yy[yo + i * sy];

@@ -221,4 +221,19 @@ final class VectorArithmetic {
       }
     }
   }
+
+  /**
+   * out = c ? x : y without strides. A blend under a mask loaded from the booleans: the scalar
+   * ternary branches on data (a relu gradient's mask is random) and does not vectorize.
+   */
+  static void select(boolean[] c, int co, float[] x, int xo, float[] y, int yo, float[] o, int oo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      VectorMask<Float> m = VectorMask.fromArray(F, c, co + i);
+      FloatVector.fromArray(F, y, yo + i).blend(FloatVector.fromArray(F, x, xo + i), m).intoArray(o, oo + i);
+    }
+    for (; i < n; i++) {
+      o[oo + i] = c[co + i] ? x[xo + i] : y[yo + i];
+    }
+  }
 }

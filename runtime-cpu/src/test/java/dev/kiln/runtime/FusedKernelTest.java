@@ -156,6 +156,23 @@ class FusedKernelTest {
   }
 
   @Test
+  void floatSelectOnARandomMaskTakesTheVectorPathAndItsTail() {
+    int n = 1003; // not a multiple of any vector length: the scalar tail runs too
+    KernelHarness h = new KernelHarness();
+    Tensor xv = KernelHarness.randomF32(11, n);
+    Tensor gv = KernelHarness.randomF32(12, n);
+    Output x = h.input(xv);
+    Output g = h.input(gv);
+    // The relu gradient's shape: select(x >= 0, g, zerosLike(g)).
+    Operation f = fused(h, body(List.of(DType.FLOAT32, DType.FLOAT32), List.of(Shape.of(n), Shape.of(n)), p -> {
+      Ops tf = ops(p.get(0));
+      return List.of(tf.select(tf.greaterEqual(p.get(0), tf.constant(0f)), p.get(1), tf.zerosLike(p.get(1))));
+    }), x, g);
+    Ref.assertClose(Ref.tensor(DType.FLOAT32, new int[] {n}, k -> xv.getDouble(k) >= 0 ? gv.getDouble(k) : 0.0),
+        h.runAll(f).get(0), 0);
+  }
+
+  @Test
   void integerDivisionByZeroNamesTheFusedNode() {
     KernelHarness h = new KernelHarness();
     Output i = h.input(Tensor.of(new int[] {4, 5, 6}, 3));
