@@ -34,7 +34,9 @@ final class SelectKernels {
 
   private static void select(boolean[] c, int co, int sc, float[] x, int xo, int sx, float[] y, int yo, int sy,
       float[] o, int oo, int n) {
-    if ((sc & sx & sy) == 1) {
+    if ((sc & sx & sy) == 1 && VectorSupport.AVAILABLE) {
+      VectorArithmetic.select(c, co, x, xo, y, yo, o, oo, n);
+    } else if ((sc & sx & sy) == 1) {
       for (int i = 0; i < n; i++) o[oo + i] = c[co + i] ? x[xo + i] : y[yo + i];
     } else {
       for (int i = 0; i < n; i++) o[oo + i] = c[co + i * sc] ? x[xo + i * sx] : y[yo + i * sy];

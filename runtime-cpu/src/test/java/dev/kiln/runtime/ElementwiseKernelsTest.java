@@ -324,6 +324,7 @@ class ElementwiseKernelsTest {
   void selectBroadcastsThreeWays(DType d) {
     int[][][] cases = {
         {{3, 4}, {3, 4}, {3, 4}},
+        {{37, 29}, {37, 29}, {37, 29}}, // same shapes: vector blocks and a tail
         {{3, 1}, {1, 4}, {}},
         {{4}, {3, 4}, {3, 1}},
         {{}, {2, 3}, {2, 3}},
