@@ -163,6 +163,41 @@ class OptimizedSessionTest {
   }
 
   @Test
+  void aFusedUpdateThatReadsItsVariableTwiceIsAssignedCorrectly() {
+    // v <- exp(v * 0.5) + v * 2: the update fuses into one node that reads v, and its result goes
+    // back into v; a second read of v inside the body must still see the old value.
+    int n = 100_003; // vector blocks, a tail, and both cores
+    float[] init = new float[n];
+    for (int i = 0; i < n; i++) {
+      init[i] = (i % 97) / 50f - 1;
+    }
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable v = tf.variable("v", tf.constant(Tensor.of(init, n)));
+    Output update = tf.add(tf.exp(tf.mul(v, tf.constant(0.5f))), tf.mul(v, tf.constant(2f)));
+    Output assigned = tf.assign(v, update);
+    Output other = tf.neg(v); // another reader of v in the same run: sees the old value
+    for (SessionOptions opts : List.of(SessionOptions.defaults(), OFF)) {
+      try (Session s = new Session(g, opts)) {
+        s.run(v.initializer());
+        float[] old = init.clone();
+        for (int step = 0; step < 3; step++) {
+          List<Tensor> r = s.run(Map.of(), assigned, other);
+          float[] got = r.get(0).toFloatArray();
+          float[] neg = r.get(1).toFloatArray();
+          for (int i = 0; i < n; i++) {
+            float want = (float) Math.exp(old[i] * 0.5f) + old[i] * 2f;
+            assertEquals(want, got[i], Math.abs(want) * 1e-6f + 1e-6f, "element " + i + " of step " + step);
+            assertEquals(-old[i], neg[i], 0f, "old value of element " + i);
+            old[i] = got[i];
+          }
+          assertArrayEquals(got, s.variableValue(v).toFloatArray());
+        }
+      }
+    }
+  }
+
+  @Test
   void aCopyOfAVariableIsNotSimplifiedIntoALaterRead() {
     // m = v*1 reads v before the run's assign; c, ordered after the assign, reads m, so it sees the
     // old value. Replacing m by v would make c read v after the assign.
