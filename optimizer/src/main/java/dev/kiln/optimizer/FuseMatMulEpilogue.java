@@ -60,7 +60,9 @@ public final class FuseMatMulEpilogue implements Pass {
       pinned.addAll(op.controlInputs());
     }
     p.fetches().forEach(f -> pinned.add(f.op()));
-    p.fed().forEach(f -> pinned.add(f.op()));
+    Set<Operation> fedOps = new HashSet<>();
+    p.fed().forEach(f -> fedOps.add(f.op()));
+    pinned.addAll(fedOps);
 
     Map<Operation, Match> byLast = new HashMap<>();
     Set<Operation> absorbed = new HashSet<>();
@@ -69,7 +71,11 @@ public final class FuseMatMulEpilogue implements Pass {
         continue;
       }
       Match m = match(op, readers, pinned);
-      if (m != null && !shapeUsedBefore(m, shapeUsers, ops)) {
+      // Two MatMuls can share one Add (matmul(a, b) + matmul(c, d)): the first match takes it, and
+      // the other MatMul stays a plain node, the bias of the first.
+      if (m != null && !shapeUsedBefore(m, shapeUsers, ops) && m.nodes().stream().noneMatch(absorbed::contains)
+          && m.nodes().stream().noneMatch(fedOps::contains) // a feed replaces a value: it stays a node
+          && (m.bias() == null || !absorbed.contains(m.bias().op()))) {
         byLast.put(m.last(), m);
         absorbed.addAll(m.nodes());
       }

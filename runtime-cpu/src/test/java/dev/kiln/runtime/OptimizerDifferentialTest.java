@@ -21,19 +21,28 @@ import org.junit.jupiter.api.Test;
  * fetches, a training step, fetches again, fetches with the step, so variables and random streams
  * carry across plans).
  * Tolerance: values must be equal as floats (so -0.0 equals 0.0, the one difference x+0 -> x may
- * make), both NaN, or within 1e-6 relative: folding runs the same kernels, so in practice results
- * are identical.
+ * make), both NaN, or within 1e-6 relative plus 1e-6 absolute. Folding runs the same kernels, but a
+ * Fused kernel's vectorized exp, sigmoid and tanh differ from the library's scalar ones by a few ulp
+ * (VectorMath), and a later subtraction of nearly equal values turns that ulp into a larger relative
+ * difference (seen: -0.03625602 vs -0.03625607 from sigmoid(exp(u^2)) - u^2, one ulp of 0.93), and
+ * exp of an exp multiplies it (seen with 20,000 programs: 2.39487e24 vs 2.39490e24, 1.1e-5 relative).
+ * The normal run's 600 programs pass at 1e-6; larger runs ({@code -Dkiln.differential.graphs}) may
+ * need {@code -Dkiln.differential.tolerance=1e-4} for such chains.
  */
 class OptimizerDifferentialTest {
-  /** 600 in the normal run; {@code -Dkiln.differential.graphs=N} tries more. */
+  /**
+   * 600 in the normal run; {@code -Dkiln.differential.graphs=N} tries more, from seed
+   * {@code -Dkiln.differential.from=S}. Known: 20,000 programs at tolerance 1e-4 find mismatches (first
+   * at seed 3453) that the fusion passes or fused kernels cause; see the notes of issue 7.
+   */
   static final int GRAPHS = Integer.getInteger("kiln.differential.graphs", 600);
-  static final double TOLERANCE = 1e-6;
+  static final double TOLERANCE = Double.parseDouble(System.getProperty("kiln.differential.tolerance", "1e-6"));
 
   @Test
   void optimizedProgramsComputeWhatUnoptimizedOnesDo() {
     int optimizedAway = 0;
     int withGradients = 0;
-    for (long seed = 1; seed <= GRAPHS; seed++) {
+    for (long seed = Long.getLong("kiln.differential.from", 1); seed <= GRAPHS; seed++) {
       RandomPrograms.Case c = RandomPrograms.generate(seed);
       withGradients += c.gradients() > 0 ? 1 : 0;
       Outcome off = runAll(c, SessionOptions.builder().optimize(false).build());
@@ -50,7 +59,7 @@ class OptimizerDifferentialTest {
   void theGeneratedProgramsMakeEveryPassAndMostRulesFire() {
     PassStatistics stats = new PassStatistics();
     PassManager pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), java.util.Set.of());
-    for (long seed = 1; seed <= GRAPHS; seed++) {
+    for (long seed = Long.getLong("kiln.differential.from", 1); seed <= GRAPHS; seed++) {
       RandomPrograms.Case c = RandomPrograms.generate(seed);
       pipeline.run(new Program(c.graph(), c.fetches(), c.step().stream().toList(), c.feeds().keySet()), stats);
     }
@@ -105,7 +114,7 @@ class OptimizerDifferentialTest {
         double x = a.getDouble(i);
         double y = b.getDouble(i);
         boolean same = x == y || (Double.isNaN(x) && Double.isNaN(y))
-            || Math.abs(x - y) <= TOLERANCE * Math.max(Math.abs(x), Math.abs(y));
+            || Math.abs(x - y) <= TOLERANCE * Math.max(Math.abs(x), Math.abs(y)) + TOLERANCE;
         if (!same) {
           fail("value " + k + " element " + i + ": unoptimized " + x + ", optimized " + y + ", " + where);
         }
