@@ -25,9 +25,8 @@ import java.util.Set;
  * used outside it, fetched, or targeted.
  *
  * <p>Only the built-in types of {@link #FUSIBLE_TYPES} fuse. Never fused: stateful ops, views (they
- * cost nothing), Fused nodes, user-registered ops, a reader of a variable the program assigns together
- * with anything that waits for an assign (the fused node would run after the assign, so the read
- * would see the new value), nodes with a fed output (the
+ * cost nothing), Fused nodes, user-registered ops, readers of a variable the program assigns (the
+ * fused node may run later than the reader would have), nodes with a fed output (the
  * feed replaces the value, so it must stay a node of its own), nodes on different devices. A group is
  * convex (no path leaves it and re-enters, through data or control edges), so fusing never creates a
  * cycle; members' control inputs become the Fused node's, and control dependencies on a member become
@@ -56,21 +55,6 @@ public final class FuseElementwise implements Pass {
       }
     }
 
-    // A group may read a variable the program assigns only if nothing in it waits for an assign:
-    // then the fused node, like each member alone, can run before every assign (see
-    // readsAssignedVariable), and the update of gradient descent (w - lr * g) still fuses.
-    boolean[] afterAssign = new boolean[n];
-    for (int i = 0; i < n; i++) {
-      Operation op = ops.get(i);
-      boolean after = op.type().startsWith("Assign");
-      for (Operation pred : preds(op)) {
-        after |= afterAssign[index.get(pred)];
-      }
-      afterAssign[i] = after;
-    }
-    Map<Integer, Boolean> groupReads = new HashMap<>();
-    Map<Integer, Boolean> groupAfter = new HashMap<>();
-
     List<List<Integer>> consumers = new ArrayList<>(); // data and control successors of each node
     for (int i = 0; i < n; i++) {
       consumers.add(new ArrayList<>());
@@ -87,9 +71,7 @@ public final class FuseElementwise implements Pass {
     int nextGroup = 0;
     for (int i = 0; i < n; i++) {
       Operation op = ops.get(i);
-      boolean reads = readsAssignedVariable(op, assigned);
-      boolean after = afterAssign[i];
-      if (!fusible(op, fedOps) || (reads && after)) {
+      if (!fusible(op, fedOps) || readsAssignedVariable(op, assigned)) {
         continue;
       }
       Shape shape = op.output(0).shape();
@@ -108,18 +90,11 @@ public final class FuseElementwise implements Pass {
         if (joint == null) {
           continue; // values of one fused node must broadcast to one iteration space
         }
-        boolean jointReads = reads || groupReads.get(g);
-        boolean jointAfter = after || groupAfter.get(g);
-        if (jointReads && jointAfter) {
-          continue; // a read of an assigned variable would wait for an assign
-        }
         BitSet trial = (BitSet) m.clone();
         trial.or(members.get(g));
         if (!reentered(trial, i, consumers, group, members)) {
           m = trial;
           shape = joint;
-          reads = jointReads;
-          after = jointAfter;
           joined.add(g);
         }
       }
@@ -129,8 +104,6 @@ public final class FuseElementwise implements Pass {
       }
       members.put(g, m);
       space.put(g, shape);
-      groupReads.put(g, reads);
-      groupAfter.put(g, after);
       for (int k = m.nextSetBit(0); k >= 0; k = m.nextSetBit(k + 1)) {
         group[k] = g;
       }
