@@ -22,7 +22,7 @@ class ValueTest {
     assertNotEquals(Shape.of(-1, 100), Shape.of(100, 100));
     assertNotEquals(Shape.of(1), Shape.scalar());
     assertEquals(Shape.scalar(), Shape.of());
-    assertEquals(Shape.unknown(), Shape.unknown());
+    assertNotEquals(Shape.unknown(), Shape.unknownDims(0));
     assertNotEquals(Shape.unknown(), Shape.scalar());
     assertEquals(Shape.unknownDims(2), Shape.of(-1, -1));
     assertEquals("[?,1000]", Shape.of(-1, 1000).toString());
@@ -184,7 +184,8 @@ class ValueTest {
     assertNotEquals(Tensor.of(new float[] {1, 2, 3, 5}, 2, 2), a);
     assertNotEquals(Tensor.of(new int[] {1}, 1), Tensor.of(new long[] {1}, 1));
     assertNotEquals(Tensor.of(new double[] {1}, 1), Tensor.of(new float[] {1}, 1));
-    assertEquals(Tensor.scalar(Float.NaN), Tensor.scalar(Float.NaN));
+    Tensor nan = Tensor.scalar(Float.NaN);
+    assertEquals(nan, Tensor.of(new float[] {Float.NaN})); // NaN values compare equal, as in Float.equals
     assertEquals("Tensor(f32[2,2]: 1.0, 2.0, 3.0, 4.0)", a.toString());
     assertEquals("Tensor(bool[]: true)", Tensor.scalar(true).toString());
     assertEquals("Tensor(i32[10]: 0, 1, 2, 3, 4, 5, 6, 7, ...)",
