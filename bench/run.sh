@@ -2,17 +2,14 @@
 # Builds the benchmarks jar and runs every JMH benchmark (W1, W3, W4, sgemm), printing medians and
 # RESULT lines in the format of ../shared/anchors. About 5 minutes on 2 cores.
 #   usage: bench/run.sh [regex]        e.g. bench/run.sh W4   (only the matching benchmarks)
-#   env:   KILN_JAVA=/path/to/java     a JDK >= 21 (default: temurin 25 if present, else java on PATH)
+#   env:   KILN_JAVA=/path/to/java     a JDK >= 21 (default: found as the launchers find it, scripts/find-java.sh)
 #          KILN_SKIP_BUILD=1           reuse bench/target/benchmarks.jar
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 if [ -z "${KILN_JAVA:-}" ]; then
-  if [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]; then
-    KILN_JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
-  else
-    KILN_JAVA=java
-  fi
+  source "$ROOT/scripts/find-java.sh"
+  KILN_JAVA=$(NAME=bench find_java)
 fi
 if [ "${KILN_SKIP_BUILD:-0}" != 1 ]; then
   mvn -q -B -pl bench -am package -DskipTests

@@ -66,9 +66,14 @@ public final class Ops {
 
   /** A builder for a node of any registered op type (user-defined ones too), with this scope applied. */
   public OperationBuilder opBuilder(String type) {
+    return builder(type, type);
+  }
+
+  /** A builder with this scope applied; without withName, the node is auto-named from autoBase. */
+  private OperationBuilder builder(String type, String autoBase) {
     OperationBuilder b = nextName != null
         ? graph.opBuilder(type, prefix + nextName)
-        : graph.opBuilder(type, null).autoName(prefix + type);
+        : graph.opBuilder(type, null).autoName(prefix + autoBase);
     controlDeps.forEach(b::addControlInput);
     return b.setDevice(device);
   }
@@ -209,7 +214,7 @@ public final class Ops {
   /** Runs the initializer of every variable created so far. */
   public Operation globalVariablesInitializer() {
     List<Operation> inits = graph.variables().stream().map(Variable::initializer).toList();
-    OperationBuilder b = nextName != null ? opBuilder("NoOp") : named("NoOp", "init").autoName(prefix + "init");
+    OperationBuilder b = builder("NoOp", "init");
     inits.forEach(b::addControlInput);
     return b.build();
   }
