@@ -27,7 +27,10 @@ import java.util.Set;
  * <p>Only the built-in types of {@link #FUSIBLE_TYPES} fuse. Never fused: stateful ops, views (they
  * cost nothing), Fused nodes, user-registered ops, readers of a variable the program assigns (the
  * fused node may run later than the reader would have), nodes with a fed output (the
- * feed replaces the value, so it must stay a node of its own), nodes on different devices. A group is
+ * feed replaces the value, so it must stay a node of its own), nodes on different devices, nodes
+ * ordered after different assigns (see {@link AssignOrder}: the fused node would run after all of
+ * them, and a reader of an assigned variable that uses a member's value would then see the new value,
+ * e.g. {@code v + f(x)} where {@code f} fuses with a node ordered after the assign). A group is
  * convex (no path leaves it and re-enters, through data or control edges), so fusing never creates a
  * cycle; members' control inputs become the Fused node's, and control dependencies on a member become
  * dependencies on the Fused node. Counts "nodes fused" (group members) and "fused nodes".
@@ -54,6 +57,8 @@ public final class FuseElementwise implements Pass {
         assigned.add(op.input(0).op());
       }
     }
+
+    AssignOrder order = AssignOrder.of(ops);
 
     List<List<Integer>> consumers = new ArrayList<>(); // data and control successors of each node
     for (int i = 0; i < n; i++) {
@@ -85,6 +90,9 @@ public final class FuseElementwise implements Pass {
         int g = group[j];
         if (g < 0 || joined.contains(g) || !ops.get(j).device().equals(op.device())) {
           continue;
+        }
+        if (!order.sameAssigns(op, ops.get(j))) {
+          continue; // the fused node would order j's readers after op's assigns, or op after j's
         }
         Shape joint = Shape.broadcast(shape, space.get(g));
         if (joint == null) {

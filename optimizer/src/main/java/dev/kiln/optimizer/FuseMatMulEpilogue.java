@@ -19,7 +19,8 @@ import java.util.Set;
  * Sigmoid, Tanh, or Maximum with a scalar constant 0) becomes one {@code FusedMatMul} node that takes
  * over the last node's name. Fuses only when every value it swallows is read by the next node of the
  * pattern alone: not fetched, fed, targeted, read elsewhere, or a control input (a later use of only
- * its shape, as gradients' ReduceSumLike makes, is rewired to the fused output). Runs before
+ * its shape, as gradients' ReduceSumLike makes, is rewired to the fused output), and only when the
+ * bias add and activation wait for no assign the MatMul does not (see {@link AssignOrder}). Runs before
  * elementwise fusion, which would otherwise take the bias add and activation. Counts "nodes fused".
  */
 public final class FuseMatMulEpilogue implements Pass {
@@ -64,6 +65,7 @@ public final class FuseMatMulEpilogue implements Pass {
     p.fed().forEach(f -> fedOps.add(f.op()));
     pinned.addAll(fedOps);
 
+    AssignOrder order = AssignOrder.of(ops);
     Map<Operation, Match> byLast = new HashMap<>();
     Set<Operation> absorbed = new HashSet<>();
     for (Operation op : ops) {
@@ -75,7 +77,8 @@ public final class FuseMatMulEpilogue implements Pass {
       // the other MatMul stays a plain node, the bias of the first.
       if (m != null && !shapeUsedBefore(m, shapeUsers, ops) && m.nodes().stream().noneMatch(absorbed::contains)
           && m.nodes().stream().noneMatch(fedOps::contains) // a feed replaces a value: it stays a node
-          && (m.bias() == null || !absorbed.contains(m.bias().op()))) {
+          && (m.bias() == null || !absorbed.contains(m.bias().op()))
+          && order.sameAssigns(m.matmul(), m.last())) { // else the MatMul would read a variable late
         byLast.put(m.last(), m);
         absorbed.addAll(m.nodes());
       }

@@ -301,4 +301,33 @@ class OptimizedSessionTest {
     assertEquals("Variable 'w': a stateful op is not a constant",
         assertThrows(IllegalArgumentException.class, () -> e.evaluate(v.op(), List.of(av))).getMessage());
   }
+
+  @Test
+  void aReaderOfAVariableThatUsesAFusedValueReadsItBeforeTheAssign() {
+    // Seeds 714 and 3043 of the differential test: s = 1 - x waits for no assign, n = -s and the
+    // bias b wait for the assign. r = v + exp(s) and y = x.v + b read v before the assign; fusing s
+    // with n (or the MatMul with the bias add) ordered them after it, so they saw v + x.
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable v = tf.variable("v", tf.constant(Tensor.of(new float[] {1, 2}, 1, 2)));
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(1, 2));
+    Output upd = tf.assignAdd(v, x);
+    Ops after = tf.withControlDependencies(List.of(upd.op()));
+    Output sub = tf.sub(tf.constant(1f), x);
+    Output n = after.neg(sub);
+    Output r = tf.add(v, tf.exp(sub));
+    Output y = tf.add(tf.matmul(x, v, false, true), after.exp(tf.constant(new float[] {0})));
+    float[] xv = {0.5f, -1};
+    for (SessionOptions o : List.of(SessionOptions.defaults(), OFF)) {
+      try (Session s = new Session(g, o)) {
+        s.run(v.initializer());
+        List<Tensor> out = s.runner().feed(x, Tensor.of(xv, 1, 2)).fetch(r).fetch(n).fetch(y).addTarget(upd.op()).run();
+        assertArrayEquals(new float[] {1 + (float) Math.exp(0.5), 2 + (float) Math.exp(2)}, out.get(0).toFloatArray(),
+            1e-6f, o.toString());
+        assertArrayEquals(new float[] {-0.5f, -2}, out.get(1).toFloatArray(), o.toString());
+        assertArrayEquals(new float[] {0.5f * 1 - 1 * 2 + 1}, out.get(2).toFloatArray(), o.toString());
+        assertArrayEquals(new float[] {1.5f, 1}, s.variableValue(v).toFloatArray(), o.toString());
+      }
+    }
+  }
 }
