@@ -25,12 +25,14 @@ import java.util.Set;
  * used outside it, fetched, or targeted.
  *
  * <p>Only the built-in types of {@link #FUSIBLE_TYPES} fuse. Never fused: stateful ops, views (they
- * cost nothing), Fused nodes, user-registered ops, readers of a variable the program assigns (the
- * fused node may run later than the reader would have), nodes with a fed output (the
+ * cost nothing), Fused nodes, user-registered ops, nodes with a fed output (the
  * feed replaces the value, so it must stay a node of its own), nodes on different devices, nodes
  * ordered after different assigns (see {@link AssignOrder}: the fused node would run after all of
- * them, and a reader of an assigned variable that uses a member's value would then see the new value,
- * e.g. {@code v + f(x)} where {@code f} fuses with a node ordered after the assign). A group is
+ * them, and a read of an assigned variable, in the group or in a user of its values, could then see
+ * the new value, e.g. {@code v + f(x)} where {@code f} fuses with a node ordered after the assign).
+ * So a reader of an assigned variable fuses with what is ordered after the same assigns, and reads
+ * the variable's value from the same point of the run: the update of gradient descent
+ * ({@code w - lr * g}) fuses into one node that runs before the assign of w. A group is
  * convex (no path leaves it and re-enters, through data or control edges), so fusing never creates a
  * cycle; members' control inputs become the Fused node's, and control dependencies on a member become
  * dependencies on the Fused node. Counts "nodes fused" (group members) and "fused nodes".
@@ -51,12 +53,6 @@ public final class FuseElementwise implements Pass {
     }
     Set<Operation> fedOps = new HashSet<>();
     p.fed().forEach(o -> fedOps.add(o.op()));
-    Set<Operation> assigned = new HashSet<>(); // variables some node of the program assigns
-    for (Operation op : ops) {
-      if (op.type().startsWith("Assign")) {
-        assigned.add(op.input(0).op());
-      }
-    }
 
     AssignOrder order = AssignOrder.of(ops);
 
@@ -76,7 +72,7 @@ public final class FuseElementwise implements Pass {
     int nextGroup = 0;
     for (int i = 0; i < n; i++) {
       Operation op = ops.get(i);
-      if (!fusible(op, fedOps) || readsAssignedVariable(op, assigned)) {
+      if (!fusible(op, fedOps)) {
         continue;
       }
       Shape shape = op.output(0).shape();
@@ -149,31 +145,6 @@ public final class FuseElementwise implements Pass {
     Set<OpTrait> t = op.def().traits();
     return FUSIBLE_TYPES.contains(op.type()) && t.contains(OpTrait.ELEMENTWISE) && !t.contains(OpTrait.STATEFUL)
         && op.numOutputs() == 1 && op.subgraphs().isEmpty() && !fedOps.contains(op);
-  }
-
-  /**
-   * Whether the op reads a variable the program assigns (directly, through views, or through an
-   * assign's output). A fused node reads all its inputs when it runs, which may be later than a member
-   * would have run alone (after a control dependency of another member, or after an assign another
-   * member's input needs): a read of such a variable would then see the new value.
-   */
-  private static boolean readsAssignedVariable(Operation op, Set<Operation> assigned) {
-    for (Output in : op.inputs()) {
-      Operation src = in.op();
-      while (true) {
-        if (src.def().traits().contains(OpTrait.VIEW) && src.numInputs() > 0) {
-          src = src.input(0).op();
-        } else if (src.type().startsWith("Assign")) {
-          src = src.input(0).op();
-        } else {
-          break;
-        }
-      }
-      if (src.type().equals("Variable") && assigned.contains(src)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**

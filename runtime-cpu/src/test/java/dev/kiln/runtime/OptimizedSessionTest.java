@@ -164,8 +164,9 @@ class OptimizedSessionTest {
 
   @Test
   void aFusedUpdateThatReadsItsVariableTwiceIsAssignedCorrectly() {
-    // v <- exp(v * 0.5) + v * 2, with another reader of v in the same run: every read sees the old
-    // value, whether the update is fused (one node reading v twice) or not.
+    // v <- exp(v * 0.5) + v * 2: the update fuses into one node that reads v, and its result goes
+    // back into v; a second read of v inside the body, and another reader of v in the same run,
+    // must still see the old value.
     int n = 100_003; // vector blocks, a tail, and both cores
     float[] init = new float[n];
     for (int i = 0; i < n; i++) {
