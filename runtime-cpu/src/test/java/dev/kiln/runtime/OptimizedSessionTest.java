@@ -331,4 +331,50 @@ class OptimizedSessionTest {
       }
     }
   }
+
+  @Test
+  void fusedReadersOfAssignedVariablesReadThemWhereTheirNodesWould() {
+    // v <- u*2 + 1 and u <- v*3 - 1 in one run: each fused update reads the other's variable before
+    // its assign. An AssignAdd to w: q = w*2 reads w before it; in p = exp(w) * 3 only the Mul waits
+    // for it, so exp reads w before it (and must not fuse with the Mul); r = exp(w) * 3 with both
+    // nodes waiting for it fuses and reads w after it.
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable v = tf.variable("v", tf.constant(new float[] {1, -2}));
+    Variable u = tf.variable("u", tf.constant(new float[] {0.5f, 3}));
+    Variable w = tf.variable("w", tf.constant(new float[] {0.25f, -1}));
+    Output setV = tf.assign(v, tf.add(tf.mul(u, tf.constant(2f)), tf.constant(1f)));
+    Output setU = tf.assign(u, tf.sub(tf.mul(v, tf.constant(3f)), tf.constant(1f)));
+    Output addW = tf.assignAdd(w, tf.constant(new float[] {1, 1}));
+    Output q = tf.mul(w, tf.constant(2f));
+    Ops after = tf.withControlDependencies(List.of(addW.op()));
+    Output p = after.mul(tf.exp(w), tf.constant(3f));
+    Output r = after.mul(after.exp(w), tf.constant(3f));
+    for (SessionOptions o : List.of(SessionOptions.defaults(), OFF)) {
+      try (Session s = new Session(g, o)) {
+        s.run(tf.globalVariablesInitializer());
+        float[] vv = {1, -2};
+        float[] uv = {0.5f, 3};
+        float[] wv = {0.25f, -1};
+        for (int step = 0; step < 2; step++) {
+          List<Tensor> out = s.runner().fetch(q).fetch(r).fetch(p).addTarget(setV.op()).addTarget(setU.op())
+              .addTarget(addW.op()).run();
+          float[] newV = {uv[0] * 2 + 1, uv[1] * 2 + 1};
+          float[] newU = {vv[0] * 3 - 1, vv[1] * 3 - 1};
+          float[] newW = {wv[0] + 1, wv[1] + 1};
+          assertArrayEquals(new float[] {wv[0] * 2, wv[1] * 2}, out.get(0).toFloatArray(), o.toString());
+          assertArrayEquals(new float[] {(float) Math.exp(newW[0]) * 3, (float) Math.exp(newW[1]) * 3},
+              out.get(1).toFloatArray(), 1e-5f, o.toString());
+          assertArrayEquals(new float[] {(float) Math.exp(wv[0]) * 3, (float) Math.exp(wv[1]) * 3},
+              out.get(2).toFloatArray(), 1e-5f, o.toString());
+          assertArrayEquals(newV, s.variableValue(v).toFloatArray(), o.toString());
+          assertArrayEquals(newU, s.variableValue(u).toFloatArray(), o.toString());
+          assertArrayEquals(newW, s.variableValue(w).toFloatArray(), o.toString());
+          vv = newV;
+          uv = newU;
+          wv = newW;
+        }
+      }
+    }
+  }
 }
