@@ -37,15 +37,23 @@ class OptimizerDifferentialTest {
    * ill-conditioned program; with the fused exp computed as Math.exp, all 20,001 agree. Seed 3453:
    * {@code v += sin(c - exp(v))} grows an ulp about 27-fold per step (exp(v) is about 27) over three
    * steps. Seed 16867: {@code sin(exp(m))} with exp(m) about 3.4e11, where one ulp is 32768.
+   * {@code -Dkiln.differential.skip=3453,16867} leaves such seeds out of a large run.
    */
   static final int GRAPHS = Integer.getInteger("kiln.differential.graphs", 600);
+  static final java.util.Set<Long> SKIP = java.util.Arrays.stream(System.getProperty("kiln.differential.skip", "")
+      .split(",")).map(String::strip).filter(x -> !x.isEmpty()).map(Long::valueOf).collect(java.util.stream.Collectors.toSet());
   static final double TOLERANCE = Double.parseDouble(System.getProperty("kiln.differential.tolerance", "1e-6"));
 
   @Test
   void optimizedProgramsComputeWhatUnoptimizedOnesDo() {
     int optimizedAway = 0;
     int withGradients = 0;
-    for (long seed = Long.getLong("kiln.differential.from", 1); seed <= GRAPHS; seed++) {
+    long from = Long.getLong("kiln.differential.from", 1);
+    long programs = GRAPHS - from + 1;
+    for (long seed = from; seed <= GRAPHS; seed++) {
+      if (SKIP.contains(seed)) {
+        continue;
+      }
       RandomPrograms.Case c = RandomPrograms.generate(seed);
       withGradients += c.gradients() > 0 ? 1 : 0;
       Outcome off = runAll(c, SessionOptions.builder().optimize(false).build());
@@ -54,8 +62,8 @@ class OptimizerDifferentialTest {
       optimizedAway += off.kernels - on.kernels;
     }
     // The generator makes the passes fire: over all plans, more than one kernel per graph disappears.
-    assertTrue(optimizedAway > GRAPHS, "kernels optimized away over all plans: " + optimizedAway);
-    assertTrue(withGradients > GRAPHS / 2, "programs with gradients: " + withGradients);
+    assertTrue(optimizedAway > programs, "kernels optimized away over all plans: " + optimizedAway);
+    assertTrue(withGradients > programs / 2, "programs with gradients: " + withGradients);
   }
 
   @Test
