@@ -120,7 +120,9 @@ final class CudaPlan implements AutoCloseable {
     this.ctx = ctx;
     this.fetches = fetches;
     Program source = new Program(session.graph(), List.of(fetches), List.of(targets), Set.of(fedOutputs));
-    placed = new PassManager(List.of(new Prune(), new Place(ctx.description, CudaDevice::hasKernelFor))).run(source);
+    Program optimized = session.optimizer().apply(source);
+    placed = new PassManager(List.of(new Prune(), new Place(ctx.description, CudaDevice::hasKernelFor))).run(optimized);
+    requireFedPlaceholders(fedOutputs);
     Map<String, Integer> fedByName = new HashMap<>();
     for (int i = 0; i < fedOutputs.length; i++) {
       fedByName.put(fedOutputs[i].name(), i);
@@ -163,6 +165,20 @@ final class CudaPlan implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       close();
       throw e;
+    }
+  }
+
+  /** The first (in creation order) placeholder the run needs and is not fed fails the run, as on the CPU. */
+  private void requireFedPlaceholders(Output[] fedOutputs) {
+    Set<String> fed = new HashSet<>();
+    for (Output o : fedOutputs) {
+      fed.add(o.name());
+    }
+    for (Operation op : placed.graph().operations()) {
+      if (op.type().equals("Placeholder") && !fed.contains(op.output(0).name())) {
+        throw new IllegalArgumentException("Placeholder '" + op.name() + "': no value fed for " + op.outputType(0)
+            + " (the run needs it)");
+      }
     }
   }
 
@@ -277,7 +293,7 @@ final class CudaPlan implements AutoCloseable {
       }
       List<TensorType> out = switch (op.type()) {
         case "Placeholder" -> throw new IllegalArgumentException("Placeholder '" + op.name() + "': no value fed for "
-            + op.outputType(0) + " (needed by this run)");
+            + op.outputType(0) + " (the run needs it)");
         case "Variable", "Const", "RandomNormal", "RandomUniform", "NoOp" -> op.outputTypes();
         case "Assign", "AssignAdd", "AssignSub" -> List.of(op.input(0).type());
         default -> {
@@ -336,7 +352,19 @@ final class CudaPlan implements AutoCloseable {
     return hostSlots.size() - 1;
   }
 
-  private long stage(Output o, long bytes) {
+  /** Largest transfer a plan stages in its own pinned area, and the area's bound (jcuda maps it as one ByteBuffer). */
+  static final long STAGE_MAX = 64L << 20;
+  static final long PINNED_MAX = 512L << 20;
+
+  /**
+   * A transfer's offset in the plan's pinned area (filled or drained around the run's one
+   * synchronization), or -1 for one too large for it: that one is copied synchronously, in stream
+   * order, chunk by chunk through the context's {@link Staging} buffer.
+   */
+  private long stage(long bytes) {
+    if (bytes > STAGE_MAX || pinnedBytes + bytes > PINNED_MAX) {
+      return -1;
+    }
     long off = pinnedBytes;
     pinnedBytes = ArenaLayout.align(pinnedBytes + bytes);
     return off;
@@ -355,9 +383,23 @@ final class CudaPlan implements AutoCloseable {
         steps.add(new Prepare(s -> s.frame[slot] = HostBuffers.array(s.feeds[k])));
       } else {
         CUdeviceptr dst = where.get(o).device();
-        long off = stage(o, bytes(t));
         long bytes = bytes(t);
+        long off = stage(bytes);
         int n = (int) t.shape().numElements();
+        if (off < 0) {
+          steps.add(new Step() {
+            @Override
+            public void run(RunState s) {
+              ctx.staging.upload(HostBuffers.array(s.feeds[k]), n, dst);
+            }
+
+            @Override
+            public boolean graphable() {
+              return false;
+            }
+          });
+          return;
+        }
         steps.add(new Step() {
           @Override
           public void prepare(RunState s) {
@@ -404,9 +446,23 @@ final class CudaPlan implements AutoCloseable {
         CUdeviceptr dst = where.get(o).device();
         TensorType t = types.get(o);
         long bytes = bytes(t);
-        long off = stage(o, bytes);
+        long off = stage(bytes);
         int n = (int) t.shape().numElements();
         int slot = src.hostSlot();
+        if (off < 0) {
+          steps.add(new Step() {
+            @Override
+            public boolean host() {
+              return true;
+            }
+
+            @Override
+            public void run(RunState s) {
+              ctx.staging.upload(s.frame[slot], n, dst);
+            }
+          });
+          return;
+        }
         steps.add(new Step() {
           @Override
           public boolean host() {
@@ -434,11 +490,25 @@ final class CudaPlan implements AutoCloseable {
         Output o = op.output(0);
         TensorType t = types.get(o);
         long bytes = bytes(t);
-        long off = stage(o, bytes);
+        long off = stage(bytes);
         int n = (int) t.shape().numElements();
         Object array = HostBuffers.allocate(t.dtype(), n);
         int slot = newHostSlot(array);
         where.put(o, new Where(slot, null));
+        if (off < 0) {
+          steps.add(new Step() {
+            @Override
+            public void run(RunState s) {
+              ctx.staging.download(src, s.frame[slot], n);
+            }
+
+            @Override
+            public boolean graphable() {
+              return false;
+            }
+          });
+          return;
+        }
         steps.add(new Step() {
           @Override
           public void run(RunState s) {
@@ -476,12 +546,7 @@ final class CudaPlan implements AutoCloseable {
   }
 
   private void upload(Object array, TensorType t, CUdeviceptr dst) {
-    long bytes = bytes(t);
-    ByteBuffer tmp = ByteBuffer.allocateDirect((int) Math.max(bytes, 1));
-    HostArrays.put(array, (int) t.shape().numElements(), tmp, 0);
-    // On the plan's stream, then wait: the buffer is only valid until this returns.
-    check(JCudaDriver.cuMemcpyHtoDAsync(dst, Pointer.to(tmp), bytes, ctx.stream), "cuMemcpyHtoDAsync");
-    ctx.synchronize();
+    ctx.staging.upload(array, t.shape().numElements(), dst);
   }
 
   private void assign(Operation op, boolean dev) {
@@ -670,9 +735,7 @@ final class CudaPlan implements AutoCloseable {
       Where p = where.get(f);
       fetchSlot[i] = p.onDevice() ? -1 : p.hostSlot();
       if (p.onDevice()) {
-        long off = pinnedBytes;
-        pinnedBytes = ArenaLayout.align(pinnedBytes + bytes(types.get(f)));
-        fetchStage[i] = off;
+        fetchStage[i] = stage(bytes(types.get(f)));
       }
     }
   }
@@ -717,7 +780,7 @@ final class CudaPlan implements AutoCloseable {
       }
       List<Output> fs = placed.fetches();
       for (int i = 0; i < fs.size(); i++) {
-        if (fetchSlot[i] < 0) {
+        if (fetchSlot[i] < 0 && fetchStage[i] >= 0) {
           check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(fetchStage[i]), where.get(fs.get(i)).device(),
               bytes(types.get(fs.get(i))), ctx.stream), "cuMemcpyDtoHAsync");
         }
@@ -730,7 +793,9 @@ final class CudaPlan implements AutoCloseable {
         TensorType t = types.get(fs.get(i));
         int n = (int) t.shape().numElements();
         Object array = HostBuffers.allocate(t.dtype(), n);
-        if (fetchSlot[i] < 0) {
+        if (fetchSlot[i] < 0 && fetchStage[i] < 0) {
+          ctx.staging.download(where.get(fs.get(i)).device(), array, n);
+        } else if (fetchSlot[i] < 0) {
           HostArrays.get(pinnedBuffer, fetchStage[i], array, n);
         } else {
           System.arraycopy(s.frame[fetchSlot[i]], 0, array, 0, n);
