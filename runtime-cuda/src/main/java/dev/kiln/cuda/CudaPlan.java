@@ -674,7 +674,8 @@ final class CudaPlan implements AutoCloseable {
       CUdeviceptr b = args.get(1);
       CUdeviceptr dst = args.get(args.size() - 1);
       DType d = c.dtype();
-      steps.add(s -> ctx.gemm.gemm(d, ta, tb, m, n, k, a, b, dst));
+      Runnable product = ctx.gemm.gemm(d, ta, tb, m, n, k, a, b, dst);
+      steps.add(s -> product.run());
       String act = op.attrs().find("activation").map(Object::toString).orElse("none");
       boolean bias = op.numInputs() == 3;
       if (bias || !act.equals("none")) {
@@ -810,6 +811,36 @@ final class CudaPlan implements AutoCloseable {
         // The run already failed; report that failure.
       }
       throw e;
+    }
+  }
+
+  /** Device ms per run: {@code reps} runs' device steps enqueued back to back between two events. */
+  double deviceMillis(int reps) {
+    if (steps.stream().anyMatch(Step::host)) {
+      throw new IllegalStateException("the plan has host steps: its device time cannot be measured alone");
+    }
+    RunState s = new RunState(new Tensor[0]);
+    jcuda.driver.CUevent start = new jcuda.driver.CUevent();
+    jcuda.driver.CUevent stop = new jcuda.driver.CUevent();
+    check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
+    check(JCudaDriver.cuEventCreate(stop, 0), "cuEventCreate");
+    try {
+      check(JCudaDriver.cuEventRecord(start, ctx.stream), "cuEventRecord");
+      for (int r = 0; r < reps; r++) {
+        for (Step step : steps) {
+          step.prepare(s);
+          step.run(s);
+        }
+      }
+      check(JCudaDriver.cuEventRecord(stop, ctx.stream), "cuEventRecord");
+      check(JCudaDriver.cuEventSynchronize(stop), "cuEventSynchronize");
+      s.pending.clear();
+      float[] ms = new float[1];
+      check(JCudaDriver.cuEventElapsedTime(ms, start, stop), "cuEventElapsedTime");
+      return ms[0] / reps;
+    } finally {
+      JCudaDriver.cuEventDestroy(start);
+      JCudaDriver.cuEventDestroy(stop);
     }
   }
 

@@ -240,6 +240,22 @@ public final class CudaSession implements AutoCloseable {
     }
   }
 
+  /**
+   * Benchmark diagnostics: the device time of one run of an already compiled plan with no feeds,
+   * measured with CUDA events around {@code reps} runs enqueued back to back (no host sync between
+   * them), in ms. Compare with the wall time per run to see the host's share.
+   */
+  double deviceMillisPerRun(List<Output> fetches, List<Operation> targets, int reps) {
+    synchronized (ctx) {
+      CudaPlan plan = plans.get(new PlanKey(List.of(), List.of(), List.copyOf(fetches), List.copyOf(targets)));
+      if (plan == null) {
+        throw new IllegalStateException("no compiled plan for " + fetches + " / " + targets + ": run it first");
+      }
+      ctx.makeCurrent();
+      return plan.deviceMillis(reps);
+    }
+  }
+
   /** Free device memory as the driver reports it (bytes). */
   public long deviceFreeBytes() {
     synchronized (ctx) {

@@ -81,7 +81,7 @@ class CudaSessionTest {
     Net net = new Net(64, 128, 10, 0.1f, 5);
     List<Float> cpu = new ArrayList<>();
     List<Float> gpu = new ArrayList<>();
-    try (Session s = new Session(net.g); CudaSession c = new CudaSession(net.g)) {
+    try (Session s = new Session(net.g, GpuSupport.CPU); CudaSession c = new CudaSession(net.g)) {
       s.run(net.init);
       c.run(net.init);
       Random rnd = new Random(11);
@@ -177,7 +177,7 @@ class CudaSessionTest {
     pinned = tf.add(pinned, tf.reduceSum(ints)); // an integer product: no CUDA kernel, soft placement
     Output back = tf.softmax(tf.mul(pinned, tf.constant(3f)));
     Tensor xv = GpuSupport.random(new Random(1), DType.FLOAT32, Shape.of(3, 4), false);
-    try (Session s = new Session(g); CudaSession cs = new CudaSession(g)) {
+    try (Session s = new Session(g, GpuSupport.CPU); CudaSession cs = new CudaSession(g)) {
       Tensor cpu = s.run(Map.of(x, xv), back).get(0);
       Tensor gpu = cs.run(Map.of(x, xv), back).get(0);
       GpuSupport.assertClose("softmax after host ops", cpu, gpu, 1e-5);
@@ -209,7 +209,7 @@ class CudaSessionTest {
     Output newV = tf.assign(v, tf.add(tf.mul(v, tf.constant(2f)), tf.constant(1f)));
     Output newW = tf.assign(w, tf.tanh(v));
     Operation init = tf.globalVariablesInitializer();
-    try (Session s = new Session(g); CudaSession c = new CudaSession(g)) {
+    try (Session s = new Session(g, GpuSupport.CPU); CudaSession c = new CudaSession(g)) {
       s.run(init);
       c.run(init);
       for (int i = 0; i < 3; i++) {
