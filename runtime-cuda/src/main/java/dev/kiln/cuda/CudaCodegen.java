@@ -447,13 +447,27 @@ final class CudaCodegen {
       sb.append("    base += (q % ").append(dims[d]).append("LL) * ").append(strides[d]).append("LL; q /= ").append(dims[d]).append("LL;\n");
     }
     sb.append("    ").append(acc).append(" acc = ").append(init).append(";\n");
-    sb.append("    for (long long r = threadIdx.x; r < ").append(reduced).append("LL; r += blockDim.x) {\n");
-    sb.append("      long long off = base, s = r;\n");
-    for (int k = axes.size() - 1; k >= 0; k--) {
-      int d = axes.get(k);
-      sb.append("      off += (s % ").append(dims[d]).append("LL) * ").append(strides[d]).append("LL; s /= ").append(dims[d]).append("LL;\n");
+    boolean contiguous = true; // the reduced axes are the trailing ones: a reduction reads one contiguous run
+    for (int k = 0; k < axes.size(); k++) {
+      contiguous &= axes.get(k) == dims.length - axes.size() + k;
     }
-    sb.append("      acc = k_combine(acc, (").append(acc).append(")in0[off]);\n    }\n");
+    if (contiguous) {
+      // No index arithmetic per element, and UNROLL independent loads in flight per thread.
+      sb.append("    for (long long r = threadIdx.x; r < ").append(reduced).append("LL; r += ").append(UNROLL)
+          .append("LL * blockDim.x) {\n      ").append(t).append(" v[").append(UNROLL).append("];\n")
+          .append("#pragma unroll\n      for (int u = 0; u < ").append(UNROLL).append("; u++) { const long long e = r + (long long)u * blockDim.x; if (e < ")
+          .append(reduced).append("LL) { v[u] = in0[base + e]; } }\n")
+          .append("#pragma unroll\n      for (int u = 0; u < ").append(UNROLL).append("; u++) { if (r + (long long)u * blockDim.x < ")
+          .append(reduced).append("LL) { acc = k_combine(acc, (").append(acc).append(")v[u]); } }\n    }\n");
+    } else {
+      sb.append("    for (long long r = threadIdx.x; r < ").append(reduced).append("LL; r += blockDim.x) {\n");
+      sb.append("      long long off = base, s = r;\n");
+      for (int k = axes.size() - 1; k >= 0; k--) {
+        int d = axes.get(k);
+        sb.append("      off += (s % ").append(dims[d]).append("LL) * ").append(strides[d]).append("LL; s /= ").append(dims[d]).append("LL;\n");
+      }
+      sb.append("      acc = k_combine(acc, (").append(acc).append(")in0[off]);\n    }\n");
+    }
     sb.append(blockTree("sh", "acc", "k_combine(sh[threadIdx.x], sh[threadIdx.x + s])"));
     String result = op.equals("Mean") ? "sh[0] / (" + acc + ")" + reduced : "sh[0]";
     if (op.equals("Mean") && !dt.isFloating()) {

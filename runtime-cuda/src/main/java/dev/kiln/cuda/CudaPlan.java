@@ -370,8 +370,18 @@ final class CudaPlan implements AutoCloseable {
     return off;
   }
 
+  /** Each step's node ("MatMul 'dense/MatMul'"), for {@link #profile}. */
+  private final List<String> labels = new ArrayList<>();
+  private String building = "";
+
+  private void addStep(Step step) {
+    steps.add(step);
+    labels.add(building);
+  }
+
   /** Places the outputs of {@code op} and appends its steps. */
   private void build(Operation op, Map<Output, Integer> feedIndex) {
+    building = op.type() + " '" + op.name() + "'";
     boolean dev = onDevice(op);
     if (op.numOutputs() == 1 && feedIndex.containsKey(op.output(0))) {
       Output o = op.output(0);
@@ -380,14 +390,14 @@ final class CudaPlan implements AutoCloseable {
       if (!dev) {
         int slot = newHostSlot(null);
         where.put(o, new Where(slot, null));
-        steps.add(new Prepare(s -> s.frame[slot] = HostBuffers.array(s.feeds[k])));
+        addStep(new Prepare(s -> s.frame[slot] = HostBuffers.array(s.feeds[k])));
       } else {
         CUdeviceptr dst = where.get(o).device();
         long bytes = bytes(t);
         long off = stage(bytes);
         int n = (int) t.shape().numElements();
         if (off < 0) {
-          steps.add(new Step() {
+          addStep(new Step() {
             @Override
             public void run(RunState s) {
               ctx.staging.upload(HostBuffers.array(s.feeds[k]), n, dst);
@@ -400,7 +410,7 @@ final class CudaPlan implements AutoCloseable {
           });
           return;
         }
-        steps.add(new Step() {
+        addStep(new Step() {
           @Override
           public void prepare(RunState s) {
             HostArrays.put(HostBuffers.array(s.feeds[k]), n, pinnedBuffer, off);
@@ -450,7 +460,7 @@ final class CudaPlan implements AutoCloseable {
         int n = (int) t.shape().numElements();
         int slot = src.hostSlot();
         if (off < 0) {
-          steps.add(new Step() {
+          addStep(new Step() {
             @Override
             public boolean host() {
               return true;
@@ -463,7 +473,7 @@ final class CudaPlan implements AutoCloseable {
           });
           return;
         }
-        steps.add(new Step() {
+        addStep(new Step() {
           @Override
           public boolean host() {
             return true;
@@ -496,7 +506,7 @@ final class CudaPlan implements AutoCloseable {
         int slot = newHostSlot(array);
         where.put(o, new Where(slot, null));
         if (off < 0) {
-          steps.add(new Step() {
+          addStep(new Step() {
             @Override
             public void run(RunState s) {
               ctx.staging.download(src, s.frame[slot], n);
@@ -509,7 +519,7 @@ final class CudaPlan implements AutoCloseable {
           });
           return;
         }
-        steps.add(new Step() {
+        addStep(new Step() {
           @Override
           public void run(RunState s) {
             check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(off), src, bytes, ctx.stream), "cuMemcpyDtoHAsync");
@@ -566,7 +576,7 @@ final class CudaPlan implements AutoCloseable {
         // The value's kernel already wrote the variable (see findDirectWrites).
       } else if (plain) {
         long bytes = v.bytes();
-        steps.add(s -> check(JCudaDriver.cuMemcpyDtoDAsync(var, src, bytes, ctx.stream), "cuMemcpyDtoDAsync"));
+        addStep(s -> check(JCudaDriver.cuMemcpyDtoDAsync(var, src, bytes, ctx.stream), "cuMemcpyDtoDAsync"));
       } else {
         launch(CudaCodegen.assignUpdate(v.type, op.type().equals("AssignSub")), List.of(var, src), null);
       }
@@ -575,7 +585,7 @@ final class CudaPlan implements AutoCloseable {
       int varSlot = newHostSlot(v.host);
       int src = value.hostSlot();
       boolean sub = op.type().equals("AssignSub");
-      steps.add(new Step() {
+      addStep(new Step() {
         @Override
         public boolean host() {
           return true;
@@ -615,7 +625,7 @@ final class CudaPlan implements AutoCloseable {
       int slot = outSlots[0];
       int n = (int) out.get(0).shape().numElements();
       DType d = out.get(0).dtype();
-      steps.add(new Step() {
+      addStep(new Step() {
         @Override
         public boolean host() {
           return true;
@@ -637,7 +647,7 @@ final class CudaPlan implements AutoCloseable {
       return;
     }
     Consumer<Object[]> k = CudaBridge.hostKernel(op, in, out, inSlots, outSlots);
-    steps.add(new Step() {
+    addStep(new Step() {
       @Override
       public boolean host() {
         return true;
@@ -675,7 +685,7 @@ final class CudaPlan implements AutoCloseable {
       CUdeviceptr dst = args.get(args.size() - 1);
       DType d = c.dtype();
       Runnable product = ctx.gemm.gemm(d, ta, tb, m, n, k, a, b, dst);
-      steps.add(s -> product.run());
+      addStep(s -> product.run());
       String act = op.attrs().find("activation").map(Object::toString).orElse("none");
       boolean bias = op.numInputs() == 3;
       if (bias || !act.equals("none")) {
@@ -704,7 +714,7 @@ final class CudaPlan implements AutoCloseable {
     long n = src.launch().items();
     String name = random == null ? null : random.name();
     long seed = random == null ? 0 : random.attrs().getLong("seed");
-    steps.add(new Step() {
+    addStep(new Step() {
       @Override
       public void run(RunState s) {
         if (name != null) {
@@ -758,7 +768,8 @@ final class CudaPlan implements AutoCloseable {
   List<Tensor> run(Tensor[] feeds) {
     RunState s = new RunState(feeds);
     try {
-      if (useGraph && graphable()) {
+      // A plan run once (an initializer) is never captured: capture waits for its second run.
+      if (useGraph && runs++ > 0 && graphable()) {
         for (Step step : steps) {
           step.prepare(s);
         }
@@ -844,9 +855,49 @@ final class CudaPlan implements AutoCloseable {
     }
   }
 
-  // ------------------------------------------------------------------ CUDA-graph replay (opt-in)
+  /**
+   * Device ms per step, summed by node over {@code reps} runs enqueued back to back, each step
+   * bracketed by events (benchmark diagnostics; the plan must have no host steps).
+   */
+  Map<String, Double> profile(int reps) {
+    if (steps.stream().anyMatch(Step::host)) {
+      throw new IllegalStateException("the plan has host steps: its device time cannot be measured alone");
+    }
+    RunState s = new RunState(new Tensor[0]);
+    jcuda.driver.CUevent[] events = new jcuda.driver.CUevent[steps.size() + 1];
+    for (int i = 0; i < events.length; i++) {
+      events[i] = new jcuda.driver.CUevent();
+      check(JCudaDriver.cuEventCreate(events[i], 0), "cuEventCreate");
+    }
+    Map<String, Double> total = new LinkedHashMap<>();
+    try {
+      float[] ms = new float[1];
+      for (int r = 0; r < reps; r++) {
+        for (int i = 0; i < steps.size(); i++) {
+          check(JCudaDriver.cuEventRecord(events[i], ctx.stream), "cuEventRecord");
+          steps.get(i).prepare(s);
+          steps.get(i).run(s);
+        }
+        check(JCudaDriver.cuEventRecord(events[steps.size()], ctx.stream), "cuEventRecord");
+        check(JCudaDriver.cuEventSynchronize(events[steps.size()]), "cuEventSynchronize");
+        s.pending.clear();
+        for (int i = 0; i < steps.size(); i++) {
+          check(JCudaDriver.cuEventElapsedTime(ms, events[i], events[i + 1]), "cuEventElapsedTime");
+          total.merge(labels.get(i), (double) ms[0] / reps, Double::sum);
+        }
+      }
+    } finally {
+      for (jcuda.driver.CUevent e : events) {
+        JCudaDriver.cuEventDestroy(e);
+      }
+    }
+    return total;
+  }
+
+  // ------------------------------------------------------------------ CUDA-graph replay (default on)
 
   private boolean useGraph;
+  private long runs;
   private Boolean graphable;
   private jcuda.driver.CUgraph graph;
   private jcuda.driver.CUgraphExec graphExec;

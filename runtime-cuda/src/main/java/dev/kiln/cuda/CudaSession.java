@@ -41,7 +41,7 @@ public final class CudaSession implements AutoCloseable {
   private final Map<String, long[]> randomCounters = new HashMap<>();
   private final Map<PlanKey, CudaPlan> plans = new HashMap<>();
   private boolean closed;
-  private boolean cudaGraphs = Boolean.getBoolean("kiln.cuda.graphs");
+  private boolean cudaGraphs = !"false".equals(System.getProperty("kiln.cuda.graphs"));
   /** The graph optimizer each plan's program goes through before placement (a routed Session's pipeline). */
   private final UnaryOperator<Program> optimizer;
 
@@ -87,10 +87,10 @@ public final class CudaSession implements AutoCloseable {
   }
 
   /**
-   * Replays each plan that allows it (no host-placed work mid-run, no random draws) as one CUDA
-   * graph captured on its first run, so a run is one launch. Off by default
-   * ({@code -Dkiln.cuda.graphs=true} turns it on); a capture the driver refuses falls back to
-   * step-by-step runs.
+   * Replays each plan that allows it (no host-placed work mid-run, no random draws, no transfer too
+   * large for the plan's pinned area) as one CUDA graph captured on its second run, so a run is one
+   * launch after the feeds are staged. On by default ({@code -Dkiln.cuda.graphs=false} turns it
+   * off); a capture the driver refuses falls back to step-by-step runs.
    */
   public CudaSession cudaGraphs(boolean on) {
     synchronized (ctx) {
@@ -247,13 +247,25 @@ public final class CudaSession implements AutoCloseable {
    */
   double deviceMillisPerRun(List<Output> fetches, List<Operation> targets, int reps) {
     synchronized (ctx) {
-      CudaPlan plan = plans.get(new PlanKey(List.of(), List.of(), List.copyOf(fetches), List.copyOf(targets)));
-      if (plan == null) {
-        throw new IllegalStateException("no compiled plan for " + fetches + " / " + targets + ": run it first");
-      }
       ctx.makeCurrent();
-      return plan.deviceMillis(reps);
+      return compiled(fetches, targets).deviceMillis(reps);
     }
+  }
+
+  /** Benchmark diagnostics: device ms per run by node (see {@link CudaPlan#profile}). */
+  Map<String, Double> profile(List<Output> fetches, List<Operation> targets, int reps) {
+    synchronized (ctx) {
+      ctx.makeCurrent();
+      return compiled(fetches, targets).profile(reps);
+    }
+  }
+
+  private CudaPlan compiled(List<Output> fetches, List<Operation> targets) {
+    CudaPlan plan = plans.get(new PlanKey(List.of(), List.of(), List.copyOf(fetches), List.copyOf(targets)));
+    if (plan == null) {
+      throw new IllegalStateException("no compiled plan for " + fetches + " / " + targets + ": run it first");
+    }
+    return plan;
   }
 
   /** Free device memory as the driver reports it (bytes). */

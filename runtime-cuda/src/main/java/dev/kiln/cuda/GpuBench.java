@@ -54,26 +54,38 @@ public final class GpuBench {
     for (int batch : new int[] {256, 4096}) {
       W2 w = new W2(batch);
       try (Session s = new Session(w.g)) {
-        line("W2 train step, Session (optimized, on " + s.device().map(d -> d.name()).orElse("CPU!") + ") | batch " + batch
-            + " | " + fmt(w.msPerStep(runner(s))) + " | ms/step");
+        line("W2 train step, Session (default: optimized, CUDA graph replay, on " + s.device().map(d -> d.name()).orElse("CPU!")
+            + ") | batch " + batch + " | " + fmt(w.msPerStep(runner(s))) + " | ms/step");
       }
-      System.setProperty("kiln.cuda.graphs", "true");
+      System.setProperty("kiln.cuda.graphs", "false");
       try (Session s = new Session(w.g)) {
-        line("W2 train step, Session, CUDA graph replay | batch " + batch + " | " + fmt(w.msPerStep(runner(s))) + " | ms/step");
+        line("W2 train step, Session, step by step (-Dkiln.cuda.graphs=false) | batch " + batch + " | "
+            + fmt(w.msPerStep(runner(s))) + " | ms/step");
       } finally {
         System.clearProperty("kiln.cuda.graphs");
       }
-      try (CudaSession s = new CudaSession(w.g, device)) {
-        line("W2 train step, CudaSession (unoptimized) | batch " + batch + " | " + fmt(w.msPerStep(runner(s))) + " | ms/step");
-        line("W2 train step, CudaSession, device time (events) | batch " + batch + " | "
+      try (CudaSession s = new CudaSession(w.g, device, GpuBench::optimize)) {
+        w.msPerStep(runner(s));
+        line("W2 train step, device time (events) | batch " + batch + " | "
             + fmt(s.deviceMillisPerRun(List.of(w.loss), List.of(w.train), 50)) + " | ms/step");
+        Map<String, Double> byNode = s.profile(List.of(w.loss), List.of(w.train), 20);
+        double sum = byNode.values().stream().mapToDouble(Double::doubleValue).sum();
+        line("  profile, batch " + batch + ": " + byNode.size() + " device steps, " + fmt(sum) + " ms in steps; the largest:");
+        byNode.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(14)
+            .forEach(e -> quiet("    " + fmt(e.getValue() * 1e3) + " us  " + e.getKey()));
       }
     }
     for (int n : new int[] {4_194_304, 268_435_456}) {
       line("D2D copy | " + n + " floats | " + fmt(copyBandwidth(ctx, n)) + " | GB/s");
       W3 w = new W3(n, false);
       try (Session s = new Session(w.g)) {
-        line("W3 chain, Session (optimized: fused) | " + n + " floats | " + fmt(w.gbPerSecond(s::run)) + " | GB/s");
+        line("W3 chain, Session (default: fused, CUDA graph replay) | " + n + " floats | " + fmt(w.gbPerSecond(s::run)) + " | GB/s");
+      }
+      System.setProperty("kiln.cuda.graphs", "false");
+      try (Session s = new Session(w.g)) {
+        line("W3 chain, Session, step by step | " + n + " floats | " + fmt(w.gbPerSecond(s::run)) + " | GB/s");
+      } finally {
+        System.clearProperty("kiln.cuda.graphs");
       }
       try (CudaSession s = new CudaSession(w.g, device)) {
         line("W3 chain, CudaSession, separate ops | " + n + " floats | " + fmt(w.gbPerSecond(s::run)) + " | GB/s");
@@ -86,6 +98,19 @@ public final class GpuBench {
         double ms = s.deviceMillisPerRun(List.of(), List.of(f.step), n > 10_000_000 ? 20 : 200);
         line("W3 chain, one Fused node, device time (events) | " + n + " floats | " + fmt(8.0 * n / (ms / 1e3) / 1e9) + " | GB/s");
       }
+    }
+  }
+
+  /** The Session's default optimizer pipeline. */
+  private static dev.kiln.optimizer.Program optimize(dev.kiln.optimizer.Program p) {
+    return dev.kiln.optimizer.Optimizer.defaultPipeline(dev.kiln.runtime.CpuConstantEvaluator.instance(), java.util.Set.of()).run(p);
+  }
+
+  private static void quiet(String text) {
+    try {
+      line(text);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
