@@ -16,7 +16,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.StampedLock;
 
 /**
- * Runs a {@link Graph} on the CPU, many times, with feed dictionaries (TensorFlow 1.x semantics).
+ * Runs a {@link Graph} many times, with feed dictionaries (TensorFlow 1.x semantics): on the CPU, or
+ * on the accelerator device discovery finds ({@link java.util.ServiceLoader}: with the
+ * {@code runtime-cuda} module on the class path and a GPU and driver present, runs execute on the
+ * GPU, through the same optimizer; {@code SessionOptions.builder().device("/cpu:0")} keeps them on
+ * the CPU; with no device the log says why once, and runs stay on the CPU). {@link #device()} says
+ * which.
  *
  * <pre>{@code
  * try (Session s = new Session(g)) {
