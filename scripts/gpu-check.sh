@@ -11,9 +11,12 @@
 #  - driver API: jcuda needs libcuda.so.1, which every recent driver has;
 #  - kernels: generated CUDA C compiled to PTX with the machine's nvcc (NVRTC 12 is not there), cached
 #    by content hash under results/ptx-cache;
-#  - cuBLAS: jcublas wants libcublas.so.12; a private folder links that name to CUDA 13's
-#    libcublas.so.13. A probe in its own process checks a product through it; if it fails (or
-#    crashes), runs use the generated GEMM kernel instead (-Dkiln.cuda.noCublas=true).
+#  - cuBLAS: called directly through java.lang.foreign (the pack's runtime is JDK 25), whatever its
+#    major version; this script finds libcublas.so.N (CUDA install, ldconfig, or a Python wheel such as
+#    PyTorch's nvidia-cublas) and puts its folder on LD_LIBRARY_PATH. A probe in its own process checks
+#    a product through it; if that fails, runs use the generated GEMM kernel (-Dkiln.cuda.noCublas=true).
+#
+# KILN_GPU_STEPS (default "probe tests bench torch") picks and orders the steps.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 RES=${1:-$HERE/results}
@@ -31,51 +34,60 @@ if [[ -z "${KILN_NVCC:-}" ]]; then
 fi
 echo "gpu-check: nvcc ${KILN_NVCC:-not found}"
 
-# libcublas.so.12 / libcublasLt.so.12 -> whatever major version is installed, in a private folder.
-SONAMES="$RES/sonames"
-mkdir -p "$SONAMES"
-find_lib() {  # newest libNAME.so.N on this machine
-  { ldconfig -p 2>/dev/null | awk -v n="$1" '$1 ~ "^"n"\\.so\\.[0-9]+$" {print $NF}';
-    ls /usr/local/cuda/lib64/"$1".so.* /usr/local/cuda/targets/x86_64-linux/lib/"$1".so.* 2>/dev/null; } |
-    grep -E "\.so\.[0-9]+$" | sort -V | tail -1
+STEPS=${KILN_GPU_STEPS:-probe tests bench torch}
+find_cublas() {  # newest libcublas.so.N: ldconfig, the CUDA install, then Python wheels
+  { ldconfig -p 2>/dev/null | awk '$1 ~ /^libcublas\.so\.[0-9]+$/ {print $NF}';
+    ls /usr/local/cuda/lib64/libcublas.so.* /usr/local/cuda/targets/*/lib/libcublas.so.* /usr/local/cuda-*/lib64/libcublas.so.* 2>/dev/null;
+    find /opt /usr/lib /usr/local/lib -path '*nvidia*' -name 'libcublas.so.*' 2>/dev/null; } |
+    grep -E "libcublas\.so\.[0-9]+$" | head -1
 }
-for lib in libcublas libcublasLt; do
-  real=$(find_lib "$lib")
-  if [[ -n "$real" && ! -e "$SONAMES/$lib.so.12" ]]; then ln -sf "$real" "$SONAMES/$lib.so.12"; fi
-done
-# The CUDA runtime's own libraries sit beside libcublas; the driver (libcuda.so.1) is system-wide.
-CUDA_LIBDIR=$(dirname "$(find_lib libcublas)" 2>/dev/null || true)
+CUBLAS=$(find_cublas)
+if [[ -n "$CUBLAS" ]]; then
+  export LD_LIBRARY_PATH="$(dirname "$CUBLAS"):${LD_LIBRARY_PATH:-}"
+  JOPTS+=("-Dkiln.cuda.cublas=$CUBLAS")
+fi
 
 { nvidia-smi || echo "nvidia-smi failed"; } > "$RES/nvidia-smi.txt" 2>&1
-echo "gpu-check: probing (cuBLAS through the soname links)"
-LD_LIBRARY_PATH="$SONAMES:${CUDA_LIBDIR:-}:${LD_LIBRARY_PATH:-}" "$JAVA" "${JOPTS[@]}" -cp "$CP" dev.kiln.cuda.CudaProbe \
-  > "$RES/probe.txt" 2>&1
-PROBE=$?
-if [[ $PROBE -eq 0 ]] && grep -q "^cublas: ok" "$RES/probe.txt"; then
-  export LD_LIBRARY_PATH="$SONAMES:${CUDA_LIBDIR:-}:${LD_LIBRARY_PATH:-}"
-  echo "gpu-check: cuBLAS ok through $SONAMES" | tee -a "$RES/probe.txt"
-else
-  JOPTS+=(-Dkiln.cuda.noCublas=true)
-  echo "gpu-check: probe exit $PROBE; again without cuBLAS (generated GEMM kernel)" | tee -a "$RES/probe.txt"
+if [[ " $STEPS " == *" probe "* ]]; then
+  echo "gpu-check: probing (libcublas: ${CUBLAS:-none found})"
+  echo "libcublas: ${CUBLAS:-none found}" > "$RES/probe.txt"
   "$JAVA" "${JOPTS[@]}" -cp "$CP" dev.kiln.cuda.CudaProbe >> "$RES/probe.txt" 2>&1
+  PROBE=$?
+  if [[ $PROBE -eq 0 ]] && grep -q "^cublas: ok" "$RES/probe.txt"; then
+    echo "gpu-check: cuBLAS ok" | tee -a "$RES/probe.txt"
+  else
+    JOPTS+=(-Dkiln.cuda.noCublas=true)
+    echo "gpu-check: probe exit $PROBE; again without cuBLAS (generated GEMM kernel)" | tee -a "$RES/probe.txt"
+    "$JAVA" "${JOPTS[@]}" -cp "$CP" dev.kiln.cuda.CudaProbe >> "$RES/probe.txt" 2>&1
+  fi
+  cat "$RES/probe.txt"
 fi
-cat "$RES/probe.txt"
 
-echo "gpu-check: CUDA test suite"
-# Everything on the JVM's class path (its launcher expands lib/*); JUnit scans the tests jar.
-"$JAVA" "${JOPTS[@]}" -cp "$CP" org.junit.platform.console.ConsoleLauncher execute \
-  --scan-class-path "$HERE/lib/runtime-cuda-tests.jar" \
-  --reports-dir "$RES/junit" --details=tree --disable-banner --disable-ansi-colors > "$RES/tests.txt" 2>&1
-TESTS=$?
-tail -25 "$RES/tests.txt"
-
-echo "gpu-check: benchmarks"
-: > "$RES/bench.txt"
-"$JAVA" "${JOPTS[@]}" -Xmx8g -cp "$CP" dev.kiln.cuda.GpuBench "$RES/bench.txt" || echo "GpuBench failed: $?" >> "$RES/bench.txt"
-if python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
-  python3 "$HERE/scripts/gpu_torch_bench.py" "$RES/bench.txt" || echo "torch bench failed: $?" >> "$RES/bench.txt"
-else
-  echo "# PyTorch with CUDA not available: no side-by-side" >> "$RES/bench.txt"
-fi
-cat "$RES/bench.txt"
+TESTS=0
+for step in $STEPS; do
+  case $step in
+    tests)
+      echo "gpu-check: CUDA test suite"
+      # Everything on the JVM's class path (its launcher expands lib/*); JUnit scans the tests jar.
+      "$JAVA" "${JOPTS[@]}" -cp "$CP" org.junit.platform.console.ConsoleLauncher execute \
+        --scan-class-path "$HERE/lib/runtime-cuda-tests.jar" \
+        --reports-dir "$RES/junit" --details=tree --disable-banner --disable-ansi-colors > "$RES/tests.txt" 2>&1
+      TESTS=$?
+      tail -25 "$RES/tests.txt"
+      ;;
+    bench)
+      echo "gpu-check: Kiln benchmarks"
+      "$JAVA" "${JOPTS[@]}" -Xmx8g -cp "$CP" dev.kiln.cuda.GpuBench "$RES/bench.txt" || echo "GpuBench failed: $?" >> "$RES/bench.txt"
+      ;;
+    torch)
+      echo "gpu-check: PyTorch benchmarks"
+      if python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+        python3 "$HERE/scripts/gpu_torch_bench.py" "$RES/bench.txt" || echo "torch bench failed: $?" >> "$RES/bench.txt"
+      else
+        echo "# PyTorch with CUDA not available: no side-by-side" >> "$RES/bench.txt"
+      fi
+      ;;
+  esac
+done
+[[ -f "$RES/bench.txt" ]] && cat "$RES/bench.txt"
 exit $TESTS

@@ -22,6 +22,8 @@ import java.util.function.Predicate;
  *       goes to the device when it has a kernel there and falls back to the host when not.
  *   <li>An unpinned VIEW op (Identity, Reshape, ...) follows its input, so a view never costs a copy.
  *   <li>Variables and Consts live where their readers run: on the device if any reader runs there.
+ *       A variable the program only writes lives where the values its assigns store are computed
+ *       (so an output variable written by a device kernel is not copied to the host every run).
  *       Assign/AssignAdd/AssignSub are colocated with their variable (so the variable is updated in
  *       place, and stays resident on the device across runs).
  * </ol>
@@ -128,7 +130,9 @@ public final class Place implements Pass {
           where.put(op, where.getOrDefault(op.input(0).op(), host));
         } else if (op.type().equals(kind)) {
           boolean onGpu = !gpu.equals(host) && !op.device().startsWith("/cpu:")
-              && (op.device().startsWith("/gpu:") || readOnDevice(op, readers, where, gpu)) && hasKernel.test(op);
+              && (op.device().startsWith("/gpu:") || readOnDevice(op, readers, where, gpu)
+                  || (!readers.containsKey(op) && writtenOnDevice(op, ops, where, gpu)))
+              && hasKernel.test(op);
           where.put(op, onGpu ? gpu : host);
         }
       }
@@ -145,6 +149,16 @@ public final class Place implements Pass {
   private static boolean isFollowingView(Operation op) {
     return op.device().isEmpty() && op.def().traits().contains(OpTrait.VIEW) && op.numInputs() > 0
         && !op.type().startsWith("CopyTo");
+  }
+
+  /** Whether an assign to variable {@code var} stores a value computed on {@code gpu}. */
+  private static boolean writtenOnDevice(Operation var, List<Operation> ops, Map<Operation, String> where, String gpu) {
+    for (Operation op : ops) {
+      if (ASSIGNS.contains(op.type()) && op.input(0).op() == var && gpu.equals(where.get(op.input(1).op()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether a node that reads {@code op}'s value runs on {@code gpu}, seen through unpinned views. */

@@ -25,7 +25,7 @@ class PlaceTest {
   private static final Predicate<Operation> KERNELS = op -> !Set.of("ArgMax", "Pad").contains(op.type());
 
   @ParameterizedTest
-  @ValueSource(strings = {"two_layer", "pins", "variables"})
+  @ValueSource(strings = {"two_layer", "pins", "variables", "write_only"})
   void placesAsTheHandWrittenExpectation(String name) throws IOException {
     Graph g = Graph.parse(resource(name + ".kg"), name + ".kg");
     Program placed = new PassManager(List.of(new Place(DeviceDescription.fakeGpu(), KERNELS))).run(Program.ofSinks(g));

@@ -16,7 +16,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.StampedLock;
 
 /**
- * Runs a {@link Graph} on the CPU, many times, with feed dictionaries (TensorFlow 1.x semantics).
+ * Runs a {@link Graph} many times, with feed dictionaries (TensorFlow 1.x semantics): on the CPU, or
+ * on the accelerator device discovery finds ({@link java.util.ServiceLoader}: with the
+ * {@code runtime-cuda} module on the class path and a GPU and driver present, runs execute on the
+ * GPU, through the same optimizer; {@code SessionOptions.builder().device("/cpu:0")} keeps them on
+ * the CPU; with no device the log says why once, and runs stay on the CPU). {@link #device()} says
+ * which.
  *
  * <pre>{@code
  * try (Session s = new Session(g)) {
@@ -56,6 +61,8 @@ public final class Session implements AutoCloseable {
   private final Graph graph;
   private final SessionOptions options;
   private final java.util.Optional<dev.kiln.runtime.spi.Device> device;
+  /** Where runs go when a device runs this Session; empty: the CPU plans below. */
+  private final java.util.Optional<dev.kiln.runtime.spi.DeviceSession> onDevice;
   private final ConcurrentHashMap<PlanKey, Plan> plans = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Operation, VariableState> variables = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Operation, RandomStream> randoms = new ConcurrentHashMap<>();
@@ -67,14 +74,29 @@ public final class Session implements AutoCloseable {
   }
 
   public Session(Graph graph, SessionOptions options) {
+    this(graph, options, dev.kiln.runtime.spi.Devices.discovered());
+  }
+
+  /** A Session on {@code found} (the device discovery found, or a test's), unless the options ask for the CPU. */
+  Session(Graph graph, SessionOptions options, java.util.Optional<dev.kiln.runtime.spi.Device> found) {
     this.graph = Objects.requireNonNull(graph, "graph");
     this.options = Objects.requireNonNull(options, "options");
-    this.device = dev.kiln.runtime.spi.Devices.discovered();
+    java.util.Optional<dev.kiln.runtime.spi.Device> d = options.device().equals("/cpu:0") ? java.util.Optional.empty() : found;
+    this.onDevice = d.flatMap(x -> x.openSession(graph, this::optimizeForDevice));
+    this.device = onDevice.isPresent() ? d : java.util.Optional.empty();
+  }
+
+  /** The Session's optimizer pipeline (its options applied), for a device that compiles its own plans. */
+  private dev.kiln.optimizer.Program optimizeForDevice(dev.kiln.optimizer.Program p) {
+    return options.optimize()
+        ? dev.kiln.optimizer.Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), options.disabledPasses()).run(p)
+        : p;
   }
 
   /**
-   * The accelerator found on this machine (looked up once per JVM through ServiceLoader; with none
-   * the log says once why and runs stay on the CPU).
+   * The accelerator this Session's runs execute on: the one device discovery found (looked up once
+   * per JVM through ServiceLoader; with none the log says once why), unless the options ask for the
+   * CPU. Empty: runs execute on the CPU.
    */
   public java.util.Optional<dev.kiln.optimizer.DeviceDescription> device() {
     return device.map(dev.kiln.runtime.spi.Device::description);
@@ -114,6 +136,10 @@ public final class Session implements AutoCloseable {
   public Tensor variableValue(Variable v) {
     Objects.requireNonNull(v, "variable");
     requireOwnVariable(v, "variableValue");
+    if (onDevice.isPresent()) {
+      requireOpen();
+      return onDevice.get().variableValue(v);
+    }
     long stamp = lock.readLock();
     try {
       requireOpen();
@@ -141,6 +167,11 @@ public final class Session implements AutoCloseable {
             + ", got a tensor of " + t.type());
       }
     }
+    if (onDevice.isPresent()) {
+      requireOpen();
+      onDevice.get().assignVariables(values);
+      return;
+    }
     long stamp = lock.writeLock();
     try {
       requireOpen();
@@ -159,6 +190,9 @@ public final class Session implements AutoCloseable {
   public void close() {
     long stamp = lock.writeLock();
     try {
+      if (!closed) {
+        onDevice.ifPresent(dev.kiln.runtime.spi.DeviceSession::close);
+      }
       closed = true;
       plans.clear();
       variables.clear();
@@ -208,6 +242,9 @@ public final class Session implements AutoCloseable {
     }
     for (Operation t : targets) {
       Objects.requireNonNull(t, "target is null");
+    }
+    if (onDevice.isPresent()) {
+      return onDevice.get().run(feedOuts, feedValues, fetches, targets);
     }
     PlanKey.sortFeeds(feedOuts, feedValues);
     PlanKey key = new PlanKey(feedOuts, feedValues, fetches, targets);

@@ -14,12 +14,14 @@ public final class SessionOptions {
   private final int framesPerPlan;
   private final java.util.Set<String> disabledPasses;
   private final int maxCachedPlans;
+  private final String device;
 
   private SessionOptions(Builder b) {
     this.optimize = b.optimize;
     this.framesPerPlan = b.framesPerPlan;
     this.disabledPasses = java.util.Set.copyOf(b.disabledPasses);
     this.maxCachedPlans = b.maxCachedPlans;
+    this.device = b.device;
   }
 
   public static Builder builder() {
@@ -57,10 +59,19 @@ public final class SessionOptions {
     return maxCachedPlans;
   }
 
+  /**
+   * Where runs execute: {@code ""} (the default) on the accelerator device discovery found, else on
+   * the CPU; {@code "/cpu:0"} always on the CPU; {@code "/gpu:0"} on the GPU when one was found
+   * (else on the CPU, as the default: soft placement never fails for a missing device).
+   */
+  public String device() {
+    return device;
+  }
+
   @Override
   public String toString() {
     return "SessionOptions(optimize=" + optimize + ", framesPerPlan=" + framesPerPlan
-        + ", maxCachedPlans=" + maxCachedPlans
+        + ", maxCachedPlans=" + maxCachedPlans + (device.isEmpty() ? "" : ", device=" + device)
         + (disabledPasses.isEmpty() ? "" : ", disabledPasses=" + new java.util.TreeSet<>(disabledPasses)) + ")";
   }
 
@@ -69,6 +80,7 @@ public final class SessionOptions {
     private int framesPerPlan = Math.max(2, Runtime.getRuntime().availableProcessors());
     private final java.util.Set<String> disabledPasses = new java.util.LinkedHashSet<>();
     private int maxCachedPlans = 1024;
+    private String device = "";
 
     private Builder() {}
 
@@ -100,6 +112,16 @@ public final class SessionOptions {
         throw new IllegalArgumentException("maxCachedPlans must be at least 1, got " + n);
       }
       this.maxCachedPlans = n;
+      return this;
+    }
+
+    /** Where runs execute: {@code "/cpu:0"}, {@code "/gpu:0"} or {@code ""} (see {@link SessionOptions#device()}). */
+    public Builder device(String name) {
+      java.util.Objects.requireNonNull(name, "device");
+      if (!name.isEmpty() && !name.equals("/cpu:0") && !name.equals("/gpu:0")) {
+        throw new IllegalArgumentException("device must be \"/cpu:0\", \"/gpu:0\" or \"\" (any), got \"" + name + "\"");
+      }
+      this.device = name;
       return this;
     }
 

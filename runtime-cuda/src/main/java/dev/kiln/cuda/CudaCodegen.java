@@ -171,8 +171,6 @@ final class CudaCodegen {
       params.add(CudaTypes.c(out.get(i).dtype()) + "* __restrict__ out" + i);
     }
     sb.append(String.join(", ", params)).append(") {\n");
-    sb.append("  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < ").append(n)
-        .append("LL; i += (long long)gridDim.x * blockDim.x) {\n");
     boolean needCoords = false;
     for (TensorType t : in) {
       needCoords |= !sameOrScalar(t.shape(), space);
@@ -180,6 +178,11 @@ final class CudaCodegen {
     for (TensorType t : out) {
       needCoords |= !t.shape().equals(space);
     }
+    if (!needCoords) {
+      return flat(sb, in, out, n, body, results);
+    }
+    sb.append("  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < ").append(n)
+        .append("LL; i += (long long)gridDim.x * blockDim.x) {\n");
     if (needCoords) {
       sb.append("    long long rest = i;\n");
       for (int d = dims.length - 1; d >= 0; d--) {
@@ -200,6 +203,49 @@ final class CudaCodegen {
     }
     sb.append("  }\n}\n");
     return new KernelSource(sb.toString(), new Launch(n, false, false));
+  }
+
+  /** Elements per thread per pass of a flat kernel: independent loads in flight hide memory latency. */
+  static final int UNROLL = 4;
+
+  /**
+   * The loop when every operand has the loop's shape or is a scalar (no coordinates): each thread
+   * takes {@link #UNROLL} elements a block-width apart per pass (coalesced), loads them all, then
+   * computes and stores them. A thread reads element i before writing element i, so an output may
+   * alias a same-shaped input (the in-place variable update).
+   */
+  private static KernelSource flat(StringBuilder sb, List<TensorType> in, List<TensorType> out, long n, String body,
+      List<String> results) {
+    sb.append("  const long long step = (long long)gridDim.x * blockDim.x * ").append(UNROLL).append(";\n");
+    sb.append("  for (long long base = (long long)blockIdx.x * blockDim.x * ").append(UNROLL)
+        .append(" + threadIdx.x; base < ").append(n).append("LL; base += step) {\n");
+    List<Integer> loaded = new ArrayList<>();
+    for (int i = 0; i < in.size(); i++) {
+      if (in.get(i).shape().numElements() != 1 || n == 1) {
+        loaded.add(i);
+        sb.append("    ").append(CudaTypes.c(in.get(i).dtype())).append(" a").append(i).append('[').append(UNROLL).append("];\n");
+      }
+    }
+    if (!loaded.isEmpty()) {
+      sb.append("#pragma unroll\n    for (int u = 0; u < ").append(UNROLL).append("; u++) {\n")
+          .append("      const long long i = base + (long long)u * blockDim.x;\n      if (i < ").append(n).append("LL) {");
+      for (int i : loaded) {
+        sb.append(" a").append(i).append("[u] = in").append(i).append("[i];");
+      }
+      sb.append(" }\n    }\n");
+    }
+    sb.append("#pragma unroll\n    for (int u = 0; u < ").append(UNROLL).append("; u++) {\n")
+        .append("      const long long i = base + (long long)u * blockDim.x;\n      if (i >= ").append(n).append("LL) { break; }\n");
+    for (int i = 0; i < in.size(); i++) {
+      sb.append("    const ").append(CudaTypes.c(in.get(i).dtype())).append(" v").append(i).append(" = ")
+          .append(loaded.contains(i) ? "a" + i + "[u]" : "in" + i + "[0]").append(";\n");
+    }
+    sb.append(body);
+    for (int i = 0; i < out.size(); i++) {
+      sb.append("    out").append(i).append("[i] = ").append(results.get(i)).append(";\n");
+    }
+    sb.append("    }\n  }\n}\n");
+    return new KernelSource(sb.toString(), new Launch((n + UNROLL - 1) / UNROLL, false, false));
   }
 
   private static boolean sameOrScalar(Shape s, Shape space) {
@@ -401,13 +447,27 @@ final class CudaCodegen {
       sb.append("    base += (q % ").append(dims[d]).append("LL) * ").append(strides[d]).append("LL; q /= ").append(dims[d]).append("LL;\n");
     }
     sb.append("    ").append(acc).append(" acc = ").append(init).append(";\n");
-    sb.append("    for (long long r = threadIdx.x; r < ").append(reduced).append("LL; r += blockDim.x) {\n");
-    sb.append("      long long off = base, s = r;\n");
-    for (int k = axes.size() - 1; k >= 0; k--) {
-      int d = axes.get(k);
-      sb.append("      off += (s % ").append(dims[d]).append("LL) * ").append(strides[d]).append("LL; s /= ").append(dims[d]).append("LL;\n");
+    boolean contiguous = true; // the reduced axes are the trailing ones: a reduction reads one contiguous run
+    for (int k = 0; k < axes.size(); k++) {
+      contiguous &= axes.get(k) == dims.length - axes.size() + k;
     }
-    sb.append("      acc = k_combine(acc, (").append(acc).append(")in0[off]);\n    }\n");
+    if (contiguous) {
+      // No index arithmetic per element, and UNROLL independent loads in flight per thread.
+      sb.append("    for (long long r = threadIdx.x; r < ").append(reduced).append("LL; r += ").append(UNROLL)
+          .append("LL * blockDim.x) {\n      ").append(t).append(" v[").append(UNROLL).append("];\n")
+          .append("#pragma unroll\n      for (int u = 0; u < ").append(UNROLL).append("; u++) { const long long e = r + (long long)u * blockDim.x; if (e < ")
+          .append(reduced).append("LL) { v[u] = in0[base + e]; } }\n")
+          .append("#pragma unroll\n      for (int u = 0; u < ").append(UNROLL).append("; u++) { if (r + (long long)u * blockDim.x < ")
+          .append(reduced).append("LL) { acc = k_combine(acc, (").append(acc).append(")v[u]); } }\n    }\n");
+    } else {
+      sb.append("    for (long long r = threadIdx.x; r < ").append(reduced).append("LL; r += blockDim.x) {\n");
+      sb.append("      long long off = base, s = r;\n");
+      for (int k = axes.size() - 1; k >= 0; k--) {
+        int d = axes.get(k);
+        sb.append("      off += (s % ").append(dims[d]).append("LL) * ").append(strides[d]).append("LL; s /= ").append(dims[d]).append("LL;\n");
+      }
+      sb.append("      acc = k_combine(acc, (").append(acc).append(")in0[off]);\n    }\n");
+    }
     sb.append(blockTree("sh", "acc", "k_combine(sh[threadIdx.x], sh[threadIdx.x + s])"));
     String result = op.equals("Mean") ? "sh[0] / (" + acc + ")" + reduced : "sh[0]";
     if (op.equals("Mean") && !dt.isFloating()) {

@@ -27,6 +27,7 @@ final class CudaContext implements AutoCloseable {
   final DeviceDescription description;
   final PtxCompiler compiler;
   final Gemm gemm;
+  final Staging staging = new Staging(this);
   private final ConcurrentHashMap<String, CUfunction> functions = new ConcurrentHashMap<>();
   private final java.util.List<CUmodule> modules = new java.util.concurrent.CopyOnWriteArrayList<>();
   private boolean closed;
@@ -118,6 +119,7 @@ final class CudaContext implements AutoCloseable {
     closed = true;
     makeCurrent();
     gemm.close();
+    staging.close();
     for (CUmodule m : modules) {
       JCudaDriver.cuModuleUnload(m);
     }

@@ -3,7 +3,17 @@ package dev.kiln.cuda;
 import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.optimizer.DeviceDescription;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Tensor;
+import dev.kiln.graph.Variable;
+import dev.kiln.optimizer.Program;
 import dev.kiln.runtime.spi.Device;
+import dev.kiln.runtime.spi.DeviceSession;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /** An opened CUDA GPU, as the Session's device discovery sees it. */
 public final class CudaDevice implements Device {
@@ -33,6 +43,33 @@ public final class CudaDevice implements Device {
       return true;
     }
     return CudaCodegen.supports(op);
+  }
+
+  /** A plain {@code new Session(graph)} runs here: a {@link CudaSession} with the Session's optimizer. */
+  @Override
+  public Optional<DeviceSession> openSession(Graph graph, UnaryOperator<Program> optimizer) {
+    CudaSession s = new CudaSession(graph, this, optimizer);
+    return Optional.of(new DeviceSession() {
+      @Override
+      public List<Tensor> run(Output[] fed, Tensor[] values, Output[] fetches, Operation[] targets) {
+        return s.run(fed, values, fetches, targets);
+      }
+
+      @Override
+      public Tensor variableValue(Variable v) {
+        return s.variableValue(v);
+      }
+
+      @Override
+      public void assignVariables(Map<Variable, Tensor> values) {
+        s.assignVariables(values);
+      }
+
+      @Override
+      public void close() {
+        s.close();
+      }
+    });
   }
 
   @Override

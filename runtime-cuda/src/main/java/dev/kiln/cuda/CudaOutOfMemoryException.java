@@ -7,12 +7,14 @@ package dev.kiln.cuda;
 public final class CudaOutOfMemoryException extends RuntimeException {
   private final long neededBytes;
   private final long freeBytes;
+  private final long totalBytes;
 
   CudaOutOfMemoryException(String what, long neededBytes, long freeBytes, long totalBytes) {
     super("CUDA out of memory: " + what + " needs " + neededBytes + " bytes of device memory, the device has "
         + freeBytes + " bytes free (of " + totalBytes + ")");
     this.neededBytes = neededBytes;
     this.freeBytes = freeBytes;
+    this.totalBytes = totalBytes;
   }
 
   public long neededBytes() {
@@ -21,5 +23,10 @@ public final class CudaOutOfMemoryException extends RuntimeException {
 
   public long freeBytes() {
     return freeBytes;
+  }
+
+  /** The device's total memory, as the driver reported it with the free bytes. */
+  public long totalBytes() {
+    return totalBytes;
   }
 }

@@ -120,7 +120,9 @@ final class CudaPlan implements AutoCloseable {
     this.ctx = ctx;
     this.fetches = fetches;
     Program source = new Program(session.graph(), List.of(fetches), List.of(targets), Set.of(fedOutputs));
-    placed = new PassManager(List.of(new Prune(), new Place(ctx.description, CudaDevice::hasKernelFor))).run(source);
+    Program optimized = session.optimizer().apply(source);
+    placed = new PassManager(List.of(new Prune(), new Place(ctx.description, CudaDevice::hasKernelFor))).run(optimized);
+    requireFedPlaceholders(fedOutputs);
     Map<String, Integer> fedByName = new HashMap<>();
     for (int i = 0; i < fedOutputs.length; i++) {
       fedByName.put(fedOutputs[i].name(), i);
@@ -163,6 +165,20 @@ final class CudaPlan implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       close();
       throw e;
+    }
+  }
+
+  /** The first (in creation order) placeholder the run needs and is not fed fails the run, as on the CPU. */
+  private void requireFedPlaceholders(Output[] fedOutputs) {
+    Set<String> fed = new HashSet<>();
+    for (Output o : fedOutputs) {
+      fed.add(o.name());
+    }
+    for (Operation op : placed.graph().operations()) {
+      if (op.type().equals("Placeholder") && !fed.contains(op.output(0).name())) {
+        throw new IllegalArgumentException("Placeholder '" + op.name() + "': no value fed for " + op.outputType(0)
+            + " (the run needs it)");
+      }
     }
   }
 
@@ -277,7 +293,7 @@ final class CudaPlan implements AutoCloseable {
       }
       List<TensorType> out = switch (op.type()) {
         case "Placeholder" -> throw new IllegalArgumentException("Placeholder '" + op.name() + "': no value fed for "
-            + op.outputType(0) + " (needed by this run)");
+            + op.outputType(0) + " (the run needs it)");
         case "Variable", "Const", "RandomNormal", "RandomUniform", "NoOp" -> op.outputTypes();
         case "Assign", "AssignAdd", "AssignSub" -> List.of(op.input(0).type());
         default -> {
@@ -336,14 +352,36 @@ final class CudaPlan implements AutoCloseable {
     return hostSlots.size() - 1;
   }
 
-  private long stage(Output o, long bytes) {
+  /** Largest transfer a plan stages in its own pinned area, and the area's bound (jcuda maps it as one ByteBuffer). */
+  static final long STAGE_MAX = 64L << 20;
+  static final long PINNED_MAX = 512L << 20;
+
+  /**
+   * A transfer's offset in the plan's pinned area (filled or drained around the run's one
+   * synchronization), or -1 for one too large for it: that one is copied synchronously, in stream
+   * order, chunk by chunk through the context's {@link Staging} buffer.
+   */
+  private long stage(long bytes) {
+    if (bytes > STAGE_MAX || pinnedBytes + bytes > PINNED_MAX) {
+      return -1;
+    }
     long off = pinnedBytes;
     pinnedBytes = ArenaLayout.align(pinnedBytes + bytes);
     return off;
   }
 
+  /** Each step's node ("MatMul 'dense/MatMul'"), for {@link #profile}. */
+  private final List<String> labels = new ArrayList<>();
+  private String building = "";
+
+  private void addStep(Step step) {
+    steps.add(step);
+    labels.add(building);
+  }
+
   /** Places the outputs of {@code op} and appends its steps. */
   private void build(Operation op, Map<Output, Integer> feedIndex) {
+    building = op.type() + " '" + op.name() + "'";
     boolean dev = onDevice(op);
     if (op.numOutputs() == 1 && feedIndex.containsKey(op.output(0))) {
       Output o = op.output(0);
@@ -352,13 +390,27 @@ final class CudaPlan implements AutoCloseable {
       if (!dev) {
         int slot = newHostSlot(null);
         where.put(o, new Where(slot, null));
-        steps.add(new Prepare(s -> s.frame[slot] = HostBuffers.array(s.feeds[k])));
+        addStep(new Prepare(s -> s.frame[slot] = HostBuffers.array(s.feeds[k])));
       } else {
         CUdeviceptr dst = where.get(o).device();
-        long off = stage(o, bytes(t));
         long bytes = bytes(t);
+        long off = stage(bytes);
         int n = (int) t.shape().numElements();
-        steps.add(new Step() {
+        if (off < 0) {
+          addStep(new Step() {
+            @Override
+            public void run(RunState s) {
+              ctx.staging.upload(HostBuffers.array(s.feeds[k]), n, dst);
+            }
+
+            @Override
+            public boolean graphable() {
+              return false;
+            }
+          });
+          return;
+        }
+        addStep(new Step() {
           @Override
           public void prepare(RunState s) {
             HostArrays.put(HostBuffers.array(s.feeds[k]), n, pinnedBuffer, off);
@@ -404,10 +456,24 @@ final class CudaPlan implements AutoCloseable {
         CUdeviceptr dst = where.get(o).device();
         TensorType t = types.get(o);
         long bytes = bytes(t);
-        long off = stage(o, bytes);
+        long off = stage(bytes);
         int n = (int) t.shape().numElements();
         int slot = src.hostSlot();
-        steps.add(new Step() {
+        if (off < 0) {
+          addStep(new Step() {
+            @Override
+            public boolean host() {
+              return true;
+            }
+
+            @Override
+            public void run(RunState s) {
+              ctx.staging.upload(s.frame[slot], n, dst);
+            }
+          });
+          return;
+        }
+        addStep(new Step() {
           @Override
           public boolean host() {
             return true;
@@ -434,12 +500,26 @@ final class CudaPlan implements AutoCloseable {
         Output o = op.output(0);
         TensorType t = types.get(o);
         long bytes = bytes(t);
-        long off = stage(o, bytes);
+        long off = stage(bytes);
         int n = (int) t.shape().numElements();
         Object array = HostBuffers.allocate(t.dtype(), n);
         int slot = newHostSlot(array);
         where.put(o, new Where(slot, null));
-        steps.add(new Step() {
+        if (off < 0) {
+          addStep(new Step() {
+            @Override
+            public void run(RunState s) {
+              ctx.staging.download(src, s.frame[slot], n);
+            }
+
+            @Override
+            public boolean graphable() {
+              return false;
+            }
+          });
+          return;
+        }
+        addStep(new Step() {
           @Override
           public void run(RunState s) {
             check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(off), src, bytes, ctx.stream), "cuMemcpyDtoHAsync");
@@ -476,12 +556,7 @@ final class CudaPlan implements AutoCloseable {
   }
 
   private void upload(Object array, TensorType t, CUdeviceptr dst) {
-    long bytes = bytes(t);
-    ByteBuffer tmp = ByteBuffer.allocateDirect((int) Math.max(bytes, 1));
-    HostArrays.put(array, (int) t.shape().numElements(), tmp, 0);
-    // On the plan's stream, then wait: the buffer is only valid until this returns.
-    check(JCudaDriver.cuMemcpyHtoDAsync(dst, Pointer.to(tmp), bytes, ctx.stream), "cuMemcpyHtoDAsync");
-    ctx.synchronize();
+    ctx.staging.upload(array, t.shape().numElements(), dst);
   }
 
   private void assign(Operation op, boolean dev) {
@@ -501,7 +576,7 @@ final class CudaPlan implements AutoCloseable {
         // The value's kernel already wrote the variable (see findDirectWrites).
       } else if (plain) {
         long bytes = v.bytes();
-        steps.add(s -> check(JCudaDriver.cuMemcpyDtoDAsync(var, src, bytes, ctx.stream), "cuMemcpyDtoDAsync"));
+        addStep(s -> check(JCudaDriver.cuMemcpyDtoDAsync(var, src, bytes, ctx.stream), "cuMemcpyDtoDAsync"));
       } else {
         launch(CudaCodegen.assignUpdate(v.type, op.type().equals("AssignSub")), List.of(var, src), null);
       }
@@ -510,7 +585,7 @@ final class CudaPlan implements AutoCloseable {
       int varSlot = newHostSlot(v.host);
       int src = value.hostSlot();
       boolean sub = op.type().equals("AssignSub");
-      steps.add(new Step() {
+      addStep(new Step() {
         @Override
         public boolean host() {
           return true;
@@ -550,7 +625,7 @@ final class CudaPlan implements AutoCloseable {
       int slot = outSlots[0];
       int n = (int) out.get(0).shape().numElements();
       DType d = out.get(0).dtype();
-      steps.add(new Step() {
+      addStep(new Step() {
         @Override
         public boolean host() {
           return true;
@@ -572,7 +647,7 @@ final class CudaPlan implements AutoCloseable {
       return;
     }
     Consumer<Object[]> k = CudaBridge.hostKernel(op, in, out, inSlots, outSlots);
-    steps.add(new Step() {
+    addStep(new Step() {
       @Override
       public boolean host() {
         return true;
@@ -609,7 +684,8 @@ final class CudaPlan implements AutoCloseable {
       CUdeviceptr b = args.get(1);
       CUdeviceptr dst = args.get(args.size() - 1);
       DType d = c.dtype();
-      steps.add(s -> ctx.gemm.gemm(d, ta, tb, m, n, k, a, b, dst));
+      Runnable product = ctx.gemm.gemm(d, ta, tb, m, n, k, a, b, dst);
+      addStep(s -> product.run());
       String act = op.attrs().find("activation").map(Object::toString).orElse("none");
       boolean bias = op.numInputs() == 3;
       if (bias || !act.equals("none")) {
@@ -638,7 +714,7 @@ final class CudaPlan implements AutoCloseable {
     long n = src.launch().items();
     String name = random == null ? null : random.name();
     long seed = random == null ? 0 : random.attrs().getLong("seed");
-    steps.add(new Step() {
+    addStep(new Step() {
       @Override
       public void run(RunState s) {
         if (name != null) {
@@ -670,9 +746,7 @@ final class CudaPlan implements AutoCloseable {
       Where p = where.get(f);
       fetchSlot[i] = p.onDevice() ? -1 : p.hostSlot();
       if (p.onDevice()) {
-        long off = pinnedBytes;
-        pinnedBytes = ArenaLayout.align(pinnedBytes + bytes(types.get(f)));
-        fetchStage[i] = off;
+        fetchStage[i] = stage(bytes(types.get(f)));
       }
     }
   }
@@ -694,7 +768,8 @@ final class CudaPlan implements AutoCloseable {
   List<Tensor> run(Tensor[] feeds) {
     RunState s = new RunState(feeds);
     try {
-      if (useGraph && graphable()) {
+      // A plan run once (an initializer) is never captured: capture waits for its second run.
+      if (useGraph && runs++ > 0 && graphable()) {
         for (Step step : steps) {
           step.prepare(s);
         }
@@ -717,7 +792,7 @@ final class CudaPlan implements AutoCloseable {
       }
       List<Output> fs = placed.fetches();
       for (int i = 0; i < fs.size(); i++) {
-        if (fetchSlot[i] < 0) {
+        if (fetchSlot[i] < 0 && fetchStage[i] >= 0) {
           check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(fetchStage[i]), where.get(fs.get(i)).device(),
               bytes(types.get(fs.get(i))), ctx.stream), "cuMemcpyDtoHAsync");
         }
@@ -730,7 +805,9 @@ final class CudaPlan implements AutoCloseable {
         TensorType t = types.get(fs.get(i));
         int n = (int) t.shape().numElements();
         Object array = HostBuffers.allocate(t.dtype(), n);
-        if (fetchSlot[i] < 0) {
+        if (fetchSlot[i] < 0 && fetchStage[i] < 0) {
+          ctx.staging.download(where.get(fs.get(i)).device(), array, n);
+        } else if (fetchSlot[i] < 0) {
           HostArrays.get(pinnedBuffer, fetchStage[i], array, n);
         } else {
           System.arraycopy(s.frame[fetchSlot[i]], 0, array, 0, n);
@@ -748,9 +825,79 @@ final class CudaPlan implements AutoCloseable {
     }
   }
 
-  // ------------------------------------------------------------------ CUDA-graph replay (opt-in)
+  /** Device ms per run: {@code reps} runs' device steps enqueued back to back between two events. */
+  double deviceMillis(int reps) {
+    if (steps.stream().anyMatch(Step::host)) {
+      throw new IllegalStateException("the plan has host steps: its device time cannot be measured alone");
+    }
+    RunState s = new RunState(new Tensor[0]);
+    jcuda.driver.CUevent start = new jcuda.driver.CUevent();
+    jcuda.driver.CUevent stop = new jcuda.driver.CUevent();
+    check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
+    check(JCudaDriver.cuEventCreate(stop, 0), "cuEventCreate");
+    try {
+      check(JCudaDriver.cuEventRecord(start, ctx.stream), "cuEventRecord");
+      for (int r = 0; r < reps; r++) {
+        for (Step step : steps) {
+          step.prepare(s);
+          step.run(s);
+        }
+      }
+      check(JCudaDriver.cuEventRecord(stop, ctx.stream), "cuEventRecord");
+      check(JCudaDriver.cuEventSynchronize(stop), "cuEventSynchronize");
+      s.pending.clear();
+      float[] ms = new float[1];
+      check(JCudaDriver.cuEventElapsedTime(ms, start, stop), "cuEventElapsedTime");
+      return ms[0] / reps;
+    } finally {
+      JCudaDriver.cuEventDestroy(start);
+      JCudaDriver.cuEventDestroy(stop);
+    }
+  }
+
+  /**
+   * Device ms per step, summed by node over {@code reps} runs enqueued back to back, each step
+   * bracketed by events (benchmark diagnostics; the plan must have no host steps).
+   */
+  Map<String, Double> profile(int reps) {
+    if (steps.stream().anyMatch(Step::host)) {
+      throw new IllegalStateException("the plan has host steps: its device time cannot be measured alone");
+    }
+    RunState s = new RunState(new Tensor[0]);
+    jcuda.driver.CUevent[] events = new jcuda.driver.CUevent[steps.size() + 1];
+    for (int i = 0; i < events.length; i++) {
+      events[i] = new jcuda.driver.CUevent();
+      check(JCudaDriver.cuEventCreate(events[i], 0), "cuEventCreate");
+    }
+    Map<String, Double> total = new LinkedHashMap<>();
+    try {
+      float[] ms = new float[1];
+      for (int r = 0; r < reps; r++) {
+        for (int i = 0; i < steps.size(); i++) {
+          check(JCudaDriver.cuEventRecord(events[i], ctx.stream), "cuEventRecord");
+          steps.get(i).prepare(s);
+          steps.get(i).run(s);
+        }
+        check(JCudaDriver.cuEventRecord(events[steps.size()], ctx.stream), "cuEventRecord");
+        check(JCudaDriver.cuEventSynchronize(events[steps.size()]), "cuEventSynchronize");
+        s.pending.clear();
+        for (int i = 0; i < steps.size(); i++) {
+          check(JCudaDriver.cuEventElapsedTime(ms, events[i], events[i + 1]), "cuEventElapsedTime");
+          total.merge(labels.get(i), (double) ms[0] / reps, Double::sum);
+        }
+      }
+    } finally {
+      for (jcuda.driver.CUevent e : events) {
+        JCudaDriver.cuEventDestroy(e);
+      }
+    }
+    return total;
+  }
+
+  // ------------------------------------------------------------------ CUDA-graph replay (default on)
 
   private boolean useGraph;
+  private long runs;
   private Boolean graphable;
   private jcuda.driver.CUgraph graph;
   private jcuda.driver.CUgraphExec graphExec;

@@ -44,8 +44,9 @@ public final class CudaProbe {
         float[] ew = (float[]) HostBuffers.array(out.get(1));
         boolean prodOk = Arrays.equals(prod, new float[] {4, 5, 10, 11});
         boolean ewOk = Arrays.equals(ew, new float[] {2, 5, 10, 17, 26, 37});
-        System.out.println("cublas: " + (ctx.gemm.hasCublas() ? (prodOk ? "ok" : "WRONG " + Arrays.toString(prod)) : "not loadable (generated GEMM kernel: "
-            + (prodOk ? "ok" : "WRONG " + Arrays.toString(prod)) + ")"));
+        String result = prodOk ? "ok" : "WRONG " + Arrays.toString(prod);
+        System.out.println("cublas: " + (ctx.gemm.hasCublas() ? result + " (" + ctx.gemm.description() + ")"
+            : "not loadable (" + ctx.gemm.description() + ": " + result + ")"));
         System.out.println("generated kernel: " + (ewOk ? "ok" : "WRONG " + Arrays.toString(ew)));
         status = prodOk && ewOk ? 0 : 3;
       }

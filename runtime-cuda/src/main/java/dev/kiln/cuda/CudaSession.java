@@ -1,7 +1,5 @@
 package dev.kiln.cuda;
 
-import static dev.kiln.cuda.Cu.check;
-
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.HostBuffers;
 import dev.kiln.graph.Operation;
@@ -10,7 +8,6 @@ import dev.kiln.graph.Tensor;
 import dev.kiln.graph.TensorType;
 import dev.kiln.graph.Variable;
 import dev.kiln.optimizer.DeviceDescription;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -18,8 +15,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import jcuda.Pointer;
-import jcuda.driver.JCudaDriver;
+import java.util.function.UnaryOperator;
+import dev.kiln.optimizer.Program;
 
 /**
  * Runs a graph on a CUDA GPU (TensorFlow 1.x semantics, as the CPU {@code Session}): each run
@@ -44,22 +41,34 @@ public final class CudaSession implements AutoCloseable {
   private final Map<String, long[]> randomCounters = new HashMap<>();
   private final Map<PlanKey, CudaPlan> plans = new HashMap<>();
   private boolean closed;
-  private boolean cudaGraphs = Boolean.getBoolean("kiln.cuda.graphs");
+  private boolean cudaGraphs = !"false".equals(System.getProperty("kiln.cuda.graphs"));
+  /** The graph optimizer each plan's program goes through before placement (a routed Session's pipeline). */
+  private final UnaryOperator<Program> optimizer;
 
   /** A Session on GPU 0; fails with "no CUDA device: reason" where there is none. */
   public CudaSession(Graph graph) {
-    this(graph, openDefault(), true);
+    this(graph, openDefault(), true, UnaryOperator.identity());
   }
 
   /** A Session on an opened device (the one device discovery found). */
   public CudaSession(Graph graph, CudaDevice device) {
-    this(graph, device.ctx, false);
+    this(graph, device.ctx, false, UnaryOperator.identity());
   }
 
-  private CudaSession(Graph graph, CudaContext ctx, boolean ownsContext) {
+  /** What a {@code Session} routed to this device runs on: its optimizer before placement. */
+  CudaSession(Graph graph, CudaDevice device, UnaryOperator<Program> optimizer) {
+    this(graph, device.ctx, false, optimizer);
+  }
+
+  private CudaSession(Graph graph, CudaContext ctx, boolean ownsContext, UnaryOperator<Program> optimizer) {
     this.graph = Objects.requireNonNull(graph, "graph");
     this.ctx = ctx;
     this.ownsContext = ownsContext;
+    this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+  }
+
+  UnaryOperator<Program> optimizer() {
+    return optimizer;
   }
 
   private static CudaContext openDefault() {
@@ -78,15 +87,17 @@ public final class CudaSession implements AutoCloseable {
   }
 
   /**
-   * Replays each plan that allows it (no host-placed work mid-run, no random draws) as one CUDA
-   * graph captured on its first run, so a run is one launch. Off by default
-   * ({@code -Dkiln.cuda.graphs=true} turns it on); a capture the driver refuses falls back to
-   * step-by-step runs.
+   * Replays each plan that allows it (no host-placed work mid-run, no random draws, no transfer too
+   * large for the plan's pinned area) as one CUDA graph captured on its second run, so a run is one
+   * launch after the feeds are staged. On by default ({@code -Dkiln.cuda.graphs=false} turns it
+   * off); a capture the driver refuses falls back to step-by-step runs.
    */
-  public synchronized CudaSession cudaGraphs(boolean on) {
-    cudaGraphs = on;
-    plans.values().forEach(p -> p.useCudaGraph(on));
-    return this;
+  public CudaSession cudaGraphs(boolean on) {
+    synchronized (ctx) {
+      cudaGraphs = on;
+      plans.values().forEach(p -> p.useCudaGraph(on));
+      return this;
+    }
   }
 
   /** Whether matrix products go through cuBLAS (else the generated tiled kernel). */
@@ -103,104 +114,193 @@ public final class CudaSession implements AutoCloseable {
   }
 
   /** Runs with feeds; returns the fetched values in order; runs the targets for their effects. */
-  public synchronized List<Tensor> run(Map<Output, Tensor> feeds, List<Output> fetches, List<Operation> targets) {
-    requireOpen();
-    List<Map.Entry<Output, Tensor>> fed = new ArrayList<>(feeds.entrySet());
-    fed.sort(Comparator.comparing(e -> e.getKey().name()));
-    Output[] outs = new Output[fed.size()];
-    Tensor[] values = new Tensor[fed.size()];
-    for (int i = 0; i < outs.length; i++) {
-      Output o = Objects.requireNonNull(fed.get(i).getKey(), "fed output is null");
-      Tensor t = Objects.requireNonNull(fed.get(i).getValue(), () -> "value fed for '" + o.name() + "' is null");
-      requireOwn(o.op(), "fed value");
-      TensorType want = o.type();
-      if (t.dtype() != want.dtype() || !want.shape().isCompatibleWith(t.shape())) {
-        throw new IllegalArgumentException(o.op().type() + " '" + o.name() + "': fed " + t.type() + ", expected " + want);
+  public List<Tensor> run(Map<Output, Tensor> feeds, List<Output> fetches, List<Operation> targets) {
+    Output[] outs = new Output[feeds.size()];
+    Tensor[] values = new Tensor[feeds.size()];
+    int i = 0;
+    for (Map.Entry<Output, Tensor> e : feeds.entrySet()) {
+      outs[i] = e.getKey();
+      values[i++] = e.getValue();
+    }
+    return run(outs, values, fetches.toArray(Output[]::new), targets.toArray(Operation[]::new));
+  }
+
+  /** One run from parallel arrays of fed outputs and values (what a routed {@code Session} calls). */
+  List<Tensor> run(Output[] fedOutputs, Tensor[] fedValues, Output[] fetches, Operation[] targets) {
+    synchronized (ctx) {
+      requireOpen();
+      Integer[] order = new Integer[fedOutputs.length];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+        Output o = Objects.requireNonNull(fedOutputs[i], "fed output is null");
+        Objects.requireNonNull(fedValues[i], () -> "value fed for '" + o.name() + "' is null");
       }
-      outs[i] = o;
-      values[i] = t;
+      Arrays.sort(order, Comparator.comparing(i -> fedOutputs[i].name()));
+      Output[] outs = new Output[order.length];
+      Tensor[] values = new Tensor[order.length];
+      for (int i = 0; i < outs.length; i++) {
+        Output o = fedOutputs[order[i]];
+        Tensor t = fedValues[order[i]];
+        requireOwn(o.op(), "fed value");
+        TensorType want = o.type();
+        if (t.dtype() != want.dtype() || !want.shape().isCompatibleWith(t.shape())) {
+          throw new IllegalArgumentException(o.op().type() + " '" + o.name() + "': fed " + t.type() + ", expected " + want);
+        }
+        outs[i] = o;
+        values[i] = t;
+      }
+      for (Output f : fetches) {
+        requireOwn(Objects.requireNonNull(f, "fetch is null").op(), "fetch");
+      }
+      for (Operation t : targets) {
+        requireOwn(Objects.requireNonNull(t, "target is null"), "target");
+      }
+      PlanKey key = new PlanKey(Arrays.stream(outs).map(Output::name).toList(),
+          Arrays.stream(values).map(Tensor::type).toList(), List.of(fetches), List.of(targets));
+      ctx.makeCurrent();
+      CudaPlan plan = plans.get(key);
+      if (plan == null) {
+        // A failed compile (bad graph, out of memory) caches nothing and frees what it took.
+        plan = new CudaPlan(this, ctx, outs, values, fetches, targets);
+        plan.useCudaGraph(cudaGraphs);
+        plans.put(key, plan);
+      }
+      for (VarState v : plan.mustBeInitialized()) {
+        if (!v.initialized) {
+          throw v.uninitialized();
+        }
+      }
+      plan.residency().forEach(this::moveTo);
+      List<Tensor> out = plan.run(values);
+      for (VarState v : plan.written()) {
+        v.initialized = true;
+      }
+      return out;
     }
-    fetches.forEach(f -> requireOwn(Objects.requireNonNull(f, "fetch is null").op(), "fetch"));
-    targets.forEach(t -> requireOwn(Objects.requireNonNull(t, "target is null"), "target"));
-    PlanKey key = new PlanKey(Arrays.stream(outs).map(Output::name).toList(),
-        Arrays.stream(values).map(Tensor::type).toList(), List.copyOf(fetches), List.copyOf(targets));
-    ctx.makeCurrent();
-    CudaPlan plan = plans.get(key);
-    if (plan == null) {
-      // A failed compile (bad graph, out of memory) caches nothing and frees what it took.
-      plan = new CudaPlan(this, ctx, outs, values, fetches.toArray(Output[]::new), targets.toArray(Operation[]::new));
-      plan.useCudaGraph(cudaGraphs);
-      plans.put(key, plan);
-    }
-    for (VarState v : plan.mustBeInitialized()) {
-      if (!v.initialized) {
-        throw v.uninitialized();
+  }
+
+  /**
+   * Sets variables to the given values (copied), between runs; each must belong to this graph and
+   * match its variable's type (checked for all before any is set).
+   */
+  public void assignVariables(Map<Variable, Tensor> values) {
+    for (Map.Entry<Variable, Tensor> e : values.entrySet()) {
+      Variable v = Objects.requireNonNull(e.getKey(), "variable");
+      Tensor t = Objects.requireNonNull(e.getValue(), () -> "assignVariables: value for variable '" + v.name() + "' is null");
+      if (v.graph() != graph) {
+        throw new IllegalArgumentException("assignVariables: variable '" + v.name() + "' belongs to another graph than this Session's");
+      }
+      if (!t.type().equals(v.type())) {
+        throw new IllegalArgumentException("assignVariables: variable '" + v.name() + "' is " + v.type()
+            + ", got a tensor of " + t.type());
       }
     }
-    plan.residency().forEach(this::moveTo);
-    List<Tensor> out = plan.run(values);
-    for (VarState v : plan.written()) {
-      v.initialized = true;
+    synchronized (ctx) {
+      requireOpen();
+      for (Map.Entry<Variable, Tensor> e : values.entrySet()) {
+        VarState s = variable(e.getKey().op());
+        // The host copy becomes the value; the next plan that places the variable on the device uploads it.
+        System.arraycopy(HostBuffers.array(e.getValue()), 0, s.host, 0, (int) s.count);
+        s.onDevice = false;
+        s.initialized = true;
+      }
     }
-    return out;
   }
 
   /** A copy of a variable's current value; fails if it was never initialized. */
-  public synchronized Tensor variableValue(Variable v) {
-    requireOpen();
-    requireOwn(v.op(), "variableValue");
-    VarState s = variables.get(v.name());
-    if (s == null || !s.initialized) {
-      throw new IllegalStateException("Variable '" + v.name() + "' is uninitialized: run its initializer first");
+  public Tensor variableValue(Variable v) {
+    synchronized (ctx) {
+      requireOpen();
+      requireOwn(v.op(), "variableValue");
+      VarState s = variables.get(v.name());
+      if (s == null || !s.initialized) {
+        throw new IllegalStateException("Variable '" + v.name() + "' is uninitialized: run its initializer first");
+      }
+      ctx.makeCurrent();
+      if (s.onDevice) {
+        download(s);
+      }
+      Object copy = HostBuffers.allocate(s.type.dtype(), (int) s.count);
+      System.arraycopy(s.host, 0, copy, 0, (int) s.count);
+      return HostBuffers.adopt(s.type.dtype(), s.type.shape(), copy);
     }
-    ctx.makeCurrent();
-    if (s.onDevice) {
-      download(s);
-    }
-    Object copy = HostBuffers.allocate(s.type.dtype(), (int) s.count);
-    System.arraycopy(s.host, 0, copy, 0, (int) s.count);
-    return HostBuffers.adopt(s.type.dtype(), s.type.shape(), copy);
   }
 
   /** Device memory this Session holds: plan arenas, constants, variables (bytes). */
-  public synchronized long deviceBytesInUse() {
-    long total = 0;
-    for (CudaPlan p : plans.values()) {
-      total += p.deviceBytes();
+  public long deviceBytesInUse() {
+    synchronized (ctx) {
+      long total = 0;
+      for (CudaPlan p : plans.values()) {
+        total += p.deviceBytes();
+      }
+      for (VarState v : variables.values()) {
+        total += v.device != null ? v.bytes() : 0;
+      }
+      return total;
     }
-    for (VarState v : variables.values()) {
-      total += v.device != null ? v.bytes() : 0;
+  }
+
+  /**
+   * Benchmark diagnostics: the device time of one run of an already compiled plan with no feeds,
+   * measured with CUDA events around {@code reps} runs enqueued back to back (no host sync between
+   * them), in ms. Compare with the wall time per run to see the host's share.
+   */
+  double deviceMillisPerRun(List<Output> fetches, List<Operation> targets, int reps) {
+    synchronized (ctx) {
+      ctx.makeCurrent();
+      return compiled(fetches, targets).deviceMillis(reps);
     }
-    return total;
+  }
+
+  /** Benchmark diagnostics: device ms per run by node (see {@link CudaPlan#profile}). */
+  Map<String, Double> profile(List<Output> fetches, List<Operation> targets, int reps) {
+    synchronized (ctx) {
+      ctx.makeCurrent();
+      return compiled(fetches, targets).profile(reps);
+    }
+  }
+
+  private CudaPlan compiled(List<Output> fetches, List<Operation> targets) {
+    CudaPlan plan = plans.get(new PlanKey(List.of(), List.of(), List.copyOf(fetches), List.copyOf(targets)));
+    if (plan == null) {
+      throw new IllegalStateException("no compiled plan for " + fetches + " / " + targets + ": run it first");
+    }
+    return plan;
   }
 
   /** Free device memory as the driver reports it (bytes). */
-  public synchronized long deviceFreeBytes() {
-    ctx.makeCurrent();
-    return ctx.memoryInfo()[0];
+  public long deviceFreeBytes() {
+    synchronized (ctx) {
+      ctx.makeCurrent();
+      return ctx.memoryInfo()[0];
+    }
   }
 
-  public synchronized int planCount() {
-    return plans.size();
+  public int planCount() {
+    synchronized (ctx) {
+      return plans.size();
+    }
   }
 
   @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    ctx.makeCurrent();
-    ctx.synchronize();
-    plans.values().forEach(CudaPlan::close);
-    plans.clear();
-    for (VarState v : variables.values()) {
-      ctx.free(v.device);
-      v.device = null;
-    }
-    variables.clear();
-    if (ownsContext) {
-      ctx.close();
+  public void close() {
+    synchronized (ctx) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      ctx.makeCurrent();
+      ctx.synchronize();
+      plans.values().forEach(CudaPlan::close);
+      plans.clear();
+      for (VarState v : variables.values()) {
+        ctx.free(v.device);
+        v.device = null;
+      }
+      variables.clear();
+      if (ownsContext) {
+        ctx.close();
+      }
     }
   }
 
@@ -231,10 +331,7 @@ public final class CudaSession implements AutoCloseable {
     if (v.initialized) {
       if (device) {
         ensureDeviceBuffer(v);
-        ByteBuffer b = ByteBuffer.allocateDirect((int) Math.max(1, v.bytes()));
-        HostArrays.put(v.host, (int) v.count, b, 0);
-        check(JCudaDriver.cuMemcpyHtoDAsync(v.device, Pointer.to(b), v.bytes(), ctx.stream), "cuMemcpyHtoDAsync");
-        ctx.synchronize();
+        ctx.staging.upload(v.host, v.count, v.device);
       } else {
         download(v);
       }
@@ -243,11 +340,7 @@ public final class CudaSession implements AutoCloseable {
   }
 
   private void download(VarState v) {
-    ctx.synchronize();
-    ByteBuffer b = ByteBuffer.allocateDirect((int) Math.max(1, v.bytes()));
-    check(JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(b), v.device, v.bytes(), ctx.stream), "cuMemcpyDtoHAsync");
-    ctx.synchronize();
-    HostArrays.get(b, 0, v.host, (int) v.count);
+    ctx.staging.download(v.device, v.host, v.count);
   }
 
   private void requireOwn(Operation op, String what) {

@@ -1,6 +1,8 @@
 package dev.kiln.cuda;
 
 import dev.kiln.graph.DType;
+import java.util.ArrayList;
+import java.util.List;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.jcublas.JCublas2;
@@ -9,10 +11,14 @@ import jcuda.jcublas.cublasOperation;
 import jcuda.runtime.cudaStream_t;
 
 /**
- * Row-major matrix products on the context's stream: cuBLAS when jcublas's native library loads
- * (it needs {@code libcublas.so.12}: a CUDA 12 install, or the soname links gpu-check.sh makes to
- * CUDA 13's libcublas), else empty — the executor then launches the generated tiled kernel
- * ({@link CudaCodegen#gemm}). {@code -Dkiln.cuda.noCublas=true} forces the fallback.
+ * Row-major matrix products on the context's stream through cuBLAS, found in this order:
+ * <ol>
+ *   <li>on JDK 22+, libcublas (13 or 12) called directly through java.lang.foreign ({@link CublasFfm});
+ *   <li>jcublas, whose natives need {@code libcublas.so.12} (a CUDA 12 install; the path on JDK 21);
+ *   <li>none: the executor then launches the generated tiled kernel ({@link CudaCodegen#gemm}).
+ * </ol>
+ * {@code -Dkiln.cuda.noCublas=true} forces the generated kernel; {@code -Dkiln.cuda.noFfm=true} skips
+ * the first way.
  */
 final class Gemm implements AutoCloseable {
   // alpha = 1, beta = 0 in host memory (cuBLAS's default pointer mode).
@@ -20,58 +26,83 @@ final class Gemm implements AutoCloseable {
   private static final Pointer ZERO_F = Pointer.to(new float[] {0f});
   private static final Pointer ONE_D = Pointer.to(new double[] {1});
   private static final Pointer ZERO_D = Pointer.to(new double[] {0});
+  private final CublasFfm ffm;
   private final cublasHandle handle;
+  private final String description;
 
-  private Gemm(cublasHandle handle) {
+  private Gemm(CublasFfm ffm, cublasHandle handle, String description) {
+    this.ffm = ffm;
     this.handle = handle;
+    this.description = description;
   }
 
   static Gemm open(CudaContext ctx) {
     if (Boolean.getBoolean("kiln.cuda.noCublas")) {
-      return new Gemm(null);
+      return new Gemm(null, null, "generated GEMM kernel (-Dkiln.cuda.noCublas=true)");
+    }
+    List<String> whyNot = new ArrayList<>();
+    if (!Boolean.getBoolean("kiln.cuda.noFfm")) {
+      CublasFfm f = CublasFfm.open(ctx, whyNot);
+      if (f != null) {
+        return new Gemm(f, null, "cuBLAS " + f.version() + " via java.lang.foreign (" + f.library() + ")");
+      }
     }
     try {
       JCublas2.setExceptionsEnabled(false);
       cublasHandle h = new cublasHandle();
-      if (JCublas2.cublasCreate(h) != 0) {
-        return new Gemm(null);
-      }
-      if (JCublas2.cublasSetStream(h, new cudaStream_t(ctx.stream)) != 0) {
+      int r = JCublas2.cublasCreate(h);
+      if (r == 0) {
+        if (JCublas2.cublasSetStream(h, new cudaStream_t(ctx.stream)) == 0) {
+          return new Gemm(null, h, "cuBLAS via jcublas");
+        }
         JCublas2.cublasDestroy(h);
-        return new Gemm(null);
       }
-      return new Gemm(h);
+      whyNot.add("jcublas: cublasCreate/cublasSetStream failed (" + r + ")");
     } catch (Throwable e) { // UnsatisfiedLinkError without libcublas.so.12
-      return new Gemm(null);
+      whyNot.add("jcublas: " + e.getClass().getSimpleName() + " (needs libcublas.so.12)");
     }
+    return new Gemm(null, null, "generated GEMM kernel (no cuBLAS: " + String.join("; ", whyNot) + ")");
   }
 
   boolean hasCublas() {
-    return handle != null;
+    return ffm != null || handle != null;
+  }
+
+  /** How products run, e.g. "cuBLAS 130100 via java.lang.foreign (libcublas.so.13)". */
+  String description() {
+    return description;
   }
 
   /**
-   * C[m,n] = op(A) op(B), all row-major. cuBLAS is column-major: a row-major matrix is its transpose
-   * in column-major, so C^T = op(B)^T op(A)^T is computed with the operands swapped.
+   * A step computing C[m,n] = op(A) op(B), all row-major. cuBLAS is column-major: a row-major matrix
+   * is its transpose in column-major, so C^T = op(B)^T op(A)^T is computed with the operands swapped.
    */
-  void gemm(DType d, boolean ta, boolean tb, int m, int n, int k, CUdeviceptr a, CUdeviceptr b, CUdeviceptr c) {
+  Runnable gemm(DType d, boolean ta, boolean tb, int m, int n, int k, CUdeviceptr a, CUdeviceptr b, CUdeviceptr c) {
+    if (ffm != null) {
+      return ffm.gemm(d, ta, tb, m, n, k, a, b, c);
+    }
     int opA = ta ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
     int opB = tb ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
     int lda = ta ? m : k;
     int ldb = tb ? k : n;
-    int r;
-    if (d == DType.FLOAT32) {
-      r = JCublas2.cublasSgemm(handle, opB, opA, n, m, k, ONE_F, b, ldb, a, lda, ZERO_F, c, n);
-    } else {
-      r = JCublas2.cublasDgemm(handle, opB, opA, n, m, k, ONE_D, b, ldb, a, lda, ZERO_D, c, n);
-    }
-    if (r != 0) {
-      throw new IllegalStateException("cuBLAS gemm failed: " + jcuda.jcublas.cublasStatus.stringFor(r));
-    }
+    return () -> {
+      int r;
+      if (d == DType.FLOAT32) {
+        r = JCublas2.cublasSgemm(handle, opB, opA, n, m, k, ONE_F, b, ldb, a, lda, ZERO_F, c, n);
+      } else {
+        r = JCublas2.cublasDgemm(handle, opB, opA, n, m, k, ONE_D, b, ldb, a, lda, ZERO_D, c, n);
+      }
+      if (r != 0) {
+        throw new IllegalStateException("cuBLAS gemm failed: " + jcuda.jcublas.cublasStatus.stringFor(r));
+      }
+    };
   }
 
   @Override
   public void close() {
+    if (ffm != null) {
+      ffm.close();
+    }
     if (handle != null) {
       JCublas2.cublasDestroy(handle);
     }

@@ -7,16 +7,33 @@ import java.nio.ByteOrder;
 final class HostArrays {
   private HostArrays() {}
 
+  /** Bytes per element of a storage array on the device. */
+  static int elementSize(Object array) {
+    return switch (array) {
+      case float[] a -> 4;
+      case int[] a -> 4;
+      case double[] a -> 8;
+      case long[] a -> 8;
+      case boolean[] a -> 1;
+      default -> throw new IllegalArgumentException("not a storage array: " + array.getClass());
+    };
+  }
+
   static void put(Object array, int n, ByteBuffer dst, long offset) {
+    put(array, 0, n, dst, offset);
+  }
+
+  /** Elements {@code [from, from + n)} of {@code array} into {@code dst} at byte {@code offset}. */
+  static void put(Object array, int from, int n, ByteBuffer dst, long offset) {
     ByteBuffer b = dst.duplicate().order(ByteOrder.nativeOrder()).position((int) offset);
     switch (array) {
-      case float[] a -> b.asFloatBuffer().put(a, 0, n);
-      case double[] a -> b.asDoubleBuffer().put(a, 0, n);
-      case int[] a -> b.asIntBuffer().put(a, 0, n);
-      case long[] a -> b.asLongBuffer().put(a, 0, n);
+      case float[] a -> b.asFloatBuffer().put(a, from, n);
+      case double[] a -> b.asDoubleBuffer().put(a, from, n);
+      case int[] a -> b.asIntBuffer().put(a, from, n);
+      case long[] a -> b.asLongBuffer().put(a, from, n);
       case boolean[] a -> {
         for (int i = 0; i < n; i++) {
-          b.put((byte) (a[i] ? 1 : 0));
+          b.put((byte) (a[from + i] ? 1 : 0));
         }
       }
       default -> throw new IllegalArgumentException("not a storage array: " + array.getClass());
@@ -24,15 +41,20 @@ final class HostArrays {
   }
 
   static void get(ByteBuffer src, long offset, Object array, int n) {
+    get(src, offset, array, 0, n);
+  }
+
+  /** {@code n} elements from {@code src} at byte {@code offset} into {@code array} from {@code from}. */
+  static void get(ByteBuffer src, long offset, Object array, int from, int n) {
     ByteBuffer b = src.duplicate().order(ByteOrder.nativeOrder()).position((int) offset);
     switch (array) {
-      case float[] a -> b.asFloatBuffer().get(a, 0, n);
-      case double[] a -> b.asDoubleBuffer().get(a, 0, n);
-      case int[] a -> b.asIntBuffer().get(a, 0, n);
-      case long[] a -> b.asLongBuffer().get(a, 0, n);
+      case float[] a -> b.asFloatBuffer().get(a, from, n);
+      case double[] a -> b.asDoubleBuffer().get(a, from, n);
+      case int[] a -> b.asIntBuffer().get(a, from, n);
+      case long[] a -> b.asLongBuffer().get(a, from, n);
       case boolean[] a -> {
         for (int i = 0; i < n; i++) {
-          a[i] = b.get() != 0;
+          a[from + i] = b.get() != 0;
         }
       }
       default -> throw new IllegalArgumentException("not a storage array: " + array.getClass());

@@ -34,7 +34,7 @@ class CudaOpsTest {
     }
     List<Output> fetches = c.node().outputs();
     List<Tensor> cpu;
-    try (Session s = new Session(c.graph())) {
+    try (Session s = new Session(c.graph(), GpuSupport.CPU)) {
       cpu = s.run(feeds, c.reference().toArray(Output[]::new));
     }
     try (CudaSession s = new CudaSession(c.graph())) {

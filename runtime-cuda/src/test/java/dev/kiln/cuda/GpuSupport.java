@@ -9,11 +9,15 @@ import dev.kiln.graph.DType;
 import dev.kiln.graph.HostBuffers;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
+import dev.kiln.runtime.SessionOptions;
 import java.util.Random;
 
 /** GPU test helpers: the skip assumption, random inputs, and comparison with the CPU result. */
 final class GpuSupport {
   private GpuSupport() {}
+
+  /** The CPU reference: a Session that runs on the CPU even where a GPU was discovered. */
+  static final SessionOptions CPU = SessionOptions.builder().device("/cpu:0").build();
 
   /** Skips (reported as skipped, with the reason) where there is no CUDA device. */
   static void assumeGpu() {

@@ -140,7 +140,7 @@ class KernelEmulationTest {
             .append(CudaPlan.bytes(op.outputType(j))).append(");\n");
       }
       main.append("  }\n");
-      try (Session s = new Session(c.graph())) {
+      try (Session s = new Session(c.graph(), GpuSupport.CPU)) {
         cpu.put(k, s.run(feeds, c.reference().toArray(Output[]::new)));
       }
       outTypes.put(k, op.outputTypes());
