@@ -57,20 +57,37 @@ final class VectorMath {
   // Each loop body is written out flat (no helper returning a vector): C2 only keeps vectors in
   // registers when everything is inlined, and a big helper compiled on its own is not.
 
+  // Float exp, sigmoid and tanh: a fast formula for every lane, good wherever the result is a normal
+  // float (the common case, tested per vector with one compare); the rare vector with a lane outside
+  // that range (NaN, overflow, results in the subnormal range) recomputes those lanes with the
+  // careful formula and blends them in. A lane's value never depends on its neighbours.
+
   private static void expF32(float[] x, int xo, float[] y, int yo, int n) {
     for (int i = 0; i < n; i += F.length()) {
       VectorMask<Float> m = F.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
-      FloatVector xc = v.max(-104f).min(89f);
-      FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
+      // 2^k * exp(r), x = k ln2 + r, |r| <= ln2/2 (Cody-Waite, fused multiply-adds: exact IEEE, deterministic)
+      FloatVector kr = v.fma(LOG2E, ROUND);
       FloatVector k = kr.sub(ROUND_F);
-      FloatVector r = k.fma(NC2, k.fma(NC1, xc)); // x - k C1 - k C2, fused multiply-adds (exact IEEE, deterministic)
+      FloatVector r = k.fma(NC2, k.fma(NC1, v));
       FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
-      IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
-      IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
-      FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      p.mul(s1).mul(s2).blend(v, v.test(VectorOperators.IS_NAN)).intoArray(y, yo + i, m);
+      FloatVector e = p.mul(kr.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+      VectorMask<Float> normal = v.abs().compare(VectorOperators.LT, 87f);
+      if (!normal.allTrue()) {
+        // 2^k in two steps so results near overflow and in the subnormal range are right; NaN stays.
+        FloatVector xc = v.max(-104f).min(89f);
+        kr = xc.fma(LOG2E, ROUND);
+        k = kr.sub(ROUND_F);
+        r = k.fma(NC2, k.fma(NC1, xc));
+        p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
+        IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
+        IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+        FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector careful = p.mul(s1).mul(s2).blend(v, v.test(VectorOperators.IS_NAN));
+        e = e.blend(careful, normal.not());
+      }
+      e.intoArray(y, yo + i, m);
     }
   }
 
@@ -78,20 +95,32 @@ final class VectorMath {
     for (int i = 0; i < n; i += F.length()) {
       VectorMask<Float> m = F.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
-      // e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (keeps tiny results exact).
-      FloatVector xc = v.abs().neg().max(-104f);
-      FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
+      // 1 / (1 + exp(-x)), exp as in expF32
+      FloatVector t = v.neg();
+      FloatVector kr = t.fma(LOG2E, ROUND);
       FloatVector k = kr.sub(ROUND_F);
-      FloatVector r = k.fma(NC2, k.fma(NC1, xc)); // x - k C1 - k C2, fused multiply-adds (exact IEEE, deterministic)
+      FloatVector r = k.fma(NC2, k.fma(NC1, t));
       FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
-      IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
-      IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
-      FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      FloatVector e = p.mul(s1).mul(s2);
-      FloatVector d = e.add(1f);
-      FloatVector num = e.blend(1f, v.compare(VectorOperators.GE, 0f));
-      num.div(d).blend(v, v.test(VectorOperators.IS_NAN)).intoArray(y, yo + i, m);
+      FloatVector e = p.mul(kr.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+      FloatVector s = ONE.div(e.add(1f));
+      VectorMask<Float> normal = v.abs().compare(VectorOperators.LT, 87f);
+      if (!normal.allTrue()) {
+        // e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (keeps tiny results exact).
+        FloatVector xc = v.abs().neg().max(-104f);
+        kr = xc.fma(LOG2E, ROUND);
+        k = kr.sub(ROUND_F);
+        r = k.fma(NC2, k.fma(NC1, xc));
+        p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
+        IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS);
+        IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+        FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector ec = p.mul(s1).mul(s2);
+        FloatVector num = ec.blend(1f, v.compare(VectorOperators.GE, 0f));
+        FloatVector careful = num.div(ec.add(1f)).blend(v, v.test(VectorOperators.IS_NAN));
+        s = s.blend(careful, normal.not());
+      }
+      s.intoArray(y, yo + i, m);
     }
   }
 
@@ -99,25 +128,17 @@ final class VectorMath {
     for (int i = 0; i < n; i += F.length()) {
       VectorMask<Float> m = F.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
-      FloatVector a = v.abs();
-      // |x| < 0.625: x + x^3 P(x^2) (Cephes tanhf)
-      FloatVector z = v.mul(v);
-      FloatVector small = z.fma(T0, T1).fma(z, T2).fma(z, T3).fma(z, T4).mul(z).fma(v, v);
-      // otherwise 1 - 2 / (exp(2|x|) + 1), with x's sign
-      FloatVector xc = a.add(a).min(89f);
-      FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
+      // tanh x = u / (u + 2), u = expm1(2x) = 2^k (expm1(r) + 1) - 1 = fma(2^k, expm1(r), 2^k - 1): no
+      // cancellation near 0 (k = 0 gives u = expm1(r)), so no separate small-x branch. 2x is clamped
+      // to +-20, where tanh rounds to +-1 (NaN passes the clamp); +-0 keep their sign.
+      FloatVector t = v.add(v).max(-20f).min(20f);
+      FloatVector kr = t.fma(LOG2E, ROUND);
       FloatVector k = kr.sub(ROUND_F);
-      FloatVector r = k.fma(NC2, k.fma(NC1, xc)); // x - k C1 - k C2, fused multiply-adds (exact IEEE, deterministic)
-      FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
-      IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
-      IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
-      FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      FloatVector e = p.mul(s1).mul(s2);
-      FloatVector big = FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(e.add(1f)));
-      big = big.blend(big.neg(), v.compare(VectorOperators.LT, 0f));
-      VectorMask<Float> keep = v.test(VectorOperators.IS_NAN).or(v.compare(VectorOperators.EQ, 0f)); // NaN, +-0
-      big.blend(small, a.compare(VectorOperators.LT, 0.625f)).blend(v, keep).intoArray(y, yo + i, m);
+      FloatVector r = k.fma(NC2, k.fma(NC1, t));
+      FloatVector em1 = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r);
+      FloatVector s = kr.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector u = s.fma(em1, s.sub(1f));
+      u.div(u.add(2f)).blend(v, v.compare(VectorOperators.EQ, 0f)).intoArray(y, yo + i, m);
     }
   }
 
@@ -164,6 +185,11 @@ final class VectorMath {
   private static final float C2_F = -2.12194440e-4f;
   private static final float ROUND_F = 12582912f; // 1.5 * 2^23: (t + R) - R rounds t to an integer
   private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND_F);
+  private static final FloatVector LOG2E = FloatVector.broadcast(F, LOG2E_F);
+  private static final FloatVector ROUND = FloatVector.broadcast(F, ROUND_F);
+  private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+  // Added to the bits of k + R: (bits + SCALE_BIAS) << 23 is the float 2^k (|k| <= 126).
+  private static final int SCALE_BIAS = 127 - ROUND_BITS;
   private static final FloatVector NC1 = FloatVector.broadcast(F, -C1_F);
   private static final FloatVector NC2 = FloatVector.broadcast(F, -C2_F);
   // Cephes expf: exp(r) = 1 + r + r^2 (E5 + r (E4 + r (E3 + r (E2 + r (E1 + r E0)))))
