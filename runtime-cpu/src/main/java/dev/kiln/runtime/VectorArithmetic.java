@@ -8,8 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Float arithmetic rows for the fused interpreter with the Vector API: the library's scalar-typed
  * loops (ArithmeticKernels, UnaryKernels) are several times slower per row than an explicit vector
  * loop, which made them most of a fused W3's time. IEEE add/sub/mul/div and Java max/min semantics,
- * so results equal the library's loops bit for bit. One small loop per op and row kind (VV, VS, SV)
- * with masked tails. Only loaded when {@link VectorSupport#AVAILABLE}.
+ * so results equal the library's loops bit for bit. One small loop per op and row kind (VV, VS, SV),
+ * unmasked, then one masked step for the tail (a mask on every step made the rows twice as slow).
+ * Only loaded when {@link VectorSupport#AVAILABLE}.
  */
 final class VectorArithmetic {
   private VectorArithmetic() {}
@@ -44,26 +45,43 @@ final class VectorArithmetic {
   static void f32(UnaryKernels.Op op, float[] x, int xo, float[] y, int yo, int n) {
     switch (op) {
       case NEG -> {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, x, xo + i).neg().intoArray(y, yo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, x, xo + i, m).neg().intoArray(y, yo + i, m);
         }
       }
       case SQUARE -> {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector v = FloatVector.fromArray(F, x, xo + i);
+          v.mul(v).intoArray(y, yo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
           v.mul(v).intoArray(y, yo + i, m);
         }
       }
       case ABS -> {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, x, xo + i).abs().intoArray(y, yo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, x, xo + i, m).abs().intoArray(y, yo + i, m);
         }
       }
       case RELU -> {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, x, xo + i).max(0f).intoArray(y, yo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, x, xo + i, m).max(0f).intoArray(y, yo + i, m);
         }
@@ -75,21 +93,33 @@ final class VectorArithmetic {
   private static void add(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (kind) {
       case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).add(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).add(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
       }
       case ArithmeticKernels.VS -> {
         FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).add(s).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).add(s).intoArray(o, oo + i, m);
         }
       }
       default -> {
         FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          s.add(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           s.add(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
@@ -100,21 +130,33 @@ final class VectorArithmetic {
   private static void sub(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (kind) {
       case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).sub(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).sub(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
       }
       case ArithmeticKernels.VS -> {
         FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).sub(s).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).sub(s).intoArray(o, oo + i, m);
         }
       }
       default -> {
         FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          s.sub(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           s.sub(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
@@ -125,21 +167,33 @@ final class VectorArithmetic {
   private static void mul(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (kind) {
       case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).mul(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
       }
       case ArithmeticKernels.VS -> {
         FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).mul(s).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).mul(s).intoArray(o, oo + i, m);
         }
       }
       default -> {
         FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          s.mul(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           s.mul(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
@@ -150,21 +204,33 @@ final class VectorArithmetic {
   private static void div(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (kind) {
       case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).div(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).div(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
       }
       case ArithmeticKernels.VS -> {
         FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).div(s).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).div(s).intoArray(o, oo + i, m);
         }
       }
       default -> {
         FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          s.div(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           s.div(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
@@ -175,21 +241,33 @@ final class VectorArithmetic {
   private static void max(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (kind) {
       case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).max(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).max(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
       }
       case ArithmeticKernels.VS -> {
         FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).max(s).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).max(s).intoArray(o, oo + i, m);
         }
       }
       default -> {
         FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          s.max(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           s.max(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
@@ -200,21 +278,33 @@ final class VectorArithmetic {
   private static void min(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (kind) {
       case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).min(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).min(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
       }
       case ArithmeticKernels.VS -> {
         FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector.fromArray(F, a, ao + i).min(s).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           FloatVector.fromArray(F, a, ao + i, m).min(s).intoArray(o, oo + i, m);
         }
       }
       default -> {
         FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          s.min(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+        }
+        if (i < n) {
           VectorMask<Float> m = F.indexInRange(i, n);
           s.min(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
         }
