@@ -74,18 +74,7 @@ final class VectorMath {
       FloatVector e = p.mul(kr.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
       VectorMask<Float> normal = v.abs().compare(VectorOperators.LT, 87f);
       if (!normal.allTrue()) {
-        // 2^k in two steps so results near overflow and in the subnormal range are right; NaN stays.
-        FloatVector xc = v.max(-104f).min(89f);
-        kr = xc.fma(LOG2E, ROUND);
-        k = kr.sub(ROUND_F);
-        r = k.fma(NC2, k.fma(NC1, xc));
-        p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
-        IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
-        IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
-        FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector careful = p.mul(s1).mul(s2).blend(v, v.test(VectorOperators.IS_NAN));
-        e = e.blend(careful, normal.not());
+        e = e.blend(expCareful(v), normal.not());
       }
       e.intoArray(y, yo + i, m);
     }
@@ -105,20 +94,7 @@ final class VectorMath {
       FloatVector s = ONE.div(e.add(1f));
       VectorMask<Float> normal = v.abs().compare(VectorOperators.LT, 87f);
       if (!normal.allTrue()) {
-        // e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (keeps tiny results exact).
-        FloatVector xc = v.abs().neg().max(-104f);
-        kr = xc.fma(LOG2E, ROUND);
-        k = kr.sub(ROUND_F);
-        r = k.fma(NC2, k.fma(NC1, xc));
-        p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
-        IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS);
-        IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
-        FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector ec = p.mul(s1).mul(s2);
-        FloatVector num = ec.blend(1f, v.compare(VectorOperators.GE, 0f));
-        FloatVector careful = num.div(ec.add(1f)).blend(v, v.test(VectorOperators.IS_NAN));
-        s = s.blend(careful, normal.not());
+        s = s.blend(sigmoidCareful(v), normal.not());
       }
       s.intoArray(y, yo + i, m);
     }
@@ -140,6 +116,30 @@ final class VectorMath {
       FloatVector u = s.fma(em1, s.sub(1f));
       u.div(u.add(2f)).blend(v, v.compare(VectorOperators.EQ, 0f)).intoArray(y, yo + i, m);
     }
+  }
+
+  // The careful formulas, for the rare vector with a lane whose result is not a normal float. Kept
+  // out of the hot loops (small methods compile reliably; a call here may box, which is fine).
+
+  /** exp with 2^k applied in two steps, so results near overflow and in the subnormal range are right; NaN stays. */
+  private static FloatVector expCareful(FloatVector v) {
+    FloatVector xc = v.max(-104f).min(89f);
+    FloatVector kr = xc.fma(LOG2E, ROUND);
+    FloatVector k = kr.sub(ROUND_F);
+    FloatVector r = k.fma(NC2, k.fma(NC1, xc));
+    FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
+    IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
+    IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+    FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    return p.mul(s1).mul(s2).blend(v, v.test(VectorOperators.IS_NAN));
+  }
+
+  /** e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (keeps tiny results exact). */
+  private static FloatVector sigmoidCareful(FloatVector v) {
+    FloatVector e = expCareful(v.abs().neg());
+    FloatVector num = e.blend(1f, v.compare(VectorOperators.GE, 0f));
+    return num.div(e.add(1f)).blend(v, v.test(VectorOperators.IS_NAN));
   }
 
   private static void expF64(double[] x, int xo, double[] y, int yo, int n) {
