@@ -61,8 +61,8 @@ final class FusedKernel implements Kernel {
   private final Instr[] program;
   private final boolean[] instrUniform;
   private final Store[] stores;
-  private final FusedReduction[] reduceAt; // program index -> the reduction folded there, or null
-  private final FusedReduction[] reductions;
+  private final SegmentedReduction[] reduceAt; // program index -> the reduction folded there, or null
+  private final SegmentedReduction[] reductions;
   private final int[] reductionSizes;      // output elements of each reduction
   private final int indexScratch;
   private final int parts;
@@ -179,8 +179,8 @@ final class FusedKernel implements Kernel {
     Map<String, Deque<Integer>> free = new HashMap<>();
     List<Instr> program = new ArrayList<>();
     List<Boolean> programUniform = new ArrayList<>();
-    List<FusedReduction> reduceAt = new ArrayList<>();
-    List<FusedReduction> reductions = new ArrayList<>();
+    List<SegmentedReduction> reduceAt = new ArrayList<>();
+    List<SegmentedReduction> reductions = new ArrayList<>();
     List<Integer> reductionSizes = new ArrayList<>();
     for (Gather g : gathers) {
       register[g.value()] = newRegister(dtype[g.value()], false, regTypes, regUniform, free);
@@ -200,7 +200,7 @@ final class FusedKernel implements Kernel {
           }
           if (isReduction(n)) {
             int in = resolve(alias, valueOf.get(n.input(0)));
-            FusedReduction r = reduction(spec, body, n, in, shapes[in], space, reductions.size());
+            SegmentedReduction r = reduction(spec, body, n, in, shapes[in], space, reductions.size());
             if (r != null) {
               reductions.add(r);
               reductionSizes.add(KernelSupport.size(spec.outputs().get(body.results().indexOf(n.output(0)))));
@@ -272,8 +272,8 @@ final class FusedKernel implements Kernel {
       instrUniform[i] = programUniform.get(i);
     }
     this.stores = stores.toArray(Store[]::new);
-    this.reduceAt = reduceAt.toArray(FusedReduction[]::new);
-    this.reductions = reductions.toArray(FusedReduction[]::new);
+    this.reduceAt = reduceAt.toArray(SegmentedReduction[]::new);
+    this.reductions = reductions.toArray(SegmentedReduction[]::new);
     this.reductionSizes = reductionSizes.stream().mapToInt(Integer::intValue).toArray();
     this.aliasOf = alias;
     this.parts = Parallel.parts((size + BLOCK - 1) / BLOCK, (long) BLOCK * Math.max(1, program.size()));
@@ -322,7 +322,7 @@ final class FusedKernel implements Kernel {
    * The reduction a body node folds, or null when its value is not a result (nothing to compute).
    * Its input must span the iteration space and the reduced axes must be its trailing ones.
    */
-  private static FusedReduction reduction(KernelSpec spec, Subgraph body, Operation n, int in, Shape inShape,
+  private static SegmentedReduction reduction(KernelSpec spec, Subgraph body, Operation n, int in, Shape inShape,
       Shape space, int index) {
     List<Integer> outs = new ArrayList<>();
     for (int j = 0; j < body.results().size(); j++) {
@@ -359,7 +359,7 @@ final class FusedKernel implements Kernel {
             n.type(), n.name(), n.attrs().getLongs("axes"), inShape);
       }
     }
-    return new FusedReduction(index, n.type(), d, in, outs.stream().mapToInt(Integer::intValue).toArray(),
+    return new SegmentedReduction(index, n.type(), d, in, outs.stream().mapToInt(Integer::intValue).toArray(),
         Math.toIntExact(segment));
   }
 
@@ -466,7 +466,7 @@ final class FusedKernel implements Kernel {
         g.copy().gather(frame[inSlots[g.input()]], arr[g.value()], 0, lo, n, s.idx);
       }
       for (int i = 0; i < program.length; i++) {
-        FusedReduction r = reduceAt[i];
+        SegmentedReduction r = reduceAt[i];
         if (r == null) {
           program[i].run(arr, off, instrUniform[i] ? 1 : n);
         } else {

@@ -3,18 +3,19 @@ package dev.kiln.runtime;
 import dev.kiln.graph.DType;
 
 /**
- * A reduction that ends a Fused body, folded while the kernel walks its input block by block, so
- * the input is never written out. The input is the iteration space in row-major order; the reduced
- * axes are its trailing ones, so each output element folds one segment of {@code segment}
- * consecutive elements. A segment wholly inside a block is folded and written there; the pieces of
- * a segment cut by block bounds are kept per block (at most a head and a tail) and combined in
- * block order once every block is done, so the result does not depend on how the blocks were
- * split over threads and is the same run after run.
+ * A float reduction over trailing axes, folded block by block: the input is walked in row-major
+ * order and each output element folds one segment of {@code segment} consecutive elements. The
+ * reductions that end a Fused body are folded this way while the kernel computes their input (which
+ * is then never written out), and so are plain Sum/Mean/Max/Min over trailing axes. A segment wholly
+ * inside a block is folded and written there; the pieces of a segment cut by block bounds are kept
+ * per block (at most a head and a tail) and combined in block order once every block is done, so
+ * the result does not depend on how the blocks were split over threads and is the same run after
+ * run.
  *
  * <p>Sums (and means) of floats accumulate in double ({@link VectorReduce} when the Vector API is
  * there); max and min follow Math.max/min (NaN wins, -0 below +0).
  */
-final class FusedReduction {
+final class SegmentedReduction {
   enum Kind { SUM, MEAN, MAX, MIN, PROD }
 
   final int index;
@@ -26,11 +27,11 @@ final class FusedReduction {
 
   /**
    * @param index this reduction's number in its kernel (its partials' index)
-   * @param value the body value reduced (its location is read per block)
-   * @param outputs the Fused outputs this result is written to
+   * @param value the Fused body value reduced (its location is read per block), or -1
+   * @param outputs the outputs this result is written to (indexes into the output slots)
    * @param segment elements folded into each output element (the product of the reduced dims)
    */
-  FusedReduction(int index, String type, DType dtype, int value, int[] outputs, int segment) {
+  SegmentedReduction(int index, String type, DType dtype, int value, int[] outputs, int segment) {
     this.index = index;
     this.kind = switch (type) {
       case "Sum" -> Kind.SUM;
