@@ -62,9 +62,10 @@ final class FusedInstructions {
 
   private static FusedKernel.Instr unary(UnaryKernels.Op op, DType d, int x, int y) {
     boolean vector = VectorSupport.AVAILABLE && VectorMath.handles(op);
+    boolean vectorF32 = VectorSupport.AVAILABLE && VectorMath.handlesF32(op);
     boolean vectorArithmetic = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
     return switch (d) {
-      case FLOAT32 -> vector
+      case FLOAT32 -> vectorF32
           ? (arr, off, n) -> VectorMath.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n)
           : vectorArithmetic
           ? (arr, off, n) -> VectorArithmetic.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n)
@@ -88,9 +89,12 @@ final class FusedInstructions {
   private static FusedKernel.Instr arithmetic(ArithmeticKernels.Op op, DType d, int a, int b, int o, boolean[] uniform) {
     int k = kind(a, b, uniform);
     boolean vector = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
+    boolean vectorPow = VectorSupport.AVAILABLE && op == ArithmeticKernels.Op.POW;
     return switch (d) {
       case FLOAT32 -> vector
           ? (arr, off, n) -> VectorArithmetic.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n)
+          : vectorPow
+          ? (arr, off, n) -> WideVectorMath.pow(k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n)
           : (arr, off, n) ->
           ArithmeticKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n);
       case FLOAT64 -> (arr, off, n) ->
