@@ -360,7 +360,7 @@ final class FusedKernel implements Kernel {
       }
     }
     return new SegmentedReduction(index, n.type(), d, in, outs.stream().mapToInt(Integer::intValue).toArray(),
-        Math.toIntExact(segment));
+        Math.toIntExact(segment), BLOCK <= 4096);
   }
 
   private static int resolve(int[] alias, int v) {

@@ -55,7 +55,7 @@ final class ReduceKernels {
         case MAX -> "Max";
         default -> "Min";
       };
-      return new SegmentKernel(spec, new SegmentedReduction(0, type, d, -1, new int[] {0}, segment),
+      return new SegmentKernel(spec, new SegmentedReduction(0, type, d, -1, new int[] {0}, segment, false),
           KernelSupport.size(spec.inputs().get(0)), outN);
     }
     return new ReduceKernel(spec, d, op, mean ? count(x, kept) : -1, plan, outN);

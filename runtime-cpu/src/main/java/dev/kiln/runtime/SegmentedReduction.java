@@ -13,7 +13,8 @@ import dev.kiln.graph.DType;
  * run.
  *
  * <p>Sums (and means) of floats accumulate in double ({@link VectorReduce} when the Vector API is
- * there); max and min follow Math.max/min (NaN wins, -0 below +0).
+ * there; a fused kernel's short blocks first add at most 16 values per float lane); max and min
+ * follow Math.max/min (NaN wins, -0 below +0).
  */
 final class SegmentedReduction {
   enum Kind { SUM, MEAN, MAX, MIN, PROD }
@@ -24,14 +25,17 @@ final class SegmentedReduction {
   private final Kind kind;
   private final boolean f32;
   private final int segment;
+  private final boolean shortPieces;
 
   /**
    * @param index this reduction's number in its kernel (its partials' index)
    * @param value the Fused body value reduced (its location is read per block), or -1
    * @param outputs the outputs this result is written to (indexes into the output slots)
    * @param segment elements folded into each output element (the product of the reduced dims)
+   * @param shortPieces blocks are short (a fused kernel's): float sums may add in float lanes first
    */
-  SegmentedReduction(int index, String type, DType dtype, int value, int[] outputs, int segment) {
+  SegmentedReduction(int index, String type, DType dtype, int value, int[] outputs, int segment, boolean shortPieces) {
+    this.shortPieces = shortPieces;
     this.index = index;
     this.kind = switch (type) {
       case "Sum" -> Kind.SUM;
@@ -158,7 +162,7 @@ final class SegmentedReduction {
     if (f32) {
       float[] a = (float[]) src;
       return switch (kind) {
-        case SUM, MEAN -> VECTOR ? VectorReduce.sum(a, so, n) : sum(a, so, n);
+        case SUM, MEAN -> !VECTOR ? sum(a, so, n) : shortPieces ? VectorReduce.sumShort(a, so, n) : VectorReduce.sum(a, so, n);
         case MAX -> VECTOR ? VectorReduce.max(a, so, n) : max(a, so, n);
         case MIN -> VECTOR ? VectorReduce.min(a, so, n) : min(a, so, n);
         case PROD -> {

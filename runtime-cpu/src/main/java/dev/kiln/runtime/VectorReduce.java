@@ -50,6 +50,39 @@ final class VectorReduce {
     return s;
   }
 
+  /**
+   * The sum of a short range (a fused block, at most a few thousand elements) in float lanes: each
+   * lane adds at most n/64 values (four accumulators), a few ulps of a partial sum, then the lanes
+   * are added in double. About three times cheaper than widening every element.
+   */
+  static double sumShort(float[] a, int o, int n) {
+    int step = F.length();
+    int i = 0;
+    double s = 0;
+    if (n >= 4 * step) {
+      FloatVector s0 = FloatVector.zero(F);
+      FloatVector s1 = s0;
+      FloatVector s2 = s0;
+      FloatVector s3 = s0;
+      for (; i <= n - 4 * step; i += 4 * step) {
+        s0 = s0.add(FloatVector.fromArray(F, a, o + i));
+        s1 = s1.add(FloatVector.fromArray(F, a, o + i + step));
+        s2 = s2.add(FloatVector.fromArray(F, a, o + i + 2 * step));
+        s3 = s3.add(FloatVector.fromArray(F, a, o + i + 3 * step));
+      }
+      for (; i <= n - step; i += step) {
+        s0 = s0.add(FloatVector.fromArray(F, a, o + i));
+      }
+      for (int k = 0; k < step; k++) {
+        s += ((double) s0.lane(k) + s1.lane(k)) + ((double) s2.lane(k) + s3.lane(k));
+      }
+    }
+    for (; i < n; i++) {
+      s += a[o + i];
+    }
+    return s;
+  }
+
   private static DoubleVector widen(float[] a, int at) {
     return (DoubleVector) FloatVector.fromArray(FD, a, at).convertShape(VectorOperators.F2D, D, 0);
   }
