@@ -425,7 +425,8 @@ final class FusedKernel implements Kernel {
       if (parts <= 1) {
         runBlocks(frame, 0, blocks, partials);
       } else {
-        Parallel.split(blocks, parts, (lo, hi) -> runBlocks(frame, lo, hi, partials));
+        // Chunks of 16 blocks taken in turn: on a shared machine the less busy core does more.
+        Parallel.dynamic(blocks, 16, parts, (lo, hi) -> runBlocks(frame, lo, hi, partials));
       }
     } catch (ArithmeticException e) {
       throw new ArithmeticException(where + e.getMessage());

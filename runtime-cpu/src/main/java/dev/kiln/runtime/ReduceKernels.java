@@ -122,7 +122,7 @@ final class ReduceKernels {
       if (parts <= 1) {
         fold(x, 0, blocks, partial, frame);
       } else {
-        Parallel.split(blocks, parts, (lo, hi) -> fold(x, lo, hi, partial, frame));
+        Parallel.dynamic(blocks, 4, parts, (lo, hi) -> fold(x, lo, hi, partial, frame));
       }
       reduction.combine(partial, size, BLOCK, frame, outSlots);
     }
