@@ -8,7 +8,8 @@ import java.util.Arrays;
  * The row operations a {@link FusedKernel} program is made of, one per body node: the library's own
  * elementwise loops (UnaryKernels, ArithmeticKernels, CompareKernels, CastKernel) applied to value
  * locations, with a uniform (1-element) operand passed as the scalar side of a VS/SV loop, and the
- * Vector API for float transcendentals when available.
+ * Vector API for float arithmetic and transcendentals (exp, sigmoid, tanh, log, sin, cos, pow) when
+ * available. Reductions that end a body are not instructions: FusedKernel folds them.
  */
 final class FusedInstructions {
   private FusedInstructions() {}

@@ -17,19 +17,23 @@ import java.util.Map;
 /**
  * The CPU kernel of a {@code Fused} node: a block-at-a-time vectorized interpreter. At creation the
  * body is compiled into a short program of row operations over "registers" (per-thread arrays of
- * {@link #BLOCK} elements); a run walks the dense iteration space (the broadcast of the outputs) in
- * blocks, so every intermediate stays in L1 and the tensors are read and written once.
+ * {@link #BLOCK} elements); a run walks the dense iteration space (the broadcast of the elementwise
+ * results and of the reductions' inputs) in blocks, so every intermediate stays in L1 and the
+ * tensors are read and written once.
  *
  * <p>Value locations per block: an input whose size equals the space is read in place, a 1-element
  * input or a body constant is a scalar ("uniform") operand, any other input is gathered into a
  * register ({@link BroadcastCopy}); a result the size of the space is written straight into its
  * output, a smaller one is scattered there at the end of the block. Values computed only from
  * uniform operands are computed once per block on one element. Registers are reused once their
- * value is dead. Blocks are split over the cores for large spaces.
+ * value is dead. A reduction that ends the body (over trailing axes) is folded where its input is
+ * computed, block by block ({@link SegmentedReduction}); its input is not stored unless it is a
+ * result too. Chunks of blocks are taken in turn by the cores for large spaces.
  *
  * <p>The row operations are the library's own elementwise loops (so a fused op computes exactly what
- * the unfused op does), except transcendental functions on floats, which go through the Vector API
- * ({@link VectorMath}) when it is available.
+ * the unfused op does), except float arithmetic ({@link VectorArithmetic}, bit-identical) and
+ * transcendental functions on floats, which go through the Vector API ({@link VectorMath},
+ * {@link WideVectorMath}) when it is available.
  */
 final class FusedKernel implements Kernel {
   /** Elements per block: 4 KiB of float per register, so a dozen registers stay in L1. */
