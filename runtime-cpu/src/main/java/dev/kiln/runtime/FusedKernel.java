@@ -204,7 +204,8 @@ final class FusedKernel implements Kernel {
           }
           if (isReduction(n)) {
             int in = resolve(alias, valueOf.get(n.input(0)));
-            SegmentedReduction r = reduction(spec, body, n, in, shapes[in], space, reductions.size());
+            SegmentedReduction r = SegmentedReduction.ofFusedBody(spec, body, n, in, shapes[in], space,
+                reductions.size(), BLOCK <= 4096);
             if (r != null) {
               reductions.add(r);
               reductionSizes.add(KernelSupport.size(spec.outputs().get(body.results().indexOf(n.output(0)))));
@@ -320,51 +321,6 @@ final class FusedKernel implements Kernel {
       shapes[v] = s; // a reduction's own shape is not used: its output's is the spec's
     }
     return shapes;
-  }
-
-  /**
-   * The reduction a body node folds, or null when its value is not a result (nothing to compute).
-   * Its input must span the iteration space and the reduced axes must be its trailing ones.
-   */
-  private static SegmentedReduction reduction(KernelSpec spec, Subgraph body, Operation n, int in, Shape inShape,
-      Shape space, int index) {
-    List<Integer> outs = new ArrayList<>();
-    for (int j = 0; j < body.results().size(); j++) {
-      if (body.results().get(j).equals(n.output(0))) {
-        outs.add(j);
-      }
-    }
-    if (outs.isEmpty()) {
-      return null;
-    }
-    DType d = n.output(0).dtype();
-    if (!d.isFloating()) {
-      throw KernelSupport.error(spec, "body reduction %s '%s' on %s: the fused kernel folds float reductions only",
-          n.type(), n.name(), d.shortName());
-    }
-    if (inShape.numElements() != space.numElements()) {
-      throw KernelSupport.error(spec, "body reduction %s '%s' reads a value of shape %s, not the iteration space %s",
-          n.type(), n.name(), inShape, space);
-    }
-    int rank = inShape.rank();
-    boolean[] reduced = new boolean[rank];
-    for (long a : n.attrs().getLongs("axes")) {
-      reduced[KernelSupport.axis(a, rank)] = true;
-    }
-    long segment = 1;
-    boolean seenReduced = false;
-    for (int k = 0; k < rank; k++) {
-      int dim = inShape.dim(k);
-      if (reduced[k]) {
-        segment *= dim;
-        seenReduced |= dim != 1;
-      } else if (dim != 1 && seenReduced) {
-        throw KernelSupport.error(spec, "body reduction %s '%s' over axes %s of %s: the fused kernel folds trailing axes only",
-            n.type(), n.name(), n.attrs().getLongs("axes"), inShape);
-      }
-    }
-    return new SegmentedReduction(index, n.type(), d, in, outs.stream().mapToInt(Integer::intValue).toArray(),
-        Math.toIntExact(segment), BLOCK <= 4096);
   }
 
   private static int resolve(int[] alias, int v) {

@@ -1,6 +1,11 @@
 package dev.kiln.runtime;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Shape;
+import dev.kiln.graph.Subgraph;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A float reduction over trailing axes, folded block by block: the input is walked in row-major
@@ -49,6 +54,52 @@ final class SegmentedReduction {
     this.value = value;
     this.outputs = outputs;
     this.segment = segment;
+  }
+
+  /**
+   * The reduction a Fused body node {@code n} folds (value {@code in} of shape {@code inShape}), or
+   * null when its value is not a result (nothing to compute). Its input must span the iteration
+   * space and the reduced axes must be its trailing ones.
+   */
+  static SegmentedReduction ofFusedBody(KernelSpec spec, Subgraph body, Operation n, int in, Shape inShape,
+      Shape space, int index, boolean shortPieces) {
+    List<Integer> outs = new ArrayList<>();
+    for (int j = 0; j < body.results().size(); j++) {
+      if (body.results().get(j).equals(n.output(0))) {
+        outs.add(j);
+      }
+    }
+    if (outs.isEmpty()) {
+      return null;
+    }
+    DType d = n.output(0).dtype();
+    if (!d.isFloating()) {
+      throw KernelSupport.error(spec, "body reduction %s '%s' on %s: the fused kernel folds float reductions only",
+          n.type(), n.name(), d.shortName());
+    }
+    if (inShape.numElements() != space.numElements()) {
+      throw KernelSupport.error(spec, "body reduction %s '%s' reads a value of shape %s, not the iteration space %s",
+          n.type(), n.name(), inShape, space);
+    }
+    int rank = inShape.rank();
+    boolean[] reduced = new boolean[rank];
+    for (long a : n.attrs().getLongs("axes")) {
+      reduced[KernelSupport.axis(a, rank)] = true;
+    }
+    long segment = 1;
+    boolean seenReduced = false;
+    for (int k = 0; k < rank; k++) {
+      int dim = inShape.dim(k);
+      if (reduced[k]) {
+        segment *= dim;
+        seenReduced |= dim != 1;
+      } else if (dim != 1 && seenReduced) {
+        throw KernelSupport.error(spec, "body reduction %s '%s' over axes %s of %s: the fused kernel folds trailing axes only",
+            n.type(), n.name(), n.attrs().getLongs("axes"), inShape);
+      }
+    }
+    return new SegmentedReduction(index, n.type(), d, in, outs.stream().mapToInt(Integer::intValue).toArray(),
+        Math.toIntExact(segment), shortPieces);
   }
 
   /** Folds {@code src[so, so + n)}, the block starting at element {@code lo} of the space. */
