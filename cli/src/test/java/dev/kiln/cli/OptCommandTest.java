@@ -30,19 +30,22 @@ class OptCommandTest {
     assertEquals(true, afterMatMul.contains(
         "%h_relu = FusedMatMul(%x, %w1) {activation = \"relu\", transpose_a = false, transpose_b = false} : f32[?,100]"), afterMatMul);
     String afterFuse = r.out().substring(r.out().indexOf("// ----- after fuse -----"));
-    assertEquals(true, afterFuse.contains("%fused = Fused(%y_pred, %y) : f32[?,10]") && afterFuse.contains("%loss = Sum(%fused)"), afterFuse);
-    assertEquals(true, r.err().endsWith("fuse_matmul: nodes fused 2, fused nodes 1\nfuse: fused nodes 1, nodes fused 2\n"), r.err());
+    // Sub, Square and the loss's Sum are one Fused node: the squared differences are never stored.
+    assertEquals(true, afterFuse.contains("%fused = Fused(%y_pred, %y) : f32[]")
+        && afterFuse.contains("%loss = Sum(%sq) {axes = array<0, 1>, keep_dims = false} : f32[]"), afterFuse);
+    assertEquals(true, r.err().endsWith("fuse_matmul: nodes fused 2, fused nodes 1\n"
+        + "fuse: fused nodes 1, nodes fused 3, reductions fused 1\n"), r.err());
   }
 
   @Test
   void reportGivesThePlansPeakBytesBeforeRunning() throws Exception {
-    // batch 64: h_relu [64,100] f32 = 25600 bytes, y_pred [64,10] = 2560; the fused Sub+Square writes
-    // over y_pred, which dies there; Sum's scalar takes h_relu's dead buffer. Kernel calls: FusedMatMul,
-    // MatMul, Fused, Sum and the fetch copy.
+    // batch 64: h_relu [64,100] f32 = 25600 bytes, y_pred [64,10] = 2560; the fused Sub+Square+Sum
+    // folds the squares as it computes them, its scalar takes h_relu's dead buffer. Kernel calls:
+    // FusedMatMul, MatMul, Fused and the fetch copy.
     Result r = kiln("opt", TWO_LAYER, "--fetch", "loss", "--report", "--dim", "64");
     assertEquals(0, r.code(), r.err());
-    assertEquals("memory plan: peak 28160 bytes in 2 buffers (live peak 28160 bytes, 1 written in place), "
-        + "5 kernel calls per run\n", r.err());
+    assertEquals("memory plan: peak 28160 bytes in 2 buffers (live peak 28160 bytes, 0 written in place), "
+        + "4 kernel calls per run\n", r.err());
   }
 
   @Test

@@ -13,9 +13,11 @@ import java.util.Set;
  * <ul>
  *   <li>{@code Fused}: a group of elementwise ops run as one kernel. It owns one {@link Subgraph}
  *       whose parameters stand, in order, for the node's inputs (same dtypes) and whose results are
- *       the node's outputs. Every body node is a Parameter, a scalar Const, or an ELEMENTWISE op
- *       (NumPy broadcasting allowed), so each output's shape is the broadcast of the inputs it
- *       depends on.
+ *       the node's outputs. Every body node is a Parameter, a scalar Const, an ELEMENTWISE op
+ *       (NumPy broadcasting allowed), so each of its values has the shape of the broadcast of the
+ *       inputs it depends on, or a reduction ({@link #REDUCTIONS}, attrs axes and keep_dims) of
+ *       such a value that no body node reads: a reduction ends a chain, so the kernel can fold it
+ *       while it computes its input, which is never materialized unless it is a result too.
  *   <li>{@code FusedMatMul}: {@code activation(matmul(a, b) + bias)} — inputs a, b and optionally a
  *       bias that broadcasts to the product; attrs transpose_a, transpose_b, activation (none, relu,
  *       sigmoid, tanh). Grappler's {@code _FusedMatMul}.
@@ -23,6 +25,9 @@ import java.util.Set;
  */
 final class FusedOps {
   static final Set<String> ACTIVATIONS = Set.of("none", "relu", "sigmoid", "tanh");
+
+  /** The reductions a Fused body may end in. */
+  static final Set<String> REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min", "Prod");
 
   private FusedOps() {}
 
@@ -49,6 +54,7 @@ final class FusedOps {
     }
     // For each body node, the set of inputs it depends on: its shape is their broadcast.
     Map<Operation, java.util.BitSet> deps = new HashMap<>();
+    java.util.Set<Operation> reductions = new java.util.HashSet<>();
     for (Operation op : body.graph().operations()) {
       java.util.BitSet d = new java.util.BitSet();
       if (op.type().equals("Parameter")) {
@@ -61,10 +67,15 @@ final class FusedOps {
         if (op.outputType(0).shape().rank() != 0) {
           throw c.error("body Const '%s' must be a scalar, got %s", op.name(), op.outputType(0).shape());
         }
+      } else if (REDUCTIONS.contains(op.type())) {
+        reductions.add(op);
       } else if (!op.def().traits().contains(OpTrait.ELEMENTWISE) || op.type().equals("Fused")) {
         throw c.error("body node %s is not elementwise", op);
       }
       for (Output in : op.inputs()) {
+        if (reductions.contains(in.op())) {
+          throw c.error("body node %s reads the reduction '%s': a reduction must end its chain", op, in.op().name());
+        }
         d.or(deps.get(in.op()));
       }
       deps.put(op, d);
@@ -72,7 +83,8 @@ final class FusedOps {
     List<TensorType> out = new ArrayList<>();
     for (Output r : body.results()) {
       Shape s = Shape.scalar();
-      java.util.BitSet d = deps.get(r.op());
+      boolean reduction = reductions.contains(r.op());
+      java.util.BitSet d = deps.get(reduction ? r.op().input(0).op() : r.op());
       for (int i = d.nextSetBit(0); i >= 0; i = d.nextSetBit(i + 1)) {
         Shape b = Shape.broadcast(s, c.shape(i));
         if (b == null) {
@@ -80,9 +92,35 @@ final class FusedOps {
         }
         s = b;
       }
-      out.add(new TensorType(r.dtype(), s));
+      out.add(new TensorType(r.dtype(), reduction ? reduced(c, r.op(), s) : s));
     }
     return out;
+  }
+
+  /** The shape of body reduction {@code r} over a value of shape {@code s}. */
+  private static Shape reduced(OpContext c, Operation r, Shape s) {
+    if (!s.hasKnownRank()) {
+      return Shape.unknown();
+    }
+    int rank = s.rank();
+    boolean[] axis = new boolean[rank];
+    for (long a : r.attrs().getLongs("axes")) {
+      long k = a < 0 ? a + rank : a;
+      if (k < 0 || k >= rank) {
+        throw c.error("body reduction '%s': axis %d is out of range for %s", r.name(), a, s);
+      }
+      axis[(int) k] = true;
+    }
+    boolean keep = r.attrs().find("keep_dims").map(Boolean.class::cast).orElse(false);
+    List<Integer> dims = new ArrayList<>();
+    for (int i = 0; i < rank; i++) {
+      if (!axis[i]) {
+        dims.add(s.dim(i));
+      } else if (keep) {
+        dims.add(1);
+      }
+    }
+    return Shape.of(dims.stream().mapToInt(Integer::intValue).toArray());
   }
 
   private static List<TensorType> fusedMatMul(OpContext c) {

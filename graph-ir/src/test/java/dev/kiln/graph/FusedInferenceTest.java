@@ -49,6 +49,47 @@ class FusedInferenceTest {
     assertEquals(before, g.size());
   }
 
+  /** Body: y = exp(p0) * p0, then sum(y) over {@code axes} (keep_dims {@code keep}); results (y, sum). */
+  private static Subgraph reducingBody(String reduction, List<Long> axes, boolean keep) {
+    Graph b = new Graph();
+    Ops tf = Ops.create(b);
+    Output p0 = b.opBuilder("Parameter", "p0").setAttr("dtype", DType.FLOAT32).setAttr("shape", Shape.unknown()).build().output(0);
+    Output y = tf.mul(tf.exp(p0), p0);
+    Output r = b.opBuilder(reduction, "r").addInput(y).setAttr("axes", axes).setAttr("keep_dims", keep).build().output(0);
+    return new Subgraph(b, List.of(p0), List.of(y, r));
+  }
+
+  @Test
+  void aFusedBodyMayEndInAReduction() {
+    Ops tf = InferenceSupport.newOps();
+    Graph g = tf.graph();
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 10));
+    Operation all = g.opBuilder("Fused", "all").addInput(x).addSubgraph(reducingBody("Sum", List.of(0L, 1L), false)).build();
+    assertEquals(new TensorType(DType.FLOAT32, Shape.of(-1, 10)), all.outputType(0));
+    assertEquals(new TensorType(DType.FLOAT32, Shape.scalar()), all.outputType(1));
+    Operation rows = g.opBuilder("Fused", "rows").addInput(x).addSubgraph(reducingBody("Mean", List.of(-1L), true)).build();
+    assertEquals(new TensorType(DType.FLOAT32, Shape.of(-1, 1)), rows.outputType(1));
+    Operation first = g.opBuilder("Fused", "first").addInput(x).addSubgraph(reducingBody("Max", List.of(0L), false)).build();
+    assertEquals(new TensorType(DType.FLOAT32, Shape.of(10)), first.outputType(1));
+  }
+
+  @Test
+  void aFusedReductionMustEndItsChain() {
+    Ops tf = InferenceSupport.newOps();
+    Graph g = tf.graph();
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(4));
+    Graph b = new Graph();
+    Ops bt = Ops.create(b);
+    Output p0 = b.opBuilder("Parameter", "p0").setAttr("dtype", DType.FLOAT32).setAttr("shape", Shape.of(4)).build().output(0);
+    Output s = b.opBuilder("Sum", "s").addInput(p0).setAttr("axes", List.of(0L)).setAttr("keep_dims", false).build().output(0);
+    Output y = bt.withName("y").mul(p0, s);
+    Subgraph body = new Subgraph(b, List.of(p0), List.of(y));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> g.opBuilder("Fused", "f").addInput(x).addSubgraph(body).build());
+    assertEquals("Fused 'f': body node Mul 'y' reads the reduction 's': a reduction must end its chain",
+        e.getMessage());
+  }
+
   @Test
   @Covers("FusedMatMul")
   void fusedMatMulIsMatMulWithBiasAndActivation() {

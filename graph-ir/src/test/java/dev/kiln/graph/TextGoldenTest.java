@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Hand-written graph files parse and print to their hand-written normalized form. */
 class TextGoldenTest {
   @ParameterizedTest
-  @ValueSource(strings = {"two_layer", "constants", "fused", "layout"})
+  @ValueSource(strings = {"two_layer", "constants", "fused", "fused_reduce", "layout"})
   void parsePrintsTheExpectedText(String name) throws IOException {
     Graph g = Graph.parse(resource(name + ".kg"), name + ".kg");
     String expected = resource(name + ".expected.kg");

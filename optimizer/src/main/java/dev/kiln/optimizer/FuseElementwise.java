@@ -36,6 +36,11 @@ import java.util.Set;
  * convex (no path leaves it and re-enters, through data or control edges), so fusing never creates a
  * cycle; members' control inputs become the Fused node's, and control dependencies on a member become
  * dependencies on the Fused node. Counts "nodes fused" (group members) and "fused nodes".
+ *
+ * <p>Reductions then join the group of their input ({@link #joinReductions}): a float Sum, Mean, Max
+ * or Min over trailing axes (or all) of a group's value becomes the end of the Fused body, so the
+ * kernel folds it in the same pass and the reduced value is never materialized (it stays a result
+ * when it is fetched or used elsewhere). Counts "reductions fused".
  */
 public final class FuseElementwise implements Pass {
   @Override
@@ -112,6 +117,7 @@ public final class FuseElementwise implements Pass {
         group[k] = g;
       }
     }
+    long reductions = joinReductions(ops, index, fedOps, consumers, group, members, space, order);
     members.values().removeIf(m -> m.cardinality() < 2);
     if (members.isEmpty()) {
       return p;
@@ -120,7 +126,11 @@ public final class FuseElementwise implements Pass {
     for (int i = 0; i < n; i++) {
       unit[i] = group[i] >= 0 && members.containsKey(group[i]) ? group[i] : -1;
     }
-    return emit(p, ops, index, unit, members, stats);
+    Program out = emit(p, ops, index, unit, members, stats);
+    if (reductions > 0) {
+      stats.add("reductions fused", reductions);
+    }
+    return out;
   }
 
   private static List<Operation> preds(Operation op) {
@@ -356,5 +366,108 @@ public final class FuseElementwise implements Pass {
       name = hint + "_" + k;
     }
     return name;
+  }
+
+  /** The reductions that may end a Fused body (runtimes fold them while computing their input). */
+  static final Set<String> FUSIBLE_REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min");
+
+  /**
+   * Adds to each group the reductions of its values that can end its body: a float Sum, Mean, Max
+   * or Min, not fed, on the group's device, over trailing axes of its input (dims of 1 aside), whose
+   * input has the group's whole iteration space (the kernel walks the input once, element by
+   * element), where no member reads the reduction and the graph of groups stays acyclic. With
+   * unknown dims the space must be the input's by construction: every member is an ancestor of it.
+   * A group of one elementwise node counts (square then sum is one pass). Returns how many joined.
+   */
+  private static long joinReductions(List<Operation> ops, Map<Operation, Integer> index, Set<Operation> fedOps,
+      List<List<Integer>> consumers, int[] group, Map<Integer, BitSet> members, Map<Integer, Shape> space,
+      AssignOrder order) {
+    long joined = 0;
+    Set<Integer> reductions = new HashSet<>();
+    for (int i = 0; i < ops.size(); i++) {
+      Operation op = ops.get(i);
+      if (!FUSIBLE_REDUCTIONS.contains(op.type()) || op.numInputs() != 1 || fedOps.contains(op)
+          || !op.output(0).dtype().isFloating()) {
+        continue;
+      }
+      int j = index.get(op.input(0).op());
+      int g = group[j];
+      if (g < 0 || !members.containsKey(g) || reductions.contains(j) || !ops.get(j).device().equals(op.device())
+          || !order.sameAssigns(op, ops.get(j))) {
+        continue;
+      }
+      Shape in = op.input(0).shape();
+      BitSet m = members.get(g);
+      if (!in.equals(space.get(g)) || !trailingAxes(op, in)
+          || (!in.isFullyDefined() && !ancestorsOf(j, m, reductions, ops, index))) {
+        continue;
+      }
+      boolean readByMember = false;
+      for (int c : consumers.get(i)) {
+        readByMember |= m.get(c);
+      }
+      BitSet trial = (BitSet) m.clone();
+      trial.set(i);
+      if (readByMember || reentered(trial, Math.max(i, m.length() - 1), consumers, group, members)) {
+        continue;
+      }
+      members.put(g, trial);
+      group[i] = g;
+      reductions.add(i);
+      joined++;
+    }
+    return joined;
+  }
+
+  /** Whether the reduced axes of {@code r} come after every kept axis of {@code in} (dims of 1 aside). */
+  private static boolean trailingAxes(Operation r, Shape in) {
+    if (!in.hasKnownRank() || !r.attrs().has("axes")) {
+      return false;
+    }
+    int rank = in.rank();
+    boolean[] reduced = new boolean[rank];
+    List<Long> axes = r.attrs().getLongs("axes");
+    for (long a : axes) {
+      long k = a < 0 ? a + rank : a;
+      if (k < 0 || k >= rank) {
+        return false;
+      }
+      reduced[(int) k] = true;
+    }
+    boolean seenReduced = false;
+    for (int d = 0; d < rank; d++) {
+      if (in.dim(d) == 1) {
+        continue;
+      }
+      if (reduced[d]) {
+        seenReduced = true;
+      } else if (seenReduced) {
+        return false;
+      }
+    }
+    return !axes.isEmpty();
+  }
+
+  /** Whether every member of {@code m} but the reductions is {@code j} or an ancestor of it. */
+  private static boolean ancestorsOf(int j, BitSet m, Set<Integer> reductions, List<Operation> ops,
+      Map<Operation, Integer> index) {
+    BitSet seen = new BitSet();
+    java.util.ArrayDeque<Integer> work = new java.util.ArrayDeque<>(List.of(j));
+    seen.set(j);
+    while (!work.isEmpty()) {
+      for (Output in : ops.get(work.pop()).inputs()) {
+        int k = index.get(in.op());
+        if (m.get(k) && !seen.get(k)) {
+          seen.set(k);
+          work.push(k);
+        }
+      }
+    }
+    for (int k = m.nextSetBit(0); k >= 0; k = m.nextSetBit(k + 1)) {
+      if (!seen.get(k) && !reductions.contains(k)) {
+        return false;
+      }
+    }
+    return true;
   }
 }

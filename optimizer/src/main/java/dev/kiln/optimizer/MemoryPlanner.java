@@ -83,6 +83,7 @@ public final class MemoryPlanner {
    * writes a full-size result straight into its output while computing the body node that makes it,
    * so the input must be read by no body node after that one (body order) and not be a result itself.
    * Sizes (the output the size of the input and of the node's largest output) are the caller's check.
+   * A reduction result takes over nothing (its blocks' partial values are written after the walk).
    */
   public static List<Integer> fusedInPlaceInputs(Operation fused, int j) {
     Subgraph body = fused.subgraphs().get(0);
@@ -90,7 +91,8 @@ public final class MemoryPlanner {
     Output result = body.results().get(j);
     Operation producer = result.op();
     if (body.results().indexOf(result) != j || producer.type().equals("AddN") || producer.type().equals("Parameter")
-        || producer.type().equals("Const") || producer.def().traits().contains(OpTrait.VIEW)) {
+        || producer.type().equals("Const") || producer.def().traits().contains(OpTrait.VIEW)
+        || FuseElementwise.FUSIBLE_REDUCTIONS.contains(producer.type()) || producer.type().equals("Prod")) {
       return List.of();
     }
     int at = nodes.indexOf(producer);

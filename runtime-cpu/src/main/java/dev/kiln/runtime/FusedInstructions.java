@@ -8,7 +8,8 @@ import java.util.Arrays;
  * The row operations a {@link FusedKernel} program is made of, one per body node: the library's own
  * elementwise loops (UnaryKernels, ArithmeticKernels, CompareKernels, CastKernel) applied to value
  * locations, with a uniform (1-element) operand passed as the scalar side of a VS/SV loop, and the
- * Vector API for float transcendentals when available.
+ * Vector API for float arithmetic and transcendentals (exp, sigmoid, tanh, log, sin, cos, pow) when
+ * available. Reductions that end a body are not instructions: FusedKernel folds them.
  */
 final class FusedInstructions {
   private FusedInstructions() {}
@@ -62,9 +63,10 @@ final class FusedInstructions {
 
   private static FusedKernel.Instr unary(UnaryKernels.Op op, DType d, int x, int y) {
     boolean vector = VectorSupport.AVAILABLE && VectorMath.handles(op);
+    boolean vectorF32 = VectorSupport.AVAILABLE && VectorMath.handlesF32(op);
     boolean vectorArithmetic = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
     return switch (d) {
-      case FLOAT32 -> vector
+      case FLOAT32 -> vectorF32
           ? (arr, off, n) -> VectorMath.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n)
           : vectorArithmetic
           ? (arr, off, n) -> VectorArithmetic.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n)
@@ -88,9 +90,12 @@ final class FusedInstructions {
   private static FusedKernel.Instr arithmetic(ArithmeticKernels.Op op, DType d, int a, int b, int o, boolean[] uniform) {
     int k = kind(a, b, uniform);
     boolean vector = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
+    boolean vectorPow = VectorSupport.AVAILABLE && op == ArithmeticKernels.Op.POW;
     return switch (d) {
       case FLOAT32 -> vector
           ? (arr, off, n) -> VectorArithmetic.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n)
+          : vectorPow
+          ? (arr, off, n) -> WideVectorMath.pow(k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n)
           : (arr, off, n) ->
           ArithmeticKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n);
       case FLOAT64 -> (arr, off, n) ->

@@ -17,19 +17,23 @@ import java.util.Map;
 /**
  * The CPU kernel of a {@code Fused} node: a block-at-a-time vectorized interpreter. At creation the
  * body is compiled into a short program of row operations over "registers" (per-thread arrays of
- * {@link #BLOCK} elements); a run walks the dense iteration space (the broadcast of the outputs) in
- * blocks, so every intermediate stays in L1 and the tensors are read and written once.
+ * {@link #BLOCK} elements); a run walks the dense iteration space (the broadcast of the elementwise
+ * results and of the reductions' inputs) in blocks, so every intermediate stays in L1 and the
+ * tensors are read and written once.
  *
  * <p>Value locations per block: an input whose size equals the space is read in place, a 1-element
  * input or a body constant is a scalar ("uniform") operand, any other input is gathered into a
  * register ({@link BroadcastCopy}); a result the size of the space is written straight into its
  * output, a smaller one is scattered there at the end of the block. Values computed only from
  * uniform operands are computed once per block on one element. Registers are reused once their
- * value is dead. Blocks are split over the cores for large spaces.
+ * value is dead. A reduction that ends the body (over trailing axes) is folded where its input is
+ * computed, block by block ({@link SegmentedReduction}); its input is not stored unless it is a
+ * result too. Chunks of blocks are taken in turn by the cores for large spaces.
  *
  * <p>The row operations are the library's own elementwise loops (so a fused op computes exactly what
- * the unfused op does), except transcendental functions on floats, which go through the Vector API
- * ({@link VectorMath}) when it is available.
+ * the unfused op does), except float arithmetic ({@link VectorArithmetic}, bit-identical) and
+ * transcendental functions on floats, which go through the Vector API ({@link VectorMath},
+ * {@link WideVectorMath}) when it is available.
  */
 final class FusedKernel implements Kernel {
   /** Elements per block: 4 KiB of float per register, so a dozen registers stay in L1. */
@@ -61,6 +65,9 @@ final class FusedKernel implements Kernel {
   private final Instr[] program;
   private final boolean[] instrUniform;
   private final Store[] stores;
+  private final SegmentedReduction[] reduceAt; // program index -> the reduction folded there, or null
+  private final SegmentedReduction[] reductions;
+  private final int[] reductionSizes;      // output elements of each reduction
   private final int indexScratch;
   private final int parts;
   private final ThreadLocal<Scratch> scratch;
@@ -70,6 +77,8 @@ final class FusedKernel implements Kernel {
     final Object[] arr = new Object[nValues];
     final int[] off = new int[nValues];
     final int[] idx = new int[indexScratch];
+    // A run's block partials of each reduction (the calling thread's scratch holds them for the run).
+    final double[][] partials = new double[reductions.length][2 * ((size + BLOCK - 1) / BLOCK)];
 
     Scratch() {
       Object[] regs = new Object[registerTypes.length];
@@ -96,22 +105,25 @@ final class FusedKernel implements Kernel {
     Subgraph body = op.subgraphs().get(0);
     this.inSlots = spec.inputSlots();
     this.outSlots = spec.outputSlots();
-    Shape space = Shape.scalar();
-    for (TensorType t : spec.outputs()) {
-      Shape b = Shape.broadcast(space, t.shape());
-      if (b == null) {
-        throw KernelSupport.error(spec, "outputs %s and %s do not broadcast to one iteration space", space, t.shape());
-      }
-      space = b;
-    }
-    int[] dense = space.dims();
-    this.size = KernelSupport.size(new TensorType(DType.FLOAT32, space));
-
     List<Operation> nodes = body.graph().operations();
     Map<Output, Integer> valueOf = new HashMap<>();
     for (Operation n : nodes) {
       valueOf.put(n.output(0), valueOf.size());
     }
+    // The iteration space: the broadcast of the elementwise results and of the reductions' inputs.
+    Shape[] shapes = concreteShapes(spec, body, valueOf);
+    Shape space = Shape.scalar();
+    for (int j = 0; j < body.results().size(); j++) {
+      Operation producer = body.results().get(j).op();
+      Shape t = isReduction(producer) ? shapes[valueOf.get(producer.input(0))] : spec.outputs().get(j).shape();
+      Shape b = Shape.broadcast(space, t);
+      if (b == null) {
+        throw KernelSupport.error(spec, "outputs %s and %s do not broadcast to one iteration space", space, t);
+      }
+      space = b;
+    }
+    int[] dense = space.dims();
+    this.size = KernelSupport.size(new TensorType(DType.FLOAT32, space));
     this.nValues = valueOf.size();
     directIn = filled(nValues);
     uniformIn = filled(nValues);
@@ -159,7 +171,7 @@ final class FusedKernel implements Kernel {
       int v = valueOf.get(body.results().get(j));
       Operation producer = body.results().get(j).op();
       boolean computed = !producer.type().equals("Parameter") && !producer.type().equals("Const")
-          && !isAlias(producer);
+          && !isAlias(producer) && !isReduction(producer);
       if (computed && directOut[v] < 0 && spec.outputs().get(j).shape().numElements() == size && size > 0) {
         directOut[v] = j;
         outputTaken[j] = true;
@@ -171,6 +183,9 @@ final class FusedKernel implements Kernel {
     Map<String, Deque<Integer>> free = new HashMap<>();
     List<Instr> program = new ArrayList<>();
     List<Boolean> programUniform = new ArrayList<>();
+    List<SegmentedReduction> reduceAt = new ArrayList<>();
+    List<SegmentedReduction> reductions = new ArrayList<>();
+    List<Integer> reductionSizes = new ArrayList<>();
     for (Gather g : gathers) {
       register[g.value()] = newRegister(dtype[g.value()], false, regTypes, regUniform, free);
     }
@@ -185,6 +200,20 @@ final class FusedKernel implements Kernel {
         }
         default -> {
           if (isAlias(n)) {
+            break;
+          }
+          if (isReduction(n)) {
+            int in = resolve(alias, valueOf.get(n.input(0)));
+            SegmentedReduction r = SegmentedReduction.ofFusedBody(spec, body, n, in, shapes[in], space,
+                reductions.size(), BLOCK <= 4096);
+            if (r != null) {
+              reductions.add(r);
+              reductionSizes.add(KernelSupport.size(spec.outputs().get(body.results().indexOf(n.output(0)))));
+              program.add(NOTHING);
+              programUniform.add(false);
+              reduceAt.add(r);
+            }
+            release(new int[] {in}, s, lastUse, register, dtype, uniform, free);
             break;
           }
           int[] ins = new int[n.numInputs()];
@@ -207,6 +236,7 @@ final class FusedKernel implements Kernel {
           }
           program.add(FusedInstructions.of(n, ins, v, uniform, where));
           programUniform.add(uniform[v]);
+          reduceAt.add(null);
         }
       }
     }
@@ -218,7 +248,7 @@ final class FusedKernel implements Kernel {
     }
     for (int j = 0; j < body.results().size(); j++) {
       int v = resolve(alias, valueOf.get(body.results().get(j)));
-      if (directOut[v] == j) {
+      if (directOut[v] == j || isReduction(body.results().get(j).op())) {
         continue;
       }
       TensorType t = spec.outputs().get(j);
@@ -247,6 +277,9 @@ final class FusedKernel implements Kernel {
       instrUniform[i] = programUniform.get(i);
     }
     this.stores = stores.toArray(Store[]::new);
+    this.reduceAt = reduceAt.toArray(SegmentedReduction[]::new);
+    this.reductions = reductions.toArray(SegmentedReduction[]::new);
+    this.reductionSizes = reductionSizes.stream().mapToInt(Integer::intValue).toArray();
     this.aliasOf = alias;
     this.parts = Parallel.parts((size + BLOCK - 1) / BLOCK, (long) BLOCK * Math.max(1, program.size()));
     this.scratch = ThreadLocal.withInitial(Scratch::new);
@@ -256,6 +289,38 @@ final class FusedKernel implements Kernel {
 
   private static boolean isAlias(Operation n) {
     return n.type().equals("Identity") || n.type().equals("StopGradient");
+  }
+
+  private static final Instr NOTHING = (arr, off, n) -> { };
+
+  private static boolean isReduction(Operation n) {
+    return switch (n.type()) {
+      case "Sum", "Mean", "Max", "Min", "Prod" -> true;
+      default -> false;
+    };
+  }
+
+  /** The concrete shape of every body value: inputs' shapes, broadcast through the body. */
+  private static Shape[] concreteShapes(KernelSpec spec, Subgraph body, Map<Output, Integer> valueOf) {
+    Shape[] shapes = new Shape[valueOf.size()];
+    for (int i = 0; i < body.parameters().size(); i++) {
+      shapes[valueOf.get(body.parameters().get(i))] = spec.inputs().get(i).shape();
+    }
+    for (Operation n : body.graph().operations()) {
+      int v = valueOf.get(n.output(0));
+      if (shapes[v] != null) {
+        continue;
+      }
+      Shape s = Shape.scalar();
+      if (!n.type().equals("Const")) {
+        for (Output in : n.inputs()) {
+          Shape b = Shape.broadcast(s, shapes[valueOf.get(in)]);
+          s = b == null ? s : b; // inference has checked the broadcasts
+        }
+      }
+      shapes[v] = s; // a reduction's own shape is not used: its output's is the spec's
+    }
+    return shapes;
   }
 
   private static int resolve(int[] alias, int v) {
@@ -309,21 +374,29 @@ final class FusedKernel implements Kernel {
   @Override
   public void run(Object[] frame) {
     if (size == 0) {
+      for (int r = 0; r < reductions.length; r++) {
+        reductions[r].fillEmpty(reductionSizes[r], frame, outSlots);
+      }
       return;
     }
     int blocks = (size + BLOCK - 1) / BLOCK;
+    double[][] partials = reductions.length == 0 ? null : scratch.get().partials;
     try {
       if (parts <= 1) {
-        runBlocks(frame, 0, blocks);
+        runBlocks(frame, 0, blocks, partials);
       } else {
-        Parallel.split(blocks, parts, (lo, hi) -> runBlocks(frame, lo, hi));
+        // Chunks of 16 blocks taken in turn: on a shared machine the less busy core does more.
+        Parallel.dynamic(blocks, 16, parts, (lo, hi) -> runBlocks(frame, lo, hi, partials));
       }
     } catch (ArithmeticException e) {
       throw new ArithmeticException(where + e.getMessage());
     }
+    for (int r = 0; r < reductions.length; r++) {
+      reductions[r].combine(partials[r], size, BLOCK, frame, outSlots);
+    }
   }
 
-  private void runBlocks(Object[] frame, int fromBlock, int toBlock) {
+  private void runBlocks(Object[] frame, int fromBlock, int toBlock, double[][] partials) {
     Scratch s = scratch.get();
     Object[] arr = s.arr;
     int[] off = s.off;
@@ -354,7 +427,12 @@ final class FusedKernel implements Kernel {
         g.copy().gather(frame[inSlots[g.input()]], arr[g.value()], 0, lo, n, s.idx);
       }
       for (int i = 0; i < program.length; i++) {
-        program[i].run(arr, off, instrUniform[i] ? 1 : n);
+        SegmentedReduction r = reduceAt[i];
+        if (r == null) {
+          program[i].run(arr, off, instrUniform[i] ? 1 : n);
+        } else {
+          r.accumulate(arr[r.value], off[r.value], lo, n, b, partials[r.index], frame, outSlots);
+        }
       }
       for (Store st : stores) {
         Object out = frame[outSlots[st.output()]];

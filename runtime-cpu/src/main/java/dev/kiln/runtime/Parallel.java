@@ -58,6 +58,51 @@ final class Parallel {
     }
   }
 
+  /**
+   * Runs body over [0, n) in chunks of {@code grain} taken in turn by {@code parts} threads (the
+   * caller and parts - 1 pool tasks), so a thread that gets less of a shared core does less of the
+   * work instead of the run waiting for it. For bodies whose chunks may run on any thread in any
+   * order. The first failure is rethrown as it was thrown, as in {@link #split}.
+   */
+  static void dynamic(int n, int grain, int parts, Range body) {
+    int chunks = (n + grain - 1) / grain;
+    if (parts <= 1 || chunks <= 1) {
+      body.run(0, n);
+      return;
+    }
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    Throwable[] failures = new Throwable[parts];
+    ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[parts - 1];
+    for (int p = 1; p < parts; p++) {
+      int part = p;
+      tasks[p - 1] = ForkJoinTask.adapt(() -> takeChunks(body, n, grain, chunks, next, failures, part)).fork();
+    }
+    takeChunks(body, n, grain, chunks, next, failures, 0);
+    for (ForkJoinTask<?> t : tasks) {
+      t.join();
+    }
+    for (Throwable f : failures) {
+      if (f instanceof RuntimeException r) {
+        throw r;
+      }
+      if (f instanceof Error e) {
+        throw e;
+      }
+    }
+  }
+
+  private static void takeChunks(Range body, int n, int grain, int chunks,
+      java.util.concurrent.atomic.AtomicInteger next, Throwable[] failures, int part) {
+    try {
+      for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+        body.run(c * grain, (int) Math.min(n, (long) (c + 1) * grain));
+      }
+    } catch (RuntimeException | Error e) {
+      failures[part] = e;
+      next.set(chunks); // the others stop taking chunks
+    }
+  }
+
   private static void runPart(Range body, int n, int parts, int p, Throwable[] failures) {
     try {
       body.run(bound(n, parts, p), bound(n, parts, p + 1));

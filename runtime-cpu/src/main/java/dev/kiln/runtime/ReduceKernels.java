@@ -48,7 +48,91 @@ final class ReduceKernels {
       throw KernelSupport.error(spec, "cannot sum %s down to %s", spec.inputs().get(0).shape(), Shape.of(kept));
     }
     int outN = KernelSupport.size(spec.outputs().get(0));
+    int segment = trailingSegment(x, kept);
+    if (d.isFloating() && op != Op.PROD && segment > 1) {
+      String type = mean ? "Mean" : switch (op) {
+        case SUM -> "Sum";
+        case MAX -> "Max";
+        default -> "Min";
+      };
+      return new SegmentKernel(spec, new SegmentedReduction(0, type, d, -1, new int[] {0}, segment, false),
+          KernelSupport.size(spec.inputs().get(0)), outN);
+    }
     return new ReduceKernel(spec, d, op, mean ? count(x, kept) : -1, plan, outN);
+  }
+
+  /**
+   * The elements folded into each output element when the reduced axes of {@code x} (those where
+   * {@code kept}, aligned right, is 1) all come after its kept ones, dims of 1 aside; else 0.
+   */
+  static int trailingSegment(int[] x, int[] kept) {
+    long segment = 1;
+    boolean seenReduced = false;
+    for (int i = 0; i < x.length; i++) {
+      int k = i - (x.length - kept.length);
+      boolean reduced = k < 0 || (kept[k] == 1 && x[i] != 1);
+      if (x[i] == 1) {
+        continue;
+      }
+      if (reduced) {
+        segment *= x[i];
+        seenReduced = true;
+      } else if (seenReduced) {
+        return 0;
+      }
+    }
+    return segment > Integer.MAX_VALUE ? 0 : (int) segment;
+  }
+
+  /**
+   * A float Sum/Mean/Max/Min over trailing axes (a full reduction, or one over the last axes): a
+   * vectorized fold of blocks of the input split over the cores, the blocks' partial values combined
+   * in block order, so the result is the same whatever the split ({@link SegmentedReduction}).
+   */
+  private static final class SegmentKernel implements Kernel {
+    private static final int BLOCK = 1 << 14;
+    private final SegmentedReduction reduction;
+    private final int slotX;
+    private final int[] outSlots;
+    private final int size;
+    private final int outN;
+    private final int blocks;
+    private final int parts;
+    private final ThreadLocal<double[]> partials;
+
+    SegmentKernel(KernelSpec spec, SegmentedReduction reduction, int size, int outN) {
+      this.reduction = reduction;
+      this.slotX = spec.inputSlots()[0];
+      this.outSlots = new int[] {spec.outputSlots()[0]};
+      this.size = size;
+      this.outN = outN;
+      this.blocks = (size + BLOCK - 1) / BLOCK;
+      this.parts = Parallel.parts(blocks, BLOCK);
+      this.partials = ThreadLocal.withInitial(() -> new double[2 * blocks]);
+    }
+
+    @Override
+    public void run(Object[] frame) {
+      if (size == 0) {
+        reduction.fillEmpty(outN, frame, outSlots);
+        return;
+      }
+      Object x = frame[slotX];
+      double[] partial = partials.get(); // the calling thread's, for this run
+      if (parts <= 1) {
+        fold(x, 0, blocks, partial, frame);
+      } else {
+        Parallel.dynamic(blocks, 4, parts, (lo, hi) -> fold(x, lo, hi, partial, frame));
+      }
+      reduction.combine(partial, size, BLOCK, frame, outSlots);
+    }
+
+    private void fold(Object x, int fromBlock, int toBlock, double[] partial, Object[] frame) {
+      for (int b = fromBlock; b < toBlock; b++) {
+        int from = b * BLOCK;
+        reduction.accumulate(x, from, from, Math.min(BLOCK, size - from), b, partial, frame, outSlots);
+      }
+    }
   }
 
   /** Elements folded into each output element: the product of the reduced dimensions. */

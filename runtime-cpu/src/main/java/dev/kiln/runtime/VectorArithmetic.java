@@ -8,8 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Float arithmetic rows for the fused interpreter with the Vector API: the library's scalar-typed
  * loops (ArithmeticKernels, UnaryKernels) are several times slower per row than an explicit vector
  * loop, which made them most of a fused W3's time. IEEE add/sub/mul/div and Java max/min semantics,
- * so results equal the library's loops bit for bit. One small loop per op and row kind (VV, VS, SV)
- * with masked tails. Only loaded when {@link VectorSupport#AVAILABLE}.
+ * so results equal the library's loops bit for bit. One small loop per op and row kind (VV, VS, SV),
+ * unmasked, then one masked step for the tail (a mask on every step made the rows twice as slow).
+ * Only loaded when {@link VectorSupport#AVAILABLE}.
  */
 final class VectorArithmetic {
   private VectorArithmetic() {}
@@ -41,186 +42,328 @@ final class VectorArithmetic {
     }
   }
 
+  // One small method per op: C1 gives up on a method holding several vector loops ("out of virtual
+  // registers"), and the method then never reaches C2, running every vector op through the slow
+  // non-intrinsic path (W3 took twice as long).
   static void f32(UnaryKernels.Op op, float[] x, int xo, float[] y, int yo, int n) {
     switch (op) {
-      case NEG -> {
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, x, xo + i, m).neg().intoArray(y, yo + i, m);
-        }
-      }
-      case SQUARE -> {
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
-          v.mul(v).intoArray(y, yo + i, m);
-        }
-      }
-      case ABS -> {
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, x, xo + i, m).abs().intoArray(y, yo + i, m);
-        }
-      }
-      case RELU -> {
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, x, xo + i, m).max(0f).intoArray(y, yo + i, m);
-        }
-      }
+      case NEG -> neg(x, xo, y, yo, n);
+      case SQUARE -> square(x, xo, y, yo, n);
+      case ABS -> abs(x, xo, y, yo, n);
+      case RELU -> relu(x, xo, y, yo, n);
       default -> throw new AssertionError(op);
+    }
+  }
+
+  private static void neg(float[] x, int xo, float[] y, int yo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, x, xo + i).neg().intoArray(y, yo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, x, xo + i, m).neg().intoArray(y, yo + i, m);
+    }
+  }
+
+  private static void square(float[] x, int xo, float[] y, int yo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector v = FloatVector.fromArray(F, x, xo + i);
+      v.mul(v).intoArray(y, yo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
+      v.mul(v).intoArray(y, yo + i, m);
+    }
+  }
+
+  private static void abs(float[] x, int xo, float[] y, int yo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, x, xo + i).abs().intoArray(y, yo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, x, xo + i, m).abs().intoArray(y, yo + i, m);
+    }
+  }
+
+  private static void relu(float[] x, int xo, float[] y, int yo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, x, xo + i).max(0f).intoArray(y, yo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, x, xo + i, m).max(0f).intoArray(y, yo + i, m);
     }
   }
 
   private static void add(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (kind) {
-      case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).add(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
-      case ArithmeticKernels.VS -> {
-        FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).add(s).intoArray(o, oo + i, m);
-        }
-      }
-      default -> {
-        FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          s.add(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
+      case ArithmeticKernels.VV -> addVV(a, ao, b, bo, o, oo, n);
+      case ArithmeticKernels.VS -> addVS(a, ao, b[bo], o, oo, n);
+      default -> addSV(a[ao], b, bo, o, oo, n);
     }
   }
+
+  private static void addVV(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).add(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).add(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
+    }
+  }
+
+  private static void addVS(float[] a, int ao, float sb, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sb);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).add(s).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).add(s).intoArray(o, oo + i, m);
+    }
+  }
+
+  private static void addSV(float sa, float[] b, int bo, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sa);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      s.add(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      s.add(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
+    }
+  }
+
 
   private static void sub(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (kind) {
-      case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).sub(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
-      case ArithmeticKernels.VS -> {
-        FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).sub(s).intoArray(o, oo + i, m);
-        }
-      }
-      default -> {
-        FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          s.sub(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
+      case ArithmeticKernels.VV -> subVV(a, ao, b, bo, o, oo, n);
+      case ArithmeticKernels.VS -> subVS(a, ao, b[bo], o, oo, n);
+      default -> subSV(a[ao], b, bo, o, oo, n);
     }
   }
+
+  private static void subVV(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).sub(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).sub(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
+    }
+  }
+
+  private static void subVS(float[] a, int ao, float sb, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sb);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).sub(s).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).sub(s).intoArray(o, oo + i, m);
+    }
+  }
+
+  private static void subSV(float sa, float[] b, int bo, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sa);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      s.sub(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      s.sub(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
+    }
+  }
+
 
   private static void mul(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (kind) {
-      case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).mul(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
-      case ArithmeticKernels.VS -> {
-        FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).mul(s).intoArray(o, oo + i, m);
-        }
-      }
-      default -> {
-        FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          s.mul(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
+      case ArithmeticKernels.VV -> mulVV(a, ao, b, bo, o, oo, n);
+      case ArithmeticKernels.VS -> mulVS(a, ao, b[bo], o, oo, n);
+      default -> mulSV(a[ao], b, bo, o, oo, n);
     }
   }
+
+  private static void mulVV(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).mul(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
+    }
+  }
+
+  private static void mulVS(float[] a, int ao, float sb, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sb);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).mul(s).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).mul(s).intoArray(o, oo + i, m);
+    }
+  }
+
+  private static void mulSV(float sa, float[] b, int bo, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sa);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      s.mul(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      s.mul(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
+    }
+  }
+
 
   private static void div(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (kind) {
-      case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).div(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
-      case ArithmeticKernels.VS -> {
-        FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).div(s).intoArray(o, oo + i, m);
-        }
-      }
-      default -> {
-        FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          s.div(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
+      case ArithmeticKernels.VV -> divVV(a, ao, b, bo, o, oo, n);
+      case ArithmeticKernels.VS -> divVS(a, ao, b[bo], o, oo, n);
+      default -> divSV(a[ao], b, bo, o, oo, n);
     }
   }
+
+  private static void divVV(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).div(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).div(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
+    }
+  }
+
+  private static void divVS(float[] a, int ao, float sb, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sb);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).div(s).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).div(s).intoArray(o, oo + i, m);
+    }
+  }
+
+  private static void divSV(float sa, float[] b, int bo, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sa);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      s.div(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      s.div(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
+    }
+  }
+
 
   private static void max(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
     switch (kind) {
-      case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).max(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
-      case ArithmeticKernels.VS -> {
-        FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).max(s).intoArray(o, oo + i, m);
-        }
-      }
-      default -> {
-        FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          s.max(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
+      case ArithmeticKernels.VV -> maxVV(a, ao, b, bo, o, oo, n);
+      case ArithmeticKernels.VS -> maxVS(a, ao, b[bo], o, oo, n);
+      default -> maxSV(a[ao], b, bo, o, oo, n);
     }
   }
 
-  private static void min(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-    switch (kind) {
-      case ArithmeticKernels.VV -> {
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).min(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
-      case ArithmeticKernels.VS -> {
-        FloatVector s = FloatVector.broadcast(F, b[bo]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          FloatVector.fromArray(F, a, ao + i, m).min(s).intoArray(o, oo + i, m);
-        }
-      }
-      default -> {
-        FloatVector s = FloatVector.broadcast(F, a[ao]);
-        for (int i = 0; i < n; i += F.length()) {
-          VectorMask<Float> m = F.indexInRange(i, n);
-          s.min(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
-        }
-      }
+  private static void maxVV(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).max(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).max(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
     }
   }
+
+  private static void maxVS(float[] a, int ao, float sb, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sb);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).max(s).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).max(s).intoArray(o, oo + i, m);
+    }
+  }
+
+  private static void maxSV(float sa, float[] b, int bo, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sa);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      s.max(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      s.max(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
+    }
+  }
+
+
+  private static void min(int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+    switch (kind) {
+      case ArithmeticKernels.VV -> minVV(a, ao, b, bo, o, oo, n);
+      case ArithmeticKernels.VS -> minVS(a, ao, b[bo], o, oo, n);
+      default -> minSV(a[ao], b, bo, o, oo, n);
+    }
+  }
+
+  private static void minVV(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).min(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).min(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
+    }
+  }
+
+  private static void minVS(float[] a, int ao, float sb, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sb);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, a, ao + i).min(s).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, a, ao + i, m).min(s).intoArray(o, oo + i, m);
+    }
+  }
+
+  private static void minSV(float sa, float[] b, int bo, float[] o, int oo, int n) {
+    FloatVector s = FloatVector.broadcast(F, sa);
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      s.min(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      s.min(FloatVector.fromArray(F, b, bo + i, m)).intoArray(o, oo + i, m);
+    }
+  }
+
 
   /**
    * out = c ? x : y without strides. A blend under a mask loaded from the booleans: the scalar

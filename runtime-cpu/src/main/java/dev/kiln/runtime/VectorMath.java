@@ -10,16 +10,21 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * exp, sigmoid and tanh over array ranges with the Vector API, as polynomial approximations built
- * only from IEEE add/mul/div/compare (so the result is bit-identical in the interpreter and in
+ * only from IEEE add/mul/fma/div/compare (so the result is bit-identical in the interpreter and in
  * C2-compiled code, and runs are deterministic; the JDK's SVML-backed lanewise(EXP) is not: its
- * interpreted fallback rounds differently). Only loaded when {@link VectorSupport#AVAILABLE}.
+ * interpreted fallback rounds differently). Float log, sin and cos go to {@link WideVectorMath}.
+ * Only loaded when {@link VectorSupport#AVAILABLE}.
  *
- * <p>exp: Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, then a degree-6 (float, Cephes expf) or
- * degree-13 Taylor (double) polynomial, scaled by 2^k in two steps so results near overflow and in
- * the subnormal range are right. Measured max error against Math.exp over [-100, 88]: 2 ulp (float,
- * normal results), 2 ulp (double, [-700, 700]). tanh: |x| < 0.625 odd polynomial (Cephes tanhf /
- * a Taylor-free minimax for double via 1 - 2/(e^2x + 1) with expm1-free form), else
- * 1 - 2/(exp(2|x|) + 1); max error 3 ulp (float). sigmoid = 1/(1 + exp(-x)); max error 3 ulp.
+ * <p>Float: exp is Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, and Cephes' expf polynomial,
+ * scaled by 2^k; sigmoid = 1/(1 + exp(-x)); tanh = u/(u + 2) with u = expm1(2x) from the same
+ * polynomial (no cancellation near 0). Each vector takes that fast path when all its lanes have a
+ * normal float result (one compare); a vector with other lanes (NaN, overflow, subnormal results)
+ * recomputes just those lanes carefully (2^k in two steps, e/(1+e) for sigmoid), so a lane's value
+ * does not depend on its neighbours. Max error against Math, measured over every 300th float of
+ * [-120, 100]: exp 1.0 ulp, sigmoid 2.3, tanh 2.5 (VectorMathTest checks 2, 4, 3).
+ *
+ * <p>Double: exp is the same reduction with a degree-13 Taylor polynomial (2 ulp over [-700, 700]);
+ * tanh uses Cephes' rational function below 0.625 and 1 - 2/(e^2x + 1) above; sigmoid = 1/(1+e^-x).
  * NaN propagates; +-inf give the limits.
  */
 final class VectorMath {
@@ -36,11 +41,22 @@ final class VectorMath {
     };
   }
 
+  /** True for the unary ops this class computes on floats: those above and log, sin, cos. */
+  static boolean handlesF32(UnaryKernels.Op op) {
+    return switch (op) {
+      case EXP, SIGMOID, TANH, LOG, SIN, COS -> true;
+      default -> false;
+    };
+  }
+
   static void f32(UnaryKernels.Op op, float[] x, int xo, float[] y, int yo, int n) {
     switch (op) {
       case EXP -> expF32(x, xo, y, yo, n);
       case SIGMOID -> sigmoidF32(x, xo, y, yo, n);
       case TANH -> tanhF32(x, xo, y, yo, n);
+      case LOG -> WideVectorMath.log(x, xo, y, yo, n);
+      case SIN -> WideVectorMath.sin(x, xo, y, yo, n);
+      case COS -> WideVectorMath.cos(x, xo, y, yo, n);
       default -> throw new AssertionError(op);
     }
   }
@@ -57,68 +73,219 @@ final class VectorMath {
   // Each loop body is written out flat (no helper returning a vector): C2 only keeps vectors in
   // registers when everything is inlined, and a big helper compiled on its own is not.
 
+  // Float exp, sigmoid and tanh: a fast formula for every lane, good wherever the result is a normal
+  // float (the common case, tested per vector with one compare); the rare vector with a lane outside
+  // that range (NaN, overflow, results in the subnormal range) recomputes those lanes with the
+  // careful formula and blends them in. A lane's value never depends on its neighbours.
+
+  // The rows run two vectors per step (expPairs...), then one at a time for the rest with a mask:
+  // the two dependency chains interleaved keep more of the core busy (about 15% faster); each loop
+  // is a method of its own, small enough for C1 and C2 to compile.
+
   private static void expF32(float[] x, int xo, float[] y, int yo, int n) {
+    int i = expPairs(x, xo, y, yo, n);
+    expTail(x, xo + i, y, yo + i, n - i);
+  }
+
+  private static int expPairs(float[] x, int xo, float[] y, int yo, int n) {
+    int i = 0;
+    for (int step = 2 * F.length(); i <= n - step; i += step) {
+      FloatVector v = FloatVector.fromArray(F, x, xo + i);
+      FloatVector w = FloatVector.fromArray(F, x, xo + i + F.length());
+      FloatVector kv = v.fma(LOG2E, ROUND);
+      FloatVector kw = w.fma(LOG2E, ROUND);
+      FloatVector fv = kv.sub(ROUND_F);
+      FloatVector fw = kw.sub(ROUND_F);
+      FloatVector rv = fv.fma(NC2, fv.fma(NC1, v));
+      FloatVector rw = fw.fma(NC2, fw.fma(NC1, w));
+      FloatVector pv = rv.fma(P4, P3).fma(rv, P2).fma(rv, P1);
+      FloatVector pw = rw.fma(P4, P3).fma(rw, P2).fma(rw, P1);
+      pv = pv.fma(rv, P0).fma(rv.mul(rv), rv).add(1f);
+      pw = pw.fma(rw, P0).fma(rw.mul(rw), rw).add(1f);
+      FloatVector ev = pv.mul(kv.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+      FloatVector ew = pw.mul(kw.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+      VectorMask<Float> nv = v.abs().compare(VectorOperators.LT, 87f);
+      VectorMask<Float> nw = w.abs().compare(VectorOperators.LT, 87f);
+      if (!nv.and(nw).allTrue()) {
+        ev = ev.blend(expCareful(v), nv.not());
+        ew = ew.blend(expCareful(w), nw.not());
+      }
+      ev.intoArray(y, yo + i);
+      ew.intoArray(y, yo + i + F.length());
+    }
+    return i;
+  }
+
+  private static void expTail(float[] x, int xo, float[] y, int yo, int n) {
     for (int i = 0; i < n; i += F.length()) {
       VectorMask<Float> m = F.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
-      FloatVector xc = v.max(-104f).min(89f);
-      FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
+      // 2^k * exp(r), x = k ln2 + r, |r| <= ln2/2 (Cody-Waite, fused multiply-adds: exact IEEE, deterministic)
+      FloatVector kr = v.fma(LOG2E, ROUND);
       FloatVector k = kr.sub(ROUND_F);
-      FloatVector r = k.fma(NC2, k.fma(NC1, xc)); // x - k C1 - k C2, fused multiply-adds (exact IEEE, deterministic)
-      FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
-      IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
-      IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
-      FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      p.mul(s1).mul(s2).blend(v, v.test(VectorOperators.IS_NAN)).intoArray(y, yo + i, m);
+      FloatVector r = k.fma(NC2, k.fma(NC1, v));
+      FloatVector p = r.fma(P4, P3).fma(r, P2).fma(r, P1).fma(r, P0).fma(r.mul(r), r).add(1f);
+      FloatVector e = p.mul(kr.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+      VectorMask<Float> normal = v.abs().compare(VectorOperators.LT, 87f);
+      if (!normal.allTrue()) {
+        e = e.blend(expCareful(v), normal.not());
+      }
+      e.intoArray(y, yo + i, m);
     }
   }
 
   private static void sigmoidF32(float[] x, int xo, float[] y, int yo, int n) {
+    int i = sigmoidPairs(x, xo, y, yo, n);
+    sigmoidTail(x, xo + i, y, yo + i, n - i);
+  }
+
+  private static int sigmoidPairs(float[] x, int xo, float[] y, int yo, int n) {
+    int i = 0;
+    for (int step = 2 * F.length(); i <= n - step; i += step) {
+      FloatVector v = FloatVector.fromArray(F, x, xo + i);
+      FloatVector w = FloatVector.fromArray(F, x, xo + i + F.length());
+      FloatVector tv = v.neg();
+      FloatVector tw = w.neg();
+      FloatVector kv = tv.fma(LOG2E, ROUND);
+      FloatVector kw = tw.fma(LOG2E, ROUND);
+      FloatVector fv = kv.sub(ROUND_F);
+      FloatVector fw = kw.sub(ROUND_F);
+      FloatVector rv = fv.fma(NC2, fv.fma(NC1, tv));
+      FloatVector rw = fw.fma(NC2, fw.fma(NC1, tw));
+      FloatVector pv = rv.fma(P4, P3).fma(rv, P2).fma(rv, P1);
+      FloatVector pw = rw.fma(P4, P3).fma(rw, P2).fma(rw, P1);
+      pv = pv.fma(rv, P0).fma(rv.mul(rv), rv).add(1f);
+      pw = pw.fma(rw, P0).fma(rw.mul(rw), rw).add(1f);
+      FloatVector ev = pv.mul(kv.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+      FloatVector ew = pw.mul(kw.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+      FloatVector sv = ONE.div(ev.add(1f));
+      FloatVector sw = ONE.div(ew.add(1f));
+      VectorMask<Float> nv = v.abs().compare(VectorOperators.LT, 87f);
+      VectorMask<Float> nw = w.abs().compare(VectorOperators.LT, 87f);
+      if (!nv.and(nw).allTrue()) {
+        sv = sv.blend(sigmoidCareful(v), nv.not());
+        sw = sw.blend(sigmoidCareful(w), nw.not());
+      }
+      sv.intoArray(y, yo + i);
+      sw.intoArray(y, yo + i + F.length());
+    }
+    return i;
+  }
+
+  private static void sigmoidTail(float[] x, int xo, float[] y, int yo, int n) {
     for (int i = 0; i < n; i += F.length()) {
       VectorMask<Float> m = F.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
-      // e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (keeps tiny results exact).
-      FloatVector xc = v.abs().neg().max(-104f);
-      FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
+      // 1 / (1 + exp(-x)), exp as in expF32
+      FloatVector t = v.neg();
+      FloatVector kr = t.fma(LOG2E, ROUND);
       FloatVector k = kr.sub(ROUND_F);
-      FloatVector r = k.fma(NC2, k.fma(NC1, xc)); // x - k C1 - k C2, fused multiply-adds (exact IEEE, deterministic)
-      FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
-      IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
-      IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
-      FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      FloatVector e = p.mul(s1).mul(s2);
-      FloatVector d = e.add(1f);
-      FloatVector num = e.blend(1f, v.compare(VectorOperators.GE, 0f));
-      num.div(d).blend(v, v.test(VectorOperators.IS_NAN)).intoArray(y, yo + i, m);
+      FloatVector r = k.fma(NC2, k.fma(NC1, t));
+      FloatVector p = r.fma(P4, P3).fma(r, P2).fma(r, P1).fma(r, P0).fma(r.mul(r), r).add(1f);
+      FloatVector e = p.mul(kr.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+      FloatVector s = ONE.div(e.add(1f));
+      VectorMask<Float> normal = v.abs().compare(VectorOperators.LT, 87f);
+      if (!normal.allTrue()) {
+        s = s.blend(sigmoidCareful(v), normal.not());
+      }
+      s.intoArray(y, yo + i, m);
     }
   }
 
   private static void tanhF32(float[] x, int xo, float[] y, int yo, int n) {
+    int i = tanhPairs(x, xo, y, yo, n);
+    tanhTail(x, xo + i, y, yo + i, n - i);
+  }
+
+  private static int tanhPairs(float[] x, int xo, float[] y, int yo, int n) {
+    int i = 0;
+    for (int step = 2 * F.length(); i <= n - step; i += step) {
+      FloatVector v = FloatVector.fromArray(F, x, xo + i);
+      FloatVector w = FloatVector.fromArray(F, x, xo + i + F.length());
+      FloatVector tv = v.add(v);
+      FloatVector tw = w.add(w);
+      FloatVector kv = tv.fma(LOG2E, ROUND);
+      FloatVector kw = tw.fma(LOG2E, ROUND);
+      FloatVector fv = kv.sub(ROUND_F);
+      FloatVector fw = kw.sub(ROUND_F);
+      FloatVector rv = fv.fma(NC2, fv.fma(NC1, tv));
+      FloatVector rw = fw.fma(NC2, fw.fma(NC1, tw));
+      FloatVector pv = rv.fma(P4, P3).fma(rv, P2).fma(rv, P1);
+      FloatVector pw = rw.fma(P4, P3).fma(rw, P2).fma(rw, P1);
+      pv = pv.fma(rv, P0).fma(rv.mul(rv), rv);
+      pw = pw.fma(rw, P0).fma(rw.mul(rw), rw);
+      FloatVector sv = kv.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector sw = kw.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector uv = sv.fma(pv, sv.sub(1f));
+      FloatVector uw = sw.fma(pw, sw.sub(1f));
+      FloatVector yv = uv.div(uv.add(2f)).blend(v, v.compare(VectorOperators.EQ, 0f));
+      FloatVector yw = uw.div(uw.add(2f)).blend(w, w.compare(VectorOperators.EQ, 0f));
+      if (!v.abs().compare(VectorOperators.LT, 9f).and(w.abs().compare(VectorOperators.LT, 9f)).allTrue()) {
+        yv = tanhCareful(v);
+        yw = tanhCareful(w);
+      }
+      yv.intoArray(y, yo + i);
+      yw.intoArray(y, yo + i + F.length());
+    }
+    return i;
+  }
+
+  private static void tanhTail(float[] x, int xo, float[] y, int yo, int n) {
     for (int i = 0; i < n; i += F.length()) {
       VectorMask<Float> m = F.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
-      FloatVector a = v.abs();
-      // |x| < 0.625: x + x^3 P(x^2) (Cephes tanhf)
-      FloatVector z = v.mul(v);
-      FloatVector small = z.fma(T0, T1).fma(z, T2).fma(z, T3).fma(z, T4).mul(z).fma(v, v);
-      // otherwise 1 - 2 / (exp(2|x|) + 1), with x's sign
-      FloatVector xc = a.add(a).min(89f);
-      FloatVector kr = xc.mul(LOG2E_F).add(ROUND_F);
+      // tanh x = u / (u + 2), u = expm1(2x) = 2^k (expm1(r) + 1) - 1 = fma(2^k, expm1(r), 2^k - 1): no
+      // cancellation near 0 (k = 0 gives u = expm1(r)), so no separate small-x branch; +-0 keep their
+      // sign. For |x| < 9 (no clamp: Java's max/min cost as much as a third of the row).
+      FloatVector t = v.add(v);
+      FloatVector kr = t.fma(LOG2E, ROUND);
       FloatVector k = kr.sub(ROUND_F);
-      FloatVector r = k.fma(NC2, k.fma(NC1, xc)); // x - k C1 - k C2, fused multiply-adds (exact IEEE, deterministic)
-      FloatVector p = r.fma(E0, E1).fma(r, E2).fma(r, E3).fma(r, E4).fma(r, E5).fma(r.mul(r), r).add(1f);
-      IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
-      IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
-      FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      FloatVector e = p.mul(s1).mul(s2);
-      FloatVector big = FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(e.add(1f)));
-      big = big.blend(big.neg(), v.compare(VectorOperators.LT, 0f));
-      VectorMask<Float> keep = v.test(VectorOperators.IS_NAN).or(v.compare(VectorOperators.EQ, 0f)); // NaN, +-0
-      big.blend(small, a.compare(VectorOperators.LT, 0.625f)).blend(v, keep).intoArray(y, yo + i, m);
+      FloatVector r = k.fma(NC2, k.fma(NC1, t));
+      FloatVector em1 = r.fma(P4, P3).fma(r, P2).fma(r, P1).fma(r, P0).fma(r.mul(r), r);
+      FloatVector s = kr.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector u = s.fma(em1, s.sub(1f));
+      FloatVector th = u.div(u.add(2f)).blend(v, v.compare(VectorOperators.EQ, 0f));
+      if (!v.abs().compare(VectorOperators.LT, 9f).or(m.not()).allTrue()) {
+        th = tanhCareful(v);
+      }
+      th.intoArray(y, yo + i, m);
     }
+  }
+
+  // The careful formulas, for the rare vector with a lane whose result is not a normal float. Kept
+  // out of the hot loops (small methods compile reliably; a call here may box, which is fine).
+
+  /** exp with 2^k applied in two steps, so results near overflow and in the subnormal range are right; NaN stays. */
+  private static FloatVector expCareful(FloatVector v) {
+    FloatVector xc = v.max(-104f).min(89f);
+    FloatVector kr = xc.fma(LOG2E, ROUND);
+    FloatVector k = kr.sub(ROUND_F);
+    FloatVector r = k.fma(NC2, k.fma(NC1, xc));
+    FloatVector p = r.fma(P4, P3).fma(r, P2).fma(r, P1).fma(r, P0).fma(r.mul(r), r).add(1f);
+    IntVector ki = kr.reinterpretAsInts().sub(ROUND_BITS); // k sits in the low mantissa bits of k + R
+    IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+    FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    FloatVector s2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    return p.mul(s1).mul(s2).blend(v, v.test(VectorOperators.IS_NAN));
+  }
+
+  /** tanh with 2x clamped to +-20, where tanh rounds to +-1 (NaN passes the clamp). */
+  private static FloatVector tanhCareful(FloatVector v) {
+    FloatVector t = v.add(v).max(-20f).min(20f);
+    FloatVector kr = t.fma(LOG2E, ROUND);
+    FloatVector k = kr.sub(ROUND_F);
+    FloatVector r = k.fma(NC2, k.fma(NC1, t));
+    FloatVector em1 = r.fma(P4, P3).fma(r, P2).fma(r, P1).fma(r, P0).fma(r.mul(r), r);
+    FloatVector s = kr.reinterpretAsInts().add(SCALE_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    FloatVector u = s.fma(em1, s.sub(1f));
+    return u.div(u.add(2f)).blend(v, v.compare(VectorOperators.EQ, 0f));
+  }
+
+  /** e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (keeps tiny results exact). */
+  private static FloatVector sigmoidCareful(FloatVector v) {
+    FloatVector e = expCareful(v.abs().neg());
+    FloatVector num = e.blend(1f, v.compare(VectorOperators.GE, 0f));
+    return num.div(e.add(1f)).blend(v, v.test(VectorOperators.IS_NAN));
   }
 
   private static void expF64(double[] x, int xo, double[] y, int yo, int n) {
@@ -164,15 +331,21 @@ final class VectorMath {
   private static final float C2_F = -2.12194440e-4f;
   private static final float ROUND_F = 12582912f; // 1.5 * 2^23: (t + R) - R rounds t to an integer
   private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND_F);
+  private static final FloatVector LOG2E = FloatVector.broadcast(F, LOG2E_F);
+  private static final FloatVector ROUND = FloatVector.broadcast(F, ROUND_F);
+  private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+  // Added to the bits of k + R: (bits + SCALE_BIAS) << 23 is the float 2^k (|k| <= 126).
+  private static final int SCALE_BIAS = 127 - ROUND_BITS;
   private static final FloatVector NC1 = FloatVector.broadcast(F, -C1_F);
   private static final FloatVector NC2 = FloatVector.broadcast(F, -C2_F);
-  // Cephes expf: exp(r) = 1 + r + r^2 (E5 + r (E4 + r (E3 + r (E2 + r (E1 + r E0)))))
-  private static final FloatVector E0 = FloatVector.broadcast(F, 1.9875691500E-4f);
-  private static final FloatVector E1 = FloatVector.broadcast(F, 1.3981999507E-3f);
-  private static final FloatVector E2 = FloatVector.broadcast(F, 8.3334519073E-3f);
-  private static final FloatVector E3 = FloatVector.broadcast(F, 4.1665795894E-2f);
-  private static final FloatVector E4 = FloatVector.broadcast(F, 1.6666665459E-1f);
-  private static final FloatVector E5 = FloatVector.broadcast(F, 5.0000001201E-1f);
+  // exp(r) = 1 + r + r^2 (P0 + r (P1 + r (P2 + r (P3 + r P4)))), |r| <= ln2/2: a degree-6 fit of the
+  // relative error (Lawson iterations; max 3.1e-9 before rounding to float coefficients). Cephes'
+  // expf polynomial, degree 7, is no more accurate in float and costs one more fma per exp.
+  private static final FloatVector P0 = FloatVector.broadcast(F, 4.9999994040e-01f);
+  private static final FloatVector P1 = FloatVector.broadcast(F, 1.6666519642e-01f);
+  private static final FloatVector P2 = FloatVector.broadcast(F, 4.1668392718e-02f);
+  private static final FloatVector P3 = FloatVector.broadcast(F, 8.3687482402e-03f);
+  private static final FloatVector P4 = FloatVector.broadcast(F, 1.3814542908e-03f);
   // Cephes tanhf, |x| < 0.625: x + x^3 (T4 + z (T3 + z (T2 + z (T1 + z T0)))), z = x^2
   private static final FloatVector T0 = FloatVector.broadcast(F, -5.70498872745E-3f);
   private static final FloatVector T1 = FloatVector.broadcast(F, 2.06390887954E-2f);

@@ -134,6 +134,31 @@ class FusedKernelTest {
   }
 
   @Test
+  void logSinCosPowInABody() {
+    // y = log(|x| + 1) + sin(x) * cos(2x) + pow(|x| + 0.5, e) - pow(|x| + 0.5, 1.5): vector lanes in
+    // double (VectorMath, WideVectorMath), against Math in double.
+    int n = 5003;
+    KernelHarness h = new KernelHarness();
+    Tensor xv = KernelHarness.randomF32(21, n);
+    Tensor ev = KernelHarness.randomF32(22, n);
+    Output x = h.input(xv);
+    Output e = h.input(ev);
+    Operation f = fused(h, body(List.of(DType.FLOAT32, DType.FLOAT32), List.of(Shape.of(n), Shape.of(n)), p -> {
+      Ops tf = ops(p.get(0));
+      Output a = tf.add(tf.abs(p.get(0)), tf.constant(0.5f));
+      Output t = tf.add(tf.log(tf.add(tf.abs(p.get(0)), tf.constant(1f))),
+          tf.mul(tf.sin(p.get(0)), tf.cos(tf.mul(p.get(0), tf.constant(2f)))));
+      return List.of(tf.sub(tf.add(t, tf.pow(a, p.get(1))), tf.pow(a, tf.constant(1.5f))));
+    }), x, e);
+    Tensor expected = Ref.tensor(DType.FLOAT32, new int[] {n}, i -> {
+      double v = xv.getDouble(i);
+      double a = Math.abs(v) + 0.5;
+      return Math.log(Math.abs(v) + 1) + Math.sin(v) * Math.cos(2 * v) + Math.pow(a, ev.getDouble(i)) - Math.pow(a, 1.5);
+    });
+    Ref.assertClose(expected, h.runAll(f).get(0), 1e-5);
+  }
+
+  @Test
   void castCompareSelectAndIntegerOps() {
     int n = 3000;
     KernelHarness h = new KernelHarness();

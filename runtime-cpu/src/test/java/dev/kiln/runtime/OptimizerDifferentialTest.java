@@ -79,7 +79,7 @@ class OptimizerDifferentialTest {
     for (String what : List.of("fold: nodes folded", "cse: nodes merged", "simplify: rule mul-one",
         "simplify: rule add-zero", "simplify: rule div-one", "simplify: rule transpose-transpose",
         "simplify: rule reshape-same", "simplify: rule reduce-no-axes", "simplify: rule identity",
-        "simplify: rule concat-one", "simplify: rule slice-full", "simplify: rule pad-zero")) {
+        "simplify: rule concat-one", "simplify: rule slice-full", "simplify: rule pad-zero", "fuse: reductions fused")) {
       assertTrue(fired.getOrDefault(what, 0L) >= 5, what + " fired too rarely: " + fired);
     }
   }

@@ -152,6 +152,35 @@ class ReduceKernelsTest {
   }
 
   @Test
+  void trailingAxisReductionsOverManyBlocksAndBothCores() {
+    // Rows much longer than a block, rows that straddle block bounds, and a full reduction.
+    for (int[] dims : new int[][] {{3, 70_001}, {40_000, 7}, {2, 3, 30_000}, {300_007}}) {
+      KernelHarness h = new KernelHarness();
+      Tensor xv = KernelHarness.randomF32(dims[0], dims);
+      int last = dims.length == 3 ? dims[1] * dims[2] : dims[dims.length - 1];
+      int[] axes = dims.length == 3 ? new int[] {1, 2} : new int[] {dims.length - 1};
+      Output x = h.input(xv);
+      List<Tensor> got = List.of(h.run(h.tf.reduceSum(x, axes, false)), h.run(h.tf.reduceMean(x, axes, true)),
+          h.run(h.tf.reduceMax(x, axes, false)), h.run(h.tf.reduceMin(x, axes, false)));
+      for (int r = 0; r < xv.size() / last; r++) {
+        double sum = 0;
+        double max = Double.NEGATIVE_INFINITY;
+        double min = Double.POSITIVE_INFINITY;
+        for (int c = 0; c < last; c++) {
+          double v = xv.getDouble(r * last + c);
+          sum += v;
+          max = Math.max(max, v);
+          min = Math.min(min, v);
+        }
+        assertEquals(sum, got.get(0).getDouble(r), 1e-6 * Math.max(1, Math.abs(sum)), "sum row " + r);
+        assertEquals(sum / last, got.get(1).getDouble(r), 1e-6 * Math.max(1, Math.abs(sum / last)), "mean row " + r);
+        assertEquals(max, got.get(2).getDouble(r), "max row " + r);
+        assertEquals(min, got.get(3).getDouble(r), "min row " + r);
+      }
+    }
+  }
+
+  @Test
   void maxPropagatesNaN() {
     KernelHarness h = new KernelHarness();
     Tensor got = h.run(h.tf.reduceMax(h.input(Tensor.of(new float[] {1, Float.NaN, 3, 4}, 2, 2)), new int[] {1}, false));

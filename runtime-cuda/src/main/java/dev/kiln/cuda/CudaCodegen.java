@@ -48,7 +48,11 @@ final class CudaCodegen {
     return Set.copyOf(u);
   }
 
-  /** Whether a node (its type, and a Fused node's whole body) has a generated kernel. */
+  /**
+   * Whether a node (its type, and a Fused node's whole body) has a generated kernel. A Fused body
+   * that ends in a reduction (the CPU optimizer's Sum/Mean fusion) has none: placement keeps it on
+   * the host.
+   */
   static boolean supports(Operation op) {
     String t = op.type();
     if (t.equals("Fused")) {
@@ -68,6 +72,13 @@ final class CudaCodegen {
   static KernelSource generate(Operation op, List<TensorType> in, List<TensorType> out) {
     String t = op.type();
     if (t.equals("Fused")) {
+      for (Operation b : op.subgraphs().get(0).graph().operations()) {
+        if (REDUCTIONS.contains(b.type())) {
+          throw new IllegalArgumentException("Fused '" + op.name() + "': body node " + b.type() + " '" + b.name()
+              + "' is a reduction; the CUDA code generator fuses elementwise bodies only (placement runs such a"
+              + " node on the host)");
+        }
+      }
       return fused(op.subgraphs().get(0), in, out);
     }
     if (ELEMENTWISE.contains(t)) {

@@ -115,6 +115,24 @@ class CudaCodegenTest {
     assertTrue(CudaCodegen.supports(tf.exp(x).op()));
   }
 
+  @Test
+  void aFusedBodyEndingInAReductionHasNoCudaKernel() {
+    dev.kiln.graph.Graph g = new dev.kiln.graph.Graph();
+    dev.kiln.graph.Ops tf = dev.kiln.graph.Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, dev.kiln.graph.Shape.of(4, 8));
+    dev.kiln.graph.Graph b = new dev.kiln.graph.Graph();
+    Output p = b.opBuilder("Parameter", "p").setAttr("dtype", DType.FLOAT32).setAttr("shape", x.shape()).build().output(0);
+    Output y = dev.kiln.graph.Ops.create(b).exp(p);
+    Output s = b.opBuilder("Sum", "s").addInput(y).setAttr("axes", List.of(0L, 1L)).setAttr("keep_dims", false).build().output(0);
+    Operation f = tf.opBuilder("Fused").addInput(x).addSubgraph(new dev.kiln.graph.Subgraph(b, List.of(p), List.of(s))).build();
+    assertFalse(CudaCodegen.supports(f), "placement keeps it on the host");
+    assertFalse(CudaDevice.hasKernelFor(f));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> CudaCodegen.generate(f, List.of(x.type()), List.of(f.outputType(0))));
+    assertEquals("Fused '" + f.name() + "': body node Sum 's' is a reduction; the CUDA code generator fuses"
+        + " elementwise bodies only (placement runs such a node on the host)", e.getMessage());
+  }
+
   static List<TensorType> types(List<Output> outs) {
     return outs.stream().map(Output::type).toList();
   }
