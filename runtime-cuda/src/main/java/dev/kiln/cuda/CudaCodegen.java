@@ -50,18 +50,19 @@ final class CudaCodegen {
 
   /**
    * Whether a node (its type, and a Fused node's whole body) has a generated kernel. A Fused body
-   * that ends in a reduction (the CPU optimizer's Sum/Mean fusion) has none: placement keeps it on
-   * the host.
+   * that ends in reductions has one when {@link CudaFusedReduction#supports} says so; the others run
+   * on the host.
    */
   static boolean supports(Operation op) {
     String t = op.type();
     if (t.equals("Fused")) {
       for (Operation b : op.subgraphs().get(0).graph().operations()) {
-        if (!b.type().equals("Parameter") && !b.type().equals("Const") && !ELEMENTWISE.contains(b.type())) {
+        if (!b.type().equals("Parameter") && !b.type().equals("Const") && !ELEMENTWISE.contains(b.type())
+            && !REDUCTIONS.contains(b.type())) {
           return false;
         }
       }
-      return true;
+      return !CudaFusedReduction.hasReductions(op.subgraphs().get(0)) || CudaFusedReduction.supports(op);
     }
     if (t.equals("MatMul") || t.equals("FusedMatMul") || t.equals("Softmax") || t.equals("LogSoftmax")) {
       return op.outputType(0).dtype().isFloating();
@@ -72,14 +73,8 @@ final class CudaCodegen {
   static KernelSource generate(Operation op, List<TensorType> in, List<TensorType> out) {
     String t = op.type();
     if (t.equals("Fused")) {
-      for (Operation b : op.subgraphs().get(0).graph().operations()) {
-        if (REDUCTIONS.contains(b.type())) {
-          throw new IllegalArgumentException("Fused '" + op.name() + "': body node " + b.type() + " '" + b.name()
-              + "' is a reduction; the CUDA code generator fuses elementwise bodies only (placement runs such a"
-              + " node on the host)");
-        }
-      }
-      return fused(op.subgraphs().get(0), in, out);
+      Subgraph body = op.subgraphs().get(0);
+      return CudaFusedReduction.hasReductions(body) ? CudaFusedReduction.generate(op, in, out) : fused(body, in, out);
     }
     if (ELEMENTWISE.contains(t)) {
       return elementwise(op, in, out.get(0));
@@ -118,13 +113,23 @@ final class CudaCodegen {
   /** A Fused node's body as one kernel: one thread per element of the broadcast of its inputs. */
   static KernelSource fused(Subgraph body, List<TensorType> in, List<TensorType> out) {
     Map<Output, String> names = new HashMap<>();
+    String statements = statements(body, names);
+    List<String> results = body.results().stream().map(names::get).toList();
+    return loop(in, out, statements, results);
+  }
+
+  /**
+   * The body's elementwise nodes as C statements {@code const T tK = ...;} in body order (parameters
+   * are {@code v0..}, reductions are skipped); {@code names} receives each value's C name.
+   */
+  static String statements(Subgraph body, Map<Output, String> names) {
     for (int i = 0; i < body.parameters().size(); i++) {
       names.put(body.parameters().get(i), "v" + i);
     }
     StringBuilder sb = new StringBuilder();
     int k = 0;
     for (Operation b : body.graph().operations()) {
-      if (b.type().equals("Parameter")) {
+      if (b.type().equals("Parameter") || REDUCTIONS.contains(b.type())) {
         continue;
       }
       DType od = b.outputType(0).dtype();
@@ -141,8 +146,7 @@ final class CudaCodegen {
       sb.append("    const ").append(CudaTypes.c(od)).append(' ').append(n).append(" = ").append(e).append(";\n");
       names.put(b.output(0), n);
     }
-    List<String> results = body.results().stream().map(names::get).toList();
-    return loop(in, out, sb.toString(), results);
+    return sb.toString();
   }
 
   private static Object scalar(Tensor t) {
@@ -259,12 +263,12 @@ final class CudaCodegen {
     return new KernelSource(sb.toString(), new Launch((n + UNROLL - 1) / UNROLL, false, false));
   }
 
-  private static boolean sameOrScalar(Shape s, Shape space) {
+  static boolean sameOrScalar(Shape s, Shape space) {
     return s.equals(space) || s.numElements() == 1;
   }
 
   /** The element offset of a broadcast operand of shape {@code s} at the loop's coordinates. */
-  private static String offset(Shape s, Shape space) {
+  static String offset(Shape s, Shape space) {
     if (s.equals(space)) {
       return "i";
     }
@@ -284,7 +288,7 @@ final class CudaCodegen {
   }
 
   /** Coordinates that must be 0 for this thread to store an output broadcast over the loop shape. */
-  private static String ownerGuard(Shape s, Shape space) {
+  static String ownerGuard(Shape s, Shape space) {
     if (s.equals(space)) {
       return "";
     }
@@ -490,7 +494,7 @@ final class CudaCodegen {
   }
 
   /** Shared-memory tree reduction of {@code value} across the block into {@code sh[0]}. */
-  private static String blockTree(String sh, String value, String combine) {
+  static String blockTree(String sh, String value, String combine) {
     return "    " + sh + "[threadIdx.x] = " + value + ";\n    __syncthreads();\n"
         + "    for (int s = blockDim.x / 2; s > 0; s >>= 1) {\n"
         + "      if (threadIdx.x < s) { " + sh + "[threadIdx.x] = " + combine + "; }\n      __syncthreads();\n    }\n";

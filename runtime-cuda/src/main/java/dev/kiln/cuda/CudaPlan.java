@@ -219,6 +219,8 @@ final class CudaPlan implements AutoCloseable {
       Operation var = op.input(0).op();
       boolean kernel = onDevice(f) && f.numOutputs() == 1 && !feedIndex.containsKey(value) && !fetched.contains(value)
           && (f.type().equals("Fused") || (CudaCodegen.ELEMENTWISE.contains(f.type()) && !isView(f)))
+          // A reduced row is written after other blocks read the row's inputs: never in place.
+          && !(f.type().equals("Fused") && CudaFusedReduction.hasReductions(f.subgraphs().get(0)))
           && types.get(value).equals(var.outputType(0));
       if (!kernel || directWrite.containsValue(var)) {
         continue;

@@ -115,22 +115,60 @@ class CudaCodegenTest {
     assertTrue(CudaCodegen.supports(tf.exp(x).op()));
   }
 
-  @Test
-  void aFusedBodyEndingInAReductionHasNoCudaKernel() {
+  /** A Fused node over x whose body reduces exp(x) with {@code reductions} (type, axes) as its results. */
+  private static Operation fusedReductions(dev.kiln.graph.Shape shape, String[] types, long[][] axes) {
     dev.kiln.graph.Graph g = new dev.kiln.graph.Graph();
     dev.kiln.graph.Ops tf = dev.kiln.graph.Ops.create(g);
-    Output x = tf.placeholder("x", DType.FLOAT32, dev.kiln.graph.Shape.of(4, 8));
+    Output x = tf.placeholder("x", DType.FLOAT32, shape);
     dev.kiln.graph.Graph b = new dev.kiln.graph.Graph();
     Output p = b.opBuilder("Parameter", "p").setAttr("dtype", DType.FLOAT32).setAttr("shape", x.shape()).build().output(0);
     Output y = dev.kiln.graph.Ops.create(b).exp(p);
-    Output s = b.opBuilder("Sum", "s").addInput(y).setAttr("axes", List.of(0L, 1L)).setAttr("keep_dims", false).build().output(0);
-    Operation f = tf.opBuilder("Fused").addInput(x).addSubgraph(new dev.kiln.graph.Subgraph(b, List.of(p), List.of(s))).build();
-    assertFalse(CudaCodegen.supports(f), "placement keeps it on the host");
-    assertFalse(CudaDevice.hasKernelFor(f));
+    List<Output> results = new ArrayList<>();
+    for (int k = 0; k < types.length; k++) {
+      List<Long> a = java.util.Arrays.stream(axes[k]).boxed().toList();
+      results.add(b.opBuilder(types[k], "r" + k).addInput(y).setAttr("axes", a).setAttr("keep_dims", false).build().output(0));
+    }
+    return tf.withName("f").opBuilder("Fused").addInput(x).addSubgraph(new dev.kiln.graph.Subgraph(b, List.of(p), results)).build();
+  }
+
+  @Test
+  void aFusedBodyEndingInTrailingReductionsHasACudaKernel() {
+    Operation all = fusedReductions(dev.kiln.graph.Shape.of(4, 8), new String[] {"Sum"}, new long[][] {{0, 1}});
+    assertTrue(CudaCodegen.supports(all));
+    assertTrue(CudaDevice.hasKernelFor(all), "placement puts it on the device");
+    Operation rows = fusedReductions(dev.kiln.graph.Shape.of(-1, 8), new String[] {"Mean", "Max"}, new long[][] {{1}, {-1}});
+    assertTrue(CudaCodegen.supports(rows), "an unknown batch dimension before the reduced axis");
+    CudaCodegen.KernelSource k = CudaCodegen.generate(rows, List.of(new TensorType(DType.FLOAT32, dev.kiln.graph.Shape.of(5, 8))),
+        rows.outputTypes().stream().map(t -> new TensorType(t.dtype(), dev.kiln.graph.Shape.of(5))).toList());
+    assertEquals(new Launch(5, true, false), k.launch(), "one block per row");
+  }
+
+  @Test
+  void aFusedBodyWithOtherReductionsRunsOnTheHost() {
+    Operation leading = fusedReductions(dev.kiln.graph.Shape.of(4, 8), new String[] {"Sum"}, new long[][] {{0}});
+    assertFalse(CudaCodegen.supports(leading), "placement keeps it on the host");
+    assertFalse(CudaDevice.hasKernelFor(leading));
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> CudaCodegen.generate(f, List.of(x.type()), List.of(f.outputType(0))));
-    assertEquals("Fused '" + f.name() + "': body node Sum 's' is a reduction; the CUDA code generator fuses"
-        + " elementwise bodies only (placement runs such a node on the host)", e.getMessage());
+        () -> CudaCodegen.generate(leading, types(leading.inputs()), leading.outputTypes()));
+    assertEquals("Fused 'f': body node Sum 'r0' reduces axes [0] of [4,8], not trailing ones: the CUDA code generator"
+        + " fuses reductions over trailing axes only (placement runs such a node on the host)", e.getMessage());
+
+    Operation mixed = fusedReductions(dev.kiln.graph.Shape.of(4, 8), new String[] {"Sum", "Max"}, new long[][] {{1}, {0, 1}});
+    assertFalse(CudaCodegen.supports(mixed));
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> CudaCodegen.generate(mixed, types(mixed.inputs()), mixed.outputTypes()));
+    assertEquals("Fused 'f': body node Max 'r1' reduces axes [0, 1] of [4,8] where Sum 'r0' reduces axes [1]: one fused"
+        + " CUDA kernel reduces the same trailing axes for all (placement runs such a node on the host)", e.getMessage());
+
+    Operation prod = fusedReductions(dev.kiln.graph.Shape.of(4, 8), new String[] {"Prod"}, new long[][] {{1}});
+    assertFalse(CudaCodegen.supports(prod));
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> CudaCodegen.generate(prod, types(prod.inputs()), prod.outputTypes()));
+    assertEquals("Fused 'f': body node Prod 'r0' is not a float Sum, Mean, Max or Min: no CUDA kernel reduces it in a"
+        + " fused body (placement runs such a node on the host)", e.getMessage());
+
+    Operation unknownAfter = fusedReductions(dev.kiln.graph.Shape.of(8, -1), new String[] {"Sum"}, new long[][] {{0}});
+    assertFalse(CudaCodegen.supports(unknownAfter), "an unknown kept dimension after the reduced one may be more than 1");
   }
 
   static List<TensorType> types(List<Output> outs) {

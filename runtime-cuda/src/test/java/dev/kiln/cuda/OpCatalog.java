@@ -177,6 +177,22 @@ final class OpCatalog {
       Output gt = tf.greater(p.get(0), p.get(1));
       return List.of(tf.select(gt, p.get(0), tf.square(p.get(1))), tf.cast(gt, DType.INT32));
     }));
+    // Fused bodies ending in reductions over trailing axes (one block per row of the space).
+    add("Fused sum(exp(x)*y*s) axis -1", shapes(m, m, new int[] {}), same(3), false, tol() * 10, e -> fused(e, (tf, p) ->
+        List.of(tf.reduceSum(tf.mul(tf.mul(tf.exp(p.get(0)), p.get(1)), p.get(2)), new int[] {-1}, false))));
+    add("Fused mean square(x-y) all", shapes(m, row), same(2), false, tol() * 10, e -> fused(e, (tf, p) ->
+        List.of(tf.reduceMean(tf.square(tf.sub(p.get(0), p.get(1)))))));
+    add("Fused max axis 2 keep, x*y+1 and exp(y)", shapes(cube, new int[] {7}), same(2), false, tol(), e -> fused(e, (tf, p) -> {
+      Output t = tf.add(tf.mul(p.get(0), p.get(1)), tf.constant(1.0, d));
+      return List.of(tf.reduceMax(t, new int[] {2}, true), t, tf.exp(p.get(1)));
+    }));
+    add("Fused sum, min and relu over rows of 2500", shapes(new int[] {3, 2500}, new int[] {3, 2500}), same(2), false,
+        tol() * 100, e -> fused(e, (tf, p) -> {
+          Output t = tf.sub(p.get(0), p.get(1));
+          return List.of(tf.relu(t), tf.reduceSum(tf.mul(t, t), new int[] {1}, false), tf.reduceMin(t, new int[] {1}, false));
+        }));
+    add("Fused mean axes 1,2 over [4,1,6]", shapes(new int[] {4, 1, 6}), same(1), false, tol() * 10, e -> fused(e, (tf, p) ->
+        List.of(tf.reduceMean(tf.sigmoid(p.get(0)), new int[] {1, 2}, false))));
   }
 
   private java.util.function.BiFunction<Ops, List<Output>, List<Output>> pendingReference;
