@@ -59,4 +59,28 @@ class CudaPlacementTest {
     assertTrue(CudaDevice.hasKernelFor(tf.reshape(x, 3, 2).op()));
     assertTrue(CudaDevice.hasKernelFor(tf.softmax(x).op()));
   }
+  @Test
+  void theFusedLossReductionOfTheTrainingStepRunsOnTheGpu() {
+    CudaSessionTest.Net net = new CudaSessionTest.Net(8, 16, 4, 0.1f, 1);
+    Program p = new Program(net.g, List.of(net.loss), List.of(net.train), Set.of(net.x, net.labels));
+    Program placed = new PassManager(List.of(new Prune(), new dev.kiln.optimizer.FuseElementwise(),
+        new Place(DeviceDescription.fakeGpu(), CudaDevice::hasKernelFor))).run(p);
+    Set<String> fusedReductions = new TreeSet<>();
+    Set<String> onHost = new TreeSet<>();
+    for (Operation op : placed.graph().operations()) {
+      if (op.type().equals("Fused")) {
+        for (Operation b : op.subgraphs().get(0).graph().operations()) {
+          if (b.type().equals("Sum")) {
+            fusedReductions.add(op.device() + " " + b.input(0).op().type() + "->Sum");
+          }
+        }
+      }
+      if (op.device().equals("/cpu:0")) {
+        onHost.add(op.name() + ":" + op.type());
+      }
+    }
+    // The cross-entropy Sum(OneHot * logp) ends a Fused body, which stays on the device with the rest.
+    assertEquals(Set.of("/gpu:0 Mul->Sum"), fusedReductions);
+    assertEquals(Set.of("labels:Placeholder", "x:Placeholder", "train:NoOp"), onHost);
+  }
 }

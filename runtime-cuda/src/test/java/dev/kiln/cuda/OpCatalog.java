@@ -187,7 +187,7 @@ final class OpCatalog {
       return List.of(tf.reduceMax(t, new int[] {2}, true), t, tf.exp(p.get(1)));
     }));
     add("Fused sum, min and relu over rows of 2500", shapes(new int[] {3, 2500}, new int[] {3, 2500}), same(2), false,
-        tol() * 100, e -> fused(e, (tf, p) -> {
+        tol() * 10, e -> fused(e, (tf, p) -> {
           Output t = tf.sub(p.get(0), p.get(1));
           return List.of(tf.relu(t), tf.reduceSum(tf.mul(t, t), new int[] {1}, false), tf.reduceMin(t, new int[] {1}, false));
         }));
