@@ -94,12 +94,18 @@ public final class FuseMatMulUpdate implements Pass {
     if (byLast.isEmpty()) {
       return p;
     }
+    Set<Operation> scales = new HashSet<>();
+    byLast.values().forEach(m -> {
+      if (m.scale() != null) {
+        scales.add(m.scale());
+      }
+    });
     Rewriter rw = new Rewriter(p);
     for (Operation op : ops) {
       Match m = byLast.get(op);
       if (m != null) {
         emit(rw, m);
-      } else if (!absorbed.contains(op) && !onlyReadByAbsorbed(op, readers, pinned, absorbed)) {
+      } else if (!absorbed.contains(op) && !onlyReadByScales(op, readers, pinned, scales)) {
         rw.copy(op);
       }
     }
@@ -201,14 +207,17 @@ public final class FuseMatMulUpdate implements Pass {
     return -1;
   }
 
-  /** A constant (a scale) read only by absorbed nodes: it would be left dead. */
-  private static boolean onlyReadByAbsorbed(Operation op, Map<Output, List<Operation>> readers, Set<Operation> pinned,
-      Set<Operation> absorbed) {
+  /**
+   * A constant read only by absorbed scale nodes (whose other operand, the product, is never a
+   * constant): it would be left dead. The product's operands stay: the Gemm reads them.
+   */
+  private static boolean onlyReadByScales(Operation op, Map<Output, List<Operation>> readers, Set<Operation> pinned,
+      Set<Operation> scales) {
     if (!op.type().equals("Const") || pinned.contains(op)) {
       return false;
     }
     List<Operation> r = readers.getOrDefault(op.output(0), List.of());
-    return !r.isEmpty() && absorbed.containsAll(r);
+    return !r.isEmpty() && scales.containsAll(r);
   }
 
   /** The nodes the program's fetches and targets need (through data and control inputs). */

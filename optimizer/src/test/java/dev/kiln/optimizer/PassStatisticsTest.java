@@ -113,7 +113,7 @@ class PassStatisticsTest {
     PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator()))
         .afterEach((name, p) -> seen.add(name + ":" + p.graph().size()))
         .run(program());
-    assertEquals(List.of("prune:13", "fold:11", "cse:9", "simplify:4", "fuse_matmul:4", "fuse:3"), seen);
+    assertEquals(List.of("prune:13", "fold:11", "cse:9", "simplify:4", "fuse_matmul_update:4", "fuse_matmul:4", "fuse:3"), seen);
   }
 
   @Test
