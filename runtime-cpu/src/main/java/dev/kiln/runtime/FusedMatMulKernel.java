@@ -4,8 +4,8 @@ import dev.kiln.graph.DType;
 
 /**
  * The CPU kernel of {@code FusedMatMul}: the MatMul kernel (sgemm/dgemm through OpenBLAS) into the
- * output, then one pass over the product, row by row, adding the bias and applying the activation
- * while the row is in cache. Rows are split over the cores for large products.
+ * output, then a pass over the product adding the bias and applying the activation (bias and relu in
+ * one loop). Rows are split over the cores for large products.
  */
 final class FusedMatMulKernel {
   private FusedMatMulKernel() {}
@@ -46,6 +46,10 @@ final class FusedMatMulKernel {
 
   /** Rows [lo, hi) of the m x n product c: c = act(c + bias). */
   static void epilogue(DType d, Activation act, Object c, Object bias, int lo, int hi, int n) {
+    if (bias != null && act == Activation.RELU) {
+      biasRelu(d, c, bias, lo, hi, n); // one pass: what the bias add then the relu compute
+      return;
+    }
     if (bias != null) {
       if (d == DType.FLOAT32) {
         float[] cc = (float[]) c;
@@ -88,6 +92,25 @@ final class FusedMatMulKernel {
         VectorMath.f64(op, cc, from, cc, from, len);
       } else {
         UnaryKernels.f64(op, cc, from, cc, from, len);
+      }
+    }
+  }
+
+  /** c = max(c + bias, 0) row by row, in one pass over the rows (Relu's Math.max, NaN kept). */
+  private static void biasRelu(DType d, Object c, Object bias, int lo, int hi, int n) {
+    if (d == DType.FLOAT32) {
+      float[] cc = (float[]) c;
+      float[] b = (float[]) bias;
+      for (int i = lo; i < hi; i++) {
+        int r = i * n;
+        for (int j = 0; j < n; j++) cc[r + j] = Math.max(cc[r + j] + b[j], 0f);
+      }
+    } else {
+      double[] cc = (double[]) c;
+      double[] b = (double[]) bias;
+      for (int i = lo; i < hi; i++) {
+        int r = i * n;
+        for (int j = 0; j < n; j++) cc[r + j] = Math.max(cc[r + j] + b[j], 0.0);
       }
     }
   }
