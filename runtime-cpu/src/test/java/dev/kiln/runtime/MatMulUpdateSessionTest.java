@@ -1,6 +1,7 @@
 package dev.kiln.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Graph;
@@ -180,5 +181,63 @@ class MatMulUpdateSessionTest {
   /** Kernels of the plan that runs the step (the initializer's plan has one). */
   private static int kernelsOfTheStep(Session s) {
     return s.plans().stream().mapToInt(p -> p.kernels.length).max().orElseThrow();
+  }
+
+  @Test
+  void aReluMlpTrainedWithTheOptimizerMatchesItTrainedWithout() {
+    // W2's shape in small: relu(x w1 + b1) w2 + b2, softmax cross-entropy, tf.gradients, assignSub
+    // updates. Optimized, the relus fuse into the MatMuls (their gradient masks read the fused
+    // output) and the weight updates are Gemms into the variables: same losses and weights.
+    int batch = 6;
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 5));
+    Output labels = tf.placeholder("labels", DType.INT32, Shape.of(-1));
+    Variable w1 = tf.variable("w1", tf.constant(tensor(DType.FLOAT32, values(9, 5 * 7), 5, 7)));
+    Variable b1 = tf.variable("b1", tf.constant(tensor(DType.FLOAT32, values(10, 7), 7)));
+    Variable w2 = tf.variable("w2", tf.constant(tensor(DType.FLOAT32, values(11, 7 * 3), 7, 3)));
+    Variable b2 = tf.variable("b2", tf.constant(tensor(DType.FLOAT32, values(12, 3), 3)));
+    Output h = tf.relu(tf.add(tf.matmul(x, w1), b1));
+    Output logits = tf.add(tf.matmul(h, w2), b2);
+    Output picked = tf.reduceSum(tf.mul(tf.oneHot(labels, 3), tf.logSoftmax(logits, 1)), new int[] {1}, false);
+    Output loss = tf.neg(tf.reduceMean(picked));
+    List<Output> params = List.of(w1, b1, w2, b2);
+    List<Output> grads = tf.gradients(loss, params);
+    Operation[] updates = new Operation[params.size()];
+    for (int i = 0; i < updates.length; i++) {
+      updates[i] = tf.assignSub((Variable) params.get(i), tf.mul(tf.constant(0.1f), grads.get(i))).op();
+    }
+    Operation train = tf.group(updates);
+    Tensor xv = tensor(DType.FLOAT32, values(13, batch * 5), batch, 5);
+    Tensor lv = Tensor.of(new int[] {0, 2, 1, 1, 0, 2}, batch);
+    List<List<Tensor>> results = new java.util.ArrayList<>();
+    for (SessionOptions o : List.of(SessionOptions.defaults(), OFF)) {
+      List<Tensor> r = new java.util.ArrayList<>();
+      try (Session s = new Session(g, o)) {
+        s.run(tf.globalVariablesInitializer());
+        for (int step = 0; step < 4; step++) {
+          r.add(s.runner().feed(x, xv).feed(labels, lv).fetch(loss).addTarget(train).run().get(0));
+        }
+        for (Output p : params) {
+          r.add(s.variableValue((Variable) p));
+        }
+      }
+      results.add(r);
+    }
+    assertTrue(results.get(0).get(3).getDouble(0) < results.get(0).get(0).getDouble(0), "training lowers the loss");
+    dev.kiln.optimizer.Program optimized = dev.kiln.optimizer.Optimizer.defaultPipeline(CpuConstantEvaluator.instance(),
+        java.util.Set.of()).run(new dev.kiln.optimizer.Program(g, List.of(loss), List.of(train), java.util.Set.of(x, labels)));
+    List<String> types = optimized.graph().operations().stream().map(Operation::type).toList();
+    assertEquals(0, types.stream().filter(t -> t.equals("Relu")).count(), types.toString());
+    assertEquals(2, types.stream().filter(t -> t.equals("Gemm")).count(), types.toString());
+    assertEquals(List.of("relu", "none"), optimized.graph().operations().stream().filter(op -> op.type().equals("FusedMatMul"))
+        .map(op -> op.attrs().getString("activation")).toList());
+    for (int i = 0; i < results.get(0).size(); i++) {
+      Tensor on = results.get(0).get(i);
+      Tensor off = results.get(1).get(i);
+      for (int k = 0; k < on.size(); k++) {
+        assertEquals(off.getDouble(k), on.getDouble(k), 1e-5 * (1 + Math.abs(off.getDouble(k))), "value " + i + " element " + k);
+      }
+    }
   }
 }
