@@ -21,6 +21,10 @@ import java.util.Set;
  *   <li>{@code FusedMatMul}: {@code activation(matmul(a, b) + bias)} — inputs a, b and optionally a
  *       bias that broadcasts to the product; attrs transpose_a, transpose_b, activation (none, relu,
  *       sigmoid, tanh). Grappler's {@code _FusedMatMul}.
+ *   <li>{@code Gemm}: {@code alpha * matmul(a, b) + beta * c} (BLAS's gemm) — inputs a, b and c of
+ *       the product's shape (no broadcasting); attrs transpose_a, transpose_b, alpha and beta (float
+ *       numbers, default 1). What a gradient-descent update {@code w - lr * matmul(a, b)} becomes, so
+ *       that one BLAS call accumulates the product into the variable.
  * </ul>
  */
 final class FusedOps {
@@ -34,6 +38,7 @@ final class FusedOps {
   static void define(List<OpDef> defs) {
     defs.add(new OpSpec("Fused", 0, BuiltinOps.VARIADIC, Set.of(OpTrait.ELEMENTWISE), FusedOps::fused));
     defs.add(new OpSpec("FusedMatMul", 2, 3, Set.of(), FusedOps::fusedMatMul));
+    defs.add(new OpSpec("Gemm", 3, 3, Set.of(), FusedOps::gemm));
   }
 
   private static List<TensorType> fused(OpContext c) {
@@ -148,5 +153,26 @@ final class FusedOps {
       }
     }
     return mm;
+  }
+
+  private static List<TensorType> gemm(OpContext c) {
+    for (String scale : List.of("alpha", "beta")) {
+      Object v = c.attrs().find(scale).orElse(1.0);
+      if (!(v instanceof Double d) || !Double.isFinite(d)) {
+        throw c.error("%s must be a finite float number, got %s", scale, v);
+      }
+    }
+    TensorType product = OpRegistry.get("MatMul").infer(
+        new OpContext(c.opType(), c.nodeName(), c.inputs().subList(0, 2), c.attrs())).get(0);
+    if (!product.dtype().isFloating()) {
+      throw c.error("inputs must be float (f32 or f64), got %s", product.dtype().shortName());
+    }
+    if (c.dtype(2) != product.dtype()) {
+      throw c.error("dtypes differ: %s vs %s", product.dtype().shortName(), c.dtype(2).shortName());
+    }
+    if (!c.shape(2).isCompatibleWith(product.shape()) || (c.shape(2).hasKnownRank() && c.shape(2).rank() != 2)) {
+      throw c.error("c %s does not have the product's shape %s", c.shape(2), product.shape());
+    }
+    return List.of(new TensorType(product.dtype(), product.shape().mergeWith(c.shape(2))));
   }
 }

@@ -2,6 +2,7 @@ package dev.kiln.graph;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -109,5 +110,71 @@ class FusedInferenceTest {
     e = assertThrows(IllegalArgumentException.class,
         () -> g.opBuilder("FusedMatMul", "fm3").addInput(a).addInput(w).setAttr("activation", "gelu").build());
     assertEquals("FusedMatMul 'fm3': activation must be one of none, relu, sigmoid, tanh, got gelu", e.getMessage());
+  }
+
+  @Test
+  @Covers("Gemm")
+  void gemmHasTheShapeOfItsProductAndOfC() {
+    Ops tf = InferenceSupport.newOps();
+    Graph g = tf.graph();
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 1000));
+    Output d = tf.placeholder("d", DType.FLOAT32, Shape.of(-1, 100));
+    Output w = tf.placeholder("w", DType.FLOAT32, Shape.of(1000, 100));
+    Operation f = g.opBuilder("Gemm", "update").addInput(x).addInput(d).addInput(w).setAttr("transpose_a", true)
+        .setAttr("alpha", -0.5).setAttr("beta", 1.0).build();
+    assertEquals(new TensorType(DType.FLOAT32, Shape.of(1000, 100)), f.outputType(0));
+    // c may know what the product does not (and the other way round): the output knows both.
+    Output c = tf.placeholder("c", DType.FLOAT32, Shape.of(-1, 7));
+    Output a = tf.placeholder("a", DType.FLOAT32, Shape.of(5, 3));
+    Output b = tf.placeholder("b", DType.FLOAT32, Shape.of(3, -1));
+    assertEquals(new TensorType(DType.FLOAT32, Shape.of(5, 7)),
+        g.opBuilder("Gemm", "g2").addInput(a).addInput(b).addInput(c).build().outputType(0));
+  }
+
+  @Test
+  void gemmRejectsBroadcastingOtherDtypesIntegersAndBadScales() {
+    Ops tf = InferenceSupport.newOps();
+    Graph g = tf.graph();
+    Output a = tf.placeholder("a", DType.FLOAT32, Shape.of(4, 3));
+    Output b = tf.placeholder("b", DType.FLOAT32, Shape.of(3, 2));
+    Output row = tf.placeholder("row", DType.FLOAT32, Shape.of(1, 2));
+    Output c64 = tf.placeholder("c64", DType.FLOAT64, Shape.of(4, 2));
+    Output i = tf.placeholder("i", DType.INT32, Shape.of(2, 2));
+    Output c = tf.placeholder("c", DType.FLOAT32, Shape.of(4, 2));
+    int before = g.size();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> g.opBuilder("Gemm", "g").addInput(a).addInput(b).addInput(row).build());
+    assertEquals("Gemm 'g': c [1,2] does not have the product's shape [4,2]", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> g.opBuilder("Gemm", "g").addInput(a).addInput(b).addInput(c64).build());
+    assertEquals("Gemm 'g': dtypes differ: f32 vs f64", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> g.opBuilder("Gemm", "g").addInput(i).addInput(i).addInput(i).build());
+    assertEquals("Gemm 'g': inputs must be float (f32 or f64), got i32", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> g.opBuilder("Gemm", "g").addInput(a).addInput(b).addInput(c).setAttr("alpha", 2L).build());
+    assertEquals("Gemm 'g': alpha must be a finite float number, got 2", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> g.opBuilder("Gemm", "g").addInput(a).addInput(b).addInput(c).setAttr("beta", Double.NaN).build());
+    assertEquals("Gemm 'g': beta must be a finite float number, got NaN", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> g.opBuilder("Gemm", "g").addInput(a).addInput(a).addInput(c).build());
+    assertEquals("Gemm 'g': inner dimensions differ: [4,3] x [4,3]", e.getMessage());
+    assertEquals(before, g.size());
+  }
+
+  @Test
+  void gemmPrintsAndParsesItsScalesExactly() {
+    Ops tf = InferenceSupport.newOps();
+    Graph g = tf.graph();
+    Output a = tf.placeholder("a", DType.FLOAT32, Shape.of(4, 3));
+    Output b = tf.placeholder("b", DType.FLOAT32, Shape.of(2, 3));
+    Output c = tf.placeholder("c", DType.FLOAT32, Shape.of(4, 2));
+    double alpha = -(double) 1e-6f;
+    g.opBuilder("Gemm", "update").addInput(a).addInput(b).addInput(c).setAttr("transpose_a", false)
+        .setAttr("transpose_b", true).setAttr("alpha", alpha).setAttr("beta", 1.0).build();
+    String text = g.toText();
+    assertTrue(text.contains("%update = Gemm(%a, %b, %c) {alpha = " + alpha + ", beta = 1.0, transpose_a = false, "
+        + "transpose_b = true} : f32[4,2]"), text);
+    Graph parsed = Graph.parse(text);
+    assertEquals(alpha, parsed.operation("update").attrs().getDouble("alpha"));
+    assertEquals(text, parsed.toText());
   }
 }

@@ -20,7 +20,7 @@ class OpCoverageTest {
       "Exp", "Log", "Sin", "Cos", "Sigmoid", "Tanh", "LogicalNot", "Cast", "Add", "Mul", "Maximum", "Minimum",
       "Sub", "Div", "Pow", "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd",
       "LogicalOr", "Select", "AddN", "MatMul", "Softmax", "LogSoftmax", "Sum", "Mean", "Max", "Min", "Prod",
-      "ReduceSumLike", "ArgMax", "Transpose", "Concat", "Slice", "Pad", "OneHot", "Fused", "FusedMatMul",
+      "ReduceSumLike", "ArgMax", "Transpose", "Concat", "Slice", "Pad", "OneHot", "Fused", "FusedMatMul", "Gemm",
       "CopyToDevice", "CopyToHost");
 
   /** Built-ins are the table-defined {@link OpSpec}s; other tests may register their own op types. */

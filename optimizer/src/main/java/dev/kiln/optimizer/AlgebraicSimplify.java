@@ -40,14 +40,17 @@ public final class AlgebraicSimplify implements Pass {
     // A dry run on the program as it is: until a rule fires the rebuilt graph is a copy, so if none
     // fires here none fires at all, and the graph is not rebuilt.
     Values unchanged = Values.of(p);
-    if (p.graph().operations().stream().noneMatch(op -> rewritable(op, p, awaited) && SimplifyRules.apply(unchanged, op, p).isPresent())) {
+    SymbolicShapes unchangedShapes = new SymbolicShapes(unchanged);
+    if (p.graph().operations().stream().noneMatch(op -> rewritable(op, p, awaited)
+        && SimplifyRules.apply(unchanged, unchangedShapes, op, p).isPresent())) {
       return p;
     }
     Rewriter rw = new Rewriter(p);
     Values values = Values.of(rw);
+    SymbolicShapes shapes = new SymbolicShapes(values);
     int fired = 0;
     for (Operation op : p.graph().operations()) {
-      Optional<Rewrite> r = rewritable(op, p, awaited) ? SimplifyRules.apply(values, op, p) : Optional.empty();
+      Optional<Rewrite> r = rewritable(op, p, awaited) ? SimplifyRules.apply(values, shapes, op, p) : Optional.empty();
       if (r.isEmpty()) {
         rw.copy(op);
         continue;
@@ -87,8 +90,8 @@ public final class AlgebraicSimplify implements Pass {
   static final class SimplifyRules {
     private SimplifyRules() {}
 
-    static Optional<Rewrite> apply(Values values, Operation op, Program p) {
-      Optional<Rewrite> r = match(values, op, p);
+    static Optional<Rewrite> apply(Values values, SymbolicShapes shapes, Operation op, Program p) {
+      Optional<Rewrite> r = match(values, shapes, op, p);
       // A node that copies a variable's value reads it at its own place in the run; its readers,
       // given the variable itself, might read it later, after an assign. Views read nothing.
       if (r.isPresent() && !op.def().traits().contains(OpTrait.VIEW) && aliasesVariable(values, r.get().value())) {
@@ -97,13 +100,14 @@ public final class AlgebraicSimplify implements Pass {
       return r;
     }
 
-    private static Optional<Rewrite> match(Values values, Operation op, Program p) {
+    private static Optional<Rewrite> match(Values values, SymbolicShapes shapes, Operation op, Program p) {
       List<Output> in = op.inputs().stream().map(values::map).toList();
       return Optional.ofNullable(switch (op.type()) {
-        case "Mul" -> neutral(values, in, 1.0, true, "mul-one");
-        case "Add" -> neutral(values, in, 0.0, true, "add-zero");
-        case "Sub" -> rightZero(values, in);
-        case "Div" -> neutral(values, in, 1.0, false, "div-one");
+        case "Mul" -> neutral(values, shapes, in, 1.0, true, "mul-one");
+        case "Add" -> neutral(values, shapes, in, 0.0, true, "add-zero");
+        case "Sub" -> rightZero(values, shapes, in);
+        case "Div" -> neutral(values, shapes, in, 1.0, false, "div-one");
+        case "ReduceSumLike" -> shapes.sameShape(in.get(0), in.get(1)) ? new Rewrite("sum-like-same", in.get(0)) : null;
         case "Neg", "LogicalNot" -> involution(values, op, in.get(0));
         case "Transpose" -> transpose(values, op, in.get(0));
         case "Reshape", "Squeeze" -> sameShape(op, in.get(0));
@@ -118,12 +122,16 @@ public final class AlgebraicSimplify implements Pass {
       });
     }
 
-    /** x op c (or c op x when {@code commutes}) with c all {@code v} and broadcasting into x: x. */
-    private static Rewrite neutral(Values values, List<Output> in, double v, boolean commutes, String rule) {
+    /**
+     * x op c (or c op x when {@code commutes}) with c all {@code v} (a constant, or OnesLike/ZerosLike/
+     * Fill and views of them: gradients' seeds) and broadcasting into x: x.
+     */
+    private static Rewrite neutral(Values values, SymbolicShapes shapes, List<Output> in, double v, boolean commutes,
+        String rule) {
       for (int k = commutes ? 0 : 1; k < 2; k++) {
         Output x = in.get(1 - k);
-        Optional<Tensor> c = Constants.plainConstant(values, in.get(k));
-        if (c.isPresent() && Constants.allEqual(c.get(), v) && Constants.broadcastsInto(c.get().shape(), x.shape())) {
+        Optional<Double> c = Constants.fillValue(values, in.get(k));
+        if (c.isPresent() && c.get() == v && shapes.broadcastsInto(in.get(k), x)) {
           return new Rewrite(rule, x);
         }
       }
@@ -131,9 +139,9 @@ public final class AlgebraicSimplify implements Pass {
     }
 
     /** x - c with c all +0: x, exactly (x - (-0.0) would turn -0.0 into +0.0). */
-    private static Rewrite rightZero(Values values, List<Output> in) {
-      Optional<Tensor> c = Constants.plainConstant(values, in.get(1));
-      return c.isPresent() && Constants.allPositiveZero(c.get()) && Constants.broadcastsInto(c.get().shape(), in.get(0).shape())
+    private static Rewrite rightZero(Values values, SymbolicShapes shapes, List<Output> in) {
+      Optional<Double> c = Constants.fillValue(values, in.get(1));
+      return c.isPresent() && Double.doubleToRawLongBits(c.get()) == 0 && shapes.broadcastsInto(in.get(1), in.get(0))
           ? new Rewrite("sub-zero", in.get(0)) : null;
     }
 

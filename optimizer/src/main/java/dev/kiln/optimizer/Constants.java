@@ -1,6 +1,7 @@
 package dev.kiln.optimizer;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
@@ -60,6 +61,55 @@ final class Constants {
     for (int i = 0; i < c.rank(); i++) {
       int cd = c.dim(i);
       if (cd != 1 && (cd < 0 || cd != x.dim(off + i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The one value every element of {@code o} has, when the graph fixes it: a plain constant whose
+   * elements are all equal, OnesLike (1), ZerosLike (+0), Fill of a plain scalar constant, or a view
+   * (Identity, StopGradient, Reshape, ReshapeLike, ExpandDims, Squeeze) of one; none fed or with
+   * control inputs. Never for bool values or NaN.
+   */
+  static Optional<Double> fillValue(Values values, Output o) {
+    while (true) {
+      Operation op = o.op();
+      if (values.isFed(o) || !op.controlInputs().isEmpty() || o.dtype() == DType.BOOL) {
+        return Optional.empty();
+      }
+      switch (op.type()) {
+        case "Const" -> {
+          Tensor t = op.attrs().getTensor("value");
+          if (t.size() == 0 || Double.isNaN(t.getDouble(0))) {
+            return Optional.empty();
+          }
+          double v = t.getDouble(0);
+          return allEqual(t, v) && allSameBits(t) ? Optional.of(v) : Optional.empty();
+        }
+        case "OnesLike" -> {
+          return Optional.of(1.0);
+        }
+        case "ZerosLike" -> {
+          return Optional.of(0.0);
+        }
+        case "Fill" -> {
+          return plainConstant(values, op.input(0)).filter(t -> !Double.isNaN(t.getDouble(0))).map(t -> t.getDouble(0));
+        }
+        case "Identity", "StopGradient", "Reshape", "ReshapeLike", "ExpandDims", "Squeeze" -> o = op.input(0);
+        default -> {
+          return Optional.empty();
+        }
+      }
+    }
+  }
+
+  /** Every element has the first one's bits (so +0.0 and -0.0 are told apart). */
+  private static boolean allSameBits(Tensor t) {
+    long first = Double.doubleToRawLongBits(t.getDouble(0));
+    for (int i = 1; i < t.size(); i++) {
+      if (Double.doubleToRawLongBits(t.getDouble(i)) != first) {
         return false;
       }
     }

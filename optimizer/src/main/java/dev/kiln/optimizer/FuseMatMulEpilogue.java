@@ -19,8 +19,9 @@ import java.util.Set;
  * Sigmoid, Tanh, or Maximum with a scalar constant 0) becomes one {@code FusedMatMul} node that takes
  * over the last node's name. Fuses only when every value it swallows is read by the next node of the
  * pattern alone: not fetched, fed, targeted, read elsewhere, or a control input (a later use of only
- * its shape, as gradients' ReduceSumLike makes, is rewired to the fused output), and only when the
- * bias add and activation wait for no assign the MatMul does not (see {@link AssignOrder}). Runs before
+ * its shape, as gradients' ReduceSumLike makes, is rewired to the fused output; so is relu's gradient
+ * mask {@code Greater(z, 0)} of the pre-activation z, which then reads relu(z): the same mask), and only
+ * when the bias add and activation wait for no assign the MatMul does not (see {@link AssignOrder}). Runs before
  * elementwise fusion, which would otherwise take the bias add and activation. Counts "nodes fused".
  */
 public final class FuseMatMulEpilogue implements Pass {
@@ -29,8 +30,17 @@ public final class FuseMatMulEpilogue implements Pass {
     return "fuse_matmul";
   }
 
-  /** A matched pattern: the MatMul, the optional bias add and bias, the optional activation node. */
-  private record Match(Operation matmul, Operation add, Output bias, Operation act, String activation) {
+  /**
+   * A matched pattern: the MatMul, the optional bias add and bias, the optional activation node, and
+   * the relu masks ({@code Greater(z, 0)}, as relu's gradient makes) that read the pre-activation z and
+   * will read the fused relu output instead: relu(z) > 0 exactly when z > 0.
+   */
+  private record Match(Operation matmul, Operation add, Output bias, Operation act, String activation,
+      List<Operation> masks) {
+    Match(Operation matmul, Operation add, Output bias, Operation act, String activation) {
+      this(matmul, add, bias, act, activation, List.of());
+    }
+
     Operation last() {
       return act != null ? act : add;
     }
@@ -73,6 +83,10 @@ public final class FuseMatMulEpilogue implements Pass {
         continue;
       }
       Match m = match(op, readers, pinned);
+      if (m != null && !masksAfter(m, ops)) {
+        // A mask built before the relu cannot read the fused output: fuse the bias add alone.
+        m = m.add() == null ? null : new Match(m.matmul(), m.add(), m.bias(), null, "none");
+      }
       // Two MatMuls can share one Add (matmul(a, b) + matmul(c, d)): the first match takes it, and
       // the other MatMul stays a plain node, the bias of the first.
       if (m != null && !shapeUsedBefore(m, shapeUsers, ops) && m.nodes().stream().noneMatch(absorbed::contains)
@@ -110,7 +124,10 @@ public final class FuseMatMulEpilogue implements Pass {
 
   private static Match match(Operation mm, Map<Output, List<Operation>> readers, Set<Operation> pinned) {
     Operation next = soleReader(mm.output(0), readers, pinned);
-    if (next == null || !next.device().equals(mm.device())) {
+    if (next == null) {
+      return reluWithMasks(mm, null, null, mm.output(0), readers, pinned);
+    }
+    if (!next.device().equals(mm.device())) {
       return null;
     }
     Operation add = null;
@@ -123,6 +140,12 @@ public final class FuseMatMulEpilogue implements Pass {
       add = next;
       bias = other;
       next = pinned.contains(add) ? null : soleReader(add.output(0), readers, pinned);
+      if (next == null && !pinned.contains(add)) {
+        Match masked = reluWithMasks(mm, add, bias, add.output(0), readers, pinned);
+        if (masked != null) {
+          return masked;
+        }
+      }
     }
     Output value = (add != null ? add : mm).output(0);
     String activation = next == null || !next.device().equals(mm.device()) ? null : activation(next, value);
@@ -165,6 +188,35 @@ public final class FuseMatMulEpilogue implements Pass {
     }
     List<Operation> r = readers.getOrDefault(op.output(0), List.of());
     return !r.isEmpty() && absorbed.containsAll(r);
+  }
+
+  /**
+   * The match ending in a relu of {@code z} when z's readers are that relu and relu masks
+   * {@code Greater(z, 0)} only (the forward activation and its gradient's mask), or null.
+   */
+  private static Match reluWithMasks(Operation mm, Operation add, Output bias, Output z,
+      Map<Output, List<Operation>> readers, Set<Operation> pinned) {
+    if (pinned.contains(z.op())) {
+      return null;
+    }
+    Operation relu = null;
+    List<Operation> masks = new ArrayList<>();
+    for (Operation r : readers.getOrDefault(z, List.of())) {
+      if (r.type().equals("Greater") && r.input(0).equals(z) && !r.input(1).equals(z) && isScalarZero(r.input(1))) {
+        masks.add(r);
+      } else if (relu == null && r.device().equals(mm.device()) && "relu".equals(activation(r, z)) && !masks.contains(r)) {
+        relu = r;
+      } else {
+        return null;
+      }
+    }
+    return relu == null || masks.isEmpty() ? null : new Match(mm, add, bias, relu, "relu", List.copyOf(masks));
+  }
+
+  /** Whether the masks that will read the fused output come after it (which takes the relu's place). */
+  private static boolean masksAfter(Match m, List<Operation> ops) {
+    int last = ops.indexOf(m.last());
+    return m.masks().stream().allMatch(k -> ops.indexOf(k) > last);
   }
 
   /** The only node reading {@code v}, if exactly one node reads it once and nothing else observes it. */

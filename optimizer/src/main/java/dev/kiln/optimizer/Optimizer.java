@@ -20,6 +20,7 @@ public final class Optimizer {
     m.put("fold", new ConstantFold(evaluator));
     m.put("cse", new CommonSubexpressionElimination());
     m.put("simplify", new AlgebraicSimplify());
+    m.put("fuse_matmul_update", new FuseMatMulUpdate());
     m.put("fuse_matmul", new FuseMatMulEpilogue());
     m.put("fuse", new FuseElementwise());
     return m;
@@ -27,7 +28,7 @@ public final class Optimizer {
 
   /** The passes a Session runs on every plan, in order. */
   public static List<String> defaultPipeline() {
-    return List.of("prune", "fold", "cse", "simplify", "fuse_matmul", "fuse");
+    return List.of("prune", "fold", "cse", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse");
   }
 
   /** The default pipeline without the passes named in {@code disabled}; fails naming an unknown one. */

@@ -119,40 +119,61 @@ final class Blas {
 
   /** c[m,n] = op(a) * op(b), op(x) = x or its transpose; a is [m,k] ([k,m] if ta), b [k,n] ([n,k] if tb). */
   static void sgemm(boolean ta, boolean tb, int m, int n, int k, float[] a, float[] b, float[] c) {
+    sgemm(ta, tb, m, n, k, 1f, a, b, 0f, c);
+  }
+
+  /** c = alpha * op(a) * op(b) + beta * c (c is read only when beta is not 0). */
+  static void sgemm(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, float[] b, float beta, float[] c) {
     if (ZERO_COPY) {
       try {
         SGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
-            1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n);
+            alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
       } catch (Throwable t) {
         throw rethrow(t);
       }
     } else {
-      sgemmCopying(ta, tb, m, n, k, a, b, c);
+      sgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
     }
   }
 
   static void dgemm(boolean ta, boolean tb, int m, int n, int k, double[] a, double[] b, double[] c) {
+    dgemm(ta, tb, m, n, k, 1.0, a, b, 0.0, c);
+  }
+
+  /** c = alpha * op(a) * op(b) + beta * c (c is read only when beta is not 0). */
+  static void dgemm(boolean ta, boolean tb, int m, int n, int k, double alpha, double[] a, double[] b, double beta,
+      double[] c) {
     if (ZERO_COPY) {
       try {
         DGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
-            1.0, a, ta ? m : k, b, tb ? k : n, 0.0, c, n);
+            alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
       } catch (Throwable t) {
         throw rethrow(t);
       }
     } else {
-      dgemmCopying(ta, tb, m, n, k, a, b, c);
+      dgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
     }
   }
 
   /** JavaCPP's array overload: copies a, b and c in and c back out on every call. */
   static void sgemmCopying(boolean ta, boolean tb, int m, int n, int k, float[] a, float[] b, float[] c) {
+    sgemmCopying(ta, tb, m, n, k, 1f, a, b, 0f, c);
+  }
+
+  static void sgemmCopying(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, float[] b, float beta,
+      float[] c) {
     openblas_nolapack.cblas_sgemm(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
-        1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n);
+        alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
   }
 
   static void dgemmCopying(boolean ta, boolean tb, int m, int n, int k, double[] a, double[] b, double[] c) {
+    dgemmCopying(ta, tb, m, n, k, 1.0, a, b, 0.0, c);
+  }
+
+  static void dgemmCopying(boolean ta, boolean tb, int m, int n, int k, double alpha, double[] a, double[] b,
+      double beta, double[] c) {
     openblas_nolapack.cblas_dgemm(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
-        1.0, a, ta ? m : k, b, tb ? k : n, 0.0, c, n);
+        alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
   }
 
   static RuntimeException rethrow(Throwable t) {

@@ -83,6 +83,7 @@ final class Kernels {
 
     m.put("Fused", FusedKernel.factory());
     m.put("FusedMatMul", FusedMatMulKernel.factory());
+    m.put("Gemm", MatMulKernels.gemm());
     return Map.copyOf(m);
   }
 
@@ -114,7 +115,8 @@ final class Kernels {
   static boolean allowsInPlace(String opType, int input) {
     return IN_PLACE_ANY_INPUT.contains(opType)
         || (opType.equals("Select") && input > 0)
-        || (opType.equals("AddN") && input == 0);
+        || (opType.equals("AddN") && input == 0)
+        || (opType.equals("Gemm") && input == 2); // c, the accumulator BLAS updates in place
   }
 
   static boolean isBuiltin(String opType) {

@@ -20,21 +20,36 @@ final class MatMulKernels {
     return Long.getLong("kiln.matmul.javaBelow", Blas.ZERO_COPY ? 8 : 64);
   }
 
-  static KernelFactory factory() {
-    return spec -> {
-      DType d = KernelSupport.inDType(spec, 0);
+  /** The sizes of op(a) [m,k] times op(b) [k,n], checked. */
+  private record Product(boolean ta, boolean tb, int m, int k, int n) {
+    static Product of(KernelSpec spec) {
       boolean ta = spec.op().attrs().getBool("transpose_a", false);
       boolean tb = spec.op().attrs().getBool("transpose_b", false);
       int[] a = KernelSupport.inDims(spec, 0);
       int[] b = KernelSupport.inDims(spec, 1);
-      int m = ta ? a[1] : a[0];
       int k = ta ? a[0] : a[1];
-      int n = tb ? b[0] : b[1];
       int kb = tb ? b[1] : b[0];
       if (k != kb) {
         throw KernelSupport.error(spec, "inner dimensions differ: %s%s x %s%s", spec.inputs().get(0).shape(),
             ta ? "^T" : "", spec.inputs().get(1).shape(), tb ? "^T" : "");
       }
+      return new Product(ta, tb, ta ? a[1] : a[0], k, tb ? b[0] : b[1]);
+    }
+
+    boolean small() {
+      return !BlasAvailability.LOADED || (long) m * n * k <= smallProduct();
+    }
+  }
+
+  static KernelFactory factory() {
+    return spec -> {
+      DType d = KernelSupport.inDType(spec, 0);
+      Product p = Product.of(spec);
+      boolean ta = p.ta();
+      boolean tb = p.tb();
+      int m = p.m();
+      int k = p.k();
+      int n = p.n();
       int sa = spec.inputSlots()[0];
       int sb = spec.inputSlots()[1];
       int sc = spec.outputSlots()[0];
@@ -45,7 +60,7 @@ final class MatMulKernels {
         return frame -> FillKernels.fill(d, frame[sc], m * n, 0);
       }
       // Loads OpenBLAS when a plan is compiled rather than in its first run.
-      boolean small = !BlasAvailability.LOADED || (long) m * n * k <= smallProduct();
+      boolean small = p.small();
       return switch (d) {
         case FLOAT32 -> small
             ? frame -> f32(ta, tb, m, n, k, (float[]) frame[sa], (float[]) frame[sb], (float[]) frame[sc])
@@ -58,6 +73,89 @@ final class MatMulKernels {
         case BOOL -> throw KernelSupport.unsupported(spec, d);
       };
     };
+  }
+
+  /**
+   * Gemm: out = alpha * op(a) op(b) + beta * c in one BLAS call. The plan may give out c's array
+   * ({@link Kernels#allowsInPlace} input 2: an update written into a variable's storage); otherwise c
+   * is copied to out first. As in BLAS, c is not read when beta is 0. Floats only (graph-ir checks).
+   */
+  static KernelFactory gemm() {
+    return spec -> {
+      DType d = KernelSupport.inDType(spec, 0);
+      Product p = Product.of(spec);
+      double alpha = spec.op().attrs().find("alpha").map(v -> (Double) v).orElse(1.0);
+      double beta = spec.op().attrs().find("beta").map(v -> (Double) v).orElse(1.0);
+      int sa = spec.inputSlots()[0];
+      int sb = spec.inputSlots()[1];
+      int sc = spec.inputSlots()[2];
+      int so = spec.outputSlots()[0];
+      int size = p.m() * p.n();
+      if (size == 0) {
+        return frame -> { };
+      }
+      boolean loop = p.k() == 0 || p.small();
+      return switch (d) {
+        case FLOAT32 -> {
+          float al = (float) alpha;
+          float be = (float) beta;
+          yield frame -> {
+            float[] o = (float[]) frame[so];
+            if (be != 0 && frame[sc] != o) {
+              System.arraycopy(frame[sc], 0, o, 0, size);
+            }
+            if (loop) {
+              f32(p, al, (float[]) frame[sa], (float[]) frame[sb], be, o);
+            } else {
+              Blas.sgemm(p.ta(), p.tb(), p.m(), p.n(), p.k(), al, (float[]) frame[sa], (float[]) frame[sb], be, o);
+            }
+          };
+        }
+        case FLOAT64 -> frame -> {
+          double[] o = (double[]) frame[so];
+          if (beta != 0 && frame[sc] != o) {
+            System.arraycopy(frame[sc], 0, o, 0, size);
+          }
+          if (loop) {
+            f64(p, alpha, (double[]) frame[sa], (double[]) frame[sb], beta, o);
+          } else {
+            Blas.dgemm(p.ta(), p.tb(), p.m(), p.n(), p.k(), alpha, (double[]) frame[sa], (double[]) frame[sb], beta, o);
+          }
+        };
+        default -> throw KernelSupport.unsupported(spec, d);
+      };
+    };
+  }
+
+  /** o = alpha * op(a) op(b) + beta * o as BLAS defines it (o not read when beta is 0). */
+  private static void f32(Product p, float alpha, float[] a, float[] b, float beta, float[] o) {
+    int m = p.m();
+    int k = p.k();
+    int n = p.n();
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        float s = 0;
+        for (int q = 0; q < k; q++) {
+          s += (p.ta() ? a[q * m + i] : a[i * k + q]) * (p.tb() ? b[j * k + q] : b[q * n + j]);
+        }
+        o[i * n + j] = beta == 0 ? alpha * s : alpha * s + beta * o[i * n + j];
+      }
+    }
+  }
+
+  private static void f64(Product p, double alpha, double[] a, double[] b, double beta, double[] o) {
+    int m = p.m();
+    int k = p.k();
+    int n = p.n();
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        double s = 0;
+        for (int q = 0; q < k; q++) {
+          s += (p.ta() ? a[q * m + i] : a[i * k + q]) * (p.tb() ? b[j * k + q] : b[q * n + j]);
+        }
+        o[i * n + j] = beta == 0 ? alpha * s : alpha * s + beta * o[i * n + j];
+      }
+    }
   }
 
   /** Whether OpenBLAS loaded; without it (an unsupported platform) MatMul falls back to Java loops. */

@@ -11,8 +11,11 @@ final class Parallel {
 
   static final int THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
-  /** Element counts from which an elementwise loop is worth splitting. */
-  static final int MIN_ELEMENTS = 1 << 16;
+  /**
+   * Element counts from which an elementwise loop is worth splitting ({@code -Dkiln.parallel.minElements}
+   * to experiment: on a 2-core VM, memory-bound loops of up to ~1M elements ran no faster split).
+   */
+  static final int MIN_ELEMENTS = Integer.getInteger("kiln.parallel.minElements", 1 << 16);
 
   @FunctionalInterface
   interface Range {

@@ -206,33 +206,55 @@ class TwoLayerNetworkTest {
   /**
    * new_w1 and new_w2 fetched together: both gradients must read w2 before it is assigned. The
    * expected values come from a second Session that computes the gradients without any assign and
-   * applies them afterwards; the results must agree bit for bit, every time.
+   * applies them afterwards; the results must agree bit for bit, every time. With the default
+   * pipeline each update is one BLAS call that adds -lr * gradient into the weights (fuse_matmul_update)
+   * and rounds differently: within two ulps of the update's operands (a gradient that read an assigned
+   * w2 would be off by far more); without that pass, bit for bit.
    */
   @Test
   void readsBeforeAssignsGiveTheSerialResultEveryTime() {
     Net net = new Net(w1v, w2v);
     Map<Output, Tensor> feeds = Map.of(net.x, Tensor.of(xv, N, D_IN), net.y, Tensor.of(yv, N, D_OUT));
-    try (Session s = new Session(net.g); Session serial = new Session(net.g)) {
+    try (Session s = new Session(net.g); Session serial = new Session(net.g);
+        Session exact = new Session(net.g, SessionOptions.builder().disablePass("fuse_matmul_update").build())) {
       s.run(net.init);
       serial.run(net.init);
+      exact.run(net.init);
       for (int step = 0; step < 30; step++) {
         List<Tensor> grads = serial.run(feeds, net.gradW1, net.gradW2);
         float[] w1 = serial.variableValue(net.w1).toFloatArray();
         float[] w2 = serial.variableValue(net.w2).toFloatArray();
         float[] g1 = grads.get(0).toFloatArray();
         float[] g2 = grads.get(1).toFloatArray();
+        // The rounding error the fused update may make: an ulp or two of its operands' magnitude.
+        float[] tol1 = new float[w1.length];
+        float[] tol2 = new float[w2.length];
         for (int i = 0; i < w1.length; i++) {
+          tol1[i] = 2 * Math.ulp(Math.abs(w1[i]) + Math.abs(LR * g1[i]));
           w1[i] = w1[i] - LR * g1[i];
         }
         for (int i = 0; i < w2.length; i++) {
+          tol2[i] = 2 * Math.ulp(Math.abs(w2[i]) + Math.abs(LR * g2[i]));
           w2[i] = w2[i] - LR * g2[i];
         }
         serial.assignVariables(Map.of(net.w1, Tensor.of(w1, D_IN, H), net.w2, Tensor.of(w2, H, D_OUT)));
 
-        List<Tensor> out = s.run(feeds, net.newW1, net.newW2);
+        List<Tensor> out = exact.run(feeds, net.newW1, net.newW2);
         assertArrayEquals(w1, out.get(0).toFloatArray(), "new_w1 at step " + step);
         assertArrayEquals(w2, out.get(1).toFloatArray(), "new_w2 at step " + step);
+        out = s.run(feeds, net.newW1, net.newW2);
+        assertWithin(w1, tol1, out.get(0).toFloatArray(), "fused new_w1 at step " + step);
+        assertWithin(w2, tol2, out.get(1).toFloatArray(), "fused new_w2 at step " + step);
+        // The next step starts from the same weights in all three Sessions.
+        s.assignVariables(Map.of(net.w1, Tensor.of(w1, D_IN, H), net.w2, Tensor.of(w2, H, D_OUT)));
       }
+    }
+  }
+
+  private static void assertWithin(float[] want, float[] tolerance, float[] got, String what) {
+    assertEquals(want.length, got.length, what);
+    for (int i = 0; i < want.length; i++) {
+      assertTrue(Math.abs(want[i] - got[i]) <= tolerance[i], what + " element " + i + ": " + want[i] + " vs " + got[i]);
     }
   }
 }

@@ -34,6 +34,8 @@ final class CudaCodegen {
       "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr");
   static final Set<String> ELEMENTWISE = union(UNARY, BINARY, Set.of("Select", "AddN", "Fill"));
   static final Set<String> REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min", "Prod", "ReduceSumLike");
+  // Not here: Gemm, which the CPU pipeline's fuse_matmul_update makes. A CUDA session runs Prune and
+  // Place only, so Gemm reaches it only in graphs written with it, and runs on the host.
   static final Set<String> OTHERS = Set.of("Softmax", "LogSoftmax", "ArgMax", "OneHot", "RandomNormal",
       "RandomUniform", "Fused", "MatMul", "FusedMatMul", "Transpose", "Slice", "Pad", "Concat");
 
