@@ -136,11 +136,16 @@ final class CublasFfm implements AutoCloseable {
   }
 
   /**
-   * C[m,n] = op(A) op(B), all row-major, as a step with its addresses resolved now. cuBLAS is
-   * column-major: a row-major matrix is its transpose in column-major, so C^T = op(B)^T op(A)^T is
-   * computed with the operands swapped.
+   * C[m,n] = alpha op(A) op(B) + beta C, all row-major, as a step with its addresses resolved now.
+   * cuBLAS is column-major: a row-major matrix is its transpose in column-major, so
+   * C^T = op(B)^T op(A)^T is computed with the operands swapped.
    */
-  Runnable gemm(DType d, boolean ta, boolean tb, int m, int n, int k, CUdeviceptr a, CUdeviceptr b, CUdeviceptr c) {
+  Runnable gemm(DType d, boolean ta, boolean tb, int m, int n, int k, CUdeviceptr a, CUdeviceptr b, CUdeviceptr c,
+      double alpha, double beta) {
+    float[] alphaF = alpha == 1 ? ONE_F : new float[] {(float) alpha};
+    float[] betaF = beta == 0 ? ZERO_F : new float[] {(float) beta};
+    double[] alphaD = alpha == 1 ? ONE_D : new double[] {alpha};
+    double[] betaD = beta == 0 ? ZERO_D : new double[] {beta};
     int opA = ta ? OP_T : OP_N;
     int opB = tb ? OP_T : OP_N;
     int lda = ta ? m : k;
@@ -152,7 +157,7 @@ final class CublasFfm implements AutoCloseable {
     if (d == DType.FLOAT32) {
       return () -> {
         try {
-          status((int) sgemm.invokeExact(h, opB, opA, n, m, k, ONE_F, pb, ldb, pa, lda, ZERO_F, pc, n), "cublasSgemm_v2");
+          status((int) sgemm.invokeExact(h, opB, opA, n, m, k, alphaF, pb, ldb, pa, lda, betaF, pc, n), "cublasSgemm_v2");
         } catch (Throwable e) {
           throw rethrow(e);
         }
@@ -160,7 +165,7 @@ final class CublasFfm implements AutoCloseable {
     }
     return () -> {
       try {
-        status((int) dgemm.invokeExact(h, opB, opA, n, m, k, ONE_D, pb, ldb, pa, lda, ZERO_D, pc, n), "cublasDgemm_v2");
+        status((int) dgemm.invokeExact(h, opB, opA, n, m, k, alphaD, pb, ldb, pa, lda, betaD, pc, n), "cublasDgemm_v2");
       } catch (Throwable e) {
         throw rethrow(e);
       }

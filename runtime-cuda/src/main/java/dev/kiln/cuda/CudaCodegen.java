@@ -34,10 +34,8 @@ final class CudaCodegen {
       "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr");
   static final Set<String> ELEMENTWISE = union(UNARY, BINARY, Set.of("Select", "AddN", "Fill"));
   static final Set<String> REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min", "Prod", "ReduceSumLike");
-  // Not here: Gemm, which the CPU pipeline's fuse_matmul_update makes. A CUDA session runs Prune and
-  // Place only, so Gemm reaches it only in graphs written with it, and runs on the host.
   static final Set<String> OTHERS = Set.of("Softmax", "LogSoftmax", "ArgMax", "OneHot", "RandomNormal",
-      "RandomUniform", "Fused", "MatMul", "FusedMatMul", "Transpose", "Slice", "Pad", "Concat");
+      "RandomUniform", "Fused", "MatMul", "FusedMatMul", "Gemm", "Transpose", "Slice", "Pad", "Concat");
 
   private CudaCodegen() {}
 
@@ -66,7 +64,7 @@ final class CudaCodegen {
       }
       return !CudaFusedReduction.hasReductions(op.subgraphs().get(0)) || CudaFusedReduction.supports(op);
     }
-    if (t.equals("MatMul") || t.equals("FusedMatMul") || t.equals("Softmax") || t.equals("LogSoftmax")) {
+    if (t.equals("MatMul") || t.equals("FusedMatMul") || t.equals("Gemm") || t.equals("Softmax") || t.equals("LogSoftmax")) {
       return op.outputType(0).dtype().isFloating();
     }
     return ELEMENTWISE.contains(t) || REDUCTIONS.contains(t) || OTHERS.contains(t);
@@ -90,6 +88,7 @@ final class CudaCodegen {
       case "RandomNormal", "RandomUniform" -> random(t.equals("RandomNormal"), op.attrs().getLong("seed"), out.get(0));
       case "MatMul" -> gemm(in, out.get(0), op.attrs(), false, "none");
       case "FusedMatMul" -> gemm(in, out.get(0), op.attrs(), in.size() == 3, op.attrs().find("activation").map(Object::toString).orElse("none"));
+      case "Gemm" -> gemmAccumulate(in, out.get(0), op.attrs());
       case "Transpose" -> transpose(op.attrs(), in.get(0), out.get(0));
       case "Slice" -> slice(op.attrs().getLongs("begin"), in.get(0), out.get(0));
       case "Pad" -> pad(op.attrs().getLongs("paddings"), in.get(0), out.get(0));
@@ -702,6 +701,26 @@ final class CudaCodegen {
    * in. The executor uses cuBLAS when it loads and this kernel when it does not (see docs/cuda.md).
    */
   static KernelSource gemm(List<TensorType> in, TensorType out, Attrs attrs, boolean bias, String activation) {
+    return gemm(in, out, attrs, bias, activation, false);
+  }
+
+  /**
+   * Gemm without cuBLAS: out = alpha * op(in0) op(in1) + beta * in2. Each output element is read from
+   * in2 and written by the one thread that computes it, so out may be in2 itself (the variable an SGD
+   * update writes in place): neither carries {@code __restrict__}.
+   */
+  static KernelSource gemmAccumulate(List<TensorType> in, TensorType out, Attrs attrs) {
+    return gemm(in, out, attrs, false, "none", true);
+  }
+
+  /** Alpha and beta of a Gemm node (defaults 1, 1 when absent, as the op defines them). */
+  static double[] alphaBeta(Attrs attrs) {
+    return new double[] {attrs.find("alpha").map(v -> ((Number) v).doubleValue()).orElse(1.0),
+        attrs.find("beta").map(v -> ((Number) v).doubleValue()).orElse(1.0)};
+  }
+
+  private static KernelSource gemm(List<TensorType> in, TensorType out, Attrs attrs, boolean bias, String activation,
+      boolean accumulate) {
     boolean ta = attrs.find("transpose_a").map(v -> (Boolean) v).orElse(false);
     boolean tb = attrs.find("transpose_b").map(v -> (Boolean) v).orElse(false);
     int m = out.shape().dim(0);
@@ -717,7 +736,11 @@ final class CudaCodegen {
     if (bias) {
       sb.append("const ").append(t).append("* __restrict__ in2, ");
     }
-    sb.append(t).append("* __restrict__ out0) {\n");
+    if (accumulate) {
+      sb.append("const ").append(t).append("* in2, ").append(t).append("* out0) {\n");
+    } else {
+      sb.append(t).append("* __restrict__ out0) {\n");
+    }
     sb.append("  __shared__ ").append(t).append(" sa[").append(TILE).append("][").append(TILE + 1).append("];\n");
     sb.append("  __shared__ ").append(t).append(" sb[").append(TILE).append("][").append(TILE + 1).append("];\n");
     sb.append("  const int tilesN = ").append((n + TILE - 1) / TILE).append(";\n");
@@ -741,7 +764,15 @@ final class CudaCodegen {
       String bo = bs.numElements() == 1 ? "0" : (bs.rank() == 2 && bs.dim(0) != 1 ? (bs.dim(1) == 1 ? "i" : "(long long)i * " + n + " + j") : "j");
       sb.append("      acc += in2[").append(bo).append("];\n");
     }
-    sb.append("      out0[(long long)i * ").append(n).append(" + j] = ").append(activation(activation, "acc")).append(";\n");
+    if (accumulate) {
+      double[] ab = alphaBeta(attrs);
+      String idx = "(long long)i * " + n + " + j";
+      sb.append("      out0[").append(idx).append("] = ").append(CudaTypes.literal(out.dtype(), ab[0]))
+          .append(" * acc + ").append(CudaTypes.literal(out.dtype(), ab[1])).append(" * in2[")
+          .append(idx).append("];\n");
+    } else {
+      sb.append("      out0[(long long)i * ").append(n).append(" + j] = ").append(activation(activation, "acc")).append(";\n");
+    }
     sb.append("    }\n  }\n}\n");
     long tiles = (long) ((m + TILE - 1) / TILE) * ((n + TILE - 1) / TILE);
     return new KernelSource(sb.toString(), new Launch(tiles, true, false));

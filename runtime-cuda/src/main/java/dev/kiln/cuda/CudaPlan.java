@@ -218,17 +218,20 @@ final class CudaPlan implements AutoCloseable {
       Operation f = value.op();
       Operation var = op.input(0).op();
       boolean kernel = onDevice(f) && f.numOutputs() == 1 && !feedIndex.containsKey(value) && !fetched.contains(value)
-          && (f.type().equals("Fused") || (CudaCodegen.ELEMENTWISE.contains(f.type()) && !isView(f)))
+          && (f.type().equals("Fused") || f.type().equals("Gemm") || (CudaCodegen.ELEMENTWISE.contains(f.type()) && !isView(f)))
           // A reduced row is written after other blocks read the row's inputs: never in place.
           && !(f.type().equals("Fused") && CudaFusedReduction.hasReductions(f.subgraphs().get(0)))
           && types.get(value).equals(var.outputType(0));
       if (!kernel || directWrite.containsValue(var)) {
         continue;
       }
-      // f may read var only element for element (same shape, no reshaped view of it).
+      // f may read var only element for element (same shape, no reshaped view of it); a Gemm only as
+      // its accumulated operand c, never as a factor of the product.
       boolean sameShapeReads = true;
-      for (Output in : f.inputs()) {
-        if (root.getOrDefault(in, in).equals(var.output(0)) && !types.get(in).shape().equals(types.get(value).shape())) {
+      for (int k = 0; k < f.numInputs(); k++) {
+        Output in = f.input(k);
+        boolean readsVar = root.getOrDefault(in, in).equals(var.output(0));
+        if (readsVar && (!types.get(in).shape().equals(types.get(value).shape()) || (f.type().equals("Gemm") && k < 2))) {
           sameShapeReads = false;
         }
       }
@@ -674,7 +677,7 @@ final class CudaPlan implements AutoCloseable {
       out.add(types.get(o));
       args.add(where.get(o).device());
     }
-    boolean mm = op.type().equals("MatMul") || op.type().equals("FusedMatMul");
+    boolean mm = op.type().equals("MatMul") || op.type().equals("FusedMatMul") || op.type().equals("Gemm");
     if (mm && ctx.gemm.hasCublas()) {
       boolean ta = op.attrs().getBool("transpose_a", false);
       boolean tb = op.attrs().getBool("transpose_b", false);
@@ -686,6 +689,18 @@ final class CudaPlan implements AutoCloseable {
       CUdeviceptr b = args.get(1);
       CUdeviceptr dst = args.get(args.size() - 1);
       DType d = c.dtype();
+      if (op.type().equals("Gemm")) {
+        // dst = alpha a.b + beta c: c first copied into dst, unless dst is c (written in place).
+        CUdeviceptr acc = args.get(2);
+        long bytes = bytes(c);
+        if (!NativeAddress.same(acc, dst)) {
+          addStep(s -> check(JCudaDriver.cuMemcpyDtoDAsync(dst, acc, bytes, ctx.stream), "cuMemcpyDtoDAsync"));
+        }
+        double[] ab = CudaCodegen.alphaBeta(op.attrs());
+        Runnable update = ctx.gemm.gemm(d, ta, tb, m, n, k, a, b, dst, ab[0], ab[1]);
+        addStep(s -> update.run());
+        return;
+      }
       Runnable product = ctx.gemm.gemm(d, ta, tb, m, n, k, a, b, dst);
       addStep(s -> product.run());
       String act = op.attrs().find("activation").map(Object::toString).orElse("none");

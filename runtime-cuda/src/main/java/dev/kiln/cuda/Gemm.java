@@ -21,11 +21,6 @@ import jcuda.runtime.cudaStream_t;
  * the first way.
  */
 final class Gemm implements AutoCloseable {
-  // alpha = 1, beta = 0 in host memory (cuBLAS's default pointer mode).
-  private static final Pointer ONE_F = Pointer.to(new float[] {1f});
-  private static final Pointer ZERO_F = Pointer.to(new float[] {0f});
-  private static final Pointer ONE_D = Pointer.to(new double[] {1});
-  private static final Pointer ZERO_D = Pointer.to(new double[] {0});
   private final CublasFfm ffm;
   private final cublasHandle handle;
   private final String description;
@@ -78,9 +73,18 @@ final class Gemm implements AutoCloseable {
    * is its transpose in column-major, so C^T = op(B)^T op(A)^T is computed with the operands swapped.
    */
   Runnable gemm(DType d, boolean ta, boolean tb, int m, int n, int k, CUdeviceptr a, CUdeviceptr b, CUdeviceptr c) {
+    return gemm(d, ta, tb, m, n, k, a, b, c, 1, 0);
+  }
+
+  /** As {@link #gemm(DType, boolean, boolean, int, int, int, CUdeviceptr, CUdeviceptr, CUdeviceptr)}, C = alpha op(A) op(B) + beta C. */
+  Runnable gemm(DType d, boolean ta, boolean tb, int m, int n, int k, CUdeviceptr a, CUdeviceptr b, CUdeviceptr c,
+      double alpha, double beta) {
     if (ffm != null) {
-      return ffm.gemm(d, ta, tb, m, n, k, a, b, c);
+      return ffm.gemm(d, ta, tb, m, n, k, a, b, c, alpha, beta);
     }
+    // alpha and beta in host memory (cuBLAS's default pointer mode).
+    Pointer alphaP = d == DType.FLOAT32 ? Pointer.to(new float[] {(float) alpha}) : Pointer.to(new double[] {alpha});
+    Pointer betaP = d == DType.FLOAT32 ? Pointer.to(new float[] {(float) beta}) : Pointer.to(new double[] {beta});
     int opA = ta ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
     int opB = tb ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
     int lda = ta ? m : k;
@@ -88,9 +92,9 @@ final class Gemm implements AutoCloseable {
     return () -> {
       int r;
       if (d == DType.FLOAT32) {
-        r = JCublas2.cublasSgemm(handle, opB, opA, n, m, k, ONE_F, b, ldb, a, lda, ZERO_F, c, n);
+        r = JCublas2.cublasSgemm(handle, opB, opA, n, m, k, alphaP, b, ldb, a, lda, betaP, c, n);
       } else {
-        r = JCublas2.cublasDgemm(handle, opB, opA, n, m, k, ONE_D, b, ldb, a, lda, ZERO_D, c, n);
+        r = JCublas2.cublasDgemm(handle, opB, opA, n, m, k, alphaP, b, ldb, a, lda, betaP, c, n);
       }
       if (r != 0) {
         throw new IllegalStateException("cuBLAS gemm failed: " + jcuda.jcublas.cublasStatus.stringFor(r));

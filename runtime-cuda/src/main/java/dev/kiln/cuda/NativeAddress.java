@@ -35,4 +35,9 @@ final class NativeAddress {
       throw new IllegalStateException("cannot read jcuda's native address of " + o, e);
     }
   }
+
+  /** Whether two pointers address the same byte. */
+  static boolean same(NativePointerObject a, NativePointerObject b) {
+    return of(a) == of(b);
+  }
 }

@@ -64,6 +64,11 @@ final class OpCatalog {
       reference = pendingReference.apply(tf, ins);
     } else if (out.op().type().equals("FusedMatMul")) {
       reference = List.of(tf.relu(tf.add(tf.matmul(ins.get(0), ins.get(1)), ins.get(2))));
+    } else if (out.op().type().equals("Gemm")) {
+      var attrs = out.op().attrs();
+      Output product = tf.matmul(ins.get(0), ins.get(1), attrs.getBool("transpose_a", false), attrs.getBool("transpose_b", false));
+      reference = List.of(tf.add(tf.mul(tf.constant(((Number) attrs.find("alpha").orElseThrow()).doubleValue(), d), product),
+          tf.mul(tf.constant(((Number) attrs.find("beta").orElseThrow()).doubleValue(), d), ins.get(2))));
     }
     cases.add(new OpCase(label + " " + d.shortName(), g, out.op(), ins, reference, positive, tol));
   }
@@ -164,6 +169,12 @@ final class OpCatalog {
     add("FusedMatMul relu", shapes(new int[] {37, 50}, new int[] {50, 29}, new int[] {29}), same(3), false, tol() * 100,
         e -> e.tf().opBuilder("FusedMatMul").addInput(e.x()).addInput(e.y()).addInput(e.in().get(2))
             .setAttr("transpose_a", false).setAttr("transpose_b", false).setAttr("activation", "relu").build().output(0));
+    add("Gemm ta (SGD update)", shapes(new int[] {50, 37}, new int[] {50, 29}, new int[] {37, 29}), same(3), false, tol() * 100,
+        e -> e.tf().opBuilder("Gemm").addInput(e.x()).addInput(e.y()).addInput(e.in().get(2)).setAttr("transpose_a", true)
+            .setAttr("transpose_b", false).setAttr("alpha", -0.25).setAttr("beta", 1.0).build().output(0));
+    add("Gemm tb beta 0.5", shapes(new int[] {37, 50}, new int[] {29, 50}, new int[] {37, 29}), same(3), false, tol() * 100,
+        e -> e.tf().opBuilder("Gemm").addInput(e.x()).addInput(e.y()).addInput(e.in().get(2)).setAttr("transpose_a", false)
+            .setAttr("transpose_b", true).setAttr("alpha", 2.0).setAttr("beta", 0.5).build().output(0));
     // Fused bodies.
     add("Fused relu(x*w+b)", shapes(m, m, row), same(3), false, tol(), e -> fused(e, (tf, p) ->
         List.of(tf.relu(tf.add(tf.mul(p.get(0), p.get(1)), p.get(2))))));
