@@ -4,7 +4,6 @@ import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Shape;
-import dev.kiln.graph.Tensor;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
