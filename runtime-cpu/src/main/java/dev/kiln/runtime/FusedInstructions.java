@@ -61,6 +61,35 @@ final class FusedInstructions {
     };
   }
 
+  /**
+   * One row computing {@code second}, whose input {@code mid} is {@code first}'s value and read by it
+   * alone, with {@code first} computed inside (the row of {@code first} is then skipped); null where
+   * the pair has no such loop. Float rows (-a)*b and a*b +- c (c uniform), as in W3.
+   */
+  static FusedKernel.Instr pair(Operation first, int[] firstIns, Operation second, int[] secondIns, int mid, int out,
+      boolean[] uniform) {
+    if (!VectorSupport.AVAILABLE || first.output(0).dtype() != DType.FLOAT32
+        || second.output(0).dtype() != DType.FLOAT32 || secondIns.length != 2 || secondIns[0] != mid
+        || secondIns[1] == mid) {
+      return null;
+    }
+    int c = secondIns[1];
+    if (first.type().equals("Neg") && second.type().equals("Mul") && !uniform[firstIns[0]] && !uniform[c]) {
+      int a = firstIns[0];
+      return (arr, off, n) -> VectorArithmetic.negMul((float[]) arr[a], off[a], (float[]) arr[c], off[c],
+          (float[]) arr[out], off[out], n);
+    }
+    boolean add = second.type().equals("Add");
+    if (first.type().equals("Mul") && (add || second.type().equals("Sub")) && uniform[c]
+        && !uniform[firstIns[0]] && !uniform[firstIns[1]]) {
+      int a = firstIns[0];
+      int b = firstIns[1];
+      return (arr, off, n) -> VectorArithmetic.mulAddScalar(add, (float[]) arr[a], off[a], (float[]) arr[b], off[b],
+          ((float[]) arr[c])[off[c]], (float[]) arr[out], off[out], n);
+    }
+    return null;
+  }
+
   private static FusedKernel.Instr unary(UnaryKernels.Op op, DType d, int x, int y) {
     boolean vector = VectorSupport.AVAILABLE && VectorMath.handles(op);
     boolean vectorF32 = VectorSupport.AVAILABLE && VectorMath.handlesF32(op);

@@ -189,6 +189,21 @@ final class FusedKernel implements Kernel {
     for (Gather g : gathers) {
       register[g.value()] = newRegister(dtype[g.value()], false, regTypes, regUniform, free);
     }
+    // Readers of each value (a result counts as one): a value read once, by the very next row, can be
+    // computed inside that row (FusedInstructions.pair).
+    int[] uses = new int[nValues];
+    for (Operation n : nodes) {
+      for (Output in : n.inputs()) {
+        uses[resolve(alias, valueOf.get(in))]++;
+      }
+    }
+    for (Output r : body.results()) {
+      uses[resolve(alias, valueOf.get(r))]++;
+    }
+    int lastNode = -1; // the node of the program's last row (lastRow), if an instruction
+    int lastRow = -1;
+    int lastValue = -1;
+    int[] lastIns = null;
     for (int s = 0; s < nodes.size(); s++) {
       Operation n = nodes.get(s);
       int v = valueOf.get(n.output(0));
@@ -234,9 +249,19 @@ final class FusedKernel implements Kernel {
           if (addN) {
             release(ins, s, lastUse, register, dtype, uniform, free);
           }
-          program.add(FusedInstructions.of(n, ins, v, uniform, where));
+          Instr pair = lastNode >= 0 && lastRow == program.size() - 1 && uses[lastValue] == 1 && !uniform[lastValue] && !uniform[v]
+              ? FusedInstructions.pair(nodes.get(lastNode), lastIns, n, ins, lastValue, v, uniform)
+              : null;
+          if (pair != null) {
+            program.set(program.size() - 1, NOTHING); // its value is computed inside the pair
+          }
+          program.add(pair != null ? pair : FusedInstructions.of(n, ins, v, uniform, where));
           programUniform.add(uniform[v]);
           reduceAt.add(null);
+          lastNode = pair != null ? -1 : s; // a pair is not the first of another
+          lastRow = program.size() - 1;
+          lastValue = v;
+          lastIns = ins;
         }
       }
     }

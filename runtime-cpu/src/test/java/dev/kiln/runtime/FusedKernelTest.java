@@ -67,6 +67,39 @@ class FusedKernelTest {
   }
 
   @Test
+  void rowsComputedInsideTheNextRowAreBitIdentical() {
+    int n = 2 * 1024 + 21; // whole blocks, vectors and a tail
+    KernelHarness h = new KernelHarness();
+    Tensor av = KernelHarness.randomF32(11, n);
+    Tensor bv = KernelHarness.randomF32(12, n);
+    Output a = h.input(av);
+    Output b = h.input(bv);
+    Output s = h.input(Tensor.scalar(0.75f));
+    // r0 = (-a) * b; r1 = a * b - 3; r2 = a * b + s; r3 = m * m - 1 with m = b * a read twice
+    Operation f = fused(h, body(List.of(DType.FLOAT32, DType.FLOAT32, DType.FLOAT32),
+        List.of(Shape.of(n), Shape.of(n), Shape.scalar()), p -> {
+          Ops tf = ops(p.get(0));
+          Output r0 = tf.mul(tf.neg(p.get(0)), p.get(1));
+          Output r1 = tf.sub(tf.mul(p.get(0), p.get(1)), tf.constant(3f));
+          Output r2 = tf.add(tf.mul(p.get(0), p.get(1)), p.get(2));
+          Output m = tf.mul(p.get(1), p.get(0));
+          Output r3 = tf.sub(tf.mul(m, m), tf.constant(1f));
+          return List.of(r0, r1, r2, r3);
+        }), a, b, s);
+    List<Tensor> got = h.runAll(f);
+    for (int i = 0; i < n; i++) {
+      float x = (float) av.getDouble(i);
+      float y = (float) bv.getDouble(i);
+      float m = y * x;
+      float[] expected = {-x * y, x * y - 3f, x * y + 0.75f, m * m - 1f};
+      for (int r = 0; r < 4; r++) {
+        assertEquals(Float.floatToIntBits(expected[r]), Float.floatToIntBits((float) got.get(r).getDouble(i)),
+            "result " + r + " at " + i);
+      }
+    }
+  }
+
+  @Test
   void w3ChainDouble() {
     int n = 4099;
     KernelHarness h = new KernelHarness();
