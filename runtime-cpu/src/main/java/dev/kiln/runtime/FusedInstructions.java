@@ -64,7 +64,7 @@ final class FusedInstructions {
   /**
    * One row computing {@code second}, whose input {@code mid} is {@code first}'s value and read by it
    * alone, with {@code first} computed inside (the row of {@code first} is then skipped); null where
-   * the pair has no such loop. Float rows (-a)*b and a*b +- c (c uniform), as in W3.
+   * the pair has no such loop. Float rows (-a)*b, a*b +- c and exp(a)*c (c uniform), as in W3.
    */
   static FusedKernel.Instr pair(Operation first, int[] firstIns, Operation second, int[] secondIns, int mid, int out,
       boolean[] uniform) {
@@ -77,6 +77,11 @@ final class FusedInstructions {
     if (first.type().equals("Neg") && second.type().equals("Mul") && !uniform[firstIns[0]] && !uniform[c]) {
       int a = firstIns[0];
       return (arr, off, n) -> VectorArithmetic.negMul((float[]) arr[a], off[a], (float[]) arr[c], off[c],
+          (float[]) arr[out], off[out], n);
+    }
+    if (first.type().equals("Exp") && second.type().equals("Mul") && uniform[c] && !uniform[firstIns[0]]) {
+      int a = firstIns[0];
+      return (arr, off, n) -> VectorMath.expScaledF32((float[]) arr[a], off[a], ((float[]) arr[c])[off[c]],
           (float[]) arr[out], off[out], n);
     }
     boolean add = second.type().equals("Add");

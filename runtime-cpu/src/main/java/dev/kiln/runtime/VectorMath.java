@@ -83,11 +83,20 @@ final class VectorMath {
   // is a method of its own, small enough for C1 and C2 to compile.
 
   private static void expF32(float[] x, int xo, float[] y, int yo, int n) {
-    int i = expPairs(x, xo, y, yo, n);
-    expTail(x, xo + i, y, yo + i, n - i);
+    expScaledF32(x, xo, 1f, y, yo, n);
   }
 
-  private static int expPairs(float[] x, int xo, float[] y, int yo, int n) {
+  /**
+   * y = exp(x) * c, rounded twice as an exp row and a multiplication row would (a fused body's
+   * exp(..) * constant in one row); c = 1 is plain exp (multiplying by 1 changes no float).
+   */
+  static void expScaledF32(float[] x, int xo, float c, float[] y, int yo, int n) {
+    FloatVector scale = FloatVector.broadcast(F, c);
+    int i = expPairs(x, xo, scale, y, yo, n);
+    expTail(x, xo + i, scale, y, yo + i, n - i);
+  }
+
+  private static int expPairs(float[] x, int xo, FloatVector scale, float[] y, int yo, int n) {
     int i = 0;
     for (int step = 2 * F.length(); i <= n - step; i += step) {
       FloatVector v = FloatVector.fromArray(F, x, xo + i);
@@ -110,13 +119,13 @@ final class VectorMath {
         ev = ev.blend(expCareful(v), nv.not());
         ew = ew.blend(expCareful(w), nw.not());
       }
-      ev.intoArray(y, yo + i);
-      ew.intoArray(y, yo + i + F.length());
+      ev.mul(scale).intoArray(y, yo + i);
+      ew.mul(scale).intoArray(y, yo + i + F.length());
     }
     return i;
   }
 
-  private static void expTail(float[] x, int xo, float[] y, int yo, int n) {
+  private static void expTail(float[] x, int xo, FloatVector scale, float[] y, int yo, int n) {
     for (int i = 0; i < n; i += F.length()) {
       VectorMask<Float> m = F.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(F, x, xo + i, m);
@@ -130,7 +139,7 @@ final class VectorMath {
       if (!normal.allTrue()) {
         e = e.blend(expCareful(v), normal.not());
       }
-      e.intoArray(y, yo + i, m);
+      e.mul(scale).intoArray(y, yo + i, m);
     }
   }
 

@@ -100,6 +100,25 @@ class FusedKernelTest {
   }
 
   @Test
+  void expTimesAConstantInOneRowRoundsAsTwoRows() {
+    int n = 1024 + 16 * 3 + 5;
+    KernelHarness h = new KernelHarness();
+    Tensor av = KernelHarness.randomF32(13, n);
+    Output a = h.input(av);
+    // r0 = exp(a) (a result: its own row); r1 = exp(a) * 2.5 (the exp computed inside the product's row)
+    Operation f = fused(h, body(List.of(DType.FLOAT32), List.of(Shape.of(n)), p -> {
+      Ops tf = ops(p.get(0));
+      return List.of(tf.exp(p.get(0)), tf.mul(tf.exp(p.get(0)), tf.constant(2.5f)));
+    }), a);
+    List<Tensor> got = h.runAll(f);
+    for (int i = 0; i < n; i++) {
+      float e = (float) got.get(0).getDouble(i);
+      assertEquals(Math.exp(av.getDouble(i)), e, 2e-7 * Math.exp(av.getDouble(i)), "exp at " + i);
+      assertEquals(Float.floatToIntBits(e * 2.5f), Float.floatToIntBits((float) got.get(1).getDouble(i)), "at " + i);
+    }
+  }
+
+  @Test
   void w3ChainDouble() {
     int n = 4099;
     KernelHarness h = new KernelHarness();
