@@ -46,6 +46,16 @@ final class Blas {
   private static final MethodHandle DGEMM;
   /** True when sgemm/dgemm pass heap arrays to OpenBLAS without copying. */
   static final boolean ZERO_COPY;
+  /**
+   * Products of fewer multiply-adds (m*n*k) than this run on one OpenBLAS thread
+   * ({@code -Dkiln.blas.singleThreadBelow}, 0 for never): OpenBLAS splits anything over ~256K over
+   * all threads, and a skinny product (W2's 256x1024x10) waits longer for the second thread than
+   * the split saves.
+   */
+  static final long SINGLE_THREAD_BELOW = Long.getLong("kiln.blas.singleThreadBelow", 1L << 23);
+  private static final MethodHandle SET_THREADS;
+  /** OpenBLAS's own thread count at startup, restored after each single-threaded product. */
+  private static final int THREADS;
 
   static {
     FORCED_CORETYPE = forceCoreType();
@@ -66,6 +76,32 @@ final class Blas {
     SGEMM = s;
     DGEMM = d;
     ZERO_COPY = s != null;
+    MethodHandle set = null;
+    int threads = 1;
+    if (SINGLE_THREAD_BELOW > 0) {
+      try {
+        MethodHandle get = Downcalls.critical(Path.of(LIBRARY), "openblas_get_num_threads", MethodType.methodType(int.class));
+        threads = (int) get.invokeExact();
+        set = Downcalls.critical(Path.of(LIBRARY), "openblas_set_num_threads", MethodType.methodType(void.class, int.class));
+      } catch (Throwable e) {
+        LOG.log(Level.FINE, "no openblas_set_num_threads downcall; small products use all threads", e);
+        set = null;
+      }
+    }
+    SET_THREADS = threads > 1 ? set : null;
+    THREADS = threads;
+  }
+
+  private static boolean small(int m, int n, int k) {
+    return SET_THREADS != null && (long) m * n * k < SINGLE_THREAD_BELOW;
+  }
+
+  private static void setThreads(int n) {
+    try {
+      SET_THREADS.invokeExact(n);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
   }
 
   private static MethodType gemmType(Class<?> array, Class<?> scalar) {
@@ -124,7 +160,17 @@ final class Blas {
 
   /** c = alpha * op(a) * op(b) + beta * c (c is read only when beta is not 0). */
   static void sgemm(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, float[] b, float beta, float[] c) {
-    if (ZERO_COPY) {
+    if (ZERO_COPY && small(m, n, k)) {
+      setThreads(1);
+      try {
+        SGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+            alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+      } catch (Throwable t) {
+        throw rethrow(t);
+      } finally {
+        setThreads(THREADS);
+      }
+    } else if (ZERO_COPY) {
       try {
         SGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
             alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
@@ -143,7 +189,17 @@ final class Blas {
   /** c = alpha * op(a) * op(b) + beta * c (c is read only when beta is not 0). */
   static void dgemm(boolean ta, boolean tb, int m, int n, int k, double alpha, double[] a, double[] b, double beta,
       double[] c) {
-    if (ZERO_COPY) {
+    if (ZERO_COPY && small(m, n, k)) {
+      setThreads(1);
+      try {
+        DGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+            alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+      } catch (Throwable t) {
+        throw rethrow(t);
+      } finally {
+        setThreads(THREADS);
+      }
+    } else if (ZERO_COPY) {
       try {
         DGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
             alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);

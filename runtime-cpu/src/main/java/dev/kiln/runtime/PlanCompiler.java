@@ -396,7 +396,7 @@ final class PlanCompiler {
             } else if (sawAssign && !op.type().startsWith("Random")) {
               kernelAfterAssign = true;
             }
-            kernels.add(k);
+            kernels.add(KernelProfile.ON ? KernelProfile.wrap(kernels.size() + " " + op.type() + " " + op.name() + " " + outputTypes.get(op) + " <- " + inputTypes(op) + KernelProfile.body(op), k) : k);
           }
         }
         case Schedule.FetchStep(int k, Output value) -> {

@@ -58,6 +58,10 @@ final class ReduceKernels {
       return new SegmentKernel(spec, new SegmentedReduction(0, type, d, -1, new int[] {0}, segment, false),
           KernelSupport.size(spec.inputs().get(0)), outN);
     }
+    int cols = ColumnSumKernel.leadingColumns(x, kept);
+    if (d.isFloating() && op == Op.SUM && !mean && cols > 0) {
+      return new ColumnSumKernel(spec, d == DType.FLOAT64, KernelSupport.size(spec.inputs().get(0)) / cols, cols);
+    }
     return new ReduceKernel(spec, d, op, mean ? count(x, kept) : -1, plan, outN);
   }
 

@@ -187,6 +187,57 @@ class ReduceKernelsTest {
     assertEquals(Tensor.of(new float[] {Float.NaN, 4}, 2), got);
   }
 
+  // ---------------------------------------------------------------------------- column sums
+
+  @Test
+  void leadingColumnsFindsSumsOverLeadingAxes() {
+    assertEquals(1024, ColumnSumKernel.leadingColumns(new int[] {256, 1024}, new int[] {1024}));
+    assertEquals(1024, ColumnSumKernel.leadingColumns(new int[] {256, 1024}, new int[] {1, 1024}));
+    assertEquals(12, ColumnSumKernel.leadingColumns(new int[] {5, 3, 4}, new int[] {1, 3, 4}));
+    assertEquals(4, ColumnSumKernel.leadingColumns(new int[] {5, 3, 4}, new int[] {1, 1, 4}));
+    assertEquals(4, ColumnSumKernel.leadingColumns(new int[] {5, 1, 4}, new int[] {1, 1, 4}));
+    assertEquals(0, ColumnSumKernel.leadingColumns(new int[] {5, 3, 4}, new int[] {5, 1, 4}), "a kept axis first");
+    assertEquals(0, ColumnSumKernel.leadingColumns(new int[] {5, 4}, new int[] {5, 1}), "trailing reduction");
+    assertEquals(0, ColumnSumKernel.leadingColumns(new int[] {5, 4}, new int[] {1, 1}), "full reduction");
+    assertEquals(0, ColumnSumKernel.leadingColumns(new int[] {5, 4}, new int[] {5, 4}), "nothing reduced");
+  }
+
+  @Test
+  void columnSumsMatchAReferenceLoopOnOneCoreAndSplit() {
+    // [256,1024] is W2's bias gradient; [1030,1027] is past the split size with ragged columns and
+    // rows not a multiple of 4; [7,1,5] has a dim of 1 between; [2,3,4] sums two leading axes.
+    int[][][] cases = {{{256, 1024}, {1024}}, {{1030, 1027}, {1, 1027}}, {{7, 1, 5}, {5}}, {{2, 3, 4}, {4}}, {{3, 17}, {17}}};
+    for (int[][] c : cases) {
+      for (DType d : List.of(DType.FLOAT32, DType.FLOAT64)) {
+        Tensor x = KernelHarness.random(d, 30, c[0]);
+        Tensor like = KernelHarness.random(d, 31, c[1]);
+        KernelHarness h = new KernelHarness();
+        Tensor got = h.run(h.tf.reduceSumLike(h.input(x), h.input(like)));
+        int cols = like.size();
+        double[] want = new double[cols];
+        double[] magnitude = new double[cols];
+        for (int i = 0; i < x.size(); i++) {
+          want[i % cols] += x.getDouble(i);
+          magnitude[i % cols] += Math.abs(x.getDouble(i));
+        }
+        assertEquals(Shape.of(c[1]), got.shape());
+        for (int j = 0; j < cols; j++) {
+          double tol = (d == DType.FLOAT32 ? 1e-6 : 1e-14) * Math.max(1, magnitude[j]);
+          assertEquals(want[j], got.getDouble(j), tol, Arrays.toString(c[0]) + " " + d + " column " + j);
+        }
+        // The same sums through the Sum op over all axes but the last.
+        KernelHarness hs = new KernelHarness();
+        int[] leading = new int[c[0].length - 1];
+        Arrays.setAll(leading, a -> a);
+        Tensor sum = hs.run(hs.tf.reduceSum(hs.input(x), leading, false));
+        for (int j = 0; j < cols; j++) {
+          double tol = (d == DType.FLOAT32 ? 1e-6 : 1e-14) * Math.max(1, magnitude[j]);
+          assertEquals(want[j], sum.getDouble(j), tol, Arrays.toString(c[0]) + " " + d + " Sum column " + j);
+        }
+      }
+    }
+  }
+
   // ---------------------------------------------------------------------------- ReduceSumLike
 
   static Stream<Arguments> sumLikeCases() {
