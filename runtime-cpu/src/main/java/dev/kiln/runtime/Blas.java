@@ -49,10 +49,11 @@ final class Blas {
   /**
    * Products of fewer multiply-adds (m*n*k) than this run on one OpenBLAS thread
    * ({@code -Dkiln.blas.singleThreadBelow}, 0 for never): OpenBLAS splits anything over ~256K over
-   * all threads, and a skinny product (W2's 256x1024x10) waits longer for the second thread than
-   * the split saves.
+   * all threads, and a skinny product (W2's 256x1024x10, 2.6M) waits longer for the second thread
+   * than the split saves when the machine is busy. 4M keeps W1's 64x1000x100 (6.4M) on both threads,
+   * where they are faster on a quiet machine (0.26 against 0.28 ms per W1 step).
    */
-  static final long SINGLE_THREAD_BELOW = Long.getLong("kiln.blas.singleThreadBelow", 1L << 23);
+  static final long SINGLE_THREAD_BELOW = Long.getLong("kiln.blas.singleThreadBelow", 1L << 22);
   private static final MethodHandle SET_THREADS;
   /** OpenBLAS's own thread count at startup, restored after each single-threaded product. */
   private static final int THREADS;
