@@ -71,12 +71,14 @@ final class Constants {
    * The one value every element of {@code o} has, when the graph fixes it: a plain constant whose
    * elements are all equal, OnesLike (1), ZerosLike (+0), Fill of a plain scalar constant, or a view
    * (Identity, StopGradient, Reshape, ReshapeLike, ExpandDims, Squeeze) of one; none fed or with
-   * control inputs. Never for bool values or NaN.
+   * control inputs. Never for bool values or NaN, and never where a rewrite that drops the value
+   * would drop a random draw or an assign it depends on (OnesLike(y) with y drawn from a stream: the
+   * stream would advance one draw less per run).
    */
   static Optional<Double> fillValue(Values values, Output o) {
     while (true) {
       Operation op = o.op();
-      if (values.isFed(o) || !op.controlInputs().isEmpty() || o.dtype() == DType.BOOL) {
+      if (values.isFed(o) || !op.controlInputs().isEmpty() || o.dtype() == DType.BOOL || dependsOnSideEffects(op)) {
         return Optional.empty();
       }
       switch (op.type()) {
@@ -103,6 +105,31 @@ final class Constants {
         }
       }
     }
+  }
+
+  /**
+   * Whether an input of {@code op} (through data and control inputs) comes from a node with an
+   * effect: a random draw or an assign (a Variable read has none).
+   */
+  private static boolean dependsOnSideEffects(Operation op) {
+    java.util.ArrayDeque<Operation> work = new java.util.ArrayDeque<>();
+    java.util.Set<Operation> seen = new java.util.HashSet<>();
+    op.inputs().forEach(in -> work.add(in.op()));
+    work.addAll(op.controlInputs());
+    while (!work.isEmpty()) {
+      Operation a = work.pop();
+      if (!seen.add(a)) {
+        continue;
+      }
+      if (a.def().traits().contains(dev.kiln.graph.OpTrait.STATEFUL) && !a.type().equals("Variable")) {
+        return true;
+      }
+      if (!a.type().equals("Variable")) {
+        a.inputs().forEach(in -> work.add(in.op()));
+      }
+      work.addAll(a.controlInputs());
+    }
+    return false;
   }
 
   /** Every element has the first one's bits (so +0.0 and -0.0 are told apart). */
