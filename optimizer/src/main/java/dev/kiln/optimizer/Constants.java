@@ -78,7 +78,7 @@ final class Constants {
   static Optional<Double> fillValue(Values values, Output o) {
     while (true) {
       Operation op = o.op();
-      if (values.isFed(o) || !op.controlInputs().isEmpty() || o.dtype() == DType.BOOL || dependsOnSideEffects(op)) {
+      if (values.isFed(o) || !op.controlInputs().isEmpty() || o.dtype() == DType.BOOL) {
         return Optional.empty();
       }
       switch (op.type()) {
@@ -91,15 +91,22 @@ final class Constants {
           return allEqual(t, v) && allSameBits(t) ? Optional.of(v) : Optional.empty();
         }
         case "OnesLike" -> {
-          return Optional.of(1.0);
+          return dependsOnSideEffects(op) ? Optional.empty() : Optional.of(1.0);
         }
         case "ZerosLike" -> {
-          return Optional.of(0.0);
+          return dependsOnSideEffects(op) ? Optional.empty() : Optional.of(0.0);
         }
         case "Fill" -> {
-          return plainConstant(values, op.input(0)).filter(t -> !Double.isNaN(t.getDouble(0))).map(t -> t.getDouble(0));
+          return dependsOnSideEffects(op) ? Optional.empty()
+              : plainConstant(values, op.input(0)).filter(t -> !Double.isNaN(t.getDouble(0))).map(t -> t.getDouble(0));
         }
-        case "Identity", "StopGradient", "Reshape", "ReshapeLike", "ExpandDims", "Squeeze" -> o = op.input(0);
+        case "ReshapeLike" -> {
+          if (reachesSideEffect(new java.util.ArrayDeque<>(java.util.List.of(op.input(1).op())))) {
+            return Optional.empty(); // the shape's source would be dropped with the value
+          }
+          o = op.input(0);
+        }
+        case "Identity", "StopGradient", "Reshape", "ExpandDims", "Squeeze" -> o = op.input(0);
         default -> {
           return Optional.empty();
         }
@@ -113,9 +120,14 @@ final class Constants {
    */
   private static boolean dependsOnSideEffects(Operation op) {
     java.util.ArrayDeque<Operation> work = new java.util.ArrayDeque<>();
-    java.util.Set<Operation> seen = new java.util.HashSet<>();
     op.inputs().forEach(in -> work.add(in.op()));
     work.addAll(op.controlInputs());
+    return reachesSideEffect(work);
+  }
+
+  /** Whether a node of {@code work} or one of their ancestors has an effect (a Variable's initial value is not read). */
+  private static boolean reachesSideEffect(java.util.ArrayDeque<Operation> work) {
+    java.util.Set<Operation> seen = new java.util.HashSet<>();
     while (!work.isEmpty()) {
       Operation a = work.pop();
       if (!seen.add(a)) {

@@ -161,25 +161,23 @@ final class Blas {
 
   /** c = alpha * op(a) * op(b) + beta * c (c is read only when beta is not 0). */
   static void sgemm(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, float[] b, float beta, float[] c) {
-    if (ZERO_COPY && small(m, n, k)) {
+    if (!ZERO_COPY) {
+      sgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
+      return;
+    }
+    boolean oneThread = small(m, n, k);
+    if (oneThread) {
       setThreads(1);
-      try {
-        SGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
-            alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
-      } catch (Throwable t) {
-        throw rethrow(t);
-      } finally {
+    }
+    try {
+      SGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+          alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    } finally {
+      if (oneThread) {
         setThreads(THREADS);
       }
-    } else if (ZERO_COPY) {
-      try {
-        SGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
-            alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
-      } catch (Throwable t) {
-        throw rethrow(t);
-      }
-    } else {
-      sgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
     }
   }
 
@@ -190,25 +188,23 @@ final class Blas {
   /** c = alpha * op(a) * op(b) + beta * c (c is read only when beta is not 0). */
   static void dgemm(boolean ta, boolean tb, int m, int n, int k, double alpha, double[] a, double[] b, double beta,
       double[] c) {
-    if (ZERO_COPY && small(m, n, k)) {
+    if (!ZERO_COPY) {
+      dgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
+      return;
+    }
+    boolean oneThread = small(m, n, k);
+    if (oneThread) {
       setThreads(1);
-      try {
-        DGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
-            alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
-      } catch (Throwable t) {
-        throw rethrow(t);
-      } finally {
+    }
+    try {
+      DGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+          alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    } finally {
+      if (oneThread) {
         setThreads(THREADS);
       }
-    } else if (ZERO_COPY) {
-      try {
-        DGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
-            alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
-      } catch (Throwable t) {
-        throw rethrow(t);
-      }
-    } else {
-      dgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
     }
   }
 

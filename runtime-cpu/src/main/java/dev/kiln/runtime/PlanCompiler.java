@@ -105,7 +105,12 @@ final class PlanCompiler {
    * state in the Session.
    */
   private Program optimize(Program program) {
-    PassManager pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), session.options().disabledPasses());
+    return optimize(program, session.options());
+  }
+
+  /** The default pipeline less {@code options}' disabled passes, run on {@code program} (also what a device Session's plans get). */
+  static Program optimize(Program program, SessionOptions options) {
+    PassManager pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), options.disabledPasses());
     return pipeline.run(program);
   }
 

@@ -88,9 +88,7 @@ public final class Session implements AutoCloseable {
 
   /** The Session's optimizer pipeline (its options applied), for a device that compiles its own plans. */
   private dev.kiln.optimizer.Program optimizeForDevice(dev.kiln.optimizer.Program p) {
-    return options.optimize()
-        ? dev.kiln.optimizer.Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), options.disabledPasses()).run(p)
-        : p;
+    return options.optimize() ? PlanCompiler.optimize(p, options) : p;
   }
 
   /**

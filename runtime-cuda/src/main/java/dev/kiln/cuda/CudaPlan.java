@@ -53,6 +53,36 @@ final class CudaPlan implements AutoCloseable {
     default boolean graphable() {
       return !host();
     }
+
+    /** A step a CUDA graph cannot replay (synchronous or chunked transfers, host copies mid-run). */
+    static Step unreplayable(java.util.function.Consumer<RunState> work) {
+      return new Step() {
+        @Override
+        public void run(RunState s) {
+          work.accept(s);
+        }
+
+        @Override
+        public boolean graphable() {
+          return false;
+        }
+      };
+    }
+
+    /** Host work between device steps (it needs the device values it reads downloaded first). */
+    static Step onHost(java.util.function.Consumer<RunState> work) {
+      return new Step() {
+        @Override
+        public boolean host() {
+          return true;
+        }
+
+        @Override
+        public void run(RunState s) {
+          work.accept(s);
+        }
+      };
+    }
   }
 
   /** A step whose only work is host preparation (binding a feed). */
@@ -402,17 +432,7 @@ final class CudaPlan implements AutoCloseable {
         long off = stage(bytes);
         int n = (int) t.shape().numElements();
         if (off < 0) {
-          addStep(new Step() {
-            @Override
-            public void run(RunState s) {
-              ctx.staging.upload(HostBuffers.array(s.feeds[k]), n, dst);
-            }
-
-            @Override
-            public boolean graphable() {
-              return false;
-            }
-          });
+          addStep(Step.unreplayable(s -> ctx.staging.upload(HostBuffers.array(s.feeds[k]), n, dst)));
           return;
         }
         addStep(new Step() {
@@ -465,17 +485,7 @@ final class CudaPlan implements AutoCloseable {
         int n = (int) t.shape().numElements();
         int slot = src.hostSlot();
         if (off < 0) {
-          addStep(new Step() {
-            @Override
-            public boolean host() {
-              return true;
-            }
-
-            @Override
-            public void run(RunState s) {
-              ctx.staging.upload(s.frame[slot], n, dst);
-            }
-          });
+          addStep(Step.onHost(s -> ctx.staging.upload(s.frame[slot], n, dst)));
           return;
         }
         addStep(new Step() {
@@ -511,31 +521,13 @@ final class CudaPlan implements AutoCloseable {
         int slot = newHostSlot(array);
         where.put(o, new Where(slot, null));
         if (off < 0) {
-          addStep(new Step() {
-            @Override
-            public void run(RunState s) {
-              ctx.staging.download(src, s.frame[slot], n);
-            }
-
-            @Override
-            public boolean graphable() {
-              return false;
-            }
-          });
+          addStep(Step.unreplayable(s -> ctx.staging.download(src, s.frame[slot], n)));
           return;
         }
-        addStep(new Step() {
-          @Override
-          public void run(RunState s) {
-            check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(off), src, bytes, ctx.stream), "cuMemcpyDtoHAsync");
-            s.pending.add(() -> HostArrays.get(pinnedBuffer, off, s.frame[slot], n));
-          }
-
-          @Override
-          public boolean graphable() {
-            return false;
-          }
-        });
+        addStep(Step.unreplayable(s -> {
+          check(JCudaDriver.cuMemcpyDtoHAsync(pinned.withByteOffset(off), src, bytes, ctx.stream), "cuMemcpyDtoHAsync");
+          s.pending.add(() -> HostArrays.get(pinnedBuffer, off, s.frame[slot], n));
+        }));
       }
       default -> {
         if (isView(op)) {
@@ -652,17 +644,7 @@ final class CudaPlan implements AutoCloseable {
       return;
     }
     Consumer<Object[]> k = CudaBridge.hostKernel(op, in, out, inSlots, outSlots);
-    addStep(new Step() {
-      @Override
-      public boolean host() {
-        return true;
-      }
-
-      @Override
-      public void run(RunState s) {
-        k.accept(s.frame);
-      }
-    });
+    addStep(Step.onHost(s -> k.accept(s.frame)));
   }
 
   private void deviceKernel(Operation op) {
