@@ -77,11 +77,11 @@ public final class RunAll {
         case "W4Dispatch.identity" -> lines.add(result("W4-1op", "kiln", med, "us/run",
             String.format(Locale.ROOT, "feed x[16] -> Identity -> fetch: fixed Session.run cost, min=%.2f samples=%d",
                 min, st.getN())));
-        case "Sgemm.kiln", "Sgemm.openblas" -> {
+        case "Sgemm.kiln", "Sgemm.direct" -> {
           String[] p = shape.split("x");
           double flop = 2.0 * Double.parseDouble(p[0]) * Double.parseDouble(p[1]) * Double.parseDouble(p[2]);
           double gflops = flop / (med * 1e-3) / 1e9;
-          lines.add(result("sgemm " + shape, method.equals("kiln") ? "kiln-runtime" : "openblas-direct(kiln-process)",
+          lines.add(result("sgemm " + shape, method.equals("kiln") ? "kiln-runtime" : blasName() + "-direct(kiln-process)",
               gflops, "GFLOP/s", String.format(Locale.ROOT, "MxKxN, row-major NN, median_ms=%.4f max=%.1f blas_core=%s",
                   med, flop / (min * 1e-3) / 1e9, blasCore())));
         }
@@ -93,6 +93,10 @@ public final class RunAll {
     }
     System.out.println();
     lines.forEach(System.out::println);
+  }
+
+  private static String blasName() {
+    return blasCore().startsWith("MKL") ? "mkl" : "openblas";
   }
 
   private static String blasCore() {

@@ -22,9 +22,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * sgemm C = A(MxK) . B(KxN), fp32 row-major, through the runtime (A and B fed, MatMul run as a target:
- * no fetch copy) and OpenBLAS's cblas_sgemm called directly on the same data in the same process.
- * The direct call goes to the same library (the preset's openblas_nolapack) after the runtime has
- * loaded it, so both use the kernels (core type) the runtime selected.
+ * no fetch copy) and cblas_sgemm of the same library called directly on the same data in the same
+ * process: MKL on Intel CPUs, OpenBLAS elsewhere (the runtime's Blas decides). The direct OpenBLAS
+ * call goes to the preset's openblas_nolapack after the runtime has loaded it, so it uses the kernels
+ * (core type) the runtime selected.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -46,6 +47,7 @@ public class Sgemm {
   private FloatPointer a;
   private FloatPointer b;
   private FloatPointer c;
+  private boolean mkl;
 
   @Setup
   public void setUp() {
@@ -56,7 +58,8 @@ public class Sgemm {
     w = new Workloads.Sgemm(m, k, n);
     session = new Session(w.graph);
     runner = session.runner().feed(w.a, w.av).feed(w.b, w.bv).addTarget(w.c.op());
-    runner.run(); // loads OpenBLAS the runtime's way before the direct benchmark touches it
+    runner.run(); // loads the BLAS the runtime's way before the direct benchmark touches it
+    mkl = dev.kiln.runtime.BlasInfo.describe().startsWith("MKL");
     a = new FloatPointer((long) m * k).put(w.av.toFloatArray());
     b = new FloatPointer((long) k * n).put(w.bv.toFloatArray());
     c = new FloatPointer((long) m * n);
@@ -67,9 +70,14 @@ public class Sgemm {
     runner.run();
   }
 
+  /** cblas_sgemm of the library the runtime uses (once MKL is loaded, its cblas symbols win). */
   @Benchmark
-  public void openblas() {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1f, a, k, b, n, 0f, c, n);
+  public void direct() {
+    if (mkl) {
+      org.bytedeco.mkl.global.mkl_rt.cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1f, a, k, b, n, 0f, c, n);
+    } else {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1f, a, k, b, n, 0f, c, n);
+    }
   }
 
   @TearDown

@@ -153,7 +153,10 @@ final class FusedInstructions {
   private static FusedKernel.Instr compare(CompareKernels.Op op, DType d, int a, int b, int o, boolean[] uniform) {
     int k = kind(a, b, uniform);
     return switch (d) {
-      case FLOAT32 -> (arr, off, n) -> CompareKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
+      // Blocks are long, so the vector compares pay (the standalone kernels stay scalar: no vectors on W4's 16 floats).
+      case FLOAT32 -> VECTOR_SELECT
+          ? (arr, off, n) -> VectorArithmetic.compare(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (boolean[]) arr[o], off[o], n)
+          : (arr, off, n) -> CompareKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
       case FLOAT64 -> (arr, off, n) -> CompareKernels.f64(op, k, (double[]) arr[a], off[a], (double[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
       case INT32 -> (arr, off, n) -> CompareKernels.i32(op, k, (int[]) arr[a], off[a], (int[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
       case INT64 -> (arr, off, n) -> CompareKernels.i64(op, k, (long[]) arr[a], off[a], (long[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
@@ -184,6 +187,8 @@ final class FusedInstructions {
           float[] out = (float[]) arr[o];
           if (sc == 1 && sx == 1 && sy == 1 && VECTOR_SELECT) {
             VectorArithmetic.select(cc, co, xx, xo, yy, yo, out, oo, n);
+          } else if (sc == 1 && sx + sy == 1 && VECTOR_SELECT) {
+            VectorArithmetic.selectUniform(cc, co, xx, xo, sx, yy, yo, sy, out, oo, n);
           } else if (sc == 1 && sx == 1 && sy == 1) {
             for (int i = 0; i < n; i++) out[oo + i] = cc[co + i] ? xx[xo + i] : yy[yo + i];
           } else {

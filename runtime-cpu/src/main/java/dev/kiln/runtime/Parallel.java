@@ -14,8 +14,11 @@ final class Parallel {
   /**
    * Element counts from which an elementwise loop is worth splitting ({@code -Dkiln.parallel.minElements}
    * to experiment: on a 2-core VM, memory-bound loops of up to ~1M elements ran no faster split).
+   * With MKL it is 1M: MKL's OpenMP threads spin for 200 ms (KMP_BLOCKTIME) after each product and
+   * hold the other cores, so a split loop waits for a core (W2's 256x1024 relu masks: 143 us split,
+   * 90 us inline).
    */
-  static final int MIN_ELEMENTS = Integer.getInteger("kiln.parallel.minElements", 1 << 16);
+  static final int MIN_ELEMENTS = Integer.getInteger("kiln.parallel.minElements", BlasChoice.MKL ? 1 << 20 : 1 << 16);
 
   @FunctionalInterface
   interface Range {

@@ -2,6 +2,7 @@ package dev.kiln.runtime;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -427,5 +428,79 @@ final class VectorArithmetic {
     for (; i < n; i++) {
       o[oo + i] = c[co + i] ? x[xo + i] : y[yo + i];
     }
+  }
+
+  /**
+   * o = c ? x : y where one of x, y is a single value (xs/ys: 1 for a block, 0 for a value repeated),
+   * e.g. relu's gradient mask select(h > 0, g, zerosLike(g)): a blend, no branch per element.
+   */
+  static void selectUniform(boolean[] c, int co, float[] x, int xo, int xs, float[] y, int yo, int ys, float[] o, int oo,
+      int n) {
+    int i = 0;
+    if (xs == 1) {
+      FloatVector yv = FloatVector.broadcast(F, y[yo]);
+      for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+        VectorMask<Float> m = VectorMask.fromArray(F, c, co + i);
+        yv.blend(FloatVector.fromArray(F, x, xo + i), m).intoArray(o, oo + i);
+      }
+    } else {
+      FloatVector xv = FloatVector.broadcast(F, x[xo]);
+      for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+        VectorMask<Float> m = VectorMask.fromArray(F, c, co + i);
+        FloatVector.fromArray(F, y, yo + i).blend(xv, m).intoArray(o, oo + i);
+      }
+    }
+    for (; i < n; i++) {
+      o[oo + i] = c[co + i] ? x[xo + i * xs] : y[yo + i * ys];
+    }
+  }
+
+  /**
+   * Java's float comparisons (NaN compares false, except !=) as vector compares into a bool array. Each
+   * branch passes a constant operator to small loops that inline there: the Vector API intrinsifies a
+   * compare only when its operator is a constant (otherwise every vector is boxed).
+   */
+  static void compare(CompareKernels.Op op, int kind, float[] a, int ao, float[] b, int bo, boolean[] o, int oo, int n) {
+    int i = switch (op) {
+      case LT -> compareLoop(VectorOperators.LT, kind, a, ao, b, bo, o, oo, n);
+      case LE -> compareLoop(VectorOperators.LE, kind, a, ao, b, bo, o, oo, n);
+      case EQ -> compareLoop(VectorOperators.EQ, kind, a, ao, b, bo, o, oo, n);
+      case NE -> compareLoop(VectorOperators.NE, kind, a, ao, b, bo, o, oo, n);
+      default -> throw new AssertionError(op);
+    };
+    int as = kind == ArithmeticKernels.SV ? 0 : 1;
+    int bs = kind == ArithmeticKernels.VS ? 0 : 1;
+    for (; i < n; i++) {
+      float x = a[ao + i * as];
+      float y = b[bo + i * bs];
+      o[oo + i] = switch (op) {
+        case LT -> x < y;
+        case LE -> x <= y;
+        case EQ -> x == y;
+        default -> x != y;
+      };
+    }
+  }
+
+  /** The whole vectors of a comparison; returns where the tail starts. */
+  private static int compareLoop(VectorOperators.Comparison c, int kind, float[] a, int ao, float[] b, int bo, boolean[] o,
+      int oo, int n) {
+    int bound = F.loopBound(n);
+    if (kind == ArithmeticKernels.VV) {
+      for (int i = 0; i < bound; i += F.length()) {
+        FloatVector.fromArray(F, a, ao + i).compare(c, FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+      }
+    } else if (kind == ArithmeticKernels.VS) {
+      FloatVector s = FloatVector.broadcast(F, b[bo]);
+      for (int i = 0; i < bound; i += F.length()) {
+        FloatVector.fromArray(F, a, ao + i).compare(c, s).intoArray(o, oo + i);
+      }
+    } else {
+      FloatVector s = FloatVector.broadcast(F, a[ao]);
+      for (int i = 0; i < bound; i += F.length()) {
+        s.compare(c, FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+      }
+    }
+    return bound;
   }
 }

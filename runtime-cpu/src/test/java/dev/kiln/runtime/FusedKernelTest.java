@@ -67,6 +67,43 @@ class FusedKernelTest {
   }
 
   @Test
+  void comparisonsAndMaskSelectsInVectorsMatchJavaIncludingNaNAndSignedZero() {
+    int n = 1024 + 16 * 2 + 7; // whole blocks, vectors and a tail
+    KernelHarness h = new KernelHarness();
+    float[] av = KernelHarness.randomF32(21, n).toFloatArray();
+    float[] bv = KernelHarness.randomF32(22, n).toFloatArray();
+    float[] specials = {Float.NaN, -0f, 0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+    for (int i = 0; i < n; i += 7) {
+      av[i] = specials[(i / 7) % specials.length];
+      bv[(i * 3) % n] = specials[(i / 7 + 2) % specials.length];
+    }
+    Output a = h.input(Tensor.of(av, n));
+    Output b = h.input(Tensor.of(bv, n));
+    // relu's gradient mask select(a > 0, b, zerosLike(b)), its mirror select(a <= b, 0.5, b), and
+    // a < b, a == 0, a != b as bool results
+    Operation f = fused(h, body(List.of(DType.FLOAT32, DType.FLOAT32), List.of(Shape.of(n), Shape.of(n)), p -> {
+      Ops tf = ops(p.get(0));
+      Output zero = tf.constant(0f);
+      Output r0 = tf.select(tf.greater(p.get(0), zero), p.get(1), tf.zerosLike(p.get(1)));
+      Output r1 = tf.select(tf.lessEqual(p.get(0), p.get(1)), tf.constant(0.5f), p.get(1));
+      return List.of(r0, r1, tf.less(p.get(0), p.get(1)), tf.equal(p.get(0), zero), tf.notEqual(p.get(0), p.get(1)));
+    }), a, b);
+    List<Tensor> got = h.runAll(f);
+    boolean[] less = got.get(2).toBooleanArray();
+    boolean[] equal = got.get(3).toBooleanArray();
+    boolean[] notEqual = got.get(4).toBooleanArray();
+    for (int i = 0; i < n; i++) {
+      float x = av[i];
+      float y = bv[i];
+      assertEquals(Float.floatToIntBits(x > 0 ? y : 0f), Float.floatToIntBits((float) got.get(0).getDouble(i)), "mask at " + i);
+      assertEquals(Float.floatToIntBits(x <= y ? 0.5f : y), Float.floatToIntBits((float) got.get(1).getDouble(i)), "select at " + i);
+      assertEquals(x < y, less[i], "less at " + i);
+      assertEquals(x == 0f, equal[i], "equal at " + i);
+      assertEquals(x != y, notEqual[i], "notEqual at " + i);
+    }
+  }
+
+  @Test
   void rowsComputedInsideTheNextRowAreBitIdentical() {
     int n = 2 * 1024 + 21; // whole blocks, vectors and a tail
     KernelHarness h = new KernelHarness();

@@ -148,6 +148,18 @@ class MatMulKernelsTest {
   }
 
   @Test
+  void intelCpusUseMkl() throws Exception {
+    String vendor = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
+        .filter(l -> l.startsWith("vendor_id")).findFirst().orElse("").replaceAll(".*:\\s*", "");
+    System.out.println("BLAS: " + Blas.describe() + " on " + vendor);
+    boolean auto = System.getProperty("kiln.blas", "auto").equals("auto") && !Boolean.getBoolean("kiln.blas.copying")
+        && Blas.ZERO_COPY;
+    if (auto) {
+      assertEquals(vendor.equals("GenuineIntel") ? Blas.Library.MKL : Blas.Library.OPENBLAS, Blas.USED);
+    }
+  }
+
+  @Test
   void avx512MachinesGetSkylakeXKernels() throws Exception {
     String flags = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
         .filter(l -> l.startsWith("flags")).findFirst().orElse("");

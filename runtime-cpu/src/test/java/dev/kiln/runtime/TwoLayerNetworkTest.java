@@ -40,6 +40,9 @@ class TwoLayerNetworkTest {
     final Output loss;
     final Output gradW1;
     final Output gradW2;
+    final Output hRelu;
+    final Output gradYPred;
+    final Output gradH;
     final Output newW1;
     final Output newW2;
     final Operation init;
@@ -49,14 +52,14 @@ class TwoLayerNetworkTest {
       w2 = tf.variable("w2", tf.constant(Tensor.of(w2Init, H, D_OUT)));
       Output h = tf.matmul(x, w1);
       Output zero = tf.constant(0f);
-      Output hRelu = tf.maximum(h, zero);
+      hRelu = tf.maximum(h, zero);
       yPred = tf.matmul(hRelu, w2);
       Output diff = tf.sub(yPred, y);
       loss = tf.withName("loss").reduceSum(tf.square(diff));
-      Output gradYPred = tf.mul(tf.constant(2f), diff);
+      gradYPred = tf.mul(tf.constant(2f), diff);
       gradW2 = tf.matmul(hRelu, gradYPred, true, false);
       Output gradHRelu = tf.matmul(gradYPred, w2, false, true);
-      Output gradH = tf.select(tf.less(h, zero), tf.zerosLike(gradHRelu), gradHRelu);
+      gradH = tf.select(tf.less(h, zero), tf.zerosLike(gradHRelu), gradHRelu);
       gradW1 = tf.matmul(x, gradH, true, false);
       Output lr = tf.constant(LR);
       newW1 = tf.withName("new_w1").assign(w1, tf.sub(w1, tf.mul(lr, gradW1)));
@@ -221,20 +224,24 @@ class TwoLayerNetworkTest {
       serial.run(net.init);
       exact.run(net.init);
       for (int step = 0; step < 30; step++) {
-        List<Tensor> grads = serial.run(feeds, net.gradW1, net.gradW2);
+        List<Tensor> grads = serial.run(feeds, net.gradW1, net.gradW2, net.gradH, net.hRelu, net.gradYPred);
         float[] w1 = serial.variableValue(net.w1).toFloatArray();
         float[] w2 = serial.variableValue(net.w2).toFloatArray();
         float[] g1 = grads.get(0).toFloatArray();
         float[] g2 = grads.get(1).toFloatArray();
-        // The rounding error the fused update may make: an ulp or two of its operands' magnitude.
+        // The rounding error the fused update may make: an ulp or two of its operands' magnitude, plus
+        // lr times the error bound of the gradient's N-term dot products (N u sum |a_k b_k|): the
+        // BLAS may sum the fused product in another order than the separate MatMul (MKL does).
+        float[] bound1 = absProductBound(xv, grads.get(2).toFloatArray(), D_IN, H);
+        float[] bound2 = absProductBound(grads.get(3).toFloatArray(), grads.get(4).toFloatArray(), H, D_OUT);
         float[] tol1 = new float[w1.length];
         float[] tol2 = new float[w2.length];
         for (int i = 0; i < w1.length; i++) {
-          tol1[i] = 2 * Math.ulp(Math.abs(w1[i]) + Math.abs(LR * g1[i]));
+          tol1[i] = 2 * Math.ulp(Math.abs(w1[i]) + Math.abs(LR * g1[i])) + LR * bound1[i];
           w1[i] = w1[i] - LR * g1[i];
         }
         for (int i = 0; i < w2.length; i++) {
-          tol2[i] = 2 * Math.ulp(Math.abs(w2[i]) + Math.abs(LR * g2[i]));
+          tol2[i] = 2 * Math.ulp(Math.abs(w2[i]) + Math.abs(LR * g2[i])) + LR * bound2[i];
           w2[i] = w2[i] - LR * g2[i];
         }
         serial.assignVariables(Map.of(net.w1, Tensor.of(w1, D_IN, H), net.w2, Tensor.of(w2, H, D_OUT)));
@@ -249,6 +256,22 @@ class TwoLayerNetworkTest {
         s.assignVariables(Map.of(net.w1, Tensor.of(w1, D_IN, H), net.w2, Tensor.of(w2, H, D_OUT)));
       }
     }
+  }
+
+  /** N u sum_k |a[k,i]| |b[k,j]| for a [N,p], b [N,q]: the rounding bound of (a^T b)[i,j] in float. */
+  private static float[] absProductBound(float[] a, float[] b, int p, int q) {
+    float[] out = new float[p * q];
+    double u = Math.ulp(1f) / 2;
+    for (int i = 0; i < p; i++) {
+      for (int j = 0; j < q; j++) {
+        double s = 0;
+        for (int k = 0; k < N; k++) {
+          s += Math.abs((double) a[k * p + i]) * Math.abs((double) b[k * q + j]);
+        }
+        out[i * q + j] = (float) (N * u * s);
+      }
+    }
+    return out;
   }
 
   private static void assertWithin(float[] want, float[] tolerance, float[] got, String what) {

@@ -1,0 +1,50 @@
+package dev.kiln.bench;
+
+import dev.kiln.runtime.Session;
+
+/**
+ * W1's or W2's step in a plain loop (no JMH), for profiling with {@code -Dkiln.profile=true} or
+ * comparing builds quickly: {@code java -cp benchmarks.jar dev.kiln.bench.StepLoop w1|w2 [on|off]
+ * [steps]}; prints the median and minimum step time.
+ */
+public final class StepLoop {
+  private StepLoop() {}
+
+  public static void main(String[] args) {
+    String workload = args.length > 0 ? args[0] : "w2";
+    String pipeline = args.length > 1 ? args[1] : "on";
+    int steps = args.length > 2 ? Integer.parseInt(args[2]) : 400;
+    Runnable step;
+    Session session;
+    if (workload.equals("w1")) {
+      Workloads.TwoLayer net = new Workloads.TwoLayer();
+      session = new Session(net.graph, Workloads.options(pipeline));
+      session.run(net.init);
+      java.util.Map<dev.kiln.graph.Output, dev.kiln.graph.Tensor> feeds = java.util.Map.of(net.x, net.xv, net.y, net.yv);
+      step = System.getProperty("w1targets") != null
+          ? () -> session.runner().feed(net.x, net.xv).feed(net.y, net.yv).fetch(net.loss).addTarget(net.newW1.op()).addTarget(net.newW2.op()).run()
+          : () -> session.run(feeds, net.loss, net.newW1, net.newW2);
+    } else if (workload.equals("w2")) {
+      Workloads.WideMlp net = new Workloads.WideMlp();
+      session = new Session(net.graph, Workloads.options(pipeline));
+      session.run(net.init);
+      step = () -> session.runner().feed(net.x, net.xv).feed(net.labels, net.labelsV).fetch(net.loss).addTarget(net.train).run();
+    } else {
+      throw new IllegalArgumentException("workload " + workload + ": expected w1 or w2");
+    }
+    try (session) {
+      int warm = Math.max(100, steps / 4);
+      long[] t = new long[steps];
+      for (int i = 0; i < steps + warm; i++) {
+        long t0 = System.nanoTime();
+        step.run();
+        if (i >= warm) {
+          t[i - warm] = System.nanoTime() - t0;
+        }
+      }
+      java.util.Arrays.sort(t);
+      System.out.printf("%s step (%s): median %.3f ms, min %.3f ms over %d steps%n", workload, pipeline, t[steps / 2] / 1e6,
+          t[0] / 1e6, steps);
+    }
+  }
+}
