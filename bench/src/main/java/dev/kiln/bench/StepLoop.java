@@ -21,9 +21,7 @@ public final class StepLoop {
       session = new Session(net.graph, Workloads.options(pipeline));
       session.run(net.init);
       java.util.Map<dev.kiln.graph.Output, dev.kiln.graph.Tensor> feeds = java.util.Map.of(net.x, net.xv, net.y, net.yv);
-      step = System.getProperty("w1targets") != null
-          ? () -> session.runner().feed(net.x, net.xv).feed(net.y, net.yv).fetch(net.loss).addTarget(net.newW1.op()).addTarget(net.newW2.op()).run()
-          : () -> session.run(feeds, net.loss, net.newW1, net.newW2);
+      step = () -> session.run(feeds, net.loss, net.newW1, net.newW2);
     } else if (workload.equals("w2")) {
       Workloads.WideMlp net = new Workloads.WideMlp();
       session = new Session(net.graph, Workloads.options(pipeline));

@@ -283,6 +283,24 @@ final class FusedKernel implements Kernel {
       }
       stores.add(new Store(v, j, uniform[v], sc));
     }
+    // The whole body as one generated loop when it can be (FusedCodegen): the same values, no rows.
+    Instr generated = FusedCodegen.ENABLED
+        ? generatedLoop(nodes, valueOf, alias, dtype, uniform, directOut, register, stores, reductions)
+        : null;
+    if (generated != null) {
+      program.clear();
+      programUniform.clear();
+      reduceAt.clear();
+      program.add(generated);
+      programUniform.add(false);
+      reduceAt.add(null);
+      for (SegmentedReduction r : reductions) {
+        program.add(NOTHING);
+        programUniform.add(false);
+        reduceAt.add(r);
+      }
+    }
+    this.codegen = generated != null;
     // A directly written result read again as another result: its location is the output array.
     this.indexScratch = maxRank;
     this.registerTypes = regTypes.toArray(DType[]::new);
@@ -311,6 +329,62 @@ final class FusedKernel implements Kernel {
   }
 
   private final int[] aliasOf;
+  /** True when the body runs as one generated loop per block rather than row by row. */
+  final boolean codegen;
+
+  /**
+   * The generated loop for a float body of the ops FusedCodegen knows, or null. Kept values: the
+   * stored results and the reductions' inputs that the body computes; they must not share a register
+   * (the loop stores them all at the end of each vector, so a shared register would be overwritten).
+   */
+  private static Instr generatedLoop(List<Operation> nodes, Map<Output, Integer> valueOf, int[] alias, DType[] dtype,
+      boolean[] uniform, int[] directOut, int[] register, List<Store> stores, List<SegmentedReduction> reductions) {
+    List<FusedCodegen.Node> ops = new ArrayList<>();
+    FusedCodegen.Source[] sources = new FusedCodegen.Source[dtype.length];
+    boolean[] computed = new boolean[dtype.length];
+    int reductionNodes = 0;
+    for (Operation n : nodes) {
+      int v = valueOf.get(n.output(0));
+      if (dtype[v] != DType.FLOAT32) {
+        return null;
+      }
+      if (n.type().equals("Parameter") || n.type().equals("Const")) {
+        sources[v] = uniform[v] ? FusedCodegen.Source.UNIFORM : FusedCodegen.Source.BLOCK;
+      } else if (isReduction(n)) {
+        reductionNodes++;
+      } else if (!isAlias(n)) {
+        if (!FusedCodegen.OPS.contains(n.type())) {
+          return null;
+        }
+        int[] ins = new int[n.numInputs()];
+        for (int k = 0; k < ins.length; k++) {
+          ins[k] = resolve(alias, valueOf.get(n.input(k)));
+        }
+        ops.add(new FusedCodegen.Node(n.type(), ins, v));
+        computed[v] = true;
+      }
+    }
+    if (ops.isEmpty() || reductionNodes != reductions.size()) {
+      return null;
+    }
+    java.util.LinkedHashSet<Integer> kept = new java.util.LinkedHashSet<>();
+    for (Store st : stores) {
+      kept.add(st.value());
+    }
+    for (SegmentedReduction r : reductions) {
+      if (r.value < 0) {
+        return null;
+      }
+      kept.add(r.value);
+    }
+    for (int v = 0; v < directOut.length; v++) {
+      if (directOut[v] >= 0) {
+        kept.add(v);
+      }
+    }
+    kept.removeIf(v -> !computed[v]);
+    return FusedCodegen.compile(ops, sources, kept.stream().mapToInt(Integer::intValue).toArray(), uniform, register);
+  }
 
   private static boolean isAlias(Operation n) {
     return n.type().equals("Identity") || n.type().equals("StopGradient");

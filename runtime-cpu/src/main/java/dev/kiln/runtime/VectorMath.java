@@ -30,7 +30,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorMath {
   private VectorMath() {}
 
-  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
   /** True for the unary ops this class computes. */
@@ -265,7 +265,7 @@ final class VectorMath {
   // out of the hot loops (small methods compile reliably; a call here may box, which is fine).
 
   /** exp with 2^k applied in two steps, so results near overflow and in the subnormal range are right; NaN stays. */
-  private static FloatVector expCareful(FloatVector v) {
+  static FloatVector expCareful(FloatVector v) {
     FloatVector xc = v.max(-104f).min(89f);
     FloatVector kr = xc.fma(LOG2E, ROUND);
     FloatVector k = kr.sub(ROUND_F);
@@ -279,7 +279,7 @@ final class VectorMath {
   }
 
   /** tanh with 2x clamped to +-20, where tanh rounds to +-1 (NaN passes the clamp). */
-  private static FloatVector tanhCareful(FloatVector v) {
+  static FloatVector tanhCareful(FloatVector v) {
     FloatVector t = v.add(v).max(-20f).min(20f);
     FloatVector kr = t.fma(LOG2E, ROUND);
     FloatVector k = kr.sub(ROUND_F);
@@ -291,7 +291,7 @@ final class VectorMath {
   }
 
   /** e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (keeps tiny results exact). */
-  private static FloatVector sigmoidCareful(FloatVector v) {
+  static FloatVector sigmoidCareful(FloatVector v) {
     FloatVector e = expCareful(v.abs().neg());
     FloatVector num = e.blend(1f, v.compare(VectorOperators.GE, 0f));
     return num.div(e.add(1f)).blend(v, v.test(VectorOperators.IS_NAN));
@@ -338,23 +338,23 @@ final class VectorMath {
   private static final float LOG2E_F = 1.44269504088896341f;
   private static final float C1_F = 0.693359375f;
   private static final float C2_F = -2.12194440e-4f;
-  private static final float ROUND_F = 12582912f; // 1.5 * 2^23: (t + R) - R rounds t to an integer
+  static final float ROUND_F = 12582912f; // 1.5 * 2^23: (t + R) - R rounds t to an integer
   private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND_F);
-  private static final FloatVector LOG2E = FloatVector.broadcast(F, LOG2E_F);
-  private static final FloatVector ROUND = FloatVector.broadcast(F, ROUND_F);
-  private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+  static final FloatVector LOG2E = FloatVector.broadcast(F, LOG2E_F);
+  static final FloatVector ROUND = FloatVector.broadcast(F, ROUND_F);
+  static final FloatVector ONE = FloatVector.broadcast(F, 1f);
   // Added to the bits of k + R: (bits + SCALE_BIAS) << 23 is the float 2^k (|k| <= 126).
-  private static final int SCALE_BIAS = 127 - ROUND_BITS;
-  private static final FloatVector NC1 = FloatVector.broadcast(F, -C1_F);
-  private static final FloatVector NC2 = FloatVector.broadcast(F, -C2_F);
+  static final int SCALE_BIAS = 127 - ROUND_BITS;
+  static final FloatVector NC1 = FloatVector.broadcast(F, -C1_F);
+  static final FloatVector NC2 = FloatVector.broadcast(F, -C2_F);
   // exp(r) = 1 + r + r^2 (P0 + r (P1 + r (P2 + r (P3 + r P4)))), |r| <= ln2/2: a degree-6 fit of the
   // relative error (Lawson iterations; max 3.1e-9 before rounding to float coefficients). Cephes'
   // expf polynomial, degree 7, is no more accurate in float and costs one more fma per exp.
-  private static final FloatVector P0 = FloatVector.broadcast(F, 4.9999994040e-01f);
-  private static final FloatVector P1 = FloatVector.broadcast(F, 1.6666519642e-01f);
-  private static final FloatVector P2 = FloatVector.broadcast(F, 4.1668392718e-02f);
-  private static final FloatVector P3 = FloatVector.broadcast(F, 8.3687482402e-03f);
-  private static final FloatVector P4 = FloatVector.broadcast(F, 1.3814542908e-03f);
+  static final FloatVector P0 = FloatVector.broadcast(F, 4.9999994040e-01f);
+  static final FloatVector P1 = FloatVector.broadcast(F, 1.6666519642e-01f);
+  static final FloatVector P2 = FloatVector.broadcast(F, 4.1668392718e-02f);
+  static final FloatVector P3 = FloatVector.broadcast(F, 8.3687482402e-03f);
+  static final FloatVector P4 = FloatVector.broadcast(F, 1.3814542908e-03f);
   // Cephes tanhf, |x| < 0.625: x + x^3 (T4 + z (T3 + z (T2 + z (T1 + z T0)))), z = x^2
   private static final FloatVector T0 = FloatVector.broadcast(F, -5.70498872745E-3f);
   private static final FloatVector T1 = FloatVector.broadcast(F, 2.06390887954E-2f);

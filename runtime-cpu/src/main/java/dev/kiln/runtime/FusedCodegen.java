@@ -1,0 +1,570 @@
+package dev.kiln.runtime;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+
+/**
+ * Compiles a float Fused body to one generated loop: the whole body per vector of the block, its
+ * intermediate values in vector registers, only the values the kernel keeps (results, reductions'
+ * inputs) stored. The block interpreter runs a row per op over the block instead, storing and
+ * reloading every intermediate; on W3's chain the generated loop is about 1.7x faster (a single
+ * inlined Vector API loop runs at the speed of the same loop in C with intrinsics).
+ *
+ * <p>The class is a hidden class implementing {@link FusedKernel.Instr} ({@code run(arr, off, n)} over
+ * one block, the interpreter's value table), so the block framework (gathers, stores, reductions,
+ * the split over cores) is unchanged. Each op is a call to {@link FusedVectorOps}, whose small
+ * methods C2 inlines and which compute exactly what the interpreter's rows compute. Bodies with other
+ * ops or dtypes stay with the interpreter; {@code -Dkiln.fused.codegen=false} turns this off.
+ */
+final class FusedCodegen {
+  private FusedCodegen() {}
+
+  private static final Logger LOG = Logger.getLogger(FusedCodegen.class.getName());
+  static final boolean ENABLED = VectorSupport.AVAILABLE && !"false".equals(System.getProperty("kiln.fused.codegen"));
+
+  /** Elementwise float ops the generator handles (FusedVectorOps has one method per op). */
+  static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Maximum", "Minimum", "Neg", "Square", "Exp",
+      "Sigmoid", "Tanh");
+
+  /** A body op: its type, its operands' value numbers and its result's. */
+  record Node(String type, int[] ins, int out) {}
+
+  /** How the generated loop finds a value that no op of the list computes. */
+  enum Source { BLOCK, UNIFORM }
+
+  private static final String OPS_CLASS = "dev/kiln/runtime/FusedVectorOps";
+  private static final String FV = "Ljdk/incubator/vector/FloatVector;";
+  private static final String MASK = "Ljdk/incubator/vector/VectorMask;";
+
+  // Locals of run(Object[] arr, int[] off, int n): then three per value (array, offset, vector).
+  private static final int ARR = 1;
+  private static final int OFF = 2;
+  private static final int N = 3;
+  private static final int LEN = 4;
+  private static final int I = 5;
+  private static final int M = 6;
+  private static final int TEMP = 7; // 7 scratch locals of the transcendental ops
+  private static final int BASE = 14;
+
+  /** Transcendental ops per generated loop: more exceed what C2 inlines into one method (NodeCountInliningCutoff). */
+  static final int HEAVY_PER_LOOP = Integer.getInteger("kiln.fused.heavyPerLoop", 3);
+
+  /**
+   * The generated kernel for {@code nodes} (in order), reading the values {@code sources} names (a block
+   * at arr[v] + off[v], or a single value there) and storing {@code kept}; null when a constraint
+   * fails or generation fails. The ops are cut into loops of at most {@link #HEAVY_PER_LOOP}
+   * transcendental ops each; a value one loop passes to a later one goes through its register
+   * ({@code register[v]}, which must not be uniform or shared with another value that loop stores).
+   */
+  static FusedKernel.Instr compile(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform, int[] register) {
+    List<List<Node>> loops = new ArrayList<>();
+    List<Node> current = new ArrayList<>();
+    int heavy = 0;
+    for (Node n : nodes) {
+      boolean h = n.type().equals("Exp") || n.type().equals("Sigmoid") || n.type().equals("Tanh");
+      if (h && heavy == HEAVY_PER_LOOP) {
+        loops.add(current);
+        current = new ArrayList<>();
+        heavy = 0;
+      }
+      current.add(n);
+      heavy += h ? 1 : 0;
+    }
+    loops.add(current);
+    List<int[]> stored = new ArrayList<>();
+    for (int g = 0; g < loops.size(); g++) {
+      List<Integer> out = new ArrayList<>();
+      java.util.Set<Integer> registers = new java.util.HashSet<>();
+      for (Node n : loops.get(g)) {
+        int v = n.out();
+        boolean later = contains(kept, v);
+        for (int h = g + 1; h < loops.size() && !later; h++) {
+          later = read(loops.get(h), v);
+        }
+        if (later) {
+          if (uniform[v] || (register[v] >= 0 && !registers.add(register[v]))) {
+            return null;
+          }
+          out.add(v);
+        }
+      }
+      stored.add(out.stream().mapToInt(Integer::intValue).toArray());
+    }
+    try {
+      byte[] bytes = generate(loops, sources, stored);
+      MethodHandles.Lookup hidden = MethodHandles.lookup().defineHiddenClass(bytes, true);
+      MethodHandle[] handles = new MethodHandle[loops.size()];
+      for (int g = 0; g < handles.length; g++) {
+        handles[g] = hidden.findStatic(hidden.lookupClass(), "loop" + g, LOOP_TYPE);
+      }
+      return new Loops(handles);
+    } catch (Throwable e) {
+      LOG.log(Level.WARNING, "Fused body not compiled to a loop; the interpreter runs it", e);
+      return null;
+    }
+  }
+
+  private static final MethodType LOOP_TYPE = MethodType.methodType(void.class, Object[].class, int[].class, int.class);
+
+  /**
+   * Runs the generated loops in order. They are called through handles in an array, which C2 does not
+   * treat as constants, so no loop is inlined into its caller (the block loop): each is compiled on
+   * its own, with its own inlining budget; a call per loop and block costs nothing next to a block.
+   */
+  private record Loops(MethodHandle[] handles) implements FusedKernel.Instr {
+    @Override
+    public void run(Object[] arr, int[] off, int n) {
+      for (MethodHandle h : handles) {
+        try {
+          h.invokeExact(arr, off, n);
+        } catch (RuntimeException | Error e) {
+          throw e;
+        } catch (Throwable t) {
+          throw new IllegalStateException(t);
+        }
+      }
+    }
+  }
+
+  private static final String SELF = "dev/kiln/runtime/FusedGenerated";
+  private static final String RUN = "([Ljava/lang/Object;[II)V";
+
+  private static byte[] generate(List<List<Node>> loops, Source[] sources, List<int[]> stored) {
+    ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
+      @Override
+      protected String getCommonSuperClass(String a, String b) {
+        return "java/lang/Object"; // no slot holds two reference types; nothing to load
+      }
+    };
+    cw.visit(Opcodes.V21, Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, SELF, null, "java/lang/Object", null);
+
+    for (int g = 0; g < loops.size(); g++) {
+      List<Node> nodes = loops.get(g);
+      int[] kept = stored.get(g);
+      boolean[] computed = new boolean[sources.length];
+      for (Node n : nodes) {
+        computed[n.out()] = true;
+      }
+      // A value an earlier loop computed is a block in its register here.
+      Source[] here = sources.clone();
+      for (int h = 0; h < g; h++) {
+        for (Node n : loops.get(h)) {
+          here[n.out()] = Source.BLOCK;
+        }
+      }
+      loop(cw, g, nodes, here, computed, kept);
+    }
+    cw.visitEnd();
+    return cw.toByteArray();
+  }
+
+  /**
+   * static loop{g}(arr, off, n): whole vectors; the masked rest in a method of its own (rest{g}), so
+   * that the loop alone is compiled with every op inlined. Locals line up with run's (slot 0 unused).
+   */
+  private static void loop(ClassWriter cw, int g, List<Node> nodes, Source[] sources, boolean[] computed, int[] kept) {
+    MethodVisitor mv = cw.visitMethod(Opcodes.ACC_STATIC, "loop" + g, "([Ljava/lang/Object;[II)V",
+        null, null);
+    mv.visitCode();
+    shiftParameters(mv, false);
+    prologue(mv, nodes, sources, computed, kept);
+    mv.visitInsn(Opcodes.ICONST_0);
+    mv.visitVarInsn(Opcodes.ISTORE, I);
+    Label head = new Label();
+    Label rest = new Label();
+    mv.visitLabel(head);
+    mv.visitVarInsn(Opcodes.ILOAD, I);
+    mv.visitVarInsn(Opcodes.ILOAD, N);
+    mv.visitVarInsn(Opcodes.ILOAD, LEN);
+    mv.visitInsn(Opcodes.ISUB);
+    mv.visitJumpInsn(Opcodes.IF_ICMPGT, rest);
+    body(mv, nodes, sources, computed, kept, false);
+    mv.visitVarInsn(Opcodes.ILOAD, I);
+    mv.visitVarInsn(Opcodes.ILOAD, LEN);
+    mv.visitInsn(Opcodes.IADD);
+    mv.visitVarInsn(Opcodes.ISTORE, I);
+    mv.visitJumpInsn(Opcodes.GOTO, head);
+    mv.visitLabel(rest);
+    Label done = new Label();
+    mv.visitVarInsn(Opcodes.ILOAD, I);
+    mv.visitVarInsn(Opcodes.ILOAD, N);
+    mv.visitJumpInsn(Opcodes.IF_ICMPGE, done);
+    mv.visitVarInsn(Opcodes.ALOAD, ARR);
+    mv.visitVarInsn(Opcodes.ALOAD, OFF);
+    mv.visitVarInsn(Opcodes.ILOAD, N);
+    mv.visitVarInsn(Opcodes.ILOAD, I);
+    mv.visitMethodInsn(Opcodes.INVOKESTATIC, SELF, "rest" + g, "([Ljava/lang/Object;[III)V", false);
+    mv.visitLabel(done);
+    mv.visitInsn(Opcodes.RETURN);
+    mv.visitMaxs(0, 0);
+    mv.visitEnd();
+
+    MethodVisitor tv = cw.visitMethod(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC, "rest" + g, "([Ljava/lang/Object;[III)V",
+        null, null);
+    tv.visitCode();
+    shiftParameters(tv, true);
+    prologue(tv, nodes, sources, computed, kept);
+    tv.visitVarInsn(Opcodes.ILOAD, I);
+    tv.visitVarInsn(Opcodes.ILOAD, N);
+    tv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS_CLASS, "tail", "(II)" + MASK, false);
+    tv.visitVarInsn(Opcodes.ASTORE, M);
+    body(tv, nodes, sources, computed, kept, true);
+    tv.visitInsn(Opcodes.RETURN);
+    tv.visitMaxs(0, 0);
+    tv.visitEnd();
+  }
+
+  /** Moves a static method's parameters (arr 0, off 1, n 2[, i 3]) into run's slots (1, 2, 3[, 5]). */
+  private static void shiftParameters(MethodVisitor mv, boolean withI) {
+    if (withI) {
+      mv.visitVarInsn(Opcodes.ILOAD, 3);
+      mv.visitVarInsn(Opcodes.ISTORE, I);
+    }
+    mv.visitVarInsn(Opcodes.ILOAD, 2);
+    mv.visitVarInsn(Opcodes.ISTORE, N);
+    mv.visitVarInsn(Opcodes.ALOAD, 1);
+    mv.visitVarInsn(Opcodes.ASTORE, OFF);
+    mv.visitVarInsn(Opcodes.ALOAD, 0);
+    mv.visitVarInsn(Opcodes.ASTORE, ARR);
+  }
+
+  /** Each block input's and kept value's array and offset, each single value broadcast, the vector length. */
+  private static void prologue(MethodVisitor mv, List<Node> nodes, Source[] sources, boolean[] computed, int[] kept) {
+    for (int v = 0; v < sources.length; v++) {
+      boolean input = !computed[v] && read(nodes, v);
+      if ((input && sources[v] == Source.BLOCK) || contains(kept, v)) {
+        loadArrayAndOffset(mv, v);
+      } else if (input && sources[v] == Source.UNIFORM) {
+        mv.visitVarInsn(Opcodes.ALOAD, ARR);
+        push(mv, v);
+        mv.visitInsn(Opcodes.AALOAD);
+        mv.visitTypeInsn(Opcodes.CHECKCAST, "[F");
+        mv.visitVarInsn(Opcodes.ALOAD, OFF);
+        push(mv, v);
+        mv.visitInsn(Opcodes.IALOAD);
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS_CLASS, "broadcast", "([FI)" + FV, false);
+        mv.visitVarInsn(Opcodes.ASTORE, vec(v));
+      }
+    }
+    mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS_CLASS, "length", "()I", false);
+    mv.visitVarInsn(Opcodes.ISTORE, LEN);
+  }
+
+  /** One vector of the body: load the block inputs, apply the ops, store the kept values. */
+  private static void body(MethodVisitor mv, List<Node> nodes, Source[] sources, boolean[] computed, int[] kept,
+      boolean masked) {
+    for (int v = 0; v < sources.length; v++) {
+      if (!computed[v] && sources[v] == Source.BLOCK && read(nodes, v)) {
+        species(mv);
+        mv.visitVarInsn(Opcodes.ALOAD, array(v));
+        index(mv, v);
+        if (masked) {
+          mv.visitVarInsn(Opcodes.ALOAD, M);
+          mv.visitMethodInsn(Opcodes.INVOKESTATIC, FV_CLASS, "fromArray", "(" + SPECIES + "[FI" + MASK + ")" + FV, false);
+        } else {
+          mv.visitMethodInsn(Opcodes.INVOKESTATIC, FV_CLASS, "fromArray", "(" + SPECIES + "[FI)" + FV, false);
+        }
+        mv.visitVarInsn(Opcodes.ASTORE, vec(v));
+      }
+    }
+    for (Node n : nodes) {
+      op(mv, n);
+    }
+    for (int v : kept) {
+      mv.visitVarInsn(Opcodes.ALOAD, vec(v));
+      mv.visitVarInsn(Opcodes.ALOAD, array(v));
+      index(mv, v);
+      if (masked) {
+        mv.visitVarInsn(Opcodes.ALOAD, M);
+        fv(mv, "intoArray", "([FI" + MASK + ")V");
+      } else {
+        fv(mv, "intoArray", "([FI)V");
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ the ops, as VectorMath computes them
+
+  private static final String FV_CLASS = "jdk/incubator/vector/FloatVector";
+  private static final String IV_CLASS = "jdk/incubator/vector/IntVector";
+  private static final String MASK_CLASS = "jdk/incubator/vector/VectorMask";
+  private static final String SPECIES = "Ljdk/incubator/vector/VectorSpecies;";
+  private static final String VEC = "Ljdk/incubator/vector/Vector;";
+  private static final String IV = "Ljdk/incubator/vector/IntVector;";
+  private static final String MATH = "dev/kiln/runtime/VectorMath";
+  private static final String OPERATORS = "jdk/incubator/vector/VectorOperators";
+  // Scratch locals of the transcendental ops, each always of one type (OK a mask, the others vectors).
+  private static final int KR = 0;
+  private static final int K = 1;
+  private static final int R = 2;
+  private static final int P = 3;
+  private static final int E = 4;
+  private static final int OK = 5;
+  private static final int T = 6;
+
+  private static int temp(int j) {
+    return TEMP + j;
+  }
+
+  /** Emits {@code vec(out) = op(vec(ins))}. */
+  private static void op(MethodVisitor mv, Node n) {
+    int[] in = n.ins();
+    switch (n.type()) {
+      case "Add", "Sub", "Mul", "Div", "Maximum", "Minimum" -> {
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[1]));
+        String name = switch (n.type()) {
+          case "Add" -> "add";
+          case "Sub" -> "sub";
+          case "Mul" -> "mul";
+          case "Div" -> "div";
+          case "Maximum" -> "max";
+          default -> "min";
+        };
+        fv(mv, name, "(" + VEC + ")" + FV);
+      }
+      case "Neg" -> {
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        fv(mv, "neg", "()" + FV);
+      }
+      case "Square" -> {
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        fv(mv, "mul", "(" + VEC + ")" + FV);
+      }
+      case "Exp" -> {
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        mv.visitVarInsn(Opcodes.ASTORE, temp(T));
+        expOf(mv, true);
+        // normal = |x| < 87; a vector with another lane blends in the careful formula (out of line)
+        rangeCheck(mv, in[0], 87f, "expFix");
+        mv.visitVarInsn(Opcodes.ALOAD, temp(E));
+      }
+      case "Sigmoid" -> {
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        fv(mv, "neg", "()" + FV);
+        mv.visitVarInsn(Opcodes.ASTORE, temp(T));
+        expOf(mv, true);
+        // 1 / (e + 1)
+        constant(mv, "ONE");
+        mv.visitVarInsn(Opcodes.ALOAD, temp(E));
+        mv.visitLdcInsn(1f);
+        fv(mv, "add", "(F)" + FV);
+        fv(mv, "div", "(" + VEC + ")" + FV);
+        mv.visitVarInsn(Opcodes.ASTORE, temp(E));
+        rangeCheck(mv, in[0], 87f, "sigmoidFix");
+        mv.visitVarInsn(Opcodes.ALOAD, temp(E));
+      }
+      case "Tanh" -> {
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        fv(mv, "add", "(" + VEC + ")" + FV);
+        mv.visitVarInsn(Opcodes.ASTORE, temp(T));
+        expOf(mv, false); // P = expm1(r), no +1 and no scaling
+        // s = 2^k; u = fma(s, em1, s - 1); th = u / (u + 2), +-0 kept
+        scale(mv);
+        mv.visitVarInsn(Opcodes.ASTORE, temp(K));
+        mv.visitVarInsn(Opcodes.ALOAD, temp(K));
+        mv.visitVarInsn(Opcodes.ALOAD, temp(P));
+        mv.visitVarInsn(Opcodes.ALOAD, temp(K));
+        mv.visitLdcInsn(1f);
+        fv(mv, "sub", "(F)" + FV);
+        fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
+        mv.visitVarInsn(Opcodes.ASTORE, temp(R));
+        mv.visitVarInsn(Opcodes.ALOAD, temp(R));
+        mv.visitVarInsn(Opcodes.ALOAD, temp(R));
+        mv.visitLdcInsn(2f);
+        fv(mv, "add", "(F)" + FV);
+        fv(mv, "div", "(" + VEC + ")" + FV);
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        comparison(mv, "EQ");
+        mv.visitLdcInsn(0f);
+        fv(mv, "compare", "(Ljdk/incubator/vector/VectorOperators$Comparison;F)" + MASK);
+        fv(mv, "blend", "(" + VEC + MASK + ")" + FV);
+        mv.visitVarInsn(Opcodes.ASTORE, temp(E));
+        // |x| < 9, or the careful formula for the whole vector (it agrees with this one inside)
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        fv(mv, "abs", "()" + FV);
+        comparison(mv, "LT");
+        mv.visitLdcInsn(9f);
+        fv(mv, "compare", "(Ljdk/incubator/vector/VectorOperators$Comparison;F)" + MASK);
+        mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, MASK_CLASS, "allTrue", "()Z", false);
+        Label fine = new Label();
+        mv.visitJumpInsn(Opcodes.IFNE, fine);
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, MATH, "tanhCareful", "(" + FV + ")" + FV, false);
+        mv.visitVarInsn(Opcodes.ASTORE, temp(E));
+        mv.visitLabel(fine);
+        mv.visitVarInsn(Opcodes.ALOAD, temp(E));
+      }
+      default -> throw new IllegalArgumentException("no generated form for " + n.type());
+    }
+    mv.visitVarInsn(Opcodes.ASTORE, vec(n.out()));
+  }
+
+  /**
+   * From t = temp(T): KR = t*log2e + R (k in its low bits), K = KR - R, R' = t - k ln2 (two steps),
+   * P = r + r^2 (P0 + r (P1 + ...)) [+ 1]; with {@code full}, E = P * 2^k (exp(t)).
+   */
+  private static void expOf(MethodVisitor mv, boolean full) {
+    mv.visitVarInsn(Opcodes.ALOAD, temp(T));
+    constant(mv, "LOG2E");
+    constant(mv, "ROUND");
+    fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
+    mv.visitVarInsn(Opcodes.ASTORE, temp(KR));
+    mv.visitVarInsn(Opcodes.ALOAD, temp(KR));
+    mv.visitLdcInsn(12582912f); // VectorMath.ROUND_F
+    fv(mv, "sub", "(F)" + FV);
+    mv.visitVarInsn(Opcodes.ASTORE, temp(K));
+    mv.visitVarInsn(Opcodes.ALOAD, temp(K));
+    constant(mv, "NC2");
+    mv.visitVarInsn(Opcodes.ALOAD, temp(K));
+    constant(mv, "NC1");
+    mv.visitVarInsn(Opcodes.ALOAD, temp(T));
+    fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
+    fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
+    mv.visitVarInsn(Opcodes.ASTORE, temp(R));
+    // r.fma(P4, P3).fma(r, P2).fma(r, P1).fma(r, P0).fma(r.mul(r), r)
+    mv.visitVarInsn(Opcodes.ALOAD, temp(R));
+    constant(mv, "P4");
+    constant(mv, "P3");
+    fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
+    for (String c : new String[] {"P2", "P1", "P0"}) {
+      mv.visitVarInsn(Opcodes.ALOAD, temp(R));
+      constant(mv, c);
+      fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
+    }
+    mv.visitVarInsn(Opcodes.ALOAD, temp(R));
+    mv.visitVarInsn(Opcodes.ALOAD, temp(R));
+    fv(mv, "mul", "(" + VEC + ")" + FV);
+    mv.visitVarInsn(Opcodes.ALOAD, temp(R));
+    fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
+    if (full) {
+      mv.visitLdcInsn(1f);
+      fv(mv, "add", "(F)" + FV);
+      scale(mv);
+      fv(mv, "mul", "(" + VEC + ")" + FV);
+      mv.visitVarInsn(Opcodes.ASTORE, temp(E));
+    } else {
+      mv.visitVarInsn(Opcodes.ASTORE, temp(P));
+    }
+  }
+
+  /** Pushes 2^k from KR: (bits(KR) + SCALE_BIAS) << 23 as a float vector. */
+  private static void scale(MethodVisitor mv) {
+    mv.visitVarInsn(Opcodes.ALOAD, temp(KR));
+    fv(mv, "reinterpretAsInts", "()" + IV);
+    mv.visitFieldInsn(Opcodes.GETSTATIC, MATH, "SCALE_BIAS", "I");
+    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, IV_CLASS, "add", "(I)" + IV, false);
+    mv.visitFieldInsn(Opcodes.GETSTATIC, OPERATORS, "LSHL", "Ljdk/incubator/vector/VectorOperators$Binary;");
+    mv.visitIntInsn(Opcodes.BIPUSH, 23);
+    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, IV_CLASS, "lanewise", "(Ljdk/incubator/vector/VectorOperators$Binary;I)" + IV, false);
+    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, IV_CLASS, "reinterpretAsFloats", "()" + FV, false);
+  }
+
+  /** If |x| < limit fails in some lane, E = FusedVectorOps.fix(x, E, inRange) (out of line, rare). */
+  private static void rangeCheck(MethodVisitor mv, int x, float limit, String fix) {
+    mv.visitVarInsn(Opcodes.ALOAD, vec(x));
+    fv(mv, "abs", "()" + FV);
+    comparison(mv, "LT");
+    mv.visitLdcInsn(limit);
+    fv(mv, "compare", "(Ljdk/incubator/vector/VectorOperators$Comparison;F)" + MASK);
+    mv.visitVarInsn(Opcodes.ASTORE, temp(OK));
+    mv.visitVarInsn(Opcodes.ALOAD, temp(OK));
+    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, MASK_CLASS, "allTrue", "()Z", false);
+    Label fine = new Label();
+    mv.visitJumpInsn(Opcodes.IFNE, fine);
+    mv.visitVarInsn(Opcodes.ALOAD, vec(x));
+    mv.visitVarInsn(Opcodes.ALOAD, temp(E));
+    mv.visitVarInsn(Opcodes.ALOAD, temp(OK));
+    mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS_CLASS, fix, "(" + FV + FV + MASK + ")" + FV, false);
+    mv.visitVarInsn(Opcodes.ASTORE, temp(E));
+    mv.visitLabel(fine);
+  }
+
+  private static void fv(MethodVisitor mv, String name, String desc) {
+    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, FV_CLASS, name, desc, false);
+  }
+
+  private static void constant(MethodVisitor mv, String name) {
+    mv.visitFieldInsn(Opcodes.GETSTATIC, MATH, name, FV);
+  }
+
+  private static void species(MethodVisitor mv) {
+    mv.visitFieldInsn(Opcodes.GETSTATIC, MATH, "F", SPECIES);
+  }
+
+  private static void comparison(MethodVisitor mv, String name) {
+    mv.visitFieldInsn(Opcodes.GETSTATIC, OPERATORS, name, "Ljdk/incubator/vector/VectorOperators$Comparison;");
+  }
+
+  private static boolean read(List<Node> nodes, int v) {
+    for (Node n : nodes) {
+      if (contains(n.ins(), v)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean contains(int[] a, int v) {
+    for (int x : a) {
+      if (x == v) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void loadArrayAndOffset(MethodVisitor mv, int v) {
+    mv.visitVarInsn(Opcodes.ALOAD, ARR);
+    push(mv, v);
+    mv.visitInsn(Opcodes.AALOAD);
+    mv.visitTypeInsn(Opcodes.CHECKCAST, "[F");
+    mv.visitVarInsn(Opcodes.ASTORE, array(v));
+    mv.visitVarInsn(Opcodes.ALOAD, OFF);
+    push(mv, v);
+    mv.visitInsn(Opcodes.IALOAD);
+    mv.visitVarInsn(Opcodes.ISTORE, offset(v));
+  }
+
+  /** Pushes offset(v) + i. */
+  private static void index(MethodVisitor mv, int v) {
+    mv.visitVarInsn(Opcodes.ILOAD, offset(v));
+    mv.visitVarInsn(Opcodes.ILOAD, I);
+    mv.visitInsn(Opcodes.IADD);
+  }
+
+  private static void push(MethodVisitor mv, int value) {
+    if (value <= 5) {
+      mv.visitInsn(Opcodes.ICONST_0 + value);
+    } else if (value <= Byte.MAX_VALUE) {
+      mv.visitIntInsn(Opcodes.BIPUSH, value);
+    } else {
+      mv.visitIntInsn(Opcodes.SIPUSH, value);
+    }
+  }
+
+  private static int array(int v) {
+    return BASE + 3 * v;
+  }
+
+  private static int offset(int v) {
+    return BASE + 3 * v + 1;
+  }
+
+  private static int vec(int v) {
+    return BASE + 3 * v + 2;
+  }
+}
