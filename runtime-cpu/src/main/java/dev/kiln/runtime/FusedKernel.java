@@ -96,10 +96,15 @@ final class FusedKernel implements Kernel {
   }
 
   static KernelFactory factory() {
-    return FusedKernel::new;
+    return spec -> new FusedKernel(spec, FusedCodegen.ENABLED);
   }
 
-  private FusedKernel(KernelSpec spec) {
+  /** The kernel with its body always run row by row (tests compare the two ways). */
+  static FusedKernel interpreted(KernelSpec spec) {
+    return new FusedKernel(spec, false);
+  }
+
+  private FusedKernel(KernelSpec spec, boolean mayGenerate) {
     Operation op = spec.op();
     this.where = op.type() + " '" + op.name() + "': ";
     Subgraph body = op.subgraphs().get(0);
@@ -284,7 +289,7 @@ final class FusedKernel implements Kernel {
       stores.add(new Store(v, j, uniform[v], sc));
     }
     // The whole body as one generated loop when it can be (FusedCodegen): the same values, no rows.
-    Instr generated = FusedCodegen.ENABLED
+    Instr generated = mayGenerate
         ? generatedLoop(nodes, valueOf, alias, dtype, uniform, directOut, register, stores, reductions)
         : null;
     if (generated != null) {

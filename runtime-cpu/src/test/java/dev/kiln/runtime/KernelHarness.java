@@ -49,6 +49,11 @@ final class KernelHarness {
 
   /** Creates the kernel for {@code out}'s node and runs it on the fed values; returns all outputs. */
   List<Tensor> runAll(Operation op) {
+    return runAll(op, Kernels.factory(op.type()));
+  }
+
+  /** As {@link #runAll(Operation)}, with the kernel from {@code factory}. */
+  List<Tensor> runAll(Operation op, KernelFactory factory) {
     List<TensorType> inTypes = new ArrayList<>();
     for (Output in : op.inputs()) {
       inTypes.add(in.type());
@@ -65,8 +70,7 @@ final class KernelHarness {
     for (int j = 0; j < m; j++) {
       outSlots[j] = 2 * (k + j) + 1;
     }
-    Kernel kernel = Kernels.factory(op.type())
-        .create(new KernelSpec(op, inTypes, op.outputTypes(), inSlots, outSlots));
+    Kernel kernel = factory.create(new KernelSpec(op, inTypes, op.outputTypes(), inSlots, outSlots));
     List<Object> originals = new ArrayList<>();
     for (int i = 0; i < k; i++) {
       Tensor v = values.get(op.input(i));

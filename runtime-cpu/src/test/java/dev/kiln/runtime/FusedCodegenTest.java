@@ -1,0 +1,131 @@
+package dev.kiln.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.OperationBuilder;
+import dev.kiln.graph.Ops;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
+import dev.kiln.graph.Subgraph;
+import dev.kiln.graph.Tensor;
+import dev.kiln.graph.TensorType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fused bodies compiled to one loop (FusedCodegen) against the same kernel run row by row: the same
+ * bits for every element, with partial vectors, several blocks, scalars, results, reductions, and
+ * lanes outside the fast formulas' ranges; bodies with other ops stay interpreted.
+ */
+class FusedCodegenTest {
+  private static Subgraph body(int inputs, List<Shape> shapes, Function<List<Output>, List<Output>> build) {
+    Graph b = new Graph();
+    List<Output> params = new ArrayList<>();
+    for (int i = 0; i < inputs; i++) {
+      params.add(b.opBuilder("Parameter", "p" + i).setAttr("dtype", DType.FLOAT32).setAttr("shape", shapes.get(i))
+          .build().output(0));
+    }
+    return new Subgraph(b, params, build.apply(params));
+  }
+
+  private static Operation fused(KernelHarness h, Subgraph body, Output... inputs) {
+    OperationBuilder ob = h.graph.opBuilder("Fused", "f");
+    for (Output in : inputs) {
+      ob.addInput(in);
+    }
+    return ob.addSubgraph(body).build();
+  }
+
+  private static boolean generated(Operation f) {
+    List<TensorType> in = new ArrayList<>();
+    int[] inSlots = new int[f.numInputs()];
+    for (int i = 0; i < f.numInputs(); i++) {
+      in.add(f.input(i).type());
+      inSlots[i] = i;
+    }
+    int[] outSlots = new int[f.numOutputs()];
+    for (int j = 0; j < outSlots.length; j++) {
+      outSlots[j] = in.size() + j;
+    }
+    return ((FusedKernel) Kernels.factory("Fused").create(new KernelSpec(f, in, f.outputTypes(), inSlots, outSlots))).codegen;
+  }
+
+  /** Runs f generated and interpreted and checks every output element's bits. */
+  private static void sameBits(KernelHarness h, Operation f) {
+    assertTrue(generated(f), "the body compiles to a loop");
+    List<Tensor> gen = h.runAll(f);
+    List<Tensor> rows = h.runAll(f, FusedKernel::interpreted);
+    assertEquals(rows.size(), gen.size());
+    for (int j = 0; j < gen.size(); j++) {
+      float[] g = gen.get(j).toFloatArray();
+      float[] r = rows.get(j).toFloatArray();
+      assertEquals(r.length, g.length);
+      for (int i = 0; i < g.length; i++) {
+        assertEquals(Float.floatToIntBits(r[i]), Float.floatToIntBits(g[i]), "output " + j + " element " + i
+            + ": interpreted " + r[i] + ", generated " + g[i]);
+      }
+    }
+  }
+
+  /** Normal values, with every 13th lane one of NaN, +-inf, +-0, huge, tiny, near the fast ranges' edges. */
+  private static float[] data(long seed, int n) {
+    float[] a = KernelHarness.randomF32(seed, n).toFloatArray();
+    float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, 1e30f, -1e30f, 1e-40f,
+        86.9f, 87.1f, -87.1f, -100f, 8.99f, 9.01f, -9.5f, 89f, -104f};
+    for (int i = 0, k = 0; i < n; i += 13, k++) {
+      a[i] = specials[k % specials.length];
+    }
+    return a;
+  }
+
+  @Test
+  void w3sChainAndItsSumOverBlocksAndAPartialVector() {
+    int n = 2 * FusedKernel.BLOCK + 16 * 3 + 5;
+    KernelHarness h = new KernelHarness();
+    Output x = h.input(Tensor.of(data(1, n), n));
+    Operation f = fused(h, body(1, List.of(Shape.of(n)), p -> {
+      Ops tf = Ops.create(p.get(0).graph());
+      Output e = tf.exp(tf.neg(tf.mul(p.get(0), p.get(0))));
+      Output a = tf.add(tf.mul(e, tf.constant(0.5f)), tf.sigmoid(p.get(0)));
+      Output y = tf.sub(tf.mul(tf.tanh(a), p.get(0)), tf.constant(1f));
+      return List.of(y, tf.reduceSum(y));
+    }), x);
+    sameBits(h, f);
+  }
+
+  @Test
+  void everyOpWithScalarsAndOutOfRangeLanes() {
+    int n = FusedKernel.BLOCK + 7;
+    KernelHarness h = new KernelHarness();
+    Output a = h.input(Tensor.of(data(2, n), n));
+    Output b = h.input(Tensor.of(data(3, n), n));
+    Output s = h.input(Tensor.scalar(-2.5f));
+    Operation f = fused(h, body(3, List.of(Shape.of(n), Shape.of(n), Shape.scalar()), p -> {
+      Ops tf = Ops.create(p.get(0).graph());
+      Output x = p.get(0);
+      Output y = p.get(1);
+      return List.of(tf.exp(x), tf.sigmoid(y), tf.tanh(tf.mul(x, p.get(2))), tf.div(x, y), tf.maximum(x, y),
+          tf.minimum(y, p.get(2)), tf.square(tf.sub(y, x)), tf.neg(tf.add(x, tf.constant(3f))));
+    }), a, b, s);
+    sameBits(h, f);
+  }
+
+  @Test
+  void bodiesWithOtherOpsStayInterpreted() {
+    int n = 100;
+    KernelHarness h = new KernelHarness();
+    Output a = h.input(Tensor.of(data(4, n), n));
+    Operation f = fused(h, body(1, List.of(Shape.of(n)), p -> {
+      Ops tf = Ops.create(p.get(0).graph());
+      return List.of(tf.log(tf.exp(p.get(0))));
+    }), a);
+    assertFalse(generated(f), "Log has no generated form");
+  }
+}
