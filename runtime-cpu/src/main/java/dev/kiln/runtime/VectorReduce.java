@@ -52,8 +52,9 @@ final class VectorReduce {
 
   /**
    * The sum of a short range (a fused block, at most a few thousand elements) in float lanes: each
-   * lane adds at most n/64 values (four accumulators), a few ulps of a partial sum, then the lanes
-   * are added in double. About three times cheaper than widening every element.
+   * lane adds at most n/16 values (four accumulators, then their sum), a few ulps of a partial sum,
+   * then the lanes are added in double (in a fixed order: deterministic). About three times cheaper
+   * than widening every element.
    */
   static double sumShort(float[] a, int o, int n) {
     int step = F.length();
@@ -73,14 +74,20 @@ final class VectorReduce {
       for (; i <= n - step; i += step) {
         s0 = s0.add(FloatVector.fromArray(F, a, o + i));
       }
-      for (int k = 0; k < step; k++) {
-        s += ((double) s0.lane(k) + s1.lane(k)) + ((double) s2.lane(k) + s3.lane(k));
-      }
+      // (s0 + s1) + (s2 + s3) per lane, then the lanes added in double, all at once (lane(k) with a
+      // varying k is not intrinsified: it cost a seventh of W3's fused kernel).
+      FloatVector t = s0.add(s1).add(s2.add(s3));
+      s += wide(t, 0).add(wide(t, 1)).reduceLanes(VectorOperators.ADD);
     }
     for (; i < n; i++) {
       s += a[o + i];
     }
     return s;
+  }
+
+  /** Half {@code part} (0: the low lanes, 1: the high) of a float vector, in double. */
+  private static DoubleVector wide(FloatVector v, int part) {
+    return (DoubleVector) v.convertShape(VectorOperators.F2D, D, part);
   }
 
   private static DoubleVector widen(float[] a, int at) {
