@@ -36,6 +36,12 @@ final class FusedCodegen {
   static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Maximum", "Minimum", "Neg", "Square", "Exp",
       "Sigmoid", "Tanh");
 
+  /**
+   * Bodies of more ops stay interpreted: the loop is one method, and C2 does not compile methods over
+   * 8000 bytecodes (W4's chain of 1,000 ops would run in the bytecode interpreter).
+   */
+  static final int MAX_OPS = 64;
+
   /** A body op: its type, its operands' value numbers and its result's. */
   record Node(String type, int[] ins, int out) {}
 

@@ -369,7 +369,7 @@ final class FusedKernel implements Kernel {
         computed[v] = true;
       }
     }
-    if (ops.isEmpty() || reductionNodes != reductions.size()) {
+    if (ops.isEmpty() || ops.size() > FusedCodegen.MAX_OPS || reductionNodes != reductions.size()) {
       return null;
     }
     java.util.LinkedHashSet<Integer> kept = new java.util.LinkedHashSet<>();

@@ -127,5 +127,16 @@ class FusedCodegenTest {
       return List.of(tf.log(tf.exp(p.get(0))));
     }), a);
     assertFalse(generated(f), "Log has no generated form");
+
+    // a chain longer than MAX_OPS (one method that C2 might not compile) stays with the interpreter
+    Operation chain = fused(h, body(1, List.of(Shape.of(n)), p -> {
+      Ops tf = Ops.create(p.get(0).graph());
+      Output y = p.get(0);
+      for (int i = 0; i <= FusedCodegen.MAX_OPS; i++) {
+        y = tf.mul(y, tf.constant(1.0001f));
+      }
+      return List.of(y);
+    }), a);
+    assertFalse(generated(chain), "a body of " + (FusedCodegen.MAX_OPS + 1) + " ops");
   }
 }
