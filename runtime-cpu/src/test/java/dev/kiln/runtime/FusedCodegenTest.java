@@ -36,7 +36,7 @@ class FusedCodegenTest {
   }
 
   private static Operation fused(KernelHarness h, Subgraph body, Output... inputs) {
-    OperationBuilder ob = h.graph.opBuilder("Fused", "f");
+    OperationBuilder ob = h.graph.opBuilder("Fused", "f" + h.graph.operations().size());
     for (Output in : inputs) {
       ob.addInput(in);
     }
