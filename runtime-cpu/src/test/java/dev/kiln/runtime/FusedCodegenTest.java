@@ -118,6 +118,26 @@ class FusedCodegenTest {
   }
 
   @Test
+  void moreTranscendentalOpsThanOneLoopTakesPassValuesThroughRegisters() {
+    int n = 3 * FusedKernel.BLOCK + 9;
+    KernelHarness h = new KernelHarness();
+    Output a = h.input(Tensor.of(data(5, n), n));
+    Output b = h.input(Tensor.of(data(6, n), n));
+    // 5 transcendental ops: two loops; e1, t and the sum's input cross from the first to the second
+    Operation f = fused(h, body(2, List.of(Shape.of(n), Shape.of(n)), p -> {
+      Ops tf = Ops.create(p.get(0).graph());
+      Output e1 = tf.exp(tf.mul(p.get(0), tf.constant(0.1f)));
+      Output s1 = tf.sigmoid(tf.sub(e1, p.get(1)));
+      Output t = tf.tanh(tf.add(s1, p.get(0)));
+      Output e2 = tf.exp(tf.neg(t));
+      Output s2 = tf.sigmoid(tf.mul(e2, e1));
+      Output y = tf.add(tf.mul(s2, t), p.get(1));
+      return List.of(y, e1, tf.reduceSum(tf.square(y)));
+    }), a, b);
+    sameBits(h, f);
+  }
+
+  @Test
   void bodiesWithOtherOpsStayInterpreted() {
     int n = 100;
     KernelHarness h = new KernelHarness();
