@@ -73,6 +73,37 @@ final class FusedCodegen {
    * ({@code register[v]}, which must not be uniform or shared with another value that loop stores).
    */
   static FusedKernel.Instr compile(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform, int[] register) {
+    // Plans of other feed shapes (or recompiled plans) often hold the same body: one class for all.
+    String key = key(nodes, sources, kept, uniform, register);
+    FusedKernel.Instr cached = CACHE.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    FusedKernel.Instr made = generateLoops(nodes, sources, kept, uniform, register);
+    if (made != null && CACHE.size() < CACHE_LIMIT) {
+      CACHE.putIfAbsent(key, made);
+    }
+    return made;
+  }
+
+  /** Generated kernels by body (they hold no state: a loop reads and writes only its arguments). */
+  private static final java.util.concurrent.ConcurrentHashMap<String, FusedKernel.Instr> CACHE =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private static final int CACHE_LIMIT = 1024;
+
+  /** Everything the generated code depends on: the ops in order, the sources, the stored values and their registers. */
+  private static String key(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform, int[] register) {
+    StringBuilder b = new StringBuilder();
+    for (Node n : nodes) {
+      b.append(n.type()).append(java.util.Arrays.toString(n.ins())).append(n.out()).append(';');
+    }
+    b.append(java.util.Arrays.toString(sources)).append(java.util.Arrays.toString(kept));
+    b.append(java.util.Arrays.toString(uniform)).append(java.util.Arrays.toString(register));
+    return b.toString();
+  }
+
+  private static FusedKernel.Instr generateLoops(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform,
+      int[] register) {
     List<List<Node>> loops = new ArrayList<>();
     List<Node> current = new ArrayList<>();
     int heavy = 0;

@@ -337,6 +337,11 @@ final class FusedKernel implements Kernel {
   /** True when the body runs as one generated loop per block rather than row by row. */
   final boolean codegen;
 
+  /** The generated loop, or null (tests: equal bodies share one). */
+  Instr generated() {
+    return codegen ? program[0] : null;
+  }
+
   /**
    * The generated loop for a float body of the ops FusedCodegen knows, or null. Kept values: the
    * stored results and the reductions' inputs that the body computes; they must not share a register

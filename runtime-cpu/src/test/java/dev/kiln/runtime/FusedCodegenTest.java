@@ -43,7 +43,7 @@ class FusedCodegenTest {
     return ob.addSubgraph(body).build();
   }
 
-  private static boolean generated(Operation f) {
+  private static FusedKernel kernel(Operation f) {
     List<TensorType> in = new ArrayList<>();
     int[] inSlots = new int[f.numInputs()];
     for (int i = 0; i < f.numInputs(); i++) {
@@ -54,7 +54,11 @@ class FusedCodegenTest {
     for (int j = 0; j < outSlots.length; j++) {
       outSlots[j] = in.size() + j;
     }
-    return ((FusedKernel) Kernels.factory("Fused").create(new KernelSpec(f, in, f.outputTypes(), inSlots, outSlots))).codegen;
+    return (FusedKernel) Kernels.factory("Fused").create(new KernelSpec(f, in, f.outputTypes(), inSlots, outSlots));
+  }
+
+  private static boolean generated(Operation f) {
+    return kernel(f).codegen;
   }
 
   /** Runs f generated and interpreted and checks every output element's bits. */
@@ -135,6 +139,17 @@ class FusedCodegenTest {
       return List.of(y, e1, tf.reduceSum(tf.square(y)));
     }), a, b);
     sameBits(h, f);
+  }
+
+  @Test
+  void equalBodiesShareOneGeneratedClassAndOthersDoNot() {
+    KernelHarness h = new KernelHarness();
+    Output a = h.input(Tensor.of(data(7, 100), 100));
+    Operation f1 = fused(h, body(1, List.of(Shape.of(100)), p -> List.of(Ops.create(p.get(0).graph()).exp(p.get(0)))), a);
+    Operation f2 = fused(h, body(1, List.of(Shape.of(100)), p -> List.of(Ops.create(p.get(0).graph()).exp(p.get(0)))), a);
+    Operation f3 = fused(h, body(1, List.of(Shape.of(100)), p -> List.of(Ops.create(p.get(0).graph()).tanh(p.get(0)))), a);
+    assertTrue(kernel(f1).generated() == kernel(f2).generated(), "the same body: one generated loop");
+    assertTrue(kernel(f1).generated() != kernel(f3).generated(), "exp and tanh: two");
   }
 
   @Test
