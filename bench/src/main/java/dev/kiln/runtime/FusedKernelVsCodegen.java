@@ -30,11 +30,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The design measurement behind the Fused kernel: W3's chain (4,194,304 floats, both cores) through
- * the block interpreter against the loop a code generator would emit for this body, written out by
- * hand with the same formulas as VectorMath (the fast paths, their range checks, two vectors per
- * step), every value in vector registers. {@code interpreter}/{@code codegen} write y (FusedKernel
- * alone, no Session); {@code interpreterSum}/{@code codegenSum} fold sum(y) instead, as W3 runs. The
- * gap is what generated code could gain.
+ * the Fused kernel as the runtime builds it ({@code interpreter}, {@code interpreterSum}: since
+ * FusedCodegen, a generated loop), through the block interpreter ({@code rowsSum}), and through a
+ * loop written by hand with the same formulas ({@code codegen}, {@code codegenSum}; it calls its
+ * per-element helper twice per step and C2 inlines only one of the calls, so it boxes: see
+ * docs/optimizer.md). The ...Sum variants fold sum(y), as W3 runs; the others write y.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -49,6 +49,7 @@ public class FusedKernelVsCodegen {
 
   private Kernel kernel;
   private Kernel kernelSum;
+  private Kernel rowsSum;
   private Object[] frame;
   private Object[] frameSum;
   private float[] x;
@@ -68,6 +69,8 @@ public class FusedKernelVsCodegen {
     Operation fs = new PassManager(List.of(new FuseElementwise())).run(ps).graph().operation("fused");
     kernelSum = Kernels.factory("Fused").create(new KernelSpec(fs, List.of(t),
         List.of(new TensorType(DType.FLOAT32, Shape.scalar())), new int[] {0}, new int[] {1}));
+    rowsSum = FusedKernel.interpreted(new KernelSpec(fs, List.of(t),
+        List.of(new TensorType(DType.FLOAT32, Shape.scalar())), new int[] {0}, new int[] {1}));
     x = (float[]) HostBuffers.array(w.xv);
     y = new float[N];
     frame = new Object[] {x, y};
@@ -85,6 +88,13 @@ public class FusedKernelVsCodegen {
   @Benchmark
   public float interpreterSum() {
     kernelSum.run(frameSum);
+    return ((float[]) frameSum[1])[0];
+  }
+
+  /** W3's body with its Sum through the block interpreter (the kernel before FusedCodegen). */
+  @Benchmark
+  public float rowsSum() {
+    rowsSum.run(frameSum);
     return ((float[]) frameSum[1])[0];
   }
 
