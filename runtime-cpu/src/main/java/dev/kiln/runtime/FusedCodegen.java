@@ -20,11 +20,15 @@ import org.objectweb.asm.Opcodes;
  * reloading every intermediate; on W3's chain the generated loop is about 1.7x faster (a single
  * inlined Vector API loop runs at the speed of the same loop in C with intrinsics).
  *
- * <p>The class is a hidden class implementing {@link FusedKernel.Instr} ({@code run(arr, off, n)} over
- * one block, the interpreter's value table), so the block framework (gathers, stores, reductions,
- * the split over cores) is unchanged. Each op is a call to {@link FusedVectorOps}, whose small
- * methods C2 inlines and which compute exactly what the interpreter's rows compute. Bodies with other
- * ops or dtypes stay with the interpreter; {@code -Dkiln.fused.codegen=false} turns this off.
+ * <p>A hidden class holds static loop methods over one block of the interpreter's value table
+ * ({@code loop0(arr, off, n)}, ...), run through {@link FusedKernel.Instr}, so the block framework
+ * (gathers, stores, reductions, the split over cores) is unchanged. The ops are emitted as Vector API
+ * calls in the loop itself ({@link VectorOpEmitter}), the same calls in the same order as VectorMath's
+ * rows, so both ways give the same bits. Small helper methods per op would be simpler, but C2 then
+ * stops inlining at its node budget partway through a body like W3's and boxes every vector that
+ * crosses a call it did not inline (slower than the interpreter). Bodies with other ops or dtypes,
+ * or over {@link #MAX_OPS} ops, stay with the interpreter; {@code -Dkiln.fused.codegen=false} turns
+ * this off.
  */
 final class FusedCodegen {
   private FusedCodegen() {}
@@ -32,7 +36,7 @@ final class FusedCodegen {
   private static final Logger LOG = Logger.getLogger(FusedCodegen.class.getName());
   static final boolean ENABLED = VectorSupport.AVAILABLE && !"false".equals(System.getProperty("kiln.fused.codegen"));
 
-  /** Elementwise float ops the generator handles (FusedVectorOps has one method per op). */
+  /** Elementwise float ops the generator handles (VectorOpEmitter emits each). */
   static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Maximum", "Minimum", "Neg", "Square", "Exp",
       "Sigmoid", "Tanh");
 
@@ -48,9 +52,9 @@ final class FusedCodegen {
   /** How the generated loop finds a value that no op of the list computes. */
   enum Source { BLOCK, UNIFORM }
 
-  private static final String OPS_CLASS = "dev/kiln/runtime/FusedVectorOps";
-  private static final String FV = "Ljdk/incubator/vector/FloatVector;";
-  private static final String MASK = "Ljdk/incubator/vector/VectorMask;";
+  static final String OPS_CLASS = "dev/kiln/runtime/FusedVectorOps";
+  static final String FV = "Ljdk/incubator/vector/FloatVector;";
+  static final String MASK = "Ljdk/incubator/vector/VectorMask;";
 
   // Locals of run(Object[] arr, int[] off, int n): then three per value (array, offset, vector).
   private static final int ARR = 1;
@@ -59,7 +63,7 @@ final class FusedCodegen {
   private static final int LEN = 4;
   private static final int I = 5;
   private static final int M = 6;
-  private static final int TEMP = 7; // 7 scratch locals of the transcendental ops
+  static final int TEMP = 7; // 7 scratch locals of the transcendental ops
   private static final int BASE = 14;
 
   /** Transcendental ops per generated loop: more exceed what C2 inlines into one method (NodeCountInliningCutoff). */
@@ -302,20 +306,20 @@ final class FusedCodegen {
       boolean masked) {
     for (int v = 0; v < sources.length; v++) {
       if (!computed[v] && sources[v] == Source.BLOCK && read(nodes, v)) {
-        species(mv);
+        VectorOpEmitter.species(mv);
         mv.visitVarInsn(Opcodes.ALOAD, array(v));
         index(mv, v);
         if (masked) {
           mv.visitVarInsn(Opcodes.ALOAD, M);
-          mv.visitMethodInsn(Opcodes.INVOKESTATIC, FV_CLASS, "fromArray", "(" + SPECIES + "[FI" + MASK + ")" + FV, false);
+          mv.visitMethodInsn(Opcodes.INVOKESTATIC, VectorOpEmitter.FV_CLASS, "fromArray", "(" + VectorOpEmitter.SPECIES + "[FI" + MASK + ")" + FV, false);
         } else {
-          mv.visitMethodInsn(Opcodes.INVOKESTATIC, FV_CLASS, "fromArray", "(" + SPECIES + "[FI)" + FV, false);
+          mv.visitMethodInsn(Opcodes.INVOKESTATIC, VectorOpEmitter.FV_CLASS, "fromArray", "(" + VectorOpEmitter.SPECIES + "[FI)" + FV, false);
         }
         mv.visitVarInsn(Opcodes.ASTORE, vec(v));
       }
     }
     for (Node n : nodes) {
-      op(mv, n);
+      VectorOpEmitter.op(mv, n);
     }
     for (int v : kept) {
       mv.visitVarInsn(Opcodes.ALOAD, vec(v));
@@ -323,227 +327,11 @@ final class FusedCodegen {
       index(mv, v);
       if (masked) {
         mv.visitVarInsn(Opcodes.ALOAD, M);
-        fv(mv, "intoArray", "([FI" + MASK + ")V");
+        VectorOpEmitter.fv(mv, "intoArray", "([FI" + MASK + ")V");
       } else {
-        fv(mv, "intoArray", "([FI)V");
+        VectorOpEmitter.fv(mv, "intoArray", "([FI)V");
       }
     }
-  }
-
-  // ------------------------------------------------------------------ the ops, as VectorMath computes them
-
-  private static final String FV_CLASS = "jdk/incubator/vector/FloatVector";
-  private static final String IV_CLASS = "jdk/incubator/vector/IntVector";
-  private static final String MASK_CLASS = "jdk/incubator/vector/VectorMask";
-  private static final String SPECIES = "Ljdk/incubator/vector/VectorSpecies;";
-  private static final String VEC = "Ljdk/incubator/vector/Vector;";
-  private static final String IV = "Ljdk/incubator/vector/IntVector;";
-  private static final String MATH = "dev/kiln/runtime/VectorMath";
-  private static final String OPERATORS = "jdk/incubator/vector/VectorOperators";
-  // Scratch locals of the transcendental ops, each always of one type (OK a mask, the others vectors).
-  private static final int KR = 0;
-  private static final int K = 1;
-  private static final int R = 2;
-  private static final int P = 3;
-  private static final int E = 4;
-  private static final int OK = 5;
-  private static final int T = 6;
-
-  private static int temp(int j) {
-    return TEMP + j;
-  }
-
-  /** Emits {@code vec(out) = op(vec(ins))}. */
-  private static void op(MethodVisitor mv, Node n) {
-    int[] in = n.ins();
-    switch (n.type()) {
-      case "Add", "Sub", "Mul", "Div", "Maximum", "Minimum" -> {
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[1]));
-        String name = switch (n.type()) {
-          case "Add" -> "add";
-          case "Sub" -> "sub";
-          case "Mul" -> "mul";
-          case "Div" -> "div";
-          case "Maximum" -> "max";
-          default -> "min";
-        };
-        fv(mv, name, "(" + VEC + ")" + FV);
-      }
-      case "Neg" -> {
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        fv(mv, "neg", "()" + FV);
-      }
-      case "Square" -> {
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        fv(mv, "mul", "(" + VEC + ")" + FV);
-      }
-      case "Exp" -> {
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        mv.visitVarInsn(Opcodes.ASTORE, temp(T));
-        expOf(mv, true);
-        // normal = |x| < 87; a vector with another lane blends in the careful formula (out of line)
-        rangeCheck(mv, in[0], 87f, "expFix");
-        mv.visitVarInsn(Opcodes.ALOAD, temp(E));
-      }
-      case "Sigmoid" -> {
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        fv(mv, "neg", "()" + FV);
-        mv.visitVarInsn(Opcodes.ASTORE, temp(T));
-        expOf(mv, true);
-        // 1 / (e + 1)
-        constant(mv, "ONE");
-        mv.visitVarInsn(Opcodes.ALOAD, temp(E));
-        mv.visitLdcInsn(1f);
-        fv(mv, "add", "(F)" + FV);
-        fv(mv, "div", "(" + VEC + ")" + FV);
-        mv.visitVarInsn(Opcodes.ASTORE, temp(E));
-        rangeCheck(mv, in[0], 87f, "sigmoidFix");
-        mv.visitVarInsn(Opcodes.ALOAD, temp(E));
-      }
-      case "Tanh" -> {
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        fv(mv, "add", "(" + VEC + ")" + FV);
-        mv.visitVarInsn(Opcodes.ASTORE, temp(T));
-        expOf(mv, false); // P = expm1(r), no +1 and no scaling
-        // s = 2^k; u = fma(s, em1, s - 1); th = u / (u + 2), +-0 kept
-        scale(mv);
-        mv.visitVarInsn(Opcodes.ASTORE, temp(K));
-        mv.visitVarInsn(Opcodes.ALOAD, temp(K));
-        mv.visitVarInsn(Opcodes.ALOAD, temp(P));
-        mv.visitVarInsn(Opcodes.ALOAD, temp(K));
-        mv.visitLdcInsn(1f);
-        fv(mv, "sub", "(F)" + FV);
-        fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
-        mv.visitVarInsn(Opcodes.ASTORE, temp(R));
-        mv.visitVarInsn(Opcodes.ALOAD, temp(R));
-        mv.visitVarInsn(Opcodes.ALOAD, temp(R));
-        mv.visitLdcInsn(2f);
-        fv(mv, "add", "(F)" + FV);
-        fv(mv, "div", "(" + VEC + ")" + FV);
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        comparison(mv, "EQ");
-        mv.visitLdcInsn(0f);
-        fv(mv, "compare", "(Ljdk/incubator/vector/VectorOperators$Comparison;F)" + MASK);
-        fv(mv, "blend", "(" + VEC + MASK + ")" + FV);
-        mv.visitVarInsn(Opcodes.ASTORE, temp(E));
-        // |x| < 9, or the careful formula for the whole vector (it agrees with this one inside)
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        fv(mv, "abs", "()" + FV);
-        comparison(mv, "LT");
-        mv.visitLdcInsn(9f);
-        fv(mv, "compare", "(Ljdk/incubator/vector/VectorOperators$Comparison;F)" + MASK);
-        mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, MASK_CLASS, "allTrue", "()Z", false);
-        Label fine = new Label();
-        mv.visitJumpInsn(Opcodes.IFNE, fine);
-        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        mv.visitMethodInsn(Opcodes.INVOKESTATIC, MATH, "tanhCareful", "(" + FV + ")" + FV, false);
-        mv.visitVarInsn(Opcodes.ASTORE, temp(E));
-        mv.visitLabel(fine);
-        mv.visitVarInsn(Opcodes.ALOAD, temp(E));
-      }
-      default -> throw new IllegalArgumentException("no generated form for " + n.type());
-    }
-    mv.visitVarInsn(Opcodes.ASTORE, vec(n.out()));
-  }
-
-  /**
-   * From t = temp(T): KR = t*log2e + R (k in its low bits), K = KR - R, R' = t - k ln2 (two steps),
-   * P = r + r^2 (P0 + r (P1 + ...)) [+ 1]; with {@code full}, E = P * 2^k (exp(t)).
-   */
-  private static void expOf(MethodVisitor mv, boolean full) {
-    mv.visitVarInsn(Opcodes.ALOAD, temp(T));
-    constant(mv, "LOG2E");
-    constant(mv, "ROUND");
-    fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
-    mv.visitVarInsn(Opcodes.ASTORE, temp(KR));
-    mv.visitVarInsn(Opcodes.ALOAD, temp(KR));
-    mv.visitLdcInsn(12582912f); // VectorMath.ROUND_F
-    fv(mv, "sub", "(F)" + FV);
-    mv.visitVarInsn(Opcodes.ASTORE, temp(K));
-    mv.visitVarInsn(Opcodes.ALOAD, temp(K));
-    constant(mv, "NC2");
-    mv.visitVarInsn(Opcodes.ALOAD, temp(K));
-    constant(mv, "NC1");
-    mv.visitVarInsn(Opcodes.ALOAD, temp(T));
-    fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
-    fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
-    mv.visitVarInsn(Opcodes.ASTORE, temp(R));
-    // r.fma(P4, P3).fma(r, P2).fma(r, P1).fma(r, P0).fma(r.mul(r), r)
-    mv.visitVarInsn(Opcodes.ALOAD, temp(R));
-    constant(mv, "P4");
-    constant(mv, "P3");
-    fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
-    for (String c : new String[] {"P2", "P1", "P0"}) {
-      mv.visitVarInsn(Opcodes.ALOAD, temp(R));
-      constant(mv, c);
-      fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
-    }
-    mv.visitVarInsn(Opcodes.ALOAD, temp(R));
-    mv.visitVarInsn(Opcodes.ALOAD, temp(R));
-    fv(mv, "mul", "(" + VEC + ")" + FV);
-    mv.visitVarInsn(Opcodes.ALOAD, temp(R));
-    fv(mv, "fma", "(" + VEC + VEC + ")" + FV);
-    if (full) {
-      mv.visitLdcInsn(1f);
-      fv(mv, "add", "(F)" + FV);
-      scale(mv);
-      fv(mv, "mul", "(" + VEC + ")" + FV);
-      mv.visitVarInsn(Opcodes.ASTORE, temp(E));
-    } else {
-      mv.visitVarInsn(Opcodes.ASTORE, temp(P));
-    }
-  }
-
-  /** Pushes 2^k from KR: (bits(KR) + SCALE_BIAS) << 23 as a float vector. */
-  private static void scale(MethodVisitor mv) {
-    mv.visitVarInsn(Opcodes.ALOAD, temp(KR));
-    fv(mv, "reinterpretAsInts", "()" + IV);
-    mv.visitFieldInsn(Opcodes.GETSTATIC, MATH, "SCALE_BIAS", "I");
-    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, IV_CLASS, "add", "(I)" + IV, false);
-    mv.visitFieldInsn(Opcodes.GETSTATIC, OPERATORS, "LSHL", "Ljdk/incubator/vector/VectorOperators$Binary;");
-    mv.visitIntInsn(Opcodes.BIPUSH, 23);
-    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, IV_CLASS, "lanewise", "(Ljdk/incubator/vector/VectorOperators$Binary;I)" + IV, false);
-    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, IV_CLASS, "reinterpretAsFloats", "()" + FV, false);
-  }
-
-  /** If |x| < limit fails in some lane, E = FusedVectorOps.fix(x, E, inRange) (out of line, rare). */
-  private static void rangeCheck(MethodVisitor mv, int x, float limit, String fix) {
-    mv.visitVarInsn(Opcodes.ALOAD, vec(x));
-    fv(mv, "abs", "()" + FV);
-    comparison(mv, "LT");
-    mv.visitLdcInsn(limit);
-    fv(mv, "compare", "(Ljdk/incubator/vector/VectorOperators$Comparison;F)" + MASK);
-    mv.visitVarInsn(Opcodes.ASTORE, temp(OK));
-    mv.visitVarInsn(Opcodes.ALOAD, temp(OK));
-    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, MASK_CLASS, "allTrue", "()Z", false);
-    Label fine = new Label();
-    mv.visitJumpInsn(Opcodes.IFNE, fine);
-    mv.visitVarInsn(Opcodes.ALOAD, vec(x));
-    mv.visitVarInsn(Opcodes.ALOAD, temp(E));
-    mv.visitVarInsn(Opcodes.ALOAD, temp(OK));
-    mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS_CLASS, fix, "(" + FV + FV + MASK + ")" + FV, false);
-    mv.visitVarInsn(Opcodes.ASTORE, temp(E));
-    mv.visitLabel(fine);
-  }
-
-  private static void fv(MethodVisitor mv, String name, String desc) {
-    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, FV_CLASS, name, desc, false);
-  }
-
-  private static void constant(MethodVisitor mv, String name) {
-    mv.visitFieldInsn(Opcodes.GETSTATIC, MATH, name, FV);
-  }
-
-  private static void species(MethodVisitor mv) {
-    mv.visitFieldInsn(Opcodes.GETSTATIC, MATH, "F", SPECIES);
-  }
-
-  private static void comparison(MethodVisitor mv, String name) {
-    mv.visitFieldInsn(Opcodes.GETSTATIC, OPERATORS, name, "Ljdk/incubator/vector/VectorOperators$Comparison;");
   }
 
   private static boolean read(List<Node> nodes, int v) {
@@ -601,7 +389,7 @@ final class FusedCodegen {
     return BASE + 3 * v + 1;
   }
 
-  private static int vec(int v) {
+  static int vec(int v) {
     return BASE + 3 * v + 2;
   }
 }
