@@ -82,7 +82,19 @@ final class ArithmeticKernels {
     return result;
   }
 
+  /**
+   * Rows from this length use VectorArithmetic's loops (bit-identical): Java's Math.max/min on floats
+   * (NaN, -0) stay scalar, about 2 ns per element (W1's relu, max(h, 0) on 64x100, took 13 us).
+   * Shorter rows stay scalar, so W4's 16-float ops allocate nothing before C2 compiles them.
+   */
+  private static final int VECTOR_FROM = 64;
+  private static final boolean VECTOR = VectorSupport.AVAILABLE;
+
   static void f32(Op op, int kind, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+    if (VECTOR && n >= VECTOR_FROM && op != Op.POW) {
+      VectorArithmetic.f32(op, kind, a, ao, b, bo, o, oo, n);
+      return;
+    }
     switch (kind) {
       case VV -> {
         switch (op) {
