@@ -38,6 +38,12 @@ import java.util.Map;
 final class FusedKernel implements Kernel {
   /** Elements per block: 4 KiB of float per register, so a dozen registers stay in L1. */
   static final int BLOCK = Integer.getInteger("kiln.fused.block", 1024);
+  /**
+   * Elements per block of a generated loop: its intermediates live in vector registers, only the kept
+   * values take a block buffer, so a longer block costs no L1 and halves the per-block work (the
+   * walk, the fold's combine): W3 about 3% faster at 4,096 than at 1,024.
+   */
+  static final int GENERATED_BLOCK = Integer.getInteger("kiln.fused.generatedBlock", 4096);
 
   /** One row operation of the program over value locations (array, offset) for n elements. */
   @FunctionalInterface
@@ -78,12 +84,12 @@ final class FusedKernel implements Kernel {
     final int[] off = new int[nValues];
     final int[] idx = new int[indexScratch];
     // A run's block partials of each reduction (the calling thread's scratch holds them for the run).
-    final double[][] partials = new double[reductions.length][2 * ((size + BLOCK - 1) / BLOCK)];
+    final double[][] partials = new double[reductions.length][2 * ((size + block - 1) / block)];
 
     Scratch() {
       Object[] regs = new Object[registerTypes.length];
       for (int r = 0; r < regs.length; r++) {
-        regs[r] = HostBuffers.allocate(registerTypes[r], registerUniform[r] ? 1 : BLOCK);
+        regs[r] = HostBuffers.allocate(registerTypes[r], registerUniform[r] ? 1 : block);
       }
       for (int v = 0; v < nValues; v++) {
         if (register[v] >= 0) {
@@ -306,6 +312,7 @@ final class FusedKernel implements Kernel {
       }
     }
     this.codegen = generated != null;
+    this.block = codegen ? GENERATED_BLOCK : BLOCK;
     // A directly written result read again as another result: its location is the output array.
     this.indexScratch = maxRank;
     this.registerTypes = regTypes.toArray(DType[]::new);
@@ -329,11 +336,13 @@ final class FusedKernel implements Kernel {
     this.reductions = reductions.toArray(SegmentedReduction[]::new);
     this.reductionSizes = reductionSizes.stream().mapToInt(Integer::intValue).toArray();
     this.aliasOf = alias;
-    this.parts = Parallel.parts((size + BLOCK - 1) / BLOCK, (long) BLOCK * Math.max(1, program.size()));
+    this.parts = Parallel.parts((size + block - 1) / block, (long) block * Math.max(1, program.size()));
     this.scratch = ThreadLocal.withInitial(Scratch::new);
   }
 
   private final int[] aliasOf;
+  /** Elements per block: {@link #BLOCK}, or {@link #GENERATED_BLOCK} for a generated loop. */
+  private final int block;
   /** True when the body runs as one generated loop per block rather than row by row. */
   final boolean codegen;
 
@@ -488,7 +497,7 @@ final class FusedKernel implements Kernel {
       }
       return;
     }
-    int blocks = (size + BLOCK - 1) / BLOCK;
+    int blocks = (size + block - 1) / block;
     double[][] partials = reductions.length == 0 ? null : scratch.get().partials;
     try {
       if (parts <= 1) {
@@ -501,7 +510,7 @@ final class FusedKernel implements Kernel {
       throw new ArithmeticException(where + e.getMessage());
     }
     for (int r = 0; r < reductions.length; r++) {
-      reductions[r].combine(partials[r], size, BLOCK, frame, outSlots);
+      reductions[r].combine(partials[r], size, block, frame, outSlots);
     }
   }
 
@@ -525,8 +534,8 @@ final class FusedKernel implements Kernel {
       }
     }
     for (int b = fromBlock; b < toBlock; b++) {
-      int lo = b * BLOCK;
-      int n = Math.min(BLOCK, size - lo);
+      int lo = b * block;
+      int n = Math.min(block, size - lo);
       for (int v = 0; v < nValues; v++) {
         if (directIn[v] >= 0 || directOut[v] >= 0) {
           off[v] = lo;

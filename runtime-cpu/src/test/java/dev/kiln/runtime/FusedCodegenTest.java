@@ -91,7 +91,7 @@ class FusedCodegenTest {
 
   @Test
   void w3sChainAndItsSumOverBlocksAndAPartialVector() {
-    int n = 2 * FusedKernel.BLOCK + 16 * 3 + 5;
+    int n = 2 * FusedKernel.GENERATED_BLOCK + 16 * 3 + 5;
     KernelHarness h = new KernelHarness();
     Output x = h.input(Tensor.of(data(1, n), n));
     Operation f = fused(h, body(1, List.of(Shape.of(n)), p -> {
@@ -106,7 +106,7 @@ class FusedCodegenTest {
 
   @Test
   void everyOpWithScalarsAndOutOfRangeLanes() {
-    int n = FusedKernel.BLOCK + 7;
+    int n = FusedKernel.GENERATED_BLOCK + 7;
     KernelHarness h = new KernelHarness();
     Output a = h.input(Tensor.of(data(2, n), n));
     Output b = h.input(Tensor.of(data(3, n), n));
@@ -123,7 +123,7 @@ class FusedCodegenTest {
 
   @Test
   void moreTranscendentalOpsThanOneLoopTakesPassValuesThroughRegisters() {
-    int n = 3 * FusedKernel.BLOCK + 9;
+    int n = 3 * FusedKernel.GENERATED_BLOCK + 9;
     KernelHarness h = new KernelHarness();
     Output a = h.input(Tensor.of(data(5, n), n));
     Output b = h.input(Tensor.of(data(6, n), n));
