@@ -126,6 +126,21 @@ final class Blas {
     return USED == Library.MKL ? "MKL" : "OpenBLAS " + coreName();
   }
 
+  /** Switches OpenBLAS to one thread for a small product; returns whether it did. */
+  private static boolean enterOneThread(int m, int n, int k) {
+    boolean one = small(m, n, k);
+    if (one) {
+      setThreads(1);
+    }
+    return one;
+  }
+
+  private static void leaveOneThread(boolean one) {
+    if (one) {
+      setThreads(THREADS);
+    }
+  }
+
   private static boolean small(int m, int n, int k) {
     return SET_THREADS != null && (long) m * n * k < SINGLE_THREAD_BELOW;
   }
@@ -189,19 +204,14 @@ final class Blas {
       sgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
       return;
     }
-    boolean oneThread = small(m, n, k);
-    if (oneThread) {
-      setThreads(1);
-    }
+    boolean oneThread = enterOneThread(m, n, k);
     try {
       SGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
           alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
     } catch (Throwable t) {
       throw rethrow(t);
     } finally {
-      if (oneThread) {
-        setThreads(THREADS);
-      }
+      leaveOneThread(oneThread);
     }
   }
 
@@ -216,19 +226,14 @@ final class Blas {
       dgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
       return;
     }
-    boolean oneThread = small(m, n, k);
-    if (oneThread) {
-      setThreads(1);
-    }
+    boolean oneThread = enterOneThread(m, n, k);
     try {
       DGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
           alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
     } catch (Throwable t) {
       throw rethrow(t);
     } finally {
-      if (oneThread) {
-        setThreads(THREADS);
-      }
+      leaveOneThread(oneThread);
     }
   }
 

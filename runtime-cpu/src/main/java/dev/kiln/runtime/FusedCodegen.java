@@ -4,8 +4,11 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.objectweb.asm.ClassWriter;
@@ -76,14 +79,14 @@ final class FusedCodegen {
    * transcendental ops each; a value one loop passes to a later one goes through its register
    * ({@code register[v]}, which must not be uniform or shared with another value that loop stores).
    */
-  static FusedKernel.Instr compile(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform, int[] register) {
+  static Loops compile(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform, int[] register) {
     // Plans of other feed shapes (or recompiled plans) often hold the same body: one class for all.
     String key = key(nodes, sources, kept, uniform, register);
-    FusedKernel.Instr cached = CACHE.get(key);
+    Loops cached = CACHE.get(key);
     if (cached != null) {
       return cached;
     }
-    FusedKernel.Instr made = generateLoops(nodes, sources, kept, uniform, register);
+    Loops made = generateLoops(nodes, sources, kept, uniform, register);
     if (made != null && CACHE.size() < CACHE_LIMIT) {
       CACHE.putIfAbsent(key, made);
     }
@@ -91,22 +94,22 @@ final class FusedCodegen {
   }
 
   /** Generated kernels by body (they hold no state: a loop reads and writes only its arguments). */
-  private static final java.util.concurrent.ConcurrentHashMap<String, FusedKernel.Instr> CACHE =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<String, Loops> CACHE =
+      new ConcurrentHashMap<>();
   private static final int CACHE_LIMIT = 1024;
 
   /** Everything the generated code depends on: the ops in order, the sources, the stored values and their registers. */
   private static String key(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform, int[] register) {
     StringBuilder b = new StringBuilder();
     for (Node n : nodes) {
-      b.append(n.type()).append(java.util.Arrays.toString(n.ins())).append(n.out()).append(';');
+      b.append(n.type()).append(Arrays.toString(n.ins())).append(n.out()).append(';');
     }
-    b.append(java.util.Arrays.toString(sources)).append(java.util.Arrays.toString(kept));
-    b.append(java.util.Arrays.toString(uniform)).append(java.util.Arrays.toString(register));
+    b.append(Arrays.toString(sources)).append(Arrays.toString(kept));
+    b.append(Arrays.toString(uniform)).append(Arrays.toString(register));
     return b.toString();
   }
 
-  private static FusedKernel.Instr generateLoops(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform,
+  private static Loops generateLoops(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform,
       int[] register) {
     List<List<Node>> loops = new ArrayList<>();
     List<Node> current = new ArrayList<>();
@@ -125,7 +128,7 @@ final class FusedCodegen {
     List<int[]> stored = new ArrayList<>();
     for (int g = 0; g < loops.size(); g++) {
       List<Integer> out = new ArrayList<>();
-      java.util.Set<Integer> registers = new java.util.HashSet<>();
+      Set<Integer> registers = new HashSet<>();
       for (Node n : loops.get(g)) {
         int v = n.out();
         boolean later = contains(kept, v);
@@ -148,7 +151,7 @@ final class FusedCodegen {
       for (int g = 0; g < handles.length; g++) {
         handles[g] = hidden.findStatic(hidden.lookupClass(), "loop" + g, LOOP_TYPE);
       }
-      return new Loops(handles);
+      return new Loops(handles, stored.stream().flatMapToInt(Arrays::stream).toArray());
     } catch (Throwable e) {
       LOG.log(Level.WARNING, "Fused body not compiled to a loop; the interpreter runs it", e);
       return null;
@@ -161,8 +164,10 @@ final class FusedCodegen {
    * Runs the generated loops in order. They are called through handles in an array, which C2 does not
    * treat as constants, so no loop is inlined into its caller (the block loop): each is compiled on
    * its own, with its own inlining budget; a call per loop and block costs nothing next to a block.
+   * {@code stored}: the values the loops write into their registers (the kept ones and those one loop
+   * passes to a later one), the only registers besides the framework's that need a block buffer.
    */
-  private record Loops(MethodHandle[] handles) implements FusedKernel.Instr {
+  record Loops(MethodHandle[] handles, int[] stored) implements FusedKernel.Instr {
     @Override
     public void run(Object[] arr, int[] off, int n) {
       for (MethodHandle h : handles) {

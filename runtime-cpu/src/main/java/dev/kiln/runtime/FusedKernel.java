@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -89,7 +90,7 @@ final class FusedKernel implements Kernel {
     Scratch() {
       Object[] regs = new Object[registerTypes.length];
       for (int r = 0; r < regs.length; r++) {
-        regs[r] = HostBuffers.allocate(registerTypes[r], registerUniform[r] ? 1 : block);
+        regs[r] = registerUsed[r] ? HostBuffers.allocate(registerTypes[r], registerUniform[r] ? 1 : block) : null;
       }
       for (int v = 0; v < nValues; v++) {
         if (register[v] >= 0) {
@@ -295,7 +296,7 @@ final class FusedKernel implements Kernel {
       stores.add(new Store(v, j, uniform[v], sc));
     }
     // The whole body as one generated loop when it can be (FusedCodegen): the same values, no rows.
-    Instr generated = mayGenerate
+    FusedCodegen.Loops generated = mayGenerate
         ? generatedLoop(nodes, valueOf, alias, dtype, uniform, directOut, register, stores, reductions)
         : null;
     if (generated != null) {
@@ -313,6 +314,24 @@ final class FusedKernel implements Kernel {
     }
     this.codegen = generated != null;
     this.block = codegen ? GENERATED_BLOCK : BLOCK;
+    // A generated loop keeps its intermediates in vector registers: only the block buffers the
+    // framework reads or writes (gathers, stores, reductions) and the loops' stored values are used.
+    this.registerUsed = new boolean[regTypes.size()];
+    java.util.Arrays.fill(registerUsed, !codegen);
+    if (codegen) {
+      List<Integer> used = new ArrayList<>();
+      gathers.forEach(g -> used.add(g.value()));
+      stores.forEach(st -> used.add(st.value()));
+      reductions.forEach(r -> used.add(r.value));
+      for (int v : generated.stored()) {
+        used.add(v);
+      }
+      for (int v : used) {
+        if (register[v] >= 0) {
+          registerUsed[register[v]] = true;
+        }
+      }
+    }
     // A directly written result read again as another result: its location is the output array.
     this.indexScratch = maxRank;
     this.registerTypes = regTypes.toArray(DType[]::new);
@@ -343,6 +362,8 @@ final class FusedKernel implements Kernel {
   private final int[] aliasOf;
   /** Elements per block: {@link #BLOCK}, or {@link #GENERATED_BLOCK} for a generated loop. */
   private final int block;
+  /** Registers given a buffer per thread (a generated loop leaves most of them unused). */
+  private final boolean[] registerUsed;
   /** True when the body runs as one generated loop per block rather than row by row. */
   final boolean codegen;
 
@@ -356,7 +377,7 @@ final class FusedKernel implements Kernel {
    * stored results and the reductions' inputs that the body computes; they must not share a register
    * (the loop stores them all at the end of each vector, so a shared register would be overwritten).
    */
-  private static Instr generatedLoop(List<Operation> nodes, Map<Output, Integer> valueOf, int[] alias, DType[] dtype,
+  private static FusedCodegen.Loops generatedLoop(List<Operation> nodes, Map<Output, Integer> valueOf, int[] alias, DType[] dtype,
       boolean[] uniform, int[] directOut, int[] register, List<Store> stores, List<SegmentedReduction> reductions) {
     List<FusedCodegen.Node> ops = new ArrayList<>();
     FusedCodegen.Source[] sources = new FusedCodegen.Source[dtype.length];
@@ -386,7 +407,7 @@ final class FusedKernel implements Kernel {
     if (ops.isEmpty() || ops.size() > FusedCodegen.MAX_OPS || reductionNodes != reductions.size()) {
       return null;
     }
-    java.util.LinkedHashSet<Integer> kept = new java.util.LinkedHashSet<>();
+    LinkedHashSet<Integer> kept = new LinkedHashSet<>();
     for (Store st : stores) {
       kept.add(st.value());
     }

@@ -45,23 +45,7 @@ final class Parallel {
       return;
     }
     Throwable[] failures = new Throwable[parts];
-    ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[parts - 1];
-    for (int p = 1; p < parts; p++) {
-      int part = p;
-      tasks[p - 1] = ForkJoinTask.adapt(() -> runPart(body, n, parts, part, failures)).fork();
-    }
-    runPart(body, n, parts, 0, failures);
-    for (ForkJoinTask<?> t : tasks) {
-      t.join();
-    }
-    for (Throwable f : failures) {
-      if (f instanceof RuntimeException r) {
-        throw r;
-      }
-      if (f instanceof Error e) {
-        throw e;
-      }
-    }
+    onEveryPart(parts, failures, p -> runPart(body, n, parts, p, failures));
   }
 
   /**
@@ -78,12 +62,20 @@ final class Parallel {
     }
     java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
     Throwable[] failures = new Throwable[parts];
+    onEveryPart(parts, failures, p -> takeChunks(body, n, grain, chunks, next, failures, p));
+  }
+
+  /**
+   * Runs part 0 on the calling thread and parts 1.. on the pool, waits for all, then rethrows the
+   * first failing part's failure ({@code failures}, filled by the parts) as it was thrown.
+   */
+  private static void onEveryPart(int parts, Throwable[] failures, java.util.function.IntConsumer part) {
     ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[parts - 1];
     for (int p = 1; p < parts; p++) {
-      int part = p;
-      tasks[p - 1] = ForkJoinTask.adapt(() -> takeChunks(body, n, grain, chunks, next, failures, part)).fork();
+      int which = p;
+      tasks[p - 1] = ForkJoinTask.adapt(() -> part.accept(which)).fork();
     }
-    takeChunks(body, n, grain, chunks, next, failures, 0);
+    part.accept(0);
     for (ForkJoinTask<?> t : tasks) {
       t.join();
     }
