@@ -4,8 +4,9 @@ import dev.kiln.runtime.Session;
 
 /**
  * W1's or W2's step in a plain loop (no JMH), for profiling with {@code -Dkiln.profile=true} or
- * comparing builds quickly: {@code java -cp benchmarks.jar dev.kiln.bench.StepLoop w1|w2 [on|off]
- * [steps]}; prints the median and minimum step time.
+ * comparing builds quickly: {@code java -cp benchmarks.jar dev.kiln.bench.StepLoop w1|w1nocopy|w2
+ * [on|off] [steps]}; prints the median and minimum step time ({@code w1nocopy}: W1 through
+ * {@code runNoCopy()}).
  */
 public final class StepLoop {
   private StepLoop() {}
@@ -22,13 +23,24 @@ public final class StepLoop {
       session.run(net.init);
       java.util.Map<dev.kiln.graph.Output, dev.kiln.graph.Tensor> feeds = java.util.Map.of(net.x, net.xv, net.y, net.yv);
       step = () -> session.run(feeds, net.loss, net.newW1, net.newW2);
+    } else if (workload.equals("w1nocopy")) {
+      Workloads.TwoLayer net = new Workloads.TwoLayer();
+      session = new Session(net.graph, Workloads.options(pipeline));
+      session.run(net.init);
+      Session.Runner runner = session.runner().feed(net.x, net.xv).feed(net.y, net.yv).fetch(net.loss)
+          .fetch(net.newW1).fetch(net.newW2);
+      step = () -> {
+        try (dev.kiln.runtime.Result r = runner.runNoCopy()) {
+          r.get(0).floatValue();
+        }
+      };
     } else if (workload.equals("w2")) {
       Workloads.WideMlp net = new Workloads.WideMlp();
       session = new Session(net.graph, Workloads.options(pipeline));
       session.run(net.init);
       step = () -> session.runner().feed(net.x, net.xv).feed(net.labels, net.labelsV).fetch(net.loss).addTarget(net.train).run();
     } else {
-      throw new IllegalArgumentException("workload " + workload + ": expected w1 or w2");
+      throw new IllegalArgumentException("workload " + workload + ": expected w1, w1nocopy or w2");
     }
     try (session) {
       int warm = Math.max(100, steps / 4);

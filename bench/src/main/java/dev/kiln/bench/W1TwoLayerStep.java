@@ -2,6 +2,7 @@ package dev.kiln.bench;
 
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
+import dev.kiln.runtime.Result;
 import dev.kiln.runtime.Session;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * fetch loss, new_w1 and new_w2, read the loss (as the anchors do). {@code stepHandWritten} is the
  * same step with the gradients written by hand, to show what autodiff's graph costs; {@code
  * stepAssignsAsTargets} runs the two assigns as targets and fetches only the loss, to show what
- * handing out a fresh copy of new_w1 (1000x100 floats) every step costs.
+ * handing out a fresh copy of new_w1 (1000x100 floats) every step costs; {@code stepNoCopy} fetches
+ * the same three values with {@code runNoCopy()}, which lends new_w1 and new_w2 (the variables'
+ * storage) to a Result closed after the loss is read, as TensorFlow Java's step closes its Result.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -41,6 +44,7 @@ public class W1TwoLayerStep {
   private Session session;
   private Map<Output, Tensor> feeds;
   private Session.Runner targets;
+  private Session.Runner fetchAll;
   private Workloads.TwoLayer handNet;
   private Session handSession;
   private Map<Output, Tensor> handFeeds;
@@ -53,6 +57,8 @@ public class W1TwoLayerStep {
     feeds = Map.of(net.x, net.xv, net.y, net.yv);
     targets = session.runner().feed(net.x, net.xv).feed(net.y, net.yv).fetch(net.loss)
         .addTarget(net.newW1.op()).addTarget(net.newW2.op());
+    fetchAll = session.runner().feed(net.x, net.xv).feed(net.y, net.yv).fetch(net.loss).fetch(net.newW1)
+        .fetch(net.newW2);
     handNet = new Workloads.TwoLayer(true);
     handSession = new Session(handNet.graph, Workloads.options(pipeline));
     handSession.run(handNet.init);
@@ -68,6 +74,13 @@ public class W1TwoLayerStep {
   @Benchmark
   public float stepAssignsAsTargets() {
     return targets.run().get(0).floatValue();
+  }
+
+  @Benchmark
+  public float stepNoCopy() {
+    try (Result r = fetchAll.runNoCopy()) {
+      return r.get(0).floatValue();
+    }
   }
 
   @Benchmark

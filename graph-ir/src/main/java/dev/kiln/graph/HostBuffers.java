@@ -18,6 +18,21 @@ public final class HostBuffers {
     return Tensor.adopt(dtype, shape, array);
   }
 
+  /**
+   * Wraps {@code array}, which the runtime keeps and may write again once {@code loan} ends, as a
+   * tensor, no copy; the tensor's reads fail after that (see {@link Tensor}).
+   */
+  public static Tensor lend(DType dtype, Shape shape, Object array, Loan loan) {
+    return Tensor.lend(dtype, shape, array, loan);
+  }
+
+  /** What a lent tensor asks before and after each read of its values. */
+  @FunctionalInterface
+  public interface Loan {
+    /** Returns while the loan is open; otherwise throws an {@link IllegalStateException} saying why. */
+    void requireOpen();
+  }
+
   /** A new zeroed storage array for {@code n} elements of {@code dtype}. */
   public static Object allocate(DType dtype, int n) {
     return Tensor.allocate(dtype, n);

@@ -7,16 +7,28 @@ import java.util.Objects;
  * An immutable host value: a dtype, a fully defined shape and row-major data held on the Java heap
  * (so it never needs closing). Storage is a {@code float[]}, {@code double[]}, {@code int[]},
  * {@code long[]} or {@code boolean[]} according to the dtype. Factories copy the caller's array.
+ *
+ * <p>A tensor a runtime lent out of its own memory ({@link HostBuffers#lend}, e.g. a variable
+ * fetched by {@code Session.Runner.runNoCopy()}) is valid only while its loan is open: once the loan
+ * ends, every read of its values fails with an {@link IllegalStateException} instead of returning
+ * values the runtime may have overwritten since.
  */
 public final class Tensor {
   private final DType dtype;
   private final Shape shape;
   private final Object data;
+  /** The loan this tensor's storage is on, or null for a tensor that owns its storage. */
+  private final HostBuffers.Loan loan;
 
   private Tensor(DType dtype, Shape shape, Object data) {
+    this(dtype, shape, data, null);
+  }
+
+  private Tensor(DType dtype, Shape shape, Object data, HostBuffers.Loan loan) {
     this.dtype = dtype;
     this.shape = shape;
     this.data = data;
+    this.loan = loan;
   }
 
   public static Tensor of(float[] data, int... dims) {
@@ -104,6 +116,15 @@ public final class Tensor {
 
   /** Wraps an array without copying; for {@link HostBuffers}. */
   static Tensor adopt(DType dtype, Shape shape, Object data) {
+    return wrap(dtype, shape, data, null);
+  }
+
+  /** Wraps a runtime's array without copying, readable while {@code loan} is open; for {@link HostBuffers}. */
+  static Tensor lend(DType dtype, Shape shape, Object data, HostBuffers.Loan loan) {
+    return wrap(dtype, shape, data, Objects.requireNonNull(loan, "loan is null"));
+  }
+
+  private static Tensor wrap(DType dtype, Shape shape, Object data, HostBuffers.Loan loan) {
     Objects.requireNonNull(data, "storage array is null");
     requireConcrete(shape);
     int n = checkedSize(shape);
@@ -118,11 +139,31 @@ public final class Tensor {
       throw new IllegalArgumentException("storage " + data.getClass().getSimpleName() + " does not match "
           + new TensorType(dtype, shape));
     }
-    return new Tensor(dtype, shape, data);
+    return new Tensor(dtype, shape, data, loan);
   }
 
+  /** The storage array, for runtimes; fails if the tensor's loan has ended. */
   Object data() {
+    return values();
+  }
+
+  /** The storage, checked before a read (the loan is still open). */
+  private Object values() {
+    if (loan != null) {
+      loan.requireOpen();
+    }
     return data;
+  }
+
+  /**
+   * {@code read}'s result, checked after the read: a loan that ended while the values were being
+   * read may have let the runtime overwrite them mid-read.
+   */
+  private <T> T checked(T read) {
+    if (loan != null) {
+      loan.requireOpen();
+    }
+    return read;
   }
 
   public DType dtype() {
@@ -143,12 +184,12 @@ public final class Tensor {
   }
 
   public float[] toFloatArray() {
-    return ((float[]) require(DType.FLOAT32, "toFloatArray")).clone();
+    return checked(((float[]) require(DType.FLOAT32, "toFloatArray")).clone());
   }
 
   /** The values as doubles; widens from any numeric dtype. */
   public double[] toDoubleArray() {
-    return switch (data) {
+    return checked(switch (values()) {
       case double[] d -> d.clone();
       case float[] f -> {
         double[] r = new double[f.length];
@@ -160,31 +201,31 @@ public final class Tensor {
       case int[] a -> Arrays.stream(a).asDoubleStream().toArray();
       case long[] a -> Arrays.stream(a).asDoubleStream().toArray();
       default -> throw new IllegalStateException("toDoubleArray: tensor is " + dtype + ", not numeric");
-    };
+    });
   }
 
   public int[] toIntArray() {
-    return ((int[]) require(DType.INT32, "toIntArray")).clone();
+    return checked(((int[]) require(DType.INT32, "toIntArray")).clone());
   }
 
   public long[] toLongArray() {
-    return ((long[]) require(DType.INT64, "toLongArray")).clone();
+    return checked(((long[]) require(DType.INT64, "toLongArray")).clone());
   }
 
   public boolean[] toBooleanArray() {
-    return ((boolean[]) require(DType.BOOL, "toBooleanArray")).clone();
+    return checked(((boolean[]) require(DType.BOOL, "toBooleanArray")).clone());
   }
 
   private Object require(DType want, String what) {
     if (dtype != want) {
       throw new IllegalStateException(what + ": tensor is " + dtype + ", not " + want);
     }
-    return data;
+    return values();
   }
 
   /** Element {@code i} (row-major) as a double, from any numeric dtype; BOOL gives 0 or 1. */
   public double getDouble(int i) {
-    return switch (data) {
+    double v = switch (values()) {
       case float[] a -> a[i];
       case double[] a -> a[i];
       case int[] a -> a[i];
@@ -192,6 +233,7 @@ public final class Tensor {
       case boolean[] a -> a[i] ? 1 : 0;
       default -> throw new AssertionError();
     };
+    return checked(v);
   }
 
   private double scalarValue(String what) {
@@ -211,18 +253,18 @@ public final class Tensor {
   }
 
   public int intValue() {
-    return data instanceof long[] a && a.length == 1 ? (int) a[0] : (int) scalarValue("intValue");
+    return values() instanceof long[] a && a.length == 1 ? checked((int) a[0]) : (int) scalarValue("intValue");
   }
 
   public long longValue() {
-    return data instanceof long[] a && a.length == 1 ? a[0] : (long) scalarValue("longValue");
+    return values() instanceof long[] a && a.length == 1 ? checked(a[0]) : (long) scalarValue("longValue");
   }
 
   public boolean booleanValue() {
     if (size() != 1 || dtype != DType.BOOL) {
       throw new IllegalStateException("booleanValue: tensor is " + type() + ", not a single BOOL");
     }
-    return ((boolean[]) data)[0];
+    return checked(((boolean[]) values())[0]);
   }
 
   @Override
@@ -230,31 +272,32 @@ public final class Tensor {
     return o instanceof Tensor t
         && dtype == t.dtype
         && shape.equals(t.shape)
-        && Objects.deepEquals(new Object[] {data}, new Object[] {t.data});
+        && checked(t.checked(Objects.deepEquals(new Object[] {values()}, new Object[] {t.values()})));
   }
 
   @Override
   public int hashCode() {
-    return 31 * shape.hashCode() + Arrays.deepHashCode(new Object[] {data});
+    return checked(31 * shape.hashCode() + Arrays.deepHashCode(new Object[] {values()}));
   }
 
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder("Tensor(").append(type()).append(": ");
+    Object data = values();
     int n = Math.min(size(), 8);
     for (int i = 0; i < n; i++) {
       if (i > 0) {
         sb.append(", ");
       }
-      sb.append(dtype == DType.BOOL ? Boolean.toString(((boolean[]) data)[i]) : element(i));
+      sb.append(dtype == DType.BOOL ? Boolean.toString(((boolean[]) data)[i]) : element(data, i));
     }
     if (size() > n) {
       sb.append(", ...");
     }
-    return sb.append(')').toString();
+    return checked(sb.append(')').toString());
   }
 
-  private String element(int i) {
+  private static String element(Object data, int i) {
     return switch (data) {
       case float[] a -> Float.toString(a[i]);
       case double[] a -> Double.toString(a[i]);

@@ -255,4 +255,31 @@ class ValueTest {
     e = assertThrows(IllegalArgumentException.class, () -> big.getInts("ns"));
     assertEquals("attribute 'ns': -1099511627776 does not fit in an int", e.getMessage());
   }
+
+  @Test
+  void aLentTensorReadsTheRuntimesArrayOnlyWhileItsLoanIsOpen() {
+    float[] storage = {1, 2, 3, 4};
+    boolean[] open = {true};
+    Tensor t = HostBuffers.lend(DType.FLOAT32, Shape.of(2, 2), storage, () -> {
+      if (!open[0]) {
+        throw new IllegalStateException("loan ended");
+      }
+    });
+    assertSame(storage, HostBuffers.array(t), "no copy");
+    assertArrayEquals(new float[] {1, 2, 3, 4}, t.toFloatArray());
+    storage[3] = 5; // the runtime's writes show until the loan ends (it writes only while none is open)
+    assertEquals(5.0, t.getDouble(3));
+    assertEquals(Tensor.of(new float[] {1, 2, 3, 5}, 2, 2), t);
+    open[0] = false;
+    for (org.junit.jupiter.api.function.Executable read : List.<org.junit.jupiter.api.function.Executable>of(
+        t::toFloatArray, t::toDoubleArray, () -> t.getDouble(0), t::toString, t::hashCode,
+        () -> t.equals(Tensor.of(new float[] {1, 2, 3, 5}, 2, 2)), () -> HostBuffers.array(t))) {
+      assertEquals("loan ended", assertThrows(IllegalStateException.class, read).getMessage());
+    }
+    assertEquals(Shape.of(2, 2), t.shape(), "type and shape stay readable");
+    assertThrows(NullPointerException.class, () -> HostBuffers.lend(DType.FLOAT32, Shape.of(1), new float[1], null));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> HostBuffers.lend(DType.FLOAT32, Shape.of(3), new float[2], () -> {}));
+    assertEquals("storage float[] does not match f32[3]", e.getMessage());
+  }
 }

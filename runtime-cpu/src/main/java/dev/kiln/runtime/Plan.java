@@ -31,11 +31,20 @@ final class Plan {
   private final AtomicReferenceArray<Object[]> idle;
   /** The memory plan the buffers come from: its peak bytes are known before anything runs. */
   final dev.kiln.optimizer.MemoryPlanner.Plan memory;
+  /**
+   * Per fetch, the variable whose storage holds the fetched value at the end of the run and is lent
+   * to the caller instead of copied (a plan of {@link PlanKey#lend}), else null (the value is copied
+   * into the result slot). The lent value's type is {@code lentTypes[k]}.
+   */
+  final VariableState[] lent;
+  final dev.kiln.graph.TensorType[] lentTypes;
 
   Plan(Kernel[] kernels, int[] feedSlots, int[] resultSlots, VariableState[] mustBeInitialized,
       VariableState[] written, boolean snapshotWrites, Object[] template, int[] bufferSlots, DType[] bufferTypes, int[] bufferSizes,
-      int poolSize, dev.kiln.optimizer.MemoryPlanner.Plan memory) {
+      int poolSize, dev.kiln.optimizer.MemoryPlanner.Plan memory, VariableState[] lent, dev.kiln.graph.TensorType[] lentTypes) {
     this.memory = memory;
+    this.lent = lent;
+    this.lentTypes = lentTypes;
     this.kernels = kernels;
     this.feedSlots = feedSlots;
     this.resultSlots = resultSlots;

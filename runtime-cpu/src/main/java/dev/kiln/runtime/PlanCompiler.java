@@ -75,7 +75,12 @@ final class PlanCompiler {
     for (int k = 0; k < resultSlots.length; k++) {
       resultSlots[k] = nextSlot++;
     }
-    Kernel[] kernels = bindKernels(steps, resultSlots);
+    VariableState[] lent = new VariableState[resultSlots.length];
+    TensorType[] lentTypes = new TensorType[resultSlots.length];
+    if (key.lend) {
+      findLent(steps, lent, lentTypes);
+    }
+    Kernel[] kernels = bindKernels(steps, resultSlots, lent);
 
     Object[] template = new Object[nextSlot];
     bindings.forEach((slot, array) -> template[slot] = array);
@@ -95,7 +100,35 @@ final class PlanCompiler {
     VariableState[] written = schedule.written.stream().map(v -> session.variableState(stateOp(v)))
         .toArray(VariableState[]::new);
     return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
-        memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory);
+        memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory, lent, lentTypes);
+  }
+
+  /**
+   * Marks the fetches whose value is a variable's storage that no later step of the run writes: that
+   * storage holds exactly the fetched value when the run ends, so it can be lent to the caller.
+   */
+  private void findLent(List<Schedule.Step> steps, VariableState[] lent, TensorType[] lentTypes) {
+    Map<Integer, Operation> variableOfSlot = new HashMap<>();
+    variableSlots.forEach((var, slot) -> variableOfSlot.put(slot, var));
+    for (int i = 0; i < steps.size(); i++) {
+      if (steps.get(i) instanceof Schedule.FetchStep(int k, Output value)) {
+        Operation var = variableOfSlot.get(slotOf.get(value));
+        if (var != null && !writtenAfter(steps, i, var)) {
+          lent[k] = session.variableState(stateOp(var));
+          lentTypes[k] = types.get(value);
+        }
+      }
+    }
+  }
+
+  private boolean writtenAfter(List<Schedule.Step> steps, int from, Operation var) {
+    for (int i = from + 1; i < steps.size(); i++) {
+      if (steps.get(i) instanceof Schedule.OpStep(Operation op)
+          && ((Schedule.isAssign(op) && op.input(0).op() == var) || fused.get(op) == var)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -389,7 +422,7 @@ final class PlanCompiler {
     };
   }
 
-  private Kernel[] bindKernels(List<Schedule.Step> steps, int[] resultSlots) {
+  private Kernel[] bindKernels(List<Schedule.Step> steps, int[] resultSlots, VariableState[] lent) {
     List<Kernel> kernels = new ArrayList<>();
     for (Schedule.Step step : steps) {
       switch (step) {
@@ -404,6 +437,7 @@ final class PlanCompiler {
             kernels.add(KernelProfile.ON ? KernelProfile.wrap(kernels.size() + " " + op.type() + " " + op.name() + " " + outputTypes.get(op) + " <- " + inputTypes(op) + KernelProfile.body(op), k) : k);
           }
         }
+        case Schedule.FetchStep(int k, Output value) when lent[k] != null -> {}
         case Schedule.FetchStep(int k, Output value) -> {
           TensorType t = types.get(value);
           kernels.add(StateKernels.fetch(t.dtype(), t.shape(), (int) t.shape().numElements(),

@@ -9,17 +9,25 @@ import java.util.Arrays;
 /**
  * A run's signature: the fed outputs (sorted by node id and output index) with the dtypes and shapes
  * of the fed tensors, the fetches in order, and the targets. Outputs and operations compare by
- * identity, which is sound because a graph is append-only.
+ * identity, which is sound because a graph is append-only. A run that lends fetched variables
+ * ({@link Session.Runner#runNoCopy}) has its own plans.
  */
 final class PlanKey {
   final Output[] feeds;
   final int[] feedTypes; // per feed: dtype ordinal, rank, dims...
   final Output[] fetches;
   final Operation[] targets;
+  /** Fetched values that live in a variable's storage at the end of the run are lent, not copied. */
+  final boolean lend;
   private final int hash;
 
   /** {@code feeds} and {@code values} must already be sorted with {@link #sortFeeds}. */
   PlanKey(Output[] feeds, Tensor[] values, Output[] fetches, Operation[] targets) {
+    this(feeds, values, fetches, targets, false);
+  }
+
+  PlanKey(Output[] feeds, Tensor[] values, Output[] fetches, Operation[] targets, boolean lend) {
+    this.lend = lend;
     this.feeds = feeds;
     int len = 0;
     for (Tensor t : values) {
@@ -49,7 +57,7 @@ final class PlanKey {
     for (Operation o : targets) {
       h = 41 * h + System.identityHashCode(o);
     }
-    this.hash = h;
+    this.hash = lend ? ~h : h;
   }
 
   /** Sorts parallel arrays of fed outputs and values by (node id, output index); insertion sort, as feeds are few. */
@@ -76,7 +84,7 @@ final class PlanKey {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof PlanKey k && hash == k.hash && Arrays.equals(feedTypes, k.feedTypes)
+    return o instanceof PlanKey k && hash == k.hash && lend == k.lend && Arrays.equals(feedTypes, k.feedTypes)
         && identical(feeds, k.feeds) && identical(fetches, k.fetches) && identical(targets, k.targets);
   }
 

@@ -7,8 +7,6 @@ import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
 import dev.kiln.graph.Variable;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -44,7 +42,8 @@ import java.util.concurrent.locks.StampedLock;
  * {@code assign(a, b)} with {@code assign(b, a)}: a swap) the variable is read through a copy taken
  * before its first assign, and a run that still cannot be ordered fails naming the nodes involved.
  * An update computed only for its Assign ({@code assign(w, w - lr * g)}) is written straight into
- * the variable, after every read that must see the old value. Fetched tensors belong to the caller.
+ * the variable, after every read that must see the old value. Fetched tensors belong to the caller,
+ * except in {@link Runner#runNoCopy()}'s {@link Result}, which lends fetched variables until it is closed.
  *
  * <p>Failures: feeds, shapes and variable initialization are checked before anything runs, and a
  * run's assigns are scheduled after the rest of its work, so a failed run leaves the variables as
@@ -173,6 +172,9 @@ public final class Session implements AutoCloseable {
     long stamp = lock.writeLock();
     try {
       requireOpen();
+      for (Variable v : values.keySet()) {
+        variableState(v.op()).requireNotLent("assignVariables");
+      }
       for (Map.Entry<Variable, Tensor> e : values.entrySet()) {
         VariableState s = variableState(e.getKey().op());
         System.arraycopy(HostBuffers.array(e.getValue()), 0, s.storage, 0, s.size);
@@ -230,6 +232,14 @@ public final class Session implements AutoCloseable {
   }
 
   private List<Tensor> execute(Output[] feedOuts, Tensor[] feedValues, Output[] fetches, Operation[] targets) {
+    return execute(feedOuts, feedValues, fetches, targets, false).values();
+  }
+
+  /**
+   * Runs one signature. With {@code lend}, fetched values that are variable storage at the end of the
+   * run are lent to the returned Result instead of copied.
+   */
+  private Result execute(Output[] feedOuts, Tensor[] feedValues, Output[] fetches, Operation[] targets, boolean lend) {
     requireOpen();
     for (int i = 0; i < feedOuts.length; i++) {
       Objects.requireNonNull(feedOuts[i], "fed output is null");
@@ -242,10 +252,10 @@ public final class Session implements AutoCloseable {
       Objects.requireNonNull(t, "target is null");
     }
     if (onDevice.isPresent()) {
-      return onDevice.get().run(feedOuts, feedValues, fetches, targets);
+      return Result.owned(List.of(fetches), onDevice.get().run(feedOuts, feedValues, fetches, targets));
     }
     PlanKey.sortFeeds(feedOuts, feedValues);
-    PlanKey key = new PlanKey(feedOuts, feedValues, fetches, targets);
+    PlanKey key = new PlanKey(feedOuts, feedValues, fetches, targets, lend);
     Plan plan = plans.get(key);
     if (plan == null) {
       if (plans.size() >= options.maxCachedPlans()) {
@@ -260,6 +270,9 @@ public final class Session implements AutoCloseable {
         if (!v.initialized) {
           throw v.uninitialized();
         }
+      }
+      for (VariableState v : plan.written) {
+        v.requireNotLent("this run");
       }
       Object[] frame = plan.acquireFrame();
       int[] feedSlots = plan.feedSlots;
@@ -282,7 +295,7 @@ public final class Session implements AutoCloseable {
         for (int i = 0; i < out.length; i++) {
           out[i] = (Tensor) frame[resultSlots[i]];
         }
-        return Collections.unmodifiableList(Arrays.asList(out));
+        return Result.lending(List.of(fetches), out, plan.lent, plan.lentTypes);
       } finally {
         for (int s : feedSlots) {
           frame[s] = null;
@@ -361,10 +374,21 @@ public final class Session implements AutoCloseable {
       return addTarget(graph.operation(name));
     }
 
-    /** Runs and returns the fetched values, in the order they were added. */
+    /** Runs and returns the fetched values, in the order they were added; they belong to the caller. */
     public List<Tensor> run() {
       return execute(feedOuts.toArray(Output[]::new), feedValues.toArray(Tensor[]::new),
           fetches.toArray(Output[]::new), targets.toArray(Operation[]::new));
+    }
+
+    /**
+     * Runs like {@link #run()}, but fetched variables (reads, and assigns' new values) are the
+     * Session's storage, lent to the returned {@link Result} until it is closed instead of copied:
+     * for a training step that fetches its updated weights every time. A later run that writes one
+     * of those variables fails while the Result is open.
+     */
+    public Result runNoCopy() {
+      return execute(feedOuts.toArray(Output[]::new), feedValues.toArray(Tensor[]::new),
+          fetches.toArray(Output[]::new), targets.toArray(Operation[]::new), true);
     }
   }
 }
