@@ -1,5 +1,9 @@
 package dev.kiln.runtime;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * A float Sum/ReduceSumLike over leading axes: x seen as [rows, cols], y[c] = sum over r of x[r, c]
  * (a bias gradient: [batch, features] -> [features]). The rows are folded four at a time into y,
@@ -77,6 +81,12 @@ final class ColumnSumKernel implements Kernel {
   }
 
   private void sumF32(float[] x, float[] y, int c0, int c1) {
+    if (VectorSupport.AVAILABLE) {
+      // C2 does not vectorize the loop below well: 52 us for 256x1024 (warm), against 13 us
+      // with the Vector API, in the same order per element.
+      ColumnVectors.f32(x, y, rows, cols, c0, c1);
+      return;
+    }
     java.util.Arrays.fill(y, c0, c1, 0f);
     int r = 0;
     for (; r + 3 < rows; r += 4) {
@@ -97,6 +107,10 @@ final class ColumnSumKernel implements Kernel {
   }
 
   private void sumF64(double[] x, double[] y, int c0, int c1) {
+    if (VectorSupport.AVAILABLE) {
+      ColumnVectors.f64(x, y, rows, cols, c0, c1);
+      return;
+    }
     java.util.Arrays.fill(y, c0, c1, 0.0);
     int r = 0;
     for (; r + 3 < rows; r += 4) {
@@ -112,6 +126,71 @@ final class ColumnSumKernel implements Kernel {
       int o = r * cols;
       for (int c = c0; c < c1; c++) {
         y[c] += x[o + c];
+      }
+    }
+  }
+
+  /**
+   * The same sums with the Vector API (loaded only when it is available), in the same row-major walk
+   * and per column the scalar loop's additions, y + ((x0 + x1) + (x2 + x3)), so the bits agree.
+   */
+  private static final class ColumnVectors {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
+    static void f32(float[] x, float[] y, int rows, int cols, int c0, int c1) {
+      java.util.Arrays.fill(y, c0, c1, 0f);
+      int bound = c0 + (c1 - c0) / F.length() * F.length();
+      int r = 0;
+      for (; r + 3 < rows; r += 4) {
+        int o0 = r * cols;
+        int o1 = o0 + cols;
+        int o2 = o1 + cols;
+        int o3 = o2 + cols;
+        int c = c0;
+        for (; c < bound; c += F.length()) {
+          FloatVector.fromArray(F, y, c).add(
+              FloatVector.fromArray(F, x, o0 + c).add(FloatVector.fromArray(F, x, o1 + c))
+                  .add(FloatVector.fromArray(F, x, o2 + c).add(FloatVector.fromArray(F, x, o3 + c))))
+              .intoArray(y, c);
+        }
+        for (; c < c1; c++) {
+          y[c] += (x[o0 + c] + x[o1 + c]) + (x[o2 + c] + x[o3 + c]);
+        }
+      }
+      for (; r < rows; r++) {
+        int o = r * cols;
+        for (int c = c0; c < c1; c++) {
+          y[c] += x[o + c];
+        }
+      }
+    }
+
+    static void f64(double[] x, double[] y, int rows, int cols, int c0, int c1) {
+      java.util.Arrays.fill(y, c0, c1, 0.0);
+      int bound = c0 + (c1 - c0) / D.length() * D.length();
+      int r = 0;
+      for (; r + 3 < rows; r += 4) {
+        int o0 = r * cols;
+        int o1 = o0 + cols;
+        int o2 = o1 + cols;
+        int o3 = o2 + cols;
+        int c = c0;
+        for (; c < bound; c += D.length()) {
+          DoubleVector.fromArray(D, y, c).add(
+              DoubleVector.fromArray(D, x, o0 + c).add(DoubleVector.fromArray(D, x, o1 + c))
+                  .add(DoubleVector.fromArray(D, x, o2 + c).add(DoubleVector.fromArray(D, x, o3 + c))))
+              .intoArray(y, c);
+        }
+        for (; c < c1; c++) {
+          y[c] += (x[o0 + c] + x[o1 + c]) + (x[o2 + c] + x[o3 + c]);
+        }
+      }
+      for (; r < rows; r++) {
+        int o = r * cols;
+        for (int c = c0; c < c1; c++) {
+          y[c] += x[o + c];
+        }
       }
     }
   }
