@@ -41,7 +41,21 @@ final class FusedCodegen {
 
   /** Elementwise float ops the generator handles (VectorOpEmitter emits each). */
   static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Maximum", "Minimum", "Neg", "Square", "Exp",
-      "Sigmoid", "Tanh");
+      "Sigmoid", "Tanh", "ZerosLike", "OnesLike", "Select", "Greater", "GreaterEqual", "Less", "LessEqual", "Equal",
+      "NotEqual");
+
+  /**
+   * Float comparisons: their bool results are vector masks in the loop's locals, so they may only be
+   * read by a Select's condition in the same loop (never stored, reduced or passed to a later loop).
+   */
+  static final Set<String> COMPARISONS = Set.of("Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual");
+
+  /**
+   * Smaller iteration spaces stay interpreted: their generated loop has no whole vectors, so C2
+   * compiles it only after thousands of runs, and until then the Vector API calls box every vector
+   * (W2's scalar loss-gradient bodies took 40 us per run generated, 14 interpreted).
+   */
+  static final int MIN_ELEMENTS = Integer.getInteger("kiln.fused.codegenMinElements", 256);
 
   /**
    * Bodies of more ops stay interpreted: the loop is one method, and C2 does not compile methods over
@@ -125,6 +139,9 @@ final class FusedCodegen {
       heavy += h ? 1 : 0;
     }
     loops.add(current);
+    if (!masksStayInTheirLoop(loops, kept)) {
+      return null;
+    }
     List<int[]> stored = new ArrayList<>();
     for (int g = 0; g < loops.size(); g++) {
       List<Integer> out = new ArrayList<>();
@@ -156,6 +173,30 @@ final class FusedCodegen {
       LOG.log(Level.WARNING, "Fused body not compiled to a loop; the interpreter runs it", e);
       return null;
     }
+  }
+
+  /** Whether every comparison's mask is read only by Selects' conditions of its own loop, and not kept. */
+  private static boolean masksStayInTheirLoop(List<List<Node>> loops, int[] kept) {
+    for (int g = 0; g < loops.size(); g++) {
+      for (Node m : loops.get(g)) {
+        if (!COMPARISONS.contains(m.type())) {
+          continue;
+        }
+        if (contains(kept, m.out())) {
+          return false;
+        }
+        for (int h = 0; h < loops.size(); h++) {
+          for (Node n : loops.get(h)) {
+            for (int k = 0; k < n.ins().length; k++) {
+              if (n.ins()[k] == m.out() && (h != g || !n.type().equals("Select") || k != 0)) {
+                return false;
+              }
+            }
+          }
+        }
+      }
+    }
+    return true;
   }
 
   private static final MethodType LOOP_TYPE = MethodType.methodType(void.class, Object[].class, int[].class, int.class);

@@ -296,7 +296,7 @@ final class FusedKernel implements Kernel {
       stores.add(new Store(v, j, uniform[v], sc));
     }
     // The whole body as one generated loop when it can be (FusedCodegen): the same values, no rows.
-    FusedCodegen.Loops generated = mayGenerate
+    FusedCodegen.Loops generated = mayGenerate && size >= FusedCodegen.MIN_ELEMENTS
         ? generatedLoop(nodes, valueOf, alias, dtype, uniform, directOut, register, stores, reductions)
         : null;
     if (generated != null) {
@@ -385,7 +385,9 @@ final class FusedKernel implements Kernel {
     int reductionNodes = 0;
     for (Operation n : nodes) {
       int v = valueOf.get(n.output(0));
-      if (dtype[v] != DType.FLOAT32) {
+      boolean mask = FusedCodegen.COMPARISONS.contains(n.type()) && dtype[v] == DType.BOOL
+          && dtype[resolve(alias, valueOf.get(n.input(0)))] == DType.FLOAT32;
+      if (dtype[v] != DType.FLOAT32 && !mask) {
         return null;
       }
       if (n.type().equals("Parameter") || n.type().equals("Const")) {

@@ -21,6 +21,10 @@ final class FusedVectorOps {
     return F.indexInRange(i, n);
   }
 
+  static FloatVector constant(float v) {
+    return FloatVector.broadcast(F, v);
+  }
+
   static FloatVector broadcast(float[] a, int o) {
     return FloatVector.broadcast(F, a[o]);
   }

@@ -131,6 +131,31 @@ final class VectorOpEmitter {
         mv.visitLabel(fine);
         mv.visitVarInsn(Opcodes.ALOAD, temp(E));
       }
+      case "ZerosLike", "OnesLike" -> {
+        mv.visitLdcInsn(n.type().equals("ZerosLike") ? 0f : 1f);
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS_CLASS, "constant", "(F)" + FV, false);
+      }
+      case "Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual" -> {
+        // a mask (Java's float comparisons: false with NaN, but != true), read only by a Select
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        comparison(mv, switch (n.type()) {
+          case "Greater" -> "GT";
+          case "GreaterEqual" -> "GE";
+          case "Less" -> "LT";
+          case "LessEqual" -> "LE";
+          case "Equal" -> "EQ";
+          default -> "NE";
+        });
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[1]));
+        fv(mv, "compare", "(Ljdk/incubator/vector/VectorOperators$Comparison;" + VEC + ")" + MASK);
+      }
+      case "Select" -> {
+        // cond ? x : y = y with x's lanes where cond holds
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[2]));
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[1]));
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        fv(mv, "blend", "(" + VEC + MASK + ")" + FV);
+      }
       default -> throw new IllegalArgumentException("no generated form for " + n.type());
     }
     mv.visitVarInsn(Opcodes.ASTORE, vec(n.out()));

@@ -144,17 +144,18 @@ class FusedCodegenTest {
   @Test
   void equalBodiesShareOneGeneratedClassAndOthersDoNot() {
     KernelHarness h = new KernelHarness();
-    Output a = h.input(Tensor.of(data(7, 100), 100));
-    Operation f1 = fused(h, body(1, List.of(Shape.of(100)), p -> List.of(Ops.create(p.get(0).graph()).exp(p.get(0)))), a);
-    Operation f2 = fused(h, body(1, List.of(Shape.of(100)), p -> List.of(Ops.create(p.get(0).graph()).exp(p.get(0)))), a);
-    Operation f3 = fused(h, body(1, List.of(Shape.of(100)), p -> List.of(Ops.create(p.get(0).graph()).tanh(p.get(0)))), a);
+    Output a = h.input(Tensor.of(data(7, 300), 300));
+    Operation f1 = fused(h, body(1, List.of(Shape.of(300)), p -> List.of(Ops.create(p.get(0).graph()).exp(p.get(0)))), a);
+    Operation f2 = fused(h, body(1, List.of(Shape.of(300)), p -> List.of(Ops.create(p.get(0).graph()).exp(p.get(0)))), a);
+    Operation f3 = fused(h, body(1, List.of(Shape.of(300)), p -> List.of(Ops.create(p.get(0).graph()).tanh(p.get(0)))), a);
+    assertTrue(kernel(f1).generated() != null, "generated");
     assertTrue(kernel(f1).generated() == kernel(f2).generated(), "the same body: one generated loop");
     assertTrue(kernel(f1).generated() != kernel(f3).generated(), "exp and tanh: two");
   }
 
   @Test
   void bodiesWithOtherOpsStayInterpreted() {
-    int n = 100;
+    int n = 300;
     KernelHarness h = new KernelHarness();
     Output a = h.input(Tensor.of(data(4, n), n));
     Operation f = fused(h, body(1, List.of(Shape.of(n)), p -> {
@@ -173,5 +174,62 @@ class FusedCodegenTest {
       return List.of(y);
     }), a);
     assertFalse(generated(chain), "a body of " + (FusedCodegen.MAX_OPS + 1) + " ops");
+
+    // a small iteration space (no whole vectors to loop over) stays interpreted; one more element is generated
+    int small = FusedCodegen.MIN_ELEMENTS - 1;
+    Output b = h.input(Tensor.of(data(4, small), small));
+    assertFalse(generated(fused(h, body(1, List.of(Shape.of(small)), p -> List.of(Ops.create(p.get(0).graph()).exp(p.get(0)))), b)));
+    Output c = h.input(Tensor.of(data(4, small + 1), small + 1));
+    assertTrue(generated(fused(h, body(1, List.of(Shape.of(small + 1)), p -> List.of(Ops.create(p.get(0).graph()).exp(p.get(0)))), c)));
+  }
+
+  @Test
+  void comparisonsSelectAndConstantsLikeARelusGradient() {
+    int n = FusedKernel.GENERATED_BLOCK + 16 * 2 + 3;
+    KernelHarness h = new KernelHarness();
+    Output a = h.input(Tensor.of(data(8, n), n));
+    Output b = h.input(Tensor.of(data(9, n), n));
+    Output s = h.input(Tensor.scalar(0.25f));
+    // relu's gradient (select(h > 0, g, 0)), each comparison (NaN lanes compare false, but != true),
+    // a scalar operand, onesLike, and a select whose value is reduced
+    Operation f = fused(h, body(3, List.of(Shape.of(n), Shape.of(n), Shape.scalar()), p -> {
+      Ops tf = Ops.create(p.get(0).graph());
+      Output x = p.get(0);
+      Output y = p.get(1);
+      Output relu = tf.select(tf.greater(x, tf.constant(0f)), y, tf.zerosLike(y));
+      return List.of(relu,
+          tf.select(tf.greaterEqual(x, y), x, tf.onesLike(y)),
+          tf.select(tf.less(x, p.get(2)), tf.exp(y), y),
+          tf.select(tf.lessEqual(p.get(2), y), tf.neg(x), tf.zerosLike(x)),
+          tf.select(tf.equal(x, y), x, tf.onesLike(x)),
+          tf.select(tf.notEqual(x, x), tf.zerosLike(x), x),
+          tf.reduceSum(tf.select(tf.greater(y, x), y, x)));
+    }), a, b, s);
+    sameBits(h, f);
+  }
+
+  @Test
+  void aComparisonWhoseMaskWouldOutliveItsLoopStaysInterpreted() {
+    int n = 300;
+    KernelHarness h = new KernelHarness();
+    Output a = h.input(Tensor.of(data(10, n), n));
+    // four transcendental ops: the Select in the second loop would need the first loop's mask
+    Operation f = fused(h, body(1, List.of(Shape.of(n)), p -> {
+      Ops tf = Ops.create(p.get(0).graph());
+      Output x = p.get(0);
+      Output c = tf.greater(x, tf.constant(0f));
+      Output t = tf.exp(tf.sigmoid(tf.tanh(tf.exp(x))));
+      return List.of(tf.select(c, t, x));
+    }), a);
+    assertFalse(generated(f), "a mask cannot cross loops");
+    List<Tensor> gen = h.runAll(f);
+    List<Tensor> rows = h.runAll(f, FusedKernel::interpreted);
+    assertEquals(rows, gen);
+    // a comparison that is itself a result (a bool output) also stays interpreted
+    Operation g = fused(h, body(1, List.of(Shape.of(n)), p -> {
+      Ops tf = Ops.create(p.get(0).graph());
+      return List.of(tf.greater(p.get(0), tf.constant(0f)));
+    }), a);
+    assertFalse(generated(g), "a bool result");
   }
 }
