@@ -68,6 +68,8 @@ public final class RunAll {
             String.format(Locale.ROOT, "%s min=%.4f samples=%d", checks.getOrDefault("W1", ""), min, st.getN())));
         case "W1TwoLayerStep.stepHandWritten" -> lines.add(result("W1-hand", kiln, med, "ms/step",
             String.format(Locale.ROOT, "gradients written by hand, min=%.4f samples=%d", min, st.getN())));
+        case "W1TwoLayerStep.stepNoCopy" -> lines.add(result("W1-nocopy", kiln, med, "ms/step",
+            String.format(Locale.ROOT, "runNoCopy(): new_w1/new_w2 lent to a Result closed each step, min=%.4f samples=%d", min, st.getN())));
         case "W1TwoLayerStep.stepAssignsAsTargets" -> lines.add(result("W1-targets", kiln, med, "ms/step",
             String.format(Locale.ROOT, "assigns as targets, only the loss fetched, min=%.4f samples=%d", min, st.getN())));
         case "W3ElementwiseChain.run" -> lines.add(result("W3", kiln, med, "ms/run",

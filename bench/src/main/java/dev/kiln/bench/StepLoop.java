@@ -52,6 +52,16 @@ public final class StepLoop {
           t[i - warm] = System.nanoTime() - t0;
         }
       }
+      if (steps >= 1000) {
+        // the warm-up curve: the JIT reaches the small kernels late (see bench/README.md)
+        StringBuilder w = new StringBuilder("medians of 500-step windows after the first " + warm + ":");
+        for (int from = 0; from + 500 <= steps; from += 500) {
+          long[] part = java.util.Arrays.copyOfRange(t, from, from + 500);
+          java.util.Arrays.sort(part);
+          w.append(String.format(" %.3f", part[250] / 1e6));
+        }
+        System.out.println(w.append(" ms"));
+      }
       java.util.Arrays.sort(t);
       System.out.printf("%s step (%s): median %.3f ms, min %.3f ms over %d steps%n", workload, pipeline, t[steps / 2] / 1e6,
           t[0] / 1e6, steps);

@@ -36,6 +36,16 @@ final class MatMulKernels {
       return new Product(ta, tb, ta ? a[1] : a[0], k, tb ? b[0] : b[1]);
     }
 
+    /**
+     * a^T b with a narrow result (n <= 16, m >= 4n) on MKL, which runs it 1.4-3.4x faster as the
+     * transposed product b^T a [n,m] (measured over m 64-2048, k 100-1024: W2's 1024x10 weight
+     * gradient 85 against 26 us); OpenBLAS runs both alike, and MKL's a b is not reliably faster
+     * transposed, so only this case.
+     */
+    boolean narrowTransposed() {
+      return Blas.USED == Blas.Library.MKL && ta && !tb && n <= 16 && m >= 4 * n && !small();
+    }
+
     boolean small() {
       return !BlasAvailability.LOADED || (long) m * n * k <= smallProduct();
     }
@@ -61,6 +71,9 @@ final class MatMulKernels {
       }
       // Loads OpenBLAS when a plan is compiled rather than in its first run.
       boolean small = p.small();
+      if (d == DType.FLOAT32 && p.narrowTransposed()) {
+        return frame -> sgemmNarrowTransposed(p, 1f, (float[]) frame[sa], (float[]) frame[sb], 0f, (float[]) frame[sc]);
+      }
       return switch (d) {
         case FLOAT32 -> small
             ? frame -> f32(ta, tb, m, n, k, (float[]) frame[sa], (float[]) frame[sb], (float[]) frame[sc])
@@ -95,6 +108,7 @@ final class MatMulKernels {
         return frame -> { };
       }
       boolean loop = p.k() == 0 || p.small();
+      boolean transposed = !loop && p.narrowTransposed();
       return switch (d) {
         case FLOAT32 -> {
           float al = (float) alpha;
@@ -106,6 +120,8 @@ final class MatMulKernels {
             }
             if (loop) {
               f32(p, al, (float[]) frame[sa], (float[]) frame[sb], be, o);
+            } else if (transposed) {
+              sgemmNarrowTransposed(p, al, (float[]) frame[sa], (float[]) frame[sb], be, o);
             } else {
               Blas.sgemm(p.ta(), p.tb(), p.m(), p.n(), p.k(), al, (float[]) frame[sa], (float[]) frame[sb], be, o);
             }
@@ -128,6 +144,28 @@ final class MatMulKernels {
   }
 
   /** o = alpha * op(a) op(b) + beta * o as BLAS defines it (o not read when beta is 0). */
+  /** Per thread (a plan may run on several at once): the transposed product of {@link #sgemmNarrowTransposed}. */
+  private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
+
+  /** o[m,n] = alpha * a^T b + beta * o, as t = alpha * b^T a [n,m] through BLAS, then o += t^T (o unread when beta is 0). */
+  private static void sgemmNarrowTransposed(Product p, float alpha, float[] a, float[] b, float beta, float[] o) {
+    int m = p.m();
+    int n = p.n();
+    float[] t = TRANSPOSED.get();
+    if (t.length < m * n) {
+      t = new float[m * n];
+      TRANSPOSED.set(t);
+    }
+    Blas.sgemm(true, false, n, m, p.k(), alpha, b, a, 0f, t);
+    for (int i = 0; i < m; i++) {
+      int row = i * n;
+      for (int j = 0; j < n; j++) {
+        float v = t[j * m + i];
+        o[row + j] = beta == 0 ? v : v + beta * o[row + j];
+      }
+    }
+  }
+
   private static void f32(Product p, float alpha, float[] a, float[] b, float beta, float[] o) {
     int m = p.m();
     int k = p.k();

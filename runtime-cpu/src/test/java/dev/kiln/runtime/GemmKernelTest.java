@@ -13,8 +13,11 @@ import org.junit.jupiter.api.Test;
 
 /** Gemm (alpha * op(a) op(b) + beta * c) against a triple loop written here, out of place and in place. */
 class GemmKernelTest {
-  /** m, k, n: a Java-loop product (m*n*k at most 8), BLAS ones, an empty inner dimension. */
-  private static final int[][] SIZES = {{1, 2, 3}, {2, 3, 4}, {64, 100, 37}, {3, 0, 5}};
+  /**
+   * m, k, n: a Java-loop product (m*n*k at most 8), BLAS ones, an empty inner dimension, and a narrow
+   * result (n = 10: with MKL, a^T b runs as the transposed product b^T a).
+   */
+  private static final int[][] SIZES = {{1, 2, 3}, {2, 3, 4}, {64, 100, 37}, {3, 0, 5}, {300, 256, 10}};
   private static final double[][] SCALES = {{-0.5, 1}, {2, 0}, {1, -1.5}, {-1e-3, 1}};
 
   @Test
