@@ -37,13 +37,18 @@ final class MatMulKernels {
     }
 
     /**
-     * a^T b with a narrow result (n <= 16, m >= 4n) on MKL, which runs it 1.4-3.4x faster as the
-     * transposed product b^T a [n,m] (measured over m 64-2048, k 100-1024: W2's 1024x10 weight
-     * gradient 85 against 26 us); OpenBLAS runs both alike, and MKL's a b is not reliably faster
-     * transposed, so only this case.
+     * Products with a narrow result that MKL runs faster transposed, as op(b)^T op(a)^T [n,m] (then
+     * written back transposed). Measured on this project's Xeon: a^T b with n <= 16 and m >= 4n,
+     * 1.4-3.4x over m 64-2048 and k 100-1024 (W2's 1024x10 weight gradient: 85 against 26 us); a b
+     * with n <= 10, m <= 256 and k >= 768 (a classifier head: W2's logits 86 against 42 us), where
+     * MKL seems to keep a b on one thread, 1.6-2.3x, while at m >= 384 or k = 512 the transposed
+     * product is slower. OpenBLAS runs both ways alike.
      */
     boolean narrowTransposed() {
-      return Blas.USED == Blas.Library.MKL && ta && !tb && n <= 16 && m >= 4 * n && !small();
+      if (Blas.USED != Blas.Library.MKL || small()) {
+        return false;
+      }
+      return (ta && !tb && n <= 16 && m >= 4 * n) || (!ta && !tb && n <= 10 && m <= 256 && m >= 4 * n && k >= 768);
     }
 
     boolean small() {
@@ -147,7 +152,10 @@ final class MatMulKernels {
   /** Per thread (a plan may run on several at once): the transposed product of {@link #sgemmNarrowTransposed}. */
   private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
 
-  /** o[m,n] = alpha * a^T b + beta * o, as t = alpha * b^T a [n,m] through BLAS, then o += t^T (o unread when beta is 0). */
+  /**
+   * o[m,n] = alpha * op(a) op(b) + beta * o, as t = alpha * op(b)^T op(a)^T [n,m] through BLAS, then
+   * o = t^T + beta * o (o unread when beta is 0).
+   */
   private static void sgemmNarrowTransposed(Product p, float alpha, float[] a, float[] b, float beta, float[] o) {
     int m = p.m();
     int n = p.n();
@@ -156,7 +164,7 @@ final class MatMulKernels {
       t = new float[m * n];
       TRANSPOSED.set(t);
     }
-    Blas.sgemm(true, false, n, m, p.k(), alpha, b, a, 0f, t);
+    Blas.sgemm(!p.tb(), !p.ta(), n, m, p.k(), alpha, b, a, 0f, t);
     for (int i = 0; i < m; i++) {
       int row = i * n;
       for (int j = 0; j < n; j++) {

@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Test;
 /** Gemm (alpha * op(a) op(b) + beta * c) against a triple loop written here, out of place and in place. */
 class GemmKernelTest {
   /**
-   * m, k, n: a Java-loop product (m*n*k at most 8), BLAS ones, an empty inner dimension, and a narrow
-   * result (n = 10: with MKL, a^T b runs as the transposed product b^T a).
+   * m, k, n: a Java-loop product (m*n*k at most 8), BLAS ones, an empty inner dimension, and narrow
+   * results (n = 10: with MKL, a^T b, and a b of m = 200, k = 800, run as the transposed product).
    */
-  private static final int[][] SIZES = {{1, 2, 3}, {2, 3, 4}, {64, 100, 37}, {3, 0, 5}, {300, 256, 10}};
+  private static final int[][] SIZES = {{1, 2, 3}, {2, 3, 4}, {64, 100, 37}, {3, 0, 5}, {300, 256, 10}, {200, 800, 10}};
   private static final double[][] SCALES = {{-0.5, 1}, {2, 0}, {1, -1.5}, {-1e-3, 1}};
 
   @Test

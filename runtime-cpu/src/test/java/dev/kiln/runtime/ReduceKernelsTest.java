@@ -338,7 +338,7 @@ class ReduceKernelsTest {
   @ParameterizedTest
   @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
   void softmaxAndLogSoftmaxAlongAnyAxis(DType d) {
-    int[][] shapes = {{4, 5}, {2, 3, 4}, {6}, {3, 1}, {0, 3}, {300, 500}};
+    int[][] shapes = {{4, 5}, {2, 3, 4}, {6}, {3, 1}, {0, 3}, {300, 500}, {256, 10}, {7, 9}};
     for (int[] dims : shapes) {
       for (int axis = -1; axis < dims.length; axis++) {
         // Large values: a softmax that does not subtract the maximum overflows.
