@@ -18,11 +18,16 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** W2: one SGD training step of the wide MLP (feed x and labels, run the updates, fetch the loss). */
+/**
+ * W2: one SGD training step of the wide MLP (feed x and labels, run the updates, fetch the loss).
+ * Warmed up for 15 s (about 1,600 steps): the JIT reaches the step's small kernels late, because
+ * MKL's threads keep both cores busy, so 3 s of warm-up measured the step 1-3% slower than a long
+ * training run sees it ({@code StepLoop w2 on 4000} prints the curve).
+ */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 15, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class W2WideMlp {
