@@ -25,38 +25,34 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }</pre>
  */
 public final class Result implements AutoCloseable {
-  private final List<Output> fetches;
-  private final List<Tensor> values;
-  private final List<VariableState> held;
+  private final Output[] fetches;
+  private List<Tensor> values = List.of();
+  private final List<VariableState> held = new ArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final HostBuffers.Loan loan = this::requireOpen;
 
-  private Result(List<Output> fetches, Tensor[] values, List<VariableState> held) {
+  Result(Output[] fetches) {
     this.fetches = fetches;
-    this.values = Collections.unmodifiableList(Arrays.asList(values));
-    this.held = held;
-  }
-
-  /** A Result of values the caller owns (a device Session's, which copies them back to the host). */
-  static Result owned(List<Output> fetches, List<Tensor> values) {
-    return new Result(fetches, values.toArray(Tensor[]::new), List.of());
   }
 
   /**
-   * A Result of {@code values}, in which {@code lent[k]}'s storage (where non-null) stands for value
-   * k; those variables count this Result as a loan until it is closed. Called under the Session's lock.
+   * Called by the run, under the Session's lock: where {@code lent[k]} is not null, the variable's
+   * storage stands for value k, and the variable counts this Result as a loan until it is closed.
    */
-  static Result lending(List<Output> fetches, Tensor[] values, VariableState[] lent, TensorType[] types) {
-    List<VariableState> held = new ArrayList<>();
-    Result r = new Result(fetches, values, held);
-    HostBuffers.Loan loan = r::requireOpen;
-    for (int k = 0; k < values.length; k++) {
+  void borrow(Tensor[] out, VariableState[] lent, TensorType[] types) {
+    for (int k = 0; k < out.length; k++) {
       if (lent[k] != null) {
-        values[k] = HostBuffers.lend(types[k].dtype(), types[k].shape(), lent[k].storage, loan);
+        out[k] = HostBuffers.lend(types[k].dtype(), types[k].shape(), lent[k].storage, loan);
         lent[k].loans.incrementAndGet();
         held.add(lent[k]);
       }
     }
-    return r;
+  }
+
+  /** This Result, holding the run's values. */
+  Result holding(Tensor[] out) {
+    values = Collections.unmodifiableList(Arrays.asList(out));
+    return this;
   }
 
   /** Value {@code k}, in the order the fetches were added. */
@@ -67,12 +63,14 @@ public final class Result implements AutoCloseable {
 
   /** The value of the first fetch of {@code output}. */
   public Tensor get(Output output) {
-    int k = fetches.indexOf(Objects.requireNonNull(output, "output is null"));
-    if (k < 0) {
-      throw new IllegalArgumentException("'" + output.name() + "' was not fetched in this run; fetched: "
-          + fetches.stream().map(Output::name).toList());
+    Objects.requireNonNull(output, "output is null");
+    for (int k = 0; k < fetches.length; k++) {
+      if (fetches[k].equals(output)) {
+        return values.get(k);
+      }
     }
-    return values.get(k);
+    throw new IllegalArgumentException("'" + output.name() + "' was not fetched in this run; fetched: "
+        + Arrays.stream(fetches).map(Output::name).toList());
   }
 
   public int size() {

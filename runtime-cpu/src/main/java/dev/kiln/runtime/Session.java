@@ -7,6 +7,8 @@ import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
 import dev.kiln.graph.Variable;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -232,14 +234,15 @@ public final class Session implements AutoCloseable {
   }
 
   private List<Tensor> execute(Output[] feedOuts, Tensor[] feedValues, Output[] fetches, Operation[] targets) {
-    return execute(feedOuts, feedValues, fetches, targets, false).values();
+    return Collections.unmodifiableList(Arrays.asList(execute(feedOuts, feedValues, fetches, targets, null)));
   }
 
   /**
-   * Runs one signature. With {@code lend}, fetched values that are variable storage at the end of the
-   * run are lent to the returned Result instead of copied.
+   * Runs one signature and returns the fetched values. With a {@code lender} (runNoCopy), fetched
+   * values that are variable storage at the end of the run are lent to it instead of copied.
    */
-  private Result execute(Output[] feedOuts, Tensor[] feedValues, Output[] fetches, Operation[] targets, boolean lend) {
+  private Tensor[] execute(Output[] feedOuts, Tensor[] feedValues, Output[] fetches, Operation[] targets,
+      Result lender) {
     requireOpen();
     for (int i = 0; i < feedOuts.length; i++) {
       Objects.requireNonNull(feedOuts[i], "fed output is null");
@@ -252,10 +255,10 @@ public final class Session implements AutoCloseable {
       Objects.requireNonNull(t, "target is null");
     }
     if (onDevice.isPresent()) {
-      return Result.owned(List.of(fetches), onDevice.get().run(feedOuts, feedValues, fetches, targets));
+      return onDevice.get().run(feedOuts, feedValues, fetches, targets).toArray(Tensor[]::new);
     }
     PlanKey.sortFeeds(feedOuts, feedValues);
-    PlanKey key = new PlanKey(feedOuts, feedValues, fetches, targets, lend);
+    PlanKey key = new PlanKey(feedOuts, feedValues, fetches, targets, lender != null);
     Plan plan = plans.get(key);
     if (plan == null) {
       if (plans.size() >= options.maxCachedPlans()) {
@@ -295,7 +298,10 @@ public final class Session implements AutoCloseable {
         for (int i = 0; i < out.length; i++) {
           out[i] = (Tensor) frame[resultSlots[i]];
         }
-        return Result.lending(List.of(fetches), out, plan.lent, plan.lentTypes);
+        if (lender != null) {
+          lender.borrow(out, plan.lent, plan.lentTypes);
+        }
+        return out;
       } finally {
         for (int s : feedSlots) {
           frame[s] = null;
@@ -387,8 +393,10 @@ public final class Session implements AutoCloseable {
      * of those variables fails while the Result is open.
      */
     public Result runNoCopy() {
-      return execute(feedOuts.toArray(Output[]::new), feedValues.toArray(Tensor[]::new),
-          fetches.toArray(Output[]::new), targets.toArray(Operation[]::new), true);
+      Output[] fetched = fetches.toArray(Output[]::new);
+      Result result = new Result(fetched);
+      return result.holding(execute(feedOuts.toArray(Output[]::new), feedValues.toArray(Tensor[]::new), fetched,
+          targets.toArray(Operation[]::new), result));
     }
   }
 }
