@@ -52,7 +52,7 @@ final class Blas {
   static final String LIBRARY;
   private static final MethodHandle SGEMM;
   private static final MethodHandle DGEMM;
-  /** True when sgemm/dgemm pass heap arrays to OpenBLAS without copying. */
+  /** True when sgemm/dgemm pass heap arrays to the library without copying. */
   static final boolean ZERO_COPY;
   /**
    * Products of fewer multiply-adds (m*n*k) than this run on one OpenBLAS thread

@@ -1,5 +1,11 @@
 package dev.kiln.runtime;
 
+import static dev.kiln.runtime.VectorOpEmitter.FV;
+import static dev.kiln.runtime.VectorOpEmitter.FV_CLASS;
+import static dev.kiln.runtime.VectorOpEmitter.MASK;
+import static dev.kiln.runtime.VectorOpEmitter.OPS_CLASS;
+import static dev.kiln.runtime.VectorOpEmitter.SPECIES;
+
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -68,10 +74,6 @@ final class FusedCodegen {
 
   /** How the generated loop finds a value that no op of the list computes. */
   enum Source { BLOCK, UNIFORM }
-
-  static final String OPS_CLASS = "dev/kiln/runtime/FusedVectorOps";
-  static final String FV = "Ljdk/incubator/vector/FloatVector;";
-  static final String MASK = "Ljdk/incubator/vector/VectorMask;";
 
   // Locals of run(Object[] arr, int[] off, int n): then three per value (array, offset, vector).
   private static final int ARR = 1;
@@ -357,9 +359,9 @@ final class FusedCodegen {
         index(mv, v);
         if (masked) {
           mv.visitVarInsn(Opcodes.ALOAD, M);
-          mv.visitMethodInsn(Opcodes.INVOKESTATIC, VectorOpEmitter.FV_CLASS, "fromArray", "(" + VectorOpEmitter.SPECIES + "[FI" + MASK + ")" + FV, false);
+          mv.visitMethodInsn(Opcodes.INVOKESTATIC, FV_CLASS, "fromArray", "(" + SPECIES + "[FI" + MASK + ")" + FV, false);
         } else {
-          mv.visitMethodInsn(Opcodes.INVOKESTATIC, VectorOpEmitter.FV_CLASS, "fromArray", "(" + VectorOpEmitter.SPECIES + "[FI)" + FV, false);
+          mv.visitMethodInsn(Opcodes.INVOKESTATIC, FV_CLASS, "fromArray", "(" + SPECIES + "[FI)" + FV, false);
         }
         mv.visitVarInsn(Opcodes.ASTORE, vec(v));
       }

@@ -22,8 +22,9 @@ final class KernelProfile {
     }
   }
 
-  static Kernel wrap(String label, Kernel k) {
-    Timed t = new Timed(label, k);
+  /** {@code k} timed, labelled by its place in the plan, the op (with a fused body's op types) and its types. */
+  static Kernel wrap(int index, dev.kiln.graph.Operation op, Object outputTypes, Object inputTypes, Kernel k) {
+    Timed t = new Timed(index + " " + op.type() + " " + op.name() + " " + outputTypes + " <- " + inputTypes + body(op), k);
     synchronized (ALL) {
       ALL.add(t);
     }
@@ -31,7 +32,7 @@ final class KernelProfile {
   }
 
   /** The op types of a fused node's body, in order (empty for other ops). */
-  static String body(dev.kiln.graph.Operation op) {
+  private static String body(dev.kiln.graph.Operation op) {
     StringBuilder b = new StringBuilder();
     for (dev.kiln.graph.Subgraph g : op.subgraphs()) {
       b.append(" {");

@@ -34,17 +34,18 @@ final class Plan {
   /**
    * Per fetch, the variable whose storage holds the fetched value at the end of the run and is lent
    * to the caller instead of copied (a plan of {@link PlanKey#lend}), else null (the value is copied
-   * into the result slot). The lent value's type is {@code lentTypes[k]}.
+   * into the result slot).
    */
-  final VariableState[] lent;
-  final dev.kiln.graph.TensorType[] lentTypes;
+  final Lent[] lent;
+
+  /** A fetched value lent from a variable's storage, with the fetch's type (a view's may differ). */
+  record Lent(VariableState variable, dev.kiln.graph.TensorType type) {}
 
   Plan(Kernel[] kernels, int[] feedSlots, int[] resultSlots, VariableState[] mustBeInitialized,
       VariableState[] written, boolean snapshotWrites, Object[] template, int[] bufferSlots, DType[] bufferTypes, int[] bufferSizes,
-      int poolSize, dev.kiln.optimizer.MemoryPlanner.Plan memory, VariableState[] lent, dev.kiln.graph.TensorType[] lentTypes) {
+      int poolSize, dev.kiln.optimizer.MemoryPlanner.Plan memory, Lent[] lent) {
     this.memory = memory;
     this.lent = lent;
-    this.lentTypes = lentTypes;
     this.kernels = kernels;
     this.feedSlots = feedSlots;
     this.resultSlots = resultSlots;

@@ -75,11 +75,7 @@ final class PlanCompiler {
     for (int k = 0; k < resultSlots.length; k++) {
       resultSlots[k] = nextSlot++;
     }
-    VariableState[] lent = new VariableState[resultSlots.length];
-    TensorType[] lentTypes = new TensorType[resultSlots.length];
-    if (key.lend) {
-      findLent(steps, lent, lentTypes);
-    }
+    Plan.Lent[] lent = key.lend ? findLent(steps) : new Plan.Lent[resultSlots.length];
     Kernel[] kernels = bindKernels(steps, resultSlots, lent);
 
     Object[] template = new Object[nextSlot];
@@ -100,35 +96,36 @@ final class PlanCompiler {
     VariableState[] written = schedule.written.stream().map(v -> session.variableState(stateOp(v)))
         .toArray(VariableState[]::new);
     return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
-        memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory, lent, lentTypes);
+        memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory, lent);
   }
 
   /**
-   * Marks the fetches whose value is a variable's storage that no later step of the run writes: that
-   * storage holds exactly the fetched value when the run ends, so it can be lent to the caller.
+   * Per fetch, the variable whose storage the fetched value is (VariableAliases) when no later step of
+   * the run writes that variable: the storage holds exactly the fetched value when the run ends, so it
+   * can be lent to the caller. Walks the steps backwards, collecting the variables written later.
    */
-  private void findLent(List<Schedule.Step> steps, VariableState[] lent, TensorType[] lentTypes) {
-    Map<Integer, Operation> variableOfSlot = new HashMap<>();
-    variableSlots.forEach((var, slot) -> variableOfSlot.put(slot, var));
-    for (int i = 0; i < steps.size(); i++) {
-      if (steps.get(i) instanceof Schedule.FetchStep(int k, Output value)) {
-        Operation var = variableOfSlot.get(slotOf.get(value));
-        if (var != null && !writtenAfter(steps, i, var)) {
-          lent[k] = session.variableState(stateOp(var));
-          lentTypes[k] = types.get(value);
+  private Plan.Lent[] findLent(List<Schedule.Step> steps) {
+    Plan.Lent[] lent = new Plan.Lent[key.fetches.length];
+    VariableAliases aliases = new VariableAliases(fed, snapshots);
+    Set<Operation> writtenLater = new HashSet<>();
+    for (int i = steps.size() - 1; i >= 0; i--) {
+      switch (steps.get(i)) {
+        case Schedule.OpStep(Operation op) -> {
+          if (Schedule.isAssign(op)) {
+            writtenLater.add(op.input(0).op());
+          } else if (fused.containsKey(op)) {
+            writtenLater.add(fused.get(op));
+          }
+        }
+        case Schedule.FetchStep(int k, Output value) -> {
+          Operation var = aliases.variableOf(value);
+          if (var != null && !writtenLater.contains(var)) {
+            lent[k] = new Plan.Lent(session.variableState(stateOp(var)), types.get(value));
+          }
         }
       }
     }
-  }
-
-  private boolean writtenAfter(List<Schedule.Step> steps, int from, Operation var) {
-    for (int i = from + 1; i < steps.size(); i++) {
-      if (steps.get(i) instanceof Schedule.OpStep(Operation op)
-          && ((Schedule.isAssign(op) && op.input(0).op() == var) || fused.get(op) == var)) {
-        return true;
-      }
-    }
-    return false;
+    return lent;
   }
 
   /**
@@ -422,7 +419,7 @@ final class PlanCompiler {
     };
   }
 
-  private Kernel[] bindKernels(List<Schedule.Step> steps, int[] resultSlots, VariableState[] lent) {
+  private Kernel[] bindKernels(List<Schedule.Step> steps, int[] resultSlots, Plan.Lent[] lent) {
     List<Kernel> kernels = new ArrayList<>();
     for (Schedule.Step step : steps) {
       switch (step) {
@@ -434,7 +431,7 @@ final class PlanCompiler {
             } else if (sawAssign && !op.type().startsWith("Random")) {
               kernelAfterAssign = true;
             }
-            kernels.add(KernelProfile.ON ? KernelProfile.wrap(kernels.size() + " " + op.type() + " " + op.name() + " " + outputTypes.get(op) + " <- " + inputTypes(op) + KernelProfile.body(op), k) : k);
+            kernels.add(KernelProfile.ON ? KernelProfile.wrap(kernels.size(), op, outputTypes.get(op), inputTypes(op), k) : k);
           }
         }
         case Schedule.FetchStep(int k, Output value) when lent[k] != null -> {}

@@ -3,7 +3,6 @@ package dev.kiln.runtime;
 import dev.kiln.graph.HostBuffers;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
-import dev.kiln.graph.TensorType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -36,15 +35,16 @@ public final class Result implements AutoCloseable {
   }
 
   /**
-   * Called by the run, under the Session's lock: where {@code lent[k]} is not null, the variable's
+   * Called by the run, under the Session's lock: where {@code lent[k]} is not null, that variable's
    * storage stands for value k, and the variable counts this Result as a loan until it is closed.
    */
-  void borrow(Tensor[] out, VariableState[] lent, TensorType[] types) {
+  void borrow(Tensor[] out, Plan.Lent[] lent) {
     for (int k = 0; k < out.length; k++) {
       if (lent[k] != null) {
-        out[k] = HostBuffers.lend(types[k].dtype(), types[k].shape(), lent[k].storage, loan);
-        lent[k].loans.incrementAndGet();
-        held.add(lent[k]);
+        VariableState v = lent[k].variable();
+        out[k] = HostBuffers.lend(lent[k].type().dtype(), lent[k].type().shape(), v.storage, loan);
+        v.loans.incrementAndGet();
+        held.add(v);
       }
     }
   }

@@ -299,7 +299,7 @@ public final class Session implements AutoCloseable {
           out[i] = (Tensor) frame[resultSlots[i]];
         }
         if (lender != null) {
-          lender.borrow(out, plan.lent, plan.lentTypes);
+          lender.borrow(out, plan.lent);
         }
         return out;
       } finally {

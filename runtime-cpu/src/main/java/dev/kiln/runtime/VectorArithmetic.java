@@ -382,17 +382,9 @@ final class VectorArithmetic {
     }
   }
 
-  /** o = a * b + c (add) or a * b - c (not add), two roundings. */
+  /** o = a * b + c (add) or a * b - c (not add: the same as adding -c), two roundings. */
   static void mulAddScalar(boolean add, float[] a, int ao, float[] b, int bo, float c, float[] o, int oo, int n) {
-    if (add) {
-      mulAddS(a, ao, b, bo, c, o, oo, n);
-    } else {
-      mulSubS(a, ao, b, bo, c, o, oo, n);
-    }
-  }
-
-  private static void mulAddS(float[] a, int ao, float[] b, int bo, float c, float[] o, int oo, int n) {
-    FloatVector s = FloatVector.broadcast(F, c);
+    FloatVector s = FloatVector.broadcast(F, add ? c : -c);
     int i = 0;
     for (int bound = F.loopBound(n); i < bound; i += F.length()) {
       FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)).add(s).intoArray(o, oo + i);
@@ -400,18 +392,6 @@ final class VectorArithmetic {
     if (i < n) {
       VectorMask<Float> m = F.indexInRange(i, n);
       FloatVector.fromArray(F, a, ao + i, m).mul(FloatVector.fromArray(F, b, bo + i, m)).add(s).intoArray(o, oo + i, m);
-    }
-  }
-
-  private static void mulSubS(float[] a, int ao, float[] b, int bo, float c, float[] o, int oo, int n) {
-    FloatVector s = FloatVector.broadcast(F, c);
-    int i = 0;
-    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-      FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)).sub(s).intoArray(o, oo + i);
-    }
-    if (i < n) {
-      VectorMask<Float> m = F.indexInRange(i, n);
-      FloatVector.fromArray(F, a, ao + i, m).mul(FloatVector.fromArray(F, b, bo + i, m)).sub(s).intoArray(o, oo + i, m);
     }
   }
 

@@ -1,8 +1,5 @@
 package dev.kiln.runtime;
 
-import static dev.kiln.runtime.FusedCodegen.FV;
-import static dev.kiln.runtime.FusedCodegen.MASK;
-import static dev.kiln.runtime.FusedCodegen.OPS_CLASS;
 import static dev.kiln.runtime.FusedCodegen.TEMP;
 import static dev.kiln.runtime.FusedCodegen.vec;
 
@@ -18,6 +15,10 @@ import org.objectweb.asm.Opcodes;
 final class VectorOpEmitter {
   private VectorOpEmitter() {}
 
+  // The classes and descriptors the generated code names.
+  static final String OPS_CLASS = "dev/kiln/runtime/FusedVectorOps";
+  static final String FV = "Ljdk/incubator/vector/FloatVector;";
+  static final String MASK = "Ljdk/incubator/vector/VectorMask;";
   static final String FV_CLASS = "jdk/incubator/vector/FloatVector";
   private static final String IV_CLASS = "jdk/incubator/vector/IntVector";
   private static final String MASK_CLASS = "jdk/incubator/vector/VectorMask";
