@@ -31,6 +31,10 @@ final class NpyIO {
     return decode(Files.readAllBytes(file), file.toString());
   }
 
+  static Tensor read(java.io.InputStream in, long size, String name) throws IOException {
+    return decode(in.readAllBytes(), name);
+  }
+
   static void write(Path file, Tensor t) throws IOException {
     Files.write(file, encode(t));
   }

@@ -6,13 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.graph.Tensor;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** Drives each subcommand on the README's two-layer network, with captured output. */
 class KilnCliTest {
@@ -23,9 +30,12 @@ class KilnCliTest {
   record Result(int code, String out, String err) {}
 
   static Result kiln(String... args) {
+    return kiln(Kiln.commandLine(), args);
+  }
+
+  static Result kiln(CommandLine cl, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cl = Kiln.commandLine();
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
     int code = cl.execute(args);
@@ -171,5 +181,80 @@ class KilnCliTest {
     Result none = kiln();
     assertEquals(new Result(2, "", "Missing subcommand: print, dot, run, opt or help\n"
         + "Try 'kiln --help' for more information.\n"), none);
+  }
+
+  @Test
+  void aBadNpyFeedIsOneLineNamingTheFile(@TempDir Path dir) throws Exception {
+    // a version-2 .npy whose header length, 0x7fffffff, runs far past the file's end
+    byte[] dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n".getBytes(StandardCharsets.ISO_8859_1);
+    Path bad = Files.write(dir.resolve("bad.npy"), ByteBuffer.allocate(12 + dict.length).order(ByteOrder.LITTLE_ENDIAN)
+        .put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0}).putInt(0x7fffffff).put(dict).array());
+    assertEquals(new Result(1, "", "kiln run: " + bad + ": truncated .npy header: it declares 2147483647 bytes, "
+        + "the file has 58 after the header length\n"), kiln("run", TWO_LAYER, "--feed", "x=" + bad, "--fetch", "h"));
+    Path dirAsFeed = Files.createDirectory(dir.resolve("feed.npy"));
+    Result r = kiln("run", TWO_LAYER, "--feed", "x=" + dirAsFeed, "--fetch", "h");
+    assertEquals(1, r.code());
+    assertTrue(r.err().startsWith("kiln run: cannot read " + dirAsFeed + ": "), r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+  }
+
+  @Test
+  void aFailedRunNamesTheGraphFile() {
+    // y.npy is f32[8,10] but x is f32[?,1000]: the Session refuses the feed
+    Result r = kiln("run", TWO_LAYER, "--feed", "x=" + Y, "--fetch", "h");
+    assertEquals(1, r.code());
+    assertTrue(r.err().startsWith("kiln run: " + TWO_LAYER + ": "), r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+  }
+
+  /** A subcommand that fails as asked, to drive the failure handling. */
+  @Command(name = "fail")
+  static final class Fail implements Callable<Integer> {
+    @Option(names = "--with")
+    String with;
+
+    @Override
+    public Integer call() throws Exception {
+      switch (with) {
+        case "oom" -> throw new OutOfMemoryError("Java heap space");
+        case "stack" -> throw new StackOverflowError();
+        case "npe" -> throw new NullPointerException();
+        case "denied" -> throw new AccessDeniedException("out/x.npy");
+        default -> throw new IllegalStateException("line one\nline two");
+      }
+    }
+  }
+
+  private static Result fail(String... args) {
+    CommandLine cl = Kiln.commandLine();
+    cl.addSubcommand(new Fail());
+    return kiln(cl, args);
+  }
+
+  @Test
+  void everyFailureIsOneLineWithoutAStackTrace() {
+    assertEquals(new Result(1, "", "kiln fail: out of memory (Java heap space); give Java more heap, e.g. "
+        + "KILN_JAVA_OPTS=-Xmx8g\n"), fail("fail", "--with", "oom"));
+    assertEquals(new Result(1, "", "kiln fail: stack overflow: the input nests too deeply\n"),
+        fail("fail", "--with", "stack"));
+    assertEquals(new Result(1, "", "kiln fail: internal error: java.lang.NullPointerException (rerun with "
+        + "--stacktrace to see where)\n"), fail("fail", "--with", "npe"));
+    assertEquals(new Result(1, "", "kiln fail: out/x.npy: permission denied\n"), fail("fail", "--with", "denied"));
+    assertEquals(new Result(1, "", "kiln fail: line one line two\n"), fail("fail", "--with", "lines"));
+  }
+
+  @Test
+  void stackTraceOnRequest() {
+    for (String[] args : List.of(new String[] {"--stacktrace", "fail", "--with", "npe"},
+        new String[] {"fail", "--with", "npe", "--stacktrace"})) {
+      Result r = fail(args);
+      assertEquals(1, r.code());
+      List<String> lines = r.err().lines().toList();
+      assertEquals("kiln fail: internal error: java.lang.NullPointerException (rerun with --stacktrace to see where)",
+          lines.get(0));
+      assertEquals("java.lang.NullPointerException", lines.get(1));
+      assertTrue(lines.get(2).startsWith("\tat dev.kiln.cli.KilnCliTest$Fail.call("), r.err());
+    }
+    assertTrue(kiln("--help").out().contains("--stacktrace"));
   }
 }

@@ -3,14 +3,25 @@ package dev.kiln.cli;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
+import java.io.ByteArrayInputStream;
+import java.io.RandomAccessFile;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class NpyIOTest {
   @Test
@@ -73,5 +84,105 @@ class NpyIOTest {
     byte[] truncated = java.util.Arrays.copyOf(good, good.length - 1);
     assertEquals("a.npy: <f4 array of shape [2] needs 8 bytes of data, the file has 7",
         assertThrows(IllegalArgumentException.class, () -> NpyIO.decode(truncated, "a.npy")).getMessage());
+  }
+
+  /** A version-2 file: magic, 2.0, a u32 header length as given, then {@code rest}. */
+  private static byte[] version2(long headerLength, byte[] rest) {
+    return ByteBuffer.allocate(12 + rest.length).order(ByteOrder.LITTLE_ENDIAN)
+        .put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0}).putInt((int) headerLength).put(rest).array();
+  }
+
+  private static String fails(byte[] bytes) {
+    return assertThrows(NpyFormatException.class, () -> NpyIO.decode(bytes, "a.npy")).getMessage();
+  }
+
+  @Test
+  void headerLengthsBeyondTheFileAreTruncation() {
+    byte[] dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n".getBytes(StandardCharsets.ISO_8859_1);
+    assertEquals("a.npy: truncated .npy header: it declares 2147483647 bytes, the file has 58 after the header length",
+        fails(version2(0x7fffffff, dict)));
+    assertEquals("a.npy: truncated .npy header: it declares 4294967295 bytes, the file has 58 after the header length",
+        fails(version2(0xffffffffL, dict)));
+    assertEquals("a.npy: truncated .npy header: the file ends after 11 bytes",
+        fails(Arrays.copyOf(version2(5, new byte[0]), 11)));
+    // version 2 with a sound header reads
+    byte[] ok = version2(dict.length, ByteBuffer.allocate(dict.length + 8).order(ByteOrder.LITTLE_ENDIAN).put(dict)
+        .putFloat(1.5f).putFloat(-2f).array());
+    assertEquals(Tensor.of(new float[] {1.5f, -2f}, 2), NpyIO.decode(ok, "a.npy"));
+  }
+
+  @Test
+  void hugeFilesAreCheckedAgainstTheirHeaderWithoutBeingRead(@TempDir Path dir) throws Exception {
+    long size = 3L << 30;
+    Path zeros = dir.resolve("zeros.npy");
+    try (RandomAccessFile f = new RandomAccessFile(zeros.toFile(), "rw")) {
+      f.setLength(size);
+    }
+    assertEquals(zeros + ": not a .npy file (no \\x93NUMPY magic)",
+        assertThrows(NpyFormatException.class, () -> NpyIO.read(zeros)).getMessage());
+    Path big = dir.resolve("big.npy");
+    byte[] header = NpyIO.encode(Tensor.of(new float[] {1, 2}, 2));
+    try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
+      f.write(header, 0, header.length - 8);
+      f.setLength(size);
+    }
+    assertEquals(big + ": <f4 array of shape [2] needs 8 bytes of data, the file has " + (size - 128),
+        assertThrows(NpyFormatException.class, () -> NpyIO.read(big)).getMessage());
+  }
+
+  @Test
+  void endlessDeviceIsRejectedAtItsMagic() {
+    Path zero = Path.of("/dev/zero");
+    Assumptions.assumeTrue(Files.isReadable(zero), "no /dev/zero here");
+    assertEquals("/dev/zero: not a .npy file (no \\x93NUMPY magic)",
+        assertThrows(NpyFormatException.class, () -> NpyIO.read(zero)).getMessage());
+  }
+
+  @Test
+  void aStreamWithALyingHeaderFailsAtItsEndWithoutAllocatingTheClaim() throws Exception {
+    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (500000000,), }\n";
+    byte[] lying = ByteBuffer.allocate(10 + dict.length() + 8).order(ByteOrder.LITTLE_ENDIAN)
+        .put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) dict.length())
+        .put(dict.getBytes(StandardCharsets.ISO_8859_1)).array();
+    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    var e = assertThrows(NpyFormatException.class, () -> NpyIO.read(new ByteArrayInputStream(lying), -1, "p.npy"));
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertEquals("p.npy: <f4 array of shape [500000000] needs 2000000000 bytes of data, the file has 8",
+        e.getMessage());
+    assertTrue(allocated < 32 << 20, "allocated " + allocated + " bytes for a file of " + lying.length);
+    // a header length beyond what kiln reads, on a stream that would go on
+    assertEquals("p.npy: .npy header of 16777216 bytes is longer than the 1048576 bytes kiln reads",
+        assertThrows(NpyFormatException.class,
+            () -> NpyIO.read(new ByteArrayInputStream(version2(1 << 24, new byte[64])), -1, "p.npy")).getMessage());
+  }
+
+  /** Mutants of valid files of every dtype: each reads, or fails with an NpyFormatException naming the file. */
+  @Test
+  void mutatedFilesFailOnlyWithNpyFormatException() {
+    List<byte[]> good = List.of(NpyIO.encode(Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3)),
+        NpyIO.encode(Tensor.of(new double[] {1, 2}, 2)), NpyIO.encode(Tensor.scalar(7L)),
+        NpyIO.encode(Tensor.of(new boolean[] {true, false}, 2, 1)), NpyIO.encode(Tensor.of(new int[] {3}, 1)));
+    Random random = new Random(14);
+    for (int i = 0; i < 3000; i++) {
+      byte[] b = good.get(i % good.size()).clone();
+      switch (random.nextInt(4)) {
+        case 0 -> b[random.nextInt(b.length)] = (byte) random.nextInt(256);
+        case 1 -> b[6 + random.nextInt(6)] = (byte) random.nextInt(256);
+        case 2 -> {
+          int at = 10 + random.nextInt(60);
+          b[at] = (byte) "0123456789,()'-: LTrue".charAt(random.nextInt(22));
+        }
+        default -> b = Arrays.copyOf(b, random.nextInt(b.length + 4));
+      }
+      try {
+        NpyIO.decode(b, "m.npy");
+      } catch (NpyFormatException e) {
+        assertTrue(e.getMessage().startsWith("m.npy: "), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+      } catch (RuntimeException | Error e) {
+        throw new AssertionError("mutant " + i + ": " + e, e);
+      }
+    }
   }
 }

@@ -1,18 +1,23 @@
 package dev.kiln.train;
 
+import com.google.common.io.ByteStreams;
+import com.google.common.io.CountingInputStream;
 import dev.kiln.graph.DType;
-import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
-import java.nio.BufferUnderflowException;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
 
 /**
  * Encodes and decodes the checkpoint file format, version 1 (docs/checkpoint-format.md). All integers
@@ -27,8 +32,10 @@ final class CheckpointFormat {
   static final byte[] MAGIC = "KILNCKPT".getBytes(StandardCharsets.US_ASCII);
   static final int VERSION = 1;
   static final int HEADER_BYTES = 24;
+  /** Version 1 keeps a whole checkpoint within one Java array, as {@link #encode} builds it. */
+  static final long MAX_PAYLOAD_BYTES = Integer.MAX_VALUE - 8 - HEADER_BYTES;
   /** Dtype codes in the file; their order is part of the format. */
-  private static final List<DType> CODES =
+  static final List<DType> CODES =
       List.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64, DType.BOOL);
 
   private CheckpointFormat() {}
@@ -39,7 +46,7 @@ final class CheckpointFormat {
       Tensor t = e.getValue();
       size += 2 + utf8(e.getKey()).length + 2 + 4L * t.shape().rank() + (long) t.size() * t.dtype().byteSize();
     }
-    if (HEADER_BYTES + size > Integer.MAX_VALUE - 8) {
+    if (size > MAX_PAYLOAD_BYTES) {
       throw new IllegalArgumentException("checkpoint of " + size + " bytes is too large for one file (2 GiB)");
     }
     ByteBuffer payload = ByteBuffer.allocate((int) size);
@@ -64,92 +71,99 @@ final class CheckpointFormat {
     return file.array();
   }
 
-  /** Checks the header and checksum, then decodes every variable; {@code source} names the file in messages. */
+  /** As {@link #read} for a file already in memory (tests). */
   static Map<String, Tensor> decode(byte[] bytes, String source) throws CheckpointException {
-    String where = "checkpoint '" + source + "'";
-    if (bytes.length < MAGIC.length || !Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
-      throw new CheckpointException(where + " is not a Kiln checkpoint (bad magic number)");
-    }
-    if (bytes.length < HEADER_BYTES) {
-      throw new CheckpointException(where + " is truncated: " + bytes.length + " bytes, shorter than the "
-          + HEADER_BYTES + "-byte header");
-    }
-    ByteBuffer header = ByteBuffer.wrap(bytes, MAGIC.length, HEADER_BYTES - MAGIC.length);
-    int version = header.getInt();
-    if (version != VERSION) {
-      throw new CheckpointException(where + " has format version " + version + "; this Kiln reads version " + VERSION);
-    }
-    long declared = header.getLong();
-    int storedCrc = header.getInt();
-    long actual = bytes.length - HEADER_BYTES;
-    if (declared < 0) {
-      throw new CheckpointException(where + " is corrupted: the header declares a payload of "
-          + Long.toUnsignedString(declared) + " bytes");
-    }
-    if (actual < declared) {
-      throw new CheckpointException(where + " is truncated: the header declares " + declared
-          + " payload bytes, the file holds " + actual);
-    }
-    if (actual > declared) {
-      throw new CheckpointException(where + " is corrupted: " + (actual - declared)
-          + " unexpected bytes after the " + declared + "-byte payload");
-    }
-    CRC32 crc = new CRC32();
-    crc.update(bytes, HEADER_BYTES, (int) actual);
-    if ((int) crc.getValue() != storedCrc) {
-      throw new CheckpointException(String.format(
-          "%s is corrupted: checksum mismatch (stored CRC-32 %08x, computed %08x)", where, storedCrc,
-          (int) crc.getValue()));
-    }
     try {
-      return decodePayload(ByteBuffer.wrap(bytes, HEADER_BYTES, (int) actual), where);
-    } catch (BufferUnderflowException e) {
-      throw new CheckpointException(where + " is malformed: an entry runs past the end of the payload");
+      return read(new ByteArrayInputStream(bytes), bytes.length, source);
+    } catch (CheckpointException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
-  private static Map<String, Tensor> decodePayload(ByteBuffer in, String where) throws CheckpointException {
-    int count = in.getInt();
-    if (count < 0) {
-      throw new CheckpointException(where + " is malformed: negative variable count " + count);
+  /**
+   * Reads a checkpoint from {@code in}: the header, then every variable, checking the checksum over the
+   * whole payload. {@code size} is the file's length when it is known (a regular file), else -1; either
+   * way nothing is allocated for bytes that have not been shown to exist. {@code source} names the file.
+   */
+  static Map<String, Tensor> read(InputStream in, long size, String source) throws IOException {
+    String where = "checkpoint '" + source + "'";
+    byte[] head = in.readNBytes(HEADER_BYTES);
+    if (head.length < MAGIC.length || !Arrays.equals(head, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+      throw new CheckpointException(where + " is not a Kiln checkpoint (bad magic number)");
     }
-    Map<String, Tensor> values = new LinkedHashMap<>();
-    for (int i = 0; i < count; i++) {
-      byte[] nameBytes = new byte[Short.toUnsignedInt(in.getShort())];
-      in.get(nameBytes);
-      String name;
-      try {
-        name = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-            .decode(ByteBuffer.wrap(nameBytes)).toString();
-      } catch (CharacterCodingException e) {
-        throw new CheckpointException(where + " is malformed: name of entry " + i + " is not UTF-8");
-      }
-      int code = Byte.toUnsignedInt(in.get());
-      if (code >= CODES.size()) {
-        throw new CheckpointException(where + " is malformed: variable '" + name + "' has unknown dtype code " + code);
-      }
-      DType dtype = CODES.get(code);
-      int[] dims = new int[Byte.toUnsignedInt(in.get())];
-      long n = 1;
-      for (int d = 0; d < dims.length; d++) {
-        dims[d] = in.getInt();
-        if (dims[d] < 0) {
-          throw new CheckpointException(where + " is malformed: variable '" + name + "' has a negative dimension");
-        }
-        n *= dims[d];
-      }
-      if (n * dtype.byteSize() > in.remaining()) {
-        throw new CheckpointException(where + " is malformed: variable '" + name + "' of shape " + Shape.of(dims)
-            + " runs past the end of the payload");
-      }
-      if (values.put(name, getValues(in, dtype, (int) n, dims)) != null) {
-        throw new CheckpointException(where + " is malformed: variable '" + name + "' appears twice");
-      }
+    if (head.length < HEADER_BYTES) {
+      throw new CheckpointException(where + " is truncated: " + head.length + " bytes, shorter than the "
+          + HEADER_BYTES + "-byte header");
     }
-    if (in.hasRemaining()) {
-      throw new CheckpointException(where + " is malformed: " + in.remaining() + " bytes after the last variable");
+    ByteBuffer header = ByteBuffer.wrap(head, MAGIC.length, HEADER_BYTES - MAGIC.length);
+    int version = header.getInt();
+    if (version != VERSION) {
+      throw new CheckpointException(where + " has format version " + Integer.toUnsignedString(version)
+          + "; this Kiln reads version " + VERSION);
+    }
+    long declared = header.getLong();
+    int storedCrc = header.getInt();
+    if (declared < 0 || declared > MAX_PAYLOAD_BYTES) {
+      throw new CheckpointException(where + " is corrupted: the header declares a payload of "
+          + Long.toUnsignedString(declared) + " bytes, more than the " + MAX_PAYLOAD_BYTES
+          + " a version-" + VERSION + " checkpoint holds");
+    }
+    InputStream payload;
+    if (size >= 0) {
+      long actual = size - HEADER_BYTES;
+      if (actual < declared) {
+        throw truncated(where, declared, actual);
+      }
+      if (actual > declared) {
+        throw new CheckpointException(where + " is corrupted: " + (actual - declared)
+            + " unexpected bytes after the " + declared + "-byte payload");
+      }
+      payload = in;
+    } else {
+      // A pipe or device: read what arrives (the buffer grows with it) before trusting the header.
+      byte[] bytes = in.readNBytes((int) declared);
+      if (bytes.length < declared) {
+        throw truncated(where, declared, bytes.length);
+      }
+      if (in.read() != -1) {
+        throw new CheckpointException(where + " is corrupted: unexpected bytes after the " + declared
+            + "-byte payload");
+      }
+      payload = new ByteArrayInputStream(bytes);
+    }
+    CountingInputStream counted = new CountingInputStream(ByteStreams.limit(payload, declared));
+    CheckedInputStream checked = new CheckedInputStream(counted, new CRC32());
+    Map<String, Tensor> values = null;
+    CheckpointException malformed = null;
+    try {
+      values = CheckpointPayload.read(new DataInputStream(checked), declared, where);
+    } catch (CheckpointException e) {
+      malformed = e;
+    } catch (EOFException e) {
+      malformed = new CheckpointException(where + " is malformed: an entry runs past the end of the payload");
+    }
+    // A damaged payload usually also has a bad structure: report the checksum, the cause, first.
+    ByteStreams.exhaust(checked);
+    if (counted.getCount() != declared) {
+      // the file shrank while it was read
+      throw truncated(where, declared, counted.getCount());
+    }
+    int crc = (int) checked.getChecksum().getValue();
+    if (crc != storedCrc) {
+      throw new CheckpointException(String.format(
+          "%s is corrupted: checksum mismatch (stored CRC-32 %08x, computed %08x)", where, storedCrc, crc));
+    }
+    if (malformed != null) {
+      throw malformed;
     }
     return values;
+  }
+
+  private static CheckpointException truncated(String where, long declared, long actual) {
+    return new CheckpointException(where + " is truncated: the header declares " + declared
+        + " payload bytes, the file holds " + actual);
   }
 
   private static void putValues(ByteBuffer out, Tensor t) {
@@ -166,42 +180,6 @@ final class CheckpointFormat {
       }
     }
     out.position(out.position() + t.size() * t.dtype().byteSize());
-  }
-
-  private static Tensor getValues(ByteBuffer in, DType dtype, int n, int[] dims) {
-    Tensor t = switch (dtype) {
-      case FLOAT32 -> {
-        float[] a = new float[n];
-        in.asFloatBuffer().get(a);
-        yield Tensor.of(a, dims);
-      }
-      case FLOAT64 -> {
-        double[] a = new double[n];
-        in.asDoubleBuffer().get(a);
-        yield Tensor.of(a, dims);
-      }
-      case INT32 -> {
-        int[] a = new int[n];
-        in.asIntBuffer().get(a);
-        yield Tensor.of(a, dims);
-      }
-      case INT64 -> {
-        long[] a = new long[n];
-        in.asLongBuffer().get(a);
-        yield Tensor.of(a, dims);
-      }
-      case BOOL -> {
-        boolean[] a = new boolean[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = in.get() != 0;
-        }
-        yield Tensor.of(a, dims);
-      }
-    };
-    if (dtype != DType.BOOL) {
-      in.position(in.position() + n * dtype.byteSize());
-    }
-    return t;
   }
 
   private static byte[] utf8(String s) {

@@ -4,12 +4,7 @@ import dev.kiln.graph.Tensor;
 import dev.kiln.graph.Variable;
 import dev.kiln.runtime.Session;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +19,10 @@ import java.util.Map;
 public final class Saver {
   private Saver() {}
 
-  /** Writes every variable of the session's graph to {@code path}, replacing it atomically. */
+  /**
+   * Writes every variable of the session's graph to {@code path}, replacing it atomically. Temporary
+   * files that killed saves of the same path left behind are removed.
+   */
   public static void save(Session session, Path path) throws IOException {
     save(session, path, () -> {});
   }
@@ -36,34 +34,17 @@ public final class Saver {
       values.put(v.name(), session.variableValue(v));
     }
     byte[] bytes = CheckpointFormat.encode(values);
-    Path target = path.toAbsolutePath();
-    Path dir = target.getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, target.getFileName() + ".", ".tmp");
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        ch.force(true);
-      }
-      beforeRename.run();
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException | RuntimeException | Error e) {
-      Files.deleteIfExists(tmp);
-      throw e;
-    }
-    syncDirectory(dir);
+    CheckpointFiles.write(path, bytes, beforeRename);
   }
 
   /**
    * Sets every variable of the session's graph from {@code path}. Fails with a
    * {@link CheckpointException}, changing no variable, if the file is not a valid checkpoint or its
-   * variables differ from the graph's in name, dtype or shape.
+   * variables differ from the graph's in name, dtype or shape. Temporary files that killed saves of the
+   * same path left behind are removed.
    */
   public static void restore(Session session, Path path) throws IOException {
-    Map<String, Tensor> stored = CheckpointFormat.decode(Files.readAllBytes(path), path.toString());
+    Map<String, Tensor> stored = CheckpointFiles.read(path);
     String where = "checkpoint '" + path + "'";
     List<Variable> vars = session.graph().variables();
     Map<Variable, Tensor> values = new LinkedHashMap<>();
@@ -88,14 +69,5 @@ public final class Saver {
       throw new CheckpointException(where + " holds variable '" + extra + "', which the graph does not have");
     }
     session.assignVariables(values);
-  }
-
-  /** Makes the rename durable; some file systems cannot open a directory, which is harmless. */
-  private static void syncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException e) {
-      // best effort: the rename itself is already atomic
-    }
   }
 }

@@ -3,14 +3,18 @@ package dev.kiln.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,6 +154,109 @@ class IdxReaderTest {
     for (float v : d.features()) {
       if (v < 0 || v > 1) {
         throw new AssertionError("pixel outside [0, 1]: " + v);
+      }
+    }
+  }
+
+  interface Read {
+    void run() throws Exception;
+  }
+
+  /** Bytes allocated by this thread while {@code r} runs. */
+  static long allocatedBy(Read r) throws Exception {
+    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    r.run();
+    return threads.getCurrentThreadAllocatedBytes() - before;
+  }
+
+  @Test
+  void aHeaderClaimingTwoGigabytesIsCheckedBeforeAllocating(@TempDir Path dir) throws Exception {
+    byte[] eight = idx(0x801, new int[] {0x7ffffff7}, new byte[0]);
+    assertEquals(8, eight.length);
+    String expected = "truncated: dimensions [2147483639] need 2147483639 data bytes, found 0";
+    Path plain = Files.write(dir.resolve("big.idx"), eight);
+    Path gz = Files.write(dir.resolve("big.idx.gz"), gzip(eight));
+    for (Read read : new Read[] {
+        () -> assertEquals("IDX file '" + plain + "': " + expected,
+            assertThrows(IdxFormatException.class, () -> IdxReader.read(plain)).getMessage()),
+        () -> assertEquals("IDX file '" + gz + "': " + expected,
+            assertThrows(IdxFormatException.class, () -> IdxReader.read(gz)).getMessage()),
+        () -> assertEquals("IDX file 't.idx': " + expected, assertThrows(IdxFormatException.class, () -> read(eight))
+            .getMessage())}) {
+      long allocated = allocatedBy(read);
+      assertTrue(allocated < 32 << 20, "allocated " + allocated + " bytes for an 8-byte file");
+    }
+    // a sparse 3 GiB file whose header claims fewer values than it holds
+    Path sparse = dir.resolve("sparse.idx");
+    try (RandomAccessFile f = new RandomAccessFile(sparse.toFile(), "rw")) {
+      f.writeInt(0x801);
+      f.writeInt(10);
+      f.setLength(3L << 30);
+    }
+    assertEquals("IDX file '" + sparse + "': unexpected bytes after the 10 data bytes that dimensions [10] need",
+        assertThrows(IdxFormatException.class, () -> IdxReader.read(sparse)).getMessage());
+  }
+
+  @Test
+  void gzipCutInsideItsHeaderNamesTheFile(@TempDir Path dir) throws IOException {
+    byte[] gz = gzip(idx(0x803, new int[] {2, 2, 2}, new byte[8]));
+    for (int cut = 2; cut < 10; cut++) {
+      byte[] b = Arrays.copyOf(gz, cut);
+      assertEquals("IDX file 't.idx': truncated: the file ends inside its gzip header",
+          assertThrows(IdxFormatException.class, () -> read(b)).getMessage());
+    }
+    Path p = Files.write(dir.resolve("cut.gz"), Arrays.copyOf(gz, 5));
+    assertEquals("IDX file '" + p + "': truncated: the file ends inside its gzip header",
+        assertThrows(IdxFormatException.class, () -> IdxReader.read(p)).getMessage());
+    // cut inside the compressed IDX header
+    byte[] inIdxHeader = Arrays.copyOf(gzip(idx(0x803, new int[] {2, 2, 2}, new byte[8])), 12);
+    assertEquals("IDX file 't.idx': truncated header: missing the magic number",
+        assertThrows(IdxFormatException.class, () -> read(inIdxHeader)).getMessage());
+  }
+
+  @Test
+  void corruptedGzipIsAFormatError() throws IOException {
+    byte[] gz = gzip(idx(0x801, new int[] {4}, new byte[] {1, 2, 3, 4}));
+    byte[] badCrc = gz.clone();
+    badCrc[gz.length - 8] ^= 1;
+    assertEquals("IDX file 't.idx': corrupted gzip data: Corrupt GZIP trailer",
+        assertThrows(IdxFormatException.class, () -> read(badCrc)).getMessage());
+    byte[] badFlags = gz.clone();
+    badFlags[3] = (byte) 0xe0; // reserved flag bits
+    assertTrue(assertThrows(IdxFormatException.class, () -> read(badFlags)).getMessage()
+        .startsWith("IDX file 't.idx': corrupted gzip data: "));
+  }
+
+  @Test
+  void idxFileChecksItsValuesFillItsDimensions() {
+    var e = assertThrows(IllegalArgumentException.class, () -> new IdxFile(new int[] {2, 3}, new byte[5]));
+    assertEquals("IdxFile: dimensions [2, 3] hold 6 values, got 5", e.getMessage());
+    assertEquals("IdxFile: no dimensions",
+        assertThrows(IllegalArgumentException.class, () -> new IdxFile(new int[0], new byte[1])).getMessage());
+    assertEquals("IdxFile: dimensions [-1] hold -1 values, got 0",
+        assertThrows(IllegalArgumentException.class, () -> new IdxFile(new int[] {-1}, new byte[0])).getMessage());
+  }
+
+  /** Mutants of plain and gzip files: each reads, or fails with an IdxFormatException naming the file. */
+  @Test
+  void mutatedFilesFailOnlyWithIdxFormatException() throws IOException {
+    byte[] plain = idx(0x803, new int[] {3, 2, 2}, new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
+    byte[] gz = gzip(plain);
+    Random random = new Random(14);
+    for (int i = 0; i < 2000; i++) {
+      byte[] b = (i % 2 == 0 ? plain : gz).clone();
+      switch (i % 6 / 2) {
+        case 0 -> b[random.nextInt(b.length)] = (byte) random.nextInt(256);
+        case 1 -> b[random.nextInt(Math.min(b.length, 16))] = (byte) (random.nextBoolean() ? 0xff : 0x7f);
+        default -> b = Arrays.copyOf(b, random.nextInt(b.length + 4));
+      }
+      try {
+        read(b);
+      } catch (IdxFormatException e) {
+        assertTrue(e.getMessage().startsWith("IDX file 't.idx': "), e.getMessage());
+      } catch (IOException | RuntimeException | Error e) {
+        throw new AssertionError("mutant " + i + ": " + e, e);
       }
     }
   }

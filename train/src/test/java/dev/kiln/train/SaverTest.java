@@ -14,13 +14,20 @@ import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
 import dev.kiln.graph.Variable;
 import dev.kiln.runtime.Session;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -180,6 +187,145 @@ class SaverTest {
     Path p = dir.resolve("notes.txt");
     Files.writeString(p, "hello, this is not a checkpoint");
     assertRestoreFails(Model.build(), p, "checkpoint '" + p + "' is not a Kiln checkpoint (bad magic number)");
+  }
+
+  @Test
+  void hugeFilesAreCheckedAgainstTheirHeaderWithoutBeingRead() throws IOException {
+    // sparse 3 GiB files: reading either whole would need more than one Java array
+    long size = 3L << 30;
+    Path zeros = dir.resolve("zeros.ckpt");
+    try (RandomAccessFile f = new RandomAccessFile(zeros.toFile(), "rw")) {
+      f.setLength(size);
+    }
+    assertRestoreFails(Model.build(), zeros, "checkpoint '" + zeros + "' is not a Kiln checkpoint (bad magic number)");
+    Path huge = dir.resolve("huge.ckpt");
+    try (RandomAccessFile f = new RandomAccessFile(huge.toFile(), "rw")) {
+      f.write(CheckpointFormat.MAGIC);
+      f.writeInt(1);
+      f.writeLong(size - 24);
+      f.setLength(size);
+    }
+    assertRestoreFails(Model.build(), huge, "checkpoint '" + huge + "' is corrupted: the header declares a payload of "
+        + (size - 24) + " bytes, more than the " + CheckpointFormat.MAX_PAYLOAD_BYTES + " a version-1 checkpoint holds");
+    Path small = dir.resolve("small.ckpt");
+    try (RandomAccessFile f = new RandomAccessFile(small.toFile(), "rw")) {
+      f.write(CheckpointFormat.MAGIC);
+      f.writeInt(1);
+      f.writeLong(100);
+      f.setLength(size);
+    }
+    assertRestoreFails(Model.build(), small, "checkpoint '" + small + "' is corrupted: " + (size - 124)
+        + " unexpected bytes after the 100-byte payload");
+  }
+
+  @Test
+  void endlessDeviceIsRejectedAtItsHeader() throws IOException {
+    Path zero = Path.of("/dev/zero");
+    Assumptions.assumeTrue(Files.isReadable(zero), "no /dev/zero here");
+    assertRestoreFails(Model.build(), zero, "checkpoint '/dev/zero' is not a Kiln checkpoint (bad magic number)");
+  }
+
+  @Test
+  void craftedShapeNamesFileVariableAndShape() throws IOException {
+    // w: f32 of shape [65536,65536,65536,65536] and no values; the element count 2^64 wraps to 0 in a long
+    ByteBuffer p = ByteBuffer.allocate(4 + 2 + 1 + 2 + 16).putInt(1).putShort((short) 1).put((byte) 'w')
+        .put((byte) 0).put((byte) 4).putInt(65536).putInt(65536).putInt(65536).putInt(65536);
+    CRC32 crc = new CRC32();
+    crc.update(p.array());
+    Path ckpt = dir.resolve("crafted.ckpt");
+    Files.write(ckpt, ByteBuffer.allocate(24 + p.capacity()).put(CheckpointFormat.MAGIC).putInt(1)
+        .putLong(p.capacity()).putInt((int) crc.getValue()).put(p.array()).array());
+    assertRestoreFails(Model.build(), ckpt, "checkpoint '" + ckpt + "' is malformed: variable 'w' of shape "
+        + "[65536,65536,65536,65536] has more elements than a tensor can hold");
+  }
+
+  /** Starts a JVM that saves to {@code ckpt} and stops before the rename; returns once the temporary file is written. */
+  private static Process startSaveThatWillBeKilled(Path ckpt) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p = new ProcessBuilder(java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
+        "-cp", System.getProperty("java.class.path"), SaveUntilKilled.class.getName(), ckpt.toString())
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line = out.readLine();
+    if (!"written".equals(line)) {
+      p.destroyForcibly();
+      throw new AssertionError("the saving child process said " + line);
+    }
+    return p;
+  }
+
+  private List<Path> tempFilesOf(Path ckpt) {
+    String prefix = ckpt.getFileName() + ".";
+    return listDir().stream().filter(p -> {
+      String n = p.getFileName().toString();
+      return n.startsWith(prefix) && n.endsWith(".tmp") && n.substring(prefix.length(), n.length() - 4).matches("\\d+");
+    }).toList();
+  }
+
+  @Test
+  void tempFilesOfKilledSavesAreRemovedButNotThoseOfASaveInProgress() throws Exception {
+    Model m = Model.build();
+    Path ckpt = savedAfterTraining(m);
+    // temporary files of other checkpoints, and a file of another name, stay whatever happens
+    Path otherCheckpoints = Files.writeString(dir.resolve("other.ckpt.123.tmp"), "x");
+    Path longerName = Files.writeString(dir.resolve("model.ckpt.5.77.tmp"), "x");
+    Path notATemp = Files.writeString(dir.resolve("model.ckpt.notes.tmp"), "x");
+    Process child = startSaveThatWillBeKilled(ckpt);
+    try {
+      List<Path> childTemp = tempFilesOf(ckpt);
+      assertEquals(1, childTemp.size(), listDir().toString());
+      // a save and a restore in this process while the child's save is in progress leave its file alone
+      try (Session s = new Session(m.graph())) {
+        s.run(m.init());
+        Saver.save(s, ckpt);
+        Saver.restore(s, ckpt);
+      }
+      assertEquals(childTemp, tempFilesOf(ckpt));
+      child.destroyForcibly().waitFor();
+      assertEquals(childTemp, tempFilesOf(ckpt), "a killed save leaves its temporary file");
+      try (Session s = new Session(m.graph())) {
+        Saver.restore(s, ckpt);
+      }
+      assertEquals(List.of(), tempFilesOf(ckpt), "a restore of the same path removes it");
+    } finally {
+      child.destroyForcibly();
+    }
+    Process second = startSaveThatWillBeKilled(ckpt);
+    second.destroyForcibly().waitFor();
+    assertEquals(1, tempFilesOf(ckpt).size());
+    try (Session s = new Session(m.graph())) {
+      s.run(m.init());
+      Saver.save(s, ckpt);
+    }
+    assertEquals(List.of(), tempFilesOf(ckpt), "a save of the same path removes it");
+    assertEquals(List.of(ckpt, longerName, notATemp, otherCheckpoints), listDir());
+  }
+
+  @Test
+  void aSaveOrRestoreDuringAnotherSaveInThisProcessLeavesItsFileAlone() throws IOException {
+    Model m = Model.build();
+    Path ckpt = savedAfterTraining(m);
+    try (Session s = new Session(m.graph()); Session other = new Session(m.graph())) {
+      s.run(m.init());
+      m.train(s, 1);
+      Map<String, Tensor> expected = values(s, m.graph());
+      Saver.save(s, ckpt, () -> {
+        try {
+          List<Path> inProgress = tempFilesOf(ckpt);
+          assertEquals(1, inProgress.size());
+          Saver.restore(other, ckpt);
+          Saver.save(other, ckpt);
+          assertEquals(inProgress, tempFilesOf(ckpt));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      try (Session fresh = new Session(m.graph())) {
+        Saver.restore(fresh, ckpt);
+        assertEquals(expected, values(fresh, m.graph()));
+      }
+    }
+    assertEquals(List.of(ckpt), listDir());
   }
 
   private List<Path> listDir() {
