@@ -9,6 +9,25 @@ import java.util.Arrays;
 public record IdxFile(int[] dims, byte[] data) {
   public IdxFile {
     dims = dims.clone();
+    if (dims.length == 0) {
+      throw new IllegalArgumentException("IdxFile: no dimensions");
+    }
+    long n = 1;
+    for (int i = 0; i < dims.length; i++) {
+      if (dims[i] < 0) {
+        throw new IllegalArgumentException("IdxFile: dimension " + i + " of " + Arrays.toString(dims) + " is negative");
+      }
+      // stops growing once past any array's length, so it cannot overflow
+      n = Math.min(n * dims[i], Integer.MAX_VALUE + 1L);
+    }
+    if (n != data.length) {
+      throw new IllegalArgumentException("IdxFile: dimensions " + Arrays.toString(dims) + " hold "
+          + (n > Integer.MAX_VALUE ? "more than " + Integer.MAX_VALUE : n) + " values, got " + data.length);
+    }
+    if (itemSizeOf(dims) > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("IdxFile: an item of dimensions " + Arrays.toString(dims)
+          + " holds more than " + Integer.MAX_VALUE + " values");
+    }
   }
 
   @Override
@@ -23,9 +42,14 @@ public record IdxFile(int[] dims, byte[] data) {
 
   /** The number of values per item: the product of the dimensions after the first. */
   public int itemSize() {
-    int n = 1;
+    return (int) itemSizeOf(dims);
+  }
+
+  /** The product of the dimensions after the first, capped just past the int range. */
+  private static long itemSizeOf(int[] dims) {
+    long n = 1;
     for (int i = 1; i < dims.length; i++) {
-      n *= dims[i];
+      n = Math.min(n * dims[i], Integer.MAX_VALUE + 1L);
     }
     return n;
   }

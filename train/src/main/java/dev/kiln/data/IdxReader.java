@@ -6,10 +6,14 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * Reads IDX files, the format of the MNIST database: a big-endian header (two zero bytes, a type code,
@@ -28,13 +32,17 @@ public final class IdxReader {
   private static final int UNSIGNED_BYTE = 0x08;
   /** Guards against absurd headers (a corrupted size would otherwise allocate gigabytes). */
   private static final long MAX_VALUES = Integer.MAX_VALUE - 8;
+  /** The first allocation for values whose count no file size has confirmed. */
+  private static final int UNPROVEN_START = 1 << 20;
 
   private IdxReader() {}
 
   /** Reads an IDX file, plain or gzip-compressed. */
   public static IdxFile read(Path path) {
-    try (InputStream in = Files.newInputStream(path)) {
-      return read(in, path.toString());
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      // a regular file's size is checked against the header before anything is allocated for the values
+      long size = Files.isRegularFile(path) ? ch.size() : -1;
+      return read(Channels.newInputStream(ch), size, path.toString());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read IDX file '" + path + "': " + e.getMessage(), e);
     }
@@ -56,17 +64,38 @@ public final class IdxReader {
 
   /**
    * Reads an IDX file from {@code in}, which the caller closes; {@code source} names it in messages.
-   * The whole stream must be consumed by the declared sizes: trailing bytes are an error.
+   * The whole stream must be consumed by the declared sizes: trailing bytes are an error. The values'
+   * array grows with the bytes that arrive, so a header that claims more than the stream holds fails at
+   * its end without allocating the claim.
    */
   public static IdxFile read(InputStream in, String source) throws IOException {
-    BufferedInputStream buffered = new BufferedInputStream(in);
+    return read(in, -1, source);
+  }
+
+  /** {@code size} is the length of the file behind {@code in} when known, else -1. */
+  private static IdxFile read(InputStream in, long size, String source) throws IOException {
+    BufferedInputStream buffered = new BufferedInputStream(in, 1 << 16);
     buffered.mark(2);
     int b0 = buffered.read();
     int b1 = buffered.read();
     buffered.reset();
-    InputStream body = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(buffered, 1 << 16) : buffered;
-    DataInputStream data = new DataInputStream(new BufferedInputStream(body, 1 << 16));
+    boolean gzip = b0 == 0x1f && b1 == 0x8b;
+    try {
+      InputStream body;
+      try {
+        body = gzip ? new GZIPInputStream(buffered, 1 << 16) : buffered;
+      } catch (EOFException e) {
+        throw new IdxFormatException("IDX file '" + source + "': truncated: the file ends inside its gzip header");
+      }
+      return readIdx(new DataInputStream(new BufferedInputStream(body, 1 << 16)), gzip ? -1 : size, source);
+    } catch (ZipException e) {
+      throw new IdxFormatException("IDX file '" + source + "': corrupted gzip data: " + e.getMessage());
+    } catch (EOFException e) {
+      throw new IdxFormatException("IDX file '" + source + "': truncated: the gzip data ends early");
+    }
+  }
 
+  private static IdxFile readIdx(DataInputStream data, long size, String source) throws IOException {
     int magic = readHeaderInt(data, source, "magic number");
     if ((magic >>> 16) != 0) {
       throw new IdxFormatException(String.format(
@@ -83,6 +112,7 @@ public final class IdxReader {
     }
     int[] dims = new int[rank];
     long n = 1;
+    long item = 1;
     for (int i = 0; i < rank; i++) {
       dims[i] = readHeaderInt(data, source, "size of dimension " + i);
       if (dims[i] < 0) {
@@ -90,29 +120,43 @@ public final class IdxReader {
             + Integer.toUnsignedString(dims[i]) + " read as unsigned)");
       }
       n *= dims[i];
-      if (n > MAX_VALUES) {
+      item *= i > 0 ? dims[i] : 1;
+      if (n > MAX_VALUES || item > MAX_VALUES) {
         throw new IdxFormatException("IDX file '" + source + "': dimensions " + Arrays.toString(dims)
             + " hold more values than a Java array can");
       }
     }
-    byte[] values = new byte[(int) n];
-    int got = readFully(data, values);
-    if (got != values.length) {
-      throw new IdxFormatException("IDX file '" + source + "': truncated: dimensions "
-          + Arrays.toString(dims) + " need " + values.length + " data bytes, found " + got);
+    if (size >= 0) {
+      long available = size - 4 - 4L * rank;
+      if (available < n) {
+        throw truncated(source, dims, n, available);
+      }
+      if (available > n) {
+        throw trailing(source, dims, n);
+      }
+    }
+    byte[] values = readValues(data, (int) n, size >= 0);
+    if (values.length != n) {
+      throw truncated(source, dims, n, values.length);
     }
     if (data.read() != -1) {
-      throw new IdxFormatException("IDX file '" + source + "': unexpected bytes after the "
-          + values.length + " data bytes that dimensions " + Arrays.toString(dims) + " need");
+      throw trailing(source, dims, n);
     }
     return new IdxFile(dims, values);
   }
 
-  /** Reads up to values.length bytes; a compressed stream that ends early counts as the end. */
-  private static int readFully(InputStream in, byte[] values) throws IOException {
+  /**
+   * Reads up to {@code n} bytes; fewer if the stream ends first. Unless {@code proven} (the file's size
+   * was checked), the array starts small and doubles as bytes arrive.
+   */
+  private static byte[] readValues(InputStream in, int n, boolean proven) throws IOException {
+    byte[] values = new byte[proven ? n : Math.min(n, UNPROVEN_START)];
     int got = 0;
     try {
-      while (got < values.length) {
+      while (got < n) {
+        if (got == values.length) {
+          values = Arrays.copyOf(values, (int) Math.min(n, 2L * values.length));
+        }
         int r = in.read(values, got, values.length - got);
         if (r < 0) {
           break;
@@ -122,7 +166,17 @@ public final class IdxReader {
     } catch (EOFException e) {
       // GZIPInputStream reports a cut-off file this way; the count tells the caller how much arrived.
     }
-    return got;
+    return got == values.length ? values : Arrays.copyOf(values, got);
+  }
+
+  private static IdxFormatException truncated(String source, int[] dims, long n, long found) {
+    return new IdxFormatException("IDX file '" + source + "': truncated: dimensions " + Arrays.toString(dims)
+        + " need " + n + " data bytes, found " + found);
+  }
+
+  private static IdxFormatException trailing(String source, int[] dims, long n) {
+    return new IdxFormatException("IDX file '" + source + "': unexpected bytes after the " + n
+        + " data bytes that dimensions " + Arrays.toString(dims) + " need");
   }
 
   private static int readHeaderInt(DataInputStream in, String source, String what) throws IOException {
