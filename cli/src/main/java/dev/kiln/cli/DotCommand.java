@@ -20,12 +20,17 @@ import picocli.CommandLine.Spec;
     description = {"Draws a graph file as Graphviz DOT: nodes labelled with op and shape, edges with the "
         + "types they carry, control edges dashed, nodes that own subgraphs as clusters, devices as colours.",
         "With --svg, renders it through Graphviz's dot program."})
-final class DotCommand implements Callable<Integer> {
+final class DotCommand implements Callable<Integer>, Kiln.FileCommand {
   @Spec
   CommandSpec spec;
 
   @Parameters(paramLabel = "FILE", description = "graph file in Kiln's text format")
   Path file;
+
+  @Override
+  public Path file() {
+    return file;
+  }
 
   @Option(names = "--svg", description = "render SVG with Graphviz's dot program instead of printing DOT")
   boolean svg;

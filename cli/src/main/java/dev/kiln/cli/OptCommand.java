@@ -32,12 +32,17 @@ import picocli.CommandLine.Spec;
     description = {"Runs optimizer passes on a graph file and prints the optimized graph (as mlir-opt does).",
         "The roots are the --fetch and --target nodes, or else every node nothing else uses.",
         "Example: kiln opt two_layer.kg --passes=fold,cse,simplify --fetch loss --target init --print-after-all"})
-final class OptCommand implements Callable<Integer> {
+final class OptCommand implements Callable<Integer>, Kiln.FileCommand {
   @Spec
   CommandSpec spec;
 
   @Parameters(paramLabel = "FILE", description = "graph file in Kiln's text format")
   Path file;
+
+  @Override
+  public Path file() {
+    return file;
+  }
 
   @Option(names = "--passes", split = ",", paramLabel = "PASS", completionCandidates = KnownPasses.class,
       description = "passes to run, in order (default: the Session's pipeline, ${DEFAULT-VALUE}); known: ${COMPLETION-CANDIDATES}")

@@ -9,12 +9,17 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "print", mixinStandardHelpOptions = true,
     description = "Parses a graph file, infers every type and prints the graph in normalized form.")
-final class PrintCommand implements Callable<Integer> {
+final class PrintCommand implements Callable<Integer>, Kiln.FileCommand {
   @Spec
   CommandSpec spec;
 
   @Parameters(paramLabel = "FILE", description = "graph file in Kiln's text format")
   Path file;
+
+  @Override
+  public Path file() {
+    return file;
+  }
 
   @Override
   public Integer call() {

@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
     description = {"Runs a graph file in a CPU Session: initializes its variables (runs every variable's "
         + "initializer), feeds .npy files, fetches values, prints a summary of each and writes them as .npy.",
         "Example: kiln run two_layer.kg --feed x=x.npy --feed y=y.npy --fetch loss --out results"})
-final class RunCommand implements Callable<Integer> {
+final class RunCommand implements Callable<Integer>, Kiln.FileCommand {
   private static final int SHOWN = 6;
 
   @Spec
@@ -37,6 +37,11 @@ final class RunCommand implements Callable<Integer> {
 
   @Parameters(paramLabel = "FILE", description = "graph file in Kiln's text format")
   Path file;
+
+  @Override
+  public Path file() {
+    return file;
+  }
 
   @Option(names = "--feed", paramLabel = "NAME=FILE.npy",
       description = "feed the value in a NumPy .npy file (f32, f64, i32, i64, bool) to output NAME (node or node:i)")
@@ -110,8 +115,7 @@ final class RunCommand implements Callable<Integer> {
     try {
       return NpyIO.read(npy);
     } catch (IOException e) {
-      String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.toString();
-      throw new java.io.UncheckedIOException("cannot read " + npy + ": " + why, e);
+      throw new java.io.UncheckedIOException("cannot read " + npy + ": " + Failure.reason(e), e);
     }
   }
 
