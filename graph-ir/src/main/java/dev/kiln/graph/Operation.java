@@ -68,6 +68,9 @@ public final class Operation {
   }
 
   public Output input(int i) {
+    if (i < 0 || i >= inputs.size()) {
+      throw new IndexOutOfBoundsException(this + " has no input " + i + " (it has " + inputs.size() + ")");
+    }
     return inputs.get(i);
   }
 

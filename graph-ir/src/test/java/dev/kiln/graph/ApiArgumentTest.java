@@ -42,6 +42,16 @@ class ApiArgumentTest {
   }
 
   @Test
+  void operationInputIndexesAreChecked() {
+    Operation neg = tf.neg(x).op();
+    IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> neg.input(1));
+    assertEquals("Neg 'Neg' has no input 1 (it has 1)", e.getMessage());
+    e = assertThrows(IndexOutOfBoundsException.class, () -> neg.input(-1));
+    assertEquals("Neg 'Neg' has no input -1 (it has 1)", e.getMessage());
+    assertEquals(x, neg.input(0));
+  }
+
+  @Test
   void tensorFactoriesNameTheNullArgument() {
     assertNull("Tensor.of: data is null", () -> Tensor.of((float[]) null));
     assertNull("Tensor.of: data is null", () -> Tensor.of((double[]) null, 2));

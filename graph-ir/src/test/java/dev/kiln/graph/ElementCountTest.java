@@ -153,6 +153,16 @@ class ElementCountTest {
   }
 
   @Test
+  void graphFilesWithHugeShapesFailAtTheirPosition() {
+    GraphParseException e = assertThrows(GraphParseException.class,
+        () -> Graph.parse("graph g {\n  %p = Placeholder() {dtype = f32, shape = [65536, 65536]}\n}\n", "big.kg"));
+    assertEquals("big.kg:2:8: Placeholder 'p': " + tooMany("[65536,65536]", 65536, 65536), e.getMessage());
+    e = assertThrows(GraphParseException.class,
+        () -> Graph.parse("graph g {\n  %c = Const() {value = dense<f32[65536,65536]>\"AAAA\"}\n}\n", "big.kg"));
+    assertEquals("big.kg:2:31: dense value f32[65536,65536]: " + tooMany("[65536,65536]", 65536, 65536), e.getMessage());
+  }
+
+  @Test
   void hostBuffersRejectSizesNoArrayCanHave() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HostBuffers.allocate(DType.FLOAT32, -1));
     assertEquals("HostBuffers.allocate: -1 elements: a size is 0.." + MAX, e.getMessage());

@@ -80,8 +80,8 @@ public final class Session implements AutoCloseable {
 
   /** A Session on {@code found} (the device discovery found, or a test's), unless the options ask for the CPU. */
   Session(Graph graph, SessionOptions options, java.util.Optional<dev.kiln.runtime.spi.Device> found) {
-    this.graph = Objects.requireNonNull(graph, "graph");
-    this.options = Objects.requireNonNull(options, "options");
+    this.graph = Objects.requireNonNull(graph, "Session: graph is null");
+    this.options = Objects.requireNonNull(options, "Session: options is null");
     java.util.Optional<dev.kiln.runtime.spi.Device> d = options.device().equals("/cpu:0") ? java.util.Optional.empty() : found;
     this.onDevice = d.flatMap(x -> x.openSession(graph, this::optimizeForDevice));
     this.device = onDevice.isPresent() ? d : java.util.Optional.empty();

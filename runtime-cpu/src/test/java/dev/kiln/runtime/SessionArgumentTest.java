@@ -129,6 +129,21 @@ class SessionArgumentTest {
       assertNpe("assignVariables: values is null", () -> s.assignVariables(null));
       assertEquals(List.of(yv), s.run(Map.of(x, xv), y));
     }
+    assertNpe("Session: graph is null", () -> new Session(null));
+    assertNpe("Session: options is null", () -> new Session(g, null));
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void resultIndexesAreChecked(boolean optimize) {
+    try (Session s = open(g, optimize); Result r = s.runner().feed(x, xv).fetch(y).runNoCopy()) {
+      IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> r.get(1));
+      assertEquals("Result.get: index 1 is out of range for 1 fetched value", e.getMessage());
+      e = assertThrows(IndexOutOfBoundsException.class, () -> r.get(-1));
+      assertEquals("Result.get: index -1 is out of range for 1 fetched value", e.getMessage());
+      assertNpe("Result.get: output is null", () -> r.get((Output) null));
+      assertEquals(yv, r.get(0));
+    }
   }
 
   @ParameterizedTest
