@@ -222,6 +222,13 @@ public final class Session implements AutoCloseable {
     graph.requireContains(op, what);
   }
 
+  /** As {@link #requireInGraph(Operation, String)} for a run's feed, fetch or target, with a message built only on failure. */
+  private void requireInGraph(Operation op, String role, String name) {
+    if (!graph.contains(op)) {
+      requireInGraph(op, role + " " + (op.graph() == graph ? "'" + name + "'" : op.toString()));
+    }
+  }
+
   private void requireOpen() {
     if (closed) {
       throw new IllegalStateException("Session is closed");
@@ -256,29 +263,20 @@ public final class Session implements AutoCloseable {
   private Tensor[] execute(Output[] feedOuts, Tensor[] feedValues, Output[] fetches, Operation[] targets,
       Result lender) {
     requireOpen();
-    for (int i = 0; i < feedOuts.length; i++) {
-      Output o = feedOuts[i];
-      if (!graph.contains(o.op())) {
-        requireInGraph(o.op(), "feed " + (o.graph() == graph ? "'" + o.name() + "'" : o.op().toString()));
-      }
+    for (Output o : feedOuts) {
+      requireInGraph(o.op(), "feed", o.name());
     }
     for (int i = 0; i < fetches.length; i++) {
-      Output f = fetches[i];
-      if (f == null) {
+      if (fetches[i] == null) {
         throw new NullPointerException("run: fetch " + i + " is null");
       }
-      if (!graph.contains(f.op())) {
-        requireInGraph(f.op(), "fetch " + (f.graph() == graph ? "'" + f.name() + "'" : f.op().toString()));
-      }
+      requireInGraph(fetches[i].op(), "fetch", fetches[i].name());
     }
     for (int i = 0; i < targets.length; i++) {
-      Operation t = targets[i];
-      if (t == null) {
+      if (targets[i] == null) {
         throw new NullPointerException("run: target " + i + " is null");
       }
-      if (!graph.contains(t)) {
-        requireInGraph(t, "target " + (t.graph() == graph ? "'" + t.name() + "'" : t.toString()));
-      }
+      requireInGraph(targets[i], "target", targets[i].name());
     }
     if (onDevice.isPresent()) {
       return onDevice.get().run(feedOuts, feedValues, fetches, targets).toArray(Tensor[]::new);
