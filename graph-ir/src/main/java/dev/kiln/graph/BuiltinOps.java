@@ -279,6 +279,10 @@ final class BuiltinOps {
     if (!target.hasKnownRank()) {
       throw c.error("target shape must have a known rank");
     }
+    String tooLarge = target.tooLargeForTensor();
+    if (tooLarge != null) {
+      throw c.error("target %s", tooLarge); // and so the products below cannot overflow
+    }
     int[] t = target.dims();
     int infer = -1;
     long known = 1;
@@ -443,7 +447,8 @@ final class BuiltinOps {
       }
       for (int j = 0; j < rank; j++) {
         if (j == k) {
-          out[j] = out[j] < 0 || sd[j] < 0 ? -1 : out[j] + sd[j];
+          out[j] = out[j] < 0 || sd[j] < 0 ? -1
+              : Infer.dimension(c, java.math.BigInteger.valueOf(out[j]).add(java.math.BigInteger.valueOf(sd[j])), "axis " + k);
         } else if (out[j] < 0) {
           out[j] = sd[j];
         }
@@ -470,8 +475,11 @@ final class BuiltinOps {
       if (b < 0 || z < -1) {
         throw c.error("begin %s / size %s: begin must be >= 0 and size >= 0 or -1", begin, size);
       }
-      if (dim >= 0 && (b > dim || (z >= 0 && b + z > dim))) {
+      if (dim >= 0 && (b > dim || (z >= 0 && z > dim - b))) {
         throw c.error("slice begin %s size %s is out of bounds for %s", begin, size, s);
+      }
+      if (z > Shape.MAX_ELEMENTS) {
+        throw c.error("size %d along axis %d is more than a tensor can hold (%d)", z, i, Shape.MAX_ELEMENTS);
       }
       out[i] = z >= 0 ? (int) z : dim < 0 ? -1 : (int) (dim - b);
     }
@@ -495,7 +503,8 @@ final class BuiltinOps {
     }
     int[] out = s.dims();
     for (int i = 0; i < out.length; i++) {
-      out[i] = out[i] < 0 ? -1 : (int) (out[i] + p.get(2 * i) + p.get(2 * i + 1));
+      out[i] = out[i] < 0 ? -1 : Infer.dimension(c, java.math.BigInteger.valueOf(out[i])
+          .add(java.math.BigInteger.valueOf(p.get(2 * i))).add(java.math.BigInteger.valueOf(p.get(2 * i + 1))), "dimension " + i);
     }
     return one(c.dtype(0), Shape.of(out));
   }

@@ -57,10 +57,7 @@ final class Gradients {
   }
 
   private static void requireInGraph(Graph graph, Output v, String what) {
-    java.util.Objects.requireNonNull(v, () -> "gradients: a " + what + " is null");
-    if (v.graph() != graph || graph.findOperation(v.op().name()).orElse(null) != v.op()) {
-      throw new IllegalArgumentException("gradients: " + what + " '" + v.name() + "' is not in this graph");
-    }
+    graph.requireContains(v.op(), () -> "gradients: " + what + " '" + v.name() + "'");
   }
 
   /** One gradients call: its dependency marks and pending gradient contributions. */

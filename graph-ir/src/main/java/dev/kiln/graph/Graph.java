@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -28,11 +29,38 @@ public final class Graph {
 
   /** Starts building a node of op type {@code type}; {@code name} null for an automatic name. */
   public OperationBuilder opBuilder(String type, String name) {
-    return new OperationBuilder(this, type, name);
+    return new OperationBuilder(this, Objects.requireNonNull(type, "Graph.opBuilder: type is null"), name);
+  }
+
+  /**
+   * Whether {@code op} is a node of this graph: false for a node of another graph, and for one that a
+   * failed {@link #atomically} call removed.
+   */
+  public boolean contains(Operation op) {
+    Objects.requireNonNull(op, "contains: operation is null");
+    return op.graph() == this && !op.isRolledBack();
+  }
+
+  /**
+   * Fails unless this graph {@link #contains} {@code op}, with an IllegalArgumentException reading
+   * {@code what} followed by why: {@code belongs to another graph} or {@code was rolled back: ...}. For
+   * every entry point that takes a node or an output (builders, gradients, runtimes).
+   */
+  public void requireContains(Operation op, String what) {
+    requireContains(op, () -> what);
+  }
+
+  /** As {@link #requireContains(Operation, String)}, building the message only when it fails. */
+  public void requireContains(Operation op, Supplier<String> what) {
+    if (!contains(op)) {
+      throw new IllegalArgumentException(what.get() + (op.graph() != this ? " belongs to another graph"
+          : " was rolled back: the Graph.atomically call that created " + op + " failed, so it is not in the graph"));
+    }
   }
 
   /** The node called {@code name}; fails with a clear message if there is none. */
   public synchronized Operation operation(String name) {
+    Objects.requireNonNull(name, "Graph.operation: name is null");
     Operation op = byName.get(name);
     if (op == null) {
       throw new IllegalArgumentException("no node named '" + name + "' in the graph");
@@ -41,6 +69,7 @@ public final class Graph {
   }
 
   public synchronized Optional<Operation> findOperation(String name) {
+    Objects.requireNonNull(name, "Graph.findOperation: name is null");
     return Optional.ofNullable(byName.get(name));
   }
 
@@ -49,6 +78,7 @@ public final class Graph {
    * missing.
    */
   public synchronized Output output(String name) {
+    Objects.requireNonNull(name, "Graph.output: name is null");
     int colon = name.lastIndexOf(':');
     if (colon > 0 && name.substring(colon + 1).matches("\\d+")) {
       Operation op = operation(name.substring(0, colon));
@@ -85,6 +115,7 @@ public final class Graph {
   }
 
   synchronized Operation initializerOf(Variable v) {
+    requireContains(v.op(), "variable '" + v.name() + "'");
     Operation init = variableInitializers.get(v.op());
     if (init == null) {
       throw new IllegalStateException("variable '" + v.name() + "' has no initializer in this graph");
@@ -97,6 +128,7 @@ public final class Graph {
    * that a composite builder either adds all its nodes or none.
    */
   public synchronized <T> T atomically(Supplier<T> body) {
+    Objects.requireNonNull(body, "atomically: body is null");
     int mark = ops.size();
     try {
       return body.get();
@@ -109,6 +141,7 @@ public final class Graph {
   private void truncate(int mark) {
     while (ops.size() > mark) {
       Operation op = ops.remove(ops.size() - 1);
+      op.markRolledBack();
       byName.remove(op.name());
       variableInitializers.remove(op);
       // A rolled-back initializer leaves its variable without one; the variable itself stays.
@@ -125,16 +158,11 @@ public final class Graph {
     String nodeName = explicitName ? checkExplicitName(type, name) : uniqueName(type, name);
     for (int i = 0; i < inputs.size(); i++) {
       Output in = inputs.get(i);
-      if (in.graph() != this) {
-        throw new IllegalArgumentException(
-            type + " '" + nodeName + "': input " + i + " '" + in.name() + "' belongs to another graph");
-      }
+      int k = i;
+      requireContains(in.op(), () -> type + " '" + nodeName + "': input " + k + " '" + in.name() + "'");
     }
     for (Operation c : controlInputs) {
-      if (c.graph() != this) {
-        throw new IllegalArgumentException(
-            type + " '" + nodeName + "': control input '" + c.name() + "' belongs to another graph");
-      }
+      requireContains(c, () -> type + " '" + nodeName + "': control input '" + c.name() + "'");
     }
     if (inputs.size() < def.minInputs() || inputs.size() > def.maxInputs()) {
       String want = def.minInputs() == def.maxInputs() ? Integer.toString(def.minInputs())
@@ -146,6 +174,10 @@ public final class Graph {
     List<TensorType> types = def.infer(new OpContext(type, nodeName, inputs, attrs, subgraphs));
     if (types == null || types.stream().anyMatch(java.util.Objects::isNull)) {
       throw new IllegalStateException(type + " '" + nodeName + "': op definition inferred a null type: " + types);
+    }
+    for (int j = 0; j < types.size(); j++) {
+      // Checked for every op type, built-in or not, here and when a runtime re-infers concrete shapes.
+      types.get(j).shape().requireFitsInTensor(type + " '" + nodeName + "'" + (types.size() > 1 ? ": output " + j : ""));
     }
     Operation op = new Operation(this, ops.size(), nodeName, def, inputs, controlInputs, attrs, types,
         subgraphs, device);
@@ -215,16 +247,19 @@ public final class Graph {
    * {@link GraphParseException}s whose message starts with {@code line:col:}.
    */
   public static Graph parse(String text) {
-    return GraphParser.parse(text, "");
+    return parse(text, "");
   }
 
   /** As {@link #parse(String)}, with messages starting {@code fileName:line:col:}. */
   public static Graph parse(String text, String fileName) {
+    Objects.requireNonNull(text, "Graph.parse: text is null");
+    Objects.requireNonNull(fileName, "Graph.parse: fileName is null");
     return GraphParser.parse(text, fileName);
   }
 
   /** Reads a graph file (UTF-8); messages start with the path as given, {@code path:line:col:}. */
   public static Graph parse(java.nio.file.Path file) {
+    Objects.requireNonNull(file, "Graph.parse: file is null");
     try {
       return GraphParser.parse(java.nio.file.Files.readString(file), file.toString());
     } catch (java.io.IOException e) {

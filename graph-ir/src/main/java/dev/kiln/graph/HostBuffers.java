@@ -10,7 +10,7 @@ public final class HostBuffers {
 
   /** The tensor's storage array (float[], double[], int[], long[] or boolean[]); do not modify. */
   public static Object array(Tensor t) {
-    return t.data();
+    return java.util.Objects.requireNonNull(t, "HostBuffers.array: tensor is null").data();
   }
 
   /** Wraps {@code array} (whose length must equal the shape's element count) as a tensor, no copy. */
@@ -33,7 +33,7 @@ public final class HostBuffers {
     void requireOpen();
   }
 
-  /** A new zeroed storage array for {@code n} elements of {@code dtype}. */
+  /** A new zeroed storage array for {@code n} (0..{@link Shape#MAX_ELEMENTS}) elements of {@code dtype}. */
   public static Object allocate(DType dtype, int n) {
     return Tensor.allocate(dtype, n);
   }

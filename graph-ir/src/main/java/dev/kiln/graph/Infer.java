@@ -80,6 +80,17 @@ final class Infer {
     return (int) (axis < 0 ? axis + rank : axis);
   }
 
+  /**
+   * A dimension computed from others (a concatenation, a padding), exactly: fails when it is more
+   * than a tensor can hold along one axis, where an int would have wrapped around.
+   */
+  static int dimension(OpContext c, java.math.BigInteger size, String what) {
+    if (size.compareTo(java.math.BigInteger.valueOf(Shape.MAX_ELEMENTS)) > 0) {
+      throw c.error("%s would have size %s, more than a tensor can hold (%d)", what, size, Shape.MAX_ELEMENTS);
+    }
+    return size.intValueExact();
+  }
+
   static Shape requireDefinedAttrShape(OpContext c, String attr) {
     Shape s = attr(c, attr, Shape.class);
     if (!s.isFullyDefined()) {

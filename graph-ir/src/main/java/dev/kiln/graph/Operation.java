@@ -19,6 +19,8 @@ public final class Operation {
   private final List<Subgraph> subgraphs;
   private final String device;
   private final List<Output> outputs;
+  /** Set when a failed {@link Graph#atomically} call removes this node; read by runs on other threads. */
+  private volatile boolean rolledBack;
 
   Operation(Graph graph, int id, String name, OpDef def, List<Output> inputs, List<Operation> controlInputs,
       Attrs attrs, List<TensorType> outputTypes, List<Subgraph> subgraphs, String device) {
@@ -66,6 +68,9 @@ public final class Operation {
   }
 
   public Output input(int i) {
+    if (i < 0 || i >= inputs.size()) {
+      throw new IndexOutOfBoundsException(this + " has no input " + i + " (it has " + inputs.size() + ")");
+    }
     return inputs.get(i);
   }
 
@@ -112,6 +117,15 @@ public final class Operation {
   /** The device this node was pinned to ({@code /gpu:0}, {@code /cpu:0}), or "" for none. */
   public String device() {
     return device;
+  }
+
+  /** Whether a failed {@link Graph#atomically} call removed this node from its graph. */
+  boolean isRolledBack() {
+    return rolledBack;
+  }
+
+  void markRolledBack() {
+    rolledBack = true;
   }
 
   public boolean isStateful() {

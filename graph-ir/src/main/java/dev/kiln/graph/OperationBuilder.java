@@ -38,6 +38,7 @@ public final class OperationBuilder {
   }
 
   public OperationBuilder addInputs(List<? extends Output> in) {
+    java.util.Objects.requireNonNull(in, "addInputs: inputs is null");
     in.forEach(this::addInput);
     return this;
   }

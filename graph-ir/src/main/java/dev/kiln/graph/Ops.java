@@ -3,6 +3,7 @@ package dev.kiln.graph;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The graph-building API, in the manner of TensorFlow Java's {@code Ops}: each method appends one
@@ -26,7 +27,7 @@ public final class Ops {
   }
 
   public static Ops create(Graph graph) {
-    return new Ops(graph, "", null, List.of(), "");
+    return new Ops(Objects.requireNonNull(graph, "Ops.create: graph is null"), "", null, List.of(), "");
   }
 
   public Graph graph() {
@@ -37,6 +38,7 @@ public final class Ops {
 
   /** Nodes built through the returned scope are named under {@code name/}. */
   public Ops withSubScope(String name) {
+    Objects.requireNonNull(name, "withSubScope: name is null");
     if (!Graph.isValidName(prefix + name)) {
       throw new IllegalArgumentException("invalid scope name '" + name
           + "' (letters, digits, and _ . - / after the first character)");
@@ -46,18 +48,23 @@ public final class Ops {
 
   /** The next node built through the returned scope gets exactly this name (under the scope). */
   public Ops withName(String name) {
+    Objects.requireNonNull(name, "withName: name is null");
     return new Ops(graph, prefix, name, controlDeps, device);
   }
 
   /** Nodes built through the returned scope run only after {@code ops}. */
   public Ops withControlDependencies(Iterable<Operation> ops) {
+    Objects.requireNonNull(ops, "withControlDependencies: ops is null");
     List<Operation> deps = new ArrayList<>(controlDeps);
-    ops.forEach(deps::add);
+    for (Operation op : ops) {
+      deps.add(Objects.requireNonNull(op, "withControlDependencies: op " + (deps.size() - controlDeps.size()) + " is null"));
+    }
     return new Ops(graph, prefix, nextName, List.copyOf(deps), device);
   }
 
   /** Nodes built through the returned scope are pinned to a device: {@code /cpu:0}, {@code /gpu:0}. */
   public Ops withDevice(String deviceName) {
+    Objects.requireNonNull(deviceName, "withDevice: device is null");
     if (!deviceName.isEmpty() && !deviceName.matches("/(cpu|gpu):\\d+")) {
       throw new IllegalArgumentException("invalid device '" + deviceName + "' (expected /cpu:N or /gpu:N)");
     }
@@ -66,6 +73,7 @@ public final class Ops {
 
   /** A builder for a node of any registered op type (user-defined ones too), with this scope applied. */
   public OperationBuilder opBuilder(String type) {
+    Objects.requireNonNull(type, "opBuilder: type is null");
     return builder(type, type);
   }
 
@@ -78,7 +86,9 @@ public final class Ops {
     return b.setDevice(device);
   }
 
-  private OperationBuilder named(String type, String name) {
+  /** A builder for a node named exactly {@code name} (under the scope); {@code method} names the caller for a null name. */
+  private OperationBuilder named(String method, String type, String name) {
+    Objects.requireNonNull(name, () -> method + ": name is null");
     OperationBuilder b = graph.opBuilder(type, prefix + name);
     controlDeps.forEach(b::addControlInput);
     return b.setDevice(device);
@@ -95,7 +105,7 @@ public final class Ops {
   // ---------------------------------------------------------------- sources
 
   public Output placeholder(String name, DType dtype, Shape shape) {
-    return named("Placeholder", name).setAttr("dtype", dtype).setAttr("shape", shape).build().output(0);
+    return named("placeholder", "Placeholder", name).setAttr("dtype", dtype).setAttr("shape", shape).build().output(0);
   }
 
   public Output constant(Tensor value) {
@@ -124,11 +134,13 @@ public final class Ops {
 
   /** A 1-D float constant. */
   public Output constant(float[] v) {
+    Objects.requireNonNull(v, "constant: values is null");
     return constant(Tensor.of(v, v.length));
   }
 
   /** A scalar constant of {@code dtype} holding {@code v} (converted). */
   public Output constant(double v, DType dtype) {
+    Objects.requireNonNull(dtype, "constant: dtype is null");
     return constant(switch (dtype) {
       case FLOAT32 -> Tensor.scalar((float) v);
       case FLOAT64 -> Tensor.scalar(v);
@@ -178,9 +190,10 @@ public final class Ops {
    * initializer). Also adds its initializer, an Assign named {@code name/Assign}.
    */
   public Variable variable(String name, Output initialValue) {
+    Objects.requireNonNull(name, "variable: name is null");
     return graph.atomically(() -> {
-      Variable v = (Variable) named("Variable", name).addInput(initialValue).build().output(0);
-      named("Assign", name + "/Assign").addInput(v).addInput(initialValue).build();
+      Variable v = (Variable) named("variable", "Variable", name).addInput(initialValue).build().output(0);
+      named("variable", "Assign", name + "/Assign").addInput(v).addInput(initialValue).build();
       return v;
     });
   }
@@ -200,6 +213,7 @@ public final class Ops {
 
   /** A node that does nothing but wait for its control inputs (TensorFlow's {@code tf.group}). */
   public Operation group(Operation... ops) {
+    Objects.requireNonNull(ops, "group: ops is null");
     OperationBuilder b = opBuilder("NoOp");
     for (Operation op : ops) {
       b.addControlInput(op);
@@ -261,6 +275,7 @@ public final class Ops {
 
   /** Sum of same-shaped values. */
   public Output addN(List<Output> xs) {
+    Objects.requireNonNull(xs, "addN: xs is null");
     return opBuilder("AddN").addInputs(xs).build().output(0);
   }
 
@@ -439,11 +454,14 @@ public final class Ops {
   }
 
   private Output reduce(String type, Output x, int[] axes, boolean keepDims) {
+    Objects.requireNonNull(x, () -> "reduce" + type + ": x is null");
+    Objects.requireNonNull(axes, () -> "reduce" + type + ": axes is null");
     return opBuilder(type).addInput(x).setAttr("axes", normalizeAxes(x.shape(), axes))
         .setAttr("keep_dims", keepDims).build().output(0);
   }
 
   private static int[] allAxes(String type, Output x) {
+    Objects.requireNonNull(x, () -> "reduce" + type + ": x is null");
     if (!x.shape().hasKnownRank()) {
       throw new IllegalArgumentException(
           type + " of '" + x.name() + "': reducing over all axes needs a known rank, got " + x.shape());
@@ -478,7 +496,7 @@ public final class Ops {
   }
 
   public Output reshape(Output x, int... dims) {
-    return reshape(x, Shape.of(dims));
+    return reshape(x, Shape.of(Objects.requireNonNull(dims, "reshape: dims is null")));
   }
 
   /** x's values with like's shape. */
@@ -492,6 +510,7 @@ public final class Ops {
 
   /** The 2-D transpose (reverses the axes of any rank). */
   public Output transpose(Output x) {
+    Objects.requireNonNull(x, "transpose: x is null");
     int r = x.shape().rank();
     if (r < 0) {
       throw new IllegalArgumentException("Transpose of '" + x.name() + "': input has unknown rank; pass perm");
@@ -511,6 +530,7 @@ public final class Ops {
   }
 
   public Output concat(List<Output> xs, int axis) {
+    Objects.requireNonNull(xs, "concat: xs is null");
     return opBuilder("Concat").addInputs(xs).setAttr("axis", axis).build().output(0);
   }
 
@@ -553,16 +573,21 @@ public final class Ops {
    * {@code gradients} was called, and a Session run computes only what its fetches need, so a run
    * that fetches a forward value evaluates no gradient node at all.
    *
-   * @throws IllegalArgumentException if y or an x is not in this graph or not float, or if an op
+   * @throws IllegalArgumentException if y or an x is not in this graph (another graph's, or rolled
+   *     back by a failed {@link Graph#atomically}) or not float, or if an op
    *     between them has no registered gradient (the message names its type and node)
    */
   public List<Output> gradients(Output y, Output... xs) {
-    return gradients(List.of(y), List.of(xs), List.of());
+    return gradients(single(y), Arrays.asList(Objects.requireNonNull(xs, "gradients: xs is null")), List.of());
   }
 
   /** As {@link #gradients(Output, Output...)}, with xs in a list. */
   public List<Output> gradients(Output y, List<Output> xs) {
-    return gradients(List.of(y), xs, List.of());
+    return gradients(single(y), xs, List.of());
+  }
+
+  private static List<Output> single(Output y) {
+    return List.of(Objects.requireNonNull(y, "gradients: y is null"));
   }
 
   /**
@@ -580,7 +605,17 @@ public final class Ops {
    * seeds every y with ones; otherwise it holds one value per y, of y's dtype and shape.
    */
   public List<Output> gradients(List<Output> ys, List<Output> xs, List<Output> gradYs) {
-    return Gradients.build(this, List.copyOf(ys), List.copyOf(xs), List.copyOf(gradYs));
+    return Gradients.build(this, nonNull(ys, "y"), nonNull(xs, "x"), nonNull(gradYs, "gradY"));
+  }
+
+  /** An immutable copy of {@code list}, failing with a message naming a null list or element. */
+  private static List<Output> nonNull(List<Output> list, String what) {
+    Objects.requireNonNull(list, () -> "gradients: " + what + "s is null");
+    for (int i = 0; i < list.size(); i++) {
+      int k = i;
+      Objects.requireNonNull(list.get(i), () -> "gradients: " + what + " " + k + " is null");
+    }
+    return List.copyOf(list);
   }
 
   /**
@@ -605,6 +640,9 @@ public final class Ops {
    */
   public List<Output> customGradient(List<Output> inputs, java.util.function.Function<List<Output>, List<Output>> forward,
       CustomBackward backward) {
+    Objects.requireNonNull(inputs, "customGradient: inputs is null");
+    Objects.requireNonNull(forward, "customGradient: forward is null");
+    Objects.requireNonNull(backward, "customGradient: backward is null");
     return CustomGradients.build(this, inputs, forward, backward);
   }
 }

@@ -1,12 +1,21 @@
 package dev.kiln.graph;
 
+import java.math.BigInteger;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A tensor shape: a list of dimensions, each a size >= 0 or -1 for unknown (TensorFlow's None), or an
  * unknown rank altogether. Shapes are immutable values.
  */
 public final class Shape {
+  /**
+   * The most elements a tensor can hold: tensors are Java arrays, and the JVM refuses arrays a few
+   * elements short of {@link Integer#MAX_VALUE}. Every shape a graph value or tensor has is checked
+   * against it, so element counts and offsets of real values always fit in an int.
+   */
+  public static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
   private static final Shape UNKNOWN = new Shape(null);
   private static final Shape SCALAR = new Shape(new int[0]);
 
@@ -18,6 +27,7 @@ public final class Shape {
 
   /** A shape of known rank; each dimension is a size >= 0 or -1 for unknown. */
   public static Shape of(int... dims) {
+    Objects.requireNonNull(dims, "Shape.of: dims is null");
     for (int i = 0; i < dims.length; i++) {
       if (dims[i] < -1) {
         throw new IllegalArgumentException(
@@ -88,20 +98,89 @@ public final class Shape {
     return true;
   }
 
-  /** Number of elements; -1 when not fully defined. */
+  /**
+   * Number of elements; -1 when not fully defined. Exact up to {@link Long#MAX_VALUE}, which it
+   * returns for larger counts (no value can have such a shape: see {@link #MAX_ELEMENTS}).
+   */
   public long numElements() {
     if (!isFullyDefined()) {
       return -1;
     }
-    long n = 1;
-    for (int d : dims) {
-      n *= d;
+    return knownElements();
+  }
+
+  /** The product of the known dimensions, saturated at Long.MAX_VALUE; 1 for unknown rank. */
+  private long knownElements() {
+    if (dims == null) {
+      return 1;
     }
-    return n;
+    long n = 1;
+    boolean overflow = false;
+    for (int d : dims) {
+      if (d == 0) {
+        return 0;
+      }
+      if (d > 0 && !overflow) {
+        long hi = Math.multiplyHigh(n, d);
+        n *= d;
+        overflow = hi != 0 || n < 0;
+      }
+    }
+    return overflow ? Long.MAX_VALUE : n;
+  }
+
+  /**
+   * The number of elements of a fully defined shape that a tensor can hold, as an int. Fails if the
+   * shape has unknown dimensions (IllegalStateException) or more than {@link #MAX_ELEMENTS} elements
+   * (IllegalArgumentException naming the shape and its exact count).
+   */
+  public int elementCount() {
+    if (!isFullyDefined()) {
+      throw new IllegalStateException("shape " + this + " is not fully defined, so it has no element count");
+    }
+    String tooLarge = tooLargeForTensor();
+    if (tooLarge != null) {
+      throw new IllegalArgumentException(tooLarge);
+    }
+    return (int) knownElements();
+  }
+
+  /**
+   * Whether a tensor can hold this shape's elements: with unknown dimensions, whether the known ones
+   * alone are few enough (the unknown ones can only multiply them, unless one is 0).
+   */
+  public boolean fitsInTensor() {
+    return knownElements() <= MAX_ELEMENTS;
+  }
+
+  /**
+   * Fails unless {@link #fitsInTensor()}, with an IllegalArgumentException reading {@code what: shape
+   * [..] has N elements, more than a tensor can hold (MAX_ELEMENTS)}; returns this shape.
+   */
+  public Shape requireFitsInTensor(String what) {
+    String tooLarge = tooLargeForTensor();
+    if (tooLarge != null) {
+      throw new IllegalArgumentException(what + ": " + tooLarge);
+    }
+    return this;
+  }
+
+  /** Why no tensor can have this shape, naming its exact element count; null when one can. */
+  String tooLargeForTensor() {
+    if (fitsInTensor()) {
+      return null;
+    }
+    BigInteger n = BigInteger.ONE;
+    for (int d : dims) {
+      n = d >= 0 ? n.multiply(BigInteger.valueOf(d)) : n;
+    }
+    return "shape " + this + " has " + n + " elements" + (isFullyDefined() ? "" : " in its known dimensions")
+        + ", more than a tensor can hold (" + MAX_ELEMENTS + ")";
   }
 
   /** True if a value of shape {@code concrete} can be given where this shape is expected. */
   public boolean isCompatibleWith(Shape other) {
+    Objects.requireNonNull(other, "isCompatibleWith: other shape is null");
     if (dims == null || other.dims == null) {
       return true;
     }
@@ -118,6 +197,7 @@ public final class Shape {
 
   /** Merges what two compatible shapes know; fails if they are not compatible. */
   public Shape mergeWith(Shape other) {
+    Objects.requireNonNull(other, "mergeWith: other shape is null");
     if (!isCompatibleWith(other)) {
       throw new IllegalArgumentException("shapes " + this + " and " + other + " are not compatible");
     }
@@ -139,6 +219,8 @@ public final class Shape {
    * a known size n > 1 gives n; against 1 or unknown it stays unknown.
    */
   public static Shape broadcast(Shape a, Shape b) {
+    Objects.requireNonNull(a, "Shape.broadcast: shape a is null");
+    Objects.requireNonNull(b, "Shape.broadcast: shape b is null");
     if (a.dims == null || b.dims == null) {
       return UNKNOWN;
     }
@@ -164,10 +246,11 @@ public final class Shape {
     return new Shape(out);
   }
 
-  /** This shape with dimension {@code i} replaced. */
+  /** This shape with dimension {@code i} (negative i counts from the end) replaced. */
   public Shape withDim(int i, int size) {
+    dim(i); // the same clear checks of rank and index as dim(i)
     int[] d = dims();
-    d[i] = size;
+    d[i < 0 ? i + d.length : i] = size;
     return Shape.of(d);
   }
 

@@ -8,17 +8,17 @@ import java.util.List;
  */
 public record Subgraph(Graph graph, List<Output> parameters, List<Output> results) {
   public Subgraph {
-    parameters = List.copyOf(parameters);
-    results = List.copyOf(results);
+    java.util.Objects.requireNonNull(graph, "Subgraph: graph is null");
+    parameters = List.copyOf(java.util.Objects.requireNonNull(parameters, "Subgraph: parameters is null"));
+    results = List.copyOf(java.util.Objects.requireNonNull(results, "Subgraph: results is null"));
     for (Output o : parameters) {
       if (o.graph() != graph || !o.op().type().equals("Parameter")) {
         throw new IllegalArgumentException("subgraph parameter " + o + " is not a Parameter of its graph");
       }
+      graph.requireContains(o.op(), () -> "subgraph parameter " + o);
     }
     for (Output o : results) {
-      if (o.graph() != graph) {
-        throw new IllegalArgumentException("subgraph result " + o + " belongs to another graph");
-      }
+      graph.requireContains(o.op(), () -> "subgraph result " + o);
     }
   }
 }

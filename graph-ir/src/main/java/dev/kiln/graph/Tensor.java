@@ -32,23 +32,23 @@ public final class Tensor {
   }
 
   public static Tensor of(float[] data, int... dims) {
-    return create(DType.FLOAT32, data.clone(), data.length, dims);
+    return create(DType.FLOAT32, Objects.requireNonNull(data, "Tensor.of: data is null").clone(), data.length, dims);
   }
 
   public static Tensor of(double[] data, int... dims) {
-    return create(DType.FLOAT64, data.clone(), data.length, dims);
+    return create(DType.FLOAT64, Objects.requireNonNull(data, "Tensor.of: data is null").clone(), data.length, dims);
   }
 
   public static Tensor of(int[] data, int... dims) {
-    return create(DType.INT32, data.clone(), data.length, dims);
+    return create(DType.INT32, Objects.requireNonNull(data, "Tensor.of: data is null").clone(), data.length, dims);
   }
 
   public static Tensor of(long[] data, int... dims) {
-    return create(DType.INT64, data.clone(), data.length, dims);
+    return create(DType.INT64, Objects.requireNonNull(data, "Tensor.of: data is null").clone(), data.length, dims);
   }
 
   public static Tensor of(boolean[] data, int... dims) {
-    return create(DType.BOOL, data.clone(), data.length, dims);
+    return create(DType.BOOL, Objects.requireNonNull(data, "Tensor.of: data is null").clone(), data.length, dims);
   }
 
   public static Tensor scalar(float v) {
@@ -73,14 +73,16 @@ public final class Tensor {
 
   /** A tensor of zeros (false for BOOL). */
   public static Tensor zeros(DType dtype, Shape shape) {
+    Objects.requireNonNull(dtype, "Tensor.zeros: dtype is null");
+    Objects.requireNonNull(shape, "Tensor.zeros: shape is null");
     requireConcrete(shape);
-    return new Tensor(dtype, shape, allocate(dtype, checkedSize(shape)));
+    return new Tensor(dtype, shape, allocate(dtype, checkedSize(shape, "Tensor.zeros")));
   }
 
   private static Tensor create(DType dtype, Object data, int length, int[] dims) {
-    Shape shape = Shape.of(dims);
+    Shape shape = Shape.of(Objects.requireNonNull(dims, "Tensor.of: dims is null"));
     requireConcrete(shape);
-    long n = shape.numElements();
+    int n = checkedSize(shape, "Tensor.of");
     if (n != length) {
       throw new IllegalArgumentException(
           "Tensor.of: " + length + " values do not fill shape " + shape + " (" + n
@@ -95,16 +97,17 @@ public final class Tensor {
     }
   }
 
-  static int checkedSize(Shape shape) {
-    long n = shape.numElements();
-    if (n > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("tensor of shape " + shape + " has too many elements: " + n);
-    }
-    return (int) n;
+  /** The element count of a fully defined shape, failing (message starting {@code what}) if no tensor can hold it. */
+  private static int checkedSize(Shape shape, String what) {
+    return shape.requireFitsInTensor(what).elementCount();
   }
 
   /** A new zeroed array of the storage type for {@code dtype}. */
   static Object allocate(DType dtype, int n) {
+    Objects.requireNonNull(dtype, "HostBuffers.allocate: dtype is null");
+    if (n < 0 || n > Shape.MAX_ELEMENTS) {
+      throw new IllegalArgumentException("HostBuffers.allocate: " + n + " elements: a size is 0.." + Shape.MAX_ELEMENTS);
+    }
     return switch (dtype) {
       case FLOAT32 -> new float[n];
       case FLOAT64 -> new double[n];
@@ -116,18 +119,20 @@ public final class Tensor {
 
   /** Wraps an array without copying; for {@link HostBuffers}. */
   static Tensor adopt(DType dtype, Shape shape, Object data) {
-    return wrap(dtype, shape, data, null);
+    return wrap("HostBuffers.adopt", dtype, shape, data, null);
   }
 
   /** Wraps a runtime's array without copying, readable while {@code loan} is open; for {@link HostBuffers}. */
   static Tensor lend(DType dtype, Shape shape, Object data, HostBuffers.Loan loan) {
-    return wrap(dtype, shape, data, Objects.requireNonNull(loan, "loan is null"));
+    return wrap("HostBuffers.lend", dtype, shape, data, Objects.requireNonNull(loan, "HostBuffers.lend: loan is null"));
   }
 
-  private static Tensor wrap(DType dtype, Shape shape, Object data, HostBuffers.Loan loan) {
-    Objects.requireNonNull(data, "storage array is null");
+  private static Tensor wrap(String what, DType dtype, Shape shape, Object data, HostBuffers.Loan loan) {
+    Objects.requireNonNull(dtype, () -> what + ": dtype is null");
+    Objects.requireNonNull(shape, () -> what + ": shape is null");
+    Objects.requireNonNull(data, () -> what + ": storage array is null");
     requireConcrete(shape);
-    int n = checkedSize(shape);
+    int n = checkedSize(shape, what);
     boolean ok = switch (dtype) {
       case FLOAT32 -> data instanceof float[] a && a.length == n;
       case FLOAT64 -> data instanceof double[] a && a.length == n;
@@ -225,6 +230,10 @@ public final class Tensor {
 
   /** Element {@code i} (row-major) as a double, from any numeric dtype; BOOL gives 0 or 1. */
   public double getDouble(int i) {
+    if (i < 0 || i >= size()) {
+      throw new IndexOutOfBoundsException(
+          "getDouble: index " + i + " is out of range for " + type() + " (" + size() + (size() == 1 ? " element)" : " elements)"));
+    }
     double v = switch (values()) {
       case float[] a -> a[i];
       case double[] a -> a[i];

@@ -97,16 +97,14 @@ final class ValueReader {
     if (!shape.isFullyDefined()) {
       throw parser.error(c.tensorType().getStart(), "a dense value needs a fully defined shape, got " + type);
     }
-    long n = 1;
-    for (int d : shape.dims()) {
-      n *= d;
-      if (n > Integer.MAX_VALUE - 8) {
-        throw parser.error(c.tensorType().getStart(), "dense value " + type + " has too many elements");
-      }
+    String tooLarge = shape.tooLargeForTensor();
+    if (tooLarge != null) {
+      throw parser.error(c.tensorType().getStart(), "dense value " + type + ": " + tooLarge);
     }
+    int n = shape.elementCount();
     Object data = c.denseList() != null
-        ? fromList(type, (int) n, c.denseList().scalar(), c.denseList().getStart())
-        : fromBase64(type, (int) n, c.STRING().getSymbol());
+        ? fromList(type, n, c.denseList().scalar(), c.denseList().getStart())
+        : fromBase64(type, n, c.STRING().getSymbol());
     return HostBuffers.adopt(type.dtype(), shape, data);
   }
 

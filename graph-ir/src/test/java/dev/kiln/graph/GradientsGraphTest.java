@@ -107,7 +107,7 @@ class GradientsGraphTest {
     Output y = other.reduceSum(other.placeholder("loss_input", DType.FLOAT32, Shape.of(3)));
     Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(3));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tf.gradients(y, x));
-    assertEquals("gradients: y 'Sum' is not in this graph", e.getMessage());
+    assertEquals("gradients: y 'Sum' belongs to another graph", e.getMessage());
   }
 
   @Test

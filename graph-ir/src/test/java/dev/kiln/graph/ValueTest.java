@@ -206,7 +206,7 @@ class ValueTest {
     assertEquals("storage float[] does not match i32[3]", e.getMessage());
     NullPointerException npe = assertThrows(NullPointerException.class,
         () -> HostBuffers.adopt(DType.INT32, Shape.of(3), null));
-    assertEquals("storage array is null", npe.getMessage());
+    assertEquals("HostBuffers.adopt: storage array is null", npe.getMessage());
   }
 
   @Test

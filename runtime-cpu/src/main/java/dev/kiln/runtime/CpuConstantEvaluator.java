@@ -44,7 +44,7 @@ public final class CpuConstantEvaluator implements ConstantEvaluator {
     for (int j = 0; j < outSlots.length; j++) {
       TensorType t = outTypes.get(j);
       outSlots[j] = n + j;
-      frame[n + j] = HostBuffers.allocate(t.dtype(), (int) t.shape().numElements());
+      frame[n + j] = HostBuffers.allocate(t.dtype(), t.shape().elementCount());
     }
     Kernels.factory(op.type()).create(new KernelSpec(op, inTypes, outTypes, inSlots, outSlots)).run(frame);
     List<Tensor> out = new ArrayList<>(outSlots.length);

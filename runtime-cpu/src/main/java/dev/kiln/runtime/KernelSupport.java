@@ -19,11 +19,10 @@ final class KernelSupport {
 
   /** Element count of a concrete type. */
   static int size(TensorType t) {
-    long n = t.shape().numElements();
-    if (n < 0) {
+    if (!t.shape().isFullyDefined()) {
       throw new IllegalArgumentException("kernel needs a fully defined shape, got " + t);
     }
-    return Math.toIntExact(n);
+    return t.shape().elementCount();
   }
 
   static DType inDType(KernelSpec spec, int i) {

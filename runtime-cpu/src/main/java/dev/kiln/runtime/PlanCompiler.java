@@ -437,7 +437,7 @@ final class PlanCompiler {
         case Schedule.FetchStep(int k, Output value) when lent[k] != null -> {}
         case Schedule.FetchStep(int k, Output value) -> {
           TensorType t = types.get(value);
-          kernels.add(StateKernels.fetch(t.dtype(), t.shape(), (int) t.shape().numElements(),
+          kernels.add(StateKernels.fetch(t.dtype(), t.shape(), t.shape().elementCount(),
               slotOf.get(value), resultSlots[k]));
         }
       }
@@ -448,7 +448,7 @@ final class PlanCompiler {
   private Kernel kernelFor(Operation op) {
     List<TensorType> out = outputTypes.get(op);
     if (snapshots.contains(op)) {
-      int n = (int) out.get(0).shape().numElements();
+      int n = out.get(0).shape().elementCount();
       int from = variableSlots.get(op);
       int to = outputSlot(op.output(0));
       return f -> System.arraycopy(f[from], 0, f[to], 0, n);
@@ -456,11 +456,11 @@ final class PlanCompiler {
     return switch (op.type()) {
       case "Variable", "Const", "Placeholder", "NoOp" -> null;
       case "Assign", "AssignAdd", "AssignSub" -> fused.containsKey(op.input(1).op()) ? null : StateKernels.assign(op.type(), out.get(0).dtype(),
-          (int) out.get(0).shape().numElements(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
+          out.get(0).shape().elementCount(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
       case "RandomNormal" -> StateKernels.randomNormal(session.randomStream(stateOp(op)), out.get(0).dtype(),
-          (int) out.get(0).shape().numElements(), outputSlot(op.output(0)));
+          out.get(0).shape().elementCount(), outputSlot(op.output(0)));
       case "RandomUniform" -> StateKernels.randomUniform(session.randomStream(stateOp(op)), out.get(0).dtype(),
-          (int) out.get(0).shape().numElements(), outputSlot(op.output(0)));
+          out.get(0).shape().elementCount(), outputSlot(op.output(0)));
       default -> {
         if (Schedule.isView(op)) {
           yield null;

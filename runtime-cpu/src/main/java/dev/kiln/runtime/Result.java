@@ -57,13 +57,16 @@ public final class Result implements AutoCloseable {
 
   /** Value {@code k}, in the order the fetches were added. */
   public Tensor get(int k) {
-    Objects.checkIndex(k, values.size());
+    if (k < 0 || k >= values.size()) {
+      throw new IndexOutOfBoundsException("Result.get: index " + k + " is out of range for " + values.size()
+          + (values.size() == 1 ? " fetched value" : " fetched values"));
+    }
     return values.get(k);
   }
 
   /** The value of the first fetch of {@code output}. */
   public Tensor get(Output output) {
-    Objects.requireNonNull(output, "output is null");
+    Objects.requireNonNull(output, "Result.get: output is null");
     for (int k = 0; k < fetches.length; k++) {
       if (fetches[k].equals(output)) {
         return values.get(k);

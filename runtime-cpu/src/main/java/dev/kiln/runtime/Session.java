@@ -80,8 +80,8 @@ public final class Session implements AutoCloseable {
 
   /** A Session on {@code found} (the device discovery found, or a test's), unless the options ask for the CPU. */
   Session(Graph graph, SessionOptions options, java.util.Optional<dev.kiln.runtime.spi.Device> found) {
-    this.graph = Objects.requireNonNull(graph, "graph");
-    this.options = Objects.requireNonNull(options, "options");
+    this.graph = Objects.requireNonNull(graph, "Session: graph is null");
+    this.options = Objects.requireNonNull(options, "Session: options is null");
     java.util.Optional<dev.kiln.runtime.spi.Device> d = options.device().equals("/cpu:0") ? java.util.Optional.empty() : found;
     this.onDevice = d.flatMap(x -> x.openSession(graph, this::optimizeForDevice));
     this.device = onDevice.isPresent() ? d : java.util.Optional.empty();
@@ -111,17 +111,19 @@ public final class Session implements AutoCloseable {
 
   /** Runs {@code targets} (and what they need), fetching nothing. */
   public void run(Operation... targets) {
-    execute(new Output[0], new Tensor[0], new Output[0], targets.clone());
+    execute(new Output[0], new Tensor[0], new Output[0], Objects.requireNonNull(targets, "run: targets is null").clone());
   }
 
   /** Runs with {@code feeds} and returns the values of {@code fetches}, in order. */
   public List<Tensor> run(Map<Output, Tensor> feeds, Output... fetches) {
+    Objects.requireNonNull(feeds, "run: feeds is null");
+    Objects.requireNonNull(fetches, "run: fetches is null");
     Output[] outs = new Output[feeds.size()];
     Tensor[] values = new Tensor[feeds.size()];
     int i = 0;
     for (Map.Entry<Output, Tensor> e : feeds.entrySet()) {
-      outs[i] = e.getKey();
-      values[i++] = e.getValue();
+      outs[i] = Objects.requireNonNull(e.getKey(), "run: a fed output is null");
+      values[i++] = Objects.requireNonNull(e.getValue(), () -> "run: value fed for '" + e.getKey().name() + "' is null");
     }
     return execute(outs, values, fetches.clone(), new Operation[0]);
   }
@@ -133,7 +135,7 @@ public final class Session implements AutoCloseable {
 
   /** A copy of a variable's current value; fails if it was never initialized. */
   public Tensor variableValue(Variable v) {
-    Objects.requireNonNull(v, "variable");
+    Objects.requireNonNull(v, "variableValue: variable is null");
     requireOwnVariable(v, "variableValue");
     if (onDevice.isPresent()) {
       requireOpen();
@@ -157,8 +159,9 @@ public final class Session implements AutoCloseable {
    * this Session's graph, dtype and shape match); then all are applied at once, between runs.
    */
   public void assignVariables(Map<Variable, Tensor> values) {
+    Objects.requireNonNull(values, "assignVariables: values is null");
     for (Map.Entry<Variable, Tensor> e : values.entrySet()) {
-      Variable v = Objects.requireNonNull(e.getKey(), "variable");
+      Variable v = Objects.requireNonNull(e.getKey(), "assignVariables: a variable is null");
       Tensor t = Objects.requireNonNull(e.getValue(), () -> "assignVariables: value for variable '" + v.name() + "' is null");
       requireOwnVariable(v, "assignVariables");
       if (!t.type().equals(v.type())) {
@@ -205,8 +208,24 @@ public final class Session implements AutoCloseable {
   }
 
   private void requireOwnVariable(Variable v, String what) {
-    if (v.graph() != graph) {
-      throw new IllegalArgumentException(what + ": variable '" + v.name() + "' belongs to another graph than this Session's");
+    requireInGraph(v.op(), what + ": variable '" + v.name() + "'");
+  }
+
+  /**
+   * Fails unless {@code op} is a node of this Session's graph: not another graph's, and not rolled
+   * back by a failed {@code Graph.atomically} (a plan compiled before the roll-back may still hold it).
+   */
+  private void requireInGraph(Operation op, String what) {
+    if (op.graph() != graph) {
+      throw new IllegalArgumentException(what + " belongs to another graph than this Session's");
+    }
+    graph.requireContains(op, what);
+  }
+
+  /** As {@link #requireInGraph(Operation, String)} for a run's feed, fetch or target, with a message built only on failure. */
+  private void requireInGraph(Operation op, String role, String name) {
+    if (!graph.contains(op)) {
+      requireInGraph(op, role + " " + (op.graph() == graph ? "'" + name + "'" : op.toString()));
     }
   }
 
@@ -244,15 +263,20 @@ public final class Session implements AutoCloseable {
   private Tensor[] execute(Output[] feedOuts, Tensor[] feedValues, Output[] fetches, Operation[] targets,
       Result lender) {
     requireOpen();
-    for (int i = 0; i < feedOuts.length; i++) {
-      Objects.requireNonNull(feedOuts[i], "fed output is null");
-      Objects.requireNonNull(feedValues[i], "fed value is null");
+    for (Output o : feedOuts) {
+      requireInGraph(o.op(), "feed", o.name());
     }
-    for (Output f : fetches) {
-      Objects.requireNonNull(f, "fetch is null");
+    for (int i = 0; i < fetches.length; i++) {
+      if (fetches[i] == null) {
+        throw new NullPointerException("run: fetch " + i + " is null");
+      }
+      requireInGraph(fetches[i].op(), "fetch", fetches[i].name());
     }
-    for (Operation t : targets) {
-      Objects.requireNonNull(t, "target is null");
+    for (int i = 0; i < targets.length; i++) {
+      if (targets[i] == null) {
+        throw new NullPointerException("run: target " + i + " is null");
+      }
+      requireInGraph(targets[i], "target", targets[i].name());
     }
     if (onDevice.isPresent()) {
       return onDevice.get().run(feedOuts, feedValues, fetches, targets).toArray(Tensor[]::new);
@@ -345,8 +369,8 @@ public final class Session implements AutoCloseable {
 
     /** Feeds {@code value} for {@code output} (a placeholder, or any output to override). */
     public Runner feed(Output output, Tensor value) {
-      Objects.requireNonNull(output, "fed output is null");
-      Objects.requireNonNull(value, () -> "value fed for '" + output.name() + "' is null");
+      Objects.requireNonNull(output, "feed: output is null");
+      Objects.requireNonNull(value, () -> "feed: value fed for '" + output.name() + "' is null");
       if (feedOuts.contains(output)) {
         throw new IllegalArgumentException("'" + output.name() + "' is already fed in this run");
       }
@@ -357,27 +381,27 @@ public final class Session implements AutoCloseable {
 
     /** Feeds the output named {@code name} ({@code node} or {@code node:i}). */
     public Runner feed(String name, Tensor value) {
-      return feed(graph.output(name), value);
+      return feed(graph.output(Objects.requireNonNull(name, "feed: name is null")), value);
     }
 
     public Runner fetch(Output output) {
-      fetches.add(Objects.requireNonNull(output, "fetch is null"));
+      fetches.add(Objects.requireNonNull(output, "fetch: output is null"));
       return this;
     }
 
     /** Fetches the output named {@code name} ({@code node} or {@code node:i}). */
     public Runner fetch(String name) {
-      return fetch(graph.output(name));
+      return fetch(graph.output(Objects.requireNonNull(name, "fetch: name is null")));
     }
 
     public Runner addTarget(Operation op) {
-      targets.add(Objects.requireNonNull(op, "target is null"));
+      targets.add(Objects.requireNonNull(op, "addTarget: operation is null"));
       return this;
     }
 
     /** Adds the node named {@code name} as a target. */
     public Runner addTarget(String name) {
-      return addTarget(graph.operation(name));
+      return addTarget(graph.operation(Objects.requireNonNull(name, "addTarget: name is null")));
     }
 
     /** Runs and returns the fetched values, in the order they were added; they belong to the caller. */

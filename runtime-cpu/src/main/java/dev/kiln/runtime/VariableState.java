@@ -22,7 +22,7 @@ final class VariableState {
   VariableState(Operation op) {
     this.op = op;
     this.type = op.outputType(0);
-    this.size = (int) type.shape().numElements();
+    this.size = type.shape().elementCount();
     this.storage = HostBuffers.allocate(type.dtype(), size);
   }
 

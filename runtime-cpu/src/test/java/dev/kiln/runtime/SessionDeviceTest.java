@@ -133,7 +133,7 @@ class SessionDeviceTest {
     FakeDevice d = new FakeDevice(true);
     try (Session s = new Session(g, SessionOptions.defaults(), Optional.of(d))) {
       NullPointerException e = assertThrows(NullPointerException.class, () -> s.run(Map.of(), (Output) null));
-      assertEquals("fetch is null", e.getMessage());
+      assertEquals("run: fetch 0 is null", e.getMessage());
       IllegalArgumentException f = assertThrows(IllegalArgumentException.class, () -> s.variableValue(foreign));
       assertEquals("variableValue: variable 'v' belongs to another graph than this Session's", f.getMessage());
       IllegalArgumentException t = assertThrows(IllegalArgumentException.class,
