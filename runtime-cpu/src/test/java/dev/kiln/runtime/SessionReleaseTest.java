@@ -9,6 +9,8 @@ import dev.kiln.graph.Ops;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -53,25 +55,48 @@ class SessionReleaseTest {
     assertEquals(sum, out.get(1).toFloatArray()[0], 1e-4 * Math.max(1, sum), "sum at batch " + batch);
   }
 
-  /** Every plan the Session holds now, and each plan's kernels, added to {@code tracked} (held weakly); how many. */
-  private static int track(Session s, Set<Object> tracked) {
-    int n = 0;
-    for (Plan p : s.plans()) {
-      tracked.add(p);
-      Collections.addAll(tracked, p.kernels);
-      n += 1 + p.kernels.length;
-    }
-    return n;
-  }
+  /**
+   * Objects held weakly. A weak reference is cleared by the collection itself (a reference queue, as
+   * WeakHashMap's, is filled later by another thread), so counting uncleared references after GC is exact.
+   */
+  private static final class Tracked {
+    private final Set<Object> seen = Collections.newSetFromMap(new WeakHashMap<>());
+    private final List<WeakReference<Object>> refs = new ArrayList<>();
 
-  private static Set<Object> weakSet() {
-    return Collections.newSetFromMap(new WeakHashMap<>());
+    void add(Object o) {
+      if (seen.add(o)) {
+        refs.add(new WeakReference<>(o));
+      }
+    }
+
+    /** Tracks every plan the Session holds now and each plan's kernels; returns how many. */
+    int addPlans(Session s) {
+      int n = 0;
+      for (Plan p : s.plans()) {
+        add(p);
+        for (Kernel k : p.kernels) {
+          add(k);
+        }
+        n += 1 + p.kernels.length;
+      }
+      return n;
+    }
+
+    /** How many tracked objects survive collection (a few full GCs, until none does). */
+    int liveAfterGc() {
+      int live = Integer.MAX_VALUE;
+      for (int i = 0; i < 5 && live > 0; i++) {
+        System.gc();
+        live = (int) refs.stream().filter(r -> r.get() != null).count();
+      }
+      return live;
+    }
   }
 
   @Test
   void twoThousandClosedSessionsLeaveNothingBehind() {
     Model m = Model.build();
-    Set<Object> tracked = weakSet();
+    Tracked tracked = new Tracked();
     for (int i = 0; i < 50; i++) { // warm-up: class loading, JIT, generated loops
       try (Session s = new Session(m.graph())) {
         runAndCheck(s, m, 64);
@@ -82,20 +107,20 @@ class SessionReleaseTest {
     for (int i = 0; i < 2_000; i++) {
       try (Session s = new Session(m.graph())) {
         runAndCheck(s, m, 64);
-        count += track(s, tracked);
+        count += tracked.addPlans(s);
       }
     }
     assertTrue(count >= 4_000, "plans and kernels tracked: " + count);
     long after = usedHeapAfterGc();
     System.out.printf("2,000 Sessions opened, run and closed: heap after GC %+.2f MiB%n", (after - before) / 1048576.0);
-    assertEquals(0, liveAfterGc(tracked), "plans or kernels of closed Sessions still reachable");
+    assertEquals(0, tracked.liveAfterGc(), "plans or kernels of closed Sessions still reachable");
     assertTrue(after - before < 4L << 20, "heap grew by " + (after - before) + " bytes over 2,000 closed Sessions");
   }
 
   @Test
   void evictedPlansAndClosedSessionAreReleased() {
     Model m = Model.build();
-    Set<Object> tracked = weakSet();
+    Tracked tracked = new Tracked();
     try (Session s = new Session(m.graph())) { // warm-up: class loading, JIT, generated loops
       for (int batch = 1; batch <= 64; batch++) {
         runAndCheck(s, m, batch);
@@ -105,7 +130,7 @@ class SessionReleaseTest {
     try (Session s = new Session(m.graph(), SessionOptions.builder().maxCachedPlans(16).build())) {
       for (int batch = 1; batch <= 2_000; batch++) {
         runAndCheck(s, m, batch);
-        track(s, tracked);
+        tracked.addPlans(s);
       }
       // Only the cached plans (at most 16) and their kernels may still be reachable.
       int cached = 0;
@@ -113,7 +138,7 @@ class SessionReleaseTest {
         cached += 1 + p.kernels.length;
       }
       assertTrue(s.planCount() <= 16, "plans cached: " + s.planCount());
-      int live = liveAfterGc(tracked);
+      int live = tracked.liveAfterGc();
       System.out.printf("2,000 batch sizes, open Session: %d plans and kernels reachable, %d cached (heap %+.2f MiB)%n",
           live, cached, (usedHeapAfterGc() - before) / 1048576.0);
       assertTrue(live <= cached, live + " plans and kernels reachable, the cached plans hold " + cached);
@@ -121,16 +146,8 @@ class SessionReleaseTest {
     long after = usedHeapAfterGc();
     System.out.printf("2,000 batch sizes through one Session, closed: heap after GC %+.2f MiB%n",
         (after - before) / 1048576.0);
-    assertEquals(0, liveAfterGc(tracked), "plans or kernels of the closed Session still reachable");
+    assertEquals(0, tracked.liveAfterGc(), "plans or kernels of the closed Session still reachable");
     assertTrue(after - before < 4L << 20, "heap grew by " + (after - before) + " bytes after 2,000 batch sizes");
-  }
-
-  /** How many tracked objects survive collection (a few GCs: weak references are cleared by a full one). */
-  private static int liveAfterGc(Set<Object> tracked) {
-    for (int i = 0; i < 5 && !tracked.isEmpty(); i++) {
-      System.gc();
-    }
-    return tracked.size();
   }
 
   private static long usedHeapAfterGc() {
