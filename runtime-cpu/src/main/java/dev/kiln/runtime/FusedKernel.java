@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * The CPU kernel of a {@code Fused} node: a block-at-a-time vectorized interpreter. At creation the
- * body is compiled into a short program of row operations over "registers" (per-thread arrays of
+ * body is compiled into a short program of row operations over "registers" (arrays of a thread's scratch,
  * {@link #BLOCK} elements); a run walks the dense iteration space (the broadcast of the elementwise
  * results and of the reductions' inputs) in blocks, so every intermediate stays in L1 and the
  * tensors are read and written once.
@@ -363,7 +363,7 @@ final class FusedKernel implements Kernel {
   private final int[] aliasOf;
   /** Elements per block: {@link #BLOCK}, or {@link #GENERATED_BLOCK} for a generated loop. */
   private final int block;
-  /** Registers given a buffer per thread (a generated loop leaves most of them unused). */
+  /** Registers given a buffer in each scratch (a generated loop leaves most of them unused). */
   private final boolean[] registerUsed;
   /** True when the body runs as one generated loop per block rather than row by row. */
   final boolean codegen;
