@@ -39,15 +39,20 @@ final class AxisKernels {
       int parts = Parallel.parts(lines.count(), 16L * lines.n());
       int count = lines.count();
       return switch (d) {
-        case FLOAT32 -> frame -> {
-          float[] x = (float[]) frame[in];
-          float[] y = (float[]) frame[out];
-          if (parts <= 1) {
-            softmaxF32(lines, x, y, 0, count, log);
-          } else {
-            Parallel.split(count, parts, (lo, hi) -> softmaxF32(lines, x, y, lo, hi, log));
-          }
-        };
+        case FLOAT32 -> {
+          // The exponentials of a vectorized log-softmax, one buffer per part of a run.
+          int linesPerPart = (count + parts - 1) / parts;
+          ScratchPool<float[]> exps = new ScratchPool<>(() -> new float[linesPerPart * lines.n()]);
+          yield frame -> {
+            float[] x = (float[]) frame[in];
+            float[] y = (float[]) frame[out];
+            if (parts <= 1) {
+              softmaxF32(lines, x, y, 0, count, log, exps);
+            } else {
+              Parallel.split(count, parts, (lo, hi) -> softmaxF32(lines, x, y, lo, hi, log, exps));
+            }
+          };
+        }
         case FLOAT64 -> frame -> {
           double[] x = (double[]) frame[in];
           double[] y = (double[]) frame[out];
@@ -62,16 +67,14 @@ final class AxisKernels {
     };
   }
 
-  /** Per thread (plans run on several at once): the exponentials of a vectorized log-softmax. */
-  private static final ThreadLocal<float[]> EXPS = ThreadLocal.withInitial(() -> new float[0]);
-
-  private static void softmaxF32(Lines lines, float[] x, float[] y, int lo, int hi, boolean log) {
+  private static void softmaxF32(Lines lines, float[] x, float[] y, int lo, int hi, boolean log,
+      ScratchPool<float[]> exps) {
     int n = lines.n();
     int s = lines.inner();
     if (s == 1 && (hi - lo) * n >= 64 && VectorSupport.AVAILABLE) {
       // Contiguous lines (W2's [256,10] logits): exp as one vector row over all of them, not a
       // scalar Math.exp per element (26 us for 2,560 elements).
-      softmaxRowsF32(x, y, lo * n, hi * n, n, log);
+      softmaxRowsF32(x, y, lo * n, hi * n, n, log, exps);
       return;
     }
     for (int l = lo; l < hi; l++) {
@@ -104,7 +107,8 @@ final class AxisKernels {
   }
 
   /** Softmax along contiguous lines of n in [from, to): shift by each line's max, one vector exp row, per-line sums. */
-  private static void softmaxRowsF32(float[] x, float[] y, int from, int to, int n, boolean log) {
+  private static void softmaxRowsF32(float[] x, float[] y, int from, int to, int n, boolean log,
+      ScratchPool<float[]> exps) {
     for (int base = from; base < to; base += n) {
       float max = Float.NEGATIVE_INFINITY;
       for (int i = 0; i < n; i++) {
@@ -114,16 +118,19 @@ final class AxisKernels {
         y[base + i] = x[base + i] - max;
       }
     }
-    float[] e = y;
-    int eo = from;
-    if (log) {
-      e = EXPS.get();
-      if (e.length < to - from) {
-        e = new float[to - from];
-        EXPS.set(e);
+    float[] e = log ? exps.take() : y;
+    int eo = log ? 0 : from;
+    try {
+      sumExps(y, e, eo, from, to, n, log);
+    } finally {
+      if (log) {
+        exps.give(e);
       }
-      eo = 0;
     }
+  }
+
+  /** Exponentials of y[from, to) into e at eo (e may be y), then each line normalized by its sum. */
+  private static void sumExps(float[] y, float[] e, int eo, int from, int to, int n, boolean log) {
     VectorMath.f32(UnaryKernels.Op.EXP, y, from, e, eo, to - from);
     for (int base = from; base < to; base += n) {
       double sum = 0;

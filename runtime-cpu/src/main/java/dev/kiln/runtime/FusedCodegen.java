@@ -6,6 +6,8 @@ import static dev.kiln.runtime.VectorOpEmitter.MASK;
 import static dev.kiln.runtime.VectorOpEmitter.OPS_CLASS;
 import static dev.kiln.runtime.VectorOpEmitter.SPECIES;
 
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -14,7 +16,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.objectweb.asm.ClassWriter;
@@ -98,21 +99,24 @@ final class FusedCodegen {
   static Loops compile(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform, int[] register) {
     // Plans of other feed shapes (or recompiled plans) often hold the same body: one class for all.
     String key = key(nodes, sources, kept, uniform, register);
-    Loops cached = CACHE.get(key);
+    Loops cached = CACHE.getIfPresent(key);
     if (cached != null) {
       return cached;
     }
     Loops made = generateLoops(nodes, sources, kept, uniform, register);
-    if (made != null && CACHE.size() < CACHE_LIMIT) {
-      CACHE.putIfAbsent(key, made);
+    if (made != null) {
+      cached = CACHE.asMap().putIfAbsent(key, made);
     }
-    return made;
+    return cached != null ? cached : made;
   }
 
-  /** Generated kernels by body (they hold no state: a loop reads and writes only its arguments). */
-  private static final ConcurrentHashMap<String, Loops> CACHE =
-      new ConcurrentHashMap<>();
+  /**
+   * Generated kernels by body (they hold no state: a loop reads and writes only its arguments, and
+   * nothing of a plan), the least recently used dropped past {@link #CACHE_LIMIT} bodies: a dropped
+   * hidden class is unloaded once no kernel runs it.
+   */
   private static final int CACHE_LIMIT = 1024;
+  private static final Cache<String, Loops> CACHE = CacheBuilder.newBuilder().maximumSize(CACHE_LIMIT).build();
 
   /** Everything the generated code depends on: the ops in order, the sources, the stored values and their registers. */
   private static String key(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform, int[] register) {

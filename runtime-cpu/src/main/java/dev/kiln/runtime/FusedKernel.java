@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * The CPU kernel of a {@code Fused} node: a block-at-a-time vectorized interpreter. At creation the
- * body is compiled into a short program of row operations over "registers" (per-thread arrays of
+ * body is compiled into a short program of row operations over "registers" (arrays of a thread's scratch,
  * {@link #BLOCK} elements); a run walks the dense iteration space (the broadcast of the elementwise
  * results and of the reductions' inputs) in blocks, so every intermediate stays in L1 and the
  * tensors are read and written once.
@@ -77,9 +77,10 @@ final class FusedKernel implements Kernel {
   private final int[] reductionSizes;      // output elements of each reduction
   private final int indexScratch;
   private final int parts;
-  private final ThreadLocal<Scratch> scratch;
+  /** Scratch of the threads running this kernel: it goes when the kernel (its plan) goes. */
+  private final ScratchPool<Scratch> scratch;
 
-  /** Per-thread state: the registers and the per-block location table. */
+  /** A thread's state while it runs blocks: the registers and the per-block location table. */
   private final class Scratch {
     final Object[] arr = new Object[nValues];
     final int[] off = new int[nValues];
@@ -356,13 +357,13 @@ final class FusedKernel implements Kernel {
     this.reductionSizes = reductionSizes.stream().mapToInt(Integer::intValue).toArray();
     this.aliasOf = alias;
     this.parts = Parallel.parts((size + block - 1) / block, (long) block * Math.max(1, program.size()));
-    this.scratch = ThreadLocal.withInitial(Scratch::new);
+    this.scratch = new ScratchPool<>(Scratch::new);
   }
 
   private final int[] aliasOf;
   /** Elements per block: {@link #BLOCK}, or {@link #GENERATED_BLOCK} for a generated loop. */
   private final int block;
-  /** Registers given a buffer per thread (a generated loop leaves most of them unused). */
+  /** Registers given a buffer in each scratch (a generated loop leaves most of them unused). */
   private final boolean[] registerUsed;
   /** True when the body runs as one generated loop per block rather than row by row. */
   final boolean codegen;
@@ -521,24 +522,46 @@ final class FusedKernel implements Kernel {
       return;
     }
     int blocks = (size + block - 1) / block;
-    double[][] partials = reductions.length == 0 ? null : scratch.get().partials;
+    // The caller's scratch holds the run's partials; each part of a split run takes its own.
+    Scratch mine = scratch.take();
     try {
-      if (parts <= 1) {
-        runBlocks(frame, 0, blocks, partials);
-      } else {
-        // Chunks of 16 blocks taken in turn: on a shared machine the less busy core does more.
-        Parallel.dynamic(blocks, 16, parts, (lo, hi) -> runBlocks(frame, lo, hi, partials));
+      double[][] partials = mine.partials;
+      try {
+        if (parts <= 1) {
+          runBlocks(frame, 0, blocks, partials, mine);
+        } else {
+          // Chunks of 16 blocks taken in turn: on a shared machine the less busy core does more.
+          Parallel.dynamic(blocks, 16, parts, (lo, hi) -> {
+            Scratch s = scratch.take();
+            try {
+              runBlocks(frame, lo, hi, partials, s);
+            } finally {
+              release(s);
+            }
+          });
+        }
+      } catch (ArithmeticException e) {
+        throw new ArithmeticException(where + e.getMessage());
       }
-    } catch (ArithmeticException e) {
-      throw new ArithmeticException(where + e.getMessage());
-    }
-    for (int r = 0; r < reductions.length; r++) {
-      reductions[r].combine(partials[r], size, block, frame, outSlots);
+      for (int r = 0; r < reductions.length; r++) {
+        reductions[r].combine(partials[r], size, block, frame, outSlots);
+      }
+    } finally {
+      release(mine);
     }
   }
 
-  private void runBlocks(Object[] frame, int fromBlock, int toBlock, double[][] partials) {
-    Scratch s = scratch.get();
+  /** Gives {@code s} back, dropping the run's arrays it points at (they are the caller's, not the kernel's). */
+  private void release(Scratch s) {
+    for (int v = 0; v < nValues; v++) {
+      if (directIn[v] >= 0 || uniformIn[v] >= 0 || directOut[v] >= 0) {
+        s.arr[v] = null;
+      }
+    }
+    scratch.give(s);
+  }
+
+  private void runBlocks(Object[] frame, int fromBlock, int toBlock, double[][] partials, Scratch s) {
     Object[] arr = s.arr;
     int[] off = s.off;
     for (int v = 0; v < nValues; v++) {

@@ -3,10 +3,14 @@ package dev.kiln.runtime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Per-kernel wall time, on with {@code -Dkiln.profile=true} (a diagnostic: each kernel is wrapped to
- * add its nanoTime to a counter; the totals print at JVM exit, per kernel, largest first).
+ * add its nanoTime to its label's counter; the totals print at JVM exit, per label, largest first).
+ * Only the counters are kept here, never the kernels, so profiled plans are freed as usual; kernels
+ * of one label (the same node and types in a recompiled plan) add to one counter.
  */
 final class KernelProfile {
   private KernelProfile() {}
@@ -14,7 +18,7 @@ final class KernelProfile {
   static final boolean ON = Boolean.getBoolean("kiln.profile");
   /** Calls per kernel left out of its total (warm-up: {@code -Dkiln.profile.skip=N}). */
   private static final long SKIP = Long.getLong("kiln.profile.skip", 0);
-  private static final List<Timed> ALL = new ArrayList<>();
+  private static final ConcurrentHashMap<String, Counter> ALL = new ConcurrentHashMap<>();
 
   static {
     if (ON) {
@@ -24,11 +28,8 @@ final class KernelProfile {
 
   /** {@code k} timed, labelled by its place in the plan, the op (with a fused body's op types) and its types. */
   static Kernel wrap(int index, dev.kiln.graph.Operation op, Object outputTypes, Object inputTypes, Kernel k) {
-    Timed t = new Timed(index + " " + op.type() + " " + op.name() + " " + outputTypes + " <- " + inputTypes + body(op), k);
-    synchronized (ALL) {
-      ALL.add(t);
-    }
-    return t;
+    String label = index + " " + op.type() + " " + op.name() + " " + outputTypes + " <- " + inputTypes + body(op);
+    return new Timed(ALL.computeIfAbsent(label, Counter::new), k);
   }
 
   /** The op types of a fused node's body, in order (empty for other ops). */
@@ -47,28 +48,35 @@ final class KernelProfile {
   }
 
   private static void print() {
-    List<Timed> ts;
-    synchronized (ALL) {
-      ts = new ArrayList<>(ALL);
+    List<Counter> cs = new ArrayList<>(ALL.values());
+    cs.removeIf(c -> c.calls.sum() == 0);
+    cs.sort(Comparator.comparingLong((Counter c) -> -c.nanos.sum()));
+    long total = cs.stream().mapToLong(c -> c.nanos.sum()).sum();
+    System.err.printf("kernel profile: %d kernels, total %.1f ms%n", cs.size(), total / 1e6);
+    for (Counter c : cs) {
+      long calls = c.calls.sum();
+      System.err.printf("%10.1f us/call %8d calls  %s%n", c.nanos.sum() / 1e3 / calls, calls, c.label);
     }
-    ts.removeIf(t -> t.calls == 0);
-    ts.sort(Comparator.comparingLong((Timed t) -> -t.nanos));
-    long total = ts.stream().mapToLong(t -> t.nanos).sum();
-    System.err.printf("kernel profile: %d kernels, total %.1f ms%n", ts.size(), total / 1e6);
-    for (Timed t : ts) {
-      System.err.printf("%10.1f us/call %8d calls  %s%n", t.nanos / 1e3 / t.calls, t.calls, t.label);
+  }
+
+  /** The time of every kernel of one label. */
+  private static final class Counter {
+    final String label;
+    final LongAdder nanos = new LongAdder();
+    final LongAdder calls = new LongAdder();
+
+    Counter(String label) {
+      this.label = label;
     }
   }
 
   private static final class Timed implements Kernel {
-    final String label;
+    final Counter counter;
     final Kernel k;
-    long nanos;
-    long calls;
     long skipped;
 
-    Timed(String label, Kernel k) {
-      this.label = label;
+    Timed(Counter counter, Kernel k) {
+      this.counter = counter;
       this.k = k;
     }
 
@@ -81,8 +89,8 @@ final class KernelProfile {
       }
       long t0 = System.nanoTime();
       k.run(frame);
-      nanos += System.nanoTime() - t0;
-      calls++;
+      counter.nanos.add(System.nanoTime() - t0);
+      counter.calls.increment();
     }
   }
 }

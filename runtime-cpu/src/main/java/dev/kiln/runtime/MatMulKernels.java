@@ -77,7 +77,8 @@ final class MatMulKernels {
       // Loads OpenBLAS when a plan is compiled rather than in its first run.
       boolean small = p.small();
       if (d == DType.FLOAT32 && p.narrowTransposed()) {
-        return frame -> sgemmNarrowTransposed(p, 1f, (float[]) frame[sa], (float[]) frame[sb], 0f, (float[]) frame[sc]);
+        ScratchPool<float[]> t = transposedScratch(p);
+        return frame -> sgemmNarrowTransposed(p, 1f, (float[]) frame[sa], (float[]) frame[sb], 0f, (float[]) frame[sc], t);
       }
       return switch (d) {
         case FLOAT32 -> small
@@ -114,6 +115,7 @@ final class MatMulKernels {
       }
       boolean loop = p.k() == 0 || p.small();
       boolean transposed = !loop && p.narrowTransposed();
+      ScratchPool<float[]> t = transposed ? transposedScratch(p) : null;
       return switch (d) {
         case FLOAT32 -> {
           float al = (float) alpha;
@@ -126,7 +128,7 @@ final class MatMulKernels {
             if (loop) {
               f32(p, al, (float[]) frame[sa], (float[]) frame[sb], be, o);
             } else if (transposed) {
-              sgemmNarrowTransposed(p, al, (float[]) frame[sa], (float[]) frame[sb], be, o);
+              sgemmNarrowTransposed(p, al, (float[]) frame[sa], (float[]) frame[sb], be, o, t);
             } else {
               Blas.sgemm(p.ta(), p.tb(), p.m(), p.n(), p.k(), al, (float[]) frame[sa], (float[]) frame[sb], be, o);
             }
@@ -148,29 +150,31 @@ final class MatMulKernels {
     };
   }
 
-  /** o = alpha * op(a) op(b) + beta * o as BLAS defines it (o not read when beta is 0). */
-  /** Per thread (a plan may run on several at once): the transposed product of {@link #sgemmNarrowTransposed}. */
-  private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
+  /** The kernel's buffers for the transposed product of {@link #sgemmNarrowTransposed} (one per concurrent run). */
+  private static ScratchPool<float[]> transposedScratch(Product p) {
+    return new ScratchPool<>(() -> new float[p.m() * p.n()]);
+  }
 
   /**
-   * o[m,n] = alpha * op(a) op(b) + beta * o, as t = alpha * op(b)^T op(a)^T [n,m] through BLAS, then
-   * o = t^T + beta * o (o unread when beta is 0).
+   * o[m,n] = alpha * op(a) op(b) + beta * o, as t = alpha * op(b)^T op(a)^T [n,m] through BLAS (t taken
+   * from {@code scratch}), then o = t^T + beta * o (o unread when beta is 0).
    */
-  private static void sgemmNarrowTransposed(Product p, float alpha, float[] a, float[] b, float beta, float[] o) {
+  private static void sgemmNarrowTransposed(Product p, float alpha, float[] a, float[] b, float beta, float[] o,
+      ScratchPool<float[]> scratch) {
     int m = p.m();
     int n = p.n();
-    float[] t = TRANSPOSED.get();
-    if (t.length < m * n) {
-      t = new float[m * n];
-      TRANSPOSED.set(t);
-    }
-    Blas.sgemm(!p.tb(), !p.ta(), n, m, p.k(), alpha, b, a, 0f, t);
-    for (int i = 0; i < m; i++) {
-      int row = i * n;
-      for (int j = 0; j < n; j++) {
-        float v = t[j * m + i];
-        o[row + j] = beta == 0 ? v : v + beta * o[row + j];
+    float[] t = scratch.take();
+    try {
+      Blas.sgemm(!p.tb(), !p.ta(), n, m, p.k(), alpha, b, a, 0f, t);
+      for (int i = 0; i < m; i++) {
+        int row = i * n;
+        for (int j = 0; j < n; j++) {
+          float v = t[j * m + i];
+          o[row + j] = beta == 0 ? v : v + beta * o[row + j];
+        }
       }
+    } finally {
+      scratch.give(t);
     }
   }
 

@@ -102,7 +102,8 @@ final class ReduceKernels {
     private final int outN;
     private final int blocks;
     private final int parts;
-    private final ThreadLocal<double[]> partials;
+    /** Each run's block partials (taken for the run, so concurrent runs have their own). */
+    private final ScratchPool<double[]> partials;
 
     SegmentKernel(KernelSpec spec, SegmentedReduction reduction, int size, int outN) {
       this.reduction = reduction;
@@ -112,7 +113,7 @@ final class ReduceKernels {
       this.outN = outN;
       this.blocks = (size + BLOCK - 1) / BLOCK;
       this.parts = Parallel.parts(blocks, BLOCK);
-      this.partials = ThreadLocal.withInitial(() -> new double[2 * blocks]);
+      this.partials = new ScratchPool<>(() -> new double[2 * blocks]);
     }
 
     @Override
@@ -122,13 +123,17 @@ final class ReduceKernels {
         return;
       }
       Object x = frame[slotX];
-      double[] partial = partials.get(); // the calling thread's, for this run
-      if (parts <= 1) {
-        fold(x, 0, blocks, partial, frame);
-      } else {
-        Parallel.dynamic(blocks, 4, parts, (lo, hi) -> fold(x, lo, hi, partial, frame));
+      double[] partial = partials.take();
+      try {
+        if (parts <= 1) {
+          fold(x, 0, blocks, partial, frame);
+        } else {
+          Parallel.dynamic(blocks, 4, parts, (lo, hi) -> fold(x, lo, hi, partial, frame));
+        }
+        reduction.combine(partial, size, BLOCK, frame, outSlots);
+      } finally {
+        partials.give(partial);
       }
-      reduction.combine(partial, size, BLOCK, frame, outSlots);
     }
 
     private void fold(Object x, int fromBlock, int toBlock, double[] partial, Object[] frame) {

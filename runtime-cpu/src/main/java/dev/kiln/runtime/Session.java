@@ -8,7 +8,9 @@ import dev.kiln.graph.Tensor;
 import dev.kiln.graph.Variable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -133,7 +135,10 @@ public final class Session implements AutoCloseable {
     return new Runner();
   }
 
-  /** A copy of a variable's current value; fails if it was never initialized. */
+  /**
+   * A copy of a variable's current value; fails if it was never initialized. To read several
+   * variables as one state while other threads run, use {@link #variableValues}.
+   */
   public Tensor variableValue(Variable v) {
     Objects.requireNonNull(v, "variableValue: variable is null");
     requireOwnVariable(v, "variableValue");
@@ -144,14 +149,59 @@ public final class Session implements AutoCloseable {
     long stamp = lock.readLock();
     try {
       requireOpen();
-      VariableState s = variables.get(v.op());
-      if (s == null || !s.initialized) {
-        throw new VariableState(v.op()).uninitialized();
-      }
-      return HostBuffers.adopt(s.type.dtype(), s.type.shape(), StateKernels.copy(s.storage, s.size));
+      return copyOf(initializedState(v));
     } finally {
       lock.unlockRead(stamp);
     }
+  }
+
+  /**
+   * Copies of the values of {@code vars}, read together at one point between runs: a run's assigns
+   * are seen all or not at all (a run that assigns executes alone, before or after this read), so the
+   * values are a state the variables really had at once, as a checkpoint taken while other threads
+   * train needs. Runs that only read variables go on meanwhile; runs that assign wait for the copy.
+   * The map is unmodifiable, in the order of {@code vars}. Fails, copying nothing, if a variable is
+   * null, belongs to another graph or was never initialized.
+   */
+  public Map<Variable, Tensor> variableValues(Collection<Variable> vars) {
+    Objects.requireNonNull(vars, "variableValues: the collection of variables is null");
+    List<Variable> list = new ArrayList<>(vars.size());
+    for (Variable v : vars) {
+      Objects.requireNonNull(v, "variableValues: a variable is null");
+      requireOwnVariable(v, "variableValues");
+      list.add(v);
+    }
+    if (onDevice.isPresent()) {
+      requireOpen();
+      return onDevice.get().variableValues(List.copyOf(list));
+    }
+    long stamp = lock.readLock();
+    try {
+      requireOpen();
+      VariableState[] states = new VariableState[list.size()];
+      for (int i = 0; i < states.length; i++) {
+        states[i] = initializedState(list.get(i));
+      }
+      Map<Variable, Tensor> values = new LinkedHashMap<>();
+      for (int i = 0; i < states.length; i++) {
+        values.put(list.get(i), copyOf(states[i]));
+      }
+      return Collections.unmodifiableMap(values);
+    } finally {
+      lock.unlockRead(stamp);
+    }
+  }
+
+  private VariableState initializedState(Variable v) {
+    VariableState s = variables.get(v.op());
+    if (s == null || !s.initialized) {
+      throw new VariableState(v.op()).uninitialized();
+    }
+    return s;
+  }
+
+  private static Tensor copyOf(VariableState s) {
+    return HostBuffers.adopt(s.type.dtype(), s.type.shape(), StateKernels.copy(s.storage, s.size));
   }
 
   /**

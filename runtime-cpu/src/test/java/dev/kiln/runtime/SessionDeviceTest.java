@@ -79,6 +79,12 @@ class SessionDeviceTest {
         }
 
         @Override
+        public Map<Variable, Tensor> variableValues(List<Variable> vars) {
+          calls.add("variableValues " + vars.stream().map(Variable::name).toList());
+          return cpu.variableValues(vars);
+        }
+
+        @Override
         public void assignVariables(Map<Variable, Tensor> values) {
           calls.add("assignVariables " + values.keySet().stream().map(Variable::name).toList());
           cpu.assignVariables(values);
@@ -118,9 +124,10 @@ class SessionDeviceTest {
       assertEquals(11f, floats(s.variableValue(w))[0]);
       s.assignVariables(Map.of(w, Tensor.of(new float[] {5, 6}, 2)));
       assertEquals(6f, floats(s.variableValue(w))[1]);
+      assertEquals(5f, floats(s.variableValues(List.of(w)).get(w))[0]);
     }
     assertEquals(List.of("open", "run fed=[] fetches=[] targets=[init]", "run fed=[x] fetches=[Mul] targets=[AssignAdd]",
-        "variableValue w", "assignVariables [w]", "variableValue w", "close"), d.calls);
+        "variableValue w", "assignVariables [w]", "variableValue w", "variableValues [w]", "close"), d.calls);
   }
 
   @Test
@@ -136,6 +143,8 @@ class SessionDeviceTest {
       assertEquals("run: fetch 0 is null", e.getMessage());
       IllegalArgumentException f = assertThrows(IllegalArgumentException.class, () -> s.variableValue(foreign));
       assertEquals("variableValue: variable 'v' belongs to another graph than this Session's", f.getMessage());
+      IllegalArgumentException fs = assertThrows(IllegalArgumentException.class, () -> s.variableValues(List.of(w, foreign)));
+      assertEquals("variableValues: variable 'v' belongs to another graph than this Session's", fs.getMessage());
       IllegalArgumentException t = assertThrows(IllegalArgumentException.class,
           () -> s.assignVariables(Map.of(w, Tensor.of(new float[] {1, 2}, 2))));
       assertEquals("assignVariables: variable 'w' is f32[], got a tensor of f32[2]", t.getMessage());

@@ -61,6 +61,11 @@ public final class CudaDevice implements Device {
       }
 
       @Override
+      public Map<Variable, Tensor> variableValues(List<Variable> vars) {
+        return s.variableValues(vars);
+      }
+
+      @Override
       public void assignVariables(Map<Variable, Tensor> values) {
         s.assignVariables(values);
       }

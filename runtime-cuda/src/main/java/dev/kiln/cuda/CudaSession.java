@@ -10,8 +10,10 @@ import dev.kiln.graph.Variable;
 import dev.kiln.optimizer.DeviceDescription;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -211,19 +213,50 @@ public final class CudaSession implements AutoCloseable {
   public Tensor variableValue(Variable v) {
     synchronized (ctx) {
       requireOpen();
-      requireOwn(v.op(), "variableValue");
-      VarState s = variables.get(v.name());
-      if (s == null || !s.initialized) {
-        throw new IllegalStateException("Variable '" + v.name() + "' is uninitialized: run its initializer first");
+      VarState s = initialized(v, "variableValue");
+      ctx.makeCurrent();
+      return hostCopy(s);
+    }
+  }
+
+  /**
+   * Copies of the values of {@code vars}, in their order, read together between runs (runs hold the
+   * same monitor, so no run's assigns are half seen). Fails, copying nothing, if one belongs to
+   * another graph or was never initialized.
+   */
+  public Map<Variable, Tensor> variableValues(List<Variable> vars) {
+    synchronized (ctx) {
+      requireOpen();
+      VarState[] states = new VarState[vars.size()];
+      for (int i = 0; i < states.length; i++) {
+        states[i] = initialized(Objects.requireNonNull(vars.get(i), "variableValues: a variable is null"), "variableValues");
       }
       ctx.makeCurrent();
-      if (s.onDevice) {
-        download(s);
+      Map<Variable, Tensor> values = new LinkedHashMap<>();
+      for (int i = 0; i < states.length; i++) {
+        values.put(vars.get(i), hostCopy(states[i]));
       }
-      Object copy = HostBuffers.allocate(s.type.dtype(), (int) s.count);
-      System.arraycopy(s.host, 0, copy, 0, (int) s.count);
-      return HostBuffers.adopt(s.type.dtype(), s.type.shape(), copy);
+      return Collections.unmodifiableMap(values);
     }
+  }
+
+  private VarState initialized(Variable v, String what) {
+    requireOwn(v.op(), what);
+    VarState s = variables.get(v.name());
+    if (s == null || !s.initialized) {
+      throw new IllegalStateException("Variable '" + v.name() + "' is uninitialized: run its initializer first");
+    }
+    return s;
+  }
+
+  /** The variable's value in a new host array (downloaded first if the device holds the latest). */
+  private Tensor hostCopy(VarState s) {
+    if (s.onDevice) {
+      download(s);
+    }
+    Object copy = HostBuffers.allocate(s.type.dtype(), (int) s.count);
+    System.arraycopy(s.host, 0, copy, 0, (int) s.count);
+    return HostBuffers.adopt(s.type.dtype(), s.type.shape(), copy);
   }
 
   /** Device memory this Session holds: plan arenas, constants, variables (bytes). */

@@ -29,10 +29,9 @@ public final class Saver {
 
   /** As {@link #save(Session, Path)}, running {@code beforeRename} between writing and renaming (tests). */
   static void save(Session session, Path path, Runnable beforeRename) throws IOException {
+    // One consistent state of all variables (as a run sees them), even while other threads train.
     Map<String, Tensor> values = new LinkedHashMap<>();
-    for (Variable v : session.graph().variables()) {
-      values.put(v.name(), session.variableValue(v));
-    }
+    session.variableValues(session.graph().variables()).forEach((v, t) -> values.put(v.name(), t));
     byte[] bytes = CheckpointFormat.encode(values);
     CheckpointFiles.write(path, bytes, beforeRename);
   }

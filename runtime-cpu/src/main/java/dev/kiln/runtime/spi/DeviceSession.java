@@ -21,6 +21,13 @@ public interface DeviceSession extends AutoCloseable {
   /** A copy of a variable's current value; fails if it was never initialized. */
   Tensor variableValue(Variable v);
 
+  /**
+   * Copies of the values of {@code vars} (checked to belong to the graph), in their order, read
+   * together between runs: no run's assigns are half seen. Fails, copying nothing, if one was never
+   * initialized.
+   */
+  Map<Variable, Tensor> variableValues(List<Variable> vars);
+
   /** Sets variables (already checked against their types) between runs. */
   void assignVariables(Map<Variable, Tensor> values);
 
