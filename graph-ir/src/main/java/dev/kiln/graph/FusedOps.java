@@ -41,9 +41,10 @@ final class FusedOps {
     defs.add(new OpSpec("FusedMatMul", 2, 3, Set.of(), AttrSchema.of(BuiltinOps.TRANSPOSE_A, BuiltinOps.TRANSPOSE_B,
         AttrDef.optional("activation", AttrType.STRING, "none").constrained(Constraint.oneOf(ACTIVATIONS.toArray()))),
         FusedOps::fusedMatMul));
-    AttrDef scale = AttrDef.optional("alpha", AttrType.FLOAT, 1.0).constrained(Constraint.finite());
-    defs.add(new OpSpec("Gemm", 3, 3, Set.of(), AttrSchema.of(BuiltinOps.TRANSPOSE_A, BuiltinOps.TRANSPOSE_B, scale,
-        AttrDef.optional("beta", AttrType.FLOAT, 1.0).constrained(Constraint.finite())), FusedOps::gemm));
+    AttrDef alpha = AttrDef.optional("alpha", AttrType.FLOAT, 1.0).constrained(Constraint.finite());
+    AttrDef beta = AttrDef.optional("beta", AttrType.FLOAT, 1.0).constrained(Constraint.finite());
+    defs.add(new OpSpec("Gemm", 3, 3, Set.of(), AttrSchema.of(BuiltinOps.TRANSPOSE_A, BuiltinOps.TRANSPOSE_B, alpha, beta),
+        FusedOps::gemm));
   }
 
   private static List<TensorType> fused(OpContext c) {

@@ -22,7 +22,8 @@ public interface OpDef {
    * The attributes this op type takes. The default, for op types written before schemas existed, is
    * {@link AttrSchema#unchecked()}: any attribute is accepted and none is checked or defaulted, so
    * {@link #infer} must check what it reads. Return {@link AttrSchema#none()} for an op type that
-   * takes no attributes, so that a misspelled one is an error rather than silently ignored.
+   * takes no attributes, so that a misspelled one is an error rather than silently ignored. Called for
+   * every attribute set and every node built: return a constant.
    */
   default AttrSchema attrSchema() {
     return AttrSchema.unchecked();

@@ -46,8 +46,18 @@ class AttrValidationTest {
 
   @Test
   void aMisspelledAttributeInTextIsNotIgnored() {
-    String text = HEAD + "  %h = MatMul(%x, %w) {transpos_a = true, transpose_b = false}\n}\n";
-    assertThrows(GraphParseException.class, () -> Graph.parse(text));
+    // Square operands: without the transpose the product still type-checks, so ignoring the typo
+    // would give a graph that silently computes x w instead of x^T w.
+    String text = """
+        graph g {
+          %x = Placeholder() {dtype = f32, shape = [2, 2]}
+          %w = Placeholder() {dtype = f32, shape = [2, 2]}
+          %h = MatMul(%x, %w) {transpos_a = true, transpose_b = false}
+        }
+        """;
+    GraphParseException e = assertThrows(GraphParseException.class, () -> Graph.parse(text, "sq.kg"));
+    assertEquals("sq.kg:4:24: MatMul 'h': unknown attribute 'transpos_a' (did you mean 'transpose_a'?)",
+        e.getMessage());
   }
 
   @Test

@@ -3,6 +3,9 @@ package dev.kiln.graph;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,5 +31,21 @@ class GraphNameTest {
   void anUnnamedGraphStaysUnnamed() {
     assertEquals("graph {\n}\n", Graph.parse("graph {}").toText());
     assertTrue(new Graph().toText().startsWith("graph {"));
+  }
+
+  @Test
+  void everyExampleGraphFileParsesAndRoundTrips() throws java.io.IOException {
+    List<Path> files;
+    try (var s = Files.list(Path.of("../examples/graphs"))) {
+      files = s.filter(p -> p.toString().endsWith(".kg")).sorted().toList();
+    }
+    assertTrue(files.size() >= 2, files.toString());
+    for (Path f : files) {
+      Graph g = Graph.parse(f);
+      String text = Files.readString(f);
+      String declared = text.substring(text.indexOf("graph") + 5, text.indexOf('{')).strip();
+      assertEquals(declared, g.name(), f.toString());
+      assertEquals(g.toText(), Graph.parse(g.toText()).toText(), f.toString());
+    }
   }
 }

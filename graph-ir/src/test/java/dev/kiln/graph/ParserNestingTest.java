@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -76,5 +77,26 @@ class ParserNestingTest {
     String text = "graph {\n" + "%a = Identity(%x) subgraph () -> () {\n".repeat(3000);
     Throwable e = parseOnThread(text, 256);
     assertInstanceOf(GraphParseException.class, e);
+  }
+
+  @Test
+  void graphsBuiltInCodeAreHeldToTheSameLimit() {
+    Graph inner = new Graph();
+    inner.opBuilder("Parameter", "p").setAttr("dtype", DType.FLOAT32).setAttr("shape", Shape.of(2)).build();
+    for (int depth = 1; depth <= 64; depth++) {
+      Graph outer = new Graph();
+      Output p = outer.opBuilder("Parameter", "p").setAttr("dtype", DType.FLOAT32).setAttr("shape", Shape.of(2))
+          .build().output(0);
+      outer.opBuilder("Identity", "n").addInput(p).addSubgraph(new Subgraph(inner, List.of(), List.of())).build();
+      inner = outer;
+    }
+    Graph tooDeep = new Graph();
+    Output x = tooDeep.opBuilder("Placeholder", "x").setAttr("dtype", DType.FLOAT32).setAttr("shape", Shape.of(2))
+        .build().output(0);
+    Subgraph body = new Subgraph(inner, List.of(), List.of());
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> tooDeep.opBuilder("Identity", "n").addInput(x).addSubgraph(body).build());
+    assertEquals("Identity 'n': subgraphs nested more than 64 deep", e.getMessage());
+    assertEquals(1, tooDeep.size());
   }
 }
