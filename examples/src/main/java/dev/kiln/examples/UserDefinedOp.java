@@ -1,5 +1,6 @@
 package dev.kiln.examples;
 
+import dev.kiln.graph.AttrSchema;
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.OpContext;
@@ -57,6 +58,16 @@ public final class UserDefinedOp {
     @Override
     public Set<OpTrait> traits() {
       return Set.of(OpTrait.ELEMENTWISE);
+    }
+
+    /**
+     * Softplus takes no attributes. An op with some declares them here, e.g.
+     * {@code AttrSchema.of(AttrDef.optional("beta", AttrType.FLOAT, 1.0))}; either way a misspelled or
+     * mistyped attribute is an error where it is set.
+     */
+    @Override
+    public AttrSchema attrSchema() {
+      return AttrSchema.none();
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.kiln.examples;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Graph;
@@ -24,6 +26,9 @@ class UserDefinedOpTest {
     Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(3));
     Output y = UserDefinedOp.softplus(tf, x);
     Output dy = tf.gradients(y, x).get(0);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> tf.opBuilder(UserDefinedOp.SOFTPLUS).addInput(x).setAttr("beta", 2.0));
+    assertEquals("Softplus 'Softplus_1': unknown attribute 'beta' (Softplus takes no attributes)", e.getMessage());
     double[] xs = {-3, 0.25, 40};
     Map<Output, Tensor> feed = Map.of(x, Tensor.of(xs, 3));
     try (Session s = new Session(g)) {

@@ -1,5 +1,7 @@
 package dev.kiln.graph;
 
+import static dev.kiln.graph.AttrDef.optional;
+import static dev.kiln.graph.AttrDef.required;
 import static dev.kiln.graph.Infer.ALL;
 import static dev.kiln.graph.Infer.BOOL;
 import static dev.kiln.graph.Infer.FLOAT;
@@ -14,6 +16,7 @@ import static dev.kiln.graph.Infer.dtypeIn;
 import static dev.kiln.graph.Infer.one;
 import static dev.kiln.graph.Infer.sameDType;
 
+import dev.kiln.graph.AttrDef.Constraint;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -30,17 +33,26 @@ final class BuiltinOps {
   private static final Set<OpTrait> STATEFUL = EnumSet.of(OpTrait.STATEFUL);
   private static final Set<OpTrait> VIEW = EnumSet.of(OpTrait.VIEW);
 
+  /** MatMul's operand flags, shared with the fused products. */
+  static final AttrDef TRANSPOSE_A = optional("transpose_a", AttrType.BOOL, false);
+  static final AttrDef TRANSPOSE_B = optional("transpose_b", AttrType.BOOL, false);
+
   static void registerAll() {
     List<OpDef> defs = new ArrayList<>();
     // Sources.
-    defs.add(new OpSpec("Placeholder", 0, 0, NONE,
+    AttrSchema typed = AttrSchema.of(required("dtype", AttrType.DTYPE), required("shape", AttrType.SHAPE));
+    defs.add(new OpSpec("Placeholder", 0, 0, NONE, typed,
         c -> one(attr(c, "dtype", DType.class), attr(c, "shape", Shape.class))));
-    defs.add(new OpSpec("Parameter", 0, 0, NONE,
+    defs.add(new OpSpec("Parameter", 0, 0, NONE, typed,
         c -> one(attr(c, "dtype", DType.class), attr(c, "shape", Shape.class))));
-    defs.add(new OpSpec("Const", 0, 0, NONE, c -> List.of(attr(c, "value", Tensor.class).type())));
-    defs.add(new OpSpec("RandomNormal", 0, 0, STATEFUL, BuiltinOps::random));
-    defs.add(new OpSpec("RandomUniform", 0, 0, STATEFUL, BuiltinOps::random));
-    defs.add(new OpSpec("Fill", 1, 1, NONE, c -> {
+    defs.add(new OpSpec("Const", 0, 0, NONE, AttrSchema.of(required("value", AttrType.TENSOR)),
+        c -> List.of(attr(c, "value", Tensor.class).type())));
+    AttrSchema random = AttrSchema.of(
+        required("dtype", AttrType.DTYPE).constrained(Constraint.oneOf(DType.FLOAT32, DType.FLOAT64)),
+        required("shape", AttrType.SHAPE), required("seed", AttrType.INT));
+    defs.add(new OpSpec("RandomNormal", 0, 0, STATEFUL, random, BuiltinOps::random));
+    defs.add(new OpSpec("RandomUniform", 0, 0, STATEFUL, random, BuiltinOps::random));
+    defs.add(new OpSpec("Fill", 1, 1, NONE, AttrSchema.of(required("shape", AttrType.SHAPE)), c -> {
       requireScalar(c, 0);
       return one(c.dtype(0), Infer.requireDefinedAttrShape(c, "shape"));
     }));
@@ -60,10 +72,10 @@ final class BuiltinOps {
     // Views and identity.
     defs.add(new OpSpec("Identity", 1, 1, EnumSet.of(OpTrait.VIEW, OpTrait.ELEMENTWISE), c -> List.of(c.input(0))));
     defs.add(new OpSpec("StopGradient", 1, 1, EnumSet.of(OpTrait.VIEW, OpTrait.ELEMENTWISE), c -> List.of(c.input(0))));
-    defs.add(new OpSpec("Reshape", 1, 1, VIEW, BuiltinOps::reshape));
+    defs.add(new OpSpec("Reshape", 1, 1, VIEW, AttrSchema.of(required("shape", AttrType.SHAPE)), BuiltinOps::reshape));
     defs.add(new OpSpec("ReshapeLike", 2, 2, VIEW, BuiltinOps::reshapeLike));
-    defs.add(new OpSpec("ExpandDims", 1, 1, VIEW, BuiltinOps::expandDims));
-    defs.add(new OpSpec("Squeeze", 1, 1, VIEW, BuiltinOps::squeeze));
+    defs.add(new OpSpec("ExpandDims", 1, 1, VIEW, AttrSchema.of(required("axis", AttrType.INT)), BuiltinOps::expandDims));
+    defs.add(new OpSpec("Squeeze", 1, 1, VIEW, AttrSchema.of(required("axes", AttrType.INT_LIST)), BuiltinOps::squeeze));
 
     // Elementwise unary.
     unary(defs, "Neg", NUMERIC);
@@ -77,7 +89,8 @@ final class BuiltinOps {
       unary(defs, t, FLOAT);
     }
     unary(defs, "LogicalNot", BOOL);
-    defs.add(new OpSpec("Cast", 1, 1, EW, c -> one(attr(c, "dtype", DType.class), c.shape(0))));
+    defs.add(new OpSpec("Cast", 1, 1, EW, AttrSchema.of(required("dtype", AttrType.DTYPE)),
+        c -> one(attr(c, "dtype", DType.class), c.shape(0))));
 
     // Elementwise binary, NumPy broadcasting.
     for (String t : List.of("Add", "Mul", "Maximum", "Minimum")) {
@@ -108,23 +121,32 @@ final class BuiltinOps {
     defs.add(new OpSpec("AddN", 1, VARIADIC, EW_COMM, BuiltinOps::addN));
 
     // Linear algebra and normalizations.
-    defs.add(new OpSpec("MatMul", 2, 2, NONE, BuiltinOps::matmul));
-    defs.add(new OpSpec("Softmax", 1, 1, NONE, BuiltinOps::softmax));
-    defs.add(new OpSpec("LogSoftmax", 1, 1, NONE, BuiltinOps::softmax));
+    defs.add(new OpSpec("MatMul", 2, 2, NONE, AttrSchema.of(TRANSPOSE_A, TRANSPOSE_B), BuiltinOps::matmul));
+    AttrSchema lastAxis = AttrSchema.of(optional("axis", AttrType.INT, -1L));
+    defs.add(new OpSpec("Softmax", 1, 1, NONE, lastAxis, BuiltinOps::softmax));
+    defs.add(new OpSpec("LogSoftmax", 1, 1, NONE, lastAxis, BuiltinOps::softmax));
 
     // Reductions.
+    AttrSchema reduction = AttrSchema.of(required("axes", AttrType.INT_LIST), optional("keep_dims", AttrType.BOOL, false));
     for (String t : List.of("Sum", "Mean", "Max", "Min", "Prod")) {
-      defs.add(new OpSpec(t, 1, 1, NONE, BuiltinOps::reduce));
+      defs.add(new OpSpec(t, 1, 1, NONE, reduction, BuiltinOps::reduce));
     }
     defs.add(new OpSpec("ReduceSumLike", 2, 2, NONE, BuiltinOps::reduceSumLike));
-    defs.add(new OpSpec("ArgMax", 1, 1, NONE, BuiltinOps::argMax));
+    defs.add(new OpSpec("ArgMax", 1, 1, NONE, AttrSchema.of(required("axis", AttrType.INT),
+        optional("output_type", AttrType.DTYPE, DType.INT64).constrained(Constraint.oneOf(DType.INT32, DType.INT64))),
+        BuiltinOps::argMax));
 
     // Layout.
-    defs.add(new OpSpec("Transpose", 1, 1, NONE, BuiltinOps::transpose));
-    defs.add(new OpSpec("Concat", 1, VARIADIC, NONE, BuiltinOps::concat));
-    defs.add(new OpSpec("Slice", 1, 1, NONE, BuiltinOps::slice));
-    defs.add(new OpSpec("Pad", 1, 1, NONE, BuiltinOps::pad));
-    defs.add(new OpSpec("OneHot", 1, 1, NONE, BuiltinOps::oneHot));
+    defs.add(new OpSpec("Transpose", 1, 1, NONE, AttrSchema.of(required("perm", AttrType.INT_LIST)), BuiltinOps::transpose));
+    defs.add(new OpSpec("Concat", 1, VARIADIC, NONE, AttrSchema.of(required("axis", AttrType.INT)), BuiltinOps::concat));
+    defs.add(new OpSpec("Slice", 1, 1, NONE,
+        AttrSchema.of(required("begin", AttrType.INT_LIST), required("size", AttrType.INT_LIST)), BuiltinOps::slice));
+    defs.add(new OpSpec("Pad", 1, 1, NONE, AttrSchema.of(required("paddings", AttrType.INT_LIST)), BuiltinOps::pad));
+    defs.add(new OpSpec("OneHot", 1, 1, NONE, AttrSchema.of(
+        required("depth", AttrType.INT).constrained(Constraint.range(1, Integer.MAX_VALUE)),
+        required("dtype", AttrType.DTYPE).constrained(
+            Constraint.oneOf(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64)),
+        required("on_value", AttrType.FLOAT), required("off_value", AttrType.FLOAT)), BuiltinOps::oneHot));
 
     FusedOps.define(defs);
     DeviceOps.define(defs);

@@ -37,6 +37,11 @@ final class CustomGradients {
     }
 
     @Override
+    public AttrSchema attrSchema() {
+      return AttrSchema.of(AttrDef.required("output_index", AttrType.INT), AttrDef.required("key", AttrType.STRING));
+    }
+
+    @Override
     public List<TensorType> infer(OpContext c) {
       Infer.attrLong(c, "output_index");
       Infer.attr(c, "key", String.class);

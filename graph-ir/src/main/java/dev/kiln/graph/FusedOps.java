@@ -1,5 +1,6 @@
 package dev.kiln.graph;
 
+import dev.kiln.graph.AttrDef.Constraint;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,7 +29,7 @@ import java.util.Set;
  * </ul>
  */
 final class FusedOps {
-  static final Set<String> ACTIVATIONS = Set.of("none", "relu", "sigmoid", "tanh");
+  static final List<String> ACTIVATIONS = List.of("none", "relu", "sigmoid", "tanh");
 
   /** The reductions a Fused body may end in. */
   static final Set<String> REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min", "Prod");
@@ -37,8 +38,13 @@ final class FusedOps {
 
   static void define(List<OpDef> defs) {
     defs.add(new OpSpec("Fused", 0, BuiltinOps.VARIADIC, Set.of(OpTrait.ELEMENTWISE), FusedOps::fused));
-    defs.add(new OpSpec("FusedMatMul", 2, 3, Set.of(), FusedOps::fusedMatMul));
-    defs.add(new OpSpec("Gemm", 3, 3, Set.of(), FusedOps::gemm));
+    defs.add(new OpSpec("FusedMatMul", 2, 3, Set.of(), AttrSchema.of(BuiltinOps.TRANSPOSE_A, BuiltinOps.TRANSPOSE_B,
+        AttrDef.optional("activation", AttrType.STRING, "none").constrained(Constraint.oneOf(ACTIVATIONS.toArray()))),
+        FusedOps::fusedMatMul));
+    AttrDef alpha = AttrDef.optional("alpha", AttrType.FLOAT, 1.0).constrained(Constraint.finite());
+    AttrDef beta = AttrDef.optional("beta", AttrType.FLOAT, 1.0).constrained(Constraint.finite());
+    defs.add(new OpSpec("Gemm", 3, 3, Set.of(), AttrSchema.of(BuiltinOps.TRANSPOSE_A, BuiltinOps.TRANSPOSE_B, alpha, beta),
+        FusedOps::gemm));
   }
 
   private static List<TensorType> fused(OpContext c) {
@@ -129,10 +135,6 @@ final class FusedOps {
   }
 
   private static List<TensorType> fusedMatMul(OpContext c) {
-    Object act = c.attrs().find("activation").orElse("none");
-    if (!(act instanceof String a) || !ACTIVATIONS.contains(a)) {
-      throw c.error("activation must be one of none, relu, sigmoid, tanh, got %s", act);
-    }
     List<TensorType> mm = OpRegistry.get("MatMul").infer(
         new OpContext(c.opType(), c.nodeName(), c.inputs().subList(0, 2), c.attrs()));
     TensorType t = mm.get(0);
@@ -156,12 +158,6 @@ final class FusedOps {
   }
 
   private static List<TensorType> gemm(OpContext c) {
-    for (String scale : List.of("alpha", "beta")) {
-      Object v = c.attrs().find(scale).orElse(1.0);
-      if (!(v instanceof Double d) || !Double.isFinite(d)) {
-        throw c.error("%s must be a finite float number, got %s", scale, v);
-      }
-    }
     TensorType product = OpRegistry.get("MatMul").infer(
         new OpContext(c.opType(), c.nodeName(), c.inputs().subList(0, 2), c.attrs())).get(0);
     if (!product.dtype().isFloating()) {

@@ -26,6 +26,22 @@ public final class Graph {
   private final Map<String, Operation> byName = new HashMap<>();
   private final Map<String, Integer> nextSuffix = new HashMap<>();
   private final LinkedHashMap<Operation, Operation> variableInitializers = new LinkedHashMap<>();
+  private final String name;
+
+  /** An unnamed graph. */
+  public Graph() {
+    this("");
+  }
+
+  /** A graph called {@code name} (its text form starts {@code graph name {}); "" for none. */
+  public Graph(String name) {
+    this.name = java.util.Objects.requireNonNull(name, "graph name is null (use \"\" for none)");
+  }
+
+  /** The graph's name, "" when it has none. */
+  public String name() {
+    return name;
+  }
 
   /** Starts building a node of op type {@code type}; {@code name} null for an automatic name. */
   public OperationBuilder opBuilder(String type, String name) {
@@ -225,6 +241,11 @@ public final class Graph {
     return base + "_" + k;
   }
 
+  /** The name a node auto-named from {@code base} would get now (for messages before it is built). */
+  synchronized String nextAutoName(String base) {
+    return isValidName(base) ? uniqueName("", base) : base;
+  }
+
   /** Whether {@code name} may name a node (or, with nodes under it, a name scope). */
   static boolean isValidName(String name) {
     return NAME.matcher(name).matches() && !name.endsWith("/");
@@ -232,7 +253,7 @@ public final class Graph {
 
   @Override
   public synchronized String toString() {
-    return "Graph(" + ops.size() + " nodes)";
+    return "Graph(" + (name.isEmpty() ? "" : name + ", ") + ops.size() + " nodes)";
   }
 
   // ---------------------------------------------------------------- text format and pictures

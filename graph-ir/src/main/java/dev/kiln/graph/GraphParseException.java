@@ -4,7 +4,8 @@ import java.util.Optional;
 
 /**
  * A graph file that cannot be read: a syntax error, or a node that cannot be built (unknown op, an
- * input that does not exist, a declared type that disagrees with inference, ...). The message reads
+ * input that does not exist, an attribute the op does not take or of the wrong type, a declared type
+ * that disagrees with inference, subgraphs nested too deep, ...). The message reads
  * {@code file:line:col: what is wrong}, or {@code line:col: what is wrong} for text without a file.
  * Lines and columns count from 1.
  */

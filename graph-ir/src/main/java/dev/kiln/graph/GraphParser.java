@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.CommonTokenStream;
+import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.Token;
 import org.antlr.v4.runtime.atn.PredictionMode;
 
@@ -45,14 +46,43 @@ final class GraphParser {
   private Graph parseFile(String text) {
     KilnLexer lexer = new KilnLexer(CharStreams.fromString(text));
     lexer.removeErrorListeners(); // the lexer cannot fail: bad characters become BAD_CHAR tokens
-    KilnParser parser = new KilnParser(new CommonTokenStream(lexer));
+    KilnParser parser = new NestingLimitedParser(new CommonTokenStream(lexer));
     parser.removeErrorListeners();
     parser.setErrorHandler(new FailFastStrategy(this::error));
     parser.getInterpreter().setPredictionMode(PredictionMode.SLL); // the grammar is LL(1)
     KilnParser.FileContext tree = parser.file();
-    Graph g = new Graph();
+    Graph g = new Graph(tree.name() == null ? "" : name(tree.name()));
     block(g, tree.node());
     return g;
+  }
+
+  /**
+   * ANTLR's parser recurses once per nested subgraph, and so do the walk below and everything that
+   * reads a graph: refusing a subgraph nested deeper than a built graph may hold, as it is entered,
+   * keeps all of them within a thread's stack.
+   */
+  private final class NestingLimitedParser extends KilnParser {
+    private int nesting;
+
+    NestingLimitedParser(CommonTokenStream tokens) {
+      super(tokens);
+    }
+
+    @Override
+    public void enterRule(ParserRuleContext ctx, int state, int ruleIndex) {
+      if (ruleIndex == RULE_subgraph && ++nesting > OperationBuilder.MAX_SUBGRAPH_NESTING) {
+        throw error(getCurrentToken(), "subgraphs nested more than " + OperationBuilder.MAX_SUBGRAPH_NESTING + " deep");
+      }
+      super.enterRule(ctx, state, ruleIndex);
+    }
+
+    @Override
+    public void exitRule() {
+      if (getContext().getRuleIndex() == RULE_subgraph) {
+        nesting--;
+      }
+      super.exitRule();
+    }
   }
 
   GraphParseException error(Token at, String detail) {
@@ -108,13 +138,21 @@ final class GraphParser {
       }
     }
     if (n.attrDict() != null) {
+      AttrSchema schema = OpRegistry.get(type).attrSchema();
       Set<String> seen = new HashSet<>();
       for (AttrContext a : n.attrDict().attr()) {
         String attrName = name(a.name());
         if (!seen.add(attrName)) {
           throw error(a.name().getStart(), "duplicate attribute '" + attrName + "'");
         }
-        b.setAttr(attrName, values.value(a.value()));
+        Object value = values.value(a.value());
+        try {
+          b.setAttr(attrName, value);
+        } catch (IllegalArgumentException e) {
+          // A declared name was given a bad value; any other failure is the name's.
+          Token at = schema.find(attrName).isPresent() ? a.value().getStart() : a.name().getStart();
+          throw error(at, e.getMessage());
+        }
       }
     }
     if (n.device() != null) {

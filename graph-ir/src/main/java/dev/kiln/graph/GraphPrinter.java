@@ -23,7 +23,11 @@ final class GraphPrinter {
   private GraphPrinter() {}
 
   static String print(Graph g) {
-    StringBuilder sb = new StringBuilder("graph {\n");
+    StringBuilder sb = new StringBuilder("graph ");
+    if (!g.name().isEmpty()) {
+      sb.append(name(g.name())).append(' ');
+    }
+    sb.append("{\n");
     block(sb, g, 1);
     return sb.append("}\n").toString();
   }

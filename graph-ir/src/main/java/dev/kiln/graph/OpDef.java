@@ -5,12 +5,29 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * An op type: its name, how many inputs it takes, and how it checks them and infers its outputs'
- * types. Implementations must be stateless; register them with {@link OpRegistry}.
+ * An op type: its name, how many inputs it takes, the attributes it takes, and how it checks them and
+ * infers its outputs' types. Implementations must be stateless; register them with {@link OpRegistry}.
+ *
+ * <p>An op type declares its attributes with {@link #attrSchema}, e.g.
+ * {@code AttrSchema.of(AttrDef.required("axis", AttrType.INT), AttrDef.optional("keep_dims", AttrType.BOOL,
+ * false))}. Nodes are then checked against it as they are built (in code and in the text format): an
+ * undeclared name, a value of another type or a missing required attribute is an error, and an
+ * attribute left out gets its default, so {@link #infer} and kernels see every attribute that has one.
  */
 public interface OpDef {
   /** The op type's name, e.g. {@code MatMul}. */
   String type();
+
+  /**
+   * The attributes this op type takes. The default, for op types written before schemas existed, is
+   * {@link AttrSchema#unchecked()}: any attribute is accepted and none is checked or defaulted, so
+   * {@link #infer} must check what it reads. Return {@link AttrSchema#none()} for an op type that
+   * takes no attributes, so that a misspelled one is an error rather than silently ignored. Called for
+   * every attribute set and every node built: return a constant.
+   */
+  default AttrSchema attrSchema() {
+    return AttrSchema.unchecked();
+  }
 
   /** Fewest inputs. */
   int minInputs();

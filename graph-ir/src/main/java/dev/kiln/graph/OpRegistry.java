@@ -29,6 +29,8 @@ public final class OpRegistry {
       throw new IllegalArgumentException(
           "op type name '" + def.type() + "' must start with an upper-case letter and hold letters, digits, _");
     }
+    java.util.Objects.requireNonNull(def.attrSchema(),
+        () -> "op type '" + def.type() + "': attrSchema() returned null (AttrSchema.none() declares no attributes)");
     OpDef prev = OPS.putIfAbsent(def.type(), def);
     if (prev != null) {
       throw new IllegalArgumentException("op type '" + def.type() + "' is already registered");

@@ -6,8 +6,16 @@ import java.util.List;
 /**
  * Builds one node: inputs, control inputs, attributes, subgraphs and device, then {@link #build()}
  * checks and infers it and appends it to the graph. Used by {@link Ops} and for user-defined ops.
+ * Attributes are checked against the op type's {@link OpDef#attrSchema} as they are set and again,
+ * with defaults filled in and required ones demanded, when the node is built.
  */
 public final class OperationBuilder {
+  /**
+   * How deep subgraphs may nest (a node owning a subgraph whose nodes own subgraphs ...): code that
+   * walks a graph recurses into subgraphs, so the limit keeps it within a thread's stack.
+   */
+  public static final int MAX_SUBGRAPH_NESTING = 64;
+
   private final Graph graph;
   private final String type;
   private String name;
@@ -48,18 +56,28 @@ public final class OperationBuilder {
     return this;
   }
 
+  /**
+   * Sets an attribute; fails if the op type's schema does not declare {@code attr} (suggesting a
+   * declared name it is close to) or declares another type for it.
+   */
   public OperationBuilder setAttr(String attr, Object value) {
+    java.util.Objects.requireNonNull(attr, () -> type + ": attribute name is null");
     java.util.Objects.requireNonNull(value, () -> type + ": attribute '" + attr + "' is null");
+    Object v;
     try {
-      attrs.set(attr, value);
+      v = Attrs.normalize(attr, value);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(type + ": " + e.getMessage(), e);
     }
+    // An unknown op type has no schema: build() reports it.
+    OpRegistry.find(type).ifPresent(def -> def.attrSchema().check(type, this::nodeName, attr, v));
+    attrs.set(attr, v);
     return this;
   }
 
+  /** Sets each of {@code a}'s attributes as {@link #setAttr} does. */
   public OperationBuilder setAttrs(Attrs a) {
-    a.asMap().forEach(attrs::set);
+    a.asMap().forEach(this::setAttr);
     return this;
   }
 
@@ -74,6 +92,29 @@ public final class OperationBuilder {
   }
 
   public Operation build() {
-    return graph.add(type, name, explicitName, inputs, controlInputs, attrs.build(), subgraphs, device);
+    Attrs complete = OpRegistry.get(type).attrSchema().complete(type, this::nodeName, attrs.build());
+    for (Subgraph s : subgraphs) {
+      if (nesting(s.graph()) >= MAX_SUBGRAPH_NESTING) {
+        throw new IllegalArgumentException(type + " '" + nodeName() + "': subgraphs nested more than "
+            + MAX_SUBGRAPH_NESTING + " deep");
+      }
+    }
+    return graph.add(type, name, explicitName, inputs, controlInputs, complete, subgraphs, device);
+  }
+
+  /** The name the node would get if it were built now, for messages. */
+  private String nodeName() {
+    return explicitName ? name : graph.nextAutoName(name);
+  }
+
+  /** How deep subgraphs nest inside {@code g}: 0 when none of its nodes owns one. */
+  private static int nesting(Graph g) {
+    int depth = 0;
+    for (Operation op : g.operations()) {
+      for (Subgraph s : op.subgraphs()) {
+        depth = Math.max(depth, 1 + nesting(s.graph()));
+      }
+    }
+    return depth;
   }
 }

@@ -152,8 +152,8 @@ class ElementwiseInferenceTest {
     assertType("i64[?,3]", tf.cast(x, DType.INT64));
     assertType("bool[*]", tf.cast(in(tf, "i32[*]"), DType.BOOL));
     assertType("f64[?,3]", tf.cast(x, DType.FLOAT64));
-    assertFails("Cast 'Cast_3': missing attribute 'dtype'", tf, () -> tf.opBuilder("Cast").addInput(x).build());
-    assertFails("Cast 'Cast_3': attribute 'dtype' must be DType, got String", tf,
+    assertFails("Cast 'Cast_3': missing attribute 'dtype' (a dtype such as f32 or i64)", tf, () -> tf.opBuilder("Cast").addInput(x).build());
+    assertFails("Cast 'Cast_3': attribute 'dtype' must be a dtype such as f32 or i64, got a string: \"f32\"", tf,
         () -> tf.opBuilder("Cast").addInput(x).setAttr("dtype", "f32").build());
   }
 

@@ -109,7 +109,7 @@ class FusedInferenceTest {
     assertEquals("FusedMatMul 'fm2': bias [100] does not broadcast to the product [?,256]", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> g.opBuilder("FusedMatMul", "fm3").addInput(a).addInput(w).setAttr("activation", "gelu").build());
-    assertEquals("FusedMatMul 'fm3': activation must be one of none, relu, sigmoid, tanh, got gelu", e.getMessage());
+    assertEquals("FusedMatMul 'fm3': attribute 'activation' must be one of \"none\", \"relu\", \"sigmoid\", \"tanh\", got \"gelu\"", e.getMessage());
   }
 
   @Test
@@ -151,10 +151,10 @@ class FusedInferenceTest {
     assertEquals("Gemm 'g': inputs must be float (f32 or f64), got i32", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> g.opBuilder("Gemm", "g").addInput(a).addInput(b).addInput(c).setAttr("alpha", 2L).build());
-    assertEquals("Gemm 'g': alpha must be a finite float number, got 2", e.getMessage());
+    assertEquals("Gemm 'g': attribute 'alpha' must be a float, got an int: 2", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> g.opBuilder("Gemm", "g").addInput(a).addInput(b).addInput(c).setAttr("beta", Double.NaN).build());
-    assertEquals("Gemm 'g': beta must be a finite float number, got NaN", e.getMessage());
+    assertEquals("Gemm 'g': attribute 'beta' must be a finite number, got nan", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> g.opBuilder("Gemm", "g").addInput(a).addInput(a).addInput(c).build());
     assertEquals("Gemm 'g': inner dimensions differ: [4,3] x [4,3]", e.getMessage());
     assertEquals(before, g.size());

@@ -210,7 +210,7 @@ class GradientsGraphTest {
     assertTrue(y.op().def().traits().contains(OpTrait.VIEW));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> tf.withName("bad").opBuilder("CustomGradient").addInput(x).build());
-    assertEquals("CustomGradient 'bad': missing attribute 'output_index'", e.getMessage());
+    assertEquals("CustomGradient 'bad': missing attribute 'output_index' (an int)", e.getMessage());
   }
 
   @Test

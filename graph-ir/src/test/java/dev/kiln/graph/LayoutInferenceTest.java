@@ -38,7 +38,7 @@ class LayoutInferenceTest {
     assertFails(node + "target shape [?,?] has more than one unknown (-1) dimension", tf, () -> tf.reshape(x, -1, -1));
     assertFails(node + "cannot reshape [0,3] (0 elements) to [?,0]", tf, () -> tf.reshape(empty, -1, 0));
     assertFails(node + "target shape must have a known rank", tf, () -> tf.reshape(x, Shape.unknown()));
-    assertFails(node + "missing attribute 'shape'", tf, () -> tf.opBuilder("Reshape").addInput(x).build());
+    assertFails(node + "missing attribute 'shape' (a shape such as [2,?] or [*])", tf, () -> tf.opBuilder("Reshape").addInput(x).build());
     Output partial = in(tf, "f32[?,4]");
     assertType("f32[8]", tf.reshape(partial, 8));
     assertType("f32[2,?]", tf.reshape(partial, 2, -1));
@@ -81,7 +81,7 @@ class LayoutInferenceTest {
         () -> tf.expandDims(x, 3));
     assertFails(node + "axis -4 out of range for rank 2 input [2,3]: a new axis goes at -3..2", tf,
         () -> tf.expandDims(x, -4));
-    assertFails(node + "missing attribute 'axis'", tf, () -> tf.opBuilder("ExpandDims").addInput(x).build());
+    assertFails(node + "missing attribute 'axis' (an int)", tf, () -> tf.opBuilder("ExpandDims").addInput(x).build());
   }
 
   @Test
@@ -221,14 +221,14 @@ class LayoutInferenceTest {
     Output f = in(tf, "f32[2]");
     Output i = in(tf, "i32[2]");
     assertFails(node + "input 0 must be integer (i32 or i64), got f32", tf, () -> tf.oneHot(f, 3));
-    assertFails(node + "depth must be in 1..2147483647, got 0", tf, () -> tf.oneHot(i, 0));
-    assertFails(node + "depth must be in 1..2147483647, got 4294967296", tf,
+    assertFails(node + "attribute 'depth' must be in 1..2147483647, got 0", tf, () -> tf.oneHot(i, 0));
+    assertFails(node + "attribute 'depth' must be in 1..2147483647, got 4294967296", tf,
         () -> tf.opBuilder("OneHot").addInput(i).setAttr("depth", 1L << 32).setAttr("dtype", DType.FLOAT32)
             .setAttr("on_value", 1.0).setAttr("off_value", 0.0).build());
-    assertFails(node + "dtype must be numeric, got bool", tf, () -> tf.oneHot(i, 3, DType.BOOL));
-    assertFails(node + "missing attribute 'on_value'", tf, () -> tf.opBuilder("OneHot").addInput(i)
+    assertFails(node + "attribute 'dtype' must be one of f32, f64, i32, i64, got bool", tf, () -> tf.oneHot(i, 3, DType.BOOL));
+    assertFails(node + "missing attribute 'on_value' (a float)", tf, () -> tf.opBuilder("OneHot").addInput(i)
         .setAttr("depth", 3).setAttr("dtype", DType.FLOAT32).setAttr("off_value", 0.0).build());
-    assertFails(node + "attribute 'off_value' must be Double, got Long", tf, () -> tf.opBuilder("OneHot").addInput(i)
+    assertFails(node + "attribute 'off_value' must be a float, got an int: 0", tf, () -> tf.opBuilder("OneHot").addInput(i)
         .setAttr("depth", 3).setAttr("dtype", DType.FLOAT32).setAttr("on_value", 1.0).setAttr("off_value", 0).build());
   }
 }

@@ -10,12 +10,16 @@ import java.util.function.Predicate;
  * Seeded random graphs for property tests: every registered op type gets a recipe that builds a valid
  * node from the values made so far (an op type without one is tried generically), with random names
  * (sub-scopes with '/', '.', '-'), devices, control dependencies, extra attributes of every value kind
- * and nested subgraphs.
+ * (on {@link AnnotatedOp} nodes) and nested subgraphs.
  */
 final class RandomGraphs {
   private static final DType[] DTYPES = DType.values();
   private static final List<String> SCOPES = List.of("layer1", "dense-2", "block.3", "a_b", "x.y-z");
   private static final List<String> DEVICES = List.of("", "", "", "/cpu:0", "/gpu:0", "/gpu:1");
+
+  static {
+    AnnotatedOp.register();
+  }
 
   private final Random rnd;
   private final Graph graph;
@@ -274,7 +278,11 @@ final class RandomGraphs {
     return null;
   }
 
-  /** Rebuilds an existing node (same type, inputs and attrs, so inference agrees) with extras. */
+  /**
+   * Rebuilds an existing node (same type, inputs and attrs, so inference agrees) with extras: device,
+   * control input, subgraphs. Extra attributes of every kind go on an {@link AnnotatedOp} node over the
+   * same inputs, since a built-in op takes only the attributes it declares.
+   */
   private void decorate() {
     List<Operation> ops = graph.operations();
     Operation src = ops.get(rnd.nextInt(ops.size()));
@@ -283,8 +291,11 @@ final class RandomGraphs {
     }
     OperationBuilder nb = graph.opBuilder(src.type(), src.name() + "/copy" + rnd.nextInt(100_000))
         .addInputs(src.inputs()).setAttrs(src.attrs()).setDevice(DEVICES.get(rnd.nextInt(DEVICES.size())));
-    for (int i = rnd.nextInt(3); i > 0; i--) {
-      nb.setAttr("x_" + (char) ('a' + rnd.nextInt(26)) + i, extraValue());
+    OperationBuilder notes = graph.opBuilder(AnnotatedOp.TYPE, src.name() + "/notes" + rnd.nextInt(100_000))
+        .addInputs(src.inputs());
+    int extras = rnd.nextInt(3);
+    for (int i = extras; i > 0; i--) {
+      notes.setAttr("x_" + (char) ('a' + rnd.nextInt(26)) + i, extraValue());
     }
     if (rnd.nextBoolean()) {
       nb.addControlInput(ops.get(rnd.nextInt(ops.size())));
@@ -297,6 +308,9 @@ final class RandomGraphs {
     try {
       Operation op = graph.atomically(nb::build);
       pool.addAll(op.outputs());
+      if (extras > 0) {
+        graph.atomically(notes::build);
+      }
     } catch (IllegalArgumentException e) {
       // a name clash with an earlier copy: skip
     }

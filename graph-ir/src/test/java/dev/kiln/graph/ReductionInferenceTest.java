@@ -57,10 +57,10 @@ class ReductionInferenceTest {
           () -> r.apply(tf, b, new int[] {0}, false));
       assertFails(node + "axis -2 listed twice", tf,
           () -> tf.opBuilder(type).addInput(x).setAttr("axes", new int[] {1, -2}).build());
-      assertFails(node + "missing attribute 'axes'", tf, () -> tf.opBuilder(type).addInput(x).build());
-      assertFails(node + "attribute 'axes' must be List, got Long", tf,
+      assertFails(node + "missing attribute 'axes' (an int list such as array<0, 1>)", tf, () -> tf.opBuilder(type).addInput(x).build());
+      assertFails(node + "attribute 'axes' must be an int list such as array<0, 1>, got an int: 1", tf,
           () -> tf.opBuilder(type).addInput(x).setAttr("axes", 1).build());
-      assertFails(node + "attribute 'keep_dims' must be Boolean, got Long", tf,
+      assertFails(node + "attribute 'keep_dims' must be a bool (true or false), got an int: 1", tf,
           () -> tf.opBuilder(type).addInput(x).setAttr("axes", new int[] {0}).setAttr("keep_dims", 1).build());
     }
   }
@@ -128,8 +128,8 @@ class ReductionInferenceTest {
     assertFails(node + "axis -3 out of range for rank 2 input [2,3]", tf, () -> tf.argMax(m, -3));
     assertFails(node + "input must have rank >= 1, got a scalar", tf, () -> tf.argMax(s, 0));
     assertFails(node + "input 0 must be numeric (f32, f64, i32, i64), got bool", tf, () -> tf.argMax(b, 0));
-    assertFails(node + "output_type must be integer (i32 or i64), got f32", tf, () -> tf.opBuilder("ArgMax")
+    assertFails(node + "attribute 'output_type' must be one of i32, i64, got f32", tf, () -> tf.opBuilder("ArgMax")
         .addInput(m).setAttr("axis", 0).setAttr("output_type", DType.FLOAT32).build());
-    assertFails(node + "missing attribute 'axis'", tf, () -> tf.opBuilder("ArgMax").addInput(m).build());
+    assertFails(node + "missing attribute 'axis' (an int)", tf, () -> tf.opBuilder("ArgMax").addInput(m).build());
   }
 }

@@ -29,13 +29,13 @@ class StateInferenceTest {
     assertType("i64[*]", tf.placeholder("n", DType.INT64, Shape.unknown()));
     assertType("bool[]", tf.placeholder("flag", DType.BOOL, Shape.scalar()));
     assertEquals(0, x.op().numInputs());
-    assertFails("Placeholder 'p': missing attribute 'shape'", tf,
+    assertFails("Placeholder 'p': missing attribute 'shape' (a shape such as [2,?] or [*])", tf,
         () -> tf.withName("p").opBuilder("Placeholder").setAttr("dtype", DType.FLOAT32).build());
-    assertFails("Placeholder 'p': missing attribute 'dtype'", tf,
+    assertFails("Placeholder 'p': missing attribute 'dtype' (a dtype such as f32 or i64)", tf,
         () -> tf.withName("p").opBuilder("Placeholder").setAttr("shape", Shape.scalar()).build());
-    assertFails("Placeholder 'p': attribute 'dtype' must be DType, got String", tf,
+    assertFails("Placeholder 'p': attribute 'dtype' must be a dtype such as f32 or i64, got a string: \"f32\"", tf,
         () -> tf.withName("p").opBuilder("Placeholder").setAttr("dtype", "f32").setAttr("shape", Shape.scalar()).build());
-    assertFails("Placeholder 'p': attribute 'shape' must be Shape, got List", tf,
+    assertFails("Placeholder 'p': attribute 'shape' must be a shape such as [2,?] or [*], got an int list: array<2>", tf,
         () -> tf.withName("p").opBuilder("Placeholder").setAttr("dtype", DType.FLOAT32).setAttr("shape", new int[] {2})
             .build());
     assertFails("Placeholder 'p': expects 0 inputs, got 1", tf,
@@ -58,7 +58,7 @@ class StateInferenceTest {
     Output x = in(tf, "f64[3,2]");
     Operation call = tf.opBuilder("Identity").addInput(x).addSubgraph(sub).build();
     assertEquals(List.of(sub), call.subgraphs());
-    assertFails("Parameter 'b': missing attribute 'dtype'", body,
+    assertFails("Parameter 'b': missing attribute 'dtype' (a dtype such as f32 or i64)", body,
         () -> body.withName("b").opBuilder("Parameter").setAttr("shape", Shape.scalar()).build());
   }
 
@@ -79,8 +79,8 @@ class StateInferenceTest {
     assertEquals(Tensor.scalar(true), tf.constant(0.5, DType.BOOL).op().attrs().getTensor("value"));
     assertEquals(Tensor.scalar(0.5f), tf.constant(0.5, DType.FLOAT32).op().attrs().getTensor("value"));
     assertEquals("Const_7", c.name());
-    assertFails("Const 'Const_10': missing attribute 'value'", tf, () -> tf.opBuilder("Const").build());
-    assertFails("Const 'Const_10': attribute 'value' must be Tensor, got Double", tf,
+    assertFails("Const 'Const_10': missing attribute 'value' (a tensor such as dense<f32[2]>[1.0, 2.0])", tf, () -> tf.opBuilder("Const").build());
+    assertFails("Const 'Const_10': attribute 'value' must be a tensor such as dense<f32[2]>[1.0, 2.0], got a float: 1.0", tf,
         () -> tf.opBuilder("Const").setAttr("value", 1.0).build());
   }
 
@@ -99,7 +99,7 @@ class StateInferenceTest {
     assertType("f64[]", tf.randomUniform(Shape.scalar(), DType.FLOAT64, 1L));
     for (String type : List.of("RandomNormal", "RandomUniform")) {
       String node = type + "_2";
-      assertFails(type + " '" + node + "': dtype must be float (f32 or f64), got i32", tf,
+      assertFails(type + " '" + node + "': attribute 'dtype' must be one of f32, f64, got i32", tf,
           () -> tf.opBuilder(type).setAttr("shape", Shape.of(2)).setAttr("dtype", DType.INT32).setAttr("seed", 1L)
               .build());
       assertFails(type + " '" + node + "': attribute 'shape' must be a fully defined shape, got [?,4]", tf,
@@ -108,9 +108,9 @@ class StateInferenceTest {
       assertFails(type + " '" + node + "': attribute 'shape' must be a fully defined shape, got [*]", tf,
           () -> tf.opBuilder(type).setAttr("shape", Shape.unknown()).setAttr("dtype", DType.FLOAT32)
               .setAttr("seed", 1L).build());
-      assertFails(type + " '" + node + "': missing attribute 'seed'", tf,
+      assertFails(type + " '" + node + "': missing attribute 'seed' (an int)", tf,
           () -> tf.opBuilder(type).setAttr("shape", Shape.of(2)).setAttr("dtype", DType.FLOAT32).build());
-      assertFails(type + " '" + node + "': missing attribute 'shape'", tf,
+      assertFails(type + " '" + node + "': missing attribute 'shape' (a shape such as [2,?] or [*])", tf,
           () -> tf.opBuilder(type).setAttr("dtype", DType.FLOAT32).setAttr("seed", 1L).build());
     }
     assertFails("RandomNormal 'RandomNormal_2': attribute 'shape' must be a fully defined shape, got [?]", tf,

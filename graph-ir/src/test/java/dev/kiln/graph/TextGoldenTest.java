@@ -13,6 +13,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Hand-written graph files parse and print to their hand-written normalized form. */
 class TextGoldenTest {
+  static {
+    AnnotatedOp.register();
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"two_layer", "constants", "fused", "fused_reduce", "layout"})
   void parsePrintsTheExpectedText(String name) throws IOException {
@@ -24,7 +28,7 @@ class TextGoldenTest {
 
   @Test
   void twoLayerFileBuildsTheSameGraphAsTheOpsApi() throws IOException {
-    Graph g = new Graph();
+    Graph g = new Graph("two_layer");
     Ops tf = Ops.create(g);
     Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 1000));
     Output y = tf.placeholder("y", DType.FLOAT32, Shape.of(-1, 10));

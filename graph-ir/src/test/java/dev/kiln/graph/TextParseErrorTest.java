@@ -49,7 +49,7 @@ class TextParseErrorTest {
       `  %c = Const() {value = dense<i32[2]>"AA*A"}`            | bad.kg:4:38: dense<i32[2]>: invalid base64 data
       `  %r = RandomNormal() {dtype = f32, shape = [2], seed = 99999999999999999999}` | bad.kg:4:57: integer 99999999999999999999 is out of range
       `  %p = Placeholder() {dtype = f32, shape = [-2, 3]}`     | bad.kg:4:45: dimension -2 is not a size (0 to 2147483647) or ?
-      `  %p = Placeholder() {dtype = f32}`                      | bad.kg:4:8: Placeholder 'p': missing attribute 'shape'
+      `  %p = Placeholder() {dtype = f32}`                      | bad.kg:4:8: Placeholder 'p': missing attribute 'shape' (a shape such as [2,?] or [*])
       `  %p = Placeholder() {dtype = f32, dtype = f64, shape = []}` | bad.kg:4:36: duplicate attribute 'dtype'
       `  %p = Placeholder() {dtype = float, shape = []}`        | bad.kg:4:31: unknown value 'float' (expected a number, a string, true, false, nan, inf, a dtype such as f32, a shape, array<...> or dense<...>)
       `  %p = Placeholder() {dtype = f32, shape = [], note = "a\\qb"}` | bad.kg:4:55: invalid escape '\\q' in string

@@ -37,6 +37,7 @@ class TextRoundTripTest {
   private static final String SPLIT = "TextTestSplit";
 
   static {
+    AnnotatedOp.register();
     OpRegistry.register(new OpDef() {
       @Override
       public String type() {
@@ -85,8 +86,7 @@ class TextRoundTripTest {
     Graph g = new Graph();
     Ops tf = Ops.create(g);
     for (double d : doubles) {
-      tf.opBuilder("Placeholder").setAttr("dtype", DType.FLOAT32).setAttr("shape", Shape.scalar())
-          .setAttr("v", d).build();
+      tf.opBuilder(AnnotatedOp.TYPE).setAttr("v", d).build();
     }
     tf.constant(new float[] {Float.MIN_VALUE, -0f, Float.NaN, Float.NEGATIVE_INFINITY, 1f / 3, 3.4028235e38f});
     Graph back = Graph.parse(g.toText());

@@ -20,7 +20,7 @@ import java.util.Set;
  */
 public final class Rewriter {
   private final Program source;
-  private final Graph target = new Graph();
+  private final Graph target;
   private final Map<Output, Output> values = new HashMap<>();
   private final Map<Operation, Operation> ops = new HashMap<>();
   private final Set<String> sourceNames = new HashSet<>();
@@ -28,6 +28,7 @@ public final class Rewriter {
 
   public Rewriter(Program source) {
     this.source = source;
+    this.target = new Graph(source.graph().name());
     for (Operation op : source.graph().operations()) {
       sourceNames.add(op.name());
     }
