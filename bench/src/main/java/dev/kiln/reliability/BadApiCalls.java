@@ -16,7 +16,7 @@ public final class BadApiCalls {
 
   public static void main(String[] args) {
     Campaign campaign = new Campaign("bad API calls");
-    Check check = campaign.check("bad API calls (single calls and short sequences)");
+    Check check = campaign.check("api: bad calls (shapes, dtypes, nulls, names, huge shapes, misuse)");
     List<ApiCase> cases = new ArrayList<>();
     cases.addAll(ApiCasesGraph.all());
     cases.addAll(ApiCasesValues.all());

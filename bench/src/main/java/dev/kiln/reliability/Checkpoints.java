@@ -19,7 +19,7 @@ public final class Checkpoints {
     try {
       long t0 = System.nanoTime();
       if (parts.contains("crafted")) {
-      Check crafted = campaign.check("checkpoints: crafted and mutated files, variables unchanged after a failed restore");
+      Check crafted = campaign.check("ckpt: crafted/mutated files; variables unchanged after failure");
       new CheckpointFuzz(dir).run(crafted, Campaign.scaled(2_000, 100));
       crafted.note(String.format("%.1f s", (System.nanoTime() - t0) / 1e9));
       }
@@ -27,8 +27,8 @@ public final class Checkpoints {
       t0 = System.nanoTime();
       if (parts.contains("kill")) {
       int children = Campaign.scaled(20, 3);
-      Check kills = campaign.check("checkpoints: " + children + " saving JVMs killed (SIGKILL), restore gives a whole generation");
-      Check leftovers = campaign.check("checkpoints: .tmp files left by the kills cleaned by a later save/restore");
+      Check kills = campaign.check("ckpt: " + children + " saving JVMs SIGKILLed; restore = whole generation");
+      Check leftovers = campaign.check("ckpt: .tmp files from kills cleaned by a later save/restore");
       CheckpointKill.run(kills, leftovers, dir, children, 8 << 20);
       kills.note(String.format("%.1f s; each checkpoint %d MB", (System.nanoTime() - t0) / 1e9, 32));
       }
@@ -36,7 +36,7 @@ public final class Checkpoints {
       t0 = System.nanoTime();
       if (parts.contains("concurrent")) {
       int saves = Campaign.scaled(200, 20);
-      Check concurrent = campaign.check("checkpoints: " + saves + " saves while 3 threads train, restored a == b");
+      Check concurrent = campaign.check("ckpt: " + saves + " saves while 3 threads train; restored a == b");
       ConcurrentSave.run(concurrent, dir, saves);
       concurrent.note(String.format("%.1f s", (System.nanoTime() - t0) / 1e9));
       }

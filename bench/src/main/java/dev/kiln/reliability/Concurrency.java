@@ -28,10 +28,10 @@ public final class Concurrency {
     Campaign campaign = new Campaign("concurrency");
     Workload w = new Workload(16);
     int runsPerThread = Campaign.scaled(2000, 50);
-    hammer(campaign.check("8 threads x " + runsPerThread + " runs on one Session, bit-identical to serial"),
+    hammer(campaign.check("concurrency: 8 threads x " + runsPerThread + " runs = serial, bit for bit"),
         w, SessionOptions.defaults(), runsPerThread, 1);
     int evicting = Campaign.scaled(500, 20);
-    hammer(campaign.check("8 threads x " + evicting + " runs, maxCachedPlans(2) (plans evicted under load)"),
+    hammer(campaign.check("concurrency: 8 threads x " + evicting + " runs, maxCachedPlans(2)"),
         w, SessionOptions.builder().maxCachedPlans(2).build(), evicting, 2);
     campaign.finish();
   }

@@ -16,12 +16,12 @@ public final class FileFuzz {
     Campaign campaign = new Campaign("file fuzzing (.npy, IDX)");
     Path dir = Files.createTempDirectory("kiln-reliability-files-");
     try {
-      Check npy = campaign.check(".npy: mutated files through the cli's NpyIO.read");
-      Check cli = campaign.check(".npy: kiln run --feed a mutated file: one line naming it, exit non-zero");
+      Check npy = campaign.check("npy: mutated files through the cli's NpyIO.read");
+      Check cli = campaign.check("npy: kiln run --feed mutant: one line, names it, exit != 0");
       long t0 = System.nanoTime();
       new NpyFuzz(dir).run(npy, cli, Campaign.scaled(2_000, 100), Campaign.scaled(200, 20));
       npy.note(String.format("%.1f s", (System.nanoTime() - t0) / 1e9));
-      Check idx = campaign.check("IDX: mutated files (half gzip) through IdxReader.read");
+      Check idx = campaign.check("idx: mutated files (half gzip) through IdxReader.read");
       t0 = System.nanoTime();
       new IdxFuzz(dir).run(idx, Campaign.scaled(1_000, 50));
       idx.note(String.format("%.1f s", (System.nanoTime() - t0) / 1e9));

@@ -26,7 +26,7 @@ public final class Soak {
   public static void main(String[] args) {
     Campaign campaign = new Campaign("soak");
     Workload w = new Workload(16);
-    Check values = campaign.check("soak runs give the reference values");
+    Check values = campaign.check("soak: every run gives the reference values");
     try (Session reference = new Session(w.g)) {
       reference.run(w.init());
       manyRuns(campaign, w, reference, values);
@@ -39,7 +39,7 @@ public final class Soak {
   private static void manyRuns(Campaign campaign, Workload w, Session reference, Check values) {
     int runs = Campaign.scaled(100_000, 2_000);
     int every = runs / 10;
-    Check heap = campaign.check("heap after GC over " + runs + " runs (maxCachedPlans 4), within " + TOLERANCE_MB + " MB");
+    Check heap = campaign.check("soak: heap after GC, " + runs + " runs, maxCachedPlans(4)");
     List<List<Output>> sigs = w.signatures().subList(0, 3);
     Map<String, List<Tensor>> expected = new HashMap<>();
     Random rnd = new Random(3);
@@ -74,7 +74,7 @@ public final class Soak {
   private static void manySessions(Campaign campaign, Workload w, Session reference, Check values) {
     int sessions = Campaign.scaled(2_000, 200);
     int every = Math.max(1, sessions / 8);
-    Check heap = campaign.check("heap after GC over " + sessions + " Sessions open/run/close on one thread, within " + TOLERANCE_MB + " MB");
+    Check heap = campaign.check("soak: heap after GC, " + sessions + " Sessions open/run/close");
     Tensor in = w.batch(4, 4);
     Output[] fetch = {w.chain, w.probs};
     List<Tensor> want = reference.run(Map.of(w.x, in), fetch);
@@ -100,7 +100,7 @@ public final class Soak {
   private static void manyBatchSizes(Campaign campaign, Workload w, Session reference, Check values) {
     int sizes = Campaign.scaled(2_000, 200);
     int every = Math.max(1, sizes / 8);
-    Check heap = campaign.check("heap after GC over " + sizes + " batch sizes, one Session, maxCachedPlans(16), and after close, within " + TOLERANCE_MB + " MB");
+    Check heap = campaign.check("soak: heap after GC, " + sizes + " batch sizes, maxCachedPlans(16), close");
     Output[] fetch = {w.chainSum, w.probs};
     long before = heapAfterGc();
     heap.note("before the Session: " + mb(before) + " MB");

@@ -19,8 +19,9 @@ public final class Summary {
     List<String> lines = Files.readAllLines(Path.of(args[0]));
     int expectedCampaigns = args.length > 1 ? Integer.parseInt(args[1]) : 0;
     System.out.println();
-    System.out.printf("%-58s %9s %9s %8s%n", "check", "tried", "handled", "failed");
-    System.out.println("-".repeat(87));
+    System.out.println("Heap checks fail above " + Soak.TOLERANCE_MB + " MB of growth after GC; see each campaign's log for the notes.");
+    System.out.printf("%-66s %9s %9s %8s%n", "check", "tried", "handled", "failed");
+    System.out.println("-".repeat(95));
     int failedChecks = 0;
     int campaigns = 0;
     long tried = 0;
@@ -34,7 +35,7 @@ public final class Summary {
           failedChecks += failed > 0 ? 1 : 0;
           tried += Long.parseLong(f[3]);
           handled += Long.parseLong(f[4]);
-          System.out.printf("%-58s %9s %9s %8s%n", f[2], f[3], f[4], failed == 0 ? "0" : f[5]);
+          System.out.printf("%-66s %9s %9s %8s%n", f[2], f[3], f[4], failed == 0 ? "0" : f[5]);
         }
         case "FAIL" -> {
           System.out.printf("    %5sx %s%n", f[3], f[2]);
@@ -49,8 +50,8 @@ public final class Summary {
         default -> { }
       }
     }
-    System.out.println("-".repeat(87));
-    System.out.printf("%-58s %9d %9d %8d%n", "all checks", tried, handled, tried - handled);
+    System.out.println("-".repeat(95));
+    System.out.printf("%-66s %9d %9d %8d%n", "all checks", tried, handled, tried - handled);
     System.out.println("campaign times: " + times);
     if (campaigns < expectedCampaigns) {
       System.out.println("INCOMPLETE: " + (expectedCampaigns - campaigns) + " campaign(s) did not finish (see their output above)");
