@@ -51,6 +51,9 @@ public final class ParserFuzz {
         text = TextMutator.mutate(seeds.get(i % seeds.size()), rnd, kind);
       }
       mutants.record("mutant " + i + " (" + kind[0] + ", " + text.length() + " chars): " + excerpt(text), judge(text));
+      if (i % 2000 == 1999) {
+        System.out.printf("  %d mutants, %.0f s%n", i + 1, (System.nanoTime() - t0) / 1e9);
+      }
     }
     mutants.note(String.format("%d mutants in %.1f s", n, (System.nanoTime() - t0) / 1e9));
 

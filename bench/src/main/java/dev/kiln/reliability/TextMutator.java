@@ -12,8 +12,10 @@ import java.util.regex.Pattern;
  * replacements, huge numbers, unicode, truncation, and deeply nested sub-graph blocks.
  */
 final class TextMutator {
+  // Strings are matched as an unrolled loop on one line: a (a|b)* group would recurse once per character
+  // in java.util.regex and overflow the stack on a long unterminated string.
   private static final Pattern TOKEN = Pattern.compile("%[A-Za-z0-9_.\\-/]+(:[0-9]+)?|-?[0-9]+(\\.[0-9]+)?([eE][+-]?[0-9]+)?"
-      + "|[A-Za-z_][A-Za-z0-9_]*|\"(\\\\.|[^\"\\\\])*\"|->|\\S");
+      + "|[A-Za-z_][A-Za-z0-9_]*|\"[^\"\\\\\n]*(?:\\\\.[^\"\\\\\n]*)*\"|->|\\S");
   private static final String CHARS = "%=(){}[]<>,:^@?*\"\\-.0123456789azAZ_/ \n\t#";
   private static final List<String> WORDS = List.of("graph", "subgraph", "dense", "array", "f32", "i64", "bool",
       "true", "nan", "-inf", "Placeholder", "MatMul", "Const", "Variable", "Parameter", "NoOp", "Fused", "%x", "%w1:1",
