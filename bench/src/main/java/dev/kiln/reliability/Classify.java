@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * exact wording, so that the campaigns keep working while error messages are rewritten.
  *
  * <p>Wrong: any {@link Error}; exception classes that only a JVM or JDK bug-path throws (array and string
- * index, class cast, arithmetic, negative array size, number format, buffer under/overflow); a
+ * index, class cast, negative array size, number format, buffer under/overflow, and arithmetic unless
+ * Kiln threw it with its own message); a
  * {@link NullPointerException} with a JVM-generated message; an accepted kind thrown from inside the JDK
  * (a library check leaking out, e.g. {@code List.get}'s bounds check); an empty message; a message that
  * ends in "null" because a wrapped exception had none; and a message that names none of the
@@ -21,7 +22,7 @@ import java.util.regex.Pattern;
 public final class Classify {
   private static final Set<String> RAW = Set.of(
       "java.lang.ArrayIndexOutOfBoundsException", "java.lang.StringIndexOutOfBoundsException",
-      "java.lang.ClassCastException", "java.lang.ArithmeticException", "java.lang.NegativeArraySizeException",
+      "java.lang.ClassCastException", "java.lang.NegativeArraySizeException",
       "java.lang.NumberFormatException", "java.lang.ArrayStoreException",
       "java.nio.BufferUnderflowException", "java.nio.BufferOverflowException",
       "java.util.ConcurrentModificationException", "java.util.NoSuchElementException",
@@ -68,7 +69,7 @@ public final class Classify {
     if (t instanceof Error) {
       return Verdict.failed("Error: " + t.getClass().getSimpleName(), what);
     }
-    if (RAW.contains(cls)) {
+    if (RAW.contains(cls) || isRawArithmetic(t)) {
       return Verdict.failed("raw " + t.getClass().getSimpleName(), what);
     }
     if (t instanceof NullPointerException) {
@@ -77,7 +78,7 @@ public final class Classify {
         return Verdict.failed("NullPointerException with a JVM message", what);
       }
     }
-    boolean accepted = cls.startsWith("dev.kiln.")
+    boolean accepted = cls.startsWith("dev.kiln.") || t instanceof ArithmeticException
         || t instanceof IllegalArgumentException || t instanceof IllegalStateException
         || t instanceof IndexOutOfBoundsException || t instanceof UnsupportedOperationException
         || t instanceof NullPointerException || t instanceof IOException || t instanceof UncheckedIOException;
@@ -91,6 +92,20 @@ public final class Classify {
       }
     }
     return Verdict.handled(what);
+  }
+
+  /**
+   * An ArithmeticException the JVM or java.lang.Math made ("/ by zero", "integer overflow"); one that
+   * Kiln code throws with its own message (an integer division by zero in a kernel, naming the op) is
+   * judged like any other exception.
+   */
+  private static boolean isRawArithmetic(Throwable t) {
+    if (!(t instanceof ArithmeticException)) {
+      return false;
+    }
+    String m = t.getMessage();
+    return m == null || m.equals("/ by zero") || m.endsWith(" overflow") || m.contains("divide by zero")
+        || jdkThrowSite(t) != null;
   }
 
   private static Verdict message(Throwable t, Collection<String> relevant) {

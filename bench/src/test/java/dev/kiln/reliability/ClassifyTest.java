@@ -26,8 +26,19 @@ class ClassifyTest {
     assertEquals("raw ArrayIndexOutOfBoundsException", aioobe.category());
     Verdict soe = Classify.apiException(new StackOverflowError(), List.of());
     assertEquals("StackOverflowError", soe.category());
-    Verdict arith = Classify.apiException(thrown(() -> Math.multiplyExact(1 << 30, 4)), List.of());
-    assertEquals("raw ArithmeticException", arith.category());
+    Verdict overflow = Classify.apiException(thrown(() -> Math.multiplyExact(1 << 30, 4)), List.of());
+    assertEquals("raw ArithmeticException", overflow.category());
+    int zero = a[0];
+    Verdict division = Classify.apiException(thrown(() -> a[1] = 1 / zero), List.of());
+    assertEquals("raw ArithmeticException", division.category());
+  }
+
+  @Test
+  void anArithmeticExceptionKilnThrowsWithItsOwnMessageIsJudgedByItsMessage() {
+    Throwable e = thrown(() -> {
+      throw new ArithmeticException("Div 'd': integer division by zero");
+    });
+    assertTrue(Classify.apiException(e, List.of("Div")).handled());
   }
 
   @Test
