@@ -251,11 +251,6 @@ final class ApiCasesGraph {
     c.one("opBuilder(null type)", f -> () -> f.g.opBuilder(null, null).build(), "type", "null", "op");
     c.one("opBuilder('Neg', 'a b') invalid name", f -> () -> f.g.opBuilder("Neg", "a b").addInput(f.x).build(), "a b", "name");
     c.one("setDevice('garbage')", f -> () -> f.g.opBuilder("Neg", null).addInput(f.x).setDevice("garbage").build(), "garbage", "device");
-    c.one("NoOp with a subgraph", f -> () -> {
-      Graph body = new Graph();
-      Output p = body.opBuilder("Parameter", "p").setAttr("dtype", DType.FLOAT32).setAttr("shape", Shape.of(2)).build().output(0);
-      return f.g.opBuilder("NoOp", null).addSubgraph(new dev.kiln.graph.Subgraph(body, List.of(p), List.of(p))).build();
-    }, "NoOp", "subgraph");
     c.one("Identity with 0 inputs", f -> () -> f.g.opBuilder("Identity", null).build(), "Identity", "input");
   }
 

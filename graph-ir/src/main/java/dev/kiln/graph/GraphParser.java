@@ -156,7 +156,12 @@ final class GraphParser {
       }
     }
     if (n.device() != null) {
-      b.setDevice(ValueReader.unquote(this, n.device().STRING().getSymbol()));
+      Token at = n.device().STRING().getSymbol();
+      try {
+        b.setDevice(ValueReader.unquote(this, at));
+      } catch (IllegalArgumentException e) {
+        throw error(at, e.getMessage());
+      }
     }
     List<TensorType> declaredTypes = new ArrayList<>();
     List<Token> typeTokens = new ArrayList<>();

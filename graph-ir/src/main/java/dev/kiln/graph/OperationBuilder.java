@@ -86,10 +86,22 @@ public final class OperationBuilder {
     return this;
   }
 
+  /**
+   * Where the node should run: {@code ""} (wherever placement puts it), {@code "/cpu:N"} or
+   * {@code "/gpu:N"}, TensorFlow's short device names. Anything else is an error here, not a node
+   * that placement would silently treat as unplaced.
+   */
   public OperationBuilder setDevice(String d) {
-    this.device = java.util.Objects.requireNonNull(d, () -> type + ": device is null (use \"\" for none)");
+    java.util.Objects.requireNonNull(d, () -> type + ": device is null (use \"\" for none)");
+    if (!d.isEmpty() && !DEVICE_NAME.matcher(d).matches()) {
+      throw new IllegalArgumentException(type + " '" + nodeName() + "': device \"" + d
+          + "\" is not a device name: use \"/cpu:N\", \"/gpu:N\" or \"\" (any)");
+    }
+    this.device = d;
     return this;
   }
+
+  private static final java.util.regex.Pattern DEVICE_NAME = java.util.regex.Pattern.compile("/(cpu|gpu):[0-9]{1,4}");
 
   public Operation build() {
     Attrs complete = OpRegistry.get(type).attrSchema().complete(type, this::nodeName, attrs.build());
