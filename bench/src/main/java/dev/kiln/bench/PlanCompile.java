@@ -67,7 +67,7 @@ public class PlanCompile {
       fetches = new Output[] {w.y};
     }
     program = new Program(session.graph(), java.util.List.of(fetches), java.util.List.of(), feeds.keySet());
-    pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), Set.of());
+    pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), dev.kiln.runtime.CpuKernels.registry(), Set.of());
   }
 
   @Benchmark

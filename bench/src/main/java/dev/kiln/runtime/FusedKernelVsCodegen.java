@@ -62,11 +62,11 @@ public class FusedKernelVsCodegen {
     Workloads.ElementwiseChain w = new Workloads.ElementwiseChain();
     Output yOut = w.sum.op().input(0);
     Program p = new Program(w.graph, List.of(yOut), List.of(), Set.of(w.x));
-    Operation f = new PassManager(List.of(new FuseElementwise())).run(p).graph().operation("fused");
+    Operation f = new PassManager(List.of(new FuseElementwise(CpuKernels.registry()))).run(p).graph().operation("fused");
     TensorType t = new TensorType(DType.FLOAT32, Shape.of(N));
     kernel = Kernels.factory("Fused").create(new KernelSpec(f, List.of(t), List.of(t), new int[] {0}, new int[] {1}));
     Program ps = new Program(w.graph, List.of(w.sum), List.of(), Set.of(w.x));
-    Operation fs = new PassManager(List.of(new FuseElementwise())).run(ps).graph().operation("fused");
+    Operation fs = new PassManager(List.of(new FuseElementwise(CpuKernels.registry()))).run(ps).graph().operation("fused");
     kernelSum = Kernels.factory("Fused").create(new KernelSpec(fs, List.of(t),
         List.of(new TensorType(DType.FLOAT32, Shape.scalar())), new int[] {0}, new int[] {1}));
     rowsSum = FusedKernel.interpreted(new KernelSpec(fs, List.of(t),

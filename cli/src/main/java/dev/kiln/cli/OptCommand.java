@@ -52,7 +52,7 @@ final class OptCommand implements Callable<Integer>, Kiln.FileCommand {
   static final class KnownPasses implements Iterable<String> {
     @Override
     public java.util.Iterator<String> iterator() {
-      return Optimizer.knownPasses(dev.kiln.optimizer.ConstantEvaluator.none()).keySet().iterator();
+      return Optimizer.passNames().iterator();
     }
   }
 
@@ -84,7 +84,7 @@ final class OptCommand implements Callable<Integer>, Kiln.FileCommand {
     Graph g = Kiln.readGraph(file);
     PassManager pm;
     try {
-      pm = PassManager.of(passes, Optimizer.knownPasses(CpuConstantEvaluator.instance()));
+      pm = PassManager.of(passes, Optimizer.knownPasses(CpuConstantEvaluator.instance(), dev.kiln.runtime.CpuKernels.registry()));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--passes: " + e.getMessage());
     }

@@ -24,8 +24,10 @@ import java.util.Set;
  * the group reads from outside (one body Parameter each, in order); its results are the group's values
  * used outside it, fetched, or targeted.
  *
- * <p>Only the built-in types of {@link #FUSIBLE_TYPES} fuse. Never fused: stateful ops, views (they
- * cost nothing), Fused nodes, user-registered ops, nodes with a fed output (the
+ * <p>Only nodes the host's {@link KernelRegistry} can fuse join a group (every Fused node must be able
+ * to run on the host, where placement leaves it when no device runs its body; user-registered ops have
+ * no fused kernel). Never fused: stateful ops, views (they
+ * cost nothing), Fused nodes, nodes with a fed output (the
  * feed replaces the value, so it must stay a node of its own), nodes on different devices, nodes
  * ordered after different assigns (see {@link AssignOrder}: the fused node would run after all of
  * them, and a read of an assigned variable, in the group or in a user of its values, could then see
@@ -37,12 +39,20 @@ import java.util.Set;
  * cycle; members' control inputs become the Fused node's, and control dependencies on a member become
  * dependencies on the Fused node. Counts "nodes fused" (group members) and "fused nodes".
  *
- * <p>Reductions then join the group of their input ({@link #joinReductions}): a float Sum, Mean, Max
- * or Min over trailing axes (or all) of a group's value becomes the end of the Fused body, so the
+ * <p>Reductions then join the group of their input ({@link #joinReductions}): a float reduction the
+ * registry can fuse (the host's: Sum, Mean, Max and Min) over trailing axes (or all) of a group's value
+ * becomes the end of the Fused body, so the
  * kernel folds it in the same pass and the reduced value is never materialized (it stays a result
  * when it is fetched or used elsewhere). Counts "reductions fused".
  */
 public final class FuseElementwise implements Pass {
+  private final KernelRegistry kernels;
+
+  /** @param kernels the host's kernels: which op types its fused kernels compute */
+  public FuseElementwise(KernelRegistry kernels) {
+    this.kernels = java.util.Objects.requireNonNull(kernels, "kernels");
+  }
+
   @Override
   public String name() {
     return "fuse";
@@ -140,20 +150,10 @@ public final class FuseElementwise implements Pass {
     return ps;
   }
 
-  /**
-   * The built-in elementwise op types a Fused body may hold (what the runtimes' fused kernels
-   * implement). User-registered elementwise ops are left alone: no fused kernel knows them.
-   */
-  public static final Set<String> FUSIBLE_TYPES = Set.of(
-      "Neg", "Square", "Abs", "Sign", "Relu", "Sqrt", "Rsqrt", "Reciprocal", "Exp", "Log", "Sin", "Cos",
-      "Sigmoid", "Tanh", "LogicalNot", "ZerosLike", "OnesLike", "Cast",
-      "Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum",
-      "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
-      "Select", "AddN");
-
-  static boolean fusible(Operation op, Set<Operation> fedOps) {
+  /** Whether {@code op} may join an elementwise group: the host fuses its type, and it is a pure elementwise node. */
+  boolean fusible(Operation op, Set<Operation> fedOps) {
     Set<OpTrait> t = op.def().traits();
-    return FUSIBLE_TYPES.contains(op.type()) && t.contains(OpTrait.ELEMENTWISE) && !t.contains(OpTrait.STATEFUL)
+    return kernels.canFuse(op) && t.contains(OpTrait.ELEMENTWISE) && !t.contains(OpTrait.STATEFUL)
         && op.numOutputs() == 1 && op.subgraphs().isEmpty() && !fedOps.contains(op);
   }
 
@@ -368,26 +368,24 @@ public final class FuseElementwise implements Pass {
     return name;
   }
 
-  /** The reductions that may end a Fused body (runtimes fold them while computing their input). */
-  static final Set<String> FUSIBLE_REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min");
-
   /**
-   * Adds to each group the reductions of its values that can end its body: a float Sum, Mean, Max
-   * or Min, not fed, on the group's device, over trailing axes of its input (dims of 1 aside), whose
+   * Adds to each group the reductions of its values that can end its body: a float reduction the
+   * registry can fuse, not fed, on the group's device, over trailing axes of its input (dims of 1 aside), whose
    * input has the group's whole iteration space (the kernel walks the input once, element by
    * element), where no member reads the reduction and the graph of groups stays acyclic. With
    * unknown dims the space must be the input's by construction: every member is an ancestor of it.
    * A group of one elementwise node counts (square then sum is one pass). Returns how many joined.
    */
-  private static long joinReductions(List<Operation> ops, Map<Operation, Integer> index, Set<Operation> fedOps,
+  private long joinReductions(List<Operation> ops, Map<Operation, Integer> index, Set<Operation> fedOps,
       List<List<Integer>> consumers, int[] group, Map<Integer, BitSet> members, Map<Integer, Shape> space,
       AssignOrder order) {
     long joined = 0;
     Set<Integer> reductions = new HashSet<>();
     for (int i = 0; i < ops.size(); i++) {
       Operation op = ops.get(i);
-      if (!FUSIBLE_REDUCTIONS.contains(op.type()) || op.numInputs() != 1 || fedOps.contains(op)
-          || !op.output(0).dtype().isFloating()) {
+      // A node the registry fuses that is not elementwise is a reduction that may end a body.
+      if (op.def().traits().contains(OpTrait.ELEMENTWISE) || !kernels.canFuse(op) || op.numInputs() != 1
+          || fedOps.contains(op) || !op.output(0).dtype().isFloating()) {
         continue;
       }
       int j = index.get(op.input(0).op());

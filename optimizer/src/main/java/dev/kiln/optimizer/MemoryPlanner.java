@@ -90,9 +90,9 @@ public final class MemoryPlanner {
     List<Operation> nodes = body.graph().operations();
     Output result = body.results().get(j);
     Operation producer = result.op();
-    if (body.results().indexOf(result) != j || producer.type().equals("AddN") || producer.type().equals("Parameter")
-        || producer.type().equals("Const") || producer.def().traits().contains(OpTrait.VIEW)
-        || FuseElementwise.FUSIBLE_REDUCTIONS.contains(producer.type()) || producer.type().equals("Prod")) {
+    // Body nodes that are not elementwise are Parameters, Consts and reductions.
+    if (body.results().indexOf(result) != j || producer.type().equals("AddN")
+        || !producer.def().traits().contains(OpTrait.ELEMENTWISE) || producer.def().traits().contains(OpTrait.VIEW)) {
       return List.of();
     }
     int at = nodes.indexOf(producer);

@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The passes by name and the default pipeline: what {@code --passes=} and a Session's optimizer use.
@@ -13,8 +14,11 @@ import java.util.Map;
 public final class Optimizer {
   private Optimizer() {}
 
-  /** Every pass, by name, in pipeline order; {@code evaluator} computes what {@code fold} folds. */
-  public static Map<String, Pass> knownPasses(ConstantEvaluator evaluator) {
+  /**
+   * Every pass, by name, in pipeline order; {@code evaluator} computes what {@code fold} folds, and
+   * {@code kernels} (the host's) says what {@code fuse} fuses.
+   */
+  public static Map<String, Pass> knownPasses(ConstantEvaluator evaluator, KernelRegistry kernels) {
     Map<String, Pass> m = new LinkedHashMap<>();
     m.put("prune", new Prune());
     m.put("fold", new ConstantFold(evaluator));
@@ -22,7 +26,7 @@ public final class Optimizer {
     m.put("simplify", new AlgebraicSimplify());
     m.put("fuse_matmul_update", new FuseMatMulUpdate());
     m.put("fuse_matmul", new FuseMatMulEpilogue());
-    m.put("fuse", new FuseElementwise());
+    m.put("fuse", new FuseElementwise(kernels));
     return m;
   }
 
@@ -31,9 +35,15 @@ public final class Optimizer {
     return List.of("prune", "fold", "cse", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse");
   }
 
+  /** The name of every pass, in pipeline order. */
+  public static List<String> passNames() {
+    return List.copyOf(knownPasses(ConstantEvaluator.none(), KernelRegistry.of(Set.of(), Set.of())).keySet());
+  }
+
   /** The default pipeline without the passes named in {@code disabled}; fails naming an unknown one. */
-  public static PassManager defaultPipeline(ConstantEvaluator evaluator, Collection<String> disabled) {
-    Map<String, Pass> known = knownPasses(evaluator);
+  public static PassManager defaultPipeline(ConstantEvaluator evaluator, KernelRegistry kernels,
+      Collection<String> disabled) {
+    Map<String, Pass> known = knownPasses(evaluator, kernels);
     for (String d : disabled) {
       if (!known.containsKey(d)) {
         throw new IllegalArgumentException("unknown pass '" + d + "' (known: " + String.join(", ", known.keySet()) + ")");

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Predicate;
 
 /**
  * Device placement (soft, as TensorFlow's {@code allow_soft_placement}): every node gets a device,
@@ -17,9 +16,10 @@ import java.util.function.Predicate;
  * devices (one copy per value and direction, shared by its consumers). Rules, in order:
  *
  * <ol>
- *   <li>Placeholders and NoOps run on the host (feeds arrive there; NoOps carry no data).
  *   <li>A node pinned to {@code /cpu:N} stays on the host; a node pinned to a GPU, or not pinned,
- *       goes to the device when it has a kernel there and falls back to the host when not.
+ *       goes to the device when the device's {@link KernelRegistry} has a kernel for it and falls back
+ *       to the host when not (so Placeholders, whose feeds arrive on the host, and NoOps stay there
+ *       unless a device registers kernels for them).
  *   <li>An unpinned VIEW op (Identity, Reshape, ...) follows its input, so a view never costs a copy.
  *   <li>Variables and Consts live where their readers run: on the device if any reader runs there.
  *       A variable the program only writes lives where the values its assigns store are computed
@@ -32,21 +32,20 @@ import java.util.function.Predicate;
  * the program's fetches are unchanged. Run this pass last: it only adds copies and devices.
  */
 public final class Place implements Pass {
-  private static final Set<String> HOST_ONLY = Set.of("Placeholder", "NoOp");
   private static final Set<String> FOLLOW_READERS = Set.of("Variable", "Const");
   private static final Set<String> ASSIGNS = Set.of("Assign", "AssignAdd", "AssignSub");
 
   private final DeviceDescription device;
-  private final Predicate<Operation> hasKernel;
+  private final KernelRegistry kernels;
 
   /**
    * @param device the accelerator to place on ({@link DeviceDescription#CPU} places everything on
    *     the host)
-   * @param hasKernel whether the device has a kernel for a node (its type, dtypes and attrs)
+   * @param kernels the accelerator's kernels: which nodes (types, dtypes, attrs) it runs
    */
-  public Place(DeviceDescription device, Predicate<Operation> hasKernel) {
+  public Place(DeviceDescription device, KernelRegistry kernels) {
     this.device = Objects.requireNonNull(device, "device");
-    this.hasKernel = Objects.requireNonNull(hasKernel, "hasKernel");
+    this.kernels = Objects.requireNonNull(kernels, "kernels");
   }
 
   @Override
@@ -113,12 +112,12 @@ public final class Place implements Pass {
         continue;
       }
       String d;
-      if (HOST_ONLY.contains(op.type()) || op.device().startsWith("/cpu:") || gpu.equals(host)) {
+      if (op.device().startsWith("/cpu:") || gpu.equals(host)) {
         d = host;
       } else if (isFollowingView(op) && where.containsKey(op.input(0).op())) {
         d = where.get(op.input(0).op());
       } else {
-        d = hasKernel.test(op) ? gpu : host;
+        d = kernels.hasKernel(op) ? gpu : host;
       }
       where.put(op, d);
     }
@@ -132,7 +131,7 @@ public final class Place implements Pass {
           boolean onGpu = !gpu.equals(host) && !op.device().startsWith("/cpu:")
               && (op.device().startsWith("/gpu:") || readOnDevice(op, readers, where, gpu)
                   || (!readers.containsKey(op) && writtenOnDevice(op, ops, where, gpu)))
-              && hasKernel.test(op);
+              && kernels.hasKernel(op);
           where.put(op, onGpu ? gpu : host);
         }
       }

@@ -40,7 +40,7 @@ class PassGoldenTest {
     String text = Files.readString(in);
     List<String> names = GoldenProgram.directive(text, "passes");
     PassManager pm = PassManager.of(names.isEmpty() ? List.of(pass) : names,
-        Optimizer.knownPasses(new ReferenceEvaluator()));
+        Optimizer.knownPasses(new ReferenceEvaluator(), TestKernels.host()));
     Program out = pm.run(GoldenProgram.parse(text, in.toString()));
     String printed = GoldenProgram.print(out);
     Path expected = in.resolveSibling(in.getFileName().toString().replace(".kg", ".expected.kg"));

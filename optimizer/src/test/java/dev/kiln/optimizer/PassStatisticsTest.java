@@ -39,7 +39,7 @@ class PassStatisticsTest {
   @Test
   void eachPassCountsWhatItDid() {
     PassStatistics stats = new PassStatistics();
-    PassManager pm = PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator()));
+    PassManager pm = PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator(), TestKernels.host()));
     Program out = pm.run(program(), stats);
     assertEquals(Map.of(
         "prune", Map.of("nodes removed", 1L),
@@ -66,7 +66,7 @@ class PassStatisticsTest {
   void aPassThatChangesNothingReturnsItsInputAndCountsNothing() {
     Program p = GoldenProgram.parse("graph {\n %x = Placeholder() {dtype = f32, shape = [2]}\n %y = Neg(%x)\n}\n", "t.kg");
     PassStatistics stats = new PassStatistics();
-    Program out = PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator())).run(p, stats);
+    Program out = PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator(), TestKernels.host())).run(p, stats);
     assertSame(p, out);
     assertEquals("prune: no change\nfold: no change\ncse: no change\nsimplify: no change\nfuse_matmul_update: no change\n"
         + "fuse_matmul: no change\n"
@@ -100,17 +100,17 @@ class PassStatisticsTest {
     assertEquals(List.of("prune", "fold", "cse", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse"),
         Optimizer.defaultPipeline());
     assertEquals(List.of("prune", "fold", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse"),
-        Optimizer.defaultPipeline(ConstantEvaluator.none(), List.of("cse")).passes().stream().map(Pass::name).toList());
+        Optimizer.defaultPipeline(ConstantEvaluator.none(), TestKernels.host(), List.of("cse")).passes().stream().map(Pass::name).toList());
     assertEquals("unknown pass 'fuze' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse)", assertThrows(IllegalArgumentException.class,
-        () -> Optimizer.defaultPipeline(ConstantEvaluator.none(), List.of("fuze"))).getMessage());
+        () -> Optimizer.defaultPipeline(ConstantEvaluator.none(), TestKernels.host(), List.of("fuze"))).getMessage());
     assertEquals("unknown pass 'csee' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse)", assertThrows(IllegalArgumentException.class,
-        () -> PassManager.of(List.of("csee"), Optimizer.knownPasses(ConstantEvaluator.none()))).getMessage());
+        () -> PassManager.of(List.of("csee"), Optimizer.knownPasses(ConstantEvaluator.none(), TestKernels.host()))).getMessage());
   }
 
   @Test
   void observerSeesEveryPassInOrder() {
     List<String> seen = new ArrayList<>();
-    PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator()))
+    PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator(), TestKernels.host()))
         .afterEach((name, p) -> seen.add(name + ":" + p.graph().size()))
         .run(program());
     assertEquals(List.of("prune:13", "fold:11", "cse:9", "simplify:4", "fuse_matmul_update:4", "fuse_matmul:4", "fuse:3"), seen);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Graph;
+import dev.kiln.graph.OpRegistry;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Ops;
 import dev.kiln.graph.Output;
@@ -14,15 +15,24 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Predicate;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 /** Placement on device descriptions: text in, text out; no GPU needed. */
 class PlaceTest {
-  /** A device with kernels for everything but ArgMax and Pad. */
-  private static final Predicate<Operation> KERNELS = op -> !Set.of("ArgMax", "Pad").contains(op.type());
+  /**
+   * A device with kernels for every op type but ArgMax and Pad, and none for Placeholder and NoOp (as a
+   * GPU: feeds arrive on the host, and a NoOp carries no data).
+   */
+  private static final KernelRegistry KERNELS = allBut("ArgMax", "Pad", "Placeholder", "NoOp");
+
+  /** A registry of every registered op type except {@code missing}, fusing nothing. */
+  static KernelRegistry allBut(String... missing) {
+    Set<String> types = new java.util.TreeSet<>(OpRegistry.types());
+    types.removeAll(Set.of(missing));
+    return KernelRegistry.of(types, Set.of());
+  }
 
   @ParameterizedTest
   @ValueSource(strings = {"two_layer", "pins", "variables", "write_only"})
@@ -45,7 +55,7 @@ class PlaceTest {
   @Test
   void onTheCpuEverythingIsOnTheHostWithNoCopies() throws IOException {
     Graph g = Graph.parse(resource("two_layer.kg"));
-    Program placed = new Place(DeviceDescription.CPU, op -> true).run(Program.ofSinks(g), new PassStatistics());
+    Program placed = new Place(DeviceDescription.CPU, allBut()).run(Program.ofSinks(g), new PassStatistics());
     assertEquals(g.size(), placed.graph().size());
     for (Operation op : placed.graph().operations()) {
       assertEquals("/cpu:0", op.device(), op.name());
@@ -90,8 +100,62 @@ class PlaceTest {
     assertEquals("/gpu:0", placed.graph().operation("f").device());
     assertEquals("CopyToDevice", placed.graph().operation("f").input(0).op().type());
     assertEquals(1, placed.graph().operation("f").subgraphs().size());
-    Program onHost = new Place(DeviceDescription.fakeGpu(), op -> !op.type().equals("Fused")).run(Program.ofSinks(g), new PassStatistics());
+    Program onHost = new Place(DeviceDescription.fakeGpu(), allBut("Fused", "Placeholder")).run(Program.ofSinks(g), new PassStatistics());
     assertEquals("/cpu:0", onHost.graph().operation("f").device());
+  }
+
+  /** x -> Exp -> Tanh, fetched, on a device with the kernels of {@code kernels}. */
+  private static Program placeChain(KernelRegistry kernels) {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(3));
+    Output y = tf.withName("t").tanh(tf.withName("e").exp(x));
+    return new Place(DeviceDescription.fakeGpu(), kernels).run(new Program(g, List.of(y), List.of(), Set.of(x)),
+        new PassStatistics());
+  }
+
+  @Test
+  void aNodeWhoseTypeTheDeviceRegistryLacksStaysOnTheHost() {
+    Program all = placeChain(allBut("Placeholder", "NoOp"));
+    assertEquals("/gpu:0", all.graph().operation("e").device());
+    assertEquals("/gpu:0", all.graph().operation("t").device());
+    Program noExp = placeChain(allBut("Placeholder", "NoOp", "Exp"));
+    assertEquals("/cpu:0", noExp.graph().operation("e").device(), "no Exp kernel on the device");
+    assertEquals("/gpu:0", noExp.graph().operation("t").device());
+    assertEquals("CopyToDevice", noExp.graph().operation("t").input(0).op().type());
+  }
+
+  @Test
+  void aRegistryRefusesSomeNodesOfATypeItHas() {
+    KernelRegistry floatExpOnly = new KernelRegistry() {
+      @Override
+      public Set<String> opTypes() {
+        return Set.of("Exp", "Tanh");
+      }
+
+      @Override
+      public boolean hasKernel(Operation op) {
+        return switch (op.type()) {
+          case "Tanh" -> true;
+          case "Exp" -> op.output(0).dtype() == DType.FLOAT64;
+          default -> false;
+        };
+      }
+
+      @Override
+      public boolean canFuse(Operation op) {
+        return false;
+      }
+    };
+    Program placed = placeChain(floatExpOnly);
+    assertEquals("/cpu:0", placed.graph().operation("e").device(), "an f32 Exp, refused by the registry");
+    assertEquals("/gpu:0", placed.graph().operation("t").device());
+  }
+
+  @Test
+  void placeholdersGoWhereTheRegistrySays() {
+    assertEquals("/cpu:0", placeChain(allBut("Placeholder")).graph().operation("x").device());
+    assertEquals("/gpu:0", placeChain(allBut()).graph().operation("x").device(), "a device that registers feeds");
   }
 
   static String resource(String name) throws IOException {

@@ -6,8 +6,9 @@ import java.util.TreeMap;
 
 /**
  * The CPU kernel library: a {@link KernelFactory} for every built-in op type that runs as a kernel
- * (all but the state/source ops the Session handles and the VIEW ops the plan aliases), then the
- * kernels users registered with {@link CpuKernels}.
+ * (all but the {@link #PLAN_EXECUTED} ops and the VIEW ops the plan aliases), then the kernels users
+ * registered with {@link CpuKernels}; and which op types the fused kernel computes inside a Fused
+ * body. {@link CpuKernelRegistry} shows this table to the optimizer.
  *
  * <p>What a plan can rely on: {@code create} does all shape work (broadcast plans, strides, BLAS
  * loading) and fails with an {@code IllegalArgumentException} naming op type, node and the problem.
@@ -101,6 +102,25 @@ final class Kernels {
         () -> new IllegalArgumentException("no CPU kernel for op type '" + opType + "'"));
     return spec -> new HostKernelAdapter(spec, user);
   }
+
+  /**
+   * Op types the plan runs itself rather than through a kernel of this table: feeds, constants,
+   * variables and their assigns, random sources (they need the Session's state) and NoOp.
+   */
+  static final Set<String> PLAN_EXECUTED = Set.of("Placeholder", "Const", "Variable", "Assign", "AssignAdd",
+      "AssignSub", "RandomNormal", "RandomUniform", "NoOp");
+
+  /**
+   * Op types {@link FusedKernel} computes inside a Fused body: the elementwise ops its instructions
+   * and generated loops implement, and the reductions that may end a body.
+   */
+  static final Set<String> FUSED = Set.of(
+      "Neg", "Square", "Abs", "Sign", "Relu", "Sqrt", "Rsqrt", "Reciprocal", "Exp", "Log", "Sin", "Cos",
+      "Sigmoid", "Tanh", "LogicalNot", "ZerosLike", "OnesLike", "Cast",
+      "Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum",
+      "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
+      "Select", "AddN",
+      "Sum", "Mean", "Max", "Min");
 
   /** Elementwise ops whose loops read each element before writing the same index. */
   private static final Set<String> IN_PLACE_ANY_INPUT = Set.of("Neg", "Square", "Abs", "Sign", "Relu", "Sqrt",

@@ -140,7 +140,8 @@ final class PlanCompiler {
 
   /** The default pipeline less {@code options}' disabled passes, run on {@code program} (also what a device Session's plans get). */
   static Program optimize(Program program, SessionOptions options) {
-    PassManager pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), options.disabledPasses());
+    PassManager pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), CpuKernels.registry(),
+        options.disabledPasses());
     return pipeline.run(program);
   }
 

@@ -99,7 +99,7 @@ public final class SessionOptions {
 
     /** Skips one pass of the optimizer pipeline, e.g. {@code "cse"}; fails naming an unknown pass. */
     public Builder disablePass(String pass) {
-      java.util.Set<String> known = dev.kiln.optimizer.Optimizer.knownPasses(dev.kiln.optimizer.ConstantEvaluator.none()).keySet();
+      java.util.List<String> known = dev.kiln.optimizer.Optimizer.passNames();
       if (!known.contains(pass)) {
         throw new IllegalArgumentException("unknown pass '" + pass + "' (known: " + String.join(", ", known) + ")");
       }

@@ -226,7 +226,7 @@ class MatMulUpdateSessionTest {
     }
     assertTrue(results.get(0).get(3).getDouble(0) < results.get(0).get(0).getDouble(0), "training lowers the loss");
     dev.kiln.optimizer.Program optimized = dev.kiln.optimizer.Optimizer.defaultPipeline(CpuConstantEvaluator.instance(),
-        java.util.Set.of()).run(new dev.kiln.optimizer.Program(g, List.of(loss), List.of(train), java.util.Set.of(x, labels)));
+        CpuKernels.registry(), java.util.Set.of()).run(new dev.kiln.optimizer.Program(g, List.of(loss), List.of(train), java.util.Set.of(x, labels)));
     List<String> types = optimized.graph().operations().stream().map(Operation::type).toList();
     assertEquals(0, types.stream().filter(t -> t.equals("Relu")).count(), types.toString());
     assertEquals(2, types.stream().filter(t -> t.equals("Gemm")).count(), types.toString());

@@ -69,7 +69,7 @@ class OptimizerDifferentialTest {
   @Test
   void theGeneratedProgramsMakeEveryPassAndMostRulesFire() {
     PassStatistics stats = new PassStatistics();
-    PassManager pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), java.util.Set.of());
+    PassManager pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), CpuKernels.registry(), java.util.Set.of());
     for (long seed = Long.getLong("kiln.differential.from", 1); seed <= GRAPHS; seed++) {
       RandomPrograms.Case c = RandomPrograms.generate(seed);
       pipeline.run(new Program(c.graph(), c.fetches(), c.step().stream().toList(), c.feeds().keySet()), stats);

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * CUDA C for one graph node with concrete types: every shape is baked into the source (a plan is
@@ -27,48 +26,7 @@ final class CudaCodegen {
   /** Generated source and how to launch it. */
   record KernelSource(String source, Launch launch) {}
 
-  static final Set<String> UNARY = Set.of("Neg", "Square", "Abs", "Sign", "Relu", "ZerosLike", "OnesLike", "Sqrt",
-      "Rsqrt", "Reciprocal", "Exp", "Log", "Sin", "Cos", "Sigmoid", "Tanh", "LogicalNot", "Cast", "Identity",
-      "StopGradient");
-  static final Set<String> BINARY = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "Less",
-      "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr");
-  static final Set<String> ELEMENTWISE = union(UNARY, BINARY, Set.of("Select", "AddN", "Fill"));
-  static final Set<String> REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min", "Prod", "ReduceSumLike");
-  static final Set<String> OTHERS = Set.of("Softmax", "LogSoftmax", "ArgMax", "OneHot", "RandomNormal",
-      "RandomUniform", "Fused", "MatMul", "FusedMatMul", "Gemm", "Transpose", "Slice", "Pad", "Concat");
-
   private CudaCodegen() {}
-
-  @SafeVarargs
-  private static Set<String> union(Set<String>... sets) {
-    java.util.Set<String> u = new java.util.TreeSet<>();
-    for (Set<String> s : sets) {
-      u.addAll(s);
-    }
-    return Set.copyOf(u);
-  }
-
-  /**
-   * Whether a node (its type, and a Fused node's whole body) has a generated kernel. A Fused body
-   * that ends in reductions has one when {@link CudaFusedReduction#supports} says so; the others run
-   * on the host.
-   */
-  static boolean supports(Operation op) {
-    String t = op.type();
-    if (t.equals("Fused")) {
-      for (Operation b : op.subgraphs().get(0).graph().operations()) {
-        if (!b.type().equals("Parameter") && !b.type().equals("Const") && !ELEMENTWISE.contains(b.type())
-            && !REDUCTIONS.contains(b.type())) {
-          return false;
-        }
-      }
-      return !CudaFusedReduction.hasReductions(op.subgraphs().get(0)) || CudaFusedReduction.supports(op);
-    }
-    if (t.equals("MatMul") || t.equals("FusedMatMul") || t.equals("Gemm") || t.equals("Softmax") || t.equals("LogSoftmax")) {
-      return op.outputType(0).dtype().isFloating();
-    }
-    return ELEMENTWISE.contains(t) || REDUCTIONS.contains(t) || OTHERS.contains(t);
-  }
 
   static KernelSource generate(Operation op, List<TensorType> in, List<TensorType> out) {
     String t = op.type();
@@ -76,7 +34,7 @@ final class CudaCodegen {
       Subgraph body = op.subgraphs().get(0);
       return CudaFusedReduction.hasReductions(body) ? CudaFusedReduction.generate(op, in, out) : fused(body, in, out);
     }
-    if (ELEMENTWISE.contains(t)) {
+    if (CudaKernels.isElementwise(t)) {
       return elementwise(op, in, out.get(0));
     }
     return switch (t) {
@@ -130,7 +88,7 @@ final class CudaCodegen {
     StringBuilder sb = new StringBuilder();
     int k = 0;
     for (Operation b : body.graph().operations()) {
-      if (b.type().equals("Parameter") || REDUCTIONS.contains(b.type())) {
+      if (b.type().equals("Parameter") || CudaKernels.isReduction(b.type())) {
         continue;
       }
       DType od = b.outputType(0).dtype();

@@ -1,8 +1,8 @@
 package dev.kiln.cuda;
 
-import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.optimizer.DeviceDescription;
+import dev.kiln.optimizer.KernelRegistry;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
@@ -28,21 +28,13 @@ public final class CudaDevice implements Device {
     return ctx.description;
   }
 
-  @Override
-  public boolean hasKernel(Operation op) {
-    return hasKernelFor(op);
-  }
-
   /**
-   * Whether the CUDA runtime runs {@code op} on the device: state and views always (a variable lives
-   * where its readers run), otherwise the generated kernels (see {@link CudaCodegen#supports}).
+   * The CUDA kernels ({@link CudaKernels}): state and views always (a variable lives where its readers
+   * run), otherwise the op types the code generator has a kernel for.
    */
-  public static boolean hasKernelFor(Operation op) {
-    String t = op.type();
-    if (t.equals("Variable") || t.equals("Const") || CudaPlan.isAssign(op) || op.def().traits().contains(OpTrait.VIEW)) {
-      return true;
-    }
-    return CudaCodegen.supports(op);
+  @Override
+  public KernelRegistry kernels() {
+    return CudaKernels.REGISTRY;
   }
 
   /** A plain {@code new Session(graph)} runs here: a {@link CudaSession} with the Session's optimizer. */

@@ -24,8 +24,6 @@ import java.util.TreeSet;
  * no kernel (placement runs them on the host).
  */
 final class CudaFusedReduction {
-  static final Set<String> TYPES = Set.of("Sum", "Mean", "Max", "Min");
-
   /** At most this many reductions per body: each takes a block-sized shared array. */
   static final int MAX_REDUCTIONS = 16;
 
@@ -40,7 +38,7 @@ final class CudaFusedReduction {
   }
 
   static boolean hasReductions(Subgraph body) {
-    return body.graph().operations().stream().anyMatch(b -> CudaCodegen.REDUCTIONS.contains(b.type()));
+    return body.graph().operations().stream().anyMatch(b -> CudaKernels.isReduction(b.type()));
   }
 
   /**
@@ -78,9 +76,9 @@ final class CudaFusedReduction {
       if (b.type().equals("Parameter")) {
         continue;
       }
-      if (CudaCodegen.REDUCTIONS.contains(b.type())) {
+      if (CudaKernels.isReduction(b.type())) {
         Output x = b.input(0);
-        if (!TYPES.contains(b.type()) || !x.dtype().isFloating()) {
+        if (!CudaKernels.fuses(b.type()) || !x.dtype().isFloating()) {
           return Plan.rejected(op, b, "is not a float Sum, Mean, Max or Min: no CUDA kernel reduces it in a fused body");
         }
         if (++count > MAX_REDUCTIONS) {
@@ -169,7 +167,7 @@ final class CudaFusedReduction {
       needCoords |= !CudaCodegen.sameOrScalar(t.shape(), space);
     }
     for (int j = 0; j < out.size(); j++) {
-      if (CudaCodegen.REDUCTIONS.contains(body.results().get(j).op().type())) {
+      if (CudaKernels.isReduction(body.results().get(j).op().type())) {
         reductions.add(j);
       } else {
         needCoords |= !out.get(j).shape().equals(space);

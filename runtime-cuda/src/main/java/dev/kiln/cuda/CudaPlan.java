@@ -13,7 +13,8 @@ import dev.kiln.optimizer.PassManager;
 import dev.kiln.optimizer.Place;
 import dev.kiln.optimizer.Program;
 import dev.kiln.optimizer.Prune;
-import dev.kiln.runtime.CudaBridge;
+import dev.kiln.runtime.spi.HostRuntime;
+import dev.kiln.runtime.spi.HostStep;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
@@ -36,6 +36,9 @@ import jcuda.driver.JCudaDriver;
  * and synchronizes only where a host step needs a device value, and once at the end for fetches.
  */
 final class CudaPlan implements AutoCloseable {
+  /** The CPU runtime's rules this plan shares: concrete types, host kernels, random streams. */
+  private static final HostRuntime HOST = HostRuntime.cpu();
+
   /** One step of a run. */
   private interface Step {
     /** Whether the step runs on the host (and so needs the device values it reads downloaded). */
@@ -151,7 +154,7 @@ final class CudaPlan implements AutoCloseable {
     this.fetches = fetches;
     Program source = new Program(session.graph(), List.of(fetches), List.of(targets), Set.of(fedOutputs));
     Program optimized = session.optimizer().apply(source);
-    placed = new PassManager(List.of(new Prune(), new Place(ctx.description, CudaDevice::hasKernelFor))).run(optimized);
+    placed = new PassManager(List.of(new Prune(), new Place(ctx.description, CudaKernels.REGISTRY))).run(optimized);
     requireFedPlaceholders(fedOutputs);
     Map<String, Integer> fedByName = new HashMap<>();
     for (int i = 0; i < fedOutputs.length; i++) {
@@ -248,7 +251,7 @@ final class CudaPlan implements AutoCloseable {
       Operation f = value.op();
       Operation var = op.input(0).op();
       boolean kernel = onDevice(f) && f.numOutputs() == 1 && !feedIndex.containsKey(value) && !fetched.contains(value)
-          && (f.type().equals("Fused") || f.type().equals("Gemm") || (CudaCodegen.ELEMENTWISE.contains(f.type()) && !isView(f)))
+          && (f.type().equals("Fused") || f.type().equals("Gemm") || (CudaKernels.isElementwise(f.type()) && !isView(f)))
           // A reduced row is written after other blocks read the row's inputs: never in place.
           && !(f.type().equals("Fused") && CudaFusedReduction.hasReductions(f.subgraphs().get(0)))
           && types.get(value).equals(var.outputType(0));
@@ -336,7 +339,7 @@ final class CudaPlan implements AutoCloseable {
           for (Output i : op.inputs()) {
             in.add(types.get(i));
           }
-          yield CudaBridge.concreteTypes(op, in);
+          yield HOST.concreteTypes(op, in);
         }
       };
       for (int j = 0; j < out.size(); j++) {
@@ -632,7 +635,7 @@ final class CudaPlan implements AutoCloseable {
         public void run(RunState s) {
           long first = session.reserveRandom(op.name(), seed, n);
           for (int i = 0; i < n; i++) {
-            double x = normal ? CudaBridge.normal(seed, first + i) : CudaBridge.uniform(seed, first + i);
+            double x = normal ? HOST.normal(seed, first + i) : HOST.uniform(seed, first + i);
             if (d == DType.FLOAT32) {
               ((float[]) s.frame[slot])[i] = (float) x;
             } else {
@@ -643,8 +646,8 @@ final class CudaPlan implements AutoCloseable {
       });
       return;
     }
-    Consumer<Object[]> k = CudaBridge.hostKernel(op, in, out, inSlots, outSlots);
-    addStep(Step.onHost(s -> k.accept(s.frame)));
+    HostStep k = HOST.kernel(op, in, out, inSlots, outSlots);
+    addStep(Step.onHost(s -> k.run(s.frame)));
   }
 
   private void deviceKernel(Operation op) {

@@ -103,7 +103,8 @@ public final class GpuBench {
 
   /** The Session's default optimizer pipeline. */
   private static dev.kiln.optimizer.Program optimize(dev.kiln.optimizer.Program p) {
-    return dev.kiln.optimizer.Optimizer.defaultPipeline(dev.kiln.runtime.CpuConstantEvaluator.instance(), java.util.Set.of()).run(p);
+    return dev.kiln.optimizer.Optimizer.defaultPipeline(dev.kiln.runtime.CpuConstantEvaluator.instance(),
+        dev.kiln.runtime.CpuKernels.registry(), java.util.Set.of()).run(p);
   }
 
   private static void quiet(String text) {

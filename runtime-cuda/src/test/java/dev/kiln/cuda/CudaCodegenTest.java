@@ -67,10 +67,10 @@ class CudaCodegenTest {
     for (DType d : List.of(DType.FLOAT32, DType.FLOAT64)) {
       OpCatalog.cases(d).forEach(c -> covered.add(c.node().type()));
     }
-    Set<String> all = new TreeSet<>(CudaCodegen.ELEMENTWISE);
-    all.addAll(CudaCodegen.REDUCTIONS);
-    all.addAll(CudaCodegen.OTHERS);
-    all.removeAll(Set.of("Identity", "StopGradient")); // views: aliased, never launched
+    Set<String> all = new TreeSet<>(CudaKernels.REGISTRY.opTypes());
+    // Views are aliased and state lives on the device: neither launches a kernel.
+    all.removeIf(t -> dev.kiln.graph.OpRegistry.get(t).traits().contains(dev.kiln.graph.OpTrait.VIEW));
+    all.removeAll(Set.of("Variable", "Const", "Assign", "AssignAdd", "AssignSub"));
     all.removeAll(covered);
     assertEquals(Set.of(), all, "op types with a CUDA kernel but no catalog case");
   }
@@ -103,16 +103,16 @@ class CudaCodegenTest {
   }
 
   @Test
-  void supportsMirrorsTheKernelTable() {
+  void theRegistryMirrorsTheKernelTable() {
     OpCatalog.OpCase soft = OpCatalog.cases(DType.FLOAT64).stream().filter(c -> c.label().equals("Softmax f64")).findFirst().orElseThrow();
-    assertTrue(CudaCodegen.supports(soft.node()));
+    assertTrue(CudaKernels.REGISTRY.hasKernel(soft.node()));
     dev.kiln.graph.Graph g = new dev.kiln.graph.Graph();
     dev.kiln.graph.Ops tf = dev.kiln.graph.Ops.create(g);
     Output x = tf.placeholder("x", DType.FLOAT32, dev.kiln.graph.Shape.of(2, 3));
     Output i = tf.placeholder("i", DType.INT32, dev.kiln.graph.Shape.of(3, 3));
-    assertFalse(CudaCodegen.supports(tf.matmul(i, i).op()), "integer products run on the host");
-    assertTrue(CudaCodegen.supports(tf.concat(List.of(x, x), 0).op()));
-    assertTrue(CudaCodegen.supports(tf.exp(x).op()));
+    assertFalse(CudaKernels.REGISTRY.hasKernel(tf.matmul(i, i).op()), "integer products run on the host");
+    assertTrue(CudaKernels.REGISTRY.hasKernel(tf.concat(List.of(x, x), 0).op()));
+    assertTrue(CudaKernels.REGISTRY.hasKernel(tf.exp(x).op()));
   }
 
   /** A Fused node over x whose body reduces exp(x) with {@code reductions} (type, axes) as its results. */
@@ -134,10 +134,9 @@ class CudaCodegenTest {
   @Test
   void aFusedBodyEndingInTrailingReductionsHasACudaKernel() {
     Operation all = fusedReductions(dev.kiln.graph.Shape.of(4, 8), new String[] {"Sum"}, new long[][] {{0, 1}});
-    assertTrue(CudaCodegen.supports(all));
-    assertTrue(CudaDevice.hasKernelFor(all), "placement puts it on the device");
+    assertTrue(CudaKernels.REGISTRY.hasKernel(all), "placement puts it on the device");
     Operation rows = fusedReductions(dev.kiln.graph.Shape.of(-1, 8), new String[] {"Mean", "Max"}, new long[][] {{1}, {-1}});
-    assertTrue(CudaCodegen.supports(rows), "an unknown batch dimension before the reduced axis");
+    assertTrue(CudaKernels.REGISTRY.hasKernel(rows), "an unknown batch dimension before the reduced axis");
     CudaCodegen.KernelSource k = CudaCodegen.generate(rows, List.of(new TensorType(DType.FLOAT32, dev.kiln.graph.Shape.of(5, 8))),
         rows.outputTypes().stream().map(t -> new TensorType(t.dtype(), dev.kiln.graph.Shape.of(5))).toList());
     assertEquals(new Launch(5, true, false), k.launch(), "one block per row");
@@ -146,29 +145,28 @@ class CudaCodegenTest {
   @Test
   void aFusedBodyWithOtherReductionsRunsOnTheHost() {
     Operation leading = fusedReductions(dev.kiln.graph.Shape.of(4, 8), new String[] {"Sum"}, new long[][] {{0}});
-    assertFalse(CudaCodegen.supports(leading), "placement keeps it on the host");
-    assertFalse(CudaDevice.hasKernelFor(leading));
+    assertFalse(CudaKernels.REGISTRY.hasKernel(leading), "placement keeps it on the host");
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> CudaCodegen.generate(leading, types(leading.inputs()), leading.outputTypes()));
     assertEquals("Fused 'f': body node Sum 'r0' reduces axes [0] of [4,8], not trailing ones: the CUDA code generator"
         + " fuses reductions over trailing axes only (placement runs such a node on the host)", e.getMessage());
 
     Operation mixed = fusedReductions(dev.kiln.graph.Shape.of(4, 8), new String[] {"Sum", "Max"}, new long[][] {{1}, {0, 1}});
-    assertFalse(CudaCodegen.supports(mixed));
+    assertFalse(CudaKernels.REGISTRY.hasKernel(mixed));
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> CudaCodegen.generate(mixed, types(mixed.inputs()), mixed.outputTypes()));
     assertEquals("Fused 'f': body node Max 'r1' reduces axes [0, 1] of [4,8] where Sum 'r0' reduces axes [1]: one fused"
         + " CUDA kernel reduces the same trailing axes for all (placement runs such a node on the host)", e.getMessage());
 
     Operation prod = fusedReductions(dev.kiln.graph.Shape.of(4, 8), new String[] {"Prod"}, new long[][] {{1}});
-    assertFalse(CudaCodegen.supports(prod));
+    assertFalse(CudaKernels.REGISTRY.hasKernel(prod));
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> CudaCodegen.generate(prod, types(prod.inputs()), prod.outputTypes()));
     assertEquals("Fused 'f': body node Prod 'r0' is not a float Sum, Mean, Max or Min: no CUDA kernel reduces it in a"
         + " fused body (placement runs such a node on the host)", e.getMessage());
 
     Operation unknownAfter = fusedReductions(dev.kiln.graph.Shape.of(8, -1), new String[] {"Sum"}, new long[][] {{0}});
-    assertFalse(CudaCodegen.supports(unknownAfter), "an unknown kept dimension after the reduced one may be more than 1");
+    assertFalse(CudaKernels.REGISTRY.hasKernel(unknownAfter), "an unknown kept dimension after the reduced one may be more than 1");
   }
 
   static List<TensorType> types(List<Output> outs) {

@@ -26,7 +26,7 @@ class CudaPlacementTest {
   void theTrainingStepRunsOnTheGpuWithCopiesOnlyForTheFeeds() {
     CudaSessionTest.Net net = new CudaSessionTest.Net(8, 16, 4, 0.1f, 1);
     Program p = new Program(net.g, List.of(net.loss), List.of(net.train), Set.of(net.x, net.labels));
-    Program placed = new PassManager(List.of(new Prune(), new Place(DeviceDescription.fakeGpu(), CudaDevice::hasKernelFor))).run(p);
+    Program placed = new PassManager(List.of(new Prune(), new Place(DeviceDescription.fakeGpu(), CudaKernels.REGISTRY))).run(p);
     Set<String> onHost = new TreeSet<>();
     Set<String> copies = new TreeSet<>();
     for (Operation op : placed.graph().operations()) {
@@ -50,24 +50,24 @@ class CudaPlacementTest {
     Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(2, 3));
     Output b = tf.placeholder("b", DType.BOOL, Shape.of(2, 3));
     Output i = tf.placeholder("i", DType.INT32, Shape.of(2, 3));
-    assertTrue(CudaDevice.hasKernelFor(tf.concat(List.of(x, x), 0).op()));
-    assertTrue(CudaDevice.hasKernelFor(tf.slice(x, new int[] {0, 0}, new int[] {1, 2}).op()));
-    assertFalse(CudaDevice.hasKernelFor(tf.matmul(i, tf.transpose(i)).op()), "integer products stay on the host");
+    assertTrue(CudaKernels.REGISTRY.hasKernel(tf.concat(List.of(x, x), 0).op()));
+    assertTrue(CudaKernels.REGISTRY.hasKernel(tf.slice(x, new int[] {0, 0}, new int[] {1, 2}).op()));
+    assertFalse(CudaKernels.REGISTRY.hasKernel(tf.matmul(i, tf.transpose(i)).op()), "integer products stay on the host");
     Output w = tf.placeholder("w", DType.FLOAT32, Shape.of(3, 3));
-    assertTrue(CudaDevice.hasKernelFor(g.opBuilder("Gemm", "update").addInput(x).addInput(x).addInput(w)
+    assertTrue(CudaKernels.REGISTRY.hasKernel(g.opBuilder("Gemm", "update").addInput(x).addInput(x).addInput(w)
         .setAttr("transpose_a", true).build()), "the CPU pipeline's Gemm (an SGD update) runs on the device");
-    assertTrue(CudaDevice.hasKernelFor(tf.logicalNot(b).op()));
-    assertTrue(CudaDevice.hasKernelFor(tf.reduceSum(i, new int[] {0}, false).op()));
-    assertTrue(CudaDevice.hasKernelFor(tf.variable("v", tf.constant(1f)).op()));
-    assertTrue(CudaDevice.hasKernelFor(tf.reshape(x, 3, 2).op()));
-    assertTrue(CudaDevice.hasKernelFor(tf.softmax(x).op()));
+    assertTrue(CudaKernels.REGISTRY.hasKernel(tf.logicalNot(b).op()));
+    assertTrue(CudaKernels.REGISTRY.hasKernel(tf.reduceSum(i, new int[] {0}, false).op()));
+    assertTrue(CudaKernels.REGISTRY.hasKernel(tf.variable("v", tf.constant(1f)).op()));
+    assertTrue(CudaKernels.REGISTRY.hasKernel(tf.reshape(x, 3, 2).op()));
+    assertTrue(CudaKernels.REGISTRY.hasKernel(tf.softmax(x).op()));
   }
   @Test
   void theFusedLossReductionOfTheTrainingStepRunsOnTheGpu() {
     CudaSessionTest.Net net = new CudaSessionTest.Net(8, 16, 4, 0.1f, 1);
     Program p = new Program(net.g, List.of(net.loss), List.of(net.train), Set.of(net.x, net.labels));
-    Program placed = new PassManager(List.of(new Prune(), new dev.kiln.optimizer.FuseElementwise(),
-        new Place(DeviceDescription.fakeGpu(), CudaDevice::hasKernelFor))).run(p);
+    Program placed = new PassManager(List.of(new Prune(), new dev.kiln.optimizer.FuseElementwise(dev.kiln.runtime.CpuKernels.registry()),
+        new Place(DeviceDescription.fakeGpu(), CudaKernels.REGISTRY))).run(p);
     Set<String> fusedReductions = new TreeSet<>();
     Set<String> onHost = new TreeSet<>();
     for (Operation op : placed.graph().operations()) {

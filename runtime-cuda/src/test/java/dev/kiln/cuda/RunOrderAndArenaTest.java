@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 /** A CUDA plan's run order and arena layout, computed without a GPU. */
 class RunOrderAndArenaTest {
   private static Program placed(Graph g, List<Output> fetches, List<Operation> targets, Set<Output> fed) {
-    return new PassManager(List.of(new Prune(), new Place(DeviceDescription.fakeGpu(), CudaDevice::hasKernelFor)))
+    return new PassManager(List.of(new Prune(), new Place(DeviceDescription.fakeGpu(), CudaKernels.REGISTRY)))
         .run(new Program(g, fetches, targets, fed));
   }
 

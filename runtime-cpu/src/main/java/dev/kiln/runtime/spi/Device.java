@@ -1,18 +1,18 @@
 package dev.kiln.runtime.spi;
 
 import dev.kiln.graph.Graph;
-import dev.kiln.graph.Operation;
 import dev.kiln.optimizer.DeviceDescription;
+import dev.kiln.optimizer.KernelRegistry;
 import dev.kiln.optimizer.Program;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 
-/** An opened accelerator: its description and which nodes it has kernels for. */
+/** An opened accelerator: its description and the kernels it has. */
 public interface Device extends AutoCloseable {
   DeviceDescription description();
 
-  /** Whether this device has a kernel for {@code op} (with its dtypes); placement asks this. */
-  boolean hasKernel(Operation op);
+  /** The nodes this device has kernels for, and which may fuse; placement asks this. */
+  KernelRegistry kernels();
 
   /**
    * Opens the executor a {@code Session} of {@code graph} delegates its runs to, or empty when this

@@ -4,11 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.graph.Operation;
 import dev.kiln.optimizer.DeviceDescription;
+import dev.kiln.optimizer.KernelRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class DevicesTest {
@@ -39,8 +40,8 @@ class DevicesTest {
     }
 
     @Override
-    public boolean hasKernel(Operation op) {
-      return true;
+    public KernelRegistry kernels() {
+      return KernelRegistry.of(Set.of(), Set.of());
     }
 
     @Override

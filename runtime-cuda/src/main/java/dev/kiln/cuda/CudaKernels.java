@@ -1,0 +1,132 @@
+package dev.kiln.cuda;
+
+import dev.kiln.graph.OpRegistry;
+import dev.kiln.graph.OpTrait;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Subgraph;
+import dev.kiln.optimizer.KernelRegistry;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+
+/**
+ * The CUDA device's kernel registrations: every op type it runs, how ({@link Kind}), which of its
+ * nodes (where the kernel takes only some dtypes or bodies) and whether it may be a node of a fused
+ * body. Placement asks {@link #REGISTRY}; the code generator and the plan dispatch on the kind. A VIEW
+ * op of any type aliases its input, so the device runs it with no kernel.
+ */
+final class CudaKernels {
+  private CudaKernels() {}
+
+  /** How the CUDA runtime runs an op type. */
+  enum Kind {
+    /** Device-resident state (variables, constants) and its assigns: no launched kernel of its own. */
+    STATE,
+    /** One C expression per element ({@link CudaCodegen#expression}): its own kernel, or a node of a fused body. */
+    ELEMENTWISE,
+    /** A reduction kernel over some axes; the fusible ones also end a fused body. */
+    REDUCTION,
+    /** A kernel of its own: softmax, products (cuBLAS where loaded), layout and random ops. */
+    KERNEL
+  }
+
+  private record Registration(Kind kind, Predicate<Operation> accepts, boolean fuses) {}
+
+  private static final Predicate<Operation> ANY = op -> true;
+  private static final Predicate<Operation> FLOATING = op -> op.outputType(0).dtype().isFloating();
+
+  private static final Map<String, Registration> TABLE = table();
+
+  private static Map<String, Registration> table() {
+    Map<String, Registration> m = new HashMap<>();
+    for (String t : Set.of("Variable", "Const", "Assign", "AssignAdd", "AssignSub")) {
+      m.put(t, new Registration(Kind.STATE, ANY, false));
+    }
+    for (String t : Set.of("Neg", "Square", "Abs", "Sign", "Relu", "ZerosLike", "OnesLike", "Sqrt", "Rsqrt",
+        "Reciprocal", "Exp", "Log", "Sin", "Cos", "Sigmoid", "Tanh", "LogicalNot", "Cast", "Identity", "StopGradient",
+        "Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "Less", "LessEqual", "Greater", "GreaterEqual",
+        "Equal", "NotEqual", "LogicalAnd", "LogicalOr", "Select", "AddN", "Fill")) {
+      m.put(t, new Registration(Kind.ELEMENTWISE, ANY, true));
+    }
+    for (String t : Set.of("Sum", "Mean", "Max", "Min")) {
+      m.put(t, new Registration(Kind.REDUCTION, ANY, true));
+    }
+    for (String t : Set.of("Prod", "ReduceSumLike")) {
+      m.put(t, new Registration(Kind.REDUCTION, ANY, false));
+    }
+    for (String t : Set.of("MatMul", "FusedMatMul", "Gemm", "Softmax", "LogSoftmax")) {
+      m.put(t, new Registration(Kind.KERNEL, FLOATING, false));
+    }
+    for (String t : Set.of("ArgMax", "OneHot", "RandomNormal", "RandomUniform", "Transpose", "Slice", "Pad", "Concat")) {
+      m.put(t, new Registration(Kind.KERNEL, ANY, false));
+    }
+    m.put("Fused", new Registration(Kind.KERNEL, CudaKernels::runsBody, false));
+    return Map.copyOf(m);
+  }
+
+  /**
+   * A Fused node runs on the device when every body node fuses here and, if the body ends in
+   * reductions, {@link CudaFusedReduction#supports} takes them.
+   */
+  private static boolean runsBody(Operation op) {
+    Subgraph body = op.subgraphs().get(0);
+    for (Operation b : body.graph().operations()) {
+      if (!b.type().equals("Parameter") && !b.type().equals("Const") && !fuses(b.type())) {
+        return false;
+      }
+    }
+    return !CudaFusedReduction.hasReductions(body) || CudaFusedReduction.supports(op);
+  }
+
+  static boolean isElementwise(String type) {
+    Registration r = TABLE.get(type);
+    return r != null && r.kind() == Kind.ELEMENTWISE;
+  }
+
+  static boolean isReduction(String type) {
+    Registration r = TABLE.get(type);
+    return r != null && r.kind() == Kind.REDUCTION;
+  }
+
+  /** Whether a node of {@code type} may be a node of a fused body the code generator compiles. */
+  static boolean fuses(String type) {
+    Registration r = TABLE.get(type);
+    return r != null && r.fuses();
+  }
+
+  /** The CUDA device's registry, as placement and fusion ask it. */
+  static final KernelRegistry REGISTRY = new KernelRegistry() {
+    @Override
+    public Set<String> opTypes() {
+      Set<String> types = new TreeSet<>(TABLE.keySet());
+      for (String t : OpRegistry.types()) {
+        if (OpRegistry.get(t).traits().contains(OpTrait.VIEW)) {
+          types.add(t);
+        }
+      }
+      return Collections.unmodifiableSet(types);
+    }
+
+    @Override
+    public boolean hasKernel(Operation op) {
+      if (op.def().traits().contains(OpTrait.VIEW)) {
+        return true;
+      }
+      Registration r = TABLE.get(op.type());
+      return r != null && r.accepts().test(op);
+    }
+
+    @Override
+    public boolean canFuse(Operation op) {
+      return fuses(op.type());
+    }
+
+    @Override
+    public String toString() {
+      return "CUDA kernels";
+    }
+  };
+}
