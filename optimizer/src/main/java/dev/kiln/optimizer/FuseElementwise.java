@@ -24,11 +24,11 @@ import java.util.Set;
  * the group reads from outside (one body Parameter each, in order); its results are the group's values
  * used outside it, fetched, or targeted.
  *
- * <p>Only nodes the host's {@link KernelRegistry} can fuse join a group (every Fused node must be able
- * to run on the host, where placement leaves it when no device runs its body; user-registered ops have
- * no fused kernel). Never fused: stateful ops, views (they
- * cost nothing), Fused nodes, nodes with a fed output (the
- * feed replaces the value, so it must stay a node of its own), nodes on different devices, nodes
+ * <p>Only nodes the host's {@link KernelRegistry} can fuse join a group: every Fused node must be able
+ * to run on the host, where placement leaves it when no device runs its body (so user-registered ops,
+ * which no fused kernel computes, never fuse). Never fused: stateful ops, views (they cost nothing),
+ * Fused nodes, nodes with a fed output (the feed replaces the value, so it must stay a node of its
+ * own), nodes on different devices, nodes
  * ordered after different assigns (see {@link AssignOrder}: the fused node would run after all of
  * them, and a read of an assigned variable, in the group or in a user of its values, could then see
  * the new value, e.g. {@code v + f(x)} where {@code f} fuses with a node ordered after the assign).
@@ -40,10 +40,10 @@ import java.util.Set;
  * dependencies on the Fused node. Counts "nodes fused" (group members) and "fused nodes".
  *
  * <p>Reductions then join the group of their input ({@link #joinReductions}): a float reduction the
- * registry can fuse (the host's: Sum, Mean, Max and Min) over trailing axes (or all) of a group's value
- * becomes the end of the Fused body, so the
- * kernel folds it in the same pass and the reduced value is never materialized (it stays a result
- * when it is fetched or used elsewhere). Counts "reductions fused".
+ * registry can fuse (the host fuses Sum, Mean, Max and Min) over trailing axes (or all) of a group's
+ * value becomes the end of the Fused body, so the kernel folds it in the same pass and the reduced
+ * value is never materialized (it stays a result when it is fetched or used elsewhere). Counts
+ * "reductions fused".
  */
 public final class FuseElementwise implements Pass {
   private final KernelRegistry kernels;
@@ -370,8 +370,8 @@ public final class FuseElementwise implements Pass {
 
   /**
    * Adds to each group the reductions of its values that can end its body: a float reduction the
-   * registry can fuse, not fed, on the group's device, over trailing axes of its input (dims of 1 aside), whose
-   * input has the group's whole iteration space (the kernel walks the input once, element by
+   * registry can fuse, not fed, on the group's device, over trailing axes of its input (dims of 1
+   * aside), whose input has the group's whole iteration space (the kernel walks the input once, element by
    * element), where no member reads the reduction and the graph of groups stays acyclic. With
    * unknown dims the space must be the input's by construction: every member is an ancestor of it.
    * A group of one elementwise node counts (square then sum is one pass). Returns how many joined.

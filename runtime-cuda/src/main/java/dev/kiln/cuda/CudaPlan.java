@@ -36,9 +36,6 @@ import jcuda.driver.JCudaDriver;
  * and synchronizes only where a host step needs a device value, and once at the end for fetches.
  */
 final class CudaPlan implements AutoCloseable {
-  /** The CPU runtime's rules this plan shares: concrete types, host kernels, random streams. */
-  private static final HostRuntime HOST = HostRuntime.cpu();
-
   /** One step of a run. */
   private interface Step {
     /** Whether the step runs on the host (and so needs the device values it reads downloaded). */
@@ -128,6 +125,8 @@ final class CudaPlan implements AutoCloseable {
 
   private final CudaContext ctx;
   private final CudaSession session;
+  /** The CPU runtime's rules this plan shares: concrete types, host kernels, random streams. */
+  private final HostRuntime hostRuntime = HostRuntime.cpu();
   final Program placed;
   private final Map<Output, TensorType> types = new HashMap<>();
   private final Map<Output, Where> where = new HashMap<>();
@@ -339,7 +338,7 @@ final class CudaPlan implements AutoCloseable {
           for (Output i : op.inputs()) {
             in.add(types.get(i));
           }
-          yield HOST.concreteTypes(op, in);
+          yield hostRuntime.concreteTypes(op, in);
         }
       };
       for (int j = 0; j < out.size(); j++) {
@@ -635,7 +634,7 @@ final class CudaPlan implements AutoCloseable {
         public void run(RunState s) {
           long first = session.reserveRandom(op.name(), seed, n);
           for (int i = 0; i < n; i++) {
-            double x = normal ? HOST.normal(seed, first + i) : HOST.uniform(seed, first + i);
+            double x = normal ? hostRuntime.normal(seed, first + i) : hostRuntime.uniform(seed, first + i);
             if (d == DType.FLOAT32) {
               ((float[]) s.frame[slot])[i] = (float) x;
             } else {
@@ -646,7 +645,7 @@ final class CudaPlan implements AutoCloseable {
       });
       return;
     }
-    HostStep k = HOST.kernel(op, in, out, inSlots, outSlots);
+    HostStep k = hostRuntime.kernel(op, in, out, inSlots, outSlots);
     addStep(Step.onHost(s -> k.run(s.frame)));
   }
 
