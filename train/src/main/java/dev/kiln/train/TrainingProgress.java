@@ -21,6 +21,9 @@ import me.tongfei.progressbar.ProgressState;
  * {@code kiln.progress=false} turns it off. Hidden, every method is a no-op, so tests and logs stay clean.
  */
 public final class TrainingProgress implements AutoCloseable {
+  /** Columns kept for what follows the bar: steps, times and loss. */
+  private static final int TAIL_ROOM = 48;
+
   private final Optional<ProgressBar> bar;
   private final Optional<OnceConsumer> consumer;
 
@@ -93,7 +96,8 @@ public final class TrainingProgress implements AutoCloseable {
     }
     String tail = String.format(Locale.ROOT, "] %" + String.valueOf(total).length() + "d/%d  %s%s", done, total, time,
         message.isEmpty() ? "" : "  " + message);
-    int barWidth = Math.max(10, Math.min(30, width - head.length() - tail.length()));
+    // Sized from the width alone (room for a typical tail), so the bar does not jump as the times change.
+    int barWidth = Math.max(10, Math.min(30, width - head.length() - TAIL_ROOM));
     int full = total > 0 ? (int) (barWidth * Math.min(done, total) / total) : 0;
     String line = head + "=".repeat(full) + "-".repeat(barWidth - full) + tail;
     return line.length() > width ? line.substring(0, Math.max(0, width)) : line;
