@@ -87,10 +87,12 @@ final class Blas {
       }
     }
     USED = mkl != null ? Library.MKL : Library.OPENBLAS;
-    if (USED == Library.OPENBLAS) {
-      Optional.ofNullable(System.getenv(CORETYPE))
-          .flatMap(set -> OpenBlasCoreType.slowerThanCpu(set, BlasChoice.cpuFlags()))
-          .ifPresent(LOG::warning);
+    String setCore = System.getenv(CORETYPE);
+    if (USED == Library.OPENBLAS && setCore != null) {
+      Optional<String> slower = OpenBlasCoreType.slowerThanCpu(setCore, BlasChoice.cpuFlags());
+      if (slower.isPresent()) {
+        LOG.warning(slower.get());
+      }
     }
     LIBRARY = openblas;
     SGEMM = s;

@@ -39,7 +39,9 @@ final class BlasChoice {
   static {
     Decision d = decide(System.getProperty("kiln.blas", "auto"), mklOnClassPath(BlasChoice.class.getClassLoader()),
         cpuInfo("vendor_id"), Boolean.getBoolean("kiln.blas.copying"));
-    d.warning().ifPresent(LOG::warning);
+    if (d.warning().isPresent()) {
+      LOG.warning(d.warning().get());
+    }
     MKL = d.mkl();
   }
 
