@@ -124,7 +124,7 @@ final class Blas {
           Downcalls.critical(lib, "cblas_sgemm", gemmType(float[].class, float.class)),
           Downcalls.critical(lib, "cblas_dgemm", gemmType(double[].class, double.class))};
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-      LOG.log(Level.INFO, "MKL is not available here (" + e + "); using OpenBLAS", e);
+      LOG.log(Level.WARNING, "MKL is on the class path but does not load here (" + e + "); using OpenBLAS", e);
       return null;
     }
   }
