@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Runs a main class of one of Kiln's modules: `scripts/launch.sh MODULE MAIN_CLASS [ARGS...]`.
+# Runs a main class of one of Kiln's modules: `scripts/launch.sh [--no-vector] MODULE MAIN_CLASS [ARGS...]`.
 # Finds a JDK >= 21 by itself (JAVA_HOME, then java on the PATH, then the newest under
 # /usr/lib/jvm), builds the module and what it depends on when its jar or classpath is missing or
 # older than the sources, then runs the class. Build output goes to stderr.
+# JVM flags: --enable-native-access=ALL-UNNAMED (OpenBLAS/MKL downcalls and JNI without warnings) and
+# --add-modules=jdk.incubator.vector (fused kernels use the Vector API), which --no-vector leaves out
+# for programs that compute nothing (the JVM then prints no incubator-module warning). KILN_JAVA_OPTS
+# adds flags of your own (e.g. -Dkiln.progress=false).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+VECTOR=1
+if [[ "${1:-}" == --no-vector ]]; then
+  VECTOR=0; shift
+fi
 MODULE="$1"; MAIN="$2"; shift 2
 TARGET="$ROOT/$MODULE/target"
 CLASSPATH_FILE="$TARGET/classpath.txt"
@@ -32,5 +40,8 @@ if needs_build; then
   fi
   touch "$CLASSPATH_FILE"
 fi
-JVM_FLAGS=(--enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector)
+JVM_FLAGS=(--enable-native-access=ALL-UNNAMED)
+if (( VECTOR )); then
+  JVM_FLAGS+=(--add-modules=jdk.incubator.vector)
+fi
 exec "$JAVA" "${JVM_FLAGS[@]}" ${KILN_JAVA_OPTS:-} -cp "$JAR:$(cat "$CLASSPATH_FILE")" "$MAIN" "$@"

@@ -25,6 +25,10 @@ public final class RunAll {
 
   public static void main(String[] args) throws Exception {
     String include = args.length > 0 ? args[0] : "dev\\.kiln\\.bench\\..*";
+    // The forks inherit this environment and these flags, so they use the same library and kernels.
+    String blas = blasDescription();
+    System.out.println("BLAS: " + blas + (blas.contains("from the environment")
+        ? "; `env -u OPENBLAS_CORETYPE bench/run.sh` lets Kiln choose the kernels" : ""));
     Map<String, String> checks;
     try {
       checks = checksums(include);
@@ -104,8 +108,12 @@ public final class RunAll {
   }
 
   private static String blasCore() {
+    return blasDescription().replace(' ', '_');
+  }
+
+  private static String blasDescription() {
     try {
-      return dev.kiln.runtime.BlasInfo.describe().replace(' ', '_');
+      return dev.kiln.runtime.BlasInfo.describe();
     } catch (RuntimeException | LinkageError e) {
       return "unknown";
     }

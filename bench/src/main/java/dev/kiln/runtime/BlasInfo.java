@@ -1,12 +1,22 @@
 package dev.kiln.runtime;
 
+import java.util.Optional;
+
 /** For the benchmarks' notes: which BLAS library (and OpenBLAS kernels) the runtime selected. */
 public final class BlasInfo {
   private BlasInfo() {}
 
-  /** e.g. "MKL", or "OpenBLAS SkylakeX (OPENBLAS_CORETYPE=SKYLAKEX set by Kiln)". */
+  /**
+   * e.g. "MKL", "OpenBLAS SkylakeX (OPENBLAS_CORETYPE=SKYLAKEX set by Kiln)" or "OpenBLAS Haswell
+   * (OPENBLAS_CORETYPE=HASWELL from the environment)".
+   */
   public static String describe() {
-    return Blas.describe() + (Blas.USED == Blas.Library.MKL ? ""
-        : Blas.FORCED_CORETYPE.map(c -> " (OPENBLAS_CORETYPE=" + c + " set by Kiln)").orElse(""));
+    if (Blas.USED == Blas.Library.MKL) {
+      return Blas.describe();
+    }
+    Optional<String> how = Blas.FORCED_CORETYPE.map(c -> " (" + Blas.CORETYPE + "=" + c + " set by Kiln)")
+        .or(() -> Optional.ofNullable(System.getenv(Blas.CORETYPE))
+            .map(c -> " (" + Blas.CORETYPE + "=" + c + " from the environment)"));
+    return Blas.describe() + how.orElse("");
   }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.examples;
 
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
 import dev.kiln.data.Batch;
 import dev.kiln.data.Dataset;
 import dev.kiln.data.MiniBatches;
@@ -35,7 +37,8 @@ import java.util.Locale;
  * digits with softmax cross-entropy and Adam, evaluated on 2,000 held-out digits, then checkpointed and
  * restored into a fresh Session that must give the same accuracy.
  *
- * <p>Run: {@code ./example MnistClassifier [checkpoint-path]} (default checkpoint: a temporary file).
+ * <p>Run: {@code ./example MnistClassifier [checkpoint-path]} (default checkpoint: a file in a temporary
+ * folder, deleted at the end).
  */
 public final class MnistClassifier {
   private MnistClassifier() {}
@@ -61,11 +64,31 @@ public final class MnistClassifier {
   }
 
   public static void main(String[] args) throws IOException {
-    Path checkpoint = args.length > 0 ? Path.of(args[0])
-        : Files.createTempDirectory("kiln-mnist").resolve("mnist-classifier.ckpt");
-    Result r = run(Config.defaults(), checkpoint, System.out);
+    Result r = args.length > 0 ? run(Config.defaults(), Path.of(args[0]), System.out)
+        : runWithTemporaryCheckpoint(Config.defaults(), Path.of(System.getProperty("java.io.tmpdir")), System.out);
     System.out.printf(Locale.ROOT, "summary: final loss %.4f, held-out accuracy %.2f%%, %d steps, %.2f ms/step,"
         + " total %.1f s%n", r.finalLoss(), 100 * r.accuracy(), r.steps(), r.millisPerStep(), r.totalSeconds());
+  }
+
+  /**
+   * {@link #run} with the checkpoint in a new folder under {@code parent}, deleted afterwards (also when
+   * the run fails), so that runs without a named checkpoint leave nothing behind.
+   */
+  public static Result runWithTemporaryCheckpoint(Config c, Path parent, PrintStream out) throws IOException {
+    try (TemporaryFolder folder = new TemporaryFolder(Files.createTempDirectory(parent, "kiln-mnist"))) {
+      Result r = run(c, folder.dir().resolve("mnist-classifier.ckpt"), out);
+      out.println("(the checkpoint's temporary folder is deleted now; to keep the checkpoint, name a path:"
+          + " ./example MnistClassifier PATH)");
+      return r;
+    }
+  }
+
+  /** A folder deleted with everything in it on close (try-with-resources keeps a run's own failure first). */
+  private record TemporaryFolder(Path dir) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      MoreFiles.deleteRecursively(dir, RecursiveDeleteOption.ALLOW_INSECURE);
+    }
   }
 
   /** Trains, evaluates, saves to {@code checkpoint}, restores into a fresh Session, evaluates again. */

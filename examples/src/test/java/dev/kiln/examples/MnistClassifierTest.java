@@ -1,13 +1,17 @@
 package dev.kiln.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,5 +30,32 @@ class MnistClassifierTest {
     String text = log.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains("epoch 1/1: loss "), text);
     assertTrue(text.contains("restored into a fresh Session"), text);
+  }
+
+  @Test
+  void aRunWithoutANamedCheckpointLeavesNothingInTheTemporaryFolder(@TempDir Path tmp) throws IOException {
+    var tiny = new MnistClassifier.Config(200, 100, 16, 1, 50, 1e-3, 1234);
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    MnistClassifier.Result r = MnistClassifier.runWithTemporaryCheckpoint(tiny, tmp,
+        new PrintStream(log, true, StandardCharsets.UTF_8));
+    assertEquals(r.accuracy(), r.restoredAccuracy(), 0.0, "the checkpoint was written and read back");
+    String text = log.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("restored into a fresh Session"), text);
+    assertEquals(List.of(), list(tmp));
+  }
+
+  @Test
+  void aFailedRunDeletesItsTemporaryFolderToo(@TempDir Path tmp) throws IOException {
+    var tooMany = new MnistClassifier.Config(1_000_000, 100, 16, 1, 50, 1e-3, 1234);
+    var e = assertThrows(IllegalArgumentException.class, () -> MnistClassifier.runWithTemporaryCheckpoint(tooMany,
+        tmp, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+    assertTrue(e.getMessage().startsWith("MnistClassifier: 1000000 + 100 digits requested"), e.getMessage());
+    assertEquals(List.of(), list(tmp));
+  }
+
+  private static List<Path> list(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.toList();
+    }
   }
 }

@@ -7,20 +7,20 @@ import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.bytedeco.javacpp.Loader;
-import org.bytedeco.mkl.global.mkl_rt;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
  * sgemm/dgemm through Intel MKL or OpenBLAS (JavaCPP presets), set up for speed:
  * <ul>
- *   <li>The library: MKL on Intel CPUs, OpenBLAS elsewhere ({@code -Dkiln.blas=mkl|openblas|auto}).
- *       On this project's Intel Xeon (2 cores, AVX-512) MKL runs W1's 64x1000x100 product in 55 us
- *       against OpenBLAS's 97 us and 1024^3 at 334 against 299 GFLOP/s; on AMD CPUs MKL is not
- *       chosen by default (it is tuned for Intel's). MKL needs the critical downcalls below; without
- *       them (JDK 21) OpenBLAS is used.
+ *   <li>The library: MKL on Intel CPUs when MKL is on the class path (the optional runtime-cpu-mkl
+ *       artifact), OpenBLAS otherwise ({@code -Dkiln.blas=mkl|openblas|auto}; see BlasChoice). On an
+ *       Intel Xeon (2 cores, AVX-512) MKL ran W1's 64x1000x100 product in 55 us against OpenBLAS's
+ *       97 us and 1024^3 at 334 against 299 GFLOP/s; on AMD CPUs MKL is not chosen by default (it is
+ *       tuned for Intel's). MKL needs the critical downcalls below; without them (JDK 21) OpenBLAS is used.
  *   <li>On a CPU with AVX-512, OPENBLAS_CORETYPE=SKYLAKEX is set in the process environment before
  *       the library loads (unless the user set it), because OpenBLAS's own detection picks its AVX2
- *       kernels on some AVX-512 CPUs (AMD Zen 5) and runs at about half the speed.
+ *       kernels on some AVX-512 CPUs (AMD Zen 5) and runs at about half the speed. A core type the
+ *       user set that is older than the CPU is kept, with a warning (OpenBlasCoreType).
  *   <li>On JDK 22+, sgemm/dgemm are called through java.lang.foreign downcalls marked critical, which
  *       pass Java heap arrays to native code without copying. The code is compiled for Java 21, so the
  *       handles are built reflectively; they are static finals of an exact type, so the JIT inlines
@@ -36,7 +36,7 @@ final class Blas {
   private Blas() {}
 
   private static final Logger LOG = Logger.getLogger(Blas.class.getName());
-  static final String CORETYPE = "OPENBLAS_CORETYPE";
+  static final String CORETYPE = OpenBlasCoreType.VARIABLE;
   private static final int ROW_MAJOR = openblas_nolapack.CblasRowMajor;
   private static final int NO_TRANS = openblas_nolapack.CblasNoTrans;
   private static final int TRANS = openblas_nolapack.CblasTrans;
@@ -87,6 +87,13 @@ final class Blas {
       }
     }
     USED = mkl != null ? Library.MKL : Library.OPENBLAS;
+    String setCore = System.getenv(CORETYPE);
+    if (USED == Library.OPENBLAS && setCore != null) {
+      Optional<String> slower = OpenBlasCoreType.slowerThanCpu(setCore, BlasChoice.cpuFlags());
+      if (slower.isPresent()) {
+        LOG.warning(slower.get());
+      }
+    }
     LIBRARY = openblas;
     SGEMM = s;
     DGEMM = d;
@@ -111,12 +118,13 @@ final class Blas {
   /** MKL's cblas_sgemm/dgemm as critical downcalls, or null (logged) when MKL or the downcalls are missing. */
   private static MethodHandle[] loadMkl() {
     try {
-      Path lib = Path.of(Loader.load(mkl_rt.class));
+      // By name: MKL's classes are on the class path only when the user added them.
+      Path lib = Path.of(Loader.load(Class.forName(BlasChoice.MKL_CLASS)));
       return new MethodHandle[] {
           Downcalls.critical(lib, "cblas_sgemm", gemmType(float[].class, float.class)),
           Downcalls.critical(lib, "cblas_dgemm", gemmType(double[].class, double.class))};
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-      LOG.log(Level.INFO, "MKL is not available here (" + e + "); using OpenBLAS", e);
+      LOG.log(Level.WARNING, "MKL is on the class path but does not load here (" + e + "); using OpenBLAS", e);
       return null;
     }
   }
@@ -158,30 +166,28 @@ final class Blas {
         int.class, int.class, scalar, array, int.class, array, int.class, scalar, array, int.class});
   }
 
-  /** Forces the SkylakeX kernels when the CPU has AVX-512F and the user chose no core type. */
+  /** Forces the SkylakeX kernels when the CPU has AVX-512F and the user chose no core type (OpenBlasCoreType.toForce). */
   private static Optional<String> forceCoreType() {
-    if (System.getenv(CORETYPE) != null || !cpuHasAvx512()) {
-      return Optional.empty();
+    Optional<String> core = OpenBlasCoreType.toForce(Optional.ofNullable(System.getenv(CORETYPE)),
+        BlasChoice.cpuFlags());
+    if (core.isEmpty()) {
+      return core;
     }
     try {
-      if (Downcalls.setenv(CORETYPE, "SKYLAKEX")) {
-        return Optional.of("SKYLAKEX");
+      if (Downcalls.setenv(CORETYPE, core.get())) {
+        return core;
       }
     } catch (ReflectiveOperationException | RuntimeException e) {
       LOG.log(Level.FINE, "setenv through java.lang.foreign failed; trying the systems preset", e);
     }
     try {
-      if (org.bytedeco.systems.global.linux.setenv(CORETYPE, "SKYLAKEX", 1) == 0) {
-        return Optional.of("SKYLAKEX");
+      if (org.bytedeco.systems.global.linux.setenv(CORETYPE, core.get(), 1) == 0) {
+        return core;
       }
     } catch (RuntimeException | LinkageError e) {
       LOG.log(Level.WARNING, "could not set " + CORETYPE + "; OpenBLAS picks its own kernels", e);
     }
     return Optional.empty();
-  }
-
-  private static boolean cpuHasAvx512() {
-    return (" " + BlasChoice.cpuInfo("flags") + " ").contains(" avx512f ");
   }
 
   /** The core type OpenBLAS uses (e.g. "SkylakeX", "Haswell"). */
