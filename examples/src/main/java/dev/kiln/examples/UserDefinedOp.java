@@ -22,8 +22,9 @@ import java.util.Set;
 
 /**
  * A user-defined op, end to end: {@code MySoftplus(x) = log(1 + exp(x))} (a user's copy of the
- * built-in Softplus) gets an op type with its shape inference, a CPU kernel written in Java, and a gradient ({@code g * sigmoid(x)}, built from
- * graph ops so that it can be differentiated again); then it is used like any built-in op.
+ * built-in Softplus) gets an op type with its shape inference, a CPU kernel written in Java, and a
+ * gradient ({@code g * sigmoid(x)}, built from graph ops so that it can be differentiated again);
+ * then it is used like any built-in op.
  */
 public final class UserDefinedOp {
   static final String SOFTPLUS = "MySoftplus";
