@@ -21,12 +21,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A user-defined op, end to end: {@code Softplus(x) = log(1 + exp(x))} gets an op type with its
- * shape inference, a CPU kernel written in Java, and a gradient ({@code g * sigmoid(x)}, built from
- * graph ops so that it can be differentiated again); then it is used like any built-in op.
+ * A user-defined op, end to end: {@code MySoftplus(x) = log(1 + exp(x))} (a user's copy of the
+ * built-in Softplus) gets an op type with its shape inference, a CPU kernel written in Java, and a
+ * gradient ({@code g * sigmoid(x)}, built from graph ops so that it can be differentiated again);
+ * then it is used like any built-in op.
  */
 public final class UserDefinedOp {
-  static final String SOFTPLUS = "Softplus";
+  static final String SOFTPLUS = "MySoftplus";
 
   private UserDefinedOp() {}
 
@@ -61,7 +62,7 @@ public final class UserDefinedOp {
     }
 
     /**
-     * Softplus takes no attributes. An op with some declares them here, e.g.
+     * MySoftplus takes no attributes. An op with some declares them here, e.g.
      * {@code AttrSchema.of(AttrDef.optional("beta", AttrType.FLOAT, 1.0))}; either way a misspelled or
      * mistyped attribute is an error where it is set.
      */
@@ -98,7 +99,7 @@ public final class UserDefinedOp {
     return f;
   }
 
-  /** Builds a Softplus node, like the built-in methods of {@link Ops}. */
+  /** Builds a MySoftplus node, like the built-in methods of {@link Ops}. */
   static Output softplus(Ops tf, Output x) {
     return tf.opBuilder(SOFTPLUS).addInput(x).build().output(0);
   }

@@ -28,7 +28,7 @@ class UserDefinedOpTest {
     Output dy = tf.gradients(y, x).get(0);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> tf.opBuilder(UserDefinedOp.SOFTPLUS).addInput(x).setAttr("beta", 2.0));
-    assertEquals("Softplus 'Softplus_1': unknown attribute 'beta' (Softplus takes no attributes)", e.getMessage());
+    assertEquals("MySoftplus 'MySoftplus_1': unknown attribute 'beta' (MySoftplus takes no attributes)", e.getMessage());
     double[] xs = {-3, 0.25, 40};
     Map<Output, Tensor> feed = Map.of(x, Tensor.of(xs, 3));
     try (Session s = new Session(g)) {

@@ -148,6 +148,7 @@ final class BuiltinOps {
             Constraint.oneOf(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64)),
         required("on_value", AttrType.FLOAT), required("off_value", AttrType.FLOAT)), BuiltinOps::oneHot));
 
+    ElementwiseOps.define(defs);
     FusedOps.define(defs);
     DeviceOps.define(defs);
 

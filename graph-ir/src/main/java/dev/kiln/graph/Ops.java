@@ -335,6 +335,92 @@ public final class Ops {
     return unary("Tanh", x);
   }
 
+  /** The error function. */
+  public Output erf(Output x) {
+    return unary("Erf", x);
+  }
+
+  /** 1 - erf(x), accurate where erf(x) is near 1. */
+  public Output erfc(Output x) {
+    return unary("Erfc", x);
+  }
+
+  /** log(1 + exp(x)). */
+  public Output softplus(Output x) {
+    return unary("Softplus", x);
+  }
+
+  /** x where x > 0, else exp(x) - 1. */
+  public Output elu(Output x) {
+    return unary("Elu", x);
+  }
+
+  /** The scaled ELU of self-normalizing networks (TensorFlow's constants). */
+  public Output selu(Output x) {
+    return unary("Selu", x);
+  }
+
+  /** x where x > 0, else 0.2 x. */
+  public Output leakyRelu(Output x) {
+    return unary("LeakyRelu", x);
+  }
+
+  /** x where x > 0, else alpha x. */
+  public Output leakyRelu(Output x, double alpha) {
+    return opBuilder("LeakyRelu").addInput(x).setAttr("alpha", alpha).build().output(0);
+  }
+
+  /** log(1 + x), accurate for small x. */
+  public Output log1p(Output x) {
+    return unary("Log1p", x);
+  }
+
+  /** exp(x) - 1, accurate for small x. */
+  public Output expm1(Output x) {
+    return unary("Expm1", x);
+  }
+
+  public Output floor(Output x) {
+    return unary("Floor", x);
+  }
+
+  public Output ceil(Output x) {
+    return unary("Ceil", x);
+  }
+
+  /** x rounded to the nearest integer, halves to even. */
+  public Output round(Output x) {
+    return unary("Round", x);
+  }
+
+  public Output atan(Output x) {
+    return unary("Atan", x);
+  }
+
+  public Output tan(Output x) {
+    return unary("Tan", x);
+  }
+
+  /** x - floor(x / y) * y: the remainder of floor division, with y's sign (TensorFlow's FloorMod). */
+  public Output mod(Output x, Output y) {
+    return binary("Mod", x, y);
+  }
+
+  /** The remainder of x / y truncated toward zero, with x's sign (C's fmod). */
+  public Output truncateMod(Output x, Output y) {
+    return binary("TruncateMod", x, y);
+  }
+
+  /** floor(x / y). */
+  public Output floorDiv(Output x, Output y) {
+    return binary("FloorDiv", x, y);
+  }
+
+  /** min(max(x, min), max). */
+  public Output clip(Output x, double min, double max) {
+    return opBuilder("Clip").addInput(x).setAttr("min", min).setAttr("max", max).build().output(0);
+  }
+
   public Output cast(Output x, DType dtype) {
     return opBuilder("Cast").addInput(x).setAttr("dtype", dtype).build().output(0);
   }

@@ -1,5 +1,6 @@
 package dev.kiln.optimizer;
 
+import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
@@ -347,7 +348,8 @@ public final class FuseElementwise implements Pass {
     for (Operation c : controls) {
       fb.addControlInput(rw.map(c));
     }
-    fb.setDevice(last.device()).addSubgraph(new Subgraph(body, params, results));
+    // Composite members enter as their primitives: the devices' fused kernels compute only those.
+    fb.setDevice(last.device()).addSubgraph(Elementwise.lower(new Subgraph(body, params, results)));
     Operation f = fb.build();
     for (Operation op : memberOps) {
       int r = resultOps.indexOf(op);

@@ -41,7 +41,7 @@ final class CpuKernelRegistry implements KernelRegistry {
 
   @Override
   public boolean canFuse(Operation op) {
-    return Kernels.FUSED.contains(op.type());
+    return Kernels.FUSED.contains(op.type()) || Kernels.isDefinedElementwise(op.type());
   }
 
   @Override

@@ -57,7 +57,7 @@ final class FusedInstructions {
       case "LogicalOr" -> compare(CompareKernels.Op.OR, d, ins[0], ins[1], out, uniform);
       case "Select" -> select(n.output(0).dtype(), ins, out, uniform);
       case "AddN" -> addN(d, ins, out, uniform);
-      default -> throw new IllegalArgumentException(where + "no fused CPU loop for body node " + n);
+      default -> PrimitiveLoops.of(n, ins, out, uniform, where);
     };
   }
 

@@ -1,5 +1,8 @@
 package dev.kiln.runtime;
 
+import dev.kiln.graph.ElementwiseOp;
+import dev.kiln.graph.Elementwise;
+import dev.kiln.graph.OpRegistry;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -98,6 +101,11 @@ final class Kernels {
     if (f != null) {
       return f;
     }
+    if (isDefinedElementwise(opType)) {
+      // Composites and the primitives without a kernel of their own run as a Fused node of their expansion.
+      return spec -> FusedKernel.factory().create(new KernelSpec(Elementwise.asFused(spec.op()), spec.inputs(),
+          spec.outputs(), spec.inputSlots(), spec.outputSlots()));
+    }
     HostKernel user = CpuKernels.find(opType).orElseThrow(
         () -> new IllegalArgumentException("no CPU kernel for op type '" + opType + "'"));
     return spec -> new HostKernelAdapter(spec, user);
@@ -140,11 +148,18 @@ final class Kernels {
   }
 
   static boolean isBuiltin(String opType) {
-    return BUILTIN.containsKey(opType);
+    return BUILTIN.containsKey(opType) || isDefinedElementwise(opType);
+  }
+
+  /** An op type defined by an {@link ElementwiseOp}: the fused kernel computes every one of them. */
+  static boolean isDefinedElementwise(String opType) {
+    return OpRegistry.find(opType).orElse(null) instanceof ElementwiseOp;
   }
 
   /** The op types with a built-in kernel. */
   static Set<String> builtinTypes() {
-    return new java.util.TreeSet<>(BUILTIN.keySet());
+    Set<String> types = new java.util.TreeSet<>(BUILTIN.keySet());
+    OpRegistry.types().stream().filter(Kernels::isDefinedElementwise).forEach(types::add);
+    return types;
   }
 }

@@ -2,6 +2,8 @@ package dev.kiln.cuda;
 
 import dev.kiln.graph.Attrs;
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Elementwise;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.HostBuffers;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
@@ -33,6 +35,9 @@ final class CudaCodegen {
     if (t.equals("Fused")) {
       Subgraph body = op.subgraphs().get(0);
       return CudaFusedReduction.hasReductions(body) ? CudaFusedReduction.generate(op, in, out) : fused(body, in, out);
+    }
+    if (Elementwise.isComposite(t)) {
+      return fused(Elementwise.asFused(op).subgraphs().get(0), in, out);
     }
     if (CudaKernels.isElementwise(t)) {
       return elementwise(op, in, out.get(0));
@@ -306,7 +311,23 @@ final class CudaCodegen {
       case "LogicalOr" -> "(" + x + " || " + y + ")";
       case "Select" -> "(" + x + " ? " + y + " : " + a.get(2) + ")";
       case "AddN" -> "(" + t + ")(" + String.join(" + ", a) + ")";
-      default -> throw new IllegalArgumentException("no CUDA expression for op type '" + type + "'");
+      default -> Primitive.of(type).map(p -> primitive(p, a)).orElseThrow(
+          () -> new IllegalArgumentException("no CUDA expression for op type '" + type + "'"));
+    };
+  }
+
+  /** The primitives whose expression is {@link #primitive}: their op types have no case above. */
+  static final java.util.Set<Primitive> PRIMITIVES =
+      java.util.EnumSet.of(Primitive.FLOOR, Primitive.CEIL, Primitive.ROUND, Primitive.TRUNCATE_MOD);
+
+  /** The C expression of a float primitive of {@link #PRIMITIVES} (rint rounds halves to even). */
+  private static String primitive(Primitive p, List<String> a) {
+    return switch (p) {
+      case FLOOR -> "floor(" + a.get(0) + ")";
+      case CEIL -> "ceil(" + a.get(0) + ")";
+      case ROUND -> "rint(" + a.get(0) + ")";
+      case TRUNCATE_MOD -> "fmod(" + a.get(0) + ", " + a.get(1) + ")";
+      default -> throw new IllegalArgumentException("no CUDA expression for primitive " + p);
     };
   }
 

@@ -1,6 +1,8 @@
 package dev.kiln.cuda;
 
+import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.OpRegistry;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Subgraph;
@@ -83,7 +85,17 @@ final class CudaKernels {
 
   static boolean isElementwise(String type) {
     Registration r = TABLE.get(type);
-    return r != null && r.kind() == Kind.ELEMENTWISE;
+    return (r != null && r.kind() == Kind.ELEMENTWISE) || generatedPrimitive(type);
+  }
+
+  /** A primitive the code generator writes by {@link Primitive} rather than by op type. */
+  private static boolean generatedPrimitive(String type) {
+    return Primitive.of(type).filter(CudaCodegen.PRIMITIVES::contains).isPresent();
+  }
+
+  /** A composite elementwise node runs, fused or not, as its expansion: when every primitive of it does. */
+  private static boolean runsComposite(Operation op) {
+    return Elementwise.isComposite(op.type()) && runsBody(Elementwise.asFused(op));
   }
 
   static boolean isReduction(String type) {
@@ -94,7 +106,7 @@ final class CudaKernels {
   /** Whether a node of {@code type} may be a node of a fused body the code generator compiles. */
   static boolean fuses(String type) {
     Registration r = TABLE.get(type);
-    return r != null && r.fuses();
+    return (r != null && r.fuses()) || generatedPrimitive(type);
   }
 
   /** The CUDA device's registry, as placement and fusion ask it. */
@@ -103,7 +115,7 @@ final class CudaKernels {
     public Set<String> opTypes() {
       Set<String> types = new TreeSet<>(TABLE.keySet());
       for (String t : OpRegistry.types()) {
-        if (OpRegistry.get(t).traits().contains(OpTrait.VIEW)) {
+        if (OpRegistry.get(t).traits().contains(OpTrait.VIEW) || Elementwise.isComposite(t) || generatedPrimitive(t)) {
           types.add(t);
         }
       }
@@ -116,12 +128,12 @@ final class CudaKernels {
         return true;
       }
       Registration r = TABLE.get(op.type());
-      return r != null && r.accepts().test(op);
+      return (r != null && r.accepts().test(op)) || generatedPrimitive(op.type()) || runsComposite(op);
     }
 
     @Override
     public boolean canFuse(Operation op) {
-      return fuses(op.type());
+      return fuses(op.type()) || runsComposite(op);
     }
 
     @Override

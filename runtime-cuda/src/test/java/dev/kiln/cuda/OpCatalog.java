@@ -113,6 +113,22 @@ final class OpCatalog {
           e -> e.tf().opBuilder(op).addInput(e.x()).addInput(e.y()).build().output(0));
     }
     add("Pow", shapes(m, row), same(2), true, tol() * 10, e -> e.tf().pow(e.x(), e.y()));
+    // Elementwise ops defined by their expansion into primitives: one generated body each.
+    List<java.util.Map.Entry<String, java.util.function.BiFunction<Ops, Output, Output>>> composites = List.of(
+        java.util.Map.entry("Erf", Ops::erf), java.util.Map.entry("Erfc", Ops::erfc),
+        java.util.Map.entry("Softplus", Ops::softplus), java.util.Map.entry("Elu", Ops::elu),
+        java.util.Map.entry("Selu", Ops::selu), java.util.Map.entry("LeakyRelu", (tf, x) -> tf.leakyRelu(x, 0.1)),
+        java.util.Map.entry("Log1p", Ops::log1p), java.util.Map.entry("Expm1", Ops::expm1),
+        java.util.Map.entry("Floor", Ops::floor), java.util.Map.entry("Ceil", Ops::ceil),
+        java.util.Map.entry("Round", Ops::round),
+        java.util.Map.entry("Atan", Ops::atan), java.util.Map.entry("Tan", Ops::tan),
+        java.util.Map.entry("Clip", (tf, x) -> tf.clip(x, -0.25, 0.5)));
+    for (var c : composites) {
+      add(c.getKey(), shapes(m), same(1), false, tol() * 10, e -> c.getValue().apply(e.tf(), e.x()));
+    }
+    add("Mod", shapes(m, row), same(2), false, tol() * 10, e -> e.tf().mod(e.x(), e.y()));
+    add("FloorDiv", shapes(m, row), same(2), false, 0, e -> e.tf().floorDiv(e.x(), e.y()));
+    add("TruncateMod", shapes(m, row), same(2), false, 0, e -> e.tf().truncateMod(e.x(), e.y()));
     for (String op : List.of("Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual")) {
       add(op, shapes(m, row), same(2), false, 0, e -> e.tf().opBuilder(op).addInput(e.x()).addInput(e.y()).build().output(0));
     }

@@ -1,0 +1,77 @@
+package dev.kiln.graph;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What devices and passes need of {@link ElementwiseOp}s: whether a node is a composite, and its
+ * expansion into primitive nodes, in a Fused body ({@link #lower}) or as a Fused node of its own
+ * ({@link #asFused}).
+ */
+public final class Elementwise {
+  private Elementwise() {}
+
+  /** Whether nodes of {@code opType} are composites: built from primitives, with no kernel of their own. */
+  public static boolean isComposite(String opType) {
+    return OpRegistry.find(opType).orElse(null) instanceof ElementwiseOp e && e.isComposite();
+  }
+
+  /** The primitive {@code op} computes, if it is a primitive node. */
+  public static java.util.Optional<Primitive> primitive(Operation op) {
+    return Primitive.of(op.type());
+  }
+
+  /**
+   * {@code body} with every composite node replaced by its expansion (node names keep the
+   * composite's as a prefix); {@code body} itself when it has none.
+   */
+  public static Subgraph lower(Subgraph body) {
+    if (body.graph().operations().stream().noneMatch(o -> isComposite(o.type()))) {
+      return body;
+    }
+    Graph g = new Graph();
+    Map<Output, Output> map = new HashMap<>();
+    for (Operation op : body.graph().operations()) {
+      List<Output> ins = new ArrayList<>();
+      op.inputs().forEach(in -> ins.add(map.get(in)));
+      Output out;
+      if (isComposite(op.type())) {
+        ElementwiseOp def = (ElementwiseOp) op.def();
+        out = def.expansion().orElseThrow().expand(Ops.create(g).withSubScope(op.name()), ins, op.attrs());
+      } else {
+        OperationBuilder b = g.opBuilder(op.type(), op.name()).setAttrs(op.attrs());
+        ins.forEach(b::addInput);
+        out = b.build().output(0);
+      }
+      map.put(op.output(0), out);
+    }
+    Subgraph lowered = new Subgraph(g, body.parameters().stream().map(map::get).toList(),
+        body.results().stream().map(map::get).toList());
+    return lower(lowered); // an expansion may itself use a composite
+  }
+
+  /**
+   * A Fused node computing {@code op} (an elementwise node of one output) from its expansion, in a
+   * graph of its own whose Placeholders stand for op's inputs: how a device without a kernel of
+   * op's type runs a composite node.
+   */
+  public static Operation asFused(Operation op) {
+    Graph body = new Graph();
+    Graph outer = new Graph();
+    List<Output> params = new ArrayList<>();
+    OperationBuilder fused = outer.opBuilder("Fused", op.name());
+    for (int i = 0; i < op.numInputs(); i++) {
+      TensorType t = op.input(i).type();
+      params.add(body.opBuilder("Parameter", "in" + i).setAttr("dtype", t.dtype()).setAttr("shape", t.shape())
+          .build().output(0));
+      fused.addInput(outer.opBuilder("Placeholder", "in" + i).setAttr("dtype", t.dtype()).setAttr("shape", t.shape())
+          .build().output(0));
+    }
+    OperationBuilder b = body.opBuilder(op.type(), op.name()).setAttrs(op.attrs());
+    params.forEach(b::addInput);
+    Subgraph one = new Subgraph(body, params, List.of(b.build().output(0)));
+    return fused.addSubgraph(lower(one)).build();
+  }
+}
