@@ -61,7 +61,7 @@ final class Blas {
    * than the split saves when the machine is busy. 4M keeps W1's 64x1000x100 (6.4M) on both threads,
    * where they are faster on a quiet machine (0.26 against 0.28 ms per W1 step).
    */
-  static final long SINGLE_THREAD_BELOW = Long.getLong("kiln.blas.singleThreadBelow", 1L << 22);
+  static final long SINGLE_THREAD_BELOW = RuntimeProperties.SYSTEM.blasSingleThreadBelow();
   private static final MethodHandle SET_THREADS;
   /** OpenBLAS's own thread count at startup, restored after each single-threaded product. */
   private static final int THREADS;
@@ -75,7 +75,7 @@ final class Blas {
     if (mkl != null) {
       s = mkl[0];
       d = mkl[1];
-    } else if (!Boolean.getBoolean("kiln.blas.copying")) {
+    } else if (!RuntimeProperties.SYSTEM.blasCopying()) {
       try {
         s = Downcalls.critical(Path.of(openblas), "cblas_sgemm", gemmType(float[].class, float.class));
         d = Downcalls.critical(Path.of(openblas), "cblas_dgemm", gemmType(double[].class, double.class));

@@ -44,7 +44,7 @@ final class FusedCodegen {
   private FusedCodegen() {}
 
   private static final Logger LOG = Logger.getLogger(FusedCodegen.class.getName());
-  static final boolean ENABLED = VectorSupport.AVAILABLE && !"false".equals(System.getProperty("kiln.fused.codegen"));
+  static final boolean ENABLED = VectorSupport.AVAILABLE && RuntimeProperties.SYSTEM.fusedCodegen();
 
   /** Elementwise float ops the generator handles (VectorOpEmitter emits each). */
   static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Maximum", "Minimum", "Neg", "Square", "Exp",
@@ -62,7 +62,7 @@ final class FusedCodegen {
    * compiles it only after thousands of runs, and until then the Vector API calls box every vector
    * (W2's scalar loss-gradient bodies took 40 us per run generated, 14 interpreted).
    */
-  static final int MIN_ELEMENTS = Integer.getInteger("kiln.fused.codegenMinElements", 256);
+  static final int MIN_ELEMENTS = RuntimeProperties.SYSTEM.fusedCodegenMinElements();
 
   /**
    * Bodies of more ops stay interpreted: the loop is one method, and C2 does not compile methods over
@@ -87,7 +87,7 @@ final class FusedCodegen {
   private static final int BASE = 14;
 
   /** Transcendental ops per generated loop: more exceed what C2 inlines into one method (NodeCountInliningCutoff). */
-  static final int HEAVY_PER_LOOP = Integer.getInteger("kiln.fused.heavyPerLoop", 3);
+  static final int HEAVY_PER_LOOP = RuntimeProperties.SYSTEM.fusedHeavyPerLoop();
 
   /**
    * The generated kernel for {@code nodes} (in order), reading the values {@code sources} names (a block

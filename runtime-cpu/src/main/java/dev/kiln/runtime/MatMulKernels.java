@@ -17,7 +17,7 @@ final class MatMulKernels {
    * products, and a little longer when the BLAS call has to copy.
    */
   static long smallProduct() {
-    return Long.getLong("kiln.matmul.javaBelow", Blas.ZERO_COPY ? 8 : 64);
+    return RuntimeProperties.SYSTEM.matmulJavaBelow().orElse(Blas.ZERO_COPY ? 8 : 64);
   }
 
   /** The sizes of op(a) [m,k] times op(b) [k,n], checked. */

@@ -18,7 +18,7 @@ final class Parallel {
    * hold the other cores, so a split loop waits for a core (W2's 256x1024 relu masks: 143 us split,
    * 90 us inline).
    */
-  static final int MIN_ELEMENTS = Integer.getInteger("kiln.parallel.minElements", BlasChoice.MKL ? 1 << 20 : 1 << 16);
+  static final int MIN_ELEMENTS = RuntimeProperties.SYSTEM.parallelMinElements().orElse(BlasChoice.MKL ? 1 << 20 : 1 << 16);
 
   @FunctionalInterface
   interface Range {

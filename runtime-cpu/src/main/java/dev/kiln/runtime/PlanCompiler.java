@@ -432,7 +432,7 @@ final class PlanCompiler {
             } else if (sawAssign && !op.type().startsWith("Random")) {
               kernelAfterAssign = true;
             }
-            kernels.add(KernelProfile.ON ? KernelProfile.wrap(kernels.size(), op, outputTypes.get(op), inputTypes(op), k) : k);
+            kernels.add(session.options().profileKernels() ? KernelProfile.wrap(kernels.size(), op, outputTypes.get(op), inputTypes(op), k) : k);
           }
         }
         case Schedule.FetchStep(int k, Output value) when lent[k] != null -> {}
