@@ -36,6 +36,11 @@ final class KernelProfile {
     return new Timed(ALL.computeIfAbsent(label, Counter::new), k);
   }
 
+  /** The labels of the kernels profiled so far. */
+  static java.util.Set<String> labels() {
+    return java.util.Set.copyOf(ALL.keySet());
+  }
+
   /** The op types of a fused node's body, in order (empty for other ops). */
   private static String body(dev.kiln.graph.Operation op) {
     StringBuilder b = new StringBuilder();
