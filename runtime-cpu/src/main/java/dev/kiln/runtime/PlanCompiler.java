@@ -129,7 +129,7 @@ final class PlanCompiler {
   }
 
   /**
-   * The graph optimizer's hook (issue 7): with {@link SessionOptions#optimize()} on, the default
+   * The graph optimizer's hook: with {@link SessionOptions#optimize()} on, the default
    * pipeline (less the disabled passes) rewrites the run's program, and the plan is compiled from the
    * optimized graph. Its Variable and random nodes keep their names, so {@link #stateOp} finds their
    * state in the Session.

@@ -85,15 +85,22 @@ class ConfigurationSourcesTest {
     Set<String> outside = new TreeSet<>(found.keySet());
     outside.removeAll(READERS);
     assertEquals(Set.of(), outside, "kiln.* system properties read outside the options classes " + READERS);
-    assertTrue(found.containsKey("runtime-cpu/src/main/java/dev/kiln/runtime/RuntimeProperties.java"), found::toString);
   }
 
   @Test
-  void everyPropertyIsInTheConfigurationTable() throws IOException {
+  void everyPropertyIsInTheConfigurationTable() {
     Path root = root();
     String doc = read(root.resolve("docs/configuration.md"));
-    Set<String> missing = new TreeSet<>();
-    readers(root).values().forEach(names -> names.stream().filter(n -> !doc.contains("| `" + n + "`")).forEach(missing::add));
+    Set<String> names = new TreeSet<>();
+    for (String reader : READERS) {
+      Matcher m = NAME.matcher(read(root.resolve(reader)));
+      while (m.find()) {
+        names.add(m.group(1));
+      }
+    }
+    assertTrue(names.containsAll(Set.of("kiln.blas", "kiln.fused.block", "kiln.cuda.cublas", "kiln.progress")), names::toString);
+    Set<String> missing = new TreeSet<>(names);
+    missing.removeIf(n -> doc.contains("| `" + n + "`"));
     assertEquals(Set.of(), missing, "properties without a row in docs/configuration.md");
   }
 }
