@@ -9,9 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Per-kernel wall time of the Sessions with {@link SessionOptions#profileKernels()} on (a diagnostic:
  * each kernel is wrapped to add its nanoTime to its label's counter; the totals print at JVM exit, per
- * label, largest first).
- * Only the counters are kept here, never the kernels, so profiled plans are freed as usual; kernels
- * of one label (the same node and types in a recompiled plan) add to one counter.
+ * label, largest first). Only the counters are kept here, never the kernels, so profiled plans are
+ * freed as usual; kernels of one label (the same node and types in a recompiled plan) add to one counter.
  */
 final class KernelProfile {
   private KernelProfile() {}
