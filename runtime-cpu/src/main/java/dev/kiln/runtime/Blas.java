@@ -13,20 +13,20 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * sgemm/dgemm through Intel MKL or OpenBLAS (JavaCPP presets), set up for speed:
  * <ul>
  *   <li>The library: MKL on Intel CPUs when MKL is on the class path (the optional runtime-cpu-mkl
- *       artifact), OpenBLAS otherwise ({@code -Dkiln.blas=mkl|openblas|auto}; see BlasChoice). On an
- *       Intel Xeon (2 cores, AVX-512) MKL ran W1's 64x1000x100 product in 55 us against OpenBLAS's
- *       97 us and 1024^3 at 334 against 299 GFLOP/s; on AMD CPUs MKL is not chosen by default (it is
- *       tuned for Intel's). MKL needs the critical downcalls below; without them (JDK 21) OpenBLAS is used.
+ *       artifact), OpenBLAS otherwise ({@code -Dkiln.blas=mkl|openblas|auto}; see BlasChoice). MKL is
+ *       the faster of the two on Intel CPUs, small products most of all; it is tuned for Intel's, so
+ *       AMD CPUs keep OpenBLAS by default. MKL needs the critical downcalls below; without them
+ *       (JDK 21) OpenBLAS is used.
  *   <li>On a CPU with AVX-512, OPENBLAS_CORETYPE=SKYLAKEX is set in the process environment before
  *       the library loads (unless the user set it), because OpenBLAS's own detection picks its AVX2
- *       kernels on some AVX-512 CPUs (AMD Zen 5) and runs at about half the speed. A core type the
- *       user set that is older than the CPU is kept, with a warning (OpenBlasCoreType).
+ *       kernels on some AVX-512 CPUs and runs at about half the speed. A core type the user set that
+ *       is older than the CPU is kept, with a warning (OpenBlasCoreType).
  *   <li>On JDK 22+, sgemm/dgemm are called through java.lang.foreign downcalls marked critical, which
  *       pass Java heap arrays to native code without copying. The code is compiled for Java 21, so the
  *       handles are built reflectively; they are static finals of an exact type, so the JIT inlines
  *       them. On JDK 21 the calls go through JavaCPP's array overloads, which copy the operands.
- *       A critical call holds off safepoints (and so GC) while it runs: about 4-8 ms for a 1024^3
- *       product on two cores. Splitting large products would bound that but makes OpenBLAS repack an
+ *       A critical call holds off safepoints (and so GC) while it runs, for as long as the product
+ *       takes (milliseconds for a 1024^3 product). Splitting large products would bound that but makes OpenBLAS repack an
  *       operand per piece, so they are not split; {@code -Dkiln.blas.copying=true} selects the copying
  *       calls instead.
  * </ul>
@@ -57,11 +57,11 @@ final class Blas {
   /**
    * Products of fewer multiply-adds (m*n*k) than this run on one OpenBLAS thread
    * ({@code -Dkiln.blas.singleThreadBelow}, 0 for never): OpenBLAS splits anything over ~256K over
-   * all threads, and a skinny product (W2's 256x1024x10, 2.6M) waits longer for the second thread
-   * than the split saves when the machine is busy. 4M keeps W1's 64x1000x100 (6.4M) on both threads,
-   * where they are faster on a quiet machine (0.26 against 0.28 ms per W1 step).
+   * all threads, and a skinny product of a few million (256x1024x10: 2.6M) waits longer for a second
+   * thread on a busy machine than the split saves. From 2^22 (4M) on, all threads pay off, e.g. for
+   * 64x1000x100 (6.4M) on an idle machine.
    */
-  static final long SINGLE_THREAD_BELOW = Long.getLong("kiln.blas.singleThreadBelow", 1L << 22);
+  static final long SINGLE_THREAD_BELOW = RuntimeProperties.SYSTEM.blasSingleThreadBelow();
   private static final MethodHandle SET_THREADS;
   /** OpenBLAS's own thread count at startup, restored after each single-threaded product. */
   private static final int THREADS;
@@ -75,7 +75,7 @@ final class Blas {
     if (mkl != null) {
       s = mkl[0];
       d = mkl[1];
-    } else if (!Boolean.getBoolean("kiln.blas.copying")) {
+    } else if (!RuntimeProperties.SYSTEM.blasCopying()) {
       try {
         s = Downcalls.critical(Path.of(openblas), "cblas_sgemm", gemmType(float[].class, float.class));
         d = Downcalls.critical(Path.of(openblas), "cblas_dgemm", gemmType(double[].class, double.class));

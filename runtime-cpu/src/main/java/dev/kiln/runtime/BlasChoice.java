@@ -37,8 +37,8 @@ final class BlasChoice {
   static final boolean MKL;
 
   static {
-    Decision d = decide(System.getProperty("kiln.blas", "auto"), mklOnClassPath(BlasChoice.class.getClassLoader()),
-        cpuInfo("vendor_id"), Boolean.getBoolean("kiln.blas.copying"));
+    Decision d = decide(RuntimeProperties.SYSTEM.blas(), mklOnClassPath(BlasChoice.class.getClassLoader()),
+        cpuInfo("vendor_id"), RuntimeProperties.SYSTEM.blasCopying());
     if (d.warning().isPresent()) {
       LOG.warning(d.warning().get());
     }

@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class ColumnSumKernel implements Kernel {
   /** Elements from which the columns are split over the cores (memory-bound: smaller ran no faster split). */
-  static final int MIN_SPLIT = Integer.getInteger("kiln.columnSum.minSplit", 1 << 20);
+  static final int MIN_SPLIT = RuntimeProperties.SYSTEM.columnSumMinSplit();
 
   private final boolean f64;
   private final int rows;

@@ -27,15 +27,16 @@ import org.objectweb.asm.Opcodes;
  * Compiles a float Fused body to one generated loop: the whole body per vector of the block, its
  * intermediate values in vector registers, only the values the kernel keeps (results, reductions'
  * inputs) stored. The block interpreter runs a row per op over the block instead, storing and
- * reloading every intermediate; on W3's chain the generated loop is about 1.7x faster (a single
- * inlined Vector API loop runs at the speed of the same loop in C with intrinsics).
+ * reloading every intermediate; on a chain of ten ops (three of them transcendental) the generated
+ * loop is about 1.7x faster (a single inlined Vector API loop runs at the speed of the same loop in C
+ * with intrinsics).
  *
  * <p>A hidden class holds static loop methods over one block of the interpreter's value table
  * ({@code loop0(arr, off, n)}, ...), run through {@link FusedKernel.Instr}, so the block framework
  * (gathers, stores, reductions, the split over cores) is unchanged. The ops are emitted as Vector API
  * calls in the loop itself ({@link VectorOpEmitter}), the same calls in the same order as VectorMath's
  * rows, so both ways give the same bits. Small helper methods per op would be simpler, but C2 then
- * stops inlining at its node budget partway through a body like W3's and boxes every vector that
+ * stops inlining at its node budget partway through a body of ten ops and boxes every vector that
  * crosses a call it did not inline (slower than the interpreter). Bodies with other ops or dtypes,
  * or over {@link #MAX_OPS} ops, stay with the interpreter; {@code -Dkiln.fused.codegen=false} turns
  * this off.
@@ -44,7 +45,7 @@ final class FusedCodegen {
   private FusedCodegen() {}
 
   private static final Logger LOG = Logger.getLogger(FusedCodegen.class.getName());
-  static final boolean ENABLED = VectorSupport.AVAILABLE && !"false".equals(System.getProperty("kiln.fused.codegen"));
+  static final boolean ENABLED = VectorSupport.AVAILABLE && RuntimeProperties.SYSTEM.fusedCodegen();
 
   /** Elementwise float ops the generator handles (VectorOpEmitter emits each). */
   static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Maximum", "Minimum", "Neg", "Square", "Exp",
@@ -60,13 +61,13 @@ final class FusedCodegen {
   /**
    * Smaller iteration spaces stay interpreted: their generated loop has no whole vectors, so C2
    * compiles it only after thousands of runs, and until then the Vector API calls box every vector
-   * (W2's scalar loss-gradient bodies took 40 us per run generated, 14 interpreted).
+   * (a body over a handful of elements ran about 3x slower generated than interpreted).
    */
-  static final int MIN_ELEMENTS = Integer.getInteger("kiln.fused.codegenMinElements", 256);
+  static final int MIN_ELEMENTS = RuntimeProperties.SYSTEM.fusedCodegenMinElements();
 
   /**
    * Bodies of more ops stay interpreted: the loop is one method, and C2 does not compile methods over
-   * 8000 bytecodes (W4's chain of 1,000 ops would run in the bytecode interpreter).
+   * 8000 bytecodes (a chain of 1,000 ops would run in the bytecode interpreter).
    */
   static final int MAX_OPS = 64;
 
@@ -87,7 +88,7 @@ final class FusedCodegen {
   private static final int BASE = 14;
 
   /** Transcendental ops per generated loop: more exceed what C2 inlines into one method (NodeCountInliningCutoff). */
-  static final int HEAVY_PER_LOOP = Integer.getInteger("kiln.fused.heavyPerLoop", 3);
+  static final int HEAVY_PER_LOOP = RuntimeProperties.SYSTEM.fusedHeavyPerLoop();
 
   /**
    * The generated kernel for {@code nodes} (in order), reading the values {@code sources} names (a block

@@ -38,13 +38,13 @@ import java.util.Map;
  */
 final class FusedKernel implements Kernel {
   /** Elements per block: 4 KiB of float per register, so a dozen registers stay in L1. */
-  static final int BLOCK = Integer.getInteger("kiln.fused.block", 1024);
+  static final int BLOCK = RuntimeProperties.SYSTEM.fusedBlock();
   /**
    * Elements per block of a generated loop: its intermediates live in vector registers, only the kept
    * values take a block buffer, so a longer block costs no L1 and halves the per-block work (the
    * walk, the fold's combine): W3 about 3% faster at 4,096 than at 1,024.
    */
-  static final int GENERATED_BLOCK = Integer.getInteger("kiln.fused.generatedBlock", 4096);
+  static final int GENERATED_BLOCK = RuntimeProperties.SYSTEM.fusedGeneratedBlock();
 
   /** One row operation of the program over value locations (array, offset) for n elements. */
   @FunctionalInterface

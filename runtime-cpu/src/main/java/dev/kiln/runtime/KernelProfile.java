@@ -7,29 +7,37 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Per-kernel wall time, on with {@code -Dkiln.profile=true} (a diagnostic: each kernel is wrapped to
- * add its nanoTime to its label's counter; the totals print at JVM exit, per label, largest first).
- * Only the counters are kept here, never the kernels, so profiled plans are freed as usual; kernels
- * of one label (the same node and types in a recompiled plan) add to one counter.
+ * Per-kernel wall time of the Sessions with {@link SessionOptions#profileKernels()} on (a diagnostic:
+ * each kernel is wrapped to add its nanoTime to its label's counter; the totals print at JVM exit, per
+ * label, largest first). Only the counters are kept here, never the kernels, so profiled plans are
+ * freed as usual; kernels of one label (the same node and types in a recompiled plan) add to one counter.
  */
 final class KernelProfile {
   private KernelProfile() {}
 
-  static final boolean ON = Boolean.getBoolean("kiln.profile");
   /** Calls per kernel left out of its total (warm-up: {@code -Dkiln.profile.skip=N}). */
-  private static final long SKIP = Long.getLong("kiln.profile.skip", 0);
+  private static final long SKIP = RuntimeProperties.SYSTEM.profileSkip();
   private static final ConcurrentHashMap<String, Counter> ALL = new ConcurrentHashMap<>();
 
-  static {
-    if (ON) {
+  /** Registers the printing at exit once, when the first kernel is profiled. */
+  private static final class Printer {
+    static {
       Runtime.getRuntime().addShutdownHook(new Thread(KernelProfile::print));
     }
+
+    static void ensureRegistered() {}
   }
 
   /** {@code k} timed, labelled by its place in the plan, the op (with a fused body's op types) and its types. */
   static Kernel wrap(int index, dev.kiln.graph.Operation op, Object outputTypes, Object inputTypes, Kernel k) {
+    Printer.ensureRegistered();
     String label = index + " " + op.type() + " " + op.name() + " " + outputTypes + " <- " + inputTypes + body(op);
     return new Timed(ALL.computeIfAbsent(label, Counter::new), k);
+  }
+
+  /** The labels of the kernels profiled so far. */
+  static java.util.Set<String> labels() {
+    return java.util.Set.copyOf(ALL.keySet());
   }
 
   /** The op types of a fused node's body, in order (empty for other ops). */

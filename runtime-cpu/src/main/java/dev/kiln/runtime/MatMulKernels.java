@@ -11,14 +11,23 @@ final class MatMulKernels {
   private MatMulKernels() {}
 
   /**
-   * Products with at most this many multiply-adds run as a Java loop. Measured here (ns per call,
-   * zero-copy sgemm / JavaCPP copying sgemm / Java loop): 2^3: 21 / 108 / 18, 4^3: 26 / 117 / 77,
-   * 8^3: 43 / 162 / 515, 16^3: 92 / 293 / 3176. So the Java loop only pays for the very smallest
-   * products, and a little longer when the BLAS call has to copy.
+   * Products with at most this many multiply-adds run as a Java loop ({@code -Dkiln.matmul.javaBelow}).
+   * A zero-copy sgemm call costs some 20 ns before it multiplies anything, which the loop beats only
+   * for the very smallest products (2^3 multiply-adds); a copying call costs about 100 ns more, so
+   * the loop pays up to 64 multiply-adds there.
    */
   static long smallProduct() {
-    return Long.getLong("kiln.matmul.javaBelow", Blas.ZERO_COPY ? 8 : 64);
+    return RuntimeProperties.SYSTEM.matmulJavaBelow().orElse(Blas.ZERO_COPY ? 8 : 64);
   }
+
+  /** a^T b products with at most this many result columns run transposed on MKL (Product.narrowTransposed). */
+  static final int NARROW_GRADIENT_COLUMNS = 16;
+  /** a b products with at most this many result columns may run transposed on MKL (Product.narrowTransposed). */
+  static final int NARROW_HEAD_COLUMNS = 10;
+  /** ... and at most this many rows. */
+  static final int NARROW_HEAD_MAX_ROWS = 256;
+  /** ... and an inner dimension at least this long. */
+  static final int NARROW_HEAD_MIN_INNER = 768;
 
   /** The sizes of op(a) [m,k] times op(b) [k,n], checked. */
   private record Product(boolean ta, boolean tb, int m, int k, int n) {
@@ -38,17 +47,21 @@ final class MatMulKernels {
 
     /**
      * Products with a narrow result that MKL runs faster transposed, as op(b)^T op(a)^T [n,m] (then
-     * written back transposed). Measured on this project's Xeon: a^T b with n <= 16 and m >= 4n,
-     * 1.4-3.4x over m 64-2048 and k 100-1024 (W2's 1024x10 weight gradient: 85 against 26 us); a b
-     * with n <= 10, m <= 256 and k >= 768 (a classifier head: W2's logits 86 against 42 us), where
-     * MKL seems to keep a b on one thread, 1.6-2.3x, while at m >= 384 or k = 512 the transposed
-     * product is slower. OpenBLAS runs both ways alike.
+     * written back transposed): a^T b with at most {@link #NARROW_GRADIENT_COLUMNS} result columns
+     * and m >= 4n (a weight gradient with few outputs: 1.4-3.4x over m 64-2048, k 100-1024), and a b
+     * with at most {@link #NARROW_HEAD_COLUMNS} columns, at most {@link #NARROW_HEAD_MAX_ROWS} rows and
+     * a long inner dimension, from {@link #NARROW_HEAD_MIN_INNER} (a classifier head: 1.6-2.3x; MKL
+     * seems to keep the untransposed product on one thread there, and from 384 rows or at k = 512 the
+     * transposed product is slower). OpenBLAS runs both ways alike.
      */
     boolean narrowTransposed() {
       if (Blas.USED != Blas.Library.MKL || small()) {
         return false;
       }
-      return (ta && !tb && n <= 16 && m >= 4 * n) || (!ta && !tb && n <= 10 && m <= 256 && m >= 4 * n && k >= 768);
+      boolean narrowGradient = ta && !tb && n <= NARROW_GRADIENT_COLUMNS && m >= 4 * n;
+      boolean narrowHead = !ta && !tb && n <= NARROW_HEAD_COLUMNS && m <= NARROW_HEAD_MAX_ROWS && m >= 4 * n
+          && k >= NARROW_HEAD_MIN_INNER;
+      return narrowGradient || narrowHead;
     }
 
     boolean small() {

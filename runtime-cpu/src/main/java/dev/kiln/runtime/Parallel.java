@@ -12,13 +12,12 @@ final class Parallel {
   static final int THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
   /**
-   * Element counts from which an elementwise loop is worth splitting ({@code -Dkiln.parallel.minElements}
-   * to experiment: on a 2-core VM, memory-bound loops of up to ~1M elements ran no faster split).
-   * With MKL it is 1M: MKL's OpenMP threads spin for 200 ms (KMP_BLOCKTIME) after each product and
-   * hold the other cores, so a split loop waits for a core (W2's 256x1024 relu masks: 143 us split,
-   * 90 us inline).
+   * Element counts from which an elementwise loop is worth splitting ({@code -Dkiln.parallel.minElements}):
+   * 2^16, past which a loop's memory traffic outweighs handing parts to the pool. With MKL it is 2^20:
+   * MKL's OpenMP threads spin for 200 ms (KMP_BLOCKTIME) after each product and hold the other cores,
+   * so a split loop of a few hundred thousand elements waits for a core longer than it saves.
    */
-  static final int MIN_ELEMENTS = Integer.getInteger("kiln.parallel.minElements", BlasChoice.MKL ? 1 << 20 : 1 << 16);
+  static final int MIN_ELEMENTS = RuntimeProperties.SYSTEM.parallelMinElements().orElse(BlasChoice.MKL ? 1 << 20 : 1 << 16);
 
   @FunctionalInterface
   interface Range {

@@ -129,7 +129,7 @@ final class PlanCompiler {
   }
 
   /**
-   * The graph optimizer's hook (issue 7): with {@link SessionOptions#optimize()} on, the default
+   * The graph optimizer's hook: with {@link SessionOptions#optimize()} on, the default
    * pipeline (less the disabled passes) rewrites the run's program, and the plan is compiled from the
    * optimized graph. Its Variable and random nodes keep their names, so {@link #stateOp} finds their
    * state in the Session.
@@ -432,7 +432,7 @@ final class PlanCompiler {
             } else if (sawAssign && !op.type().startsWith("Random")) {
               kernelAfterAssign = true;
             }
-            kernels.add(KernelProfile.ON ? KernelProfile.wrap(kernels.size(), op, outputTypes.get(op), inputTypes(op), k) : k);
+            kernels.add(session.options().profileKernels() ? KernelProfile.wrap(kernels.size(), op, outputTypes.get(op), inputTypes(op), k) : k);
           }
         }
         case Schedule.FetchStep(int k, Output value) when lent[k] != null -> {}

@@ -85,7 +85,7 @@ public final class Session implements AutoCloseable {
     this.graph = Objects.requireNonNull(graph, "Session: graph is null");
     this.options = Objects.requireNonNull(options, "Session: options is null");
     java.util.Optional<dev.kiln.runtime.spi.Device> d = options.device().equals("/cpu:0") ? java.util.Optional.empty() : found;
-    this.onDevice = d.flatMap(x -> x.openSession(graph, this::optimizeForDevice));
+    this.onDevice = d.flatMap(x -> x.openSession(graph, this::optimizeForDevice, options));
     this.device = onDevice.isPresent() ? d : java.util.Optional.empty();
   }
 

@@ -6,6 +6,10 @@ package dev.kiln.runtime;
  * <pre>{@code
  * SessionOptions opts = SessionOptions.builder().optimize(false).build();
  * }</pre>
+ *
+ * <p>Two defaults can be overridden for the whole JVM with system properties: {@code -Dkiln.profile=true}
+ * ({@link #profileKernels()}) and {@code -Dkiln.cuda.graphs=false} ({@link #graphReplay()}). The
+ * runtime's process-wide settings (which BLAS, kernel thresholds) are listed in docs/configuration.md.
  */
 public final class SessionOptions {
   private static final SessionOptions DEFAULTS = builder().build();
@@ -15,6 +19,8 @@ public final class SessionOptions {
   private final java.util.Set<String> disabledPasses;
   private final int maxCachedPlans;
   private final String device;
+  private final boolean profileKernels;
+  private final boolean graphReplay;
 
   private SessionOptions(Builder b) {
     this.optimize = b.optimize;
@@ -22,6 +28,8 @@ public final class SessionOptions {
     this.disabledPasses = java.util.Set.copyOf(b.disabledPasses);
     this.maxCachedPlans = b.maxCachedPlans;
     this.device = b.device;
+    this.profileKernels = b.profileKernels;
+    this.graphReplay = b.graphReplay;
   }
 
   public static Builder builder() {
@@ -68,10 +76,31 @@ public final class SessionOptions {
     return device;
   }
 
+  /**
+   * Whether the CPU kernels of this Session's plans are timed, each under a label of its node and
+   * types, with the totals printed to stderr at JVM exit, largest first (default off: the timing wraps
+   * every kernel call; {@code -Dkiln.profile=true} turns it on for every Session, and
+   * {@code -Dkiln.profile.skip=N} leaves each kernel's first N calls out as warm-up).
+   */
+  public boolean profileKernels() {
+    return profileKernels;
+  }
+
+  /**
+   * Whether a device that can record a whole run and replay it as one launch (CUDA graphs) does so
+   * for the plans that allow it (default on: a replayed run costs one launch instead of one per step;
+   * {@code -Dkiln.cuda.graphs=false} turns it off for every Session, to compare or to profile steps).
+   * No effect on the CPU.
+   */
+  public boolean graphReplay() {
+    return graphReplay;
+  }
+
   @Override
   public String toString() {
     return "SessionOptions(optimize=" + optimize + ", framesPerPlan=" + framesPerPlan
         + ", maxCachedPlans=" + maxCachedPlans + (device.isEmpty() ? "" : ", device=" + device)
+        + (profileKernels ? ", profileKernels=true" : "") + (graphReplay ? "" : ", graphReplay=false")
         + (disabledPasses.isEmpty() ? "" : ", disabledPasses=" + new java.util.TreeSet<>(disabledPasses)) + ")";
   }
 
@@ -81,8 +110,22 @@ public final class SessionOptions {
     private final java.util.Set<String> disabledPasses = new java.util.LinkedHashSet<>();
     private int maxCachedPlans = 1024;
     private String device = "";
+    private boolean profileKernels = RuntimeProperties.SYSTEM.profile();
+    private boolean graphReplay = RuntimeProperties.SYSTEM.graphReplay();
 
     private Builder() {}
+
+    /** Times this Session's kernels (see {@link SessionOptions#profileKernels()}). */
+    public Builder profileKernels(boolean on) {
+      this.profileKernels = on;
+      return this;
+    }
+
+    /** Replays runs as CUDA graphs where a plan allows (see {@link SessionOptions#graphReplay()}). */
+    public Builder graphReplay(boolean on) {
+      this.graphReplay = on;
+      return this;
+    }
 
     public Builder optimize(boolean on) {
       this.optimize = on;

@@ -16,7 +16,7 @@ final class VectorSupport {
 
   private static boolean detect() {
     boolean present = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-        && !Boolean.getBoolean("kiln.vector.disable");
+        && !RuntimeProperties.SYSTEM.vectorDisabled();
     if (!present) {
       Logger.getLogger(VectorSupport.class.getName()).log(Level.INFO,
           "jdk.incubator.vector is not available (run the JVM with --add-modules jdk.incubator.vector): "

@@ -37,6 +37,7 @@ class SessionDeviceTest {
     final boolean runsSessions;
     final List<String> calls = new ArrayList<>();
     UnaryOperator<Program> optimizer;
+    SessionOptions options;
 
     FakeDevice(boolean runsSessions) {
       this.runsSessions = runsSessions;
@@ -50,6 +51,12 @@ class SessionDeviceTest {
     @Override
     public KernelRegistry kernels() {
       return KernelRegistry.of(Set.of(), Set.of());
+    }
+
+    @Override
+    public Optional<DeviceSession> openSession(Graph graph, UnaryOperator<Program> optimizer, SessionOptions options) {
+      this.options = options;
+      return openSession(graph, optimizer);
     }
 
     @Override
@@ -207,6 +214,17 @@ class SessionDeviceTest {
     FakeDevice off = new FakeDevice(true);
     new Session(g, SessionOptions.builder().optimize(false).build(), Optional.of(off)).close();
     assertSame(p, off.optimizer.apply(p));
+  }
+
+  @Test
+  void theDeviceIsGivenTheSessionsOptions() {
+    Graph g = new Graph();
+    Ops.create(g).constant(new float[] {1});
+    FakeDevice d = new FakeDevice(true);
+    SessionOptions stepByStep = SessionOptions.builder().graphReplay(false).build();
+    new Session(g, stepByStep, Optional.of(d)).close();
+    assertSame(stepByStep, d.options);
+    assertEquals(false, d.options.graphReplay());
   }
 
   @Test

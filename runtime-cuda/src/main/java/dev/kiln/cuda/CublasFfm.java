@@ -103,9 +103,9 @@ final class CublasFfm implements AutoCloseable {
   /** Names for the loader's search path first, then files in the CUDA install's library folders. */
   static List<String> candidates() {
     List<String> c = new ArrayList<>();
-    String forced = System.getProperty("kiln.cuda.cublas", "");
-    if (!forced.isEmpty()) {
-      c.add(Path.of(forced).toAbsolutePath().toString());
+    Optional<String> forced = CudaProperties.SYSTEM.cublas();
+    if (forced.isPresent()) {
+      c.add(Path.of(forced.get()).toAbsolutePath().toString());
       return c;
     }
     c.addAll(List.of("libcublas.so.13", "libcublas.so.12", "libcublas.so"));

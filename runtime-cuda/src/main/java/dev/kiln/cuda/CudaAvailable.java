@@ -16,7 +16,7 @@ public final class CudaAvailable {
     static final Optional<String> WHY_NOT = probe();
 
     private static Optional<String> probe() {
-      if (Boolean.getBoolean("kiln.cuda.disable")) {
+      if (CudaProperties.SYSTEM.disabled()) {
         return Optional.of("disabled by -Dkiln.cuda.disable=true");
       }
       try {

@@ -8,6 +8,7 @@ import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
 import dev.kiln.graph.Variable;
 import dev.kiln.optimizer.Program;
+import dev.kiln.runtime.SessionOptions;
 import dev.kiln.runtime.spi.Device;
 import dev.kiln.runtime.spi.DeviceSession;
 import java.util.List;
@@ -40,7 +41,13 @@ public final class CudaDevice implements Device {
   /** A plain {@code new Session(graph)} runs here: a {@link CudaSession} with the Session's optimizer. */
   @Override
   public Optional<DeviceSession> openSession(Graph graph, UnaryOperator<Program> optimizer) {
-    CudaSession s = new CudaSession(graph, this, optimizer);
+    return openSession(graph, optimizer, SessionOptions.defaults());
+  }
+
+  /** As above, with the Session's CUDA-graph replay choice ({@link SessionOptions#graphReplay()}). */
+  @Override
+  public Optional<DeviceSession> openSession(Graph graph, UnaryOperator<Program> optimizer, SessionOptions options) {
+    CudaSession s = new CudaSession(graph, this, optimizer).cudaGraphs(options.graphReplay());
     return Optional.of(new DeviceSession() {
       @Override
       public List<Tensor> run(Output[] fed, Tensor[] values, Output[] fetches, Operation[] targets) {

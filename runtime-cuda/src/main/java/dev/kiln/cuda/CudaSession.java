@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 import dev.kiln.optimizer.Program;
+import dev.kiln.runtime.SessionOptions;
 
 /**
  * Runs a graph on a CUDA GPU (TensorFlow 1.x semantics, as the CPU {@code Session}): each run
@@ -43,7 +44,7 @@ public final class CudaSession implements AutoCloseable {
   private final Map<String, long[]> randomCounters = new HashMap<>();
   private final Map<PlanKey, CudaPlan> plans = new HashMap<>();
   private boolean closed;
-  private boolean cudaGraphs = !"false".equals(System.getProperty("kiln.cuda.graphs"));
+  private boolean cudaGraphs = SessionOptions.defaults().graphReplay();
   /** The graph optimizer each plan's program goes through before placement (a routed Session's pipeline). */
   private final UnaryOperator<Program> optimizer;
 
@@ -91,8 +92,9 @@ public final class CudaSession implements AutoCloseable {
   /**
    * Replays each plan that allows it (no host-placed work mid-run, no random draws, no transfer too
    * large for the plan's pinned area) as one CUDA graph captured on its second run, so a run is one
-   * launch after the feeds are staged. On by default ({@code -Dkiln.cuda.graphs=false} turns it
-   * off); a capture the driver refuses falls back to step-by-step runs.
+   * launch after the feeds are staged. On by default ({@link SessionOptions#graphReplay()}, which
+   * {@code -Dkiln.cuda.graphs=false} turns off); a capture the driver refuses falls back to
+   * step-by-step runs.
    */
   public CudaSession cudaGraphs(boolean on) {
     synchronized (ctx) {

@@ -32,11 +32,11 @@ final class Gemm implements AutoCloseable {
   }
 
   static Gemm open(CudaContext ctx) {
-    if (Boolean.getBoolean("kiln.cuda.noCublas")) {
+    if (CudaProperties.SYSTEM.noCublas()) {
       return new Gemm(null, null, "generated GEMM kernel (-Dkiln.cuda.noCublas=true)");
     }
     List<String> whyNot = new ArrayList<>();
-    if (!Boolean.getBoolean("kiln.cuda.noFfm")) {
+    if (!CudaProperties.SYSTEM.noFfm()) {
       CublasFfm f = CublasFfm.open(ctx, whyNot);
       if (f != null) {
         return new Gemm(f, null, "cuBLAS " + f.version() + " via java.lang.foreign (" + f.library() + ")");

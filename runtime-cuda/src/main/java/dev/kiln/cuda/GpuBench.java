@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import dev.kiln.runtime.Session;
+import dev.kiln.runtime.SessionOptions;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.JCudaDriver;
@@ -36,6 +37,9 @@ import jcuda.driver.JCudaDriver;
  * Usage: {@code GpuBench [results-file]}; prints a table and appends it to the file.
  */
 public final class GpuBench {
+  /** A Session that runs its plans step by step (no CUDA-graph replay), to compare with the default. */
+  private static final SessionOptions STEP_BY_STEP = SessionOptions.builder().graphReplay(false).build();
+
   private GpuBench() {}
 
   private static Path results;
@@ -57,12 +61,9 @@ public final class GpuBench {
         line("W2 train step, Session (default: optimized, CUDA graph replay, on " + s.device().map(d -> d.name()).orElse("CPU!")
             + ") | batch " + batch + " | " + fmt(w.msPerStep(runner(s))) + " | ms/step");
       }
-      System.setProperty("kiln.cuda.graphs", "false");
-      try (Session s = new Session(w.g)) {
+      try (Session s = new Session(w.g, STEP_BY_STEP)) {
         line("W2 train step, Session, step by step (-Dkiln.cuda.graphs=false) | batch " + batch + " | "
             + fmt(w.msPerStep(runner(s))) + " | ms/step");
-      } finally {
-        System.clearProperty("kiln.cuda.graphs");
       }
       try (CudaSession s = new CudaSession(w.g, device, GpuBench::optimize)) {
         w.msPerStep(runner(s));
@@ -81,11 +82,8 @@ public final class GpuBench {
       try (Session s = new Session(w.g)) {
         line("W3 chain, Session (default: fused, CUDA graph replay) | " + n + " floats | " + fmt(w.gbPerSecond(s::run)) + " | GB/s");
       }
-      System.setProperty("kiln.cuda.graphs", "false");
-      try (Session s = new Session(w.g)) {
+      try (Session s = new Session(w.g, STEP_BY_STEP)) {
         line("W3 chain, Session, step by step | " + n + " floats | " + fmt(w.gbPerSecond(s::run)) + " | GB/s");
-      } finally {
-        System.clearProperty("kiln.cuda.graphs");
       }
       try (CudaSession s = new CudaSession(w.g, device)) {
         line("W3 chain, CudaSession, separate ops | " + n + " floats | " + fmt(w.gbPerSecond(s::run)) + " | GB/s");

@@ -11,7 +11,7 @@ final class Nvrtc {
     static final boolean LOADS = load();
 
     private static boolean load() {
-      if (Boolean.getBoolean("kiln.cuda.noNvrtc")) {
+      if (CudaProperties.SYSTEM.noNvrtc()) {
         return false;
       }
       try {

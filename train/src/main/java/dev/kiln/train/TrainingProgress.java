@@ -52,9 +52,9 @@ public final class TrainingProgress implements AutoCloseable {
 
   /** Whether bars are shown: the {@code kiln.progress} property if set, else whether there is a terminal. */
   public static boolean enabledByDefault() {
-    String prop = System.getProperty("kiln.progress");
-    if (prop != null) {
-      return Boolean.parseBoolean(prop);
+    Optional<Boolean> forced = TrainProperties.progress();
+    if (forced.isPresent()) {
+      return forced.get();
     }
     Console console = System.console();
     if (console == null) {

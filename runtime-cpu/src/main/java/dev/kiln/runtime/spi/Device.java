@@ -4,6 +4,7 @@ import dev.kiln.graph.Graph;
 import dev.kiln.optimizer.DeviceDescription;
 import dev.kiln.optimizer.KernelRegistry;
 import dev.kiln.optimizer.Program;
+import dev.kiln.runtime.SessionOptions;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 
@@ -21,6 +22,15 @@ public interface Device extends AutoCloseable {
    */
   default Optional<DeviceSession> openSession(Graph graph, UnaryOperator<Program> optimizer) {
     return Optional.empty();
+  }
+
+  /**
+   * {@link #openSession(Graph, UnaryOperator)} for a Session of these options (what {@code Session}
+   * calls); a device that honours per-Session options such as {@link SessionOptions#graphReplay()}
+   * overrides this one.
+   */
+  default Optional<DeviceSession> openSession(Graph graph, UnaryOperator<Program> optimizer, SessionOptions options) {
+    return openSession(graph, optimizer);
   }
 
   /** Frees the device's resources; the device is unusable after. */
