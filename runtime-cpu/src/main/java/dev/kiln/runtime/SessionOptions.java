@@ -142,6 +142,7 @@ public final class SessionOptions {
 
     /** Skips one pass of the optimizer pipeline, e.g. {@code "cse"}; fails naming an unknown pass. */
     public Builder disablePass(String pass) {
+      java.util.Objects.requireNonNull(pass, "disablePass: pass is null");
       java.util.List<String> known = dev.kiln.optimizer.Optimizer.passNames();
       if (!known.contains(pass)) {
         throw new IllegalArgumentException("unknown pass '" + pass + "' (known: " + String.join(", ", known) + ")");
@@ -160,7 +161,7 @@ public final class SessionOptions {
 
     /** Where runs execute: {@code "/cpu:0"}, {@code "/gpu:0"} or {@code ""} (see {@link SessionOptions#device()}). */
     public Builder device(String name) {
-      java.util.Objects.requireNonNull(name, "device");
+      java.util.Objects.requireNonNull(name, "device: name is null");
       if (!name.isEmpty() && !name.equals("/cpu:0") && !name.equals("/gpu:0")) {
         throw new IllegalArgumentException("device must be \"/cpu:0\", \"/gpu:0\" or \"\" (any), got \"" + name + "\"");
       }

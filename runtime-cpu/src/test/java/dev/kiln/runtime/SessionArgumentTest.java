@@ -14,6 +14,7 @@ import dev.kiln.graph.Variable;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -166,5 +167,14 @@ class SessionArgumentTest {
       Tensor one = Tensor.of(new float[] {10}, 1, 1);
       assertEquals(Tensor.of(new float[] {11, 12}, 2, 1), s.run(Map.of(col, small, row, one), outer).get(0));
     }
+  }
+
+  @Test
+  void sessionOptionsNameTheNullArgument() {
+    NullPointerException e = assertThrows(NullPointerException.class,
+        () -> SessionOptions.builder().disablePass(null));
+    assertEquals("disablePass: pass is null", e.getMessage());
+    e = assertThrows(NullPointerException.class, () -> SessionOptions.builder().device(null));
+    assertEquals("device: name is null", e.getMessage());
   }
 }
