@@ -3,6 +3,9 @@ package dev.kiln.runtime;
 import static dev.kiln.runtime.FusedCodegen.TEMP;
 import static dev.kiln.runtime.FusedCodegen.vec;
 
+import dev.kiln.graph.Primitive;
+import java.util.EnumSet;
+import java.util.Set;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
@@ -26,6 +29,7 @@ final class VectorOpEmitter {
   private static final String VEC = "Ljdk/incubator/vector/Vector;";
   private static final String IV = "Ljdk/incubator/vector/IntVector;";
   private static final String MATH = "dev/kiln/runtime/VectorMath";
+  private static final String WIDE = "dev/kiln/runtime/WideVectorMath";
   private static final String OPERATORS = "jdk/incubator/vector/VectorOperators";
   // Scratch locals of the transcendental ops, each always of one type (OK a mask, the others vectors).
   private static final int KR = 0;
@@ -157,9 +161,48 @@ final class VectorOpEmitter {
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         fv(mv, "blend", "(" + VEC + MASK + ")" + FV);
       }
-      default -> throw new IllegalArgumentException("no generated form for " + n.type());
+      default -> primitive(mv, n, Primitive.of(n.type())
+          .orElseThrow(() -> new IllegalArgumentException("no generated form for " + n.type())));
     }
     mv.visitVarInsn(Opcodes.ASTORE, vec(n.out()));
+  }
+
+  /**
+   * The primitives emitted by {@link #primitive} (on top of the op types {@link #op} names): each a
+   * call of a per-vector routine whose lanes equal the interpreter's row (FusedVectorOps' rounding,
+   * WideVectorMath's log, sin and cos, which their rows evaluate with the same double-lane formulas;
+   * those three only where {@link WideVectorMath#hasVectorForms}, see {@link #emits}).
+   */
+  static final Set<Primitive> PRIMITIVES = EnumSet.of(Primitive.ABS, Primitive.FLOOR, Primitive.CEIL, Primitive.ROUND,
+      Primitive.LOG, Primitive.SIN, Primitive.COS);
+
+  private static final Set<Primitive> WIDE_PRIMITIVES = EnumSet.of(Primitive.LOG, Primitive.SIN, Primitive.COS);
+
+  /** Whether this machine's vector shapes give op type {@code type} a generated form. */
+  static boolean emits(String type) {
+    return Primitive.of(type).filter(WIDE_PRIMITIVES::contains).isEmpty() || WideVectorMath.hasVectorForms();
+  }
+
+  /** Primitives that expand to enough code that a loop takes only a few (see FusedCodegen.HEAVY_PER_LOOP). */
+  static final Set<Primitive> HEAVY = EnumSet.of(Primitive.EXP, Primitive.SIGMOID, Primitive.TANH, Primitive.LOG,
+      Primitive.SIN, Primitive.COS);
+
+  private static void primitive(MethodVisitor mv, FusedCodegen.Node n, Primitive p) {
+    mv.visitVarInsn(Opcodes.ALOAD, vec(n.ins()[0]));
+    switch (p) {
+      case ABS -> fv(mv, "abs", "()" + FV);
+      case FLOOR -> call(mv, OPS_CLASS, "floor");
+      case CEIL -> call(mv, OPS_CLASS, "ceil");
+      case ROUND -> call(mv, OPS_CLASS, "rint");
+      case LOG -> call(mv, WIDE, "logVector");
+      case SIN -> call(mv, WIDE, "sinVector");
+      case COS -> call(mv, WIDE, "cosVector");
+      default -> throw new IllegalArgumentException("no generated form for " + n.type());
+    }
+  }
+
+  private static void call(MethodVisitor mv, String owner, String name) {
+    mv.visitMethodInsn(Opcodes.INVOKESTATIC, owner, name, "(" + FV + ")" + FV, false);
   }
 
   /**
