@@ -139,9 +139,6 @@ final class FusedCodegen {
     List<Node> current = new ArrayList<>();
     int heavy = 0;
     for (Node n : nodes) {
-      if (!VectorOpEmitter.emits(n.type())) {
-        return null;
-      }
       boolean h = Primitive.of(n.type()).filter(VectorOpEmitter.HEAVY::contains).isPresent();
       if (h && heavy == HEAVY_PER_LOOP) {
         loops.add(current);

@@ -29,7 +29,6 @@ final class VectorOpEmitter {
   private static final String VEC = "Ljdk/incubator/vector/Vector;";
   private static final String IV = "Ljdk/incubator/vector/IntVector;";
   private static final String MATH = "dev/kiln/runtime/VectorMath";
-  private static final String WIDE = "dev/kiln/runtime/WideVectorMath";
   private static final String OPERATORS = "jdk/incubator/vector/VectorOperators";
   // Scratch locals of the transcendental ops, each always of one type (OK a mask, the others vectors).
   private static final int KR = 0;
@@ -168,24 +167,16 @@ final class VectorOpEmitter {
   }
 
   /**
-   * The primitives emitted by {@link #primitive} (on top of the op types {@link #op} names): each a
-   * call of a per-vector routine whose lanes equal the interpreter's row (FusedVectorOps' rounding,
-   * WideVectorMath's log, sin and cos, which their rows evaluate with the same double-lane formulas;
-   * those three only where {@link WideVectorMath#hasVectorForms}, see {@link #emits}).
+   * The primitives emitted by {@link #primitive} (on top of the op types {@link #op} names), each
+   * with the same lanes as the interpreter's row. Log, sin and cos are not among them: called as
+   * per-vector forms of WideVectorMath's double-lane formulas they give the row's bits but run slower
+   * than the row (the call is not inlined into the loop and boxes its vectors), so bodies with them
+   * stay interpreted until they are emitted inline like exp.
    */
-  static final Set<Primitive> PRIMITIVES = EnumSet.of(Primitive.ABS, Primitive.FLOOR, Primitive.CEIL, Primitive.ROUND,
-      Primitive.LOG, Primitive.SIN, Primitive.COS);
-
-  private static final Set<Primitive> WIDE_PRIMITIVES = EnumSet.of(Primitive.LOG, Primitive.SIN, Primitive.COS);
-
-  /** Whether this machine's vector shapes give op type {@code type} a generated form. */
-  static boolean emits(String type) {
-    return Primitive.of(type).filter(WIDE_PRIMITIVES::contains).isEmpty() || WideVectorMath.hasVectorForms();
-  }
+  static final Set<Primitive> PRIMITIVES = EnumSet.of(Primitive.ABS, Primitive.FLOOR, Primitive.CEIL, Primitive.ROUND);
 
   /** Primitives that expand to enough code that a loop takes only a few (see FusedCodegen.HEAVY_PER_LOOP). */
-  static final Set<Primitive> HEAVY = EnumSet.of(Primitive.EXP, Primitive.SIGMOID, Primitive.TANH, Primitive.LOG,
-      Primitive.SIN, Primitive.COS);
+  static final Set<Primitive> HEAVY = EnumSet.of(Primitive.EXP, Primitive.SIGMOID, Primitive.TANH);
 
   private static void primitive(MethodVisitor mv, FusedCodegen.Node n, Primitive p) {
     mv.visitVarInsn(Opcodes.ALOAD, vec(n.ins()[0]));
@@ -194,9 +185,6 @@ final class VectorOpEmitter {
       case FLOOR -> call(mv, OPS_CLASS, "floor");
       case CEIL -> call(mv, OPS_CLASS, "ceil");
       case ROUND -> call(mv, OPS_CLASS, "rint");
-      case LOG -> call(mv, WIDE, "logVector");
-      case SIN -> call(mv, WIDE, "sinVector");
-      case COS -> call(mv, WIDE, "cosVector");
       default -> throw new IllegalArgumentException("no generated form for " + n.type());
     }
   }

@@ -59,31 +59,25 @@ final class WideVectorMath {
       FloatVector f = FloatVector.fromArray(FD, x, xo + i, m);
       VectorMask<Float> fast = f.abs().compare(VectorOperators.LT, 524288f); // false for NaN and +-inf
       DoubleVector v = (DoubleVector) f.convertShape(VectorOperators.F2D, D, 0);
-      DoubleVector res = trigD(v, cosine);
+      DoubleVector j = v.fma(TWO_OVER_PI, ROUND_D).sub(ROUND_D);
+      DoubleVector r = v.sub(j.mul(PIO2_HI)).sub(j.mul(PIO2_LO)); // j * PIO2_HI is exact
+      DoubleVector z = r.mul(r);
+      DoubleVector s = z.fma(S6, S5).fma(z, S4).fma(z, S3).fma(z, S2).fma(z, S1).mul(z).fma(r, r);
+      DoubleVector c = z.fma(C6, C5).fma(z, C4).fma(z, C3).fma(z, C2).fma(z, C1).mul(z.mul(z)).add(z.fma(-0.5, 1.0));
+      LongVector q = (LongVector) j.convert(VectorOperators.D2L, 0);
+      if (cosine) {
+        q = q.add(1); // cos x = sin(x + pi/2)
+      }
+      VectorMask<Double> useCos = q.and(1L).compare(VectorOperators.NE, 0L).cast(D);
+      VectorMask<Double> negate = q.and(2L).compare(VectorOperators.NE, 0L).cast(D);
+      DoubleVector res = s.blend(c, useCos);
+      res = res.blend(res.neg(), negate);
+      if (!cosine) {
+        res = res.blend(v, v.compare(VectorOperators.EQ, 0.0)); // sin(-0) = -0
+      }
       ((FloatVector) res.convertShape(VectorOperators.D2F, FD, 0)).intoArray(y, yo + i, m);
       patch(fast.not().and(m), x, xo + i, y, yo + i, cosine ? 2 : 1);
     }
-  }
-
-  /** sin or cos for |v| < 2^19 (the fast lanes of {@link #trig}); other lanes give garbage the callers replace. */
-  private static DoubleVector trigD(DoubleVector v, boolean cosine) {
-    DoubleVector j = v.fma(TWO_OVER_PI, ROUND_D).sub(ROUND_D);
-    DoubleVector r = v.sub(j.mul(PIO2_HI)).sub(j.mul(PIO2_LO)); // j * PIO2_HI is exact
-    DoubleVector z = r.mul(r);
-    DoubleVector s = z.fma(S6, S5).fma(z, S4).fma(z, S3).fma(z, S2).fma(z, S1).mul(z).fma(r, r);
-    DoubleVector c = z.fma(C6, C5).fma(z, C4).fma(z, C3).fma(z, C2).fma(z, C1).mul(z.mul(z)).add(z.fma(-0.5, 1.0));
-    LongVector q = (LongVector) j.convert(VectorOperators.D2L, 0);
-    if (cosine) {
-      q = q.add(1); // cos x = sin(x + pi/2)
-    }
-    VectorMask<Double> useCos = q.and(1L).compare(VectorOperators.NE, 0L).cast(D);
-    VectorMask<Double> negate = q.and(2L).compare(VectorOperators.NE, 0L).cast(D);
-    DoubleVector res = s.blend(c, useCos);
-    res = res.blend(res.neg(), negate);
-    if (!cosine) {
-      res = res.blend(v, v.compare(VectorOperators.EQ, 0.0)); // sin(-0) = -0
-    }
-    return res;
   }
 
   /**
@@ -110,61 +104,6 @@ final class WideVectorMath {
         slow &= slow - 1;
       }
     }
-  }
-
-  // Per-vector forms for the generated Fused loop (FusedCodegen): a vector of F, each lane the same
-  // float as the rows above give it (the same double-lane formulas, the same Math fallbacks).
-  private static final VectorSpecies<Float> F = VectorMath.F;
-  private static final boolean HALVES = F.length() == 2 * D.length();
-  private static final VectorMask<Float> UPPER = VectorMask.fromLong(F, -1L << D.length());
-
-  /** log of each lane, as {@link #log}'s row gives it. */
-  static FloatVector logVector(FloatVector f) {
-    VectorMask<Float> fast = f.compare(VectorOperators.GT, 0f).and(f.compare(VectorOperators.LT, Float.POSITIVE_INFINITY));
-    return fix(f, halves(f, 0), fast, 0);
-  }
-
-  /** sin of each lane, as {@link #sin}'s row gives it. */
-  static FloatVector sinVector(FloatVector f) {
-    return fix(f, halves(f, 1), f.abs().compare(VectorOperators.LT, 524288f), 1);
-  }
-
-  /** cos of each lane, as {@link #cos}'s row gives it. */
-  static FloatVector cosVector(FloatVector f) {
-    return fix(f, halves(f, 2), f.abs().compare(VectorOperators.LT, 524288f), 2);
-  }
-
-  /** Whether the per-vector forms can run: a float vector widens to exactly two double vectors. */
-  static boolean hasVectorForms() {
-    return HALVES;
-  }
-
-  private static FloatVector halves(FloatVector f, int function) {
-    DoubleVector lo = wide((DoubleVector) f.convertShape(VectorOperators.F2D, D, 0), function);
-    DoubleVector hi = wide((DoubleVector) f.convertShape(VectorOperators.F2D, D, 1), function);
-    FloatVector a = (FloatVector) lo.convertShape(VectorOperators.D2F, F, 0);
-    FloatVector b = (FloatVector) hi.convertShape(VectorOperators.D2F, F, -1);
-    return a.blend(b, UPPER);
-  }
-
-  private static DoubleVector wide(DoubleVector v, int function) {
-    return switch (function) {
-      case 0 -> logD(v);
-      case 1 -> trigD(v, false);
-      default -> trigD(v, true);
-    };
-  }
-
-  /** The lanes outside the fast range from Math (out of line: rare). */
-  private static FloatVector fix(FloatVector x, FloatVector fast, VectorMask<Float> inRange, int function) {
-    return inRange.allTrue() ? fast : patchVector(x, fast, inRange, function);
-  }
-
-  private static FloatVector patchVector(FloatVector x, FloatVector fast, VectorMask<Float> inRange, int function) {
-    float[] xs = x.toArray();
-    float[] ys = fast.toArray();
-    patch(inRange.not(), xs, 0, ys, 0, function);
-    return FloatVector.fromArray(F, ys, 0);
   }
 
   /** Lanes {@code lanes} of y[yo..] from Math: 0 log, 1 sin, 2 cos. */

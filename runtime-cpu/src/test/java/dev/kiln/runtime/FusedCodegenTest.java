@@ -166,6 +166,9 @@ class FusedCodegenTest {
       return List.of(tf.pow(tf.exp(p.get(0)), p.get(0)));
     }), a);
     assertFalse(generated(f), "Pow has no generated form");
+    Operation softplus = fused(h, Elementwise.lower(body(1, List.of(Shape.of(n)),
+        p -> List.of(Ops.create(p.get(0).graph()).softplus(p.get(0))))), a);
+    assertFalse(generated(softplus), "Softplus lowers to Log, which has no generated form");
 
     // a chain longer than MAX_OPS (one method that C2 might not compile) stays with the interpreter
     Operation chain = fused(h, body(1, List.of(Shape.of(n)), p -> {
@@ -271,13 +274,12 @@ class FusedCodegenTest {
   void elementwiseOpsLoweredToPrimitivesGiveTheInterpretersBits() {
     // several blocks and a partial vector
     int n = 2 * FusedKernel.GENERATED_BLOCK + 16 * 3 + 5;
+    // (Softplus, Elu, Selu, Log1p, Expm1 and Tan lower to log, sin or cos, which have no generated form)
     List<BiFunction<Ops, List<Output>, Output>> ops = List.of(
-        (tf, p) -> tf.erf(p.get(0)), (tf, p) -> tf.erfc(p.get(0)), (tf, p) -> tf.softplus(p.get(0)),
-        (tf, p) -> tf.elu(p.get(0)), (tf, p) -> tf.selu(p.get(0)), (tf, p) -> tf.leakyRelu(p.get(0)),
-        (tf, p) -> tf.log1p(p.get(0)), (tf, p) -> tf.expm1(p.get(0)), (tf, p) -> tf.atan(p.get(0)),
-        (tf, p) -> tf.tan(p.get(0)), (tf, p) -> tf.floor(p.get(0)), (tf, p) -> tf.ceil(p.get(0)),
-        (tf, p) -> tf.round(p.get(0)), (tf, p) -> tf.clip(p.get(0), -2.5, 3.0), (tf, p) -> tf.abs(p.get(0)),
-        (tf, p) -> tf.log(p.get(0)), (tf, p) -> tf.sin(p.get(0)), (tf, p) -> tf.cos(p.get(0)));
+        (tf, p) -> tf.erf(p.get(0)), (tf, p) -> tf.erfc(p.get(0)), (tf, p) -> tf.leakyRelu(p.get(0)),
+        (tf, p) -> tf.atan(p.get(0)),
+        (tf, p) -> tf.floor(p.get(0)), (tf, p) -> tf.ceil(p.get(0)), (tf, p) -> tf.round(p.get(0)),
+        (tf, p) -> tf.clip(p.get(0), -2.5, 3.0), (tf, p) -> tf.abs(p.get(0)));
     for (int k = 0; k < ops.size(); k++) {
       KernelHarness h = new KernelHarness();
       Operation f = lowered(h, n, 1, ops.get(k));
@@ -299,11 +301,11 @@ class FusedCodegenTest {
       return List.of(tf.floor(p.get(0)), tf.ceil(p.get(0)), tf.round(p.get(0)));
     }), in);
     assertTrue(generated(f));
-    List<Tensor> out = h.runAll(f);
+    List<float[]> out = h.runAll(f).stream().map(Tensor::toFloatArray).toList();
     for (int i = 0; i < n; i++) {
       float[] want = {(float) Math.floor(x[i]), (float) Math.ceil(x[i]), (float) Math.rint(x[i])};
       for (int j = 0; j < 3; j++) {
-        assertEquals(Float.floatToIntBits(want[j]), Float.floatToIntBits(out.get(j).toFloatArray()[i]),
+        assertEquals(Float.floatToIntBits(want[j]), Float.floatToIntBits(out.get(j)[i]),
             "output " + j + " of " + x[i]);
       }
     }
