@@ -7,8 +7,8 @@ import static dev.kiln.runtime.VectorOpEmitter.OPS_CLASS;
 import static dev.kiln.runtime.VectorOpEmitter.SPECIES;
 
 import com.google.common.cache.Cache;
-import dev.kiln.graph.Primitive;
 import com.google.common.cache.CacheBuilder;
+import dev.kiln.graph.Primitive;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
