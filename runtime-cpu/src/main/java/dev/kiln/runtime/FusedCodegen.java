@@ -8,6 +8,7 @@ import static dev.kiln.runtime.VectorOpEmitter.SPECIES;
 
 import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
+import dev.kiln.graph.Primitive;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -18,6 +19,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
@@ -48,9 +51,10 @@ final class FusedCodegen {
   static final boolean ENABLED = VectorSupport.AVAILABLE && RuntimeProperties.SYSTEM.fusedCodegen();
 
   /** Elementwise float ops the generator handles (VectorOpEmitter emits each). */
-  static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Maximum", "Minimum", "Neg", "Square", "Exp",
-      "Sigmoid", "Tanh", "ZerosLike", "OnesLike", "Select", "Greater", "GreaterEqual", "Less", "LessEqual", "Equal",
-      "NotEqual");
+  static final Set<String> OPS = Stream.concat(Stream.of("Add", "Sub", "Mul", "Div", "Maximum", "Minimum", "Neg",
+      "Square", "Exp", "Sigmoid", "Tanh", "ZerosLike", "OnesLike", "Select", "Greater", "GreaterEqual", "Less",
+      "LessEqual", "Equal", "NotEqual"), VectorOpEmitter.PRIMITIVES.stream().map(Primitive::opType))
+      .collect(Collectors.toUnmodifiableSet());
 
   /**
    * Float comparisons: their bool results are vector masks in the loop's locals, so they may only be
@@ -136,7 +140,7 @@ final class FusedCodegen {
     List<Node> current = new ArrayList<>();
     int heavy = 0;
     for (Node n : nodes) {
-      boolean h = n.type().equals("Exp") || n.type().equals("Sigmoid") || n.type().equals("Tanh");
+      boolean h = Primitive.of(n.type()).filter(VectorOpEmitter.HEAVY::contains).isPresent();
       if (h && heavy == HEAVY_PER_LOOP) {
         loops.add(current);
         current = new ArrayList<>();

@@ -3,6 +3,9 @@ package dev.kiln.runtime;
 import static dev.kiln.runtime.FusedCodegen.TEMP;
 import static dev.kiln.runtime.FusedCodegen.vec;
 
+import dev.kiln.graph.Primitive;
+import java.util.EnumSet;
+import java.util.Set;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
@@ -157,9 +160,37 @@ final class VectorOpEmitter {
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         fv(mv, "blend", "(" + VEC + MASK + ")" + FV);
       }
-      default -> throw new IllegalArgumentException("no generated form for " + n.type());
+      default -> primitive(mv, n, Primitive.of(n.type())
+          .orElseThrow(() -> new IllegalArgumentException("no generated form for " + n.type())));
     }
     mv.visitVarInsn(Opcodes.ASTORE, vec(n.out()));
+  }
+
+  /**
+   * The primitives emitted by {@link #primitive} (on top of the op types {@link #op} names), each
+   * with the same lanes as the interpreter's row. Log, sin and cos are not among them: called as
+   * per-vector forms of WideVectorMath's double-lane formulas they give the row's bits but run slower
+   * than the row (the call is not inlined into the loop and boxes its vectors), so bodies with them
+   * stay interpreted until they are emitted inline like exp.
+   */
+  static final Set<Primitive> PRIMITIVES = EnumSet.of(Primitive.ABS, Primitive.FLOOR, Primitive.CEIL, Primitive.ROUND);
+
+  /** Primitives that expand to enough code that a loop takes only a few (see FusedCodegen.HEAVY_PER_LOOP). */
+  static final Set<Primitive> HEAVY = EnumSet.of(Primitive.EXP, Primitive.SIGMOID, Primitive.TANH);
+
+  private static void primitive(MethodVisitor mv, FusedCodegen.Node n, Primitive p) {
+    mv.visitVarInsn(Opcodes.ALOAD, vec(n.ins()[0]));
+    switch (p) {
+      case ABS -> fv(mv, "abs", "()" + FV);
+      case FLOOR -> call(mv, OPS_CLASS, "floor");
+      case CEIL -> call(mv, OPS_CLASS, "ceil");
+      case ROUND -> call(mv, OPS_CLASS, "rint");
+      default -> throw new IllegalArgumentException("no generated form for " + n.type());
+    }
+  }
+
+  private static void call(MethodVisitor mv, String owner, String name) {
+    mv.visitMethodInsn(Opcodes.INVOKESTATIC, owner, name, "(" + FV + ")" + FV, false);
   }
 
   /**
