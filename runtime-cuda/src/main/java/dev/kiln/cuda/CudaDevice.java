@@ -47,7 +47,8 @@ public final class CudaDevice implements Device {
   /** As above, with the Session's CUDA-graph replay choice ({@link SessionOptions#graphReplay()}). */
   @Override
   public Optional<DeviceSession> openSession(Graph graph, UnaryOperator<Program> optimizer, SessionOptions options) {
-    CudaSession s = new CudaSession(graph, this, optimizer).cudaGraphs(options.graphReplay());
+    CudaSession s = new CudaSession(graph, this, optimizer).cudaGraphs(options.graphReplay())
+        .maxCachedPlans(options.maxCachedPlans());
     return Optional.of(new DeviceSession() {
       @Override
       public List<Tensor> run(Output[] fed, Tensor[] values, Output[] fetches, Operation[] targets) {

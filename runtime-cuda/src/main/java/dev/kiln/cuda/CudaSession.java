@@ -45,6 +45,7 @@ public final class CudaSession implements AutoCloseable {
   private final Map<PlanKey, CudaPlan> plans = new HashMap<>();
   private boolean closed;
   private boolean cudaGraphs = SessionOptions.defaults().graphReplay();
+  private int maxCachedPlans = SessionOptions.defaults().maxCachedPlans();
   /** The graph optimizer each plan's program goes through before placement (a routed Session's pipeline). */
   private final UnaryOperator<Program> optimizer;
 
@@ -100,6 +101,20 @@ public final class CudaSession implements AutoCloseable {
     synchronized (ctx) {
       cudaGraphs = on;
       plans.values().forEach(p -> p.useCudaGraph(on));
+      return this;
+    }
+  }
+
+  /**
+   * How many compiled plans this Session keeps ({@link SessionOptions#maxCachedPlans()}); as on the
+   * CPU, a new plan past the limit drops the cached ones, and dropping a plan frees its device memory.
+   */
+  public CudaSession maxCachedPlans(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("maxCachedPlans must be at least 1, got " + n);
+    }
+    synchronized (ctx) {
+      maxCachedPlans = n;
       return this;
     }
   }
@@ -167,6 +182,10 @@ public final class CudaSession implements AutoCloseable {
         // A failed compile (bad graph, out of memory) caches nothing and frees what it took.
         plan = new CudaPlan(this, ctx, outs, values, fetches, targets);
         plan.useCudaGraph(cudaGraphs);
+        if (plans.size() >= maxCachedPlans) {
+          plans.values().forEach(CudaPlan::close);
+          plans.clear();
+        }
         plans.put(key, plan);
       }
       for (VarState v : plan.mustBeInitialized()) {

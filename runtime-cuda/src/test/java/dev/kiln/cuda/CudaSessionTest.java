@@ -120,6 +120,31 @@ class CudaSessionTest {
   }
 
   @Test
+  void planCacheIsBoundedAndEvictedPlansFreeDeviceMemory() {
+    GpuSupport.assumeGpu();
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 64));
+    Output y = tf.reduceSum(tf.square(tf.add(x, tf.constant(1f))));
+    try (CudaSession c = new CudaSession(g).maxCachedPlans(4)) {
+      long before = -1;
+      for (int batch = 1; batch <= 200; batch++) {
+        float[] data = new float[batch * 64];
+        java.util.Arrays.fill(data, 2f);
+        float got = scalar(c.run(Map.of(x, Tensor.of(data, batch, 64)), List.of(y), List.of()).get(0));
+        assertEquals(9f * batch * 64, got, 1e-3f * batch * 64, "batch " + batch);
+        assertTrue(c.planCount() <= 4, "plans cached: " + c.planCount());
+        if (batch == 8) {
+          before = c.deviceFreeBytes();
+        }
+      }
+      // Later plans are larger, but at most 4 are held: free memory stays within a few MB.
+      assertTrue(before - c.deviceFreeBytes() < (16L << 20),
+          "device memory held grew by " + (before - c.deviceFreeBytes()) + " bytes");
+    }
+  }
+
+  @Test
   void tenThousandRunsLeaveDeviceMemoryFlat() {
     GpuSupport.assumeGpu();
     Net net = new Net(32, 64, 10, 0.05f, 7);
