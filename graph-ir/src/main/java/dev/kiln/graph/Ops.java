@@ -640,7 +640,7 @@ public final class Ops {
         .setAttr("on_value", 1.0).setAttr("off_value", 0.0).build().output(0);
   }
 
-  // ================================================================ gradients (issue 4: autodiff)
+  // ================================================================ gradients (autodiff)
   // Everything below this line belongs to symbolic differentiation; see Gradients.java.
 
   /**

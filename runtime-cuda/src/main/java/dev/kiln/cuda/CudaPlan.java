@@ -221,8 +221,9 @@ final class CudaPlan implements AutoCloseable {
    * {@code v = Assign(var, f(...))} on the device normally computes f into the arena and copies it
    * into var. When f is a one-output elementwise or Fused kernel whose only reader is the Assign, and
    * every other reader of var runs before f, f writes var directly (saving a copy of the whole
-   * variable: the SGD update and W3's chain). In-place is safe for these kernels: each thread reads
-   * element i of a same-shaped input before writing element i.
+   * variable, as in an SGD update v = v - lr * g or an elementwise chain assigned back to its
+   * variable). In-place is safe for these kernels: each thread reads element i of a same-shaped
+   * input before writing element i.
    */
   private void findDirectWrites(List<Operation> order, Map<Output, Integer> feedIndex) {
     Map<Operation, Integer> index = new HashMap<>();

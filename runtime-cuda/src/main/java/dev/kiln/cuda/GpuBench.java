@@ -23,7 +23,7 @@ import jcuda.driver.CUevent;
 import jcuda.driver.JCudaDriver;
 
 /**
- * The GPU benchmarks of issue 8, run by {@code scripts/gpu-check.sh} on the GPU machine:
+ * The GPU benchmarks, run by {@code scripts/gpu-check.sh} on the GPU machine:
  *
  * <ul>
  *   <li>W2: wide-MLP training step (784 -> 1024 -> 1024 -> 10, relu, softmax cross-entropy, SGD,
