@@ -7,12 +7,12 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+source "$ROOT/scripts/find-java.sh"
 if [ -z "${KILN_JAVA:-}" ]; then
-  source "$ROOT/scripts/find-java.sh"
   KILN_JAVA=$(NAME=bench find_java)
 fi
 if [ "${KILN_SKIP_BUILD:-0}" != 1 ]; then
-  mvn -q -B -pl bench -am package -DskipTests
+  JAVA_HOME="$(jdk_home "$KILN_JAVA")" mvn -q -B -pl bench -am package -DskipTests
 fi
 JVM_ARGS="--enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector"
 mkdir -p bench/target

@@ -24,3 +24,9 @@ find_java() {
   echo "${NAME:-kiln}: needs a JDK 21 or newer; none found (JAVA_HOME, java on the PATH, /usr/lib/jvm/*). Install one or set JAVA_HOME." >&2
   exit 1
 }
+
+# The JDK home of a java binary. Maven packages on it (JAVA_HOME=... mvn package): the jar tool that
+# makes a modular jar runs in Maven's own JVM and cannot read a module-info.class newer than itself.
+jdk_home() {
+  dirname "$(dirname "$(readlink -f "$1")")"
+}

@@ -29,7 +29,7 @@ fi
 echo "gpu-pack: building with Maven (tests are compiled, not run)"
 # MKL (150 MB) stays out of the 64 MiB pack: the CPU side there falls back to OpenBLAS.
 rm -rf "$OUT/deps"
-mvn -q -B -pl runtime-cuda -am package dependency:copy-dependencies -DskipTests -DincludeScope=test \
+JAVA_HOME="$JDK" mvn -q -B -pl runtime-cuda -am package dependency:copy-dependencies -DskipTests -DincludeScope=test \
   -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian -DexcludeArtifactIds=mkl \
   -DoutputDirectory="$OUT/deps"
 mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$JUNIT_CONSOLE \

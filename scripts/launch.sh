@@ -34,7 +34,7 @@ needs_build() {
 JAVA=$(find_java)
 if needs_build; then
   echo "$NAME: building (mvn -pl $MODULE -am package) ..." >&2
-  if ! (cd "$ROOT" && mvn -q -B -Dstyle.color=never -pl "$MODULE" -am package -DskipTests 1>&2); then
+  if ! (cd "$ROOT" && JAVA_HOME="$(jdk_home "$JAVA")" mvn -q -B -Dstyle.color=never -pl "$MODULE" -am package -DskipTests 1>&2); then
     echo "$NAME: the build failed; see the Maven output above." >&2
     exit 1
   fi

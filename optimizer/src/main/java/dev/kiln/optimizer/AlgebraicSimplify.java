@@ -25,6 +25,9 @@ import java.util.Set;
  * removed.
  */
 public final class AlgebraicSimplify implements Pass {
+  /** A pass with no state of its own; the {@link PassManager} runs it. */
+  public AlgebraicSimplify() {}
+
   @Override
   public String name() {
     return "simplify";

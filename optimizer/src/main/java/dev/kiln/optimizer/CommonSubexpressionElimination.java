@@ -26,6 +26,9 @@ import java.util.function.UnaryOperator;
  * arithmetic); AddN keeps its order (float sums are not associative).
  */
 public final class CommonSubexpressionElimination implements Pass {
+  /** A pass with no state of its own; the {@link PassManager} runs it. */
+  public CommonSubexpressionElimination() {}
+
   /** Constants bigger than this are not compared: hashing them costs more than merging them saves. */
   static final int MAX_COMPARED_CONSTANT = 4096;
 

@@ -25,6 +25,9 @@ import java.util.Set;
  * elementwise fusion, which would otherwise take the bias add and activation. Counts "nodes fused".
  */
 public final class FuseMatMulEpilogue implements Pass {
+  /** A pass with no state of its own; the {@link PassManager} runs it. */
+  public FuseMatMulEpilogue() {}
+
   @Override
   public String name() {
     return "fuse_matmul";

@@ -32,6 +32,9 @@ import java.util.Set;
  * "updates fused".
  */
 public final class FuseMatMulUpdate implements Pass {
+  /** A pass with no state of its own; the {@link PassManager} runs it. */
+  public FuseMatMulUpdate() {}
+
   @Override
   public String name() {
     return "fuse_matmul_update";

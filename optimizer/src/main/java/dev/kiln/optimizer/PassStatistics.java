@@ -5,6 +5,9 @@ import java.util.Map;
 
 /** Counters that passes report (nodes removed, nodes fused, bytes saved, ...), per pass, in order. */
 public final class PassStatistics {
+  /** Empty statistics, filled as the passes run. */
+  public PassStatistics() {}
+
   private final Map<String, Map<String, Long>> counters = new LinkedHashMap<>();
   private String current = "";
 

@@ -15,6 +15,9 @@ import java.util.Set;
  * run what only a fed value needs).
  */
 public final class Prune implements Pass {
+  /** A pass with no state of its own; the {@link PassManager} runs it. */
+  public Prune() {}
+
   @Override
   public String name() {
     return "prune";

@@ -51,7 +51,10 @@ public final class IdxReader {
   /** Reads an IDX file resource from the class path, plain or gzip-compressed. */
   public static IdxFile readResource(String resource) {
     String name = resource.startsWith("/") ? resource.substring(1) : resource;
-    InputStream in = IdxReader.class.getClassLoader().getResourceAsStream(name);
+    // Kiln's own data first (as a named module, its resources are visible only through its classes),
+    // then the class path or another module's open resources.
+    InputStream own = IdxReader.class.getResourceAsStream("/" + name);
+    InputStream in = own != null ? own : IdxReader.class.getClassLoader().getResourceAsStream(name);
     if (in == null) {
       throw new IllegalArgumentException("IDX resource '" + name + "' is not on the class path");
     }

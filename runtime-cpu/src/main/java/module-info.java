@@ -1,0 +1,28 @@
+/**
+ * Kiln's CPU runtime: {@code Session}, {@code SessionOptions}, {@code Result} and the kernels behind them,
+ * and the SPI through which an accelerator module plugs in.
+ */
+module dev.kiln.runtime {
+  requires transitive dev.kiln.optimizer;
+  requires com.google.common;
+  requires java.logging;
+  requires org.bytedeco.javacpp;
+  requires org.bytedeco.openblas;
+  requires org.bytedeco.systems;
+  requires org.objectweb.asm;
+  // Optional at run time: without the module the fused kernels run as plain Java loops (VectorSupport
+  // checks for it). FusedCodegen's hidden classes are defined in dev.kiln.runtime and so read the
+  // module through this one when it is present.
+  requires static jdk.incubator.vector;
+  // MKL (runtime-cpu-mkl) is found by name through Class.forName when present; no compile-time reference.
+
+  // The whole package is exported for now: it holds the user API (Session, SessionOptions, Result,
+  // CpuKernels, GradientChecker) together with the plan compiler, kernels, BLAS binding and code
+  // generation, and runtime-cuda reaches into the latter. Splitting it by role narrows this export.
+  exports dev.kiln.runtime;
+  exports dev.kiln.runtime.spi;
+
+  uses dev.kiln.runtime.spi.DeviceProvider;
+  uses dev.kiln.runtime.spi.HostRuntime;
+  provides dev.kiln.runtime.spi.HostRuntime with dev.kiln.runtime.CpuHostRuntime;
+}
