@@ -68,9 +68,10 @@ final class AxisKernels {
   private static void softmaxF32(Lines lines, float[] x, float[] y, int lo, int hi, boolean log) {
     int n = lines.n();
     int s = lines.inner();
-    if (s == 1 && (hi - lo) * n >= 64 && VectorSupport.AVAILABLE) {
+    if (s == 1 && (hi - lo) * n >= 64) {
       // Contiguous lines (W2's [256,10] logits): exp as one vector row over all of them, not a
-      // scalar Math.exp per element (26 us for 2,560 elements).
+      // scalar Math.exp per element (26 us for 2,560 elements); ScalarMath's loops (the same bits)
+      // without the Vector API.
       softmaxRowsF32(x, y, lo * n, hi * n, n, log);
       return;
     }
@@ -124,7 +125,11 @@ final class AxisKernels {
       }
       eo = 0;
     }
-    VectorMath.f32(UnaryKernels.Op.EXP, y, from, e, eo, to - from);
+    if (VectorSupport.AVAILABLE) {
+      VectorMath.f32(UnaryKernels.Op.EXP, y, from, e, eo, to - from);
+    } else {
+      ScalarMath.expScaled(y, from, 1f, e, eo, to - from);
+    }
     for (int base = from; base < to; base += n) {
       double sum = 0;
       int eb = eo + base - from;
