@@ -4,11 +4,11 @@ import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
 import dev.kiln.runtime.Session;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.NoBenchmarksException;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -36,12 +36,31 @@ public final class RunAll {
       System.out.println("checksums failed: " + e);
       checks = Map.of();
     }
-    ChainedOptionsBuilder opts = new OptionsBuilder().include(include);
-    String jvmArgs = System.getProperty("kiln.bench.jvmArgs", "").trim();
+    // The benchmarks without the Vector API fork with the JVM arguments less the module.
+    String noVector = ".*NoVectorFlag.*";
+    List<String> jvmArgs = List.of(System.getProperty("kiln.bench.jvmArgs", "").trim().split("\\s+")).stream()
+        .filter(a -> !a.isEmpty()).toList();
+    List<String> withoutModule = jvmArgs.stream().filter(a -> !a.contains("jdk.incubator.vector")
+        && !a.equals("--add-modules")).toList();
+    ChainedOptionsBuilder opts = new OptionsBuilder().include(include).exclude(noVector);
     if (!jvmArgs.isEmpty()) {
-      opts.jvmArgsAppend(jvmArgs.split("\\s+"));
+      opts.jvmArgsAppend(jvmArgs.toArray(String[]::new));
     }
-    Collection<RunResult> results = new Runner(opts.build()).run();
+    List<RunResult> results = new ArrayList<>();
+    try {
+      results.addAll(new Runner(opts.build()).run());
+    } catch (NoBenchmarksException e) {
+      if (!matches(include, "W3NoVectorFlag")) {
+        throw e; // else the pattern selects only the benchmarks run without the module, below
+      }
+    }
+    if (matches(include, "W3NoVectorFlag")) {
+      ChainedOptionsBuilder plain = new OptionsBuilder().include(noVector);
+      if (!withoutModule.isEmpty()) {
+        plain.jvmArgsAppend(withoutModule.toArray(String[]::new));
+      }
+      results.addAll(new Runner(plain.build()).run());
+    }
 
     List<String> lines = new ArrayList<>();
     System.out.println();
@@ -79,6 +98,9 @@ public final class RunAll {
         case "W3ElementwiseChain.run" -> lines.add(result("W3", kiln, med, "ms/run",
             String.format(Locale.ROOT, "GB/s=%.2f %s min=%.4f samples=%d",
                 8.0 * Workloads.ElementwiseChain.SIZE / (med * 1e-3) / 1e9, checks.getOrDefault("W3", ""), min, st.getN())));
+        case "W3NoVectorFlag.run" -> lines.add(result("W3-novector", kiln, med, "ms/run",
+            String.format(Locale.ROOT, "JVM without --add-modules jdk.incubator.vector, GB/s=%.2f min=%.4f samples=%d",
+                8.0 * Workloads.ElementwiseChain.SIZE / (med * 1e-3) / 1e9, min, st.getN())));
         case "W4Dispatch.chain1000" -> lines.add(result("W4", "kiln", med / Workloads.Dispatch.OPS, "us/op",
             String.format(Locale.ROOT, "run_us=%.2f %s min_run_us=%.2f samples=%d ops=1000 (500 mul + 500 add)",
                 med, checks.getOrDefault("W4", ""), min, st.getN())));

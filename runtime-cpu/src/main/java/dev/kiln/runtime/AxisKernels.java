@@ -71,9 +71,9 @@ final class AxisKernels {
       ScratchPool<float[]> exps) {
     int n = lines.n();
     int s = lines.inner();
-    if (s == 1 && (hi - lo) * n >= 64 && VectorSupport.AVAILABLE) {
-      // Contiguous lines (W2's [256,10] logits): exp as one vector row over all of them, not a
-      // scalar Math.exp per element (26 us for 2,560 elements).
+    if (s == 1 && (hi - lo) * n >= 64) {
+      // Contiguous lines (e.g. a classifier head): exp as one vector row over all of them, not a
+      // scalar Math.exp per element; ScalarMath's loops (the same bits) without the Vector API.
       softmaxRowsF32(x, y, lo * n, hi * n, n, log, exps);
       return;
     }
@@ -131,7 +131,11 @@ final class AxisKernels {
 
   /** Exponentials of y[from, to) into e at eo (e may be y), then each line normalized by its sum. */
   private static void sumExps(float[] y, float[] e, int eo, int from, int to, int n, boolean log) {
-    VectorMath.f32(UnaryKernels.Op.EXP, y, from, e, eo, to - from);
+    if (VectorSupport.AVAILABLE) {
+      VectorMath.f32(UnaryKernels.Op.EXP, y, from, e, eo, to - from);
+    } else {
+      ScalarMath.expScaled(y, from, 1f, e, eo, to - from);
+    }
     for (int base = from; base < to; base += n) {
       double sum = 0;
       int eb = eo + base - from;

@@ -9,7 +9,9 @@ import java.util.Arrays;
  * elementwise loops (UnaryKernels, ArithmeticKernels, CompareKernels, CastKernel) applied to value
  * locations, with a uniform (1-element) operand passed as the scalar side of a VS/SV loop, and the
  * Vector API for float arithmetic and transcendentals (exp, sigmoid, tanh, log, sin, cos, pow) when
- * available. Reductions that end a body are not instructions: FusedKernel folds them.
+ * available; without it, float arithmetic, exp, sigmoid and tanh are loops C2 vectorizes itself
+ * ({@link ScalarArithmetic}, {@link ScalarMath}: the same bits). Reductions that end a body are not
+ * instructions: FusedKernel folds them.
  */
 final class FusedInstructions {
   private FusedInstructions() {}
@@ -64,11 +66,12 @@ final class FusedInstructions {
   /**
    * One row computing {@code second}, whose input {@code mid} is {@code first}'s value and read by it
    * alone, with {@code first} computed inside (the row of {@code first} is then skipped); null where
-   * the pair has no such loop. Float rows (-a)*b, a*b +- c and exp(a)*c (c uniform), as in W3.
+   * the pair has no such loop. Float rows (-a)*b, a*b +- c and exp(a)*c (c uniform), as in W3; without
+   * the Vector API the same rows as plain loops (values at offset 0, see FusedKernel.hasPlainLoopRows).
    */
   static FusedKernel.Instr pair(Operation first, int[] firstIns, Operation second, int[] secondIns, int mid, int out,
       boolean[] uniform) {
-    if (!VectorSupport.AVAILABLE || first.output(0).dtype() != DType.FLOAT32
+    if (first.output(0).dtype() != DType.FLOAT32
         || second.output(0).dtype() != DType.FLOAT32 || secondIns.length != 2 || secondIns[0] != mid
         || secondIns[1] == mid) {
       return null;
@@ -76,11 +79,27 @@ final class FusedInstructions {
     int c = secondIns[1];
     if (first.type().equals("Neg") && second.type().equals("Mul") && !uniform[firstIns[0]] && !uniform[c]) {
       int a = firstIns[0];
+      if (!VectorSupport.AVAILABLE) {
+        return (arr, off, n) -> {
+          float[] x = (float[]) arr[a];
+          float[] y = (float[]) arr[c];
+          float[] o = (float[]) arr[out];
+          if ((off[a] | off[c] | off[out]) == 0) {
+            ScalarArithmetic.negMul(x, y, o, n);
+          } else {
+            for (int i = 0; i < n; i++) o[off[out] + i] = -x[off[a] + i] * y[off[c] + i];
+          }
+        };
+      }
       return (arr, off, n) -> VectorArithmetic.negMul((float[]) arr[a], off[a], (float[]) arr[c], off[c],
           (float[]) arr[out], off[out], n);
     }
     if (first.type().equals("Exp") && second.type().equals("Mul") && uniform[c] && !uniform[firstIns[0]]) {
       int a = firstIns[0];
+      if (!VectorSupport.AVAILABLE) {
+        return (arr, off, n) -> ScalarMath.expScaled((float[]) arr[a], off[a], ((float[]) arr[c])[off[c]],
+            (float[]) arr[out], off[out], n);
+      }
       return (arr, off, n) -> VectorMath.expScaledF32((float[]) arr[a], off[a], ((float[]) arr[c])[off[c]],
           (float[]) arr[out], off[out], n);
     }
@@ -89,6 +108,19 @@ final class FusedInstructions {
         && !uniform[firstIns[0]] && !uniform[firstIns[1]]) {
       int a = firstIns[0];
       int b = firstIns[1];
+      if (!VectorSupport.AVAILABLE) {
+        return (arr, off, n) -> {
+          float[] x = (float[]) arr[a];
+          float[] y = (float[]) arr[b];
+          float[] o = (float[]) arr[out];
+          float s = add ? ((float[]) arr[c])[off[c]] : -((float[]) arr[c])[off[c]];
+          if ((off[a] | off[b] | off[out]) == 0) {
+            ScalarArithmetic.mulAdd(x, y, s, o, n);
+          } else {
+            for (int i = 0; i < n; i++) o[off[out] + i] = x[off[a] + i] * y[off[b] + i] + s;
+          }
+        };
+      }
       return (arr, off, n) -> VectorArithmetic.mulAddScalar(add, (float[]) arr[a], off[a], (float[]) arr[b], off[b],
           ((float[]) arr[c])[off[c]], (float[]) arr[out], off[out], n);
     }
@@ -99,11 +131,23 @@ final class FusedInstructions {
     boolean vector = VectorSupport.AVAILABLE && VectorMath.handles(op);
     boolean vectorF32 = VectorSupport.AVAILABLE && VectorMath.handlesF32(op);
     boolean vectorArithmetic = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
+    boolean scalarMath = !VectorSupport.AVAILABLE && ScalarMath.handles(op);
+    ScalarArithmetic.Unary plain = VectorSupport.AVAILABLE ? null : ScalarArithmetic.unary(op);
     return switch (d) {
       case FLOAT32 -> vectorF32
           ? (arr, off, n) -> VectorMath.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n)
           : vectorArithmetic
           ? (arr, off, n) -> VectorArithmetic.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n)
+          : scalarMath
+          ? scalarMath(op, x, y)
+          : plain != null
+          ? (arr, off, n) -> {
+            if ((off[x] | off[y]) == 0) {
+              plain.run((float[]) arr[x], (float[]) arr[y], n);
+            } else {
+              UnaryKernels.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n);
+            }
+          }
           : (arr, off, n) -> UnaryKernels.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n);
       case FLOAT64 -> vector
           ? (arr, off, n) -> VectorMath.f64(op, (double[]) arr[x], off[x], (double[]) arr[y], off[y], n)
@@ -111,6 +155,16 @@ final class FusedInstructions {
       case INT32 -> (arr, off, n) -> UnaryKernels.i32(op, (int[]) arr[x], off[x], (int[]) arr[y], off[y], n);
       case INT64 -> (arr, off, n) -> UnaryKernels.i64(op, (long[]) arr[x], off[x], (long[]) arr[y], off[y], n);
       case BOOL -> (arr, off, n) -> UnaryKernels.not((boolean[]) arr[x], off[x], (boolean[]) arr[y], off[y], n);
+    };
+  }
+
+  /** One method per function (a row that switched over all three compiled too large to vectorize). */
+  private static FusedKernel.Instr scalarMath(UnaryKernels.Op op, int x, int y) {
+    return switch (op) {
+      case EXP -> (arr, off, n) -> ScalarMath.expScaled((float[]) arr[x], off[x], 1f, (float[]) arr[y], off[y], n);
+      case SIGMOID -> (arr, off, n) -> ScalarMath.sigmoid((float[]) arr[x], off[x], (float[]) arr[y], off[y], n);
+      case TANH -> (arr, off, n) -> ScalarMath.tanh((float[]) arr[x], off[x], (float[]) arr[y], off[y], n);
+      default -> throw new AssertionError(op);
     };
   }
 
@@ -125,11 +179,20 @@ final class FusedInstructions {
     int k = kind(a, b, uniform);
     boolean vector = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
     boolean vectorPow = VectorSupport.AVAILABLE && op == ArithmeticKernels.Op.POW;
+    ScalarArithmetic.Binary plain = VectorSupport.AVAILABLE ? null : ScalarArithmetic.binary(op, k);
     return switch (d) {
       case FLOAT32 -> vector
           ? (arr, off, n) -> VectorArithmetic.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n)
           : vectorPow
           ? (arr, off, n) -> WideVectorMath.pow(k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n)
+          : plain != null
+          ? (arr, off, n) -> {
+            if ((off[a] | off[b] | off[o]) == 0) {
+              plain.run((float[]) arr[a], (float[]) arr[b], (float[]) arr[o], n);
+            } else {
+              ArithmeticKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n);
+            }
+          }
           : (arr, off, n) ->
           ArithmeticKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n);
       case FLOAT64 -> (arr, off, n) ->

@@ -34,7 +34,8 @@ import java.util.Map;
  * <p>The row operations are the library's own elementwise loops (so a fused op computes exactly what
  * the unfused op does), except float arithmetic ({@link VectorArithmetic}, bit-identical) and
  * transcendental functions on floats, which go through the Vector API ({@link VectorMath},
- * {@link WideVectorMath}) when it is available.
+ * {@link WideVectorMath}) when it is available; without it, float arithmetic, exp, sigmoid and tanh
+ * are plain loops C2 vectorizes ({@link ScalarArithmetic}, {@link ScalarMath}: the same bits).
  */
 final class FusedKernel implements Kernel {
   /** Elements per block: 4 KiB of float per register, so a dozen registers stay in L1. */
@@ -165,12 +166,13 @@ final class FusedKernel implements Kernel {
     for (Output r : body.results()) {
       lastUse[resolve(alias, valueOf.get(r))] = Integer.MAX_VALUE;
     }
+    boolean inPlace = VectorSupport.AVAILABLE || !hasPlainLoopRows(nodes);
     List<Gather> gathers = new ArrayList<>();
     for (int i = 0; i < body.parameters().size(); i++) {
       int v = valueOf.get(body.parameters().get(i));
       TensorType t = spec.inputs().get(i);
       long n = t.shape().numElements();
-      if (n == size) {
+      if (n == size && (inPlace || n == 1)) {
         directIn[v] = i;
       } else if (n == 1) {
         uniformIn[v] = i;
@@ -185,7 +187,8 @@ final class FusedKernel implements Kernel {
       Operation producer = body.results().get(j).op();
       boolean computed = !producer.type().equals("Parameter") && !producer.type().equals("Const")
           && !isAlias(producer) && !isReduction(producer);
-      if (computed && directOut[v] < 0 && spec.outputs().get(j).shape().numElements() == size && size > 0) {
+      if (computed && directOut[v] < 0 && spec.outputs().get(j).shape().numElements() == size && size > 0
+          && (inPlace || size == 1)) {
         directOut[v] = j;
         outputTaken[j] = true;
       }
@@ -428,6 +431,21 @@ final class FusedKernel implements Kernel {
     kept.removeIf(v -> !computed[v]);
     return FusedCodegen.compile(ops, sources, kept.stream().mapToInt(Integer::intValue).toArray(), uniform, register);
   }
+
+  /**
+   * True when some row of the body is a float loop of ScalarArithmetic or ScalarMath (run without
+   * the Vector API). C2 vectorizes those only when their arrays share one index (it cannot rule out
+   * that two float arrays at different offsets overlap), so such a body keeps every value at offset
+   * 0 of a block register: inputs the size of the space are copied in, results copied out, rather
+   * than read and written where they are. Other bodies (comparisons, selects, other dtypes) gain
+   * nothing from the copies.
+   */
+  private static boolean hasPlainLoopRows(List<Operation> nodes) {
+    return nodes.stream().anyMatch(n -> PLAIN_LOOP_OPS.contains(n.type()) && n.output(0).dtype() == DType.FLOAT32);
+  }
+
+  private static final java.util.Set<String> PLAIN_LOOP_OPS = java.util.Set.of("Add", "Sub", "Mul", "Div", "Maximum",
+      "Minimum", "AddN", "Neg", "Square", "Abs", "Relu", "Sqrt", "Rsqrt", "Reciprocal", "Exp", "Sigmoid", "Tanh");
 
   private static boolean isAlias(Operation n) {
     return n.type().equals("Identity") || n.type().equals("StopGradient");

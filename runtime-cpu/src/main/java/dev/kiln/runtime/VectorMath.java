@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * only from IEEE add/mul/fma/div/compare (so the result is bit-identical in the interpreter and in
  * C2-compiled code, and runs are deterministic; the JDK's SVML-backed lanewise(EXP) is not: its
  * interpreted fallback rounds differently). Float log, sin and cos go to {@link WideVectorMath}.
- * Only loaded when {@link VectorSupport#AVAILABLE}.
+ * Only loaded when {@link VectorSupport#AVAILABLE}; {@link ScalarMath} computes the float exp, sigmoid
+ * and tanh below with the same operations without the Vector API (FloatExp's constants).
  *
  * <p>Float: exp is Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, and Cephes' expf polynomial,
  * scaled by 2^k; sigmoid = 1/(1 + exp(-x)); tanh = u/(u + 2) with u = expm1(2x) from the same
@@ -335,26 +336,23 @@ final class VectorMath {
 
   // ---------------------------------------------------------------------------------------- float
 
-  private static final float LOG2E_F = 1.44269504088896341f;
-  private static final float C1_F = 0.693359375f;
-  private static final float C2_F = -2.12194440e-4f;
-  static final float ROUND_F = 12582912f; // 1.5 * 2^23: (t + R) - R rounds t to an integer
+  // The constants are FloatExp's: ScalarMath evaluates the same polynomial without the Vector API.
+  static final float ROUND_F = FloatExp.ROUND;
   private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND_F);
-  static final FloatVector LOG2E = FloatVector.broadcast(F, LOG2E_F);
+  static final FloatVector LOG2E = FloatVector.broadcast(F, FloatExp.LOG2E);
   static final FloatVector ROUND = FloatVector.broadcast(F, ROUND_F);
   static final FloatVector ONE = FloatVector.broadcast(F, 1f);
   // Added to the bits of k + R: (bits + SCALE_BIAS) << 23 is the float 2^k (|k| <= 126).
   static final int SCALE_BIAS = 127 - ROUND_BITS;
-  static final FloatVector NC1 = FloatVector.broadcast(F, -C1_F);
-  static final FloatVector NC2 = FloatVector.broadcast(F, -C2_F);
-  // exp(r) = 1 + r + r^2 (P0 + r (P1 + r (P2 + r (P3 + r P4)))), |r| <= ln2/2: a degree-6 fit of the
-  // relative error (Lawson iterations; max 3.1e-9 before rounding to float coefficients). Cephes'
-  // expf polynomial, degree 7, is no more accurate in float and costs one more fma per exp.
-  static final FloatVector P0 = FloatVector.broadcast(F, 4.9999994040e-01f);
-  static final FloatVector P1 = FloatVector.broadcast(F, 1.6666519642e-01f);
-  static final FloatVector P2 = FloatVector.broadcast(F, 4.1668392718e-02f);
-  static final FloatVector P3 = FloatVector.broadcast(F, 8.3687482402e-03f);
-  static final FloatVector P4 = FloatVector.broadcast(F, 1.3814542908e-03f);
+  static final FloatVector NC1 = FloatVector.broadcast(F, -FloatExp.C1);
+  static final FloatVector NC2 = FloatVector.broadcast(F, -FloatExp.C2);
+  // exp(r) = 1 + r + r^2 (P0 + r (P1 + r (P2 + r (P3 + r P4)))), |r| <= ln2/2. Cephes' expf
+  // polynomial, degree 7, is no more accurate in float and costs one more fma per exp.
+  static final FloatVector P0 = FloatVector.broadcast(F, FloatExp.P0);
+  static final FloatVector P1 = FloatVector.broadcast(F, FloatExp.P1);
+  static final FloatVector P2 = FloatVector.broadcast(F, FloatExp.P2);
+  static final FloatVector P3 = FloatVector.broadcast(F, FloatExp.P3);
+  static final FloatVector P4 = FloatVector.broadcast(F, FloatExp.P4);
   // Cephes tanhf, |x| < 0.625: x + x^3 (T4 + z (T3 + z (T2 + z (T1 + z T0)))), z = x^2
   private static final FloatVector T0 = FloatVector.broadcast(F, -5.70498872745E-3f);
   private static final FloatVector T1 = FloatVector.broadcast(F, 2.06390887954E-2f);

@@ -5,9 +5,10 @@ import java.util.logging.Logger;
 
 /**
  * Whether the JDK's Vector API (module jdk.incubator.vector, added with
- * {@code --add-modules jdk.incubator.vector}) is available. Classes that use it ({@link VectorMath})
- * are only loaded when it is; without it the fused kernels run their transcendental functions as
- * scalar loops (several times slower), and this is logged once.
+ * {@code --add-modules jdk.incubator.vector}) is available. Classes that use it ({@link VectorMath},
+ * {@link VectorArithmetic}, ...) are only loaded when it is; without it the kernels run plain loops
+ * that C2 vectorizes itself ({@link ScalarMath}, {@link ScalarArithmetic}: the same results, a fused
+ * elementwise chain about 2-3 times slower), and this is logged once.
  */
 final class VectorSupport {
   private VectorSupport() {}
@@ -20,7 +21,8 @@ final class VectorSupport {
     if (!present) {
       Logger.getLogger(VectorSupport.class.getName()).log(Level.INFO,
           "jdk.incubator.vector is not available (run the JVM with --add-modules jdk.incubator.vector): "
-              + "fused kernels compute exp, tanh and sigmoid with scalar loops");
+              + "kernels use plain loops instead of the Vector API (the same results; fused elementwise "
+              + "chains about 2-3 times slower)");
     }
     return present;
   }

@@ -3,6 +3,7 @@ package dev.kiln.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Elementwise;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +30,11 @@ import org.junit.jupiter.api.Test;
  * lanes outside the fast formulas' ranges; bodies with other ops stay interpreted.
  */
 class FusedCodegenTest {
+  @BeforeEach
+  void needsTheVectorApi() {
+    assumeTrue(FusedCodegen.ENABLED, "generated loops need --add-modules jdk.incubator.vector");
+  }
+
   private static Subgraph body(int inputs, List<Shape> shapes, Function<List<Output>, List<Output>> build) {
     Graph b = new Graph();
     List<Output> params = new ArrayList<>();
