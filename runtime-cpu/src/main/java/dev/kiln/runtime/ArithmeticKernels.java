@@ -84,8 +84,8 @@ final class ArithmeticKernels {
 
   /**
    * Rows from this length use VectorArithmetic's loops (bit-identical): Java's Math.max/min on floats
-   * (NaN, -0) stay scalar, about 2 ns per element (W1's relu, max(h, 0) on 64x100, took 13 us).
-   * Shorter rows stay scalar, so W4's 16-float ops allocate nothing before C2 compiles them.
+   * (NaN, -0) stay scalar, about 2 ns per element, several times the vector loop's cost.
+   * Shorter rows stay scalar, so rows of a few floats allocate nothing before C2 compiles them.
    */
   private static final int VECTOR_FROM = 64;
   private static final boolean VECTOR = VectorSupport.AVAILABLE;

@@ -66,7 +66,7 @@ final class FusedInstructions {
   /**
    * One row computing {@code second}, whose input {@code mid} is {@code first}'s value and read by it
    * alone, with {@code first} computed inside (the row of {@code first} is then skipped); null where
-   * the pair has no such loop. Float rows (-a)*b, a*b +- c and exp(a)*c (c uniform), as in W3; without
+   * the pair has no such loop. Float rows (-a)*b, a*b +- c and exp(a)*c (c uniform), common in elementwise chains; without
    * the Vector API the same rows as plain loops (values at offset 0, see FusedKernel.hasPlainLoopRows).
    */
   static FusedKernel.Instr pair(Operation first, int[] firstIns, Operation second, int[] secondIns, int mid, int out,
@@ -216,7 +216,7 @@ final class FusedInstructions {
   private static FusedKernel.Instr compare(CompareKernels.Op op, DType d, int a, int b, int o, boolean[] uniform) {
     int k = kind(a, b, uniform);
     return switch (d) {
-      // Blocks are long, so the vector compares pay (the standalone kernels stay scalar: no vectors on W4's 16 floats).
+      // Blocks are long, so the vector compares pay (the standalone kernels stay scalar: rows of a few floats hold no whole vector).
       case FLOAT32 -> VECTOR_SELECT
           ? (arr, off, n) -> VectorArithmetic.compare(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (boolean[]) arr[o], off[o], n)
           : (arr, off, n) -> CompareKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);

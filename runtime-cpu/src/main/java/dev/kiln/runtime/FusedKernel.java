@@ -43,7 +43,7 @@ final class FusedKernel implements Kernel {
   /**
    * Elements per block of a generated loop: its intermediates live in vector registers, only the kept
    * values take a block buffer, so a longer block costs no L1 and halves the per-block work (the
-   * walk, the fold's combine): W3 about 3% faster at 4,096 than at 1,024.
+   * walk, the fold's combine).
    */
   static final int GENERATED_BLOCK = RuntimeProperties.SYSTEM.fusedGeneratedBlock();
 

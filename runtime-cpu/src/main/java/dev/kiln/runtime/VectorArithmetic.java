@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Float arithmetic rows for the fused interpreter with the Vector API: the library's scalar-typed
  * loops (ArithmeticKernels, UnaryKernels) are several times slower per row than an explicit vector
- * loop, which made them most of a fused W3's time. IEEE add/sub/mul/div and Java max/min semantics,
+ * loop, which made them most of a fused chain's time. IEEE add/sub/mul/div and Java max/min semantics,
  * so results equal the library's loops bit for bit. One small loop per op and row kind (VV, VS, SV),
  * unmasked, then one masked step for the tail (a mask on every step made the rows twice as slow).
  * Only loaded when {@link VectorSupport#AVAILABLE}.
@@ -45,7 +45,7 @@ final class VectorArithmetic {
 
   // One small method per op: C1 gives up on a method holding several vector loops ("out of virtual
   // registers"), and the method then never reaches C2, running every vector op through the slow
-  // non-intrinsic path (W3 took twice as long).
+  // non-intrinsic path, about twice as slow.
   static void f32(UnaryKernels.Op op, float[] x, int xo, float[] y, int yo, int n) {
     switch (op) {
       case NEG -> neg(x, xo, y, yo, n);

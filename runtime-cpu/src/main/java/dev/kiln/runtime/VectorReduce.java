@@ -75,7 +75,7 @@ final class VectorReduce {
         s0 = s0.add(FloatVector.fromArray(F, a, o + i));
       }
       // (s0 + s1) + (s2 + s3) per lane, then the lanes added in double, all at once (lane(k) with a
-      // varying k is not intrinsified: it cost a seventh of W3's fused kernel).
+      // varying k is not intrinsified: it dominated a fused chain's sum).
       FloatVector t = s0.add(s1).add(s2.add(s3));
       s += wide(t, 0).add(wide(t, 1)).reduceLanes(VectorOperators.ADD);
     }
