@@ -28,7 +28,8 @@ final class DotWriter {
 
   static String write(Graph g) {
     DotWriter w = new DotWriter(g);
-    w.sb.append("digraph kiln {\n")
+    // The graph's own name when it has one (as `kiln print` keeps it); "kiln" for an unnamed graph.
+    w.sb.append("digraph ").append(g.name().isEmpty() ? "kiln" : quote(g.name())).append(" {\n")
         .append("  rankdir=TB;\n")
         .append("  node [shape=box, style=\"rounded,filled\", fillcolor=\"white\", fontname=\"Helvetica\", fontsize=10];\n")
         .append("  edge [fontname=\"Helvetica\", fontsize=9];\n");

@@ -13,7 +13,7 @@ class DotTest {
     Graph g = Graph.parse(TextGoldenTest.resource("fused.kg"));
     String dot = g.toDot();
     List<String> lines = dot.lines().map(String::strip).toList();
-    assertTrue(dot.startsWith("digraph kiln {\n") && dot.endsWith("}\n"), dot);
+    assertTrue(dot.startsWith("digraph \"fused\" {\n") && dot.endsWith("}\n"), dot);
     // Devices sorted, /cpu:0 gets the first palette colour and /gpu:0 the second.
     assertTrue(lines.contains("\"a\" [label=\"a\\nPlaceholder\\nf32[2,3]\\n/cpu:0\", fillcolor=\"#cfe2f3\"];"), dot);
     assertTrue(lines.contains("\"a\" -> \"bias_relu\" [label=\"f32[2,3]\"];"), dot);
@@ -44,5 +44,13 @@ class DotTest {
           "n" [label="n\\nNoOp"];
         }
         """, g.toDot());
+  }
+
+  @Test
+  void aNamedGraphKeepsItsNameInDot() {
+    Graph g = Graph.parse("graph two_layer { %x = Placeholder() {dtype = f32, shape = [2]} }");
+    assertTrue(g.toDot().startsWith("digraph \"two_layer\" {\n"), g.toDot());
+    assertTrue(Graph.parse("graph { %x = Placeholder() {dtype = f32, shape = [2]} }").toDot()
+        .startsWith("digraph kiln {\n"));
   }
 }
