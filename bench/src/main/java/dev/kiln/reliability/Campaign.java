@@ -8,6 +8,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What every campaign main shares: its size (system property {@code kiln.reliability.scale}, 1 for the
@@ -32,7 +33,7 @@ public final class Campaign {
   }
 
   public static double scale() {
-    return Double.parseDouble(System.getProperty("kiln.reliability.scale", "1"));
+    return ReliabilityOptions.CURRENT.scale();
   }
 
   /** {@code n} scaled down for a quick run, at least {@code min}. */
@@ -41,7 +42,7 @@ public final class Campaign {
   }
 
   public static Path root() {
-    return Path.of(System.getProperty("kiln.reliability.root", ".")).toAbsolutePath().normalize();
+    return ReliabilityOptions.CURRENT.root();
   }
 
   /** Prints every check in detail and appends them to the summary file. */
@@ -71,10 +72,10 @@ public final class Campaign {
     }
     System.out.printf("%n== %s done in %.1f s%n", name, seconds);
     rows.append(String.join("\t", "TIME", name, String.format("%.1f", seconds))).append('\n');
-    String file = System.getProperty("kiln.reliability.summary");
-    if (file != null) {
+    Optional<Path> file = ReliabilityOptions.CURRENT.summary();
+    if (file.isPresent()) {
       try {
-        Files.writeString(Path.of(file), rows, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Files.writeString(file.get(), rows, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

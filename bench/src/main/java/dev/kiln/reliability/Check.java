@@ -11,12 +11,11 @@ import java.util.Map;
  * Thread-safe: concurrent campaigns record from several threads.
  */
 public final class Check {
-  /** How many examples each failure category and the handled sample keep (kiln.reliability.examples). */
-  private static final int EXAMPLES_PER_CATEGORY = Integer.getInteger("kiln.reliability.examples", 6);
-  private static final int HANDLED_SAMPLES = Integer.getInteger("kiln.reliability.examples", 6);
+  /** How many examples each failure category and the handled sample keep. */
+  private static final int EXAMPLES = ReliabilityOptions.CURRENT.examples();
 
-  /** Keep every handled case's message (kiln.reliability.allHandled), up to the example limit. */
-  private static final boolean ALL_HANDLED = Boolean.getBoolean("kiln.reliability.allHandled");
+  /** Keep every handled case's message, up to the example limit. */
+  private static final boolean ALL_HANDLED = ReliabilityOptions.CURRENT.allHandled();
 
   private final String name;
   private int tried;
@@ -41,14 +40,14 @@ public final class Check {
       handled++;
       // Evenly spread samples: the first few, then every 2^k-th, so a long run still shows late cases.
       handledSeen++;
-      if (handledSamples.size() < HANDLED_SAMPLES && (handledSeen <= 3 || Integer.bitCount(handledSeen) == 1 || ALL_HANDLED)) {
+      if (handledSamples.size() < EXAMPLES && (handledSeen <= 3 || Integer.bitCount(handledSeen) == 1 || ALL_HANDLED)) {
         handledSamples.add(oneLine(input) + "  =>  " + oneLine(v.detail()));
       }
       return;
     }
     Category c = failures.computeIfAbsent(v.category(), k -> new Category());
     c.count++;
-    if (c.examples.size() < EXAMPLES_PER_CATEGORY) {
+    if (c.examples.size() < EXAMPLES) {
       c.examples.add(oneLine(input) + "  =>  " + oneLine(v.detail()));
     }
   }

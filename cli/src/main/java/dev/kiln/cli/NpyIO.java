@@ -170,18 +170,7 @@ final class NpyIO {
       if (got < k * size) {
         return total;
       }
-      switch (array) {
-        case float[] a -> buf.asFloatBuffer().get(a, done, k);
-        case double[] a -> buf.asDoubleBuffer().get(a, done, k);
-        case int[] a -> buf.asIntBuffer().get(a, done, k);
-        case long[] a -> buf.asLongBuffer().get(a, done, k);
-        case boolean[] a -> {
-          for (int j = 0; j < k; j++) {
-            a[done + j] = chunk[j] != 0;
-          }
-        }
-        default -> throw new AssertionError(array);
-      }
+      HostBuffers.decode(buf, array, done, k);
       done += k;
     }
     return total;

@@ -37,4 +37,24 @@ public final class HostBuffers {
   public static Object allocate(DType dtype, int n) {
     return Tensor.allocate(dtype, n);
   }
+
+  /**
+   * Copies {@code count} values from {@code src} (from its position, in its byte order) into a storage
+   * array at {@code at}: what a file reader does with each chunk it reads. A bool is one byte, true
+   * when not 0; a reader with a stricter rule checks the bytes first.
+   */
+  public static void decode(java.nio.ByteBuffer src, Object array, int at, int count) {
+    switch (array) {
+      case float[] a -> src.asFloatBuffer().get(a, at, count);
+      case double[] a -> src.asDoubleBuffer().get(a, at, count);
+      case int[] a -> src.asIntBuffer().get(a, at, count);
+      case long[] a -> src.asLongBuffer().get(a, at, count);
+      case boolean[] a -> {
+        for (int j = 0; j < count; j++) {
+          a[at + j] = src.get(src.position() + j) != 0;
+        }
+      }
+      default -> throw new IllegalArgumentException("decode: not a storage array: " + array.getClass().getName());
+    }
+  }
 }

@@ -34,8 +34,7 @@ class ConfigurationSourcesTest {
       "runtime-cuda/src/main/java/dev/kiln/cuda/CudaProperties.java",
       "train/src/main/java/dev/kiln/train/TrainProperties.java",
       "bench/src/main/java/dev/kiln/bench/RunAll.java",
-      "bench/src/main/java/dev/kiln/reliability/Campaign.java",
-      "bench/src/main/java/dev/kiln/reliability/Check.java");
+      "bench/src/main/java/dev/kiln/reliability/ReliabilityOptions.java");
 
   private static Path root() {
     for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {

@@ -146,22 +146,15 @@ final class CheckpointPayload {
     for (int done = 0; done < n; ) {
       int k = Math.min(n - done, CHUNK_BYTES / size);
       in.readFully(chunk, 0, k * size);
-      switch (array) {
-        case float[] a -> buf.asFloatBuffer().get(a, done, k);
-        case double[] a -> buf.asDoubleBuffer().get(a, done, k);
-        case int[] a -> buf.asIntBuffer().get(a, done, k);
-        case long[] a -> buf.asLongBuffer().get(a, done, k);
-        case boolean[] a -> {
-          for (int j = 0; j < k; j++) {
-            if ((chunk[j] & ~1) != 0) {
-              throw malformed("bool variable '" + name + "' holds " + Byte.toUnsignedInt(chunk[j]) + " at index "
-                  + (done + j) + " (a bool is 0 or 1)");
-            }
-            a[done + j] = chunk[j] == 1;
+      if (dtype == DType.BOOL) {
+        for (int j = 0; j < k; j++) {
+          if ((chunk[j] & ~1) != 0) {
+            throw malformed("bool variable '" + name + "' holds " + Byte.toUnsignedInt(chunk[j]) + " at index "
+                + (done + j) + " (a bool is 0 or 1)");
           }
         }
-        default -> throw new AssertionError(array);
       }
+      HostBuffers.decode(buf, array, done, k);
       done += k;
     }
     take((long) n * size);
