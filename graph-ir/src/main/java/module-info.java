@@ -7,5 +7,6 @@ module dev.kiln.graph {
   requires org.antlr.antlr4.runtime;
 
   exports dev.kiln.graph;
-  // dev.kiln.graph.text (the ANTLR-generated lexer and parser) stays inside: GraphParser reads through it.
+  // dev.kiln.graph.text (the reader and writer of the text format, DOT output and the ANTLR-generated
+  // lexer and parser) stays inside: users reach it through Graph.parse, Graph.toText and Graph.toDot.
 }

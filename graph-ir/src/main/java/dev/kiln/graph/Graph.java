@@ -1,5 +1,8 @@
 package dev.kiln.graph;
 
+import dev.kiln.graph.text.GraphParser;
+import dev.kiln.graph.text.GraphPrinter;
+import dev.kiln.graph.text.DotWriter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

@@ -15,7 +15,8 @@ public final class GraphParseException extends IllegalArgumentException {
   private final int column;
   private final String detail;
 
-  GraphParseException(String file, int line, int column, String detail) {
+  /** A problem at {@code line:column} (from 1) of {@code file} ("" when the text has no file name). */
+  public GraphParseException(String file, int line, int column, String detail) {
     super((file.isEmpty() ? "" : file + ":") + line + ":" + column + ": " + detail);
     this.file = file;
     this.line = line;

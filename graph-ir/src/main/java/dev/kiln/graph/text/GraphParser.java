@@ -1,4 +1,6 @@
-package dev.kiln.graph;
+package dev.kiln.graph.text;
+
+import dev.kiln.graph.*;
 
 import dev.kiln.graph.text.KilnLexer;
 import dev.kiln.graph.text.KilnParser;
@@ -30,7 +32,7 @@ import org.antlr.v4.runtime.atn.PredictionMode;
  * registry checks and infers it exactly as for graphs built in code. Every problem becomes a
  * {@link GraphParseException} at the position of the text it concerns; no partial graph escapes.
  */
-final class GraphParser {
+public final class GraphParser {
   private final String file;
   private final ValueReader values;
 
@@ -39,7 +41,7 @@ final class GraphParser {
     this.values = new ValueReader(this);
   }
 
-  static Graph parse(String text, String file) {
+  public static Graph parse(String text, String file) {
     return new GraphParser(file).parseFile(text);
   }
 

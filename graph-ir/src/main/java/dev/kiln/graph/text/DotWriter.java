@@ -1,4 +1,6 @@
-package dev.kiln.graph;
+package dev.kiln.graph.text;
+
+import dev.kiln.graph.*;
 
 import java.util.List;
 import java.util.Map;
@@ -10,7 +12,7 @@ import java.util.TreeSet;
  * labelled with the type it carries; control edges dashed; a node that owns subgraphs drawn as a
  * cluster holding it and its bodies; each device its own fill colour, with a legend.
  */
-final class DotWriter {
+public final class DotWriter {
   private static final List<String> PALETTE =
       List.of("#cfe2f3", "#d9ead3", "#fce5cd", "#ead1dc", "#fff2cc", "#d0e0e3", "#f4cccc", "#d9d2e9");
 
@@ -26,7 +28,7 @@ final class DotWriter {
     }
   }
 
-  static String write(Graph g) {
+  public static String write(Graph g) {
     DotWriter w = new DotWriter(g);
     // The graph's own name when it has one (as `kiln print` keeps it); "kiln" for an unnamed graph.
     w.sb.append("digraph ").append(g.name().isEmpty() ? "kiln" : quote(g.name())).append(" {\n")

@@ -1,4 +1,6 @@
-package dev.kiln.graph;
+package dev.kiln.graph.text;
+
+import dev.kiln.graph.*;
 
 import dev.kiln.graph.text.KilnParser.FloatValueContext;
 import dev.kiln.graph.text.KilnParser.IntListValueContext;
@@ -97,9 +99,10 @@ final class ValueReader {
     if (!shape.isFullyDefined()) {
       throw parser.error(c.tensorType().getStart(), "a dense value needs a fully defined shape, got " + type);
     }
-    String tooLarge = shape.tooLargeForTensor();
-    if (tooLarge != null) {
-      throw parser.error(c.tensorType().getStart(), "dense value " + type + ": " + tooLarge);
+    try {
+      shape.requireFitsInTensor("dense value " + type);
+    } catch (IllegalArgumentException e) {
+      throw parser.error(c.tensorType().getStart(), e.getMessage());
     }
     int n = shape.elementCount();
     Object data = c.denseList() != null

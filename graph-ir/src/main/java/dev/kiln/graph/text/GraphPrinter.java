@@ -1,4 +1,6 @@
-package dev.kiln.graph;
+package dev.kiln.graph.text;
+
+import dev.kiln.graph.*;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,7 +15,7 @@ import java.util.regex.Pattern;
  * Writes a graph in Kiln's text format (grammar: {@code Kiln.g4}). The output is canonical: nodes in
  * creation order, attributes sorted, one spelling per value, so print(parse(print(g))) == print(g).
  */
-final class GraphPrinter {
+public final class GraphPrinter {
   /** Constants with more elements than this are written as base64 of their little-endian bytes. */
   static final int INLINE_LIMIT = 16;
 
@@ -22,7 +24,7 @@ final class GraphPrinter {
 
   private GraphPrinter() {}
 
-  static String print(Graph g) {
+  public static String print(Graph g) {
     StringBuilder sb = new StringBuilder("graph ");
     if (!g.name().isEmpty()) {
       sb.append(name(g.name())).append(' ');
@@ -82,7 +84,7 @@ final class GraphPrinter {
     return BARE_NAME.matcher(n).matches() && !KEYWORDS.contains(n) ? n : quote(n);
   }
 
-  static String value(Object v) {
+  public static String value(Object v) {
     return switch (v) {
       case Long l -> Long.toString(l);
       case Double d -> formatDouble(d);

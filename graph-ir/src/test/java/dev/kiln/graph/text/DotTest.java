@@ -1,4 +1,6 @@
-package dev.kiln.graph;
+package dev.kiln.graph.text;
+
+import dev.kiln.graph.Graph;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,9 +10,18 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class DotTest {
+  private static String golden(String name) throws IOException {
+    try (var in = DotTest.class.getResourceAsStream("/golden/" + name)) {
+      if (in == null) {
+        throw new IOException("missing test resource golden/" + name);
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
   @Test
   void nodesEdgesControlEdgesClustersAndDevices() throws IOException {
-    Graph g = Graph.parse(TextGoldenTest.resource("fused.kg"));
+    Graph g = Graph.parse(golden("fused.kg"));
     String dot = g.toDot();
     List<String> lines = dot.lines().map(String::strip).toList();
     assertTrue(dot.startsWith("digraph \"fused\" {\n") && dot.endsWith("}\n"), dot);

@@ -1,4 +1,6 @@
-package dev.kiln.graph;
+package dev.kiln.graph.text;
+
+import dev.kiln.graph.*;
 
 import dev.kiln.graph.text.KilnLexer;
 import dev.kiln.graph.text.KilnParser;
