@@ -18,9 +18,14 @@ public final class Elementwise {
     return OpRegistry.find(opType).orElse(null) instanceof ElementwiseOp e && e.isComposite();
   }
 
-  /** The primitive {@code op} computes, if it is a primitive node. */
+  /** The primitive {@code op} computes, if it is a primitive node (from its definition). */
   public static java.util.Optional<Primitive> primitive(Operation op) {
-    return Primitive.of(op.type());
+    return op.def().primitive();
+  }
+
+  /** Whether {@code op} computes primitive {@code p}. */
+  public static boolean is(Operation op, Primitive p) {
+    return op.def().primitive().orElse(null) == p;
   }
 
   /**
