@@ -29,6 +29,37 @@ public final class Elementwise {
   }
 
   /**
+   * The primitive a FusedMatMul {@code activation} attribute value applies to the product: relu,
+   * sigmoid or tanh ({@link Primitive#isActivation}, named in lower case); empty for none.
+   *
+   * @throws IllegalArgumentException for any other value
+   */
+  public static java.util.Optional<Primitive> activation(String attr) {
+    if (attr.equals("none")) {
+      return java.util.Optional.empty();
+    }
+    for (Primitive p : Primitive.values()) {
+      if (p.isActivation() && p.name().toLowerCase(java.util.Locale.ROOT).equals(attr)) {
+        return java.util.Optional.of(p);
+      }
+    }
+    throw new IllegalArgumentException("unknown activation '" + attr + "'");
+  }
+
+  /** The activation FusedMatMul node {@code op} applies (its {@code activation} attribute). */
+  public static java.util.Optional<Primitive> activation(Operation op) {
+    return activation(op.attrs().find("activation").map(Object::toString).orElse("none"));
+  }
+
+  /** The FusedMatMul {@code activation} attribute value applying {@code p}, an activation primitive. */
+  public static String activationAttr(Primitive p) {
+    if (!p.isActivation()) {
+      throw new IllegalArgumentException(p + " is not an activation of a fused product");
+    }
+    return p.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /**
    * {@code body} with every composite node replaced by its expansion (node names keep the
    * composite's as a prefix); {@code body} itself when it has none.
    */
