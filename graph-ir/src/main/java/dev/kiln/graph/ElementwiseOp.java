@@ -113,9 +113,12 @@ public record ElementwiseOp(String type, int arity, Set<DType> dtypes, AttrSchem
     return arity < 0 ? Integer.MAX_VALUE : arity;
   }
 
+  private static final Set<OpTrait> ELEMENTWISE = Set.copyOf(EnumSet.of(OpTrait.ELEMENTWISE));
+  private static final Set<OpTrait> COMMUTATIVE = Set.copyOf(EnumSet.of(OpTrait.ELEMENTWISE, OpTrait.COMMUTATIVE));
+
   @Override
   public Set<OpTrait> traits() {
-    return commutative ? EnumSet.of(OpTrait.ELEMENTWISE, OpTrait.COMMUTATIVE) : EnumSet.of(OpTrait.ELEMENTWISE);
+    return commutative ? COMMUTATIVE : ELEMENTWISE;
   }
 
   @Override
