@@ -1,10 +1,10 @@
 package dev.kiln.optimizer;
 
-import dev.kiln.graph.Primitive;
 import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.Shape;
 import java.util.HashSet;
 import java.util.List;

@@ -1,10 +1,10 @@
 package dev.kiln.optimizer;
 
 import dev.kiln.graph.Elementwise;
-import dev.kiln.graph.Primitive;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.OperationBuilder;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
 import java.util.ArrayList;

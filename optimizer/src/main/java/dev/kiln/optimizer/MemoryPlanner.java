@@ -1,11 +1,11 @@
 package dev.kiln.optimizer;
 
-import dev.kiln.graph.Elementwise;
-import dev.kiln.graph.Primitive;
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.Subgraph;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,7 +1,7 @@
 package dev.kiln.runtime;
 
-import dev.kiln.graph.ElementwiseOp;
 import dev.kiln.graph.Elementwise;
+import dev.kiln.graph.ElementwiseOp;
 import dev.kiln.graph.OpDef;
 import dev.kiln.graph.OpRegistry;
 import java.util.Map;
@@ -12,7 +12,9 @@ import java.util.TreeMap;
  * The CPU kernel library: a {@link KernelFactory} for every built-in op type that runs as a kernel
  * (all but the {@link #PLAN_EXECUTED} ops and the VIEW ops the plan aliases), then the kernels users
  * registered with {@link CpuKernels}; and which op types the fused kernel computes inside a Fused
- * body. {@link CpuKernelRegistry} shows this table to the optimizer.
+ * body. An elementwise op ({@code ElementwiseOp}) has no entry here: a primitive gets its kernel
+ * from {@link PrimitiveKernels} by its {@code Primitive}, a composite runs as a Fused kernel of its
+ * expansion. {@link CpuKernelRegistry} shows this table to the optimizer.
  *
  * <p>What a plan can rely on: {@code create} does all shape work (broadcast plans, strides, BLAS
  * loading) and fails with an {@code IllegalArgumentException} naming op type, node and the problem.
