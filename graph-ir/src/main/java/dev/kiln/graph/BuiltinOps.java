@@ -77,48 +77,8 @@ final class BuiltinOps {
     defs.add(new OpSpec("ExpandDims", 1, 1, VIEW, AttrSchema.of(required("axis", AttrType.INT)), BuiltinOps::expandDims));
     defs.add(new OpSpec("Squeeze", 1, 1, VIEW, AttrSchema.of(required("axes", AttrType.INT_LIST)), BuiltinOps::squeeze));
 
-    // Elementwise unary.
-    unary(defs, "Neg", NUMERIC);
-    unary(defs, "Square", NUMERIC);
-    unary(defs, "Abs", NUMERIC);
-    unary(defs, "Sign", NUMERIC);
-    unary(defs, "Relu", NUMERIC);
-    unary(defs, "ZerosLike", ALL);
-    unary(defs, "OnesLike", ALL);
-    for (String t : List.of("Sqrt", "Rsqrt", "Reciprocal", "Exp", "Log", "Sin", "Cos", "Sigmoid", "Tanh")) {
-      unary(defs, t, FLOAT);
-    }
-    unary(defs, "LogicalNot", BOOL);
-    defs.add(new OpSpec("Cast", 1, 1, EW, AttrSchema.of(required("dtype", AttrType.DTYPE)),
-        c -> one(attr(c, "dtype", DType.class), c.shape(0))));
+    // Elementwise ops (ElementwiseOps: primitives and composites).
 
-    // Elementwise binary, NumPy broadcasting.
-    for (String t : List.of("Add", "Mul", "Maximum", "Minimum")) {
-      defs.add(new OpSpec(t, 2, 2, EW_COMM, c -> one(sameDType(c, 0, NUMERIC), broadcast(c, 0))));
-    }
-    for (String t : List.of("Sub", "Div", "Pow")) {
-      defs.add(new OpSpec(t, 2, 2, EW, c -> one(sameDType(c, 0, NUMERIC), broadcast(c, 0))));
-    }
-    for (String t : List.of("Less", "LessEqual", "Greater", "GreaterEqual")) {
-      defs.add(new OpSpec(t, 2, 2, EW, c -> {
-        sameDType(c, 0, NUMERIC);
-        return one(DType.BOOL, broadcast(c, 0));
-      }));
-    }
-    for (String t : List.of("Equal", "NotEqual")) {
-      defs.add(new OpSpec(t, 2, 2, EW_COMM, c -> {
-        sameDType(c, 0, ALL);
-        return one(DType.BOOL, broadcast(c, 0));
-      }));
-    }
-    for (String t : List.of("LogicalAnd", "LogicalOr")) {
-      defs.add(new OpSpec(t, 2, 2, EW_COMM, c -> one(sameDType(c, 0, BOOL), broadcast(c, 0))));
-    }
-    defs.add(new OpSpec("Select", 3, 3, EW, c -> {
-      dtypeIn(c, 0, BOOL);
-      return one(sameDType(c, 1, ALL), broadcast(c, 0));
-    }));
-    defs.add(new OpSpec("AddN", 1, VARIADIC, EW_COMM, BuiltinOps::addN));
 
     // Linear algebra and normalizations.
     defs.add(new OpSpec("MatMul", 2, 2, NONE, AttrSchema.of(TRANSPOSE_A, TRANSPOSE_B), BuiltinOps::matmul));
@@ -157,10 +117,6 @@ final class BuiltinOps {
     }
   }
 
-  private static void unary(List<OpDef> defs, String type, Set<DType> allowed) {
-    defs.add(new OpSpec(type, 1, 1, EW, c -> one(dtypeIn(c, 0, allowed), c.shape(0))));
-  }
-
   private static void requireScalar(OpContext c, int i) {
     Shape s = c.shape(i);
     if (s.hasKnownRank() && s.rank() != 0) {
@@ -190,18 +146,6 @@ final class BuiltinOps {
       throw c.error("value shape %s does not match variable '%s' of shape %s", c.shape(1), ref.name(), c.shape(0));
     }
     return List.of(c.input(0));
-  }
-
-  private static List<TensorType> addN(OpContext c) {
-    DType d = sameDType(c, 0, NUMERIC);
-    Shape s = c.shape(0);
-    for (int i = 1; i < c.numInputs(); i++) {
-      if (!s.isCompatibleWith(c.shape(i))) {
-        throw c.error("input %d has shape %s, expected %s like the inputs before it", i, c.shape(i), s);
-      }
-      s = s.mergeWith(c.shape(i));
-    }
-    return one(d, s);
   }
 
   private static List<TensorType> matmul(OpContext c) {

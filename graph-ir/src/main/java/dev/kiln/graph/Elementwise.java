@@ -18,9 +18,45 @@ public final class Elementwise {
     return OpRegistry.find(opType).orElse(null) instanceof ElementwiseOp e && e.isComposite();
   }
 
-  /** The primitive {@code op} computes, if it is a primitive node. */
+  /** The primitive {@code op} computes, if it is a primitive node (from its definition). */
   public static java.util.Optional<Primitive> primitive(Operation op) {
-    return Primitive.of(op.type());
+    return op.def().primitive();
+  }
+
+  /** Whether {@code op} computes primitive {@code p}. */
+  public static boolean is(Operation op, Primitive p) {
+    return op.def().primitive().orElse(null) == p;
+  }
+
+  /**
+   * The primitive a FusedMatMul {@code activation} attribute value applies to the product: relu,
+   * sigmoid or tanh ({@link Primitive#isActivation}, named in lower case); empty for none.
+   *
+   * @throws IllegalArgumentException for any other value
+   */
+  public static java.util.Optional<Primitive> activation(String attr) {
+    if (attr.equals("none")) {
+      return java.util.Optional.empty();
+    }
+    for (Primitive p : Primitive.values()) {
+      if (p.isActivation() && p.name().toLowerCase(java.util.Locale.ROOT).equals(attr)) {
+        return java.util.Optional.of(p);
+      }
+    }
+    throw new IllegalArgumentException("unknown activation '" + attr + "'");
+  }
+
+  /** The activation FusedMatMul node {@code op} applies (its {@code activation} attribute). */
+  public static java.util.Optional<Primitive> activation(Operation op) {
+    return activation(op.attrs().find("activation").map(Object::toString).orElse("none"));
+  }
+
+  /** The FusedMatMul {@code activation} attribute value applying {@code p}, an activation primitive. */
+  public static String activationAttr(Primitive p) {
+    if (!p.isActivation()) {
+      throw new IllegalArgumentException(p + " is not an activation of a fused product");
+    }
+    return p.name().toLowerCase(java.util.Locale.ROOT);
   }
 
   /**

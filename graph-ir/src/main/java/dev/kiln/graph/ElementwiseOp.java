@@ -10,7 +10,8 @@ import java.util.Set;
  * An elementwise op type defined once: its name, arity, the dtypes it takes, its attributes, its
  * gradient and its scalar semantics — either it is a {@link Primitive} (each device implements it),
  * or it is a composite: an {@link Expansion} that builds it from primitive nodes. Shapes follow NumPy
- * broadcasting over all inputs; the output has the inputs' dtype. Devices never see a composite
+ * broadcasting over all inputs; the output's dtype follows its {@link Typing} (for composites, the
+ * inputs' dtype). Devices never see a composite
  * node's type: the fuser puts its expansion into Fused bodies ({@link Elementwise#lower}), and a node
  * left unfused runs as a Fused node of its own expansion ({@link Elementwise#asFused}).
  *
@@ -21,10 +22,26 @@ import java.util.Set;
  * @param primitive the primitive it is, or empty for a composite
  * @param expansion its expansion into primitives, or empty for a primitive
  * @param gradient its gradient, empty where it has none (an error between xs and ys)
+ * @param typing how the inputs' dtypes are checked and the output's dtype is found
+ * @param commutative whether swapping its two inputs gives the same result
  */
 public record ElementwiseOp(String type, int arity, Set<DType> dtypes, AttrSchema attrSchema,
-    Optional<Primitive> primitive, Optional<Expansion> expansion, Optional<GradientFunction> gradient)
-    implements OpDef {
+    Optional<Primitive> primitive, Optional<Expansion> expansion, Optional<GradientFunction> gradient,
+    Typing typing, boolean commutative) implements OpDef {
+
+  /** How an elementwise op types its inputs and its output ({@code dtypes} is the op's allowed set). */
+  public enum Typing {
+    /** All inputs share one dtype of {@code dtypes}; the output has it. */
+    SAME,
+    /** All inputs share one dtype of {@code dtypes}; the output is bool (comparisons). */
+    COMPARE,
+    /** One input of any dtype of {@code dtypes}; the output has the dtype of attribute {@code dtype}. */
+    CAST,
+    /** A bool condition, then two values of one dtype of {@code dtypes}; the output has theirs. */
+    SELECT,
+    /** One or more inputs of one dtype and one shape (no broadcasting); the output has both. */
+    SUM
+  }
 
   /** How a composite op is computed: primitive nodes built with {@code tf}, from its inputs {@code x}. */
   @FunctionalInterface
@@ -45,6 +62,7 @@ public record ElementwiseOp(String type, int arity, Set<DType> dtypes, AttrSchem
     if (primitive.isPresent() == expansion.isPresent()) {
       throw new IllegalArgumentException(type + ": an elementwise op is either a primitive or a composite");
     }
+    Objects.requireNonNull(typing, "typing");
     primitive.ifPresent(p -> {
       if (!p.opType().equals(type) || p.arity() != arity) {
         throw new IllegalArgumentException(type + ": primitive " + p + " is op type " + p.opType() + " of arity "
@@ -55,14 +73,30 @@ public record ElementwiseOp(String type, int arity, Set<DType> dtypes, AttrSchem
 
   /** The op type computing {@code p}, taking {@code dtypes}, with no attributes. */
   static ElementwiseOp primitive(Primitive p, Set<DType> dtypes, Optional<GradientFunction> gradient) {
-    return new ElementwiseOp(p.opType(), p.arity(), dtypes, AttrSchema.none(), Optional.of(p), Optional.empty(),
-        gradient);
+    return primitive(p, dtypes, Typing.SAME, false, gradient);
+  }
+
+  /**
+   * The op type computing {@code p}, typed by {@code typing}, with no attributes but Cast's dtype; its
+   * gradient, if any, registered with {@link OpRegistry#registerGradient}.
+   */
+  static ElementwiseOp primitive(Primitive p, Set<DType> dtypes, Typing typing, boolean commutative) {
+    return primitive(p, dtypes, typing, commutative, Optional.empty());
+  }
+
+  private static ElementwiseOp primitive(Primitive p, Set<DType> dtypes, Typing typing, boolean commutative,
+      Optional<GradientFunction> gradient) {
+    AttrSchema attrs = typing == Typing.CAST
+        ? AttrSchema.of(AttrDef.required("dtype", AttrType.DTYPE)) : AttrSchema.none();
+    return new ElementwiseOp(p.opType(), p.arity(), dtypes, attrs, Optional.of(p), Optional.empty(), gradient, typing,
+        commutative);
   }
 
   /** A composite op type: {@code expansion} over primitives. */
   static ElementwiseOp composite(String type, int arity, Set<DType> dtypes, AttrSchema attrs, Expansion expansion,
       Optional<GradientFunction> gradient) {
-    return new ElementwiseOp(type, arity, dtypes, attrs, Optional.empty(), Optional.of(expansion), gradient);
+    return new ElementwiseOp(type, arity, dtypes, attrs, Optional.empty(), Optional.of(expansion), gradient,
+        Typing.SAME, false);
   }
 
   public boolean isComposite() {
@@ -71,22 +105,48 @@ public record ElementwiseOp(String type, int arity, Set<DType> dtypes, AttrSchem
 
   @Override
   public int minInputs() {
-    return arity;
+    return arity < 0 ? 1 : arity;
   }
 
   @Override
   public int maxInputs() {
-    return arity;
+    return arity < 0 ? Integer.MAX_VALUE : arity;
   }
+
+  private static final Set<OpTrait> ELEMENTWISE = Set.copyOf(EnumSet.of(OpTrait.ELEMENTWISE));
+  private static final Set<OpTrait> COMMUTATIVE = Set.copyOf(EnumSet.of(OpTrait.ELEMENTWISE, OpTrait.COMMUTATIVE));
 
   @Override
   public Set<OpTrait> traits() {
-    return EnumSet.of(OpTrait.ELEMENTWISE);
+    return commutative ? COMMUTATIVE : ELEMENTWISE;
   }
 
   @Override
   public List<TensorType> infer(OpContext c) {
+    return switch (typing) {
+      case SAME -> Infer.one(Infer.sameDType(c, 0, dtypes), Infer.broadcast(c, 0));
+      case COMPARE -> {
+        Infer.sameDType(c, 0, dtypes);
+        yield Infer.one(DType.BOOL, Infer.broadcast(c, 0));
+      }
+      case CAST -> Infer.one(Infer.attr(c, "dtype", DType.class), c.shape(0));
+      case SELECT -> {
+        Infer.dtypeIn(c, 0, Infer.BOOL);
+        yield Infer.one(Infer.sameDType(c, 1, dtypes), Infer.broadcast(c, 0));
+      }
+      case SUM -> sum(c);
+    };
+  }
+
+  private List<TensorType> sum(OpContext c) {
     DType d = Infer.sameDType(c, 0, dtypes);
-    return Infer.one(d, Infer.broadcast(c, 0));
+    Shape s = c.shape(0);
+    for (int i = 1; i < c.numInputs(); i++) {
+      if (!s.isCompatibleWith(c.shape(i))) {
+        throw c.error("input %d has shape %s, expected %s like the inputs before it", i, c.shape(i), s);
+      }
+      s = s.mergeWith(c.shape(i));
+    }
+    return Infer.one(d, s);
   }
 }

@@ -4,6 +4,7 @@ import static dev.kiln.graph.AttrDef.optional;
 import static dev.kiln.graph.AttrDef.required;
 
 import dev.kiln.graph.AttrDef.Constraint;
+import dev.kiln.graph.ElementwiseOp.Typing;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -27,6 +28,34 @@ final class ElementwiseOps {
 
   static void define(List<OpDef> defs) {
     Set<DType> fl = Infer.FLOAT;
+    // The primitives whose gradients BuiltinGradients registers.
+    for (Primitive p : List.of(Primitive.NEG, Primitive.SQUARE, Primitive.ABS, Primitive.SIGN, Primitive.RELU)) {
+      defs.add(ElementwiseOp.primitive(p, Infer.NUMERIC, Typing.SAME, false));
+    }
+    defs.add(ElementwiseOp.primitive(Primitive.ZEROS_LIKE, Infer.ALL, Typing.SAME, false));
+    defs.add(ElementwiseOp.primitive(Primitive.ONES_LIKE, Infer.ALL, Typing.SAME, false));
+    for (Primitive p : List.of(Primitive.SQRT, Primitive.RSQRT, Primitive.RECIPROCAL, Primitive.EXP, Primitive.LOG,
+        Primitive.SIN, Primitive.COS, Primitive.SIGMOID, Primitive.TANH)) {
+      defs.add(ElementwiseOp.primitive(p, fl, Typing.SAME, false));
+    }
+    defs.add(ElementwiseOp.primitive(Primitive.LOGICAL_NOT, Infer.BOOL, Typing.SAME, false));
+    defs.add(ElementwiseOp.primitive(Primitive.CAST, Infer.ALL, Typing.CAST, false));
+    for (Primitive p : List.of(Primitive.ADD, Primitive.MUL, Primitive.MAXIMUM, Primitive.MINIMUM)) {
+      defs.add(ElementwiseOp.primitive(p, Infer.NUMERIC, Typing.SAME, true));
+    }
+    for (Primitive p : List.of(Primitive.SUB, Primitive.DIV, Primitive.POW)) {
+      defs.add(ElementwiseOp.primitive(p, Infer.NUMERIC, Typing.SAME, false));
+    }
+    for (Primitive p : List.of(Primitive.LESS, Primitive.LESS_EQUAL, Primitive.GREATER, Primitive.GREATER_EQUAL)) {
+      defs.add(ElementwiseOp.primitive(p, Infer.NUMERIC, Typing.COMPARE, false));
+    }
+    defs.add(ElementwiseOp.primitive(Primitive.EQUAL, Infer.ALL, Typing.COMPARE, true));
+    defs.add(ElementwiseOp.primitive(Primitive.NOT_EQUAL, Infer.ALL, Typing.COMPARE, true));
+    defs.add(ElementwiseOp.primitive(Primitive.LOGICAL_AND, Infer.BOOL, Typing.SAME, true));
+    defs.add(ElementwiseOp.primitive(Primitive.LOGICAL_OR, Infer.BOOL, Typing.SAME, true));
+    defs.add(ElementwiseOp.primitive(Primitive.SELECT, Infer.ALL, Typing.SELECT, false));
+    defs.add(ElementwiseOp.primitive(Primitive.ADD_N, Infer.NUMERIC, Typing.SUM, true));
+
     defs.add(ElementwiseOp.primitive(Primitive.FLOOR, fl, Optional.of(GradientFunction.NONE)));
     defs.add(ElementwiseOp.primitive(Primitive.CEIL, fl, Optional.of(GradientFunction.NONE)));
     defs.add(ElementwiseOp.primitive(Primitive.ROUND, fl, Optional.of(GradientFunction.NONE)));

@@ -59,6 +59,14 @@ public interface OpDef {
   }
 
   /**
+   * The scalar primitive a node of this type computes elementwise ({@link ElementwiseOp}); empty for
+   * every other op type. Devices and passes dispatch on it rather than on the type's name.
+   */
+  default Optional<Primitive> primitive() {
+    return Optional.empty();
+  }
+
+  /**
    * The op type's own gradient, if it supplies one; otherwise {@link Ops#gradients} uses the one
    * registered with {@link OpRegistry#registerGradient}, if any.
    */

@@ -16,10 +16,12 @@ import java.util.stream.Collectors;
  */
 public enum Primitive {
   NEG(1), ABS(1), SIGN(1), SQUARE(1), SQRT(1), RSQRT(1), RECIPROCAL(1), EXP(1), LOG(1), SIN(1), COS(1),
-  SIGMOID(1), TANH(1), RELU(1), FLOOR(1), CEIL(1), ROUND(1), LOGICAL_NOT(1), CAST(1),
+  SIGMOID(1), TANH(1), RELU(1), FLOOR(1), CEIL(1), ROUND(1), LOGICAL_NOT(1), CAST(1), ZEROS_LIKE(1), ONES_LIKE(1),
   ADD(2), SUB(2), MUL(2), DIV(2), POW(2), MAXIMUM(2), MINIMUM(2), TRUNCATE_MOD(2),
   LESS(2), LESS_EQUAL(2), GREATER(2), GREATER_EQUAL(2), EQUAL(2), NOT_EQUAL(2), LOGICAL_AND(2), LOGICAL_OR(2),
-  SELECT(3);
+  SELECT(3),
+  /** The sum of one or more inputs of one shape, added left to right. */
+  ADD_N(-1);
 
   private final int arity;
   private final String opType;
@@ -38,8 +40,26 @@ public enum Primitive {
     return opType;
   }
 
+  /** How many inputs it takes; -1 for {@link #ADD_N}, which takes one or more. */
   public int arity() {
     return arity;
+  }
+
+  public boolean isVariadic() {
+    return arity < 0;
+  }
+
+  /** The float activations a fused product applies to its result (FusedMatMul's {@code activation}). */
+  public boolean isActivation() {
+    return this == RELU || this == SIGMOID || this == TANH;
+  }
+
+  /** Whether its result is a bool computed from operands of another dtype (a comparison). */
+  public boolean isComparison() {
+    return switch (this) {
+      case LESS, LESS_EQUAL, GREATER, GREATER_EQUAL, EQUAL, NOT_EQUAL -> true;
+      default -> false;
+    };
   }
 
   /** The primitive a node of {@code opType} computes, if that op type is one. */

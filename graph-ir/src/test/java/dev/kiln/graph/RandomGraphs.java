@@ -64,11 +64,14 @@ final class RandomGraphs {
   }
 
   /**
-   * The built-in op types (table-defined {@link OpSpec}s), sorted. Types that other tests register
-   * are left out, so that a seed gives the same graph whatever ran before.
+   * The built-in op types (table-defined {@link OpSpec}s and the elementwise ops defined before
+   * {@link ElementwiseOpDefinitionTest#NEW_OPS} and their primitive TruncateMod), sorted. Types that other tests register are left
+   * out, so that a seed gives the same graph whatever ran before.
    */
   static List<String> builtinTypes() {
-    return OpRegistry.types().stream().filter(t -> OpRegistry.get(t) instanceof OpSpec).toList();
+    return OpRegistry.types().stream().filter(t -> OpRegistry.get(t) instanceof OpSpec
+        || (OpRegistry.get(t) instanceof ElementwiseOp && !ElementwiseOpDefinitionTest.NEW_OPS.contains(t)
+        && !t.equals(Primitive.TRUNCATE_MOD.opType()))).toList();
   }
 
   private Ops randomScope() {

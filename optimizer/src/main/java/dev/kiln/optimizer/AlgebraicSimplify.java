@@ -1,8 +1,10 @@
 package dev.kiln.optimizer;
 
+import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.Shape;
 import java.util.HashSet;
 import java.util.List;
@@ -104,19 +106,25 @@ public final class AlgebraicSimplify implements Pass {
 
     private static Optional<Rewrite> match(Values values, SymbolicShapes shapes, Operation op, Program p) {
       List<Output> in = op.inputs().stream().map(values::map).toList();
+      Optional<Primitive> primitive = Elementwise.primitive(op);
+      if (primitive.isPresent()) {
+        return Optional.ofNullable(switch (primitive.get()) {
+          case MUL -> neutral(values, shapes, in, 1.0, true, "mul-one");
+          case ADD -> neutral(values, shapes, in, 0.0, true, "add-zero");
+          case SUB -> rightZero(values, shapes, in);
+          case DIV -> neutral(values, shapes, in, 1.0, false, "div-one");
+          case NEG, LOGICAL_NOT -> involution(values, op, in.get(0));
+          case CAST -> op.attrs().getDType("dtype") == in.get(0).dtype() ? new Rewrite("cast-same", in.get(0)) : null;
+          default -> null;
+        });
+      }
       return Optional.ofNullable(switch (op.type()) {
-        case "Mul" -> neutral(values, shapes, in, 1.0, true, "mul-one");
-        case "Add" -> neutral(values, shapes, in, 0.0, true, "add-zero");
-        case "Sub" -> rightZero(values, shapes, in);
-        case "Div" -> neutral(values, shapes, in, 1.0, false, "div-one");
         case "ReduceSumLike" -> shapes.sameShape(in.get(0), in.get(1)) ? new Rewrite("sum-like-same", in.get(0)) : null;
-        case "Neg", "LogicalNot" -> involution(values, op, in.get(0));
         case "Transpose" -> transpose(values, op, in.get(0));
         case "Reshape", "Squeeze" -> sameShape(op, in.get(0));
         case "Identity" -> p.fetches().contains(op.output(0)) ? null : new Rewrite("identity", in.get(0));
         case "Sum", "Mean", "Max", "Min", "Prod" ->
             op.attrs().getLongs("axes").isEmpty() ? new Rewrite("reduce-no-axes", in.get(0)) : null;
-        case "Cast" -> op.attrs().getDType("dtype") == in.get(0).dtype() ? new Rewrite("cast-same", in.get(0)) : null;
         case "Concat" -> in.size() == 1 ? new Rewrite("concat-one", in.get(0)) : null;
         case "Slice" -> fullSlice(op, in.get(0));
         case "Pad" -> op.attrs().getLongs("paddings").stream().allMatch(v -> v == 0) ? new Rewrite("pad-zero", in.get(0)) : null;
@@ -150,7 +158,7 @@ public final class AlgebraicSimplify implements Pass {
     /** f(f(x)) = x for f = Neg, LogicalNot, when the inner node may be looked through. */
     private static Rewrite involution(Values values, Operation op, Output in) {
       return in.op().type().equals(op.type()) && transparent(values, in)
-          ? new Rewrite(op.type().equals("Neg") ? "neg-neg" : "not-not", in.op().input(0)) : null;
+          ? new Rewrite(Elementwise.is(op, Primitive.NEG) ? "neg-neg" : "not-not", in.op().input(0)) : null;
     }
 
     private static Rewrite transpose(Values values, Operation op, Output in) {

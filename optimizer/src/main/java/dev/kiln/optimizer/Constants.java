@@ -1,8 +1,10 @@
 package dev.kiln.optimizer;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
 import java.util.Optional;
@@ -81,6 +83,10 @@ final class Constants {
       if (values.isFed(o) || !op.controlInputs().isEmpty() || o.dtype() == DType.BOOL) {
         return Optional.empty();
       }
+      Primitive fill = Elementwise.primitive(op).orElse(null);
+      if (fill == Primitive.ONES_LIKE || fill == Primitive.ZEROS_LIKE) {
+        return dependsOnSideEffects(op) ? Optional.empty() : Optional.of(fill == Primitive.ONES_LIKE ? 1.0 : 0.0);
+      }
       switch (op.type()) {
         case "Const" -> {
           Tensor t = op.attrs().getTensor("value");
@@ -89,12 +95,6 @@ final class Constants {
           }
           double v = t.getDouble(0);
           return allEqual(t, v) && allSameBits(t) ? Optional.of(v) : Optional.empty();
-        }
-        case "OnesLike" -> {
-          return dependsOnSideEffects(op) ? Optional.empty() : Optional.of(1.0);
-        }
-        case "ZerosLike" -> {
-          return dependsOnSideEffects(op) ? Optional.empty() : Optional.of(0.0);
         }
         case "Fill" -> {
           return dependsOnSideEffects(op) ? Optional.empty()

@@ -1,8 +1,10 @@
 package dev.kiln.optimizer;
 
+import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.OperationBuilder;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
 import java.util.ArrayList;
@@ -135,7 +137,7 @@ public final class FuseMatMulEpilogue implements Pass {
     }
     Operation add = null;
     Output bias = null;
-    if (next.type().equals("Add")) {
+    if (Elementwise.is(next, Primitive.ADD)) {
       Output other = next.input(0).equals(mm.output(0)) ? next.input(1) : next.input(0);
       if (other.equals(mm.output(0)) || !isBias(other.shape(), mm.outputType(0).shape())) {
         return null;
@@ -163,9 +165,12 @@ public final class FuseMatMulEpilogue implements Pass {
    * fused node's output, of the same shape, can stand in for the value it swallowed.
    */
   static boolean usesShapeOnly(Operation op, int input) {
+    Primitive p = Elementwise.primitive(op).orElse(null);
+    if (p == Primitive.ZEROS_LIKE || p == Primitive.ONES_LIKE) {
+      return input == 0;
+    }
     return switch (op.type()) {
       case "ReduceSumLike", "ReshapeLike" -> input == 1;
-      case "ZerosLike", "OnesLike" -> input == 0;
       default -> false;
     };
   }
@@ -205,15 +210,15 @@ public final class FuseMatMulEpilogue implements Pass {
     Operation relu = null;
     List<Operation> masks = new ArrayList<>();
     for (Operation r : readers.getOrDefault(z, List.of())) {
-      if (r.type().equals("Greater") && r.input(0).equals(z) && !r.input(1).equals(z) && isScalarZero(r.input(1))) {
+      if (Elementwise.is(r, Primitive.GREATER) && r.input(0).equals(z) && !r.input(1).equals(z) && isScalarZero(r.input(1))) {
         masks.add(r);
-      } else if (relu == null && r.device().equals(mm.device()) && "relu".equals(activation(r, z)) && !masks.contains(r)) {
+      } else if (relu == null && r.device().equals(mm.device()) && Elementwise.activationAttr(Primitive.RELU).equals(activation(r, z)) && !masks.contains(r)) {
         relu = r;
       } else {
         return null;
       }
     }
-    return relu == null || masks.isEmpty() ? null : new Match(mm, add, bias, relu, "relu", List.copyOf(masks));
+    return relu == null || masks.isEmpty() ? null : new Match(mm, add, bias, relu, Elementwise.activationAttr(Primitive.RELU), List.copyOf(masks));
   }
 
   /** Whether the masks that will read the fused output come after it (which takes the relu's place). */
@@ -244,17 +249,14 @@ public final class FuseMatMulEpilogue implements Pass {
     };
   }
 
+  /** FusedMatMul's activation attribute for {@code op} applied to {@code value}, or null. */
   private static String activation(Operation op, Output value) {
-    return switch (op.type()) {
-      case "Relu" -> "relu";
-      case "Sigmoid" -> "sigmoid";
-      case "Tanh" -> "tanh";
-      case "Maximum" -> {
-        Output other = op.input(0).equals(value) ? op.input(1) : op.input(0);
-        yield !other.equals(value) && isScalarZero(other) ? "relu" : null;
-      }
-      default -> null;
-    };
+    Primitive p = Elementwise.primitive(op).orElse(null);
+    if (p == Primitive.MAXIMUM) {
+      Output other = op.input(0).equals(value) ? op.input(1) : op.input(0);
+      return !other.equals(value) && isScalarZero(other) ? Elementwise.activationAttr(Primitive.RELU) : null;
+    }
+    return p != null && p.isActivation() ? Elementwise.activationAttr(p) : null;
   }
 
   private static boolean isScalarZero(Output o) {

@@ -1,8 +1,10 @@
 package dev.kiln.optimizer;
 
+import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.OperationBuilder;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Primitive;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -136,10 +138,10 @@ public final class FuseMatMulUpdate implements Pass {
       if (!soleReader(combine.output(0), assign, readers, pinned)) {
         return null;
       }
-      if (combine.type().equals("Sub") && combine.input(0).equals(var)) {
+      if (Elementwise.is(combine, Primitive.SUB) && combine.input(0).equals(var)) {
         delta = combine.input(1);
         sign = -1;
-      } else if (combine.type().equals("Add") && (combine.input(0).equals(var) || combine.input(1).equals(var))) {
+      } else if (Elementwise.is(combine, Primitive.ADD) && (combine.input(0).equals(var) || combine.input(1).equals(var))) {
         delta = combine.input(0).equals(var) ? combine.input(1) : combine.input(0);
         sign = 1;
       } else {
@@ -160,7 +162,7 @@ public final class FuseMatMulUpdate implements Pass {
     Operation scale = null;
     double factor = 1;
     Output product = delta;
-    if (delta.op().type().equals("Mul")) {
+    if (Elementwise.is(delta.op(), Primitive.MUL)) {
       scale = delta.op();
       if (!soleReader(delta, reader, readers, pinned)) {
         return null;

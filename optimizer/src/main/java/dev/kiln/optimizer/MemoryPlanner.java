@@ -1,9 +1,11 @@
 package dev.kiln.optimizer;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.Subgraph;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -91,7 +93,7 @@ public final class MemoryPlanner {
     Output result = body.results().get(j);
     Operation producer = result.op();
     // Body nodes that are not elementwise are Parameters, Consts and reductions.
-    if (body.results().indexOf(result) != j || producer.type().equals("AddN")
+    if (body.results().indexOf(result) != j || Elementwise.is(producer, Primitive.ADD_N)
         || !producer.def().traits().contains(OpTrait.ELEMENTWISE) || producer.def().traits().contains(OpTrait.VIEW)) {
       return List.of();
     }

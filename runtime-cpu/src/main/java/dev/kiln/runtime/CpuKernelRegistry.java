@@ -12,7 +12,7 @@ import java.util.TreeSet;
  * The host's {@link KernelRegistry}: the built-in kernel table ({@link Kernels}), the ops the plan
  * runs itself ({@link Kernels#PLAN_EXECUTED}) or aliases (views), and the kernels users registered
  * with {@link CpuKernels#register}, each seen from the moment it is registered. What fuses is what
- * the fused kernel computes ({@link Kernels#FUSED}): never a user op.
+ * the fused kernel computes ({@link Kernels#fuses}): never a user op.
  */
 final class CpuKernelRegistry implements KernelRegistry {
   static final CpuKernelRegistry INSTANCE = new CpuKernelRegistry();
@@ -41,7 +41,7 @@ final class CpuKernelRegistry implements KernelRegistry {
 
   @Override
   public boolean canFuse(Operation op) {
-    return Kernels.FUSED.contains(op.type()) || Kernels.isDefinedElementwise(op.type());
+    return Kernels.fuses(op.type());
   }
 
   @Override

@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
@@ -50,17 +48,13 @@ final class FusedCodegen {
   private static final Logger LOG = Logger.getLogger(FusedCodegen.class.getName());
   static final boolean ENABLED = VectorSupport.AVAILABLE && RuntimeProperties.SYSTEM.fusedCodegen();
 
-  /** Elementwise float ops the generator handles (VectorOpEmitter emits each). */
-  static final Set<String> OPS = Stream.concat(Stream.of("Add", "Sub", "Mul", "Div", "Maximum", "Minimum", "Neg",
-      "Square", "Exp", "Sigmoid", "Tanh", "ZerosLike", "OnesLike", "Select", "Greater", "GreaterEqual", "Less",
-      "LessEqual", "Equal", "NotEqual"), VectorOpEmitter.PRIMITIVES.stream().map(Primitive::opType))
-      .collect(Collectors.toUnmodifiableSet());
-
   /**
-   * Float comparisons: their bool results are vector masks in the loop's locals, so they may only be
-   * read by a Select's condition in the same loop (never stored, reduced or passed to a later loop).
+   * The primitives the generator handles on float32 (VectorOpEmitter emits each). Float comparisons
+   * ({@link Primitive#isComparison}) among them give vector masks in the loop's locals, so they may
+   * only be read by a Select's condition in the same loop (never stored, reduced or passed to a later
+   * loop).
    */
-  static final Set<String> COMPARISONS = Set.of("Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual");
+  static final Set<Primitive> OPS = VectorOpEmitter.PRIMITIVES;
 
   /**
    * Smaller iteration spaces stay interpreted: their generated loop has no whole vectors, so C2
@@ -75,8 +69,8 @@ final class FusedCodegen {
    */
   static final int MAX_OPS = 64;
 
-  /** A body op: its type, its operands' value numbers and its result's. */
-  record Node(String type, int[] ins, int out) {}
+  /** A body op: its primitive, its operands' value numbers and its result's. */
+  record Node(Primitive op, int[] ins, int out) {}
 
   /** How the generated loop finds a value that no op of the list computes. */
   enum Source { BLOCK, UNIFORM }
@@ -127,7 +121,7 @@ final class FusedCodegen {
   private static String key(List<Node> nodes, Source[] sources, int[] kept, boolean[] uniform, int[] register) {
     StringBuilder b = new StringBuilder();
     for (Node n : nodes) {
-      b.append(n.type()).append(Arrays.toString(n.ins())).append(n.out()).append(';');
+      b.append(n.op()).append(Arrays.toString(n.ins())).append(n.out()).append(';');
     }
     b.append(Arrays.toString(sources)).append(Arrays.toString(kept));
     b.append(Arrays.toString(uniform)).append(Arrays.toString(register));
@@ -140,7 +134,7 @@ final class FusedCodegen {
     List<Node> current = new ArrayList<>();
     int heavy = 0;
     for (Node n : nodes) {
-      boolean h = Primitive.of(n.type()).filter(VectorOpEmitter.HEAVY::contains).isPresent();
+      boolean h = VectorOpEmitter.HEAVY.contains(n.op());
       if (h && heavy == HEAVY_PER_LOOP) {
         loops.add(current);
         current = new ArrayList<>();
@@ -190,7 +184,7 @@ final class FusedCodegen {
   private static boolean masksStayInTheirLoop(List<List<Node>> loops, int[] kept) {
     for (int g = 0; g < loops.size(); g++) {
       for (Node m : loops.get(g)) {
-        if (!COMPARISONS.contains(m.type())) {
+        if (!m.op().isComparison()) {
           continue;
         }
         if (contains(kept, m.out())) {
@@ -199,7 +193,7 @@ final class FusedCodegen {
         for (int h = 0; h < loops.size(); h++) {
           for (Node n : loops.get(h)) {
             for (int k = 0; k < n.ins().length; k++) {
-              if (n.ins()[k] == m.out() && (h != g || !n.type().equals("Select") || k != 0)) {
+              if (n.ins()[k] == m.out() && (h != g || n.op() != Primitive.SELECT || k != 0)) {
                 return false;
               }
             }

@@ -1,11 +1,14 @@
 package dev.kiln.runtime;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.Operation;
+import dev.kiln.graph.Primitive;
 import java.util.Arrays;
 
 /**
- * The row operations a {@link FusedKernel} program is made of, one per body node: the library's own
+ * The row operations a {@link FusedKernel} program is made of, one per body node, chosen by the
+ * node's {@link Primitive}: the library's own
  * elementwise loops (UnaryKernels, ArithmeticKernels, CompareKernels, CastKernel) applied to value
  * locations, with a uniform (1-element) operand passed as the scalar side of a VS/SV loop, and the
  * Vector API for float arithmetic and transcendentals (exp, sigmoid, tanh, log, sin, cos, pow) when
@@ -19,47 +22,49 @@ final class FusedInstructions {
   /** The instruction computing body node {@code n} into value {@code out} from values {@code ins}. */
   static FusedKernel.Instr of(Operation n, int[] ins, int out, boolean[] uniform, String where) {
     DType d = n.input(0).dtype();
-    return switch (n.type()) {
-      case "Neg" -> unary(UnaryKernels.Op.NEG, d, ins[0], out);
-      case "Square" -> unary(UnaryKernels.Op.SQUARE, d, ins[0], out);
-      case "Abs" -> unary(UnaryKernels.Op.ABS, d, ins[0], out);
-      case "Sign" -> unary(UnaryKernels.Op.SIGN, d, ins[0], out);
-      case "Relu" -> unary(UnaryKernels.Op.RELU, d, ins[0], out);
-      case "Sqrt" -> unary(UnaryKernels.Op.SQRT, d, ins[0], out);
-      case "Rsqrt" -> unary(UnaryKernels.Op.RSQRT, d, ins[0], out);
-      case "Reciprocal" -> unary(UnaryKernels.Op.RECIPROCAL, d, ins[0], out);
-      case "Exp" -> unary(UnaryKernels.Op.EXP, d, ins[0], out);
-      case "Log" -> unary(UnaryKernels.Op.LOG, d, ins[0], out);
-      case "Sin" -> unary(UnaryKernels.Op.SIN, d, ins[0], out);
-      case "Cos" -> unary(UnaryKernels.Op.COS, d, ins[0], out);
-      case "Sigmoid" -> unary(UnaryKernels.Op.SIGMOID, d, ins[0], out);
-      case "Tanh" -> unary(UnaryKernels.Op.TANH, d, ins[0], out);
-      case "LogicalNot" -> unary(UnaryKernels.Op.LOGICAL_NOT, d, ins[0], out);
-      case "ZerosLike" -> fill(n.output(0).dtype(), out, 0);
-      case "OnesLike" -> fill(n.output(0).dtype(), out, 1);
-      case "Cast" -> {
+    Primitive p = Elementwise.primitive(n).orElseThrow(
+        () -> new IllegalArgumentException(where + "no fused CPU loop for body node " + n));
+    return switch (p) {
+      case NEG -> unary(UnaryKernels.Op.NEG, d, ins[0], out);
+      case SQUARE -> unary(UnaryKernels.Op.SQUARE, d, ins[0], out);
+      case ABS -> unary(UnaryKernels.Op.ABS, d, ins[0], out);
+      case SIGN -> unary(UnaryKernels.Op.SIGN, d, ins[0], out);
+      case RELU -> unary(UnaryKernels.Op.RELU, d, ins[0], out);
+      case SQRT -> unary(UnaryKernels.Op.SQRT, d, ins[0], out);
+      case RSQRT -> unary(UnaryKernels.Op.RSQRT, d, ins[0], out);
+      case RECIPROCAL -> unary(UnaryKernels.Op.RECIPROCAL, d, ins[0], out);
+      case EXP -> unary(UnaryKernels.Op.EXP, d, ins[0], out);
+      case LOG -> unary(UnaryKernels.Op.LOG, d, ins[0], out);
+      case SIN -> unary(UnaryKernels.Op.SIN, d, ins[0], out);
+      case COS -> unary(UnaryKernels.Op.COS, d, ins[0], out);
+      case SIGMOID -> unary(UnaryKernels.Op.SIGMOID, d, ins[0], out);
+      case TANH -> unary(UnaryKernels.Op.TANH, d, ins[0], out);
+      case LOGICAL_NOT -> unary(UnaryKernels.Op.LOGICAL_NOT, d, ins[0], out);
+      case ZEROS_LIKE -> fill(n.output(0).dtype(), out, 0);
+      case ONES_LIKE -> fill(n.output(0).dtype(), out, 1);
+      case CAST -> {
         DType to = n.output(0).dtype();
         int x = ins[0];
         yield (arr, off, len) -> CastKernel.cast(d, arr[x], off[x], to, arr[out], off[out], len);
       }
-      case "Add" -> arithmetic(ArithmeticKernels.Op.ADD, d, ins[0], ins[1], out, uniform);
-      case "Sub" -> arithmetic(ArithmeticKernels.Op.SUB, d, ins[0], ins[1], out, uniform);
-      case "Mul" -> arithmetic(ArithmeticKernels.Op.MUL, d, ins[0], ins[1], out, uniform);
-      case "Div" -> arithmetic(ArithmeticKernels.Op.DIV, d, ins[0], ins[1], out, uniform);
-      case "Pow" -> arithmetic(ArithmeticKernels.Op.POW, d, ins[0], ins[1], out, uniform);
-      case "Maximum" -> arithmetic(ArithmeticKernels.Op.MAX, d, ins[0], ins[1], out, uniform);
-      case "Minimum" -> arithmetic(ArithmeticKernels.Op.MIN, d, ins[0], ins[1], out, uniform);
-      case "Less" -> compare(CompareKernels.Op.LT, d, ins[0], ins[1], out, uniform);
-      case "LessEqual" -> compare(CompareKernels.Op.LE, d, ins[0], ins[1], out, uniform);
-      case "Greater" -> compare(CompareKernels.Op.LT, d, ins[1], ins[0], out, uniform);
-      case "GreaterEqual" -> compare(CompareKernels.Op.LE, d, ins[1], ins[0], out, uniform);
-      case "Equal" -> compare(CompareKernels.Op.EQ, d, ins[0], ins[1], out, uniform);
-      case "NotEqual" -> compare(CompareKernels.Op.NE, d, ins[0], ins[1], out, uniform);
-      case "LogicalAnd" -> compare(CompareKernels.Op.AND, d, ins[0], ins[1], out, uniform);
-      case "LogicalOr" -> compare(CompareKernels.Op.OR, d, ins[0], ins[1], out, uniform);
-      case "Select" -> select(n.output(0).dtype(), ins, out, uniform);
-      case "AddN" -> addN(d, ins, out, uniform);
-      default -> PrimitiveLoops.of(n, ins, out, uniform, where);
+      case ADD -> arithmetic(ArithmeticKernels.Op.ADD, d, ins[0], ins[1], out, uniform);
+      case SUB -> arithmetic(ArithmeticKernels.Op.SUB, d, ins[0], ins[1], out, uniform);
+      case MUL -> arithmetic(ArithmeticKernels.Op.MUL, d, ins[0], ins[1], out, uniform);
+      case DIV -> arithmetic(ArithmeticKernels.Op.DIV, d, ins[0], ins[1], out, uniform);
+      case POW -> arithmetic(ArithmeticKernels.Op.POW, d, ins[0], ins[1], out, uniform);
+      case MAXIMUM -> arithmetic(ArithmeticKernels.Op.MAX, d, ins[0], ins[1], out, uniform);
+      case MINIMUM -> arithmetic(ArithmeticKernels.Op.MIN, d, ins[0], ins[1], out, uniform);
+      case LESS -> compare(CompareKernels.Op.LT, d, ins[0], ins[1], out, uniform);
+      case LESS_EQUAL -> compare(CompareKernels.Op.LE, d, ins[0], ins[1], out, uniform);
+      case GREATER -> compare(CompareKernels.Op.LT, d, ins[1], ins[0], out, uniform);
+      case GREATER_EQUAL -> compare(CompareKernels.Op.LE, d, ins[1], ins[0], out, uniform);
+      case EQUAL -> compare(CompareKernels.Op.EQ, d, ins[0], ins[1], out, uniform);
+      case NOT_EQUAL -> compare(CompareKernels.Op.NE, d, ins[0], ins[1], out, uniform);
+      case LOGICAL_AND -> compare(CompareKernels.Op.AND, d, ins[0], ins[1], out, uniform);
+      case LOGICAL_OR -> compare(CompareKernels.Op.OR, d, ins[0], ins[1], out, uniform);
+      case SELECT -> select(n.output(0).dtype(), ins, out, uniform);
+      case ADD_N -> addN(d, ins, out, uniform);
+      case FLOOR, CEIL, ROUND, TRUNCATE_MOD -> PrimitiveLoops.of(p, n, ins, out, uniform, where);
     };
   }
 
@@ -77,7 +82,9 @@ final class FusedInstructions {
       return null;
     }
     int c = secondIns[1];
-    if (first.type().equals("Neg") && second.type().equals("Mul") && !uniform[firstIns[0]] && !uniform[c]) {
+    Primitive p1 = Elementwise.primitive(first).orElse(null);
+    Primitive p2 = Elementwise.primitive(second).orElse(null);
+    if (p1 == Primitive.NEG && p2 == Primitive.MUL && !uniform[firstIns[0]] && !uniform[c]) {
       int a = firstIns[0];
       if (!VectorSupport.AVAILABLE) {
         return (arr, off, n) -> {
@@ -94,7 +101,7 @@ final class FusedInstructions {
       return (arr, off, n) -> VectorArithmetic.negMul((float[]) arr[a], off[a], (float[]) arr[c], off[c],
           (float[]) arr[out], off[out], n);
     }
-    if (first.type().equals("Exp") && second.type().equals("Mul") && uniform[c] && !uniform[firstIns[0]]) {
+    if (p1 == Primitive.EXP && p2 == Primitive.MUL && uniform[c] && !uniform[firstIns[0]]) {
       int a = firstIns[0];
       if (!VectorSupport.AVAILABLE) {
         return (arr, off, n) -> ScalarMath.expScaled((float[]) arr[a], off[a], ((float[]) arr[c])[off[c]],
@@ -103,8 +110,8 @@ final class FusedInstructions {
       return (arr, off, n) -> VectorMath.expScaledF32((float[]) arr[a], off[a], ((float[]) arr[c])[off[c]],
           (float[]) arr[out], off[out], n);
     }
-    boolean add = second.type().equals("Add");
-    if (first.type().equals("Mul") && (add || second.type().equals("Sub")) && uniform[c]
+    boolean add = p2 == Primitive.ADD;
+    if (p1 == Primitive.MUL && (add || p2 == Primitive.SUB) && uniform[c]
         && !uniform[firstIns[0]] && !uniform[firstIns[1]]) {
       int a = firstIns[0];
       int b = firstIns[1];

@@ -1,9 +1,12 @@
 package dev.kiln.runtime;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Subgraph;
 import dev.kiln.graph.TensorType;
@@ -254,7 +257,7 @@ final class FusedKernel implements Kernel {
             allUniform &= uniform[ins[k]];
           }
           uniform[v] = allUniform;
-          boolean addN = n.type().equals("AddN");
+          boolean addN = Elementwise.is(n, Primitive.ADD_N);
           if (!addN) {
             release(ins, s, lastUse, register, dtype, uniform, free);
           }
@@ -389,7 +392,8 @@ final class FusedKernel implements Kernel {
     int reductionNodes = 0;
     for (Operation n : nodes) {
       int v = valueOf.get(n.output(0));
-      boolean mask = FusedCodegen.COMPARISONS.contains(n.type()) && dtype[v] == DType.BOOL
+      Primitive p = Elementwise.primitive(n).orElse(null);
+      boolean mask = p != null && p.isComparison() && dtype[v] == DType.BOOL
           && dtype[resolve(alias, valueOf.get(n.input(0)))] == DType.FLOAT32;
       if (dtype[v] != DType.FLOAT32 && !mask) {
         return null;
@@ -399,14 +403,14 @@ final class FusedKernel implements Kernel {
       } else if (isReduction(n)) {
         reductionNodes++;
       } else if (!isAlias(n)) {
-        if (!FusedCodegen.OPS.contains(n.type())) {
+        if (p == null || !FusedCodegen.OPS.contains(p)) {
           return null;
         }
         int[] ins = new int[n.numInputs()];
         for (int k = 0; k < ins.length; k++) {
           ins[k] = resolve(alias, valueOf.get(n.input(k)));
         }
-        ops.add(new FusedCodegen.Node(n.type(), ins, v));
+        ops.add(new FusedCodegen.Node(p, ins, v));
         computed[v] = true;
       }
     }
@@ -441,14 +445,18 @@ final class FusedKernel implements Kernel {
    * nothing from the copies.
    */
   private static boolean hasPlainLoopRows(List<Operation> nodes) {
-    return nodes.stream().anyMatch(n -> PLAIN_LOOP_OPS.contains(n.type()) && n.output(0).dtype() == DType.FLOAT32);
+    return nodes.stream().anyMatch(n -> Elementwise.primitive(n).filter(PLAIN_LOOP_OPS::contains).isPresent()
+        && n.output(0).dtype() == DType.FLOAT32);
   }
 
-  private static final java.util.Set<String> PLAIN_LOOP_OPS = java.util.Set.of("Add", "Sub", "Mul", "Div", "Maximum",
-      "Minimum", "AddN", "Neg", "Square", "Abs", "Relu", "Sqrt", "Rsqrt", "Reciprocal", "Exp", "Sigmoid", "Tanh");
+  private static final java.util.Set<Primitive> PLAIN_LOOP_OPS = java.util.EnumSet.of(Primitive.ADD, Primitive.SUB,
+      Primitive.MUL, Primitive.DIV, Primitive.MAXIMUM, Primitive.MINIMUM, Primitive.ADD_N, Primitive.NEG,
+      Primitive.SQUARE, Primitive.ABS, Primitive.RELU, Primitive.SQRT, Primitive.RSQRT, Primitive.RECIPROCAL,
+      Primitive.EXP, Primitive.SIGMOID, Primitive.TANH);
 
+  /** Identity and StopGradient: an elementwise view, the value of its input. */
   private static boolean isAlias(Operation n) {
-    return n.type().equals("Identity") || n.type().equals("StopGradient");
+    return n.def().traits().contains(OpTrait.VIEW);
   }
 
   private static final Instr NOTHING = (arr, off, n) -> { };

@@ -1,6 +1,8 @@
 package dev.kiln.runtime;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Elementwise;
+import dev.kiln.graph.Primitive;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,7 +15,19 @@ import jdk.incubator.vector.VectorSpecies;
 final class FusedMatMulKernel {
   private FusedMatMulKernel() {}
 
-  enum Activation { NONE, RELU, SIGMOID, TANH }
+  enum Activation {
+    NONE, RELU, SIGMOID, TANH;
+
+    /** The epilogue applying {@code p} (none when empty). */
+    static Activation of(java.util.Optional<Primitive> p) {
+      return p.map(a -> switch (a) {
+        case RELU -> RELU;
+        case SIGMOID -> SIGMOID;
+        case TANH -> TANH;
+        default -> throw new IllegalArgumentException("no fused-product epilogue for " + a);
+      }).orElse(NONE);
+    }
+  }
 
   /** Products of at least this many elements split their vectorized bias/relu pass over the cores. */
   private static final long MEMORY_BOUND_SPLIT = 1 << 20;
@@ -25,7 +39,7 @@ final class FusedMatMulKernel {
         throw KernelSupport.unsupported(spec, d);
       }
       Kernel product = MatMulKernels.factory().create(spec);
-      Activation act = Activation.valueOf((spec.op().attrs().has("activation") ? spec.op().attrs().getString("activation") : "none").toUpperCase(java.util.Locale.ROOT));
+      Activation act = Activation.of(Elementwise.activation(spec.op()));
       int[] out = KernelSupport.outDims(spec, 0);
       int m = out[0];
       int n = out[1];

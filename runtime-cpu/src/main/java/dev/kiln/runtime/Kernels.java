@@ -1,7 +1,8 @@
 package dev.kiln.runtime;
 
-import dev.kiln.graph.ElementwiseOp;
 import dev.kiln.graph.Elementwise;
+import dev.kiln.graph.ElementwiseOp;
+import dev.kiln.graph.OpDef;
 import dev.kiln.graph.OpRegistry;
 import java.util.Map;
 import java.util.Set;
@@ -11,7 +12,9 @@ import java.util.TreeMap;
  * The CPU kernel library: a {@link KernelFactory} for every built-in op type that runs as a kernel
  * (all but the {@link #PLAN_EXECUTED} ops and the VIEW ops the plan aliases), then the kernels users
  * registered with {@link CpuKernels}; and which op types the fused kernel computes inside a Fused
- * body. {@link CpuKernelRegistry} shows this table to the optimizer.
+ * body. An elementwise op ({@code ElementwiseOp}) has no entry here: a primitive gets its kernel
+ * from {@link PrimitiveKernels} by its {@code Primitive}, a composite runs as a Fused kernel of its
+ * expansion. {@link CpuKernelRegistry} shows this table to the optimizer.
  *
  * <p>What a plan can rely on: {@code create} does all shape work (broadcast plans, strides, BLAS
  * loading) and fails with an {@code IllegalArgumentException} naming op type, node and the problem.
@@ -29,43 +32,7 @@ final class Kernels {
 
   private static Map<String, KernelFactory> builtins() {
     Map<String, KernelFactory> m = new TreeMap<>();
-    m.put("Neg", UnaryKernels.factory(UnaryKernels.Op.NEG));
-    m.put("Square", UnaryKernels.factory(UnaryKernels.Op.SQUARE));
-    m.put("Abs", UnaryKernels.factory(UnaryKernels.Op.ABS));
-    m.put("Sign", UnaryKernels.factory(UnaryKernels.Op.SIGN));
-    m.put("Relu", UnaryKernels.factory(UnaryKernels.Op.RELU));
-    m.put("Sqrt", UnaryKernels.factory(UnaryKernels.Op.SQRT));
-    m.put("Rsqrt", UnaryKernels.factory(UnaryKernels.Op.RSQRT));
-    m.put("Reciprocal", UnaryKernels.factory(UnaryKernels.Op.RECIPROCAL));
-    m.put("Exp", UnaryKernels.factory(UnaryKernels.Op.EXP));
-    m.put("Log", UnaryKernels.factory(UnaryKernels.Op.LOG));
-    m.put("Sin", UnaryKernels.factory(UnaryKernels.Op.SIN));
-    m.put("Cos", UnaryKernels.factory(UnaryKernels.Op.COS));
-    m.put("Sigmoid", UnaryKernels.factory(UnaryKernels.Op.SIGMOID));
-    m.put("Tanh", UnaryKernels.factory(UnaryKernels.Op.TANH));
-    m.put("LogicalNot", UnaryKernels.factory(UnaryKernels.Op.LOGICAL_NOT));
-    m.put("ZerosLike", FillKernels.constant(false));
-    m.put("OnesLike", FillKernels.constant(true));
     m.put("Fill", FillKernels.fill());
-    m.put("Cast", CastKernel.factory());
-
-    m.put("Add", ArithmeticKernels.factory(ArithmeticKernels.Op.ADD));
-    m.put("Sub", ArithmeticKernels.factory(ArithmeticKernels.Op.SUB));
-    m.put("Mul", ArithmeticKernels.factory(ArithmeticKernels.Op.MUL));
-    m.put("Div", ArithmeticKernels.factory(ArithmeticKernels.Op.DIV));
-    m.put("Pow", ArithmeticKernels.factory(ArithmeticKernels.Op.POW));
-    m.put("Maximum", ArithmeticKernels.factory(ArithmeticKernels.Op.MAX));
-    m.put("Minimum", ArithmeticKernels.factory(ArithmeticKernels.Op.MIN));
-    m.put("Less", CompareKernels.factory(CompareKernels.Op.LT, false));
-    m.put("LessEqual", CompareKernels.factory(CompareKernels.Op.LE, false));
-    m.put("Greater", CompareKernels.factory(CompareKernels.Op.LT, true));
-    m.put("GreaterEqual", CompareKernels.factory(CompareKernels.Op.LE, true));
-    m.put("Equal", CompareKernels.factory(CompareKernels.Op.EQ, false));
-    m.put("NotEqual", CompareKernels.factory(CompareKernels.Op.NE, false));
-    m.put("LogicalAnd", CompareKernels.factory(CompareKernels.Op.AND, false));
-    m.put("LogicalOr", CompareKernels.factory(CompareKernels.Op.OR, false));
-    m.put("Select", SelectKernels.select());
-    m.put("AddN", SelectKernels.addN());
 
     m.put("MatMul", MatMulKernels.factory());
     m.put("Softmax", AxisKernels.softmax(false));
@@ -101,14 +68,19 @@ final class Kernels {
     if (f != null) {
       return f;
     }
-    if (isDefinedElementwise(opType)) {
-      // Composites and the primitives without a kernel of their own run as a Fused node of their expansion.
-      return spec -> FusedKernel.factory().create(new KernelSpec(Elementwise.asFused(spec.op()), spec.inputs(),
-          spec.outputs(), spec.inputSlots(), spec.outputSlots()));
+    if (OpRegistry.find(opType).orElse(null) instanceof ElementwiseOp e) {
+      // A primitive has its kernel; a composite runs as a Fused node of its expansion.
+      return e.primitive().map(PrimitiveKernels::factory).orElseGet(Kernels::asFused);
     }
     HostKernel user = CpuKernels.find(opType).orElseThrow(
         () -> new IllegalArgumentException("no CPU kernel for op type '" + opType + "'"));
     return spec -> new HostKernelAdapter(spec, user);
+  }
+
+  /** A node run as a one-node Fused kernel of its expansion into primitives. */
+  static KernelFactory asFused() {
+    return spec -> FusedKernel.factory().create(new KernelSpec(Elementwise.asFused(spec.op()), spec.inputs(),
+        spec.outputs(), spec.inputSlots(), spec.outputSlots()));
   }
 
   /**
@@ -119,21 +91,15 @@ final class Kernels {
       "AssignSub", "RandomNormal", "RandomUniform", "NoOp");
 
   /**
-   * Op types {@link FusedKernel} computes inside a Fused body: the elementwise ops its instructions
-   * and generated loops implement, and the reductions that may end a body.
+   * The reductions {@link FusedKernel} folds at the end of a Fused body; besides them it computes
+   * every elementwise op ({@link #fuses}).
    */
-  static final Set<String> FUSED = Set.of(
-      "Neg", "Square", "Abs", "Sign", "Relu", "Sqrt", "Rsqrt", "Reciprocal", "Exp", "Log", "Sin", "Cos",
-      "Sigmoid", "Tanh", "LogicalNot", "ZerosLike", "OnesLike", "Cast",
-      "Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum",
-      "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
-      "Select", "AddN",
-      "Sum", "Mean", "Max", "Min");
+  static final Set<String> FUSED_REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min");
 
-  /** Elementwise ops whose loops read each element before writing the same index. */
-  private static final Set<String> IN_PLACE_ANY_INPUT = Set.of("Neg", "Square", "Abs", "Sign", "Relu", "Sqrt",
-      "Rsqrt", "Reciprocal", "Exp", "Log", "Sin", "Cos", "Sigmoid", "Tanh", "LogicalNot", "Cast", "Add", "Sub",
-      "Mul", "Div", "Pow", "Maximum", "Minimum", "LogicalAnd", "LogicalOr", "Softmax", "LogSoftmax");
+  /** Whether {@link FusedKernel} computes nodes of {@code opType} inside a Fused body. */
+  static boolean fuses(String opType) {
+    return FUSED_REDUCTIONS.contains(opType) || isDefinedElementwise(opType);
+  }
 
   /**
    * Whether a built-in kernel stays correct when its output slot holds the same array as input
@@ -141,9 +107,11 @@ final class Kernels {
    * that the input has exactly the output's dtype and shape; other op types never allow it.
    */
   static boolean allowsInPlace(String opType, int input) {
-    return IN_PLACE_ANY_INPUT.contains(opType)
-        || (opType.equals("Select") && input > 0)
-        || (opType.equals("AddN") && input == 0)
+    java.util.Optional<OpDef> def = OpRegistry.find(opType);
+    if (def.isPresent() && def.get().primitive().isPresent()) {
+      return PrimitiveKernels.allowsInPlace(def.get().primitive().get(), input);
+    }
+    return opType.equals("Softmax") || opType.equals("LogSoftmax")
         || (opType.equals("Gemm") && input == 2); // c, the accumulator BLAS updates in place
   }
 

@@ -14,8 +14,7 @@ final class PrimitiveLoops {
   private PrimitiveLoops() {}
 
   /** The row computing body node {@code n}; fails, naming it, for a node no loop here computes. */
-  static FusedKernel.Instr of(Operation n, int[] ins, int out, boolean[] uniform, String where) {
-    Primitive p = Primitive.of(n.type()).orElseThrow(() -> noLoop(n, where));
+  static FusedKernel.Instr of(Primitive p, Operation n, int[] ins, int out, boolean[] uniform, String where) {
     DType d = n.output(0).dtype();
     if (d != DType.FLOAT32 && d != DType.FLOAT64) {
       throw noLoop(n, where);

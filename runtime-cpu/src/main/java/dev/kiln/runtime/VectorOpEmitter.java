@@ -11,7 +11,7 @@ import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 
 /**
- * The bytecode of FusedCodegen's ops: each as the Vector API calls VectorMath's rows make, in the same
+ * The bytecode of FusedCodegen's ops, one case per {@link Primitive}: each as the Vector API calls VectorMath's rows make, in the same
  * order (arithmetic lanewise; exp, sigmoid and tanh by their fast formulas with the range check and
  * the careful fallback out of line), into the generated loop's locals.
  */
@@ -46,30 +46,30 @@ final class VectorOpEmitter {
   /** Emits {@code vec(out) = op(vec(ins))}. */
   static void op(MethodVisitor mv, FusedCodegen.Node n) {
     int[] in = n.ins();
-    switch (n.type()) {
-      case "Add", "Sub", "Mul", "Div", "Maximum", "Minimum" -> {
+    switch (n.op()) {
+      case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM -> {
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[1]));
-        String name = switch (n.type()) {
-          case "Add" -> "add";
-          case "Sub" -> "sub";
-          case "Mul" -> "mul";
-          case "Div" -> "div";
-          case "Maximum" -> "max";
+        String name = switch (n.op()) {
+          case ADD -> "add";
+          case SUB -> "sub";
+          case MUL -> "mul";
+          case DIV -> "div";
+          case MAXIMUM -> "max";
           default -> "min";
         };
         fv(mv, name, "(" + VEC + ")" + FV);
       }
-      case "Neg" -> {
+      case NEG -> {
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         fv(mv, "neg", "()" + FV);
       }
-      case "Square" -> {
+      case SQUARE -> {
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         fv(mv, "mul", "(" + VEC + ")" + FV);
       }
-      case "Exp" -> {
+      case EXP -> {
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         mv.visitVarInsn(Opcodes.ASTORE, temp(T));
         expOf(mv, true);
@@ -77,7 +77,7 @@ final class VectorOpEmitter {
         rangeCheck(mv, in[0], 87f, "expFix");
         mv.visitVarInsn(Opcodes.ALOAD, temp(E));
       }
-      case "Sigmoid" -> {
+      case SIGMOID -> {
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         fv(mv, "neg", "()" + FV);
         mv.visitVarInsn(Opcodes.ASTORE, temp(T));
@@ -92,7 +92,7 @@ final class VectorOpEmitter {
         rangeCheck(mv, in[0], 87f, "sigmoidFix");
         mv.visitVarInsn(Opcodes.ALOAD, temp(E));
       }
-      case "Tanh" -> {
+      case TANH -> {
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         fv(mv, "add", "(" + VEC + ")" + FV);
@@ -135,62 +135,63 @@ final class VectorOpEmitter {
         mv.visitLabel(fine);
         mv.visitVarInsn(Opcodes.ALOAD, temp(E));
       }
-      case "ZerosLike", "OnesLike" -> {
-        mv.visitLdcInsn(n.type().equals("ZerosLike") ? 0f : 1f);
+      case ZEROS_LIKE, ONES_LIKE -> {
+        mv.visitLdcInsn(n.op() == Primitive.ZEROS_LIKE ? 0f : 1f);
         mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS_CLASS, "constant", "(F)" + FV, false);
       }
-      case "Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual" -> {
+      case GREATER, GREATER_EQUAL, LESS, LESS_EQUAL, EQUAL, NOT_EQUAL -> {
         // a mask (Java's float comparisons: false with NaN, but != true), read only by a Select
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
-        comparison(mv, switch (n.type()) {
-          case "Greater" -> "GT";
-          case "GreaterEqual" -> "GE";
-          case "Less" -> "LT";
-          case "LessEqual" -> "LE";
-          case "Equal" -> "EQ";
+        comparison(mv, switch (n.op()) {
+          case GREATER -> "GT";
+          case GREATER_EQUAL -> "GE";
+          case LESS -> "LT";
+          case LESS_EQUAL -> "LE";
+          case EQUAL -> "EQ";
           default -> "NE";
         });
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[1]));
         fv(mv, "compare", "(Ljdk/incubator/vector/VectorOperators$Comparison;" + VEC + ")" + MASK);
       }
-      case "Select" -> {
+      case SELECT -> {
         // cond ? x : y = y with x's lanes where cond holds
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[2]));
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[1]));
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         fv(mv, "blend", "(" + VEC + MASK + ")" + FV);
       }
-      default -> primitive(mv, n, Primitive.of(n.type())
-          .orElseThrow(() -> new IllegalArgumentException("no generated form for " + n.type())));
+      case ABS -> {
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        fv(mv, "abs", "()" + FV);
+      }
+      case FLOOR -> callOn(mv, in[0], "floor");
+      case CEIL -> callOn(mv, in[0], "ceil");
+      case ROUND -> callOn(mv, in[0], "rint");
+      default -> throw new IllegalArgumentException("no generated form for " + n.op());
     }
     mv.visitVarInsn(Opcodes.ASTORE, vec(n.out()));
   }
 
   /**
-   * The primitives emitted by {@link #primitive} (on top of the op types {@link #op} names), each
-   * with the same lanes as the interpreter's row. Log, sin and cos are not among them: called as
-   * per-vector forms of WideVectorMath's double-lane formulas they give the row's bits but run slower
-   * than the row (the call is not inlined into the loop and boxes its vectors), so bodies with them
-   * stay interpreted until they are emitted inline like exp.
+   * The primitives {@link #op} emits on float32, each with the same lanes as the interpreter's row.
+   * Log, sin and cos are not among them: called as per-vector forms of WideVectorMath's double-lane
+   * formulas they give the row's bits but run slower than the row (the call is not inlined into the
+   * loop and boxes its vectors), so bodies with them stay interpreted until they are emitted inline
+   * like exp.
    */
-  static final Set<Primitive> PRIMITIVES = EnumSet.of(Primitive.ABS, Primitive.FLOOR, Primitive.CEIL, Primitive.ROUND);
+  static final Set<Primitive> PRIMITIVES = EnumSet.of(Primitive.ADD, Primitive.SUB, Primitive.MUL, Primitive.DIV,
+      Primitive.MAXIMUM, Primitive.MINIMUM, Primitive.NEG, Primitive.SQUARE, Primitive.EXP, Primitive.SIGMOID,
+      Primitive.TANH, Primitive.ZEROS_LIKE, Primitive.ONES_LIKE, Primitive.SELECT, Primitive.GREATER,
+      Primitive.GREATER_EQUAL, Primitive.LESS, Primitive.LESS_EQUAL, Primitive.EQUAL, Primitive.NOT_EQUAL,
+      Primitive.ABS, Primitive.FLOOR, Primitive.CEIL, Primitive.ROUND);
 
   /** Primitives that expand to enough code that a loop takes only a few (see FusedCodegen.HEAVY_PER_LOOP). */
   static final Set<Primitive> HEAVY = EnumSet.of(Primitive.EXP, Primitive.SIGMOID, Primitive.TANH);
 
-  private static void primitive(MethodVisitor mv, FusedCodegen.Node n, Primitive p) {
-    mv.visitVarInsn(Opcodes.ALOAD, vec(n.ins()[0]));
-    switch (p) {
-      case ABS -> fv(mv, "abs", "()" + FV);
-      case FLOOR -> call(mv, OPS_CLASS, "floor");
-      case CEIL -> call(mv, OPS_CLASS, "ceil");
-      case ROUND -> call(mv, OPS_CLASS, "rint");
-      default -> throw new IllegalArgumentException("no generated form for " + n.type());
-    }
-  }
-
-  private static void call(MethodVisitor mv, String owner, String name) {
-    mv.visitMethodInsn(Opcodes.INVOKESTATIC, owner, name, "(" + FV + ")" + FV, false);
+  /** Pushes {@code FusedVectorOps.name(vec(x))}. */
+  private static void callOn(MethodVisitor mv, int x, String name) {
+    mv.visitVarInsn(Opcodes.ALOAD, vec(x));
+    mv.visitMethodInsn(Opcodes.INVOKESTATIC, OPS_CLASS, name, "(" + FV + ")" + FV, false);
   }
 
   /**

@@ -3,10 +3,11 @@ package dev.kiln.cuda;
 import dev.kiln.graph.Attrs;
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Elementwise;
-import dev.kiln.graph.Primitive;
 import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Subgraph;
 import dev.kiln.graph.Tensor;
@@ -68,8 +69,7 @@ final class CudaCodegen {
     for (int i = 0; i < in.size(); i++) {
       args.add("v" + i);
     }
-    String e = expression(op.type(), op.attrs(), in.isEmpty() ? out.dtype() : in.get(0).dtype(), out.dtype(), args,
-        in.stream().map(TensorType::dtype).toList());
+    String e = expression(op, in.isEmpty() ? out.dtype() : in.get(0).dtype(), out.dtype(), args);
     StringBuilder body = new StringBuilder("    const ").append(CudaTypes.c(out.dtype())).append(" r0 = ").append(e).append(";\n");
     return loop(in, List.of(out), body.toString(), List.of("r0"));
   }
@@ -104,7 +104,7 @@ final class CudaCodegen {
       } else {
         List<String> args = b.inputs().stream().map(names::get).toList();
         List<DType> ads = b.inputs().stream().map(Output::dtype).toList();
-        e = expression(b.type(), b.attrs(), ads.isEmpty() ? od : ads.get(0), od, args, ads);
+        e = expression(b, ads.isEmpty() ? od : ads.get(0), od, args);
       }
       String n = "t" + k++;
       sb.append("    const ").append(CudaTypes.c(od)).append(' ').append(n).append(" = ").append(e).append(";\n");
@@ -267,67 +267,72 @@ final class CudaCodegen {
     return String.join(" && ", conds);
   }
 
-  /** The C expression of one elementwise op on operand expressions {@code a}. */
-  static String expression(String type, Attrs attrs, DType in, DType out, List<String> a, List<DType> ins) {
+  /**
+   * The C expression of elementwise node {@code op} on operand expressions {@code a}: its primitive's
+   * ({@link #primitive}), or, for an elementwise view (Identity, StopGradient) and Fill, its input.
+   */
+  static String expression(Operation op, DType in, DType out, List<String> a) {
+    if (op.def().traits().contains(OpTrait.VIEW) || op.type().equals("Fill")) {
+      return a.get(0);
+    }
+    Primitive p = Elementwise.primitive(op).orElseThrow(
+        () -> new IllegalArgumentException("no CUDA expression for op type '" + op.type() + "'"));
+    return primitive(p, in, out, a);
+  }
+
+  /** The primitives {@link #primitive} writes C for: every one. */
+  static final java.util.Set<Primitive> PRIMITIVES = java.util.EnumSet.allOf(Primitive.class);
+
+  /**
+   * The C expression of primitive {@code p} on operands {@code a} of dtype {@code in}, giving
+   * {@code out} (rint rounds halves to even).
+   */
+  static String primitive(Primitive p, DType in, DType out, List<String> a) {
     String t = CudaTypes.c(out);
     String x = a.isEmpty() ? "" : a.get(0);
     String y = a.size() > 1 ? a.get(1) : "";
     boolean fl = in.isFloating();
-    return switch (type) {
-      case "Identity", "StopGradient", "Fill" -> x;
-      case "Neg" -> "(" + t + ")(-" + x + ")";
-      case "Square" -> "(" + t + ")(" + x + " * " + x + ")";
-      case "Abs" -> "k_abs(" + x + ")";
-      case "Sign" -> "k_sign(" + x + ")";
-      case "Relu" -> "k_relu(" + x + ")";
-      case "ZerosLike" -> CudaTypes.literal(out, 0);
-      case "OnesLike" -> CudaTypes.literal(out, 1);
-      case "Sqrt" -> "sqrt(" + x + ")";
-      case "Rsqrt" -> "k_rsqrt(" + x + ")";
-      case "Reciprocal" -> "(" + CudaTypes.literal(out, 1) + " / " + x + ")";
-      case "Exp" -> "exp(" + x + ")";
-      case "Log" -> "log(" + x + ")";
-      case "Sin" -> "sin(" + x + ")";
-      case "Cos" -> "cos(" + x + ")";
-      case "Sigmoid" -> "k_sigmoid(" + x + ")";
-      case "Tanh" -> "tanh(" + x + ")";
-      case "LogicalNot" -> "(!" + x + ")";
-      case "Cast" -> cast(x, in, out);
-      case "Add" -> "(" + t + ")(" + x + " + " + y + ")";
-      case "Sub" -> "(" + t + ")(" + x + " - " + y + ")";
-      case "Mul" -> "(" + t + ")(" + x + " * " + y + ")";
-      // Integer division by zero has no trap on the GPU (the CPU throws): it yields 0 here.
-      case "Div" -> fl ? "(" + x + " / " + y + ")" : "(" + y + " == 0 ? (" + t + ")0 : (" + t + ")(" + x + " / " + y + "))";
-      case "Pow" -> "k_pow(" + x + ", " + y + ")";
-      case "Maximum" -> fl ? "k_max(" + x + ", " + y + ")" : "(" + x + " > " + y + " ? " + x + " : " + y + ")";
-      case "Minimum" -> fl ? "k_min(" + x + ", " + y + ")" : "(" + x + " < " + y + " ? " + x + " : " + y + ")";
-      case "Less" -> "(" + x + " < " + y + ")";
-      case "LessEqual" -> "(" + x + " <= " + y + ")";
-      case "Greater" -> "(" + x + " > " + y + ")";
-      case "GreaterEqual" -> "(" + x + " >= " + y + ")";
-      case "Equal" -> "(" + x + " == " + y + ")";
-      case "NotEqual" -> "(" + x + " != " + y + ")";
-      case "LogicalAnd" -> "(" + x + " && " + y + ")";
-      case "LogicalOr" -> "(" + x + " || " + y + ")";
-      case "Select" -> "(" + x + " ? " + y + " : " + a.get(2) + ")";
-      case "AddN" -> "(" + t + ")(" + String.join(" + ", a) + ")";
-      default -> Primitive.of(type).map(p -> primitive(p, a)).orElseThrow(
-          () -> new IllegalArgumentException("no CUDA expression for op type '" + type + "'"));
-    };
-  }
-
-  /** The primitives whose expression is {@link #primitive}: their op types have no case above. */
-  static final java.util.Set<Primitive> PRIMITIVES =
-      java.util.EnumSet.of(Primitive.FLOOR, Primitive.CEIL, Primitive.ROUND, Primitive.TRUNCATE_MOD);
-
-  /** The C expression of a float primitive of {@link #PRIMITIVES} (rint rounds halves to even). */
-  private static String primitive(Primitive p, List<String> a) {
     return switch (p) {
-      case FLOOR -> "floor(" + a.get(0) + ")";
-      case CEIL -> "ceil(" + a.get(0) + ")";
-      case ROUND -> "rint(" + a.get(0) + ")";
-      case TRUNCATE_MOD -> "fmod(" + a.get(0) + ", " + a.get(1) + ")";
-      default -> throw new IllegalArgumentException("no CUDA expression for primitive " + p);
+      case NEG -> "(" + t + ")(-" + x + ")";
+      case SQUARE -> "(" + t + ")(" + x + " * " + x + ")";
+      case ABS -> "k_abs(" + x + ")";
+      case SIGN -> "k_sign(" + x + ")";
+      case RELU -> "k_relu(" + x + ")";
+      case ZEROS_LIKE -> CudaTypes.literal(out, 0);
+      case ONES_LIKE -> CudaTypes.literal(out, 1);
+      case SQRT -> "sqrt(" + x + ")";
+      case RSQRT -> "k_rsqrt(" + x + ")";
+      case RECIPROCAL -> "(" + CudaTypes.literal(out, 1) + " / " + x + ")";
+      case EXP -> "exp(" + x + ")";
+      case LOG -> "log(" + x + ")";
+      case SIN -> "sin(" + x + ")";
+      case COS -> "cos(" + x + ")";
+      case SIGMOID -> "k_sigmoid(" + x + ")";
+      case TANH -> "tanh(" + x + ")";
+      case FLOOR -> "floor(" + x + ")";
+      case CEIL -> "ceil(" + x + ")";
+      case ROUND -> "rint(" + x + ")";
+      case LOGICAL_NOT -> "(!" + x + ")";
+      case CAST -> cast(x, in, out);
+      case ADD -> "(" + t + ")(" + x + " + " + y + ")";
+      case SUB -> "(" + t + ")(" + x + " - " + y + ")";
+      case MUL -> "(" + t + ")(" + x + " * " + y + ")";
+      // Integer division by zero has no trap on the GPU (the CPU throws): it yields 0 here.
+      case DIV -> fl ? "(" + x + " / " + y + ")" : "(" + y + " == 0 ? (" + t + ")0 : (" + t + ")(" + x + " / " + y + "))";
+      case POW -> "k_pow(" + x + ", " + y + ")";
+      case MAXIMUM -> fl ? "k_max(" + x + ", " + y + ")" : "(" + x + " > " + y + " ? " + x + " : " + y + ")";
+      case MINIMUM -> fl ? "k_min(" + x + ", " + y + ")" : "(" + x + " < " + y + " ? " + x + " : " + y + ")";
+      case TRUNCATE_MOD -> "fmod(" + x + ", " + y + ")";
+      case LESS -> "(" + x + " < " + y + ")";
+      case LESS_EQUAL -> "(" + x + " <= " + y + ")";
+      case GREATER -> "(" + x + " > " + y + ")";
+      case GREATER_EQUAL -> "(" + x + " >= " + y + ")";
+      case EQUAL -> "(" + x + " == " + y + ")";
+      case NOT_EQUAL -> "(" + x + " != " + y + ")";
+      case LOGICAL_AND -> "(" + x + " && " + y + ")";
+      case LOGICAL_OR -> "(" + x + " || " + y + ")";
+      case SELECT -> "(" + x + " ? " + y + " : " + a.get(2) + ")";
+      case ADD_N -> "(" + t + ")(" + String.join(" + ", a) + ")";
     };
   }
 
@@ -794,13 +799,8 @@ final class CudaCodegen {
     return new KernelSource(src, new Launch(n, false, false));
   }
 
+  /** {@code v} through FusedMatMul activation {@code act} (a float product's value). */
   private static String activation(String act, String v) {
-    return switch (act) {
-      case "none" -> v;
-      case "relu" -> "k_relu(" + v + ")";
-      case "sigmoid" -> "k_sigmoid(" + v + ")";
-      case "tanh" -> "tanh(" + v + ")";
-      default -> throw new IllegalArgumentException("unknown activation '" + act + "'");
-    };
+    return Elementwise.activation(act).map(p -> primitive(p, DType.FLOAT32, DType.FLOAT32, List.of(v))).orElse(v);
   }
 }

@@ -1,8 +1,8 @@
 package dev.kiln.cuda;
 
 import dev.kiln.graph.Elementwise;
+import dev.kiln.graph.OpDef;
 import dev.kiln.graph.OpRegistry;
-import dev.kiln.graph.Primitive;
 import dev.kiln.graph.OpTrait;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Subgraph;
@@ -47,10 +47,8 @@ final class CudaKernels {
     for (String t : Set.of("Variable", "Const", "Assign", "AssignAdd", "AssignSub")) {
       m.put(t, new Registration(Kind.STATE, ANY, false));
     }
-    for (String t : Set.of("Neg", "Square", "Abs", "Sign", "Relu", "ZerosLike", "OnesLike", "Sqrt", "Rsqrt",
-        "Reciprocal", "Exp", "Log", "Sin", "Cos", "Sigmoid", "Tanh", "LogicalNot", "Cast", "Identity", "StopGradient",
-        "Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "Less", "LessEqual", "Greater", "GreaterEqual",
-        "Equal", "NotEqual", "LogicalAnd", "LogicalOr", "Select", "AddN", "Fill")) {
+    // Every primitive is ELEMENTWISE too (generatedPrimitive); these pass their input on.
+    for (String t : Set.of("Identity", "StopGradient", "Fill")) {
       m.put(t, new Registration(Kind.ELEMENTWISE, ANY, true));
     }
     for (String t : Set.of("Sum", "Mean", "Max", "Min")) {
@@ -88,9 +86,9 @@ final class CudaKernels {
     return (r != null && r.kind() == Kind.ELEMENTWISE) || generatedPrimitive(type);
   }
 
-  /** A primitive the code generator writes by {@link Primitive} rather than by op type. */
+  /** An op type computing a {@code Primitive} the code generator writes C for (one C expression each). */
   private static boolean generatedPrimitive(String type) {
-    return Primitive.of(type).filter(CudaCodegen.PRIMITIVES::contains).isPresent();
+    return OpRegistry.find(type).flatMap(OpDef::primitive).filter(CudaCodegen.PRIMITIVES::contains).isPresent();
   }
 
   /** A composite elementwise node runs, fused or not, as its expansion: when every primitive of it does. */
