@@ -24,8 +24,24 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** A CUDA plan's run order and arena layout, computed without a GPU. */
+/** A CUDA plan's run order and arena layout (the shared plan layer's), computed without a GPU. */
 class RunOrderAndArenaTest {
+  private static List<Operation> order(Program p) {
+    return CudaPlan.order(CudaPlan.schedule(p), p.fed());
+  }
+
+  /** Offsets of the values {@code inArena} accepts (no device value is fed in these programs). */
+  private static long layout(Program p, List<Operation> order, java.util.function.Predicate<Output> inArena,
+      java.util.function.ToLongFunction<Output> bytes, Map<Output, Long> offsets) {
+    List<Output> values = new ArrayList<>();
+    dev.kiln.runtime.plan.ArenaLayout.Arena arena = CudaPlan.layout(order, List.copyOf(p.fed()), p.fetches(), inArena,
+        bytes, values);
+    for (int v = 0; v < values.size(); v++) {
+      offsets.put(values.get(v), arena.offsets()[v]);
+    }
+    return arena.bytes();
+  }
+
   private static Program placed(Graph g, List<Output> fetches, List<Operation> targets, Set<Output> fed) {
     return new PassManager(List.of(new Prune(), new Place(DeviceDescription.fakeGpu(), CudaKernels.REGISTRY)))
         .run(new Program(g, fetches, targets, fed));
@@ -40,7 +56,7 @@ class RunOrderAndArenaTest {
     Output newV = tf.withName("newV").assign(v, tf.add(v, tf.constant(1f)));
     Output r = tf.withName("r").tanh(v);
     Program p = placed(g, List.of(r), List.of(newV.op()), Set.of());
-    List<Operation> order = RunOrder.of(p, p.fed());
+    List<Operation> order = order(p);
     List<String> names = order.stream().map(Operation::name).toList();
     assertTrue(names.indexOf("r") < names.indexOf("newV"), names.toString());
     // Every node comes after the values it reads and its control inputs.
@@ -70,10 +86,9 @@ class RunOrderAndArenaTest {
       y = i % 2 == 0 ? tf.exp(y) : tf.neg(y);
     }
     Program p = placed(g, List.of(y), List.of(), Set.of(x));
-    List<Operation> order = RunOrder.of(p, p.fed());
+    List<Operation> order = order(p);
     Map<Output, Long> offsets = new HashMap<>();
-    long peak = ArenaLayout.layout(order, CudaPlan.lastUses(order, p.fetches()), o -> o.op().device().equals("/gpu:0"),
-        o -> 4L * o.shape().numElements(), offsets);
+    long peak = layout(p, order, o -> o.op().device().equals("/gpu:0"), o -> 4L * o.shape().numElements(), offsets);
     // 1000 floats = 4000 bytes, aligned to 4096; an op's input and output are live together.
     assertEquals(2 * 4096, peak);
     assertEquals(11, offsets.size(), "10 ops and the copy of x to the device");
@@ -83,8 +98,7 @@ class RunOrderAndArenaTest {
   void valuesLiveAtTheSameTimeNeverOverlap() {
     CudaSessionTest.Net net = new CudaSessionTest.Net(24, 40, 6, 0.1f, 3);
     Program p = placed(net.g, List.of(net.loss), List.of(net.train), Set.of(net.x, net.labels));
-    List<Operation> order = RunOrder.of(p, p.fed());
-    Map<Output, Integer> last = CudaPlan.lastUses(order, p.fetches());
+    List<Operation> order = order(p);
     Map<Output, Long> offsets = new HashMap<>();
     int batch = 5;
     // Concrete sizes: the batch dimension is 5.
@@ -97,7 +111,7 @@ class RunOrderAndArenaTest {
     };
     java.util.function.Predicate<Output> inArena = o -> o.op().device().equals("/gpu:0") && !CudaPlan.isView(o.op())
         && !Set.of("Variable", "Const", "Assign", "AssignAdd", "AssignSub", "NoOp").contains(o.op().type());
-    long peak = ArenaLayout.layout(order, last, inArena, bytes, offsets);
+    long peak = layout(p, order, inArena, bytes, offsets);
     // Live interval of a value: from its producer's step to its last reader's (independently computed).
     Map<Output, int[]> live = new HashMap<>();
     for (int i = 0; i < order.size(); i++) {
@@ -129,7 +143,7 @@ class RunOrderAndArenaTest {
     List<Output> values = new ArrayList<>(offsets.keySet());
     long total = 0;
     for (Output a : values) {
-      total += ArenaLayout.align(bytes.applyAsLong(a));
+      total += dev.kiln.runtime.plan.ArenaLayout.align(bytes.applyAsLong(a), CudaPlan.ALIGN);
       for (Output b : values) {
         if (a == b) {
           continue;
