@@ -491,33 +491,31 @@ final class CudaPlan implements AutoCloseable {
   private void buildFeed(Output o, int k) {
     building = o.op().type() + " '" + o.op().name() + "'";
     boolean dev = onDevice(o.op());
-    {
-      TensorType t = types.get(o);
-      if (!dev) {
-        int slot = newHostSlot(null);
-        where.put(o, new Where(slot, null));
-        addStep(new Prepare(s -> s.frame[slot] = HostBuffers.array(s.feeds[k])));
-      } else {
-        CUdeviceptr dst = where.get(o).device();
-        long bytes = bytes(t);
-        long off = stage(bytes);
-        int n = (int) t.shape().numElements();
-        if (off < 0) {
-          addStep(Step.unreplayable(s -> ctx.staging.upload(HostBuffers.array(s.feeds[k]), n, dst)));
-          return;
-        }
-        addStep(new Step() {
-          @Override
-          public void prepare(RunState s) {
-            HostArrays.put(HostBuffers.array(s.feeds[k]), n, pinnedBuffer, off);
-          }
-
-          @Override
-          public void run(RunState s) {
-            check(JCudaDriver.cuMemcpyHtoDAsync(dst, pinned.withByteOffset(off), bytes, ctx.stream), "cuMemcpyHtoDAsync");
-          }
-        });
+    TensorType t = types.get(o);
+    if (!dev) {
+      int slot = newHostSlot(null);
+      where.put(o, new Where(slot, null));
+      addStep(new Prepare(s -> s.frame[slot] = HostBuffers.array(s.feeds[k])));
+    } else {
+      CUdeviceptr dst = where.get(o).device();
+      long bytes = bytes(t);
+      long off = stage(bytes);
+      int n = (int) t.shape().numElements();
+      if (off < 0) {
+        addStep(Step.unreplayable(s -> ctx.staging.upload(HostBuffers.array(s.feeds[k]), n, dst)));
+        return;
       }
+      addStep(new Step() {
+        @Override
+        public void prepare(RunState s) {
+          HostArrays.put(HostBuffers.array(s.feeds[k]), n, pinnedBuffer, off);
+        }
+
+        @Override
+        public void run(RunState s) {
+          check(JCudaDriver.cuMemcpyHtoDAsync(dst, pinned.withByteOffset(off), bytes, ctx.stream), "cuMemcpyHtoDAsync");
+        }
+      });
     }
   }
 

@@ -77,6 +77,48 @@ class RunOrderAndArenaTest {
   }
 
   @Test
+  void aSwapOnTheDeviceReadsBothVariablesThroughSnapshotsTakenBeforeTheAssigns() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable a = tf.variable("a", tf.constant(Tensor.of(new float[] {1, 2}, 2)));
+    Variable b = tf.variable("b", tf.constant(Tensor.of(new float[] {3, 4}, 2)));
+    Output toA = tf.withName("toA").assign(a, b);
+    Output toB = tf.withName("toB").assign(b, a);
+    Program p = placed(g, List.of(), List.of(toA.op(), toB.op()), Set.of());
+    dev.kiln.runtime.plan.Schedule s = CudaPlan.schedule(p);
+    assertEquals(Set.of("a", "b"), s.snapshots().stream().map(Operation::name).collect(java.util.stream.Collectors.toSet()));
+    assertEquals(Set.of("a", "b"), s.mustBeInitialized().stream().map(Operation::name)
+        .collect(java.util.stream.Collectors.toSet()));
+    List<String> names = order(p).stream().map(Operation::name).toList();
+    for (String var : List.of("a", "b")) {
+      assertTrue(names.indexOf(var) < names.indexOf("toA") && names.indexOf(var) < names.indexOf("toB"), names.toString());
+    }
+  }
+
+  @Test
+  void aValueFedOnTheDeviceTakesArenaMemoryFromTheStart() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(1000));
+    Output e = tf.withName("e").exp(x);
+    Output n = tf.withName("n").neg(e);
+    Output m = tf.withName("m").exp(n);
+    // e is fed: its node does not run, and its value needs a device block before n reads it.
+    Program p = placed(g, List.of(m), List.of(), Set.of(e));
+    Output fedE = p.fed().iterator().next();
+    List<Operation> order = order(p);
+    assertFalse(order.contains(fedE.op()), order.toString());
+    List<Output> values = new ArrayList<>();
+    dev.kiln.runtime.plan.ArenaLayout.Arena arena = CudaPlan.layout(order, List.of(fedE), p.fetches(),
+        o -> o.op().device().equals("/gpu:0"), o -> 4000, values);
+    assertEquals(fedE, values.get(0));
+    // e, n and m: e dies at n, so m reuses e's block.
+    assertEquals(3, values.size(), values.toString());
+    assertEquals(arena.offsets()[0], arena.offsets()[2]);
+    assertEquals(2 * 4096, arena.bytes());
+  }
+
+  @Test
   void aChainReusesTwoBuffers() {
     Graph g = new Graph();
     Ops tf = Ops.create(g);
