@@ -21,6 +21,9 @@ module dev.kiln.runtime {
   // generation, and runtime-cuda reaches into the latter. Splitting it by role narrows this export.
   exports dev.kiln.runtime;
   exports dev.kiln.runtime.spi;
+  // The device-neutral plan layer (run order, memory plan, variable state, feed checks, plan key),
+  // shared by the CPU's plans and a device runtime's.
+  exports dev.kiln.runtime.plan to dev.kiln.cuda;
 
   uses dev.kiln.runtime.spi.DeviceProvider;
   uses dev.kiln.runtime.spi.HostRuntime;

@@ -49,7 +49,18 @@ public record AttrSchema(List<AttrDef> attrs, boolean open) {
   }
 
   public Optional<AttrDef> find(String name) {
-    return attrs.stream().filter(a -> a.name().equals(name)).findFirst();
+    return Optional.ofNullable(lookup(name));
+  }
+
+  /** The attribute called {@code name}, or null; a loop, as every attribute set and node built asks. */
+  private AttrDef lookup(String name) {
+    for (int i = 0; i < attrs.size(); i++) {
+      AttrDef a = attrs.get(i);
+      if (a.name().equals(name)) {
+        return a;
+      }
+    }
+    return null;
   }
 
   /**
@@ -58,14 +69,13 @@ public record AttrSchema(List<AttrDef> attrs, boolean open) {
    * of the wrong type or rejected by its constraint.
    */
   void check(String opType, Supplier<String> node, String name, Object value) {
-    Optional<AttrDef> def = find(name);
-    if (def.isEmpty()) {
+    AttrDef d = lookup(name);
+    if (d == null) {
       if (open) {
         return;
       }
       throw error(opType, node, "unknown attribute '" + name + "' (" + hint(opType, name) + ")");
     }
-    AttrDef d = def.get();
     if (!d.type().accepts(value)) {
       throw error(opType, node, "attribute '" + name + "' must be " + d.type().described() + ", got "
           + AttrType.of(value).named() + ": " + show(value));
@@ -78,11 +88,14 @@ public record AttrSchema(List<AttrDef> attrs, boolean open) {
   }
 
   /**
-   * A node's complete attributes: {@code given} checked, with the default of every attribute left
-   * out; fails on the first unknown, mistyped or missing one.
+   * A node's complete attributes: {@code given} checked (unless {@code givenChecked}: each was
+   * checked as it was set), with the default of every attribute left out; fails on the first
+   * unknown, mistyped or missing one.
    */
-  Attrs complete(String opType, Supplier<String> node, Attrs given) {
-    given.asMap().forEach((name, value) -> check(opType, node, name, value));
+  Attrs complete(String opType, Supplier<String> node, Attrs given, boolean givenChecked) {
+    if (!givenChecked) {
+      given.asMap().forEach((name, value) -> check(opType, node, name, value));
+    }
     Attrs.Builder out = null;
     for (AttrDef d : attrs) {
       if (given.has(d.name())) {

@@ -164,6 +164,12 @@ public final class Attrs {
       return this;
     }
 
+    /** Sets a value {@link #normalize} already returned. */
+    Builder setNormalized(String name, Object value) {
+      map.put(name, value);
+      return this;
+    }
+
     public Attrs build() {
       return map.isEmpty() ? EMPTY : new Attrs(ImmutableSortedMap.copyOfSorted(map));
     }

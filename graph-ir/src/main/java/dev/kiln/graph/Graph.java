@@ -120,6 +120,17 @@ public final class Graph {
     return List.copyOf(ops);
   }
 
+  /** How deep subgraphs nest inside this graph: 0 when none of its nodes owns one. Walks the nodes without copying them. */
+  synchronized int subgraphNesting() {
+    int depth = 0;
+    for (int i = 0; i < ops.size(); i++) {
+      for (Subgraph s : ops.get(i).subgraphs()) {
+        depth = Math.max(depth, 1 + s.graph().subgraphNesting());
+      }
+    }
+    return depth;
+  }
+
   public synchronized int size() {
     return ops.size();
   }
@@ -177,11 +188,14 @@ public final class Graph {
     String nodeName = explicitName ? checkExplicitName(type, name) : uniqueName(type, name);
     for (int i = 0; i < inputs.size(); i++) {
       Output in = inputs.get(i);
-      int k = i;
-      requireContains(in.op(), () -> type + " '" + nodeName + "': input " + k + " '" + in.name() + "'");
+      if (!contains(in.op())) {
+        requireContains(in.op(), type + " '" + nodeName + "': input " + i + " '" + in.name() + "'");
+      }
     }
     for (Operation c : controlInputs) {
-      requireContains(c, () -> type + " '" + nodeName + "': control input '" + c.name() + "'");
+      if (!contains(c)) {
+        requireContains(c, type + " '" + nodeName + "': control input '" + c.name() + "'");
+      }
     }
     if (inputs.size() < def.minInputs() || inputs.size() > def.maxInputs()) {
       String want = def.minInputs() == def.maxInputs() ? Integer.toString(def.minInputs())
@@ -191,12 +205,16 @@ public final class Graph {
           + (want.equals("1") || want.equals("at least 1") ? " input" : " inputs") + ", got " + inputs.size());
     }
     List<TensorType> types = def.infer(new OpContext(type, nodeName, inputs, attrs, subgraphs));
-    if (types == null || types.stream().anyMatch(java.util.Objects::isNull)) {
+    if (types == null || hasNull(types)) {
       throw new IllegalStateException(type + " '" + nodeName + "': op definition inferred a null type: " + types);
     }
     for (int j = 0; j < types.size(); j++) {
-      // Checked for every op type, built-in or not, here and when a runtime re-infers concrete shapes.
-      types.get(j).shape().requireFitsInTensor(type + " '" + nodeName + "'" + (types.size() > 1 ? ": output " + j : ""));
+      // Checked for every op type, built-in or not, here and when a runtime re-infers concrete shapes;
+      // the message is built only for a shape that fails.
+      Shape shape = types.get(j).shape();
+      if (!shape.fitsInTensor()) {
+        shape.requireFitsInTensor(type + " '" + nodeName + "'" + (types.size() > 1 ? ": output " + j : ""));
+      }
     }
     Operation op = new Operation(this, ops.size(), nodeName, def, inputs, controlInputs, attrs, types,
         subgraphs, device);
@@ -215,6 +233,16 @@ public final class Graph {
       }
     }
     return op;
+  }
+
+  /** A loop rather than contains(null), which immutable lists reject. */
+  private static boolean hasNull(List<TensorType> types) {
+    for (int i = 0; i < types.size(); i++) {
+      if (types.get(i) == null) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String checkExplicitName(String type, String name) {

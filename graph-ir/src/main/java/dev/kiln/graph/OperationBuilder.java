@@ -25,6 +25,10 @@ public final class OperationBuilder {
   private final Attrs.Builder attrs = Attrs.builder();
   private final List<Subgraph> subgraphs = new ArrayList<>();
   private String device = "";
+  /** Whether every attribute set so far was checked against the op type's schema as it was set. */
+  private boolean attrsChecked = true;
+  /** The node's name for messages, made once rather than per attribute. */
+  private final java.util.function.Supplier<String> nameForMessages = this::nodeName;
 
   OperationBuilder(Graph graph, String type, String name) {
     this.graph = graph;
@@ -69,16 +73,28 @@ public final class OperationBuilder {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(type + ": " + e.getMessage(), e);
     }
-    // An unknown op type has no schema: build() reports it.
-    OpRegistry.find(type).ifPresent(def -> def.attrSchema().check(type, this::nodeName, attr, v));
-    attrs.set(attr, v);
+    setNormalized(attr, v);
     return this;
   }
 
   /** Sets each of {@code a}'s attributes as {@link #setAttr} does. */
   public OperationBuilder setAttrs(Attrs a) {
-    a.asMap().forEach(this::setAttr);
+    java.util.Objects.requireNonNull(a, () -> type + ": attributes are null");
+    // An Attrs holds normalized values already: only the schema check is left.
+    a.asMap().forEach(this::setNormalized);
     return this;
+  }
+
+  /** Checks a normalized value against the op type's schema and sets it. */
+  private void setNormalized(String attr, Object v) {
+    // An unknown op type has no schema: build() reports it.
+    OpDef def = OpRegistry.find(type).orElse(null);
+    if (def != null) {
+      def.attrSchema().check(type, nameForMessages, attr, v);
+    } else {
+      attrsChecked = false;
+    }
+    attrs.setNormalized(attr, v);
   }
 
   public OperationBuilder addSubgraph(Subgraph s) {
@@ -104,9 +120,9 @@ public final class OperationBuilder {
   private static final java.util.regex.Pattern DEVICE_NAME = java.util.regex.Pattern.compile("/(cpu|gpu):[0-9]{1,4}");
 
   public Operation build() {
-    Attrs complete = OpRegistry.get(type).attrSchema().complete(type, this::nodeName, attrs.build());
+    Attrs complete = OpRegistry.get(type).attrSchema().complete(type, nameForMessages, attrs.build(), attrsChecked);
     for (Subgraph s : subgraphs) {
-      if (nesting(s.graph()) >= MAX_SUBGRAPH_NESTING) {
+      if (s.graph().subgraphNesting() >= MAX_SUBGRAPH_NESTING) {
         throw new IllegalArgumentException(type + " '" + nodeName() + "': subgraphs nested more than "
             + MAX_SUBGRAPH_NESTING + " deep");
       }
@@ -117,16 +133,5 @@ public final class OperationBuilder {
   /** The name the node would get if it were built now, for messages. */
   private String nodeName() {
     return explicitName ? name : graph.nextAutoName(name);
-  }
-
-  /** How deep subgraphs nest inside {@code g}: 0 when none of its nodes owns one. */
-  private static int nesting(Graph g) {
-    int depth = 0;
-    for (Operation op : g.operations()) {
-      for (Subgraph s : op.subgraphs()) {
-        depth = Math.max(depth, 1 + nesting(s.graph()));
-      }
-    }
-    return depth;
   }
 }

@@ -29,7 +29,7 @@ public final class CpuConstantEvaluator implements ConstantEvaluator {
     }
     List<TensorType> inTypes = inputs.stream().map(Tensor::type).toList();
     List<TensorType> outTypes = ConcreteTypes.infer(op, inTypes);
-    if (Schedule.isView(op)) {
+    if (PlanCompiler.RULES.isView(op)) {
       Object data = HostBuffers.array(inputs.get(0));
       return List.of(HostBuffers.adopt(outTypes.get(0).dtype(), outTypes.get(0).shape(), data));
     }

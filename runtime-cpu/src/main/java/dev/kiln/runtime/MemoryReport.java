@@ -3,6 +3,7 @@ package dev.kiln.runtime;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
+import dev.kiln.runtime.plan.PlanKey;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;

@@ -2,6 +2,7 @@ package dev.kiln.runtime;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.HostBuffers;
+import dev.kiln.runtime.plan.VariableState;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -30,7 +31,7 @@ final class Plan {
   private final int[] bufferSizes;
   private final AtomicReferenceArray<Object[]> idle;
   /** The memory plan the buffers come from: its peak bytes are known before anything runs. */
-  final dev.kiln.optimizer.MemoryPlanner.Plan memory;
+  final dev.kiln.runtime.plan.MemoryPlanner.Plan memory;
   /**
    * Per fetch, the variable whose storage holds the fetched value at the end of the run and is lent
    * to the caller instead of copied (a plan of {@link PlanKey#lend}), else null (the value is copied
@@ -43,7 +44,7 @@ final class Plan {
 
   Plan(Kernel[] kernels, int[] feedSlots, int[] resultSlots, VariableState[] mustBeInitialized,
       VariableState[] written, boolean snapshotWrites, Object[] template, int[] bufferSlots, DType[] bufferTypes, int[] bufferSizes,
-      int poolSize, dev.kiln.optimizer.MemoryPlanner.Plan memory, Lent[] lent) {
+      int poolSize, dev.kiln.runtime.plan.MemoryPlanner.Plan memory, Lent[] lent) {
     this.memory = memory;
     this.lent = lent;
     this.kernels = kernels;

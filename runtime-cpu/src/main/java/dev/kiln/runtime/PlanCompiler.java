@@ -6,10 +6,16 @@ import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
 import dev.kiln.graph.TensorType;
-import dev.kiln.optimizer.MemoryPlanner;
 import dev.kiln.optimizer.Optimizer;
 import dev.kiln.optimizer.PassManager;
 import dev.kiln.optimizer.Program;
+import dev.kiln.runtime.plan.Feeds;
+import dev.kiln.runtime.plan.MemoryPlanner;
+import dev.kiln.runtime.plan.PlanKey;
+import dev.kiln.runtime.plan.PlanRules;
+import dev.kiln.runtime.plan.Schedule;
+import dev.kiln.runtime.plan.VariableAliases;
+import dev.kiln.runtime.plan.VariableState;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,6 +31,22 @@ import java.util.Set;
  * values are dead) and binds each node's kernel to its slots.
  */
 final class PlanCompiler {
+  /**
+   * The CPU's storage rules for the shared plan layer: VIEW ops alias their input; a built-in kernel
+   * (which cannot fail midway) may write into a variable, over the inputs the kernel library allows.
+   */
+  static final PlanRules RULES = new PlanRules() {
+    @Override
+    public boolean writesIntoVariable(Operation producer) {
+      return Kernels.isBuiltin(producer.type());
+    }
+
+    @Override
+    public boolean allowsInPlace(Operation producer, int input) {
+      return Kernels.allowsInPlace(producer.type(), input);
+    }
+  };
+
   private final Session session;
   private final PlanKey key;
   private final Set<Output> fed = new HashSet<>();
@@ -56,26 +78,26 @@ final class PlanCompiler {
 
   private Plan compile(Tensor[] feedValues) {
     validate(feedValues);
-    List<Output> fetches = List.of(key.fetches);
-    List<Operation> targets = List.of(key.targets);
+    List<Output> fetches = List.of(key.fetches());
+    List<Operation> targets = List.of(key.targets());
     if (session.options().optimize()) {
       Program optimized = optimize(new Program(session.graph(), fetches, targets, fed));
       mapFeeds(optimized);
       fetches = optimized.fetches();
       targets = optimized.targets();
     }
-    Schedule schedule = Schedule.build(fed, fetches, targets);
-    List<Schedule.Step> steps = schedule.steps;
-    snapshots.addAll(schedule.snapshots);
-    fused.putAll(schedule.fused);
+    Schedule schedule = Schedule.build(fed, fetches, targets, RULES);
+    List<Schedule.Step> steps = schedule.steps();
+    snapshots.addAll(schedule.snapshots());
+    fused.putAll(schedule.fused());
     inferTypes(steps);
     layOutSpecialSlots(steps);
     allocateBuffers(steps);
-    int[] resultSlots = new int[key.fetches.length];
+    int[] resultSlots = new int[key.fetches().length];
     for (int k = 0; k < resultSlots.length; k++) {
       resultSlots[k] = nextSlot++;
     }
-    Plan.Lent[] lent = key.lend ? findLent(steps) : new Plan.Lent[resultSlots.length];
+    Plan.Lent[] lent = key.lend() ? findLent(steps) : new Plan.Lent[resultSlots.length];
     Kernel[] kernels = bindKernels(steps, resultSlots, lent);
 
     Object[] template = new Object[nextSlot];
@@ -87,13 +109,13 @@ final class PlanCompiler {
       slots[b] = bufferBase + b;
       sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
     }
-    int[] feedSlots = new int[key.feeds.length];
+    int[] feedSlots = new int[key.feeds().length];
     for (int i = 0; i < feedSlots.length; i++) {
-      feedSlots[i] = slotOf.get(key.feeds[i]);
+      feedSlots[i] = slotOf.get(key.feeds()[i]);
     }
-    VariableState[] mustInit = schedule.mustBeInitialized.stream().map(v -> session.variableState(stateOp(v)))
+    VariableState[] mustInit = schedule.mustBeInitialized().stream().map(v -> session.variableState(stateOp(v)))
         .toArray(VariableState[]::new);
-    VariableState[] written = schedule.written.stream().map(v -> session.variableState(stateOp(v)))
+    VariableState[] written = schedule.written().stream().map(v -> session.variableState(stateOp(v)))
         .toArray(VariableState[]::new);
     return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
         memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory, lent);
@@ -105,8 +127,8 @@ final class PlanCompiler {
    * can be lent to the caller. Walks the steps backwards, collecting the variables written later.
    */
   private Plan.Lent[] findLent(List<Schedule.Step> steps) {
-    Plan.Lent[] lent = new Plan.Lent[key.fetches.length];
-    VariableAliases aliases = new VariableAliases(fed, snapshots);
+    Plan.Lent[] lent = new Plan.Lent[key.fetches().length];
+    VariableAliases aliases = new VariableAliases(fed, snapshots, RULES);
     Set<Operation> writtenLater = new HashSet<>();
     for (int i = steps.size() - 1; i >= 0; i--) {
       switch (steps.get(i)) {
@@ -148,7 +170,7 @@ final class PlanCompiler {
   /** Fed values become their counterparts in the optimized graph (same node name), in the same slots. */
   private void mapFeeds(Program optimized) {
     Set<Output> mapped = new HashSet<>();
-    for (Output o : key.feeds) {
+    for (Output o : key.feeds()) {
       Output m = optimized.graph().findOperation(o.op().name()).map(op -> op.output(o.index())).orElse(null);
       if (m != null && optimized.fed().contains(m)) {
         mapped.add(m);
@@ -166,30 +188,20 @@ final class PlanCompiler {
   }
 
   private void validate(Tensor[] values) {
-    for (int i = 0; i < key.feeds.length; i++) {
-      Output o = key.feeds[i];
-      requireInGraph(o.op(), "fed value");
-      TensorType want = o.type();
-      TensorType given = values[i].type();
-      if (given.dtype() != want.dtype() || !want.shape().isCompatibleWith(given.shape())) {
-        throw new IllegalArgumentException(
-            o.op().type() + " '" + o.name() + "': fed " + given + ", expected " + want);
-      }
+    Output[] feeds = key.feeds();
+    for (int i = 0; i < feeds.length; i++) {
+      Output o = feeds[i];
+      Feeds.requireInGraph(session.graph(), o.op(), "fed value");
+      Feeds.check(o, values[i]);
       fed.add(o);
-      types.put(o, given);
+      types.put(o, values[i].type());
       slotOf.put(o, nextSlot++);
     }
-    for (Output f : key.fetches) {
-      requireInGraph(f.op(), "fetch");
+    for (Output f : key.fetches()) {
+      Feeds.requireInGraph(session.graph(), f.op(), "fetch");
     }
-    for (Operation t : key.targets) {
-      requireInGraph(t, "target");
-    }
-  }
-
-  private void requireInGraph(Operation op, String what) {
-    if (op.graph() != session.graph()) {
-      throw new IllegalArgumentException(what + " " + op + " belongs to another graph than this Session's");
+    for (Operation t : key.targets()) {
+      Feeds.requireInGraph(session.graph(), t, "target");
     }
   }
 
@@ -281,7 +293,7 @@ final class PlanCompiler {
   private Output root(Output o) {
     while (!fed.contains(o)) {
       Operation op = o.op();
-      if (Schedule.isView(op)) {
+      if (RULES.isView(op)) {
         o = op.input(0);
         continue;
       }
@@ -358,7 +370,7 @@ final class PlanCompiler {
       (scratch.get(v) ? scratchSlotOf : slotOf).put(owners.get(v), slot);
     }
     for (Schedule.Step step : steps) {
-      if (step instanceof Schedule.OpStep(Operation op) && Schedule.isView(op) && !fed.contains(op.output(0))) {
+      if (step instanceof Schedule.OpStep(Operation op) && RULES.isView(op) && !fed.contains(op.output(0))) {
         slotOf.put(op.output(0), slotOf.get(op.input(0)));
       }
     }
@@ -416,7 +428,7 @@ final class PlanCompiler {
     }
     return switch (op.type()) {
       case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder", "NoOp" -> false;
-      default -> !Schedule.isView(op);
+      default -> !RULES.isView(op);
     };
   }
 
@@ -463,7 +475,7 @@ final class PlanCompiler {
       case "RandomUniform" -> StateKernels.randomUniform(session.randomStream(stateOp(op)), out.get(0).dtype(),
           out.get(0).shape().elementCount(), outputSlot(op.output(0)));
       default -> {
-        if (Schedule.isView(op)) {
+        if (RULES.isView(op)) {
           yield null;
         }
         int[] in = new int[op.numInputs()];

@@ -1,6 +1,7 @@
 package dev.kiln.runtime;
 
 import dev.kiln.graph.HostBuffers;
+import dev.kiln.runtime.plan.VariableState;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
 import java.util.ArrayList;

@@ -6,6 +6,8 @@ import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
 import dev.kiln.graph.Variable;
+import dev.kiln.runtime.plan.PlanKey;
+import dev.kiln.runtime.plan.VariableState;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -194,7 +196,7 @@ public final class Session implements AutoCloseable {
 
   private VariableState initializedState(Variable v) {
     VariableState s = variables.get(v.op());
-    if (s == null || !s.initialized) {
+    if (s == null || !s.isInitialized()) {
       throw new VariableState(v.op()).uninitialized();
     }
     return s;
@@ -233,7 +235,7 @@ public final class Session implements AutoCloseable {
       for (Map.Entry<Variable, Tensor> e : values.entrySet()) {
         VariableState s = variableState(e.getKey().op());
         System.arraycopy(HostBuffers.array(e.getValue()), 0, s.storage, 0, s.size);
-        s.initialized = true;
+        s.setInitialized(true);
       }
     } finally {
       lock.unlockWrite(stamp);
@@ -344,7 +346,7 @@ public final class Session implements AutoCloseable {
     try {
       requireOpen();
       for (VariableState v : plan.mustBeInitialized) {
-        if (!v.initialized) {
+        if (!v.isInitialized()) {
           throw v.uninitialized();
         }
       }
@@ -366,7 +368,7 @@ public final class Session implements AutoCloseable {
           }
         }
         for (VariableState v : plan.written) {
-          v.initialized = true;
+          v.setInitialized(true);
         }
         Tensor[] out = new Tensor[resultSlots.length];
         for (int i = 0; i < out.length; i++) {

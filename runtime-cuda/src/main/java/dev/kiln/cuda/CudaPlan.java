@@ -13,16 +13,23 @@ import dev.kiln.optimizer.PassManager;
 import dev.kiln.optimizer.Place;
 import dev.kiln.optimizer.Program;
 import dev.kiln.optimizer.Prune;
+import dev.kiln.runtime.plan.ArenaLayout;
+import dev.kiln.runtime.plan.MemoryPlanner;
+import dev.kiln.runtime.plan.PlanRules;
+import dev.kiln.runtime.plan.Schedule;
 import dev.kiln.runtime.spi.HostRuntime;
 import dev.kiln.runtime.spi.HostStep;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
@@ -140,10 +147,11 @@ final class CudaPlan implements AutoCloseable {
   private long pinnedBytes;
   final long peakBytes;
   private long constantBytes;
-  private final Map<Output, Long> arenaOffset = new HashMap<>();
-  private final List<VarState> readsBeforeWrite = new ArrayList<>();
-  private final Map<VarState, Boolean> residency = new LinkedHashMap<>();
-  private final List<VarState> written = new ArrayList<>();
+  private final List<CudaVariable> mustBeInitialized = new ArrayList<>();
+  private final Map<CudaVariable, Boolean> residency = new LinkedHashMap<>();
+  private final List<CudaVariable> written = new ArrayList<>();
+  /** Variables read through a copy taken before their first assign (see {@link Schedule}). */
+  private final Set<Operation> snapshots = new HashSet<>();
   private final Output[] fetches;
 
   CudaPlan(CudaSession session, CudaContext ctx, Output[] fedOutputs, Tensor[] fedValues, Output[] fetches,
@@ -166,27 +174,37 @@ final class CudaPlan implements AutoCloseable {
       feedIndex.put(p, i);
       types.put(p, fedValues[i].type());
     }
-    List<Operation> order = RunOrder.of(placed, feedIndex.keySet());
+    Schedule schedule = schedule(placed);
+    snapshots.addAll(schedule.snapshots());
+    List<Operation> order = order(schedule, feedIndex.keySet());
     inferTypes(order, feedIndex);
-    Map<Output, Integer> lastUse = lastUses(order, placed.fetches());
     findDirectWrites(order, feedIndex);
-    peakBytes = ArenaLayout.layout(order, lastUse,
-        o -> needsArena(o.op(), o, feedIndex) && !directWrite.containsKey(o), o -> bytes(types.get(o)), arenaOffset);
+    List<Output> fedOutputsInOrder = new ArrayList<>(feedIndex.keySet());
+    fedOutputsInOrder.sort(Comparator.comparingInt(feedIndex::get));
+    List<Output> arenaValues = new ArrayList<>();
+    ArenaLayout.Arena layout = layout(order, fedOutputsInOrder, placed.fetches(),
+        o -> needsArena(o.op(), o, feedIndex) && !directWrite.containsKey(o), o -> bytes(types.get(o)), arenaValues);
+    peakBytes = layout.bytes();
     try {
       arena = ctx.allocate(peakBytes, "the plan for " + List.of(fetches) + " (peak of its device arena)");
       owned.add(arena);
-      for (Output o : arenaOffset.keySet()) {
-        where.put(o, new Where(-1, arena.withByteOffset(arenaOffset.get(o))));
+      for (int v = 0; v < arenaValues.size(); v++) {
+        where.put(arenaValues.get(v), new Where(-1, arena.withByteOffset(layout.offsets()[v])));
       }
       for (Map.Entry<Output, Operation> e : directWrite.entrySet()) {
-        VarState v = session.variable(e.getValue());
+        CudaVariable v = session.variable(e.getValue());
         session.ensureDeviceBuffer(v);
         where.put(e.getKey(), new Where(-1, v.device));
+      }
+      for (Output o : fedOutputsInOrder) {
+        buildFeed(o, feedIndex.get(o));
       }
       for (Operation op : order) {
         build(op, feedIndex);
       }
-      findReadsBeforeWrites(order);
+      for (Operation var : schedule.mustBeInitialized()) {
+        mustBeInitialized.add(session.variable(var));
+      }
       buildFetches();
       hostFrame = hostSlots.toArray();
       if (pinnedBytes > 0) {
@@ -233,7 +251,7 @@ final class CudaPlan implements AutoCloseable {
       Operation op = order.get(i);
       index.put(op, i);
       for (int k = 0; k < op.numInputs(); k++) {
-        if (op.def().readsInput(k) || (k == 0 && isAssign(op) && !op.type().equals("Assign"))) {
+        if (op.def().readsInput(k) || (k == 0 && Schedule.isAssign(op) && !op.type().equals("Assign"))) {
           Output in = op.input(k);
           readers.computeIfAbsent(root.getOrDefault(in, in), x -> new ArrayList<>()).add(i);
         }
@@ -255,7 +273,7 @@ final class CudaPlan implements AutoCloseable {
           // A reduced row is written after other blocks read the row's inputs: never in place.
           && !(f.type().equals("Fused") && CudaFusedReduction.hasReductions(f.subgraphs().get(0)))
           && types.get(value).equals(var.outputType(0));
-      if (!kernel || directWrite.containsValue(var)) {
+      if (!kernel || directWrite.containsValue(var) || snapshots.contains(var)) {
         continue;
       }
       // f may read var only element for element (same shape, no reshaped view of it); a Gemm only as
@@ -281,39 +299,48 @@ final class CudaPlan implements AutoCloseable {
     }
   }
 
-  /**
-   * The variables a run reads before any plain Assign of the same run wrote them (reads through
-   * views count; AssignAdd/AssignSub read): they must be initialized before the run starts.
-   */
-  private void findReadsBeforeWrites(List<Operation> order) {
-    Map<Output, Operation> variableOf = new HashMap<>();
-    Set<Operation> assigned = new HashSet<>();
-    for (Operation op : order) {
-      if (op.type().equals("Variable")) {
-        variableOf.put(op.output(0), op);
-      } else if (isView(op) && variableOf.containsKey(op.input(0))) {
-        variableOf.put(op.output(0), variableOf.get(op.input(0)));
-      }
-      for (int i = 0; i < op.numInputs(); i++) {
-        Operation var = variableOf.get(op.input(i));
-        boolean reads = op.def().readsInput(i) || (i == 0 && (op.type().equals("AssignAdd") || op.type().equals("AssignSub")));
-        if (var != null && reads && !assigned.contains(var) && !isView(op)) {
-          VarState v = session.variable(var);
-          if (!readsBeforeWrite.contains(v)) {
-            readsBeforeWrite.add(v);
-          }
-        }
-      }
-      if (op.type().equals("Assign")) {
-        assigned.add(op.input(0).op());
-      }
-    }
-  }
-
   // ------------------------------------------------------------------ compile
 
-  static boolean isAssign(Operation op) {
-    return op.type().startsWith("Assign");
+  /**
+   * The device's storage rules for the shared plan layer: VIEW ops alias their input, except the
+   * copies between host and device, which have storage of their own; no kernel writes into a
+   * variable during scheduling (an Assign's value kernel may still write the variable directly, see
+   * {@link #findDirectWrites}).
+   */
+  static final PlanRules RULES = new PlanRules() {
+    @Override
+    public boolean isView(Operation op) {
+      return CudaPlan.isView(op);
+    }
+  };
+
+  /** The run order of a placed program: the shared schedule (reads of a variable before the run's assigns to it). */
+  static Schedule schedule(Program placed) {
+    return Schedule.build(Set.copyOf(placed.fed()), placed.fetches(), placed.targets(), RULES);
+  }
+
+  /** The nodes a run executes, in order, less the nodes whose outputs are all fed (their values are bound as feeds). */
+  static List<Operation> order(Schedule schedule, Set<Output> fed) {
+    List<Operation> order = new ArrayList<>();
+    for (Schedule.Step step : schedule.steps()) {
+      if (step instanceof Schedule.OpStep(Operation op)) {
+        boolean allFed = op.numOutputs() > 0;
+        boolean someFed = false;
+        for (Output o : op.outputs()) {
+          allFed &= fed.contains(o);
+          someFed |= fed.contains(o);
+        }
+        if (allFed) {
+          continue;
+        }
+        if (someFed) {
+          throw new IllegalArgumentException(op.type() + " '" + op.name() + "': some of its outputs are fed and others "
+              + "are needed; the device runs a node whole or not at all");
+        }
+        order.add(op);
+      }
+    }
+    return order;
   }
 
   static boolean isView(Operation op) {
@@ -348,24 +375,63 @@ final class CudaPlan implements AutoCloseable {
     }
   }
 
-  /** The step index of each value's last reader; fetched values live to the end. */
-  static Map<Output, Integer> lastUses(List<Operation> order, List<Output> fetches) {
-    Map<Output, Integer> last = new HashMap<>();
-    // A view's readers keep its input alive: resolve views to their root value.
+  /**
+   * Lays the run's device values out in one arena with the shared memory planner: the fed values
+   * that {@code inArena} accepts first, then each node's outputs in run order. A value is live from
+   * the step that writes it to its last reader's (reads through views count as reads of the viewed
+   * value; every input counts, read or not), a fetched value to the end of the run. {@code values}
+   * receives the arena's values, in the order of the offsets returned.
+   */
+  static ArenaLayout.Arena layout(List<Operation> order, List<Output> fed, List<Output> fetches,
+      Predicate<Output> inArena, ToLongFunction<Output> bytes, List<Output> values) {
+    Map<Output, Integer> id = new HashMap<>();
+    List<MemoryPlanner.Value> sizes = new ArrayList<>();
+    List<MemoryPlanner.Step> steps = new ArrayList<>();
+    List<Integer> fedIds = new ArrayList<>();
+    for (Output o : fed) {
+      if (inArena.test(o)) {
+        fedIds.add(define(o, id, values, sizes, bytes));
+      }
+    }
+    steps.add(new MemoryPlanner.Step(fedIds, List.of(), false));
     Map<Output, Output> root = new HashMap<>();
-    for (int i = 0; i < order.size(); i++) {
-      Operation op = order.get(i);
+    for (Operation op : order) {
+      List<Integer> reads = new ArrayList<>();
       for (Output in : op.inputs()) {
-        last.put(root.getOrDefault(in, in), i);
+        Integer v = id.get(root.getOrDefault(in, in));
+        if (v != null) {
+          reads.add(v);
+        }
       }
       if (isView(op)) {
         root.put(op.output(0), root.getOrDefault(op.input(0), op.input(0)));
       }
+      List<Integer> defines = new ArrayList<>();
+      for (Output o : op.outputs()) {
+        if (inArena.test(o)) {
+          defines.add(define(o, id, values, sizes, bytes));
+        }
+      }
+      steps.add(new MemoryPlanner.Step(defines, reads, false));
     }
+    List<Integer> fetched = new ArrayList<>();
     for (Output f : fetches) {
-      last.put(root.getOrDefault(f, f), Integer.MAX_VALUE);
+      Integer v = id.get(root.getOrDefault(f, f));
+      if (v != null) {
+        fetched.add(v);
+      }
     }
-    return last;
+    steps.add(new MemoryPlanner.Step(List.of(), fetched, false));
+    return ArenaLayout.layout(sizes, steps, ALIGN, MemoryPlanner.Value::bytes);
+  }
+
+  /** A new arena value, sized in bytes (as that many one-byte elements: the arena counts bytes, not dtypes). */
+  private static int define(Output o, Map<Output, Integer> id, List<Output> values, List<MemoryPlanner.Value> sizes,
+      ToLongFunction<Output> bytes) {
+    id.put(o, values.size());
+    values.add(o);
+    sizes.add(new MemoryPlanner.Value(DType.BOOL, bytes.applyAsLong(o)));
+    return values.size() - 1;
   }
 
   private boolean needsArena(Operation op, Output o, Map<Output, Integer> feedIndex) {
@@ -376,7 +442,8 @@ final class CudaPlan implements AutoCloseable {
       return true;
     }
     return switch (op.type()) {
-      case "Variable", "Const", "NoOp", "Assign", "AssignAdd", "AssignSub" -> false;
+      case "Variable" -> snapshots.contains(op);
+      case "Const", "NoOp", "Assign", "AssignAdd", "AssignSub" -> false;
       default -> !isView(op);
     };
   }
@@ -389,6 +456,9 @@ final class CudaPlan implements AutoCloseable {
     hostSlots.add(array);
     return hostSlots.size() - 1;
   }
+
+  /** Alignment of every arena value and staged transfer (bytes). */
+  static final long ALIGN = 256;
 
   /** Largest transfer a plan stages in its own pinned area, and the area's bound (jcuda maps it as one ByteBuffer). */
   static final long STAGE_MAX = 64L << 20;
@@ -404,7 +474,7 @@ final class CudaPlan implements AutoCloseable {
       return -1;
     }
     long off = pinnedBytes;
-    pinnedBytes = ArenaLayout.align(pinnedBytes + bytes);
+    pinnedBytes = ArenaLayout.align(pinnedBytes + bytes, ALIGN);
     return off;
   }
 
@@ -417,52 +487,65 @@ final class CudaPlan implements AutoCloseable {
     labels.add(building);
   }
 
+  /** Binds fed value number {@code k} to {@code o}: a host slot, or an upload into its arena block. */
+  private void buildFeed(Output o, int k) {
+    building = o.op().type() + " '" + o.op().name() + "'";
+    boolean dev = onDevice(o.op());
+    TensorType t = types.get(o);
+    if (!dev) {
+      int slot = newHostSlot(null);
+      where.put(o, new Where(slot, null));
+      addStep(new Prepare(s -> s.frame[slot] = HostBuffers.array(s.feeds[k])));
+    } else {
+      CUdeviceptr dst = where.get(o).device();
+      long bytes = bytes(t);
+      long off = stage(bytes);
+      int n = (int) t.shape().numElements();
+      if (off < 0) {
+        addStep(Step.unreplayable(s -> ctx.staging.upload(HostBuffers.array(s.feeds[k]), n, dst)));
+        return;
+      }
+      addStep(new Step() {
+        @Override
+        public void prepare(RunState s) {
+          HostArrays.put(HostBuffers.array(s.feeds[k]), n, pinnedBuffer, off);
+        }
+
+        @Override
+        public void run(RunState s) {
+          check(JCudaDriver.cuMemcpyHtoDAsync(dst, pinned.withByteOffset(off), bytes, ctx.stream), "cuMemcpyHtoDAsync");
+        }
+      });
+    }
+  }
+
   /** Places the outputs of {@code op} and appends its steps. */
   private void build(Operation op, Map<Output, Integer> feedIndex) {
     building = op.type() + " '" + op.name() + "'";
     boolean dev = onDevice(op);
-    if (op.numOutputs() == 1 && feedIndex.containsKey(op.output(0))) {
-      Output o = op.output(0);
-      int k = feedIndex.get(o);
-      TensorType t = types.get(o);
-      if (!dev) {
-        int slot = newHostSlot(null);
-        where.put(o, new Where(slot, null));
-        addStep(new Prepare(s -> s.frame[slot] = HostBuffers.array(s.feeds[k])));
-      } else {
-        CUdeviceptr dst = where.get(o).device();
-        long bytes = bytes(t);
-        long off = stage(bytes);
-        int n = (int) t.shape().numElements();
-        if (off < 0) {
-          addStep(Step.unreplayable(s -> ctx.staging.upload(HostBuffers.array(s.feeds[k]), n, dst)));
-          return;
-        }
-        addStep(new Step() {
-          @Override
-          public void prepare(RunState s) {
-            HostArrays.put(HostBuffers.array(s.feeds[k]), n, pinnedBuffer, off);
-          }
-
-          @Override
-          public void run(RunState s) {
-            check(JCudaDriver.cuMemcpyHtoDAsync(dst, pinned.withByteOffset(off), bytes, ctx.stream), "cuMemcpyHtoDAsync");
-          }
-        });
-      }
-      return;
-    }
     switch (op.type()) {
       case "NoOp" -> { }
       case "Placeholder" -> throw new IllegalStateException("unreachable: unfed placeholder " + op.name());
       case "Variable" -> {
-        VarState v = session.variable(op);
+        CudaVariable v = session.variable(op);
         residency.put(v, dev);
         if (dev) {
           session.ensureDeviceBuffer(v);
-          where.put(op.output(0), new Where(-1, v.device));
+          if (snapshots.contains(op)) {
+            // Read through a copy taken here, before the run's first assign to it.
+            CUdeviceptr var = v.device;
+            CUdeviceptr copy = where.get(op.output(0)).device();
+            long bytes = v.bytes();
+            addStep(s -> check(JCudaDriver.cuMemcpyDtoDAsync(copy, var, bytes, ctx.stream), "cuMemcpyDtoDAsync"));
+          } else {
+            where.put(op.output(0), new Where(-1, v.device));
+          }
+        } else if (snapshots.contains(op)) {
+          Object copy = HostBuffers.allocate(v.type.dtype(), v.size);
+          where.put(op.output(0), new Where(newHostSlot(copy), null));
+          addStep(Step.onHost(s -> System.arraycopy(v.storage, 0, copy, 0, v.size)));
         } else {
-          where.put(op.output(0), new Where(newHostSlot(v.host), null));
+          where.put(op.output(0), new Where(newHostSlot(v.storage), null));
         }
       }
       case "Const" -> {
@@ -560,14 +643,14 @@ final class CudaPlan implements AutoCloseable {
   }
 
   private void assign(Operation op, boolean dev) {
-    VarState v = session.variable(op.input(0).op());
+    CudaVariable v = session.variable(op.input(0).op());
     residency.put(v, dev);
     boolean plain = op.type().equals("Assign");
     if (!written.contains(v)) {
       written.add(v);
     }
     Where value = where.get(op.input(1));
-    int n = (int) v.count;
+    int n = v.size;
     if (dev) {
       session.ensureDeviceBuffer(v);
       CUdeviceptr var = v.device;
@@ -582,7 +665,7 @@ final class CudaPlan implements AutoCloseable {
       }
       where.put(op.output(0), new Where(-1, var));
     } else {
-      int varSlot = newHostSlot(v.host);
+      int varSlot = newHostSlot(v.storage);
       int src = value.hostSlot();
       boolean sub = op.type().equals("AssignSub");
       addStep(new Step() {
@@ -594,9 +677,9 @@ final class CudaPlan implements AutoCloseable {
         @Override
         public void run(RunState s) {
           if (plain) {
-            System.arraycopy(s.frame[src], 0, v.host, 0, n);
+            System.arraycopy(s.frame[src], 0, v.storage, 0, n);
           } else {
-            HostArrays.update(v.host, s.frame[src], n, sub);
+            HostArrays.update(v.storage, s.frame[src], n, sub);
           }
         }
       });
@@ -754,15 +837,15 @@ final class CudaPlan implements AutoCloseable {
   }
 
   /** Variables this plan reads before writing: they must be initialized before it runs. */
-  List<VarState> mustBeInitialized() {
-    return readsBeforeWrite;
+  List<CudaVariable> mustBeInitialized() {
+    return mustBeInitialized;
   }
 
-  Map<VarState, Boolean> residency() {
+  Map<CudaVariable, Boolean> residency() {
     return residency;
   }
 
-  List<VarState> written() {
+  List<CudaVariable> written() {
     return written;
   }
 

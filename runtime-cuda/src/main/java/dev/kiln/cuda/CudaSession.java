@@ -5,13 +5,9 @@ import dev.kiln.graph.HostBuffers;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
-import dev.kiln.graph.TensorType;
 import dev.kiln.graph.Variable;
 import dev.kiln.optimizer.DeviceDescription;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +16,8 @@ import java.util.Objects;
 import java.util.function.UnaryOperator;
 import dev.kiln.optimizer.Program;
 import dev.kiln.runtime.SessionOptions;
+import dev.kiln.runtime.plan.Feeds;
+import dev.kiln.runtime.plan.PlanKey;
 
 /**
  * Runs a graph on a CUDA GPU (TensorFlow 1.x semantics, as the CPU {@code Session}): each run
@@ -35,12 +33,10 @@ import dev.kiln.runtime.SessionOptions;
  * }</pre>
  */
 public final class CudaSession implements AutoCloseable {
-  private record PlanKey(List<String> fed, List<TensorType> fedTypes, List<Output> fetches, List<Operation> targets) {}
-
   private final Graph graph;
   private final CudaContext ctx;
   private final boolean ownsContext;
-  private final Map<String, VarState> variables = new HashMap<>();
+  private final Map<String, CudaVariable> variables = new HashMap<>();
   private final Map<String, long[]> randomCounters = new HashMap<>();
   private final Map<PlanKey, CudaPlan> plans = new HashMap<>();
   private boolean closed;
@@ -148,25 +144,16 @@ public final class CudaSession implements AutoCloseable {
   List<Tensor> run(Output[] fedOutputs, Tensor[] fedValues, Output[] fetches, Operation[] targets) {
     synchronized (ctx) {
       requireOpen();
-      Integer[] order = new Integer[fedOutputs.length];
-      for (int i = 0; i < order.length; i++) {
-        order[i] = i;
-        Output o = Objects.requireNonNull(fedOutputs[i], "fed output is null");
-        Objects.requireNonNull(fedValues[i], () -> "value fed for '" + o.name() + "' is null");
-      }
-      Arrays.sort(order, Comparator.comparing(i -> fedOutputs[i].name()));
-      Output[] outs = new Output[order.length];
-      Tensor[] values = new Tensor[order.length];
+      Output[] outs = fedOutputs.clone();
+      Tensor[] values = fedValues.clone();
       for (int i = 0; i < outs.length; i++) {
-        Output o = fedOutputs[order[i]];
-        Tensor t = fedValues[order[i]];
-        requireOwn(o.op(), "fed value");
-        TensorType want = o.type();
-        if (t.dtype() != want.dtype() || !want.shape().isCompatibleWith(t.shape())) {
-          throw new IllegalArgumentException(o.op().type() + " '" + o.name() + "': fed " + t.type() + ", expected " + want);
-        }
-        outs[i] = o;
-        values[i] = t;
+        Output o = Objects.requireNonNull(outs[i], "fed output is null");
+        Objects.requireNonNull(values[i], () -> "value fed for '" + o.name() + "' is null");
+      }
+      PlanKey.sortFeeds(outs, values);
+      for (int i = 0; i < outs.length; i++) {
+        requireOwn(outs[i].op(), "fed value");
+        Feeds.check(outs[i], values[i]);
       }
       for (Output f : fetches) {
         requireOwn(Objects.requireNonNull(f, "fetch is null").op(), "fetch");
@@ -174,8 +161,7 @@ public final class CudaSession implements AutoCloseable {
       for (Operation t : targets) {
         requireOwn(Objects.requireNonNull(t, "target is null"), "target");
       }
-      PlanKey key = new PlanKey(Arrays.stream(outs).map(Output::name).toList(),
-          Arrays.stream(values).map(Tensor::type).toList(), List.of(fetches), List.of(targets));
+      PlanKey key = new PlanKey(outs, values, fetches.clone(), targets.clone());
       ctx.makeCurrent();
       CudaPlan plan = plans.get(key);
       if (plan == null) {
@@ -188,15 +174,15 @@ public final class CudaSession implements AutoCloseable {
         }
         plans.put(key, plan);
       }
-      for (VarState v : plan.mustBeInitialized()) {
-        if (!v.initialized) {
+      for (CudaVariable v : plan.mustBeInitialized()) {
+        if (!v.isInitialized()) {
           throw v.uninitialized();
         }
       }
       plan.residency().forEach(this::moveTo);
       List<Tensor> out = plan.run(values);
-      for (VarState v : plan.written()) {
-        v.initialized = true;
+      for (CudaVariable v : plan.written()) {
+        v.setInitialized(true);
       }
       return out;
     }
@@ -221,11 +207,11 @@ public final class CudaSession implements AutoCloseable {
     synchronized (ctx) {
       requireOpen();
       for (Map.Entry<Variable, Tensor> e : values.entrySet()) {
-        VarState s = variable(e.getKey().op());
+        CudaVariable s = variable(e.getKey().op());
         // The host copy becomes the value; the next plan that places the variable on the device uploads it.
-        System.arraycopy(HostBuffers.array(e.getValue()), 0, s.host, 0, (int) s.count);
+        System.arraycopy(HostBuffers.array(e.getValue()), 0, s.storage, 0, s.size);
         s.onDevice = false;
-        s.initialized = true;
+        s.setInitialized(true);
       }
     }
   }
@@ -234,7 +220,7 @@ public final class CudaSession implements AutoCloseable {
   public Tensor variableValue(Variable v) {
     synchronized (ctx) {
       requireOpen();
-      VarState s = initialized(v, "variableValue");
+      CudaVariable s = initialized(v, "variableValue");
       ctx.makeCurrent();
       return hostCopy(s);
     }
@@ -248,7 +234,7 @@ public final class CudaSession implements AutoCloseable {
   public Map<Variable, Tensor> variableValues(List<Variable> vars) {
     synchronized (ctx) {
       requireOpen();
-      VarState[] states = new VarState[vars.size()];
+      CudaVariable[] states = new CudaVariable[vars.size()];
       for (int i = 0; i < states.length; i++) {
         states[i] = initialized(Objects.requireNonNull(vars.get(i), "variableValues: a variable is null"), "variableValues");
       }
@@ -261,22 +247,22 @@ public final class CudaSession implements AutoCloseable {
     }
   }
 
-  private VarState initialized(Variable v, String what) {
+  private CudaVariable initialized(Variable v, String what) {
     requireOwn(v.op(), what);
-    VarState s = variables.get(v.name());
-    if (s == null || !s.initialized) {
+    CudaVariable s = variables.get(v.name());
+    if (s == null || !s.isInitialized()) {
       throw new IllegalStateException("Variable '" + v.name() + "' is uninitialized: run its initializer first");
     }
     return s;
   }
 
   /** The variable's value in a new host array (downloaded first if the device holds the latest). */
-  private Tensor hostCopy(VarState s) {
+  private Tensor hostCopy(CudaVariable s) {
     if (s.onDevice) {
       download(s);
     }
-    Object copy = HostBuffers.allocate(s.type.dtype(), (int) s.count);
-    System.arraycopy(s.host, 0, copy, 0, (int) s.count);
+    Object copy = HostBuffers.allocate(s.type.dtype(), s.size);
+    System.arraycopy(s.storage, 0, copy, 0, s.size);
     return HostBuffers.adopt(s.type.dtype(), s.type.shape(), copy);
   }
 
@@ -287,7 +273,7 @@ public final class CudaSession implements AutoCloseable {
       for (CudaPlan p : plans.values()) {
         total += p.deviceBytes();
       }
-      for (VarState v : variables.values()) {
+      for (CudaVariable v : variables.values()) {
         total += v.device != null ? v.bytes() : 0;
       }
       return total;
@@ -315,7 +301,8 @@ public final class CudaSession implements AutoCloseable {
   }
 
   private CudaPlan compiled(List<Output> fetches, List<Operation> targets) {
-    CudaPlan plan = plans.get(new PlanKey(List.of(), List.of(), List.copyOf(fetches), List.copyOf(targets)));
+    CudaPlan plan = plans.get(new PlanKey(new Output[0], new Tensor[0], fetches.toArray(Output[]::new),
+        targets.toArray(Operation[]::new)));
     if (plan == null) {
       throw new IllegalStateException("no compiled plan for " + fetches + " / " + targets + ": run it first");
     }
@@ -347,7 +334,7 @@ public final class CudaSession implements AutoCloseable {
       ctx.synchronize();
       plans.values().forEach(CudaPlan::close);
       plans.clear();
-      for (VarState v : variables.values()) {
+      for (CudaVariable v : variables.values()) {
         ctx.free(v.device);
         v.device = null;
       }
@@ -360,13 +347,13 @@ public final class CudaSession implements AutoCloseable {
 
   // ------------------------------------------------------------------ for plans
 
-  VarState variable(Operation var) {
-    return variables.computeIfAbsent(var.name(), n -> new VarState(n, var.outputType(0)));
+  CudaVariable variable(Operation var) {
+    return variables.computeIfAbsent(var.name(), n -> new CudaVariable(var));
   }
 
-  void ensureDeviceBuffer(VarState v) {
+  void ensureDeviceBuffer(CudaVariable v) {
     if (v.device == null) {
-      v.device = ctx.allocate(v.bytes(), "variable '" + v.name + "'");
+      v.device = ctx.allocate(v.bytes(), "variable '" + v.name() + "'");
     }
   }
 
@@ -378,14 +365,14 @@ public final class CudaSession implements AutoCloseable {
   }
 
   /** Puts a variable's value on the side a plan placed it (copying between runs, synchronously). */
-  private void moveTo(VarState v, boolean device) {
+  private void moveTo(CudaVariable v, boolean device) {
     if (v.onDevice == device) {
       return;
     }
-    if (v.initialized) {
+    if (v.isInitialized()) {
       if (device) {
         ensureDeviceBuffer(v);
-        ctx.staging.upload(v.host, v.count, v.device);
+        ctx.staging.upload(v.storage, v.size, v.device);
       } else {
         download(v);
       }
@@ -393,14 +380,12 @@ public final class CudaSession implements AutoCloseable {
     v.onDevice = device;
   }
 
-  private void download(VarState v) {
-    ctx.staging.download(v.device, v.host, v.count);
+  private void download(CudaVariable v) {
+    ctx.staging.download(v.device, v.storage, v.size);
   }
 
   private void requireOwn(Operation op, String what) {
-    if (op.graph() != graph) {
-      throw new IllegalArgumentException(what + " " + op + " belongs to another graph than this Session's");
-    }
+    Feeds.requireInGraph(graph, op, what);
   }
 
   private void requireOpen() {

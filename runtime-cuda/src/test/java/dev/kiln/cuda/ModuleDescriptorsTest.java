@@ -54,9 +54,35 @@ class ModuleDescriptorsTest {
     assertEquals(Map.of(
         "dev.kiln.graph", Set.of("dev.kiln.graph"),
         "dev.kiln.optimizer", Set.of("dev.kiln.optimizer"),
-        "dev.kiln.runtime", Set.of("dev.kiln.runtime", "dev.kiln.runtime.spi"),
+        "dev.kiln.runtime", Set.of("dev.kiln.runtime", "dev.kiln.runtime.plan", "dev.kiln.runtime.spi"),
         "dev.kiln.train", Set.of("dev.kiln.data", "dev.kiln.nn", "dev.kiln.train"),
         "dev.kiln.cuda", Set.of()), exports);
+  }
+
+  @Test
+  void theSharedPlanLayerIsExportedToTheDeviceModuleOnly() {
+    Exports plan = descriptor(Session.class).exports().stream()
+        .filter(e -> e.source().equals("dev.kiln.runtime.plan")).findFirst().orElseThrow();
+    assertEquals(Set.of("dev.kiln.cuda"), plan.targets());
+  }
+
+  @Test
+  void theCudaModuleHasClassesOfItsOwnPackageOnly() throws IOException, URISyntaxException {
+    Path classes = Path.of(CudaKernels.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    Set<String> packages = new TreeSet<>();
+    if (Files.isDirectory(classes)) {
+      try (var files = Files.walk(classes)) {
+        files.filter(f -> f.toString().endsWith(".class") && !f.getFileName().toString().equals("module-info.class"))
+            .forEach(f -> packages.add(classes.relativize(f.getParent()).toString().replace(java.io.File.separatorChar, '.')));
+      }
+    } else {
+      try (JarFile jar = new JarFile(classes.toFile())) {
+        jar.stream().map(java.util.zip.ZipEntry::getName)
+            .filter(n -> n.endsWith(".class") && !n.endsWith("module-info.class") && !n.startsWith("META-INF/"))
+            .forEach(n -> packages.add(n.substring(0, n.lastIndexOf('/')).replace('/', '.')));
+      }
+    }
+    assertEquals(Set.of("dev.kiln.cuda"), packages);
   }
 
   @Test

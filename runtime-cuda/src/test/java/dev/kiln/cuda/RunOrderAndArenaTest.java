@@ -24,8 +24,24 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** A CUDA plan's run order and arena layout, computed without a GPU. */
+/** A CUDA plan's run order and arena layout (the shared plan layer's), computed without a GPU. */
 class RunOrderAndArenaTest {
+  private static List<Operation> order(Program p) {
+    return CudaPlan.order(CudaPlan.schedule(p), p.fed());
+  }
+
+  /** Offsets of the values {@code inArena} accepts (no device value is fed in these programs). */
+  private static long layout(Program p, List<Operation> order, java.util.function.Predicate<Output> inArena,
+      java.util.function.ToLongFunction<Output> bytes, Map<Output, Long> offsets) {
+    List<Output> values = new ArrayList<>();
+    dev.kiln.runtime.plan.ArenaLayout.Arena arena = CudaPlan.layout(order, List.copyOf(p.fed()), p.fetches(), inArena,
+        bytes, values);
+    for (int v = 0; v < values.size(); v++) {
+      offsets.put(values.get(v), arena.offsets()[v]);
+    }
+    return arena.bytes();
+  }
+
   private static Program placed(Graph g, List<Output> fetches, List<Operation> targets, Set<Output> fed) {
     return new PassManager(List.of(new Prune(), new Place(DeviceDescription.fakeGpu(), CudaKernels.REGISTRY)))
         .run(new Program(g, fetches, targets, fed));
@@ -40,7 +56,7 @@ class RunOrderAndArenaTest {
     Output newV = tf.withName("newV").assign(v, tf.add(v, tf.constant(1f)));
     Output r = tf.withName("r").tanh(v);
     Program p = placed(g, List.of(r), List.of(newV.op()), Set.of());
-    List<Operation> order = RunOrder.of(p, p.fed());
+    List<Operation> order = order(p);
     List<String> names = order.stream().map(Operation::name).toList();
     assertTrue(names.indexOf("r") < names.indexOf("newV"), names.toString());
     // Every node comes after the values it reads and its control inputs.
@@ -61,6 +77,48 @@ class RunOrderAndArenaTest {
   }
 
   @Test
+  void aSwapOnTheDeviceReadsBothVariablesThroughSnapshotsTakenBeforeTheAssigns() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable a = tf.variable("a", tf.constant(Tensor.of(new float[] {1, 2}, 2)));
+    Variable b = tf.variable("b", tf.constant(Tensor.of(new float[] {3, 4}, 2)));
+    Output toA = tf.withName("toA").assign(a, b);
+    Output toB = tf.withName("toB").assign(b, a);
+    Program p = placed(g, List.of(), List.of(toA.op(), toB.op()), Set.of());
+    dev.kiln.runtime.plan.Schedule s = CudaPlan.schedule(p);
+    assertEquals(Set.of("a", "b"), s.snapshots().stream().map(Operation::name).collect(java.util.stream.Collectors.toSet()));
+    assertEquals(Set.of("a", "b"), s.mustBeInitialized().stream().map(Operation::name)
+        .collect(java.util.stream.Collectors.toSet()));
+    List<String> names = order(p).stream().map(Operation::name).toList();
+    for (String var : List.of("a", "b")) {
+      assertTrue(names.indexOf(var) < names.indexOf("toA") && names.indexOf(var) < names.indexOf("toB"), names.toString());
+    }
+  }
+
+  @Test
+  void aValueFedOnTheDeviceTakesArenaMemoryFromTheStart() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(1000));
+    Output e = tf.withName("e").exp(x);
+    Output n = tf.withName("n").neg(e);
+    Output m = tf.withName("m").exp(n);
+    // e is fed: its node does not run, and its value needs a device block before n reads it.
+    Program p = placed(g, List.of(m), List.of(), Set.of(e));
+    Output fedE = p.fed().iterator().next();
+    List<Operation> order = order(p);
+    assertFalse(order.contains(fedE.op()), order.toString());
+    List<Output> values = new ArrayList<>();
+    dev.kiln.runtime.plan.ArenaLayout.Arena arena = CudaPlan.layout(order, List.of(fedE), p.fetches(),
+        o -> o.op().device().equals("/gpu:0"), o -> 4000, values);
+    assertEquals(fedE, values.get(0));
+    // e, n and m: e dies at n, so m reuses e's block.
+    assertEquals(3, values.size(), values.toString());
+    assertEquals(arena.offsets()[0], arena.offsets()[2]);
+    assertEquals(2 * 4096, arena.bytes());
+  }
+
+  @Test
   void aChainReusesTwoBuffers() {
     Graph g = new Graph();
     Ops tf = Ops.create(g);
@@ -70,10 +128,9 @@ class RunOrderAndArenaTest {
       y = i % 2 == 0 ? tf.exp(y) : tf.neg(y);
     }
     Program p = placed(g, List.of(y), List.of(), Set.of(x));
-    List<Operation> order = RunOrder.of(p, p.fed());
+    List<Operation> order = order(p);
     Map<Output, Long> offsets = new HashMap<>();
-    long peak = ArenaLayout.layout(order, CudaPlan.lastUses(order, p.fetches()), o -> o.op().device().equals("/gpu:0"),
-        o -> 4L * o.shape().numElements(), offsets);
+    long peak = layout(p, order, o -> o.op().device().equals("/gpu:0"), o -> 4L * o.shape().numElements(), offsets);
     // 1000 floats = 4000 bytes, aligned to 4096; an op's input and output are live together.
     assertEquals(2 * 4096, peak);
     assertEquals(11, offsets.size(), "10 ops and the copy of x to the device");
@@ -83,8 +140,7 @@ class RunOrderAndArenaTest {
   void valuesLiveAtTheSameTimeNeverOverlap() {
     CudaSessionTest.Net net = new CudaSessionTest.Net(24, 40, 6, 0.1f, 3);
     Program p = placed(net.g, List.of(net.loss), List.of(net.train), Set.of(net.x, net.labels));
-    List<Operation> order = RunOrder.of(p, p.fed());
-    Map<Output, Integer> last = CudaPlan.lastUses(order, p.fetches());
+    List<Operation> order = order(p);
     Map<Output, Long> offsets = new HashMap<>();
     int batch = 5;
     // Concrete sizes: the batch dimension is 5.
@@ -97,7 +153,7 @@ class RunOrderAndArenaTest {
     };
     java.util.function.Predicate<Output> inArena = o -> o.op().device().equals("/gpu:0") && !CudaPlan.isView(o.op())
         && !Set.of("Variable", "Const", "Assign", "AssignAdd", "AssignSub", "NoOp").contains(o.op().type());
-    long peak = ArenaLayout.layout(order, last, inArena, bytes, offsets);
+    long peak = layout(p, order, inArena, bytes, offsets);
     // Live interval of a value: from its producer's step to its last reader's (independently computed).
     Map<Output, int[]> live = new HashMap<>();
     for (int i = 0; i < order.size(); i++) {
@@ -129,7 +185,7 @@ class RunOrderAndArenaTest {
     List<Output> values = new ArrayList<>(offsets.keySet());
     long total = 0;
     for (Output a : values) {
-      total += ArenaLayout.align(bytes.applyAsLong(a));
+      total += dev.kiln.runtime.plan.ArenaLayout.align(bytes.applyAsLong(a), CudaPlan.ALIGN);
       for (Output b : values) {
         if (a == b) {
           continue;

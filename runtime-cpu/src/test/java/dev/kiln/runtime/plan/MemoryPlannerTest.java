@@ -1,12 +1,12 @@
-package dev.kiln.optimizer;
+package dev.kiln.runtime.plan;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.kiln.graph.DType;
-import dev.kiln.optimizer.MemoryPlanner.Step;
-import dev.kiln.optimizer.MemoryPlanner.Value;
+import dev.kiln.runtime.plan.MemoryPlanner.Step;
+import dev.kiln.runtime.plan.MemoryPlanner.Value;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.kiln.optimizer;
+package dev.kiln.runtime.plan;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Elementwise;
@@ -19,7 +19,7 @@ import java.util.Map;
  * input that dies at that op (same dtype, same element count). The plan knows, before anything runs,
  * how many bytes one run's buffers take.
  *
- * <p>The caller (the CPU runtime's plan compiler) describes the schedule as steps over value ids:
+ * <p>The caller (a device's plan compiler) describes the schedule as steps over value ids:
  * the values each step defines and reads. Values that live elsewhere (feeds, variables, constants)
  * and views (which share their input's buffer) are not values here: a read through a view is a read
  * of the value it views.
@@ -125,7 +125,60 @@ public final class MemoryPlanner {
     return ok;
   }
 
+  /**
+   * Where a device keeps the values of a plan: it hands out a block for a value and takes back the
+   * block of a value that is dead. The CPU's are typed heap arrays ({@link #plan}); a device with
+   * raw memory lays values out by byte offset in one arena ({@link ArenaLayout}).
+   */
+  public interface Allocator {
+    /** A block for {@code v}, not held by any live value. */
+    int allocate(Value v);
+
+    /** {@code block}, which held {@code v}, is free from the next step on. */
+    void release(int block, Value v);
+  }
+
+  /**
+   * The liveness walk every device shares.
+   *
+   * @param blockOf for each value, the block the allocator gave it (or the dying input's it took over)
+   * @param liveBytesPeak the largest total size of values live at one step
+   * @param inPlaceCount how many outputs were written over a dying input
+   */
+  public record Assignment(int[] blockOf, long liveBytesPeak, int inPlaceCount) {}
+
+  /** Typed buffers for JVM arrays: the assignment and each buffer's dtype and capacity. */
   public static Plan plan(List<Value> values, List<Step> steps) {
+    List<DType> types = new ArrayList<>();
+    List<Long> sizes = new ArrayList<>();
+    Map<DType, List<Integer>> free = new EnumMap<>(DType.class);
+    Assignment a = assign(values, steps, new Allocator() {
+      @Override
+      public int allocate(Value v) {
+        return MemoryPlanner.allocate(v, types, sizes, free);
+      }
+
+      @Override
+      public void release(int block, Value v) {
+        free.computeIfAbsent(types.get(block), d -> new ArrayList<>()).add(block);
+      }
+    });
+    long peak = 0;
+    long[] elements = new long[sizes.size()];
+    for (int b = 0; b < elements.length; b++) {
+      elements[b] = sizes.get(b);
+      peak += elements[b] * types.get(b).byteSize();
+    }
+    return new Plan(a.blockOf(), types.toArray(DType[]::new), elements, peak, a.liveBytesPeak(), a.inPlaceCount());
+  }
+
+  /**
+   * Walks the steps in order: each defined value gets a block (a dying input's, where the step allows
+   * it, else the allocator's); after the step, the blocks of values it read for the last time, and
+   * of values it wrote that nothing reads, go back to the allocator. So a step's outputs never share
+   * memory with its own inputs, except an output written over an input explicitly.
+   */
+  public static Assignment assign(List<Value> values, List<Step> steps, Allocator allocator) {
     int nv = values.size();
     int[] lastUse = new int[nv];
     Arrays.fill(lastUse, -1);
@@ -136,9 +189,6 @@ public final class MemoryPlanner {
     }
     int[] bufferOf = new int[nv];
     Arrays.fill(bufferOf, -1);
-    List<DType> types = new ArrayList<>();
-    List<Long> sizes = new ArrayList<>();
-    Map<DType, List<Integer>> free = new EnumMap<>(DType.class);
     long live = 0;
     long livePeak = 0;
     int inPlace = 0;
@@ -163,7 +213,7 @@ public final class MemoryPlanner {
           bufferOf[v] = bufferOf[over];
           inPlace++; // the bytes pass from the dying input to the output
         } else {
-          bufferOf[v] = allocate(val, types, sizes, free);
+          bufferOf[v] = allocator.allocate(val);
           live += val.bytes();
         }
         if (lastUse[v] < 0) {
@@ -179,17 +229,11 @@ public final class MemoryPlanner {
       for (int v : freeNow) {
         if (!reused.contains(v)) {
           live -= values.get(v).bytes();
-          free.computeIfAbsent(types.get(bufferOf[v]), d -> new ArrayList<>()).add(bufferOf[v]);
+          allocator.release(bufferOf[v], values.get(v));
         }
       }
     }
-    long peak = 0;
-    long[] elements = new long[sizes.size()];
-    for (int b = 0; b < elements.length; b++) {
-      elements[b] = sizes.get(b);
-      peak += elements[b] * types.get(b).byteSize();
-    }
-    return new Plan(bufferOf, types.toArray(DType[]::new), elements, peak, livePeak, inPlace);
+    return new Assignment(bufferOf, livePeak, inPlace);
   }
 
   /** A free buffer of the dtype: the smallest big enough, else the largest (grown), else a new one. */

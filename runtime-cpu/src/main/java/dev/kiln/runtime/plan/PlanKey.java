@@ -1,4 +1,4 @@
-package dev.kiln.runtime;
+package dev.kiln.runtime.plan;
 
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
@@ -10,23 +10,24 @@ import java.util.Arrays;
  * A run's signature: the fed outputs (sorted by node id and output index) with the dtypes and shapes
  * of the fed tensors, the fetches in order, and the targets. Outputs and operations compare by
  * identity, which is sound because a graph is append-only. A run that lends fetched variables
- * ({@link Session.Runner#runNoCopy}) has its own plans.
+ * (the CPU Session's {@code runNoCopy}) has its own plans. The arrays are the caller's, not copied:
+ * they must not change once the key is made.
  */
-final class PlanKey {
-  final Output[] feeds;
-  final int[] feedTypes; // per feed: dtype ordinal, rank, dims...
-  final Output[] fetches;
-  final Operation[] targets;
-  /** Fetched values that live in a variable's storage at the end of the run are lent, not copied. */
-  final boolean lend;
+public final class PlanKey {
+  private final Output[] feeds;
+  private final int[] feedTypes; // per feed: dtype ordinal, rank, dims...
+  private final Output[] fetches;
+  private final Operation[] targets;
+  private final boolean lend;
   private final int hash;
 
   /** {@code feeds} and {@code values} must already be sorted with {@link #sortFeeds}. */
-  PlanKey(Output[] feeds, Tensor[] values, Output[] fetches, Operation[] targets) {
+  public PlanKey(Output[] feeds, Tensor[] values, Output[] fetches, Operation[] targets) {
     this(feeds, values, fetches, targets, false);
   }
 
-  PlanKey(Output[] feeds, Tensor[] values, Output[] fetches, Operation[] targets, boolean lend) {
+  /** As {@link #PlanKey(Output[], Tensor[], Output[], Operation[])}, for a run that lends fetched variables if {@code lend}. */
+  public PlanKey(Output[] feeds, Tensor[] values, Output[] fetches, Operation[] targets, boolean lend) {
     this.lend = lend;
     this.feeds = feeds;
     int len = 0;
@@ -61,7 +62,7 @@ final class PlanKey {
   }
 
   /** Sorts parallel arrays of fed outputs and values by (node id, output index); insertion sort, as feeds are few. */
-  static void sortFeeds(Output[] outs, Tensor[] values) {
+  public static void sortFeeds(Output[] outs, Tensor[] values) {
     for (int i = 1; i < outs.length; i++) {
       Output o = outs[i];
       Tensor v = values[i];
@@ -74,6 +75,24 @@ final class PlanKey {
       outs[j + 1] = o;
       values[j + 1] = v;
     }
+  }
+
+  /** The fed outputs, sorted. */
+  public Output[] feeds() {
+    return feeds;
+  }
+
+  public Output[] fetches() {
+    return fetches;
+  }
+
+  public Operation[] targets() {
+    return targets;
+  }
+
+  /** Whether fetched values that live in a variable's storage at the end of the run are lent, not copied. */
+  public boolean lend() {
+    return lend;
   }
 
   private static boolean before(Output a, Output b) {

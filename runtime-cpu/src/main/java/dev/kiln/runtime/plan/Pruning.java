@@ -1,4 +1,4 @@
-package dev.kiln.runtime;
+package dev.kiln.runtime.plan;
 
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;

@@ -1,4 +1,4 @@
-package dev.kiln.runtime;
+package dev.kiln.runtime.plan;
 
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
@@ -23,23 +23,21 @@ import java.util.Set;
  * and read -> assign wherever no path assign -> read exists. The order is a topological sort that
  * prefers non-assign nodes, then graph creation order, which also runs assigns as late as possible.
  */
-final class Schedule {
-  sealed interface Step permits OpStep, FetchStep {}
+public final class Schedule {
+  /** One step of a run: a node, or the copy-out of a fetch. */
+  public sealed interface Step permits OpStep, FetchStep {}
 
-  record OpStep(Operation op) implements Step {}
+  /** Runs {@code op}. */
+  public record OpStep(Operation op) implements Step {}
 
   /** Copies fetch number {@code index} out of the frame. */
-  record FetchStep(int index, Output value) implements Step {}
+  public record FetchStep(int index, Output value) implements Step {}
 
-  final List<Step> steps;
-  /** Variables whose value from before the run is read: they must be initialized when it starts. */
-  final List<Operation> mustBeInitialized;
-  /** Variables assigned by the run, in creation order. */
-  final List<Operation> written;
-  /** Variables whose reads in this run go to a copy taken before their first assign. */
-  final List<Operation> snapshots;
-  /** Kernel nodes that write their output straight into a variable (their Assign copies nothing). */
-  final Map<Operation, Operation> fused;
+  private final List<Step> steps;
+  private final List<Operation> mustBeInitialized;
+  private final List<Operation> written;
+  private final List<Operation> snapshots;
+  private final Map<Operation, Operation> fused;
 
   private Schedule(List<Step> steps, List<Operation> mustBeInitialized, List<Operation> written,
       List<Operation> snapshots, Map<Operation, Operation> fused) {
@@ -50,7 +48,33 @@ final class Schedule {
     this.fused = fused;
   }
 
-  static boolean isAssign(Operation op) {
+  /** The steps in run order. */
+  public List<Step> steps() {
+    return steps;
+  }
+
+  /** Variables whose value from before the run is read: they must be initialized when it starts. */
+  public List<Operation> mustBeInitialized() {
+    return mustBeInitialized;
+  }
+
+  /** Variables assigned by the run, in creation order. */
+  public List<Operation> written() {
+    return written;
+  }
+
+  /** Variables whose reads in this run go to a copy taken before their first assign. */
+  public List<Operation> snapshots() {
+    return snapshots;
+  }
+
+  /** Kernel nodes that write their output straight into a variable (their Assign copies nothing). */
+  public Map<Operation, Operation> fused() {
+    return fused;
+  }
+
+  /** Assign, AssignAdd or AssignSub: a node that writes its first input, a variable. */
+  public static boolean isAssign(Operation op) {
     return switch (op.type()) {
       case "Assign", "AssignAdd", "AssignSub" -> true;
       default -> false;
@@ -63,15 +87,15 @@ final class Schedule {
    * pre-run reads are all unordered with their assigns are read through a snapshot (a copy taken
    * before their first assign) instead, and the run is scheduled again.
    */
-  static Schedule build(Set<Output> fed, List<Output> fetches, List<Operation> targets) {
+  public static Schedule build(Set<Output> fed, List<Output> fetches, List<Operation> targets, PlanRules rules) {
     try {
-      return build(fed, fetches, targets, Set.of());
+      return build(fed, fetches, targets, rules, Set.of());
     } catch (Cycle c) {
       if (c.snapshotSafe.isEmpty()) {
         throw c.error;
       }
       try {
-        return build(fed, fetches, targets, c.snapshotSafe);
+        return build(fed, fetches, targets, rules, c.snapshotSafe);
       } catch (Cycle again) {
         throw again.error;
       }
@@ -90,7 +114,7 @@ final class Schedule {
     }
   }
 
-  private static Schedule build(Set<Output> fed, List<Output> fetches, List<Operation> targets,
+  private static Schedule build(Set<Output> fed, List<Output> fetches, List<Operation> targets, PlanRules rules,
       Set<Operation> snapshots) {
     List<Operation> ops = Pruning.neededOps(fed, fetches, targets);
     int n = ops.size();
@@ -104,7 +128,7 @@ final class Schedule {
       succ.add(new ArrayList<>(2));
     }
     int[] indegree = new int[total];
-    VariableAliases aliases = new VariableAliases(fed, snapshots);
+    VariableAliases aliases = new VariableAliases(fed, snapshots, rules);
     // Variable -> its assign nodes (creation order) and its readers (node, reads pre-run value).
     Map<Operation, List<Integer>> writers = new LinkedHashMap<>();
     Map<Operation, List<long[]>> readers = new LinkedHashMap<>();
@@ -143,7 +167,7 @@ final class Schedule {
       for (Map.Entry<Operation, List<Integer>> e : writers.entrySet()) {
         if (e.getValue().size() == 1) {
           int a = e.getValue().get(0);
-          Integer p = fusableProducer(ops, node, succ, aliases, ops.get(a), a, e.getKey());
+          Integer p = fusableProducer(ops, node, succ, aliases, rules, ops.get(a), a, e.getKey());
           if (p != null) {
             e.setValue(List.of(p));
             fused.put(ops.get(p), e.getKey());
@@ -233,12 +257,13 @@ final class Schedule {
 
   /**
    * The node computing the value of {@code assign} (an Assign, the only writer of {@code var} in the
-   * run) if that kernel can write into the variable's storage itself: a built-in floating-point
-   * kernel (so it cannot fail midway), whose only successor is the Assign, and which reads the
-   * variable only through inputs of the output's type that the kernel library lets it overwrite.
+   * run) if that kernel can write into the variable's storage itself: a floating-point kernel the
+   * device lets write into a variable (one that cannot fail midway), whose only successor is the
+   * Assign, and which reads the variable only through inputs of the output's type that the device
+   * lets it overwrite.
    */
   private static Integer fusableProducer(List<Operation> ops, Map<Operation, Integer> node,
-      List<List<Integer>> succ, VariableAliases aliases, Operation assign, int a, Operation var) {
+      List<List<Integer>> succ, VariableAliases aliases, PlanRules rules, Operation assign, int a, Operation var) {
     if (!assign.type().equals("Assign")) {
       return null;
     }
@@ -248,13 +273,13 @@ final class Schedule {
       return null;
     }
     Operation producer = value.op();
-    if (producer.numOutputs() != 1 || isView(producer) || !Kernels.isBuiltin(producer.type())
+    if (producer.numOutputs() != 1 || rules.isView(producer) || !rules.writesIntoVariable(producer)
         || !value.dtype().isFloating() || !value.type().equals(var.outputType(0))) {
       return null;
     }
     for (int i = 0; i < producer.numInputs(); i++) {
       if (producer.def().readsInput(i) && aliases.variableOf(producer.input(i)) == var
-          && !(Kernels.allowsInPlace(producer.type(), i) && producer.input(i).type().equals(value.type()))) {
+          && !(rules.allowsInPlace(producer, i) && producer.input(i).type().equals(value.type()))) {
         return null;
       }
     }
@@ -355,9 +380,5 @@ final class Schedule {
       }
     }
     return steps; // shorter than the node count when there is a cycle
-  }
-
-  static boolean isView(Operation op) {
-    return op.def().traits().contains(dev.kiln.graph.OpTrait.VIEW);
   }
 }

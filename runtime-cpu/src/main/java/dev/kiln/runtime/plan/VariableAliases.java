@@ -1,20 +1,24 @@
-package dev.kiln.runtime;
+package dev.kiln.runtime.plan;
 
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import java.util.Set;
 
 /** Which variable's storage a value aliases: a variable read, an Assign output, or a view of one. */
-final class VariableAliases {
+public final class VariableAliases {
   private final Set<Output> fed;
   private final Set<Operation> snapshots;
+  private final PlanRules rules;
 
-  VariableAliases(Set<Output> fed, Set<Operation> snapshots) {
+  /** Aliases in a run with {@code fed} values and variables read through {@code snapshots}, under a device's {@code rules}. */
+  public VariableAliases(Set<Output> fed, Set<Operation> snapshots, PlanRules rules) {
     this.fed = fed;
     this.snapshots = snapshots;
+    this.rules = rules;
   }
 
-  Operation variableOf(Output o) {
+  /** The variable whose storage {@code o} is, or null. */
+  public Operation variableOf(Output o) {
     while (!fed.contains(o)) {
       Operation op = o.op();
       if (op.type().equals("Variable")) {
@@ -23,7 +27,7 @@ final class VariableAliases {
       if (Schedule.isAssign(op)) {
         return op.input(0).op();
       }
-      if (!Schedule.isView(op)) {
+      if (!rules.isView(op)) {
         return null;
       }
       o = op.input(0);
@@ -33,7 +37,7 @@ final class VariableAliases {
 
   /** True when the alias chain ends at the variable read itself rather than at an Assign. */
   boolean readsPreRunValue(Output o) {
-    while (Schedule.isView(o.op()) && !fed.contains(o)) {
+    while (rules.isView(o.op()) && !fed.contains(o)) {
       o = o.op().input(0);
     }
     return o.op().type().equals("Variable");
