@@ -11,14 +11,15 @@ module dev.kiln.runtime {
   requires org.bytedeco.systems;
   requires org.objectweb.asm;
   // Optional at run time: without the module the fused kernels run as plain Java loops (VectorSupport
-  // checks for it). FusedCodegen's hidden classes are defined in dev.kiln.runtime and so read the
+  // checks for it). FusedCodegen's hidden classes are defined in dev.kiln.runtime.fused and so read the
   // module through this one when it is present.
   requires static jdk.incubator.vector;
   // MKL (runtime-cpu-mkl) is found by name through Class.forName when present; no compile-time reference.
 
-  // The whole package is exported for now: it holds the user API (Session, SessionOptions, Result,
-  // CpuKernels, GradientChecker) together with the plan compiler, kernels, BLAS binding and code
-  // generation, and runtime-cuda reaches into the latter. Splitting it by role narrows this export.
+  // Exported: the user API (Session, SessionOptions, Result, CpuKernels, GradientChecker, HostKernel)
+  // and the device SPI. Inside: exec (plan compilation and execution, the kiln.* properties), kernels
+  // (the CPU kernel library), fused (fused-kernel interpretation and Vector API code generation) and
+  // blas (the OpenBLAS/MKL binding).
   exports dev.kiln.runtime;
   exports dev.kiln.runtime.spi;
   // The device-neutral plan layer (run order, memory plan, variable state, feed checks, plan key),

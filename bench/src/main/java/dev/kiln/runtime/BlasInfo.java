@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.blas.Blas;
+
 import java.util.Optional;
 
 /** For the benchmarks' notes: which BLAS library (and OpenBLAS kernels) the runtime selected. */

@@ -1,5 +1,11 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.fused.FusedKernel;
+import dev.kiln.runtime.kernels.Kernel;
+import dev.kiln.runtime.kernels.KernelSpec;
+import dev.kiln.runtime.kernels.Kernels;
+import dev.kiln.runtime.kernels.Parallel;
+
 import dev.kiln.bench.Workloads;
 import dev.kiln.graph.DType;
 import dev.kiln.graph.HostBuffers;

@@ -1,5 +1,10 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.exec.ConcreteTypes;
+import dev.kiln.runtime.exec.PlanCompiler;
+import dev.kiln.runtime.kernels.KernelSpec;
+import dev.kiln.runtime.kernels.Kernels;
+
 import dev.kiln.graph.HostBuffers;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Tensor;

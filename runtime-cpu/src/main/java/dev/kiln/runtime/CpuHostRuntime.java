@@ -1,5 +1,11 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.exec.ConcreteTypes;
+import dev.kiln.runtime.kernels.Kernel;
+import dev.kiln.runtime.kernels.KernelSpec;
+import dev.kiln.runtime.kernels.Kernels;
+import dev.kiln.runtime.kernels.RandomStream;
+
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.TensorType;
 import dev.kiln.runtime.spi.HostRuntime;

@@ -1,5 +1,8 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.kernels.CpuKernelRegistry;
+import dev.kiln.runtime.kernels.Kernels;
+
 import dev.kiln.optimizer.KernelRegistry;
 import java.util.Objects;
 import java.util.Optional;
@@ -36,11 +39,11 @@ public final class CpuKernels {
   }
 
   /** The op types users registered kernels for. */
-  static Set<String> userTypes() {
+  public static Set<String> userTypes() {
     return Set.copyOf(USER.keySet());
   }
 
-  static Optional<HostKernel> find(String opType) {
+  public static Optional<HostKernel> find(String opType) {
     return Optional.ofNullable(USER.get(opType));
   }
 }

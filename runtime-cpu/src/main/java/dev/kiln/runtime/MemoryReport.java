@@ -1,5 +1,8 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.exec.Plan;
+import dev.kiln.runtime.exec.PlanCompiler;
+
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;

@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.exec.Plan;
+
 import dev.kiln.graph.HostBuffers;
 import dev.kiln.runtime.plan.VariableState;
 import dev.kiln.graph.Output;

@@ -1,5 +1,11 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.exec.Plan;
+import dev.kiln.runtime.exec.PlanCompiler;
+import dev.kiln.runtime.kernels.Kernel;
+import dev.kiln.runtime.kernels.RandomStream;
+import dev.kiln.runtime.kernels.StateKernels;
+
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.HostBuffers;
 import dev.kiln.graph.Operation;
@@ -287,11 +293,11 @@ public final class Session implements AutoCloseable {
     }
   }
 
-  VariableState variableState(Operation var) {
+  public VariableState variableState(Operation var) {
     return variables.computeIfAbsent(var, VariableState::new);
   }
 
-  RandomStream randomStream(Operation op) {
+  public RandomStream randomStream(Operation op) {
     return randoms.computeIfAbsent(op, o -> new RandomStream(o.attrs().getLong("seed")));
   }
 

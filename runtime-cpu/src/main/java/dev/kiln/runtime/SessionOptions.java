@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.exec.RuntimeProperties;
+
 /**
  * How a {@link Session} compiles and runs its plans. Immutable; build with {@link #builder()}.
  *

@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.exec.RuntimeProperties;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,7 +32,7 @@ class ConfigurationSourcesTest {
 
   /** The options classes (one per library module), and the benchmark harness's own parameters. */
   private static final Set<String> READERS = Set.of(
-      "runtime-cpu/src/main/java/dev/kiln/runtime/RuntimeProperties.java",
+      "runtime-cpu/src/main/java/dev/kiln/runtime/exec/RuntimeProperties.java",
       "runtime-cuda/src/main/java/dev/kiln/cuda/CudaProperties.java",
       "train/src/main/java/dev/kiln/train/TrainProperties.java",
       "bench/src/main/java/dev/kiln/bench/RunAll.java",

@@ -1,5 +1,8 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.exec.PlanCompiler;
+import dev.kiln.runtime.kernels.Kernels;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,8 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.kernels.KernelSpec;
+import dev.kiln.runtime.kernels.Kernels;
+
 import static dev.kiln.runtime.KernelHarness.random;
 import static dev.kiln.runtime.Ref.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;

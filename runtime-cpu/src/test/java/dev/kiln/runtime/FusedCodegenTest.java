@@ -1,5 +1,10 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.fused.FusedCodegen;
+import dev.kiln.runtime.fused.FusedKernel;
+import dev.kiln.runtime.kernels.KernelSpec;
+import dev.kiln.runtime.kernels.Kernels;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

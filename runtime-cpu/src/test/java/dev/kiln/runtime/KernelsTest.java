@@ -1,5 +1,9 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.kernels.Kernel;
+import dev.kiln.runtime.kernels.KernelSpec;
+import dev.kiln.runtime.kernels.Kernels;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;

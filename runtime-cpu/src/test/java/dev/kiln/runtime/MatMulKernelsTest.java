@@ -1,5 +1,8 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.blas.Blas;
+import dev.kiln.runtime.kernels.MatMulKernels;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,9 +1,11 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.blas.OpenBlasCoreType;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.runtime.OpenBlasCoreType.Isa;
+import dev.kiln.runtime.blas.OpenBlasCoreType.Isa;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,13 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.kernels.ArithmeticKernels;
+import dev.kiln.runtime.kernels.ScalarArithmetic;
+import dev.kiln.runtime.kernels.ScalarMath;
+import dev.kiln.runtime.kernels.SegmentedReduction;
+import dev.kiln.runtime.kernels.UnaryKernels;
+import dev.kiln.runtime.kernels.VectorMath;
+import dev.kiln.runtime.kernels.VectorSupport;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

@@ -1,5 +1,8 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.exec.Plan;
+import dev.kiln.runtime.kernels.Kernel;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -50,7 +50,10 @@ class SessionVariableValuesTest {
             }
           }));
         }
-        for (int i = 0; i < 2_000; i++) {
+        // 2,000 reads, then more (up to 20 s) until the trainers have moved on: on a loaded machine
+        // the reads can all land in one stretch where no trainer is scheduled.
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        for (int i = 0; i < 2_000 || (last == first && System.nanoTime() < deadline); i++) {
           Map<Variable, Tensor> values = s.variableValues(List.of(a, b));
           long[] av = values.get(a).toLongArray();
           long[] bv = values.get(b).toLongArray();
@@ -71,7 +74,7 @@ class SessionVariableValuesTest {
       }
       assertTrue(last > first, "runs went on while the values were read: " + first + " .. " + last);
     }
-    assertTrue(mixed.isEmpty(), mixed.size() + " of 2,000 reads mix two states, e.g. " + mixed.subList(0, Math.min(3, mixed.size())));
+    assertTrue(mixed.isEmpty(), mixed.size() + " reads mix two states, e.g. " + mixed.subList(0, Math.min(3, mixed.size())));
   }
 
   @Test

@@ -1,5 +1,12 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.kernels.ArithmeticKernels;
+import dev.kiln.runtime.kernels.UnaryKernels;
+import dev.kiln.runtime.kernels.VectorArithmetic;
+import dev.kiln.runtime.kernels.VectorMath;
+import dev.kiln.runtime.kernels.VectorSupport;
+import dev.kiln.runtime.kernels.WideVectorMath;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

@@ -1,5 +1,7 @@
 package dev.kiln.runtime.plan;
 
+import dev.kiln.runtime.exec.Plan;
+
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.OpTrait;

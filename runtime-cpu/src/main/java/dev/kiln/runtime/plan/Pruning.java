@@ -1,5 +1,7 @@
 package dev.kiln.runtime.plan;
 
+import dev.kiln.runtime.Session;
+
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import java.util.ArrayList;

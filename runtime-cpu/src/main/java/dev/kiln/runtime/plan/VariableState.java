@@ -1,5 +1,7 @@
 package dev.kiln.runtime.plan;
 
+import dev.kiln.runtime.Result;
+
 import dev.kiln.graph.HostBuffers;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.TensorType;

@@ -1,5 +1,7 @@
 package dev.kiln.runtime.plan;
 
+import dev.kiln.runtime.exec.Plan;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,5 +1,8 @@
 package dev.kiln.runtime.plan;
 
+import dev.kiln.runtime.Session;
+import dev.kiln.runtime.exec.Plan;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,5 +1,7 @@
 package dev.kiln.runtime.spi;
 
+import dev.kiln.runtime.CpuHostRuntime;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;

@@ -1,0 +1,278 @@
+package dev.kiln.runtime.blas;
+
+import dev.kiln.runtime.exec.RuntimeProperties;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodType;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.openblas.global.openblas_nolapack;
+
+/**
+ * sgemm/dgemm through Intel MKL or OpenBLAS (JavaCPP presets), set up for speed:
+ * <ul>
+ *   <li>The library: MKL on Intel CPUs when MKL is on the class path (the optional runtime-cpu-mkl
+ *       artifact), OpenBLAS otherwise ({@code -Dkiln.blas=mkl|openblas|auto}; see BlasChoice). MKL is
+ *       the faster of the two on Intel CPUs, small products most of all; it is tuned for Intel's, so
+ *       AMD CPUs keep OpenBLAS by default. MKL needs the critical downcalls below; without them
+ *       (JDK 21) OpenBLAS is used.
+ *   <li>On a CPU with AVX-512, OPENBLAS_CORETYPE=SKYLAKEX is set in the process environment before
+ *       the library loads (unless the user set it), because OpenBLAS's own detection picks its AVX2
+ *       kernels on some AVX-512 CPUs and runs at about half the speed. A core type the user set that
+ *       is older than the CPU is kept, with a warning (OpenBlasCoreType).
+ *   <li>On JDK 22+, sgemm/dgemm are called through java.lang.foreign downcalls marked critical, which
+ *       pass Java heap arrays to native code without copying. The code is compiled for Java 21, so the
+ *       handles are built reflectively; they are static finals of an exact type, so the JIT inlines
+ *       them. On JDK 21 the calls go through JavaCPP's array overloads, which copy the operands.
+ *       A critical call holds off safepoints (and so GC) while it runs, for as long as the product
+ *       takes (milliseconds for a 1024^3 product). Splitting large products would bound that but makes OpenBLAS repack an
+ *       operand per piece, so they are not split; {@code -Dkiln.blas.copying=true} selects the copying
+ *       calls instead.
+ * </ul>
+ * Matrices are row-major; {@code ta}/{@code tb} say the stored operand is the transpose.
+ */
+public final class Blas {
+  private Blas() {}
+
+  private static final Logger LOG = Logger.getLogger(Blas.class.getName());
+  public static final String CORETYPE = OpenBlasCoreType.VARIABLE;
+  private static final int ROW_MAJOR = openblas_nolapack.CblasRowMajor;
+  private static final int NO_TRANS = openblas_nolapack.CblasNoTrans;
+  private static final int TRANS = openblas_nolapack.CblasTrans;
+
+  /** The core type this class put in the environment ("SKYLAKEX"), or empty. */
+  public static final Optional<String> FORCED_CORETYPE;
+  /** The library the products go to. */
+  public enum Library { MKL, OPENBLAS }
+
+  /** The library sgemm/dgemm call. */
+  public static final Library USED;
+  /** The native library that holds the cblas symbols' dependencies. */
+  public static final String LIBRARY;
+  private static final MethodHandle SGEMM;
+  private static final MethodHandle DGEMM;
+  /** True when sgemm/dgemm pass heap arrays to the library without copying. */
+  public static final boolean ZERO_COPY;
+  /**
+   * Products of fewer multiply-adds (m*n*k) than this run on one OpenBLAS thread
+   * ({@code -Dkiln.blas.singleThreadBelow}, 0 for never): OpenBLAS splits anything over ~256K over
+   * all threads, and a skinny product of a few million (256x1024x10: 2.6M) waits longer for a second
+   * thread on a busy machine than the split saves. From 2^22 (4M) on, all threads pay off, e.g. for
+   * 64x1000x100 (6.4M) on an idle machine.
+   */
+  static final long SINGLE_THREAD_BELOW = RuntimeProperties.SYSTEM.blasSingleThreadBelow();
+  private static final MethodHandle SET_THREADS;
+  /** OpenBLAS's own thread count at startup, restored after each single-threaded product. */
+  private static final int THREADS;
+
+  static {
+    FORCED_CORETYPE = forceCoreType();
+    String openblas = Loader.load(openblas_nolapack.class);
+    MethodHandle[] mkl = BlasChoice.MKL ? loadMkl() : null;
+    MethodHandle s = null;
+    MethodHandle d = null;
+    if (mkl != null) {
+      s = mkl[0];
+      d = mkl[1];
+    } else if (!RuntimeProperties.SYSTEM.blasCopying()) {
+      try {
+        s = Downcalls.critical(Path.of(openblas), "cblas_sgemm", gemmType(float[].class, float.class));
+        d = Downcalls.critical(Path.of(openblas), "cblas_dgemm", gemmType(double[].class, double.class));
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        LOG.log(Level.FINE, "no critical downcalls (JDK " + Runtime.version().feature()
+            + "); sgemm/dgemm copy their operands through JavaCPP", e);
+        s = null;
+        d = null;
+      }
+    }
+    USED = mkl != null ? Library.MKL : Library.OPENBLAS;
+    String setCore = System.getenv(CORETYPE);
+    if (USED == Library.OPENBLAS && setCore != null) {
+      Optional<String> slower = OpenBlasCoreType.slowerThanCpu(setCore, BlasChoice.cpuFlags());
+      if (slower.isPresent()) {
+        LOG.warning(slower.get());
+      }
+    }
+    LIBRARY = openblas;
+    SGEMM = s;
+    DGEMM = d;
+    ZERO_COPY = s != null;
+    MethodHandle set = null;
+    int threads = 1;
+    // MKL picks its own thread count per product; the one-thread switch is OpenBLAS's.
+    if (SINGLE_THREAD_BELOW > 0 && USED == Library.OPENBLAS) {
+      try {
+        MethodHandle get = Downcalls.critical(Path.of(LIBRARY), "openblas_get_num_threads", MethodType.methodType(int.class));
+        threads = (int) get.invokeExact();
+        set = Downcalls.critical(Path.of(LIBRARY), "openblas_set_num_threads", MethodType.methodType(void.class, int.class));
+      } catch (Throwable e) {
+        LOG.log(Level.FINE, "no openblas_set_num_threads downcall; small products use all threads", e);
+        set = null;
+      }
+    }
+    SET_THREADS = threads > 1 ? set : null;
+    THREADS = threads;
+  }
+
+  /** MKL's cblas_sgemm/dgemm as critical downcalls, or null (logged) when MKL or the downcalls are missing. */
+  private static MethodHandle[] loadMkl() {
+    try {
+      // By name: MKL's classes are on the class path only when the user added them.
+      Path lib = Path.of(Loader.load(Class.forName(BlasChoice.MKL_CLASS)));
+      return new MethodHandle[] {
+          Downcalls.critical(lib, "cblas_sgemm", gemmType(float[].class, float.class)),
+          Downcalls.critical(lib, "cblas_dgemm", gemmType(double[].class, double.class))};
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      LOG.log(Level.WARNING, "MKL is on the class path but does not load here (" + e + "); using OpenBLAS", e);
+      return null;
+    }
+  }
+
+  /** "MKL" or OpenBLAS's core type, for reports. */
+  public static String describe() {
+    return USED == Library.MKL ? "MKL" : "OpenBLAS " + coreName();
+  }
+
+  /** Switches OpenBLAS to one thread for a small product; returns whether it did. */
+  private static boolean enterOneThread(int m, int n, int k) {
+    boolean one = small(m, n, k);
+    if (one) {
+      setThreads(1);
+    }
+    return one;
+  }
+
+  private static void leaveOneThread(boolean one) {
+    if (one) {
+      setThreads(THREADS);
+    }
+  }
+
+  private static boolean small(int m, int n, int k) {
+    return SET_THREADS != null && (long) m * n * k < SINGLE_THREAD_BELOW;
+  }
+
+  private static void setThreads(int n) {
+    try {
+      SET_THREADS.invokeExact(n);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static MethodType gemmType(Class<?> array, Class<?> scalar) {
+    return MethodType.methodType(void.class, new Class<?>[] {int.class, int.class, int.class, int.class,
+        int.class, int.class, scalar, array, int.class, array, int.class, scalar, array, int.class});
+  }
+
+  /** Forces the SkylakeX kernels when the CPU has AVX-512F and the user chose no core type (OpenBlasCoreType.toForce). */
+  private static Optional<String> forceCoreType() {
+    Optional<String> core = OpenBlasCoreType.toForce(Optional.ofNullable(System.getenv(CORETYPE)),
+        BlasChoice.cpuFlags());
+    if (core.isEmpty()) {
+      return core;
+    }
+    try {
+      if (Downcalls.setenv(CORETYPE, core.get())) {
+        return core;
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.log(Level.FINE, "setenv through java.lang.foreign failed; trying the systems preset", e);
+    }
+    try {
+      if (org.bytedeco.systems.global.linux.setenv(CORETYPE, core.get(), 1) == 0) {
+        return core;
+      }
+    } catch (RuntimeException | LinkageError e) {
+      LOG.log(Level.WARNING, "could not set " + CORETYPE + "; OpenBLAS picks its own kernels", e);
+    }
+    return Optional.empty();
+  }
+
+  /** The core type OpenBLAS uses (e.g. "SkylakeX", "Haswell"). */
+  public static String coreName() {
+    try {
+      return Downcalls.coreName(Path.of(LIBRARY));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  /** c[m,n] = op(a) * op(b), op(x) = x or its transpose; a is [m,k] ([k,m] if ta), b [k,n] ([n,k] if tb). */
+  public static void sgemm(boolean ta, boolean tb, int m, int n, int k, float[] a, float[] b, float[] c) {
+    sgemm(ta, tb, m, n, k, 1f, a, b, 0f, c);
+  }
+
+  /** c = alpha * op(a) * op(b) + beta * c (c is read only when beta is not 0). */
+  public static void sgemm(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, float[] b, float beta, float[] c) {
+    if (!ZERO_COPY) {
+      sgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
+      return;
+    }
+    boolean oneThread = enterOneThread(m, n, k);
+    try {
+      SGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+          alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    } finally {
+      leaveOneThread(oneThread);
+    }
+  }
+
+  public static void dgemm(boolean ta, boolean tb, int m, int n, int k, double[] a, double[] b, double[] c) {
+    dgemm(ta, tb, m, n, k, 1.0, a, b, 0.0, c);
+  }
+
+  /** c = alpha * op(a) * op(b) + beta * c (c is read only when beta is not 0). */
+  public static void dgemm(boolean ta, boolean tb, int m, int n, int k, double alpha, double[] a, double[] b, double beta,
+      double[] c) {
+    if (!ZERO_COPY) {
+      dgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
+      return;
+    }
+    boolean oneThread = enterOneThread(m, n, k);
+    try {
+      DGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+          alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    } finally {
+      leaveOneThread(oneThread);
+    }
+  }
+
+  /** JavaCPP's array overload: copies a, b and c in and c back out on every call. */
+  public static void sgemmCopying(boolean ta, boolean tb, int m, int n, int k, float[] a, float[] b, float[] c) {
+    sgemmCopying(ta, tb, m, n, k, 1f, a, b, 0f, c);
+  }
+
+  public static void sgemmCopying(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, float[] b, float beta,
+      float[] c) {
+    openblas_nolapack.cblas_sgemm(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+        alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+  }
+
+  public static void dgemmCopying(boolean ta, boolean tb, int m, int n, int k, double[] a, double[] b, double[] c) {
+    dgemmCopying(ta, tb, m, n, k, 1.0, a, b, 0.0, c);
+  }
+
+  public static void dgemmCopying(boolean ta, boolean tb, int m, int n, int k, double alpha, double[] a, double[] b,
+      double beta, double[] c) {
+    openblas_nolapack.cblas_dgemm(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
+        alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+  }
+
+  static RuntimeException rethrow(Throwable t) {
+    if (t instanceof RuntimeException r) {
+      return r;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    return new IllegalStateException("BLAS call failed", t);
+  }
+}

@@ -1,0 +1,508 @@
+package dev.kiln.runtime.exec;
+
+import dev.kiln.runtime.CpuConstantEvaluator;
+import dev.kiln.runtime.CpuKernels;
+import dev.kiln.runtime.Session;
+import dev.kiln.runtime.SessionOptions;
+import dev.kiln.runtime.kernels.Kernel;
+import dev.kiln.runtime.kernels.KernelSpec;
+import dev.kiln.runtime.kernels.Kernels;
+import dev.kiln.runtime.kernels.StateKernels;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.Operation;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Tensor;
+import dev.kiln.graph.TensorType;
+import dev.kiln.optimizer.Optimizer;
+import dev.kiln.optimizer.PassManager;
+import dev.kiln.optimizer.Program;
+import dev.kiln.runtime.plan.Feeds;
+import dev.kiln.runtime.plan.MemoryPlanner;
+import dev.kiln.runtime.plan.PlanKey;
+import dev.kiln.runtime.plan.PlanRules;
+import dev.kiln.runtime.plan.Schedule;
+import dev.kiln.runtime.plan.VariableAliases;
+import dev.kiln.runtime.plan.VariableState;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Compiles a {@link Plan} for one run signature: validates the feeds, schedules the pruned graph,
+ * infers every value's concrete type, lays out the frame (fed arrays, variable storage and constants
+ * in their own slots, views aliasing their input's slot, kernel outputs in buffers reused once their
+ * values are dead) and binds each node's kernel to its slots.
+ */
+public final class PlanCompiler {
+  /**
+   * The CPU's storage rules for the shared plan layer: VIEW ops alias their input; a built-in kernel
+   * (which cannot fail midway) may write into a variable, over the inputs the kernel library allows.
+   */
+  public static final PlanRules RULES = new PlanRules() {
+    @Override
+    public boolean writesIntoVariable(Operation producer) {
+      return Kernels.isBuiltin(producer.type());
+    }
+
+    @Override
+    public boolean allowsInPlace(Operation producer, int input) {
+      return Kernels.allowsInPlace(producer.type(), input);
+    }
+  };
+
+  private final Session session;
+  private final PlanKey key;
+  private final Set<Output> fed = new HashSet<>();
+  private final Map<Output, TensorType> types = new HashMap<>();
+  private final Map<Operation, List<TensorType>> outputTypes = new HashMap<>();
+  private final Map<Output, Integer> slotOf = new HashMap<>();
+  private final Map<Output, Integer> scratchSlotOf = new HashMap<>();
+  private final Map<Operation, Integer> variableSlots = new LinkedHashMap<>();
+  private final Map<Integer, Object> bindings = new HashMap<>();
+  private MemoryPlanner.Plan memory;
+  /** Variables read through a copy in this plan (see {@link Schedule#build}). */
+  private final Set<Operation> snapshots = new HashSet<>();
+  /** Kernel nodes that write straight into a variable's storage, and that variable. */
+  private final Map<Operation, Operation> fused = new HashMap<>();
+  private int nextSlot;
+  private boolean sawAssign;
+  /** A library kernel (which might fail) runs after some assign of the run. */
+  private boolean kernelAfterAssign;
+  private int bufferBase;
+
+  private PlanCompiler(Session session, PlanKey key) {
+    this.session = session;
+    this.key = key;
+  }
+
+  public static Plan compile(Session session, PlanKey key, Tensor[] feedValues) {
+    return new PlanCompiler(session, key).compile(feedValues);
+  }
+
+  private Plan compile(Tensor[] feedValues) {
+    validate(feedValues);
+    List<Output> fetches = List.of(key.fetches());
+    List<Operation> targets = List.of(key.targets());
+    if (session.options().optimize()) {
+      Program optimized = optimize(new Program(session.graph(), fetches, targets, fed));
+      mapFeeds(optimized);
+      fetches = optimized.fetches();
+      targets = optimized.targets();
+    }
+    Schedule schedule = Schedule.build(fed, fetches, targets, RULES);
+    List<Schedule.Step> steps = schedule.steps();
+    snapshots.addAll(schedule.snapshots());
+    fused.putAll(schedule.fused());
+    inferTypes(steps);
+    layOutSpecialSlots(steps);
+    allocateBuffers(steps);
+    int[] resultSlots = new int[key.fetches().length];
+    for (int k = 0; k < resultSlots.length; k++) {
+      resultSlots[k] = nextSlot++;
+    }
+    Plan.Lent[] lent = key.lend() ? findLent(steps) : new Plan.Lent[resultSlots.length];
+    Kernel[] kernels = bindKernels(steps, resultSlots, lent);
+
+    Object[] template = new Object[nextSlot];
+    bindings.forEach((slot, array) -> template[slot] = array);
+    int nb = memory.bufferCount();
+    int[] slots = new int[nb];
+    int[] sizes = new int[nb];
+    for (int b = 0; b < nb; b++) {
+      slots[b] = bufferBase + b;
+      sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
+    }
+    int[] feedSlots = new int[key.feeds().length];
+    for (int i = 0; i < feedSlots.length; i++) {
+      feedSlots[i] = slotOf.get(key.feeds()[i]);
+    }
+    VariableState[] mustInit = schedule.mustBeInitialized().stream().map(v -> session.variableState(stateOp(v)))
+        .toArray(VariableState[]::new);
+    VariableState[] written = schedule.written().stream().map(v -> session.variableState(stateOp(v)))
+        .toArray(VariableState[]::new);
+    return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
+        memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory, lent);
+  }
+
+  /**
+   * Per fetch, the variable whose storage the fetched value is (VariableAliases) when no later step of
+   * the run writes that variable: the storage holds exactly the fetched value when the run ends, so it
+   * can be lent to the caller. Walks the steps backwards, collecting the variables written later.
+   */
+  private Plan.Lent[] findLent(List<Schedule.Step> steps) {
+    Plan.Lent[] lent = new Plan.Lent[key.fetches().length];
+    VariableAliases aliases = new VariableAliases(fed, snapshots, RULES);
+    Set<Operation> writtenLater = new HashSet<>();
+    for (int i = steps.size() - 1; i >= 0; i--) {
+      switch (steps.get(i)) {
+        case Schedule.OpStep(Operation op) -> {
+          if (Schedule.isAssign(op)) {
+            writtenLater.add(op.input(0).op());
+          } else if (fused.containsKey(op)) {
+            writtenLater.add(fused.get(op));
+          }
+        }
+        case Schedule.FetchStep(int k, Output value) -> {
+          Operation var = aliases.variableOf(value);
+          if (var != null && !writtenLater.contains(var)) {
+            lent[k] = new Plan.Lent(session.variableState(stateOp(var)), types.get(value));
+          }
+        }
+      }
+    }
+    return lent;
+  }
+
+  /**
+   * The graph optimizer's hook: with {@link SessionOptions#optimize()} on, the default
+   * pipeline (less the disabled passes) rewrites the run's program, and the plan is compiled from the
+   * optimized graph. Its Variable and random nodes keep their names, so {@link #stateOp} finds their
+   * state in the Session.
+   */
+  private Program optimize(Program program) {
+    return optimize(program, session.options());
+  }
+
+  /** The default pipeline less {@code options}' disabled passes, run on {@code program} (also what a device Session's plans get). */
+  public static Program optimize(Program program, SessionOptions options) {
+    PassManager pipeline = Optimizer.defaultPipeline(CpuConstantEvaluator.instance(), CpuKernels.registry(),
+        options.disabledPasses());
+    return pipeline.run(program);
+  }
+
+  /** Fed values become their counterparts in the optimized graph (same node name), in the same slots. */
+  private void mapFeeds(Program optimized) {
+    Set<Output> mapped = new HashSet<>();
+    for (Output o : key.feeds()) {
+      Output m = optimized.graph().findOperation(o.op().name()).map(op -> op.output(o.index())).orElse(null);
+      if (m != null && optimized.fed().contains(m)) {
+        mapped.add(m);
+        types.put(m, types.get(o));
+        slotOf.put(m, slotOf.get(o));
+      }
+    }
+    fed.clear();
+    fed.addAll(mapped);
+  }
+
+  /** The Session graph's node for a Variable or random node of the (possibly optimized) plan graph. */
+  private Operation stateOp(Operation op) {
+    return op.graph() == session.graph() ? op : session.graph().operation(op.name());
+  }
+
+  private void validate(Tensor[] values) {
+    Output[] feeds = key.feeds();
+    for (int i = 0; i < feeds.length; i++) {
+      Output o = feeds[i];
+      Feeds.requireInGraph(session.graph(), o.op(), "fed value");
+      Feeds.check(o, values[i]);
+      fed.add(o);
+      types.put(o, values[i].type());
+      slotOf.put(o, nextSlot++);
+    }
+    for (Output f : key.fetches()) {
+      Feeds.requireInGraph(session.graph(), f.op(), "fetch");
+    }
+    for (Operation t : key.targets()) {
+      Feeds.requireInGraph(session.graph(), t, "target");
+    }
+  }
+
+  private void inferTypes(List<Schedule.Step> steps) {
+    for (Schedule.Step step : steps) {
+      if (!(step instanceof Schedule.OpStep(Operation op))) {
+        continue;
+      }
+      List<TensorType> out = switch (op.type()) {
+        case "Variable", "Const", "RandomNormal", "RandomUniform", "Placeholder", "NoOp" -> op.outputTypes();
+        case "Assign", "AssignAdd", "AssignSub" -> assignTypes(op);
+        default -> ConcreteTypes.infer(op, inputTypes(op));
+      };
+      outputTypes.put(op, out);
+      for (int j = 0; j < out.size(); j++) {
+        types.putIfAbsent(op.output(j), out.get(j));
+      }
+    }
+  }
+
+  private List<TensorType> inputTypes(Operation op) {
+    List<TensorType> in = new ArrayList<>(op.numInputs());
+    for (int i = 0; i < op.numInputs(); i++) {
+      in.add(op.def().readsInput(i) ? types.get(op.input(i)) : op.input(i).type());
+    }
+    return in;
+  }
+
+  private List<TensorType> assignTypes(Operation op) {
+    TensorType var = op.input(0).type();
+    TensorType value = types.get(op.input(1));
+    if (!value.equals(var)) {
+      throw new IllegalArgumentException(op + ": value " + value + " does not match variable '"
+          + op.input(0).name() + "' of type " + var);
+    }
+    if (var.dtype() == DType.BOOL && !op.type().equals("Assign")) {
+      throw new IllegalArgumentException(op + ": cannot add to or subtract from bool variable '"
+          + op.input(0).name() + "'");
+    }
+    return List.of(var);
+  }
+
+  /** Slots for variables and constants, bound once per frame. */
+  private void layOutSpecialSlots(List<Schedule.Step> steps) {
+    for (Schedule.Step step : steps) {
+      if (!(step instanceof Schedule.OpStep(Operation op))) {
+        continue;
+      }
+      Output o = op.numOutputs() > 0 ? op.output(0) : null;
+      if (fused.containsKey(op)) {
+        slotOf.put(o, variableSlot(fused.get(op)));
+        continue;
+      }
+      switch (op.type()) {
+        case "Variable" -> variableSlot(op);
+        case "Assign", "AssignAdd", "AssignSub" -> {
+          int s = variableSlot(op.input(0).op());
+          if (!fed.contains(o)) {
+            slotOf.put(o, s);
+          }
+        }
+        case "Const" -> {
+          if (!fed.contains(o)) {
+            int s = nextSlot++;
+            bindings.put(s, HostBuffers.array(op.attrs().getTensor("value")));
+            slotOf.put(o, s);
+          }
+        }
+        default -> {}
+      }
+    }
+    bufferBase = nextSlot;
+  }
+
+  private int variableSlot(Operation var) {
+    Integer s = variableSlots.get(var);
+    if (s == null) {
+      s = nextSlot++;
+      variableSlots.put(var, s);
+      bindings.put(s, session.variableState(stateOp(var)).storage);
+      if (!fed.contains(var.output(0)) && !snapshots.contains(var)) {
+        slotOf.put(var.output(0), s);
+      }
+    }
+    return s;
+  }
+
+  /** The buffer-owning value a value lives in, or null when it lives in a fed, variable or constant slot. */
+  private Output root(Output o) {
+    while (!fed.contains(o)) {
+      Operation op = o.op();
+      if (RULES.isView(op)) {
+        o = op.input(0);
+        continue;
+      }
+      if (snapshots.contains(op)) {
+        return o;
+      }
+      if (fused.containsKey(op)) {
+        return null; // lives in the variable's storage
+      }
+      return switch (op.type()) {
+        case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder" -> null;
+        default -> o;
+      };
+    }
+    return null;
+  }
+
+  /**
+   * Buffers for every computed value from the {@link MemoryPlanner}: liveness over the schedule, dead
+   * values' buffers reused, an output written over an input that dies at its node where the kernel
+   * allows it ({@link Kernels#allowsInPlace}; for Fused nodes {@link MemoryPlanner#fusedInPlaceInputs})
+   * and the types are equal. A node that runs although its output is fed writes that output to a
+   * scratch buffer; nodes that write into a variable's storage take no buffer; views share their
+   * input's slot.
+   */
+  private void allocateBuffers(List<Schedule.Step> steps) {
+    List<MemoryPlanner.Value> values = new ArrayList<>();
+    List<Output> owners = new ArrayList<>();
+    List<Boolean> scratch = new ArrayList<>();
+    Map<Output, Integer> valueId = new HashMap<>();
+    List<MemoryPlanner.Step> planned = new ArrayList<>();
+    for (Schedule.Step step : steps) {
+      List<Integer> reads = new ArrayList<>();
+      List<Integer> defines = new ArrayList<>();
+      List<List<Integer>> mayOverwrite = new ArrayList<>();
+      switch (step) {
+        case Schedule.OpStep(Operation op) -> {
+          for (int i = 0; i < op.numInputs(); i++) {
+            Output r = op.def().readsInput(i) ? root(op.input(i)) : null;
+            if (r != null) {
+              reads.add(valueId.get(r));
+            }
+          }
+          if (!computes(op) || fused.containsKey(op)) {
+            break;
+          }
+          List<TensorType> out = outputTypes.get(op);
+          for (int j = 0; j < op.numOutputs(); j++) {
+            Output o = op.output(j);
+            TensorType t = out.get(j);
+            int id = values.size();
+            values.add(new MemoryPlanner.Value(t.dtype(), t.shape().numElements()));
+            owners.add(o);
+            scratch.add(fed.contains(o));
+            if (!fed.contains(o)) {
+              valueId.put(o, id);
+            }
+            defines.add(id);
+            mayOverwrite.add(fed.contains(o) ? List.of() : donors(op, j, out).stream().map(valueId::get).toList());
+          }
+        }
+        case Schedule.FetchStep(int k, Output value) -> {
+          Output r = root(value);
+          if (r != null) {
+            reads.add(valueId.get(r));
+          }
+        }
+      }
+      planned.add(new MemoryPlanner.Step(defines, reads, mayOverwrite));
+    }
+    memory = MemoryPlanner.plan(values, planned);
+    for (int v = 0; v < values.size(); v++) {
+      int slot = bufferBase + memory.bufferOf()[v];
+      (scratch.get(v) ? scratchSlotOf : slotOf).put(owners.get(v), slot);
+    }
+    for (Schedule.Step step : steps) {
+      if (step instanceof Schedule.OpStep(Operation op) && RULES.isView(op) && !fed.contains(op.output(0))) {
+        slotOf.put(op.output(0), slotOf.get(op.input(0)));
+      }
+    }
+    nextSlot = bufferBase + memory.bufferCount();
+  }
+
+  /**
+   * The buffer-owning inputs whose buffer output {@code j} of {@code op} may take over if they die at
+   * it: the kernel allows writing over every input that reads that buffer, and each such input has
+   * exactly the output's type. (The planner checks that they die here.)
+   */
+  private List<Output> donors(Operation op, int j, List<TensorType> out) {
+    List<Integer> allowed;
+    if (op.type().equals("Fused")) {
+      // Only a result as big as the kernel's iteration space (the outputs' broadcast) is written in place.
+      dev.kiln.graph.Shape space = dev.kiln.graph.Shape.scalar();
+      for (TensorType t : out) {
+        space = space == null ? null : dev.kiln.graph.Shape.broadcast(space, t.shape());
+      }
+      allowed = space != null && out.get(j).shape().numElements() == space.numElements()
+          ? MemoryPlanner.fusedInPlaceInputs(op, j) : List.of();
+    } else if (Kernels.isBuiltin(op.type()) && op.numOutputs() == 1) {
+      allowed = new ArrayList<>();
+      for (int i = 0; i < op.numInputs(); i++) {
+        if (Kernels.allowsInPlace(op.type(), i)) {
+          allowed.add(i);
+        }
+      }
+    } else {
+      allowed = List.of();
+    }
+    List<Output> donors = new ArrayList<>();
+    for (int i : allowed) {
+      Output r = op.def().readsInput(i) ? root(op.input(i)) : null;
+      if (r == null || donors.contains(r)) {
+        continue;
+      }
+      boolean ok = true;
+      for (int k = 0; k < op.numInputs() && ok; k++) {
+        if (op.def().readsInput(k) && root(op.input(k)) == r) {
+          ok = allowed.contains(k) && types.get(op.input(k)).equals(out.get(j));
+        }
+      }
+      if (ok) {
+        donors.add(r);
+      }
+    }
+    return donors;
+  }
+
+  /** True for nodes that write buffers of their own: kernel-library ops and random sources. */
+  private boolean computes(Operation op) {
+    if (snapshots.contains(op)) {
+      return true;
+    }
+    return switch (op.type()) {
+      case "Variable", "Assign", "AssignAdd", "AssignSub", "Const", "Placeholder", "NoOp" -> false;
+      default -> !RULES.isView(op);
+    };
+  }
+
+  private Kernel[] bindKernels(List<Schedule.Step> steps, int[] resultSlots, Plan.Lent[] lent) {
+    List<Kernel> kernels = new ArrayList<>();
+    for (Schedule.Step step : steps) {
+      switch (step) {
+        case Schedule.OpStep(Operation op) -> {
+          Kernel k = kernelFor(op);
+          if (k != null) {
+            if (Schedule.isAssign(op) || fused.containsKey(op)) {
+              sawAssign = true;
+            } else if (sawAssign && !op.type().startsWith("Random")) {
+              kernelAfterAssign = true;
+            }
+            kernels.add(session.options().profileKernels() ? KernelProfile.wrap(kernels.size(), op, outputTypes.get(op), inputTypes(op), k) : k);
+          }
+        }
+        case Schedule.FetchStep(int k, Output value) when lent[k] != null -> {}
+        case Schedule.FetchStep(int k, Output value) -> {
+          TensorType t = types.get(value);
+          kernels.add(StateKernels.fetch(t.dtype(), t.shape(), t.shape().elementCount(),
+              slotOf.get(value), resultSlots[k]));
+        }
+      }
+    }
+    return kernels.toArray(Kernel[]::new);
+  }
+
+  private Kernel kernelFor(Operation op) {
+    List<TensorType> out = outputTypes.get(op);
+    if (snapshots.contains(op)) {
+      int n = out.get(0).shape().elementCount();
+      int from = variableSlots.get(op);
+      int to = outputSlot(op.output(0));
+      return f -> System.arraycopy(f[from], 0, f[to], 0, n);
+    }
+    return switch (op.type()) {
+      case "Variable", "Const", "Placeholder", "NoOp" -> null;
+      case "Assign", "AssignAdd", "AssignSub" -> fused.containsKey(op.input(1).op()) ? null : StateKernels.assign(op.type(), out.get(0).dtype(),
+          out.get(0).shape().elementCount(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
+      case "RandomNormal" -> StateKernels.randomNormal(session.randomStream(stateOp(op)), out.get(0).dtype(),
+          out.get(0).shape().elementCount(), outputSlot(op.output(0)));
+      case "RandomUniform" -> StateKernels.randomUniform(session.randomStream(stateOp(op)), out.get(0).dtype(),
+          out.get(0).shape().elementCount(), outputSlot(op.output(0)));
+      default -> {
+        if (RULES.isView(op)) {
+          yield null;
+        }
+        int[] in = new int[op.numInputs()];
+        for (int i = 0; i < in.length; i++) {
+          in[i] = op.def().readsInput(i) ? slotOf.get(op.input(i)) : -1;
+        }
+        int[] outSlots = new int[op.numOutputs()];
+        for (int j = 0; j < outSlots.length; j++) {
+          outSlots[j] = outputSlot(op.output(j));
+        }
+        KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots);
+        yield Kernels.factory(op.type()).create(spec);
+      }
+    };
+  }
+
+  private int outputSlot(Output o) {
+    Integer s = scratchSlotOf.get(o);
+    return s != null ? s : slotOf.get(o);
+  }
+}
