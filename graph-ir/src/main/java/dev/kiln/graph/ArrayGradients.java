@@ -42,7 +42,7 @@ final class ArrayGradients {
 
   static Output[] gatherNd(Ops tf, Operation op, Output g) {
     Output sum = tf.opBuilder("ScatterNd").addInput(op.input(1)).addInput(g).addInput(op.input(0)).build().output(0);
-    return new Output[] {null, sum};
+    return new Output[] {sum, null};
   }
 
   static Output[] scatterNd(Ops tf, Operation op, Output g) {
