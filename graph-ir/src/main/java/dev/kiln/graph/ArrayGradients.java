@@ -1,7 +1,6 @@
 package dev.kiln.graph;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
@@ -59,6 +58,18 @@ final class ArrayGradients {
     boolean tb = op.attrs().getBool("transpose_b", false);
     Output ga;
     Output gb;
+    Shape bs = b.shape();
+    if (!ta && bs.rank() == 2 && bs.isFullyDefined() && a.shape().rank() > 2) {
+      // A matrix shared by the whole batch (a dense layer on [batch, time, features]): its gradient is
+      // one product over all the batch's rows, and a's needs no sum.
+      int k = tb ? bs.dim(1) : bs.dim(0);
+      int n = tb ? bs.dim(0) : bs.dim(1);
+      Output rowsA = tf.reshape(a, -1, k);
+      Output rowsG = tf.reshape(g, -1, n);
+      ga = tf.matmul(g, b, false, !tb);
+      gb = tb ? tf.matmul(rowsG, rowsA, true, false) : tf.matmul(rowsA, rowsG, true, false);
+      return new Output[] {ga, gb};
+    }
     if (!ta && !tb) {
       ga = tf.matmul(g, b, false, true);
       gb = tf.matmul(a, g, true, false);
@@ -126,12 +137,5 @@ final class ArrayGradients {
     Output hot = tf.oneHot(op.output(1), n, g.dtype());
     int picks = s.rank() - 1;
     return new Output[] {tf.reduceSum(tf.mul(hot, tf.expandDims(g, -1)), new int[] {picks}, false)};
-  }
-
-  static int[] without(int[] a, int i) {
-    int[] r = new int[a.length - 1];
-    System.arraycopy(a, 0, r, 0, i);
-    System.arraycopy(a, i + 1, r, i, a.length - i - 1);
-    return Arrays.copyOf(r, r.length);
   }
 }
