@@ -11,14 +11,14 @@ import java.util.logging.Logger;
  * BatchMatMul: a batch of op(a) [m,k] x op(b) [k,n] products whose batch dimensions broadcast. When b
  * is one matrix shared by the whole batch and a is not transposed, the batch is one product of
  * [batch*m, k] x [k, n] on the rank-2 path. Otherwise each product is one sgemm/dgemm on a slice of the
- * operands' arrays (a critical downcall taking an offset), the products split over the cores when each
- * is small enough that BLAS would run it on one thread; tiny products and integers run as Java loops.
+ * operands' arrays (a critical downcall taking an offset). Products below {@link Blas#SINGLE_THREAD_BELOW}
+ * split the batch over the cores with BLAS on one thread, since BLAS gains little from splitting such a
+ * product and its threads wait on each other when the cores are busy.
+ * Tiny products and integers run as Java loops.
  */
 final class BatchMatMulKernel {
   private BatchMatMulKernel() {}
 
-  /** Products below this many multiply-adds run on one BLAS thread, so the batch splits over the cores instead. */
-  static final long PARALLEL_BATCH_BELOW = 1L << 18;
 
   /** The products of one node: sizes and, per batch entry, the element offsets of a's and b's matrices. */
   record Batch(boolean ta, boolean tb, int m, int k, int n, int count, int[] aOff, int[] bOff) {
@@ -73,17 +73,24 @@ final class BatchMatMulKernel {
           case BOOL -> throw KernelSupport.unsupported(spec, d);
         };
       }
-      int parts = loop || p.work() < PARALLEL_BATCH_BELOW
-          ? Parallel.parts(p.count(), p.work() / 8 + 1) : 1;
+      // Products up to BLAS's own one-thread size split the batch over the cores, each product on one
+      // BLAS thread: many small parallel products beat each product split over all the threads.
+      boolean byBatch = loop || p.work() < Blas.SINGLE_THREAD_BELOW;
+      int parts = byBatch ? Parallel.parts(p.count(), p.work() / 8 + 1) : 1;
       return frame -> {
         Object a = frame[sa];
         Object b = frame[sb];
         Object c = frame[sc];
-        Parallel.split(p.count(), parts, (lo, hi) -> {
+        Parallel.Range body = (lo, hi) -> {
           for (int i = lo; i < hi; i++) {
             product(p, i, loop, a, b, c);
           }
-        });
+        };
+        if (parts > 1 && !loop) {
+          Blas.onOneThread(() -> Parallel.split(p.count(), parts, body));
+        } else {
+          Parallel.split(p.count(), parts, body);
+        }
       };
     };
   }
