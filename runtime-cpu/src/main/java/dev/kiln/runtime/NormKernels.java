@@ -31,6 +31,11 @@ final class NormKernels {
     }
   }
 
+  /** Per-part accumulators of a run: parts x (2 * channels) doubles. */
+  private static ScratchPool<double[][]> partials(int parts, int channels) {
+    return new ScratchPool<>(() -> new double[parts][2 * channels]);
+  }
+
   /** (x, scale, offset, mean, variance) to (y, mean used, variance used). */
   static KernelFactory batchNorm() {
     return spec -> {
@@ -40,79 +45,123 @@ final class NormKernels {
       boolean training = spec.op().attrs().getBool("training");
       int[] in = spec.inputSlots();
       int[] out = spec.outputSlots();
-      ScratchPool<double[]> scratch = new ScratchPool<>(() -> new double[2 * v.channels()]);
+      int rows = v.rows();
+      int ch = v.channels();
+      int parts = Parallel.parts(rows, ch);
+      ScratchPool<double[][]> pool = partials(parts, ch);
       return frame -> {
         Object x = frame[in[0]];
         Object mean = frame[out[1]];
         Object var = frame[out[2]];
-        int rows = v.rows();
-        int ch = v.channels();
-        if (training) {
-          double[] acc = scratch.take();
-          try {
-            java.util.Arrays.fill(acc, 0);
-            for (int r = 0; r < rows; r++) {
-              for (int c = 0; c < ch; c++) {
-                acc[c] += get(x, r * ch + c);
+        double[][] acc = pool.take();
+        try {
+          double[] stats = acc[0];
+          if (training) {
+            // Two passes over the rows, each split over the cores: the means, then the squared deviations.
+            for (int pass = 0; pass < 2; pass++) {
+              boolean second = pass == 1;
+              for (double[] a : acc) {
+                java.util.Arrays.fill(a, second ? ch : 0, second ? 2 * ch : ch, 0);
+              }
+              Parallel.split(rows, parts, (lo, hi) -> {
+                int p = partOf(rows, parts, lo);
+                sumRows(x, lo, hi, ch, second ? stats : null, acc[p], second ? ch : 0);
+              });
+              for (int p = 1; p < parts; p++) {
+                for (int c = second ? ch : 0; c < (second ? 2 * ch : ch); c++) {
+                  stats[c] += acc[p][c];
+                }
+              }
+              for (int c = second ? ch : 0; c < (second ? 2 * ch : ch); c++) {
+                stats[c] /= Math.max(rows, 1);
               }
             }
             for (int c = 0; c < ch; c++) {
-              acc[c] /= Math.max(rows, 1);
+              set(mean, c, stats[c]);
+              set(var, c, stats[ch + c]);
             }
-            for (int r = 0; r < rows; r++) {
-              for (int c = 0; c < ch; c++) {
-                double dev = get(x, r * ch + c) - acc[c];
-                acc[ch + c] += dev * dev;
-              }
-            }
-            for (int c = 0; c < ch; c++) {
-              set(mean, c, acc[c]);
-              set(var, c, acc[ch + c] / Math.max(rows, 1));
-            }
-          } finally {
-            scratch.give(acc);
+          } else {
+            System.arraycopy(frame[in[3]], 0, mean, 0, ch);
+            System.arraycopy(frame[in[4]], 0, var, 0, ch);
           }
-        } else {
-          System.arraycopy(frame[in[3]], 0, mean, 0, ch);
-          System.arraycopy(frame[in[4]], 0, var, 0, ch);
+          // y = x * a + b with a = scale * inv, b = offset - mean * a.
+          Object scale = frame[in[1]];
+          Object offset = frame[in[2]];
+          for (int c = 0; c < ch; c++) {
+            double a = get(scale, c) / Math.sqrt(get(var, c) + eps);
+            stats[c] = a;
+            stats[ch + c] = get(offset, c) - get(mean, c) * a;
+          }
+          Object y = frame[out[0]];
+          Parallel.split(rows, parts, (lo, hi) -> scaleRows(x, lo, hi, ch, stats, y));
+        } finally {
+          pool.give(acc);
         }
-        normalize(x, frame[in[1]], frame[in[2]], mean, var, eps, frame[out[0]], v, scratch);
       };
     };
   }
 
-  /** y = (x - mean) * (var + eps)^-1/2 * scale + offset, per channel. */
-  private static void normalize(Object x, Object scale, Object offset, Object mean, Object var, double eps, Object y,
-      View v, ScratchPool<double[]> scratch) {
-    int ch = v.channels();
-    double[] ab = scratch.take();
-    try {
-      // y = x * a + b with a = scale * inv, b = offset - mean * a.
-      for (int c = 0; c < ch; c++) {
-        double a = get(scale, c) / Math.sqrt(get(var, c) + eps);
-        ab[c] = a;
-        ab[ch + c] = get(offset, c) - get(mean, c) * a;
+  /** The part of [0, rows) split into {@code parts} that starts at {@code lo} (see Parallel.bound). */
+  private static int partOf(int rows, int parts, int lo) {
+    for (int p = 0; p < parts; p++) {
+      if (Parallel.bound(rows, parts, p) == lo) {
+        return p;
       }
-      if (x instanceof float[] xf) {
-        float[] yf = (float[]) y;
-        for (int r = 0; r < v.rows(); r++) {
-          int row = r * ch;
-          for (int c = 0; c < ch; c++) {
-            yf[row + c] = (float) (xf[row + c] * ab[c] + ab[ch + c]);
+    }
+    throw new AssertionError(lo);
+  }
+
+  /**
+   * acc[at + c] += x[r, c] over rows lo..hi-1, or, with {@code mean}, += (x[r, c] - mean[c])^2.
+   */
+  private static void sumRows(Object x, int lo, int hi, int ch, double[] mean, double[] acc, int at) {
+    if (x instanceof float[] f) {
+      for (int r = lo; r < hi; r++) {
+        int row = r * ch;
+        for (int c = 0; c < ch; c++) {
+          double v = f[row + c];
+          if (mean != null) {
+            v -= mean[c];
+            v *= v;
           }
-        }
-      } else {
-        double[] xd = (double[]) x;
-        double[] yd = (double[]) y;
-        for (int r = 0; r < v.rows(); r++) {
-          int row = r * ch;
-          for (int c = 0; c < ch; c++) {
-            yd[row + c] = xd[row + c] * ab[c] + ab[ch + c];
-          }
+          acc[at + c] += v;
         }
       }
-    } finally {
-      scratch.give(ab);
+    } else {
+      double[] d = (double[]) x;
+      for (int r = lo; r < hi; r++) {
+        int row = r * ch;
+        for (int c = 0; c < ch; c++) {
+          double v = d[row + c];
+          if (mean != null) {
+            v -= mean[c];
+            v *= v;
+          }
+          acc[at + c] += v;
+        }
+      }
+    }
+  }
+
+  /** y[r, c] = x[r, c] * ab[c] + ab[ch + c] over rows lo..hi-1. */
+  private static void scaleRows(Object x, int lo, int hi, int ch, double[] ab, Object y) {
+    if (x instanceof float[] xf) {
+      float[] yf = (float[]) y;
+      for (int r = lo; r < hi; r++) {
+        int row = r * ch;
+        for (int c = 0; c < ch; c++) {
+          yf[row + c] = (float) (xf[row + c] * ab[c] + ab[ch + c]);
+        }
+      }
+    } else {
+      double[] xd = (double[]) x;
+      double[] yd = (double[]) y;
+      for (int r = lo; r < hi; r++) {
+        int row = r * ch;
+        for (int c = 0; c < ch; c++) {
+          yd[row + c] = xd[row + c] * ab[c] + ab[ch + c];
+        }
+      }
     }
   }
 
@@ -127,46 +176,84 @@ final class NormKernels {
       double eps = spec.op().attrs().getDouble("epsilon");
       int[] in = spec.inputSlots();
       int[] out = spec.outputSlots();
-      ScratchPool<double[]> scratch = new ScratchPool<>(() -> new double[3 * v.channels()]);
+      int rows = v.rows();
+      int ch = v.channels();
+      int parts = Parallel.parts(rows, ch);
+      ScratchPool<double[][]> pool = partials(parts, ch);
+      ScratchPool<double[]> coefficients = new ScratchPool<>(() -> new double[3 * ch]);
       return frame -> {
         Object dy = frame[in[0]];
         Object x = frame[in[1]];
         Object scale = frame[in[2]];
         Object mean = frame[in[3]];
         Object var = frame[in[4]];
-        int rows = v.rows();
-        int ch = v.channels();
-        double[] s = scratch.take();
+        double[][] acc = pool.take();
+        double[] k = coefficients.take();
         try {
-          java.util.Arrays.fill(s, 0);
+          // k: mean, inv, then (per channel) the terms of dx = dy * k0 + xhat * k1 + k2 below.
           for (int c = 0; c < ch; c++) {
-            s[2 * ch + c] = 1 / Math.sqrt(get(var, c) + eps);
+            k[c] = get(mean, c);
+            k[ch + c] = 1 / Math.sqrt(get(var, c) + eps);
           }
-          for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < ch; c++) {
-              double g = get(dy, r * ch + c);
-              s[c] += g;
-              s[ch + c] += g * (get(x, r * ch + c) - get(mean, c)) * s[2 * ch + c];
+          for (double[] a : acc) {
+            java.util.Arrays.fill(a, 0);
+          }
+          Parallel.split(rows, parts, (lo, hi) -> gradSums(dy, x, lo, hi, ch, k, acc[partOf(rows, parts, lo)]));
+          double[] sums = acc[0];
+          for (int p = 1; p < parts; p++) {
+            for (int c = 0; c < 2 * ch; c++) {
+              sums[c] += acc[p][c];
             }
+          }
+          // sums[c] = sum dy, sums[ch + c] = sum dy xhat.
+          for (int c = 0; c < ch; c++) {
+            set(frame[out[1]], c, sums[ch + c]);
+            set(frame[out[2]], c, sums[c]);
           }
           Object dx = frame[out[0]];
-          for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < ch; c++) {
-              int i = r * ch + c;
-              double inv = s[2 * ch + c];
-              double xhat = (get(x, i) - get(mean, c)) * inv;
-              set(dx, i, get(scale, c) * inv / rows * (rows * get(dy, i) - s[c] - xhat * s[ch + c]));
+          double n = Math.max(rows, 1);
+          Parallel.split(rows, parts, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+              for (int c = 0; c < ch; c++) {
+                int i = r * ch + c;
+                double inv = k[ch + c];
+                double xhat = (get(x, i) - k[c]) * inv;
+                set(dx, i, get(scale, c) * inv * (get(dy, i) - (sums[c] + xhat * sums[ch + c]) / n));
+              }
             }
-          }
-          for (int c = 0; c < ch; c++) {
-            set(frame[out[1]], c, s[ch + c]);
-            set(frame[out[2]], c, s[c]);
-          }
+          });
         } finally {
-          scratch.give(s);
+          coefficients.give(k);
+          pool.give(acc);
         }
       };
     };
+  }
+
+  /** acc[c] += dy, acc[ch + c] += dy xhat over rows lo..hi-1 (k holds mean then inv per channel). */
+  private static void gradSums(Object dy, Object x, int lo, int hi, int ch, double[] k, double[] acc) {
+    if (x instanceof float[] xf) {
+      float[] g = (float[]) dy;
+      for (int r = lo; r < hi; r++) {
+        int row = r * ch;
+        for (int c = 0; c < ch; c++) {
+          double gv = g[row + c];
+          acc[c] += gv;
+          acc[ch + c] += gv * (xf[row + c] - k[c]) * k[ch + c];
+        }
+      }
+    } else {
+      double[] xd = (double[]) x;
+      double[] g = (double[]) dy;
+      for (int r = lo; r < hi; r++) {
+        int row = r * ch;
+        for (int c = 0; c < ch; c++) {
+          double gv = g[row + c];
+          acc[c] += gv;
+          acc[ch + c] += gv * (xd[row + c] - k[c]) * k[ch + c];
+        }
+      }
+    }
   }
 
   /** (x, gamma, beta) to y, each row normalized with its own mean and (biased) variance. */

@@ -38,7 +38,9 @@ class BatchMatMulTest {
         // BLAS-sized: one product per batch entry through sgemm at offsets, and the folded rows.
         Arguments.of(new int[] {3, 40, 33}, new int[] {3, 33, 20}, false, false),
         Arguments.of(new int[] {3, 33, 40}, new int[] {1, 20, 33}, true, true),
-        Arguments.of(new int[] {4, 30, 33}, new int[] {33, 20}, false, false));
+        Arguments.of(new int[] {4, 30, 33}, new int[] {33, 20}, false, false),
+        // Enough work that the batch splits over the cores.
+        Arguments.of(new int[] {8, 64, 48}, new int[] {8, 64, 40}, true, false));
   }
 
   static double[] randoms(long seed, int n) {

@@ -126,6 +126,64 @@ class NormOpsTest {
     }
   }
 
+  /** Enough rows that the kernels split over the cores: values and gradients against loops. */
+  @Test
+  void aLargeBatchMatchesReferenceForwardAndBackward() {
+    int rows = 2048;
+    int ch = 48;
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(rows / 8, 8, ch));
+    Output scale = tf.placeholder("scale", DType.FLOAT64, Shape.of(ch));
+    Output offset = tf.placeholder("offset", DType.FLOAT64, Shape.of(ch));
+    Output w = tf.placeholder("w", DType.FLOAT64, Shape.of(rows / 8, 8, ch));
+    List<Output> bn = tf.batchNorm(x, scale, offset, offset, scale, 1e-3, true);
+    List<Output> grads = tf.gradients(tf.reduceSum(tf.mul(bn.get(0), w)), x, scale, offset);
+    double[] xv = ArrayOpsTest.random(11, rows / 8, 8, ch).toDoubleArray();
+    for (int i = 0; i < xv.length; i++) {
+      xv[i] = 3 + 2 * xv[i];
+    }
+    double[] sv = ArrayOpsTest.random(12, ch).toDoubleArray();
+    double[] ov = ArrayOpsTest.random(13, ch).toDoubleArray();
+    double[] wv = ArrayOpsTest.random(14, rows / 8, 8, ch).toDoubleArray();
+    double[] mean = new double[ch];
+    double[] var = new double[ch];
+    for (int i = 0; i < xv.length; i++) {
+      mean[i % ch] += xv[i] / rows;
+    }
+    for (int i = 0; i < xv.length; i++) {
+      var[i % ch] += Math.pow(xv[i] - mean[i % ch], 2) / rows;
+    }
+    double[] y = new double[xv.length];
+    double[] sumG = new double[ch];
+    double[] sumGx = new double[ch];
+    for (int i = 0; i < xv.length; i++) {
+      int c = i % ch;
+      double xhat = (xv[i] - mean[c]) / Math.sqrt(var[c] + 1e-3);
+      y[i] = xhat * sv[c] + ov[c];
+      sumG[c] += wv[i];
+      sumGx[c] += wv[i] * xhat;
+    }
+    double[] dx = new double[xv.length];
+    for (int i = 0; i < xv.length; i++) {
+      int c = i % ch;
+      double inv = 1 / Math.sqrt(var[c] + 1e-3);
+      double xhat = (xv[i] - mean[c]) * inv;
+      dx[i] = sv[c] * inv / rows * (rows * wv[i] - sumG[c] - xhat * sumGx[c]);
+    }
+    try (Session s = new Session(g)) {
+      List<Tensor> r = s.run(Map.of(x, Tensor.of(xv, rows / 8, 8, ch), scale, Tensor.of(sv, ch), offset,
+          Tensor.of(ov, ch), w, Tensor.of(wv, rows / 8, 8, ch)), bn.get(0), bn.get(1), bn.get(2), grads.get(0),
+          grads.get(1), grads.get(2));
+      ArrayOpsTest.assertClose(y, r.get(0).toDoubleArray(), 1e-10);
+      ArrayOpsTest.assertClose(mean, r.get(1).toDoubleArray(), 1e-12);
+      ArrayOpsTest.assertClose(var, r.get(2).toDoubleArray(), 1e-12);
+      ArrayOpsTest.assertClose(dx, r.get(3).toDoubleArray(), 1e-9);
+      ArrayOpsTest.assertClose(sumGx, r.get(4).toDoubleArray(), 1e-10);
+      ArrayOpsTest.assertClose(sumG, r.get(5).toDoubleArray(), 1e-10);
+    }
+  }
+
   @Test
   void layerNormMatchesReferenceWithGradient() {
     Graph g = new Graph();
