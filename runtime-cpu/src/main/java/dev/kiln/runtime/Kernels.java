@@ -98,8 +98,8 @@ final class Kernels {
     m.put("ArgMin", ArrayKernels.argMin());
     m.put("BatchNorm", NormKernels.batchNorm());
     m.put("BatchNormGrad", NormKernels.batchNormGrad());
-    m.put("LayerNorm", NormKernels.layerNorm());
-    m.put("LayerNormGrad", NormKernels.layerNormGrad());
+    m.put("LayerNorm", LayerNormKernels.layerNorm());
+    m.put("LayerNormGrad", LayerNormKernels.layerNormGrad());
 
     m.put("Fused", FusedKernel.factory());
     m.put("FusedMatMul", FusedMatMulKernel.factory());

@@ -3,19 +3,20 @@ package dev.kiln.runtime;
 import dev.kiln.graph.DType;
 
 /**
- * BatchNorm, LayerNorm and their backward ops, each one pass kernel over x viewed as [rows, channels]
- * (channels last). Statistics accumulate in double whatever the dtype; float64 tensors are computed in
- * double throughout, float32 ones store float.
+ * BatchNorm and its backward op over x viewed as [rows, channels] (channels last), their passes over the
+ * rows split over the cores with one accumulator per part; and the helpers LayerNormKernels shares.
+ * Statistics accumulate in double whatever the dtype; float64 tensors are computed in double
+ * throughout, float32 ones store float.
  */
 final class NormKernels {
   private NormKernels() {}
 
   /** A value of a float storage array as double. */
-  private static double get(Object a, int i) {
+  static double get(Object a, int i) {
     return a instanceof float[] f ? f[i] : ((double[]) a)[i];
   }
 
-  private static void set(Object a, int i, double v) {
+  static void set(Object a, int i, double v) {
     if (a instanceof float[] f) {
       f[i] = (float) v;
     } else {
@@ -23,7 +24,7 @@ final class NormKernels {
     }
   }
 
-  private record View(int rows, int channels) {
+  record View(int rows, int channels) {
     static View of(KernelSpec spec, int input) {
       int[] dims = KernelSupport.inDims(spec, input);
       int c = dims[dims.length - 1];
@@ -32,7 +33,7 @@ final class NormKernels {
   }
 
   /** Per-part accumulators of a run: parts x (2 * channels) doubles. */
-  private static ScratchPool<double[][]> partials(int parts, int channels) {
+  static ScratchPool<double[][]> partials(int parts, int channels) {
     return new ScratchPool<>(() -> new double[parts][2 * channels]);
   }
 
@@ -102,7 +103,7 @@ final class NormKernels {
   }
 
   /** The part of [0, rows) split into {@code parts} that starts at {@code lo} (see Parallel.bound). */
-  private static int partOf(int rows, int parts, int lo) {
+  static int partOf(int rows, int parts, int lo) {
     for (int p = 0; p < parts; p++) {
       if (Parallel.bound(rows, parts, p) == lo) {
         return p;
@@ -256,104 +257,7 @@ final class NormKernels {
     }
   }
 
-  /** (x, gamma, beta) to y, each row normalized with its own mean and (biased) variance. */
-  static KernelFactory layerNorm() {
-    return spec -> {
-      requireFloat(spec);
-      View v = View.of(spec, 0);
-      double eps = spec.op().attrs().getDouble("epsilon");
-      int[] in = spec.inputSlots();
-      int y = spec.outputSlots()[0];
-      int parts = Parallel.parts(v.rows(), v.channels());
-      return frame -> Parallel.split(v.rows(), parts, (lo, hi) -> {
-        Object x = frame[in[0]];
-        Object gamma = frame[in[1]];
-        Object beta = frame[in[2]];
-        int ch = v.channels();
-        for (int r = lo; r < hi; r++) {
-          int row = r * ch;
-          double mean = 0;
-          for (int c = 0; c < ch; c++) {
-            mean += get(x, row + c);
-          }
-          mean /= ch;
-          double var = 0;
-          for (int c = 0; c < ch; c++) {
-            double d = get(x, row + c) - mean;
-            var += d * d;
-          }
-          double rstd = 1 / Math.sqrt(var / ch + eps);
-          for (int c = 0; c < ch; c++) {
-            set(frame[y], row + c, (get(x, row + c) - mean) * rstd * get(gamma, c) + get(beta, c));
-          }
-        }
-      });
-    };
-  }
-
-  /**
-   * (dy, x, gamma) to (dx, dgamma, dbeta): per row, with g = dy gamma and xhat the normalized x,
-   * dx = rstd (g - mean(g) - xhat mean(g xhat)); dgamma and dbeta sum dy xhat and dy over the rows.
-   */
-  static KernelFactory layerNormGrad() {
-    return spec -> {
-      requireFloat(spec);
-      View v = View.of(spec, 1);
-      double eps = spec.op().attrs().getDouble("epsilon");
-      int[] in = spec.inputSlots();
-      int[] out = spec.outputSlots();
-      ScratchPool<double[]> scratch = new ScratchPool<>(() -> new double[2 * v.channels()]);
-      return frame -> {
-        Object dy = frame[in[0]];
-        Object x = frame[in[1]];
-        Object gamma = frame[in[2]];
-        Object dx = frame[out[0]];
-        int ch = v.channels();
-        double[] acc = scratch.take();
-        try {
-          java.util.Arrays.fill(acc, 0);
-          for (int r = 0; r < v.rows(); r++) {
-            int row = r * ch;
-            double mean = 0;
-            for (int c = 0; c < ch; c++) {
-              mean += get(x, row + c);
-            }
-            mean /= ch;
-            double var = 0;
-            for (int c = 0; c < ch; c++) {
-              double d = get(x, row + c) - mean;
-              var += d * d;
-            }
-            double rstd = 1 / Math.sqrt(var / ch + eps);
-            double gMean = 0;
-            double gxMean = 0;
-            for (int c = 0; c < ch; c++) {
-              double g = get(dy, row + c);
-              double xhat = (get(x, row + c) - mean) * rstd;
-              gMean += g * get(gamma, c);
-              gxMean += g * get(gamma, c) * xhat;
-              acc[c] += g * xhat;
-              acc[ch + c] += g;
-            }
-            gMean /= ch;
-            gxMean /= ch;
-            for (int c = 0; c < ch; c++) {
-              double xhat = (get(x, row + c) - mean) * rstd;
-              set(dx, row + c, rstd * (get(dy, row + c) * get(gamma, c) - gMean - xhat * gxMean));
-            }
-          }
-          for (int c = 0; c < ch; c++) {
-            set(frame[out[1]], c, acc[c]);
-            set(frame[out[2]], c, acc[ch + c]);
-          }
-        } finally {
-          scratch.give(acc);
-        }
-      };
-    };
-  }
-
-  private static void requireFloat(KernelSpec spec) {
+  static void requireFloat(KernelSpec spec) {
     DType d = KernelSupport.inDType(spec, 0);
     if (!d.isFloating()) {
       throw KernelSupport.unsupported(spec, d);

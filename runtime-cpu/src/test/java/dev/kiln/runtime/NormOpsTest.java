@@ -215,6 +215,70 @@ class NormOpsTest {
     GradientChecker.check(y, feeds).assertWithin(1e-6);
   }
 
+  /** Enough rows that LayerNorm and its backward op split over the cores, in float32, against loops. */
+  @Test
+  void aLargeLayerNormMatchesReferenceForwardAndBackward() {
+    int rows = 4096;
+    int ch = 24;
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(rows, ch));
+    Output gamma = tf.placeholder("gamma", DType.FLOAT32, Shape.of(ch));
+    Output beta = tf.placeholder("beta", DType.FLOAT32, Shape.of(ch));
+    Output w = tf.placeholder("w", DType.FLOAT32, Shape.of(rows, ch));
+    Output y = tf.layerNorm(x, gamma, beta, 1e-5);
+    List<Output> grads = tf.gradients(tf.reduceSum(tf.mul(y, w)), x, gamma, beta);
+    float[] xv = floats(ArrayOpsTest.random(21, rows, ch).toDoubleArray());
+    float[] gv = floats(ArrayOpsTest.random(22, ch).toDoubleArray());
+    float[] bv = floats(ArrayOpsTest.random(23, ch).toDoubleArray());
+    float[] wv = floats(ArrayOpsTest.random(24, rows, ch).toDoubleArray());
+    double[] yRef = new double[rows * ch];
+    double[] dx = new double[rows * ch];
+    double[] dGamma = new double[ch];
+    double[] dBeta = new double[ch];
+    for (int r = 0; r < rows; r++) {
+      double mean = 0;
+      for (int c = 0; c < ch; c++) {
+        mean += xv[r * ch + c] / (double) ch;
+      }
+      double var = 0;
+      for (int c = 0; c < ch; c++) {
+        var += Math.pow(xv[r * ch + c] - mean, 2) / ch;
+      }
+      double rstd = 1 / Math.sqrt(var + 1e-5);
+      double gMean = 0;
+      double gxMean = 0;
+      for (int c = 0; c < ch; c++) {
+        double xhat = (xv[r * ch + c] - mean) * rstd;
+        yRef[r * ch + c] = xhat * gv[c] + bv[c];
+        gMean += wv[r * ch + c] * gv[c] / ch;
+        gxMean += wv[r * ch + c] * gv[c] * xhat / ch;
+        dGamma[c] += wv[r * ch + c] * xhat;
+        dBeta[c] += wv[r * ch + c];
+      }
+      for (int c = 0; c < ch; c++) {
+        double xhat = (xv[r * ch + c] - mean) * rstd;
+        dx[r * ch + c] = rstd * (wv[r * ch + c] * gv[c] - gMean - xhat * gxMean);
+      }
+    }
+    try (Session s = new Session(g)) {
+      List<Tensor> r = s.run(Map.of(x, Tensor.of(xv, rows, ch), gamma, Tensor.of(gv, ch), beta, Tensor.of(bv, ch), w,
+          Tensor.of(wv, rows, ch)), y, grads.get(0), grads.get(1), grads.get(2));
+      ArrayOpsTest.assertClose(yRef, r.get(0).toDoubleArray(), 1e-5);
+      ArrayOpsTest.assertClose(dx, r.get(1).toDoubleArray(), 1e-4);
+      ArrayOpsTest.assertClose(dGamma, r.get(2).toDoubleArray(), 1e-5);
+      ArrayOpsTest.assertClose(dBeta, r.get(3).toDoubleArray(), 1e-5);
+    }
+  }
+
+  static float[] floats(double[] v) {
+    float[] f = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      f[i] = (float) v[i];
+    }
+    return f;
+  }
+
   @Test
   void perChannelInputsOfTheWrongShapeAreAnError() {
     Ops tf = Ops.create(new Graph());
