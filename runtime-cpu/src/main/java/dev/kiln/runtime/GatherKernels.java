@@ -5,7 +5,8 @@ import dev.kiln.graph.Shape;
 
 /**
  * Gather, its gradient GatherGrad (a dense unsorted segment sum), GatherNd and ScatterNd. Params are
- * viewed as [outer, axis, inner]; each index moves one contiguous row of inner elements. Every index
+ * viewed as [outer, axis, inner]; each index moves one contiguous row of inner elements (a large Gather
+ * splits its indices over the cores; the sums run on one thread, as indices may repeat). Every index
  * is checked as it is read: one below 0 or not below its bound fails the run with an
  * IllegalArgumentException naming the node, the index, its position and the bound.
  */
@@ -24,16 +25,19 @@ final class GatherKernels {
       int si = spec.inputSlots()[1];
       int so = spec.outputSlots()[0];
       String what = "axis " + axis + " of params " + spec.inputs().get(0).shape();
+      int parts = Parallel.parts(count, (long) outer * inner);
       return frame -> {
         Object params = frame[sp];
         Object idx = frame[si];
         Object out = frame[so];
-        for (int i = 0; i < count; i++) {
-          int row = index(spec, idx, i, bound, what);
-          for (int o = 0; o < outer; o++) {
-            System.arraycopy(params, (o * bound + row) * inner, out, (o * count + i) * inner, inner);
+        Parallel.split(count, parts, (lo, hi) -> {
+          for (int i = lo; i < hi; i++) {
+            int row = index(spec, idx, i, bound, what);
+            for (int o = 0; o < outer; o++) {
+              System.arraycopy(params, (o * bound + row) * inner, out, (o * count + i) * inner, inner);
+            }
           }
-        }
+        });
       };
     };
   }

@@ -82,6 +82,37 @@ class ArrayOpsTest {
     }
   }
 
+  /** Enough rows that the gather splits over the cores; a bad index in the second part still fails clearly. */
+  @Test
+  void aLargeGatherMatchesReference() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    int rows = 1000;
+    int dim = 64;
+    float[] table = new float[rows * dim];
+    for (int i = 0; i < table.length; i++) {
+      table[i] = i * 0.5f;
+    }
+    int[] ids = new int[3000];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = (i * 7919) % rows;
+    }
+    Output p = tf.constant(Tensor.of(table, rows, dim));
+    Output i = tf.placeholder("i", DType.INT32, Shape.of(ids.length));
+    Output y = tf.withName("big").gather(p, i, 0);
+    float[] got = run(g, Map.of(i, Tensor.of(ids, ids.length)), y).toFloatArray();
+    for (int k = 0; k < ids.length; k++) {
+      for (int j = 0; j < dim; j++) {
+        assertEquals(table[ids[k] * dim + j], got[k * dim + j], 0);
+      }
+    }
+    ids[2999] = rows;
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> run(g, Map.of(i, Tensor.of(ids, ids.length)), y));
+    assertEquals("Gather 'big': index 1000 (element 2999 of indices) is out of range [0, 1000) for axis 0 of params"
+        + " [1000,64]", e.getMessage());
+  }
+
   @Test
   void gatherGradientSumsRepeatedIndices() {
     for (int axis = 0; axis < 2; axis++) {
