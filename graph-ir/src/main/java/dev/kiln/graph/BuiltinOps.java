@@ -111,6 +111,8 @@ final class BuiltinOps {
     ElementwiseOps.define(defs);
     FusedOps.define(defs);
     DeviceOps.define(defs);
+    ArrayOps.define(defs);
+    NormOps.define(defs);
 
     for (OpDef d : defs) {
       OpRegistry.register(d);

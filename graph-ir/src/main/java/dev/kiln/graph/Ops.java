@@ -472,8 +472,16 @@ public final class Ops {
     return matmul(a, b, false, false);
   }
 
+  /**
+   * op(a) op(b), op transposing the last two axes where asked. Operands of rank 3 or more are batches of
+   * matrices whose leading (batch) dimensions broadcast, as TensorFlow's {@code matmul} and NumPy's
+   * {@code @}: a BatchMatMul node; two matrices (or operands of unknown rank) make a MatMul node.
+   */
   public Output matmul(Output a, Output b, boolean transposeA, boolean transposeB) {
-    return opBuilder("MatMul").addInput(a).addInput(b)
+    Objects.requireNonNull(a, "matmul: a is null");
+    Objects.requireNonNull(b, "matmul: b is null");
+    String type = a.shape().rank() > 2 || b.shape().rank() > 2 ? "BatchMatMul" : "MatMul";
+    return opBuilder(type).addInput(a).addInput(b)
         .setAttr("transpose_a", transposeA).setAttr("transpose_b", transposeB).build().output(0);
   }
 
@@ -638,6 +646,271 @@ public final class Ops {
   public Output oneHot(Output indices, int depth, DType dtype) {
     return opBuilder("OneHot").addInput(indices).setAttr("depth", depth).setAttr("dtype", dtype)
         .setAttr("on_value", 1.0).setAttr("off_value", 0.0).build().output(0);
+  }
+
+  // ---------------------------------------------------------------- gathers, scans, tiling, normalization
+
+  /**
+   * Slices of {@code params} along {@code axis} picked by integer {@code indices}: the result has shape
+   * {@code params[:axis] + indices + params[axis+1:]} (TensorFlow's {@code gather}). An index below 0 or
+   * not below the axis's size is an error naming the index and the bound: when the node is built if the
+   * indices are a constant, otherwise when the Session runs. The gradient with respect to params is a
+   * dense tensor of params' shape (the slices' gradients summed where an index repeats).
+   */
+  public Output gather(Output params, Output indices, int axis) {
+    return opBuilder("Gather").addInput(params).addInput(indices).setAttr("axis", axis).build().output(0);
+  }
+
+  /**
+   * Slices of {@code params} picked by index tuples: {@code indices} [..., q] holds tuples of q indices
+   * into params' first q axes, and the result is {@code indices[:-1] + params[q:]} (TensorFlow's
+   * {@code gather_nd}).
+   */
+  public Output gatherNd(Output params, Output indices) {
+    return binary("GatherNd", params, indices);
+  }
+
+  /**
+   * A zero tensor of {@code shape} with each slice of {@code updates} added at its index tuple of
+   * {@code indices} [..., q]; repeated tuples add up (TensorFlow's {@code scatter_nd}).
+   */
+  public Output scatterNd(Output indices, Output updates, Shape shape) {
+    return opBuilder("ScatterNd").addInput(indices).addInput(updates).setAttr("shape", shape).build().output(0);
+  }
+
+  /** x repeated {@code multiples[i]} times along each axis i. */
+  public Output tile(Output x, int... multiples) {
+    return opBuilder("Tile").addInput(x).setAttr("multiples", multiples).build().output(0);
+  }
+
+  /** x broadcast (NumPy's rules) to {@code shape}. */
+  public Output broadcastTo(Output x, Shape shape) {
+    return opBuilder("BroadcastTo").addInput(x).setAttr("shape", shape).build().output(0);
+  }
+
+  /** x cut into {@code parts} equal pieces along {@code axis}, whose size must be known and divisible. */
+  public List<Output> split(Output x, int parts, int axis) {
+    Objects.requireNonNull(x, "split: x is null");
+    int k = knownAxis("split", x, axis);
+    int d = x.shape().dim(k);
+    if (parts <= 0 || d < 0 || d % parts != 0) {
+      throw new IllegalArgumentException("split of '" + x.name() + "': axis " + axis + " of " + x.shape()
+          + (d < 0 ? " has an unknown size" : " (size " + d + ") does not divide into " + parts + " equal parts"));
+    }
+    int[] sizes = new int[parts];
+    Arrays.fill(sizes, d / parts);
+    return split(x, sizes, axis);
+  }
+
+  /** x cut along {@code axis} into pieces of the given sizes, which must add up to the axis's size. */
+  public List<Output> split(Output x, int[] sizes, int axis) {
+    Objects.requireNonNull(x, "split: x is null");
+    Objects.requireNonNull(sizes, "split: sizes is null");
+    int k = knownAxis("split", x, axis);
+    int d = x.shape().dim(k);
+    long total = Arrays.stream(sizes).asLongStream().sum();
+    if (Arrays.stream(sizes).anyMatch(s -> s < 0) || d < 0 || total != d) {
+      throw new IllegalArgumentException("split of '" + x.name() + "': sizes " + Arrays.toString(sizes)
+          + " must be >= 0 and add up to the size of axis " + axis + " of " + x.shape());
+    }
+    return graph.atomically(() -> {
+      List<Output> out = new ArrayList<>();
+      int offset = 0;
+      for (int s : sizes) {
+        int[] begin = new int[x.shape().rank()];
+        int[] size = new int[begin.length];
+        Arrays.fill(size, -1);
+        begin[k] = offset;
+        size[k] = s;
+        out.add(slice(x, begin, size));
+        offset += s;
+      }
+      return List.copyOf(out);
+    });
+  }
+
+  /** Same-shaped values stacked along a new axis {@code axis} (TensorFlow's {@code stack}). */
+  public Output stack(List<Output> xs, int axis) {
+    Objects.requireNonNull(xs, "stack: xs is null");
+    if (xs.isEmpty()) {
+      throw new IllegalArgumentException("stack: needs at least one value");
+    }
+    return graph.atomically(() -> {
+      List<Output> expanded = new ArrayList<>();
+      for (Output x : xs) {
+        expanded.add(expandDims(Objects.requireNonNull(x, "stack: a value is null"), axis));
+      }
+      return concat(expanded, axis);
+    });
+  }
+
+  /** The slices of x along {@code axis}, each without that axis, whose size must be known. */
+  public List<Output> unstack(Output x, int axis) {
+    Objects.requireNonNull(x, "unstack: x is null");
+    int k = knownAxis("unstack", x, axis);
+    int d = x.shape().dim(k);
+    if (d < 0) {
+      throw new IllegalArgumentException("unstack of '" + x.name() + "': axis " + axis + " of " + x.shape()
+          + " has an unknown size");
+    }
+    return graph.atomically(() -> {
+      List<Output> out = new ArrayList<>();
+      for (int i = 0; i < d; i++) {
+        int[] begin = new int[x.shape().rank()];
+        int[] size = new int[begin.length];
+        Arrays.fill(size, -1);
+        begin[k] = i;
+        size[k] = 1;
+        out.add(squeeze(slice(x, begin, size), k));
+      }
+      return List.copyOf(out);
+    });
+  }
+
+  private static int knownAxis(String method, Output x, int axis) {
+    int r = x.shape().rank();
+    if (r < 0) {
+      throw new IllegalArgumentException(method + " of '" + x.name() + "': input has unknown rank");
+    }
+    if (axis < -r || axis >= r) {
+      throw new IllegalArgumentException(method + " of '" + x.name() + "': axis " + axis
+          + " out of range for rank " + r + " input " + x.shape());
+    }
+    return axis < 0 ? axis + r : axis;
+  }
+
+  /** Running sums of x along {@code axis}. */
+  public Output cumsum(Output x, int axis) {
+    return cumsum(x, axis, false, false);
+  }
+
+  /**
+   * Running sums along {@code axis}; {@code exclusive} leaves each element out of its own sum (the first
+   * is 0), {@code reverse} sums from the end (TensorFlow's {@code cumsum}).
+   */
+  public Output cumsum(Output x, int axis, boolean exclusive, boolean reverse) {
+    return opBuilder("Cumsum").addInput(x).setAttr("axis", axis).setAttr("exclusive", exclusive)
+        .setAttr("reverse", reverse).build().output(0);
+  }
+
+  /**
+   * The k largest entries along the last axis, largest first (ties: the lower index first), and their
+   * INT32 indices: a list of two outputs, values then indices.
+   */
+  public List<Output> topK(Output x, int k) {
+    return opBuilder("TopK").addInput(x).setAttr("k", k).setAttr("sorted", true).build().outputs();
+  }
+
+  /** start, start + delta, ... up to but excluding limit, as a 1-D tensor of {@code dtype}. */
+  public Output range(double start, double limit, double delta, DType dtype) {
+    return opBuilder("Range").setAttr("start", start).setAttr("limit", limit).setAttr("delta", delta)
+        .setAttr("dtype", dtype).build().output(0);
+  }
+
+  /** 0, 1, ..., limit - 1 as INT32. */
+  public Output range(int limit) {
+    return range(0, limit, 1, DType.INT32);
+  }
+
+  /** Elementwise {@code cond ? x : y} with the three broadcast together (TensorFlow 2's {@code where}). */
+  public Output where(Output cond, Output x, Output y) {
+    return select(cond, x, y);
+  }
+
+  /** The index of the smallest entry along {@code axis} (the first among ties), as INT64. */
+  public Output argMin(Output x, int axis) {
+    return opBuilder("ArgMin").addInput(x).setAttr("axis", axis).setAttr("output_type", DType.INT64)
+        .build().output(0);
+  }
+
+  /**
+   * A one-hot encoding with the new axis of size {@code depth} at {@code axis} (-1: last), holding
+   * {@code on} at the index and {@code off} elsewhere; an index outside 0..depth-1 gives all {@code off}.
+   */
+  public Output oneHot(Output indices, int depth, int axis, DType dtype, double on, double off) {
+    Objects.requireNonNull(indices, "oneHot: indices is null");
+    int r = indices.shape().rank();
+    if (axis != -1 && (r < 0 || axis < -r - 1 || axis > r)) {
+      throw new IllegalArgumentException("OneHot of '" + indices.name() + "': axis " + axis
+          + (r < 0 ? " needs indices of known rank" : " out of range for a new axis of rank " + r + " indices: -"
+          + (r + 1) + ".." + r));
+    }
+    int k = axis < 0 ? axis + r + 1 : axis;
+    return graph.atomically(() -> {
+      Output hot = opBuilder("OneHot").addInput(indices).setAttr("depth", depth).setAttr("dtype", dtype)
+          .setAttr("on_value", on).setAttr("off_value", off).build().output(0);
+      if (axis == -1 || k == r) {
+        return hot;
+      }
+      int[] perm = new int[r + 1];
+      for (int i = 0, j = 0; i <= r; i++) {
+        perm[i] = i == k ? r : j++;
+      }
+      return transpose(hot, perm);
+    });
+  }
+
+  /** x limited to [lo, hi] elementwise, the bounds broadcast against x. */
+  public Output clipByValue(Output x, Output lo, Output hi) {
+    return graph.atomically(() -> minimum(maximum(x, lo), hi));
+  }
+
+  /** x limited to [lo, hi]: one Clip node. */
+  public Output clipByValue(Output x, double lo, double hi) {
+    return clip(x, lo, hi);
+  }
+
+  /** sqrt of the sum of squares of all elements of all the values (TensorFlow's {@code global_norm}). */
+  public Output globalNorm(List<Output> xs) {
+    Objects.requireNonNull(xs, "globalNorm: xs is null");
+    if (xs.isEmpty()) {
+      throw new IllegalArgumentException("globalNorm: needs at least one value");
+    }
+    return graph.atomically(() -> {
+      List<Output> sums = new ArrayList<>();
+      for (Output x : xs) {
+        sums.add(reduceSum(square(Objects.requireNonNull(x, "globalNorm: a value is null"))));
+      }
+      return sqrt(sums.size() == 1 ? sums.get(0) : addN(sums));
+    });
+  }
+
+  /**
+   * The values scaled by {@code clipNorm / max(globalNorm(xs), clipNorm)}, so that their global norm is
+   * at most clipNorm (TensorFlow's {@code clip_by_global_norm}; {@link #globalNorm} gives the norm).
+   */
+  public List<Output> clipByGlobalNorm(List<Output> xs, double clipNorm) {
+    if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) {
+      throw new IllegalArgumentException("clipByGlobalNorm: clipNorm must be a finite number > 0, got " + clipNorm);
+    }
+    return graph.atomically(() -> {
+      Output norm = globalNorm(xs);
+      Output c = constant(clipNorm, norm.dtype());
+      Output scale = div(c, maximum(norm, c));
+      List<Output> out = new ArrayList<>();
+      for (Output x : xs) {
+        out.add(mul(x, scale));
+      }
+      return List.copyOf(out);
+    });
+  }
+
+  /**
+   * Batch normalization over every axis but the last (channels last): {@code (x - mean) /
+   * sqrt(var + epsilon) * scale + offset}, one fused node. With {@code training}, the statistics are
+   * x's own (the biased variance) and {@code mean}/{@code variance} are not read; otherwise they are the
+   * given ones. Returns y, then the statistics used (to update moving averages from).
+   */
+  public List<Output> batchNorm(Output x, Output scale, Output offset, Output mean, Output variance, double epsilon,
+      boolean training) {
+    return opBuilder("BatchNorm").addInput(x).addInput(scale).addInput(offset).addInput(mean).addInput(variance)
+        .setAttr("epsilon", epsilon).setAttr("training", training).build().outputs();
+  }
+
+  /** Layer normalization over the last axis, then {@code * gamma + beta}: one fused node. */
+  public Output layerNorm(Output x, Output gamma, Output beta, double epsilon) {
+    return opBuilder("LayerNorm").addInput(x).addInput(gamma).addInput(beta).setAttr("epsilon", epsilon)
+        .build().output(0);
   }
 
   // ================================================================ gradients (autodiff)

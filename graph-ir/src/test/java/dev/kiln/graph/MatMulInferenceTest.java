@@ -64,7 +64,9 @@ class MatMulInferenceTest {
     assertFails(node + "inner dimensions differ: [64,1000] x [100,10]^T", tf, () -> tf.matmul(a, b, false, true));
     assertFails(node + "inner dimensions differ: [1000,64]^T x [100,10]^T", tf, () -> tf.matmul(at, b, true, true));
     assertFails(node + "input 0 must be rank 2, got [3]", tf, () -> tf.matmul(row, b));
-    assertFails(node + "input 1 must be rank 2, got [2,3,4]", tf, () -> tf.matmul(a, cube));
+    // Ops.matmul makes a BatchMatMul for a rank-3 operand; a MatMul node itself takes matrices only.
+    assertFails(node + "input 1 must be rank 2, got [2,3,4]", tf,
+        () -> tf.opBuilder("MatMul").addInput(a).addInput(cube).build());
     assertFails(node + "dtypes differ: f32 vs i32", tf, () -> tf.matmul(a, ints));
     assertFails(node + "input 0 must be numeric (f32, f64, i32, i64), got bool", tf, () -> tf.matmul(bools, bools));
     assertFails(node + "attribute 'transpose_a' must be a bool (true or false), got an int: 1", tf,

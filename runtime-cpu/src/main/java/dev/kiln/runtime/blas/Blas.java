@@ -151,6 +151,22 @@ public final class Blas {
     }
   }
 
+  /**
+   * Runs {@code body} with OpenBLAS on one thread where it can be switched (as for a small product),
+   * for callers that split many products over the cores themselves.
+   */
+  static void onOneThread(Runnable body) {
+    boolean one = SET_THREADS != null;
+    if (one) {
+      setThreads(1);
+    }
+    try {
+      body.run();
+    } finally {
+      leaveOneThread(one);
+    }
+  }
+
   private static boolean small(int m, int n, int k) {
     return SET_THREADS != null && (long) m * n * k < SINGLE_THREAD_BELOW;
   }

@@ -88,6 +88,49 @@ final class Downcalls {
     return h.asType(javaType);
   }
 
+  /**
+   * As {@link #critical}, but each array parameter of {@code javaType} is followed by an int: the
+   * element offset into that array at which the native function's pointer starts (a slice of the
+   * heap segment), so that one array can hold many operands, e.g. the matrices of a batch.
+   */
+  static MethodHandle criticalWithOffsets(Path library, String name, MethodType javaType)
+      throws ReflectiveOperationException {
+    if (Runtime.version().feature() < 22) {
+      throw new NoSuchMethodException("critical downcalls with heap arrays need JDK 22+");
+    }
+    Class<?> segment = type("MemorySegment");
+    Object[] args = new Object[javaType.parameterCount()];
+    for (int i = 0; i < args.length; i++) {
+      args[i] = layoutOf(javaType.parameterType(i));
+    }
+    Class<?> r = javaType.returnType();
+    MethodHandle h = downcall(symbol(library, name), r == void.class ? null : layoutOf(r), args, true);
+    MethodHandle asSlice = MethodHandles.publicLookup()
+        .findVirtual(segment, "asSlice", MethodType.methodType(segment, long.class));
+    MethodHandle toBytes = MethodHandles.lookup().findStatic(Downcalls.class, "bytes",
+        MethodType.methodType(long.class, int.class, int.class));
+    MethodType withOffsets = javaType;
+    // From the last parameter back, so that the indices of those before stay valid.
+    for (int i = args.length - 1; i >= 0; i--) {
+      Class<?> p = javaType.parameterType(i);
+      if (!p.isArray()) {
+        continue;
+      }
+      MethodHandle ofArray = MethodHandles.publicLookup()
+          .findStatic(segment, "ofArray", MethodType.methodType(segment, p));
+      int size = p == float[].class || p == int[].class ? 4 : p == double[].class || p == long[].class ? 8 : 1;
+      MethodHandle slice = MethodHandles.filterArguments(asSlice, 0, ofArray); // (array, long bytes)
+      slice = MethodHandles.filterArguments(slice, 1, MethodHandles.insertArguments(toBytes, 1, size));
+      h = MethodHandles.collectArguments(h, i, slice); // (..., array, int offset, ...)
+      withOffsets = withOffsets.insertParameterTypes(i + 1, int.class);
+    }
+    return h.asType(withOffsets);
+  }
+
+  private static long bytes(int elements, int size) {
+    return (long) elements * size;
+  }
+
   private static Object layoutOf(Class<?> p) throws ReflectiveOperationException {
     return p == int.class ? layout("JAVA_INT") : p == float.class ? layout("JAVA_FLOAT")
         : p == double.class ? layout("JAVA_DOUBLE") : layout("ADDRESS");

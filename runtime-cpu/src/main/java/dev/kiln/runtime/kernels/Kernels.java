@@ -57,6 +57,22 @@ public final class Kernels {
     m.put("Pad", LayoutKernels.pad());
     m.put("OneHot", LayoutKernels.oneHot());
 
+    m.put("Gather", GatherKernels.gather());
+    m.put("GatherGrad", GatherKernels.gatherGrad());
+    m.put("GatherNd", GatherKernels.gatherNd());
+    m.put("ScatterNd", GatherKernels.scatterNd());
+    m.put("BatchMatMul", BatchMatMulKernel.factory());
+    m.put("Tile", ArrayKernels.tile());
+    m.put("BroadcastTo", ArrayKernels.broadcastTo());
+    m.put("Cumsum", ArrayKernels.cumsum());
+    m.put("TopK", ArrayKernels.topK());
+    m.put("Range", ArrayKernels.range());
+    m.put("ArgMin", ArrayKernels.argMin());
+    m.put("BatchNorm", NormKernels.batchNorm());
+    m.put("BatchNormGrad", NormKernels.batchNormGrad());
+    m.put("LayerNorm", LayerNormKernels.layerNorm());
+    m.put("LayerNormGrad", LayerNormKernels.layerNormGrad());
+
     m.put("Fused", FusedKernel.factory());
     m.put("FusedMatMul", FusedMatMulKernel.factory());
     m.put("Gemm", MatMulKernels.gemm());
