@@ -1,5 +1,9 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.blas.Blas;
+
+import dev.kiln.runtime.kernels.BatchMatMulKernel;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

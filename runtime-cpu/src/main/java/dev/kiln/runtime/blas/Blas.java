@@ -63,7 +63,7 @@ public final class Blas {
    * thread on a busy machine than the split saves. From 2^22 (4M) on, all threads pay off, e.g. for
    * 64x1000x100 (6.4M) on an idle machine.
    */
-  static final long SINGLE_THREAD_BELOW = RuntimeProperties.SYSTEM.blasSingleThreadBelow();
+  public static final long SINGLE_THREAD_BELOW = RuntimeProperties.SYSTEM.blasSingleThreadBelow();
   private static final MethodHandle SET_THREADS;
   /** OpenBLAS's own thread count at startup, restored after each single-threaded product. */
   private static final int THREADS;
@@ -155,7 +155,7 @@ public final class Blas {
    * Runs {@code body} with OpenBLAS on one thread where it can be switched (as for a small product),
    * for callers that split many products over the cores themselves.
    */
-  static void onOneThread(Runnable body) {
+  public static void onOneThread(Runnable body) {
     boolean one = SET_THREADS != null;
     if (one) {
       setThreads(1);
@@ -282,7 +282,7 @@ public final class Blas {
         alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
   }
 
-  static RuntimeException rethrow(Throwable t) {
+  public static RuntimeException rethrow(Throwable t) {
     if (t instanceof RuntimeException r) {
       return r;
     }

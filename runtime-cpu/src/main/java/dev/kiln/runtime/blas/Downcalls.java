@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /** java.lang.foreign reached reflectively, so that this class compiles for Java 21. */
-final class Downcalls {
+public final class Downcalls {
   private Downcalls() {}
 
   private static final String PKG = "java.lang.foreign.";
@@ -93,7 +93,7 @@ final class Downcalls {
    * element offset into that array at which the native function's pointer starts (a slice of the
    * heap segment), so that one array can hold many operands, e.g. the matrices of a batch.
    */
-  static MethodHandle criticalWithOffsets(Path library, String name, MethodType javaType)
+  public static MethodHandle criticalWithOffsets(Path library, String name, MethodType javaType)
       throws ReflectiveOperationException {
     if (Runtime.version().feature() < 22) {
       throw new NoSuchMethodException("critical downcalls with heap arrays need JDK 22+");

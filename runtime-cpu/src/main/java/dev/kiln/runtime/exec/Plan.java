@@ -1,5 +1,7 @@
 package dev.kiln.runtime.exec;
 
+import dev.kiln.runtime.plan.MemoryPlanner;
+
 import dev.kiln.runtime.kernels.Kernel;
 
 import dev.kiln.graph.DType;

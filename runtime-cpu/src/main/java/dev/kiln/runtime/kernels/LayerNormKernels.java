@@ -1,4 +1,4 @@
-package dev.kiln.runtime;
+package dev.kiln.runtime.kernels;
 
 /**
  * LayerNorm and its backward op: each row of x (viewed as [rows, channels]) normalized with its own

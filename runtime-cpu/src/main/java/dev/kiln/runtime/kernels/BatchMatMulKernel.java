@@ -1,4 +1,7 @@
-package dev.kiln.runtime;
+package dev.kiln.runtime.kernels;
+
+import dev.kiln.runtime.blas.Blas;
+import dev.kiln.runtime.blas.Downcalls;
 
 import dev.kiln.graph.DType;
 import java.lang.invoke.MethodHandle;
@@ -16,7 +19,7 @@ import java.util.logging.Logger;
  * product and its threads wait on each other when the cores are busy.
  * Tiny products and integers run as Java loops.
  */
-final class BatchMatMulKernel {
+public final class BatchMatMulKernel {
   private BatchMatMulKernel() {}
 
 
@@ -208,7 +211,7 @@ final class BatchMatMulKernel {
   }
 
   /** OpenBLAS's sgemm/dgemm at element offsets into heap arrays (JDK 22+), or unavailable. */
-  static final class Sliced {
+  public static final class Sliced {
     private static final Logger LOG = Logger.getLogger(BatchMatMulKernel.class.getName());
     private static final MethodHandle SGEMM;
     private static final MethodHandle DGEMM;
@@ -231,7 +234,7 @@ final class BatchMatMulKernel {
 
     private Sliced() {}
 
-    static boolean available(DType d) {
+    public static boolean available(DType d) {
       return (d == DType.FLOAT32 ? SGEMM : DGEMM) != null;
     }
 

@@ -1,4 +1,4 @@
-package dev.kiln.runtime;
+package dev.kiln.runtime.kernels;
 
 import dev.kiln.graph.DType;
 
