@@ -3,7 +3,10 @@ package dev.kiln.spark;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
+import org.apache.spark.TaskContext;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.storage.BlockData;
 import org.apache.spark.storage.BlockId;
@@ -60,22 +63,49 @@ final class BlockExchange {
 
   /** Block {@code name}'s floats, from this executor's store or fetched from the one holding it. */
   float[] get(String name) {
+    return find(name).orElseThrow(() -> new IllegalStateException("block '" + name + "' is on no live executor"
+        + " (lost with its executor?); resume the run from its last checkpoint"));
+  }
+
+  /**
+   * Block {@code name}'s floats once some worker of this step has put it. All of a barrier stage's
+   * tasks run at once, so the block comes unless its task fails, and then Spark kills this task too
+   * (checked while waiting). Spark's own {@code BarrierTaskContext.barrier()} polls once a second,
+   * longer than a whole step of a small model; this waits with a backoff from 50 microseconds to 5 ms.
+   */
+  float[] await(String name, TaskContext task, long timeoutMillis) {
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+    long pause = 50_000;
+    while (true) {
+      Optional<float[]> found = find(name);
+      if (found.isPresent()) {
+        return found.get();
+      }
+      task.killTaskIfInterrupted();
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("block '" + name + "' did not arrive within " + timeoutMillis + " ms");
+      }
+      LockSupport.parkNanos(pause);
+      pause = Math.min(pause * 2, 5_000_000);
+    }
+  }
+
+  private Optional<float[]> find(String name) {
     BlockId id = id(name);
     Option<BlockData> local = blocks.getLocalBytes(id);
     if (local.isDefined()) {
       try {
-        return floats(local.get().toByteBuffer());
+        return Optional.of(floats(local.get().toByteBuffer()));
       } finally {
         blocks.releaseLockAndDispose(id, local.get(), Option.empty());
       }
     }
     Option<ChunkedByteBuffer> remote = blocks.getRemoteBytes(id);
     if (remote.isEmpty()) {
-      throw new IllegalStateException("block '" + name + "' is on no live executor (lost with its executor?);"
-          + " resume the run from its last checkpoint");
+      return Optional.empty();
     }
     try {
-      return floats(remote.get().toByteBuffer());
+      return Optional.of(floats(remote.get().toByteBuffer()));
     } finally {
       remote.get().dispose();
     }
@@ -83,6 +113,13 @@ final class BlockExchange {
 
   /** Removes this executor's blocks of run {@code run} whose name (after the run) {@code drop} accepts. */
   void removeLocal(String run, Predicate<String> drop) {
+    // tasks sharing this JVM's store (local mode, several cores) would race to remove the same blocks
+    synchronized (BlockExchange.class) {
+      removeMatching(run, drop);
+    }
+  }
+
+  private void removeMatching(String run, Predicate<String> drop) {
     String prefix = PREFIX + run + "_";
     Function1<BlockId, Object> mine = b -> b instanceof TestBlockId t && t.id().startsWith(prefix)
         && drop.test(t.id().substring(prefix.length()));

@@ -96,8 +96,11 @@ public final class SparkTrainer {
         long checkpointStep = k - 1 > recovery.step() && (k - 1) % config.checkpointEvery() == 0 ? k - 1 : -1;
         StepTask task = new StepTask(program, run, k, workers, batch, recovery, checkpointStep, config.failOnce());
         long t0 = System.nanoTime();
+        // the shuffle after the barrier stage makes it a map stage, which Spark re-runs when a task fails
+        // (a failed barrier result stage fails the job)
         List<StepResult> results = new ArrayList<>(shards.rdd().barrier()
-            .mapPartitions(task, false, ClassTag$.MODULE$.apply(StepResult.class)).toJavaRDD().collect());
+            .mapPartitions(task, false, ClassTag$.MODULE$.apply(StepResult.class)).toJavaRDD().repartition(1)
+            .collect());
         long t1 = System.nanoTime();
         results.sort(Comparator.comparingInt(StepResult::worker));
         if (checkpointStep >= 0) {

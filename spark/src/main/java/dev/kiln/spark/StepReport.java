@@ -6,14 +6,15 @@ import java.util.List;
  * One completed training step as the driver saw it: the global batch's loss (the mean over the batch for
  * a mean loss), the step's wall time and, in milliseconds and as the slowest worker's, where it went:
  * gathering the previous step's summed gradient slices (all-gather), applying them, computing gradients,
- * putting the gradient slices, waiting at the barrier, and summing the owned slice (reduce-scatter).
+ * putting the gradient slices, waiting for and fetching the other workers' slices of the owned part
+ * (the step's barrier) and summing it and putting the sum (reduce-scatter).
  */
 public record StepReport(long step, double loss, int examples, double millis, double gatherMillis,
     double applyMillis, double computeMillis, double putMillis, double barrierMillis, double reduceMillis) {
 
-  /** Time spent moving gradients (gather, put, reduce), excluding the wait for the slowest worker. */
+  /** Time spent exchanging gradients: gather, put, wait and fetch, reduce. */
   public double communicationMillis() {
-    return gatherMillis + putMillis + reduceMillis;
+    return gatherMillis + putMillis + barrierMillis + reduceMillis;
   }
 
   static StepReport of(long step, int examples, double millis, List<StepResult> results) {

@@ -10,12 +10,14 @@ import scala.jdk.javaapi.CollectionConverters;
  * One training step on one worker, run in a barrier stage (all workers' tasks start together, and a
  * failed task makes Spark re-run the whole stage): bring the local replica to the previous step
  * (all-gather of the summed slices of the previous step), compute the worker's gradients, put them
- * sliced, wait for every worker (barrier), sum the slice this worker owns over all workers, in worker
+ * sliced, wait for every worker's slice of the part it owns, sum the slice this worker owns over all workers, in worker
  * order, and put the sum (reduce-scatter). The replica changes only when a later step's task applies
  * a completed step, so a retried attempt starts from the same weights and computes the same sums.
  */
 final class StepTask implements scala.Function1<Iterator<Shard>, Iterator<StepResult>>, Serializable {
   private static final long serialVersionUID = 1L;
+  /** How long a worker waits for the others' gradients before failing the step (and so the stage attempt). */
+  private static final long EXCHANGE_TIMEOUT_MS = 600_000;
 
   private final StepProgram program;
   private final String run;
@@ -68,15 +70,22 @@ final class StepTask implements scala.Function1<Iterator<Shard>, Iterator<StepRe
       throw new IllegalStateException("injected failure: worker " + w + " of step " + step + " mid-exchange");
     }
     long t3 = System.nanoTime();
-    ctx.barrier();
-    long t4 = System.nanoTime();
-    float[] sum = exchange.get(BlockExchange.gradientBlock(run, step, 0, w));
-    for (int m = 1; m < workers; m++) {
-      float[] part = exchange.get(BlockExchange.gradientBlock(run, step, m, w));
-      for (int k = 0; k < sum.length; k++) {
-        sum[k] += part[k];
+    // the barrier: wait for every worker's slice w (the first one waited for also covers stragglers)
+    long barrier = 0;
+    float[] sum = null;
+    for (int m = 0; m < workers; m++) {
+      long b0 = System.nanoTime();
+      float[] part = exchange.await(BlockExchange.gradientBlock(run, step, m, w), ctx, EXCHANGE_TIMEOUT_MS);
+      barrier += System.nanoTime() - b0;
+      if (sum == null) {
+        sum = part;
+      } else {
+        for (int k = 0; k < sum.length; k++) {
+          sum[k] += part[k];
+        }
       }
     }
+    long t4 = t3 + barrier;
     exchange.put(BlockExchange.sumBlock(run, step, w), sum, 0, sum.length);
     long t5 = System.nanoTime();
     StepResult r = new StepResult(step, w, g.weightedLoss(), checkpoint, gather[0], t1 - t0 - gather[0], t2 - t1, t3 - t2, t4 - t3, t5 - t4);
