@@ -13,10 +13,11 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * A Spark cluster on this machine with real executor JVMs ({@code local-cluster[n,cores,memory]}), for
- * tests and examples, everything bound to 127.0.0.1. Spark launches executors from a Spark home's
- * {@code jars/} folder, which a Maven build has none of: one is made under a work folder from this JVM's
- * class path (links to its jars), and the class path's folders (e.g. {@code target/classes}) go on the
- * executors' extra class path.
+ * tests and examples, everything bound to 127.0.0.1. Spark's workers launch executors from the class
+ * path in {@code $SPARK_HOME/jars}, which a Maven build has none of: the folder named by the environment
+ * variable {@code SPARK_HOME} (read by the workers, so it must be set before the JVM starts) is filled
+ * with links to this JVM's class path jars, and the class path's folders (e.g. {@code target/classes})
+ * go on the executors' extra class path.
  */
 public final class LocalCluster {
   /** Flags Kiln's runtime wants in every JVM: the Vector API module and native access for BLAS. */
@@ -27,12 +28,18 @@ public final class LocalCluster {
 
   /**
    * Starts a SparkSession on {@code executors} executor JVMs of one core and {@code memoryMb} MB each.
-   * Needs {@code SPARK_LOCAL_IP=127.0.0.1} in the environment: Spark's master and worker web UIs and
-   * the executors read the address to bind to from there, not from the configuration.
+   * Needs {@code SPARK_LOCAL_IP=127.0.0.1} in the environment (Spark's master and worker web UIs and
+   * the executors read the address to bind to from there, not from the configuration) and {@code
+   * SPARK_HOME} naming a folder to make the Spark home in.
    */
-  public static SparkSession start(String app, int executors, int memoryMb, Path workDir) {
+  public static SparkSession start(String app, int executors, int memoryMb) {
     requireLoopback();
-    Path home = sparkHome(workDir.resolve("spark-home"));
+    String sparkHome = System.getenv("SPARK_HOME");
+    if (sparkHome == null || sparkHome.isBlank()) {
+      throw new IllegalStateException("LocalCluster: set SPARK_HOME in the environment to a folder for the executors'"
+          + " jars (Spark's workers read it from there)");
+    }
+    Path home = sparkHome(Path.of(sparkHome).toAbsolutePath());
     List<String> dirs = new ArrayList<>();
     for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
       if (!entry.isEmpty() && Files.isDirectory(Path.of(entry))) {
@@ -43,10 +50,13 @@ public final class LocalCluster {
         .setMaster(String.format(Locale.ROOT, "local-cluster[%d,1,%d]", executors, memoryMb))
         .setAppName(app)
         .set("spark.home", home.toString())
+        // the launcher otherwise looks for a source build's launcher/target/scala-* to learn the version
+        .set("spark.executorEnv.SPARK_SCALA_VERSION", scala.util.Properties.versionNumberString()
+            .replaceAll("^(\\d+\\.\\d+).*", "$1"))
         .set("spark.executor.memory", memoryMb * 3 / 4 + "m")
         .set("spark.executor.extraClassPath", String.join(File.pathSeparator, dirs))
         .set("spark.executor.extraJavaOptions", KILN_JVM_FLAGS + " -XX:+UseSerialGC")
-        .set("spark.local.dir", workDir.resolve("local").toString());
+        .set("spark.local.dir", home.resolve("local").toString());
     return SparkSession.builder().config(conf).getOrCreate();
   }
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.runtime.Session;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -24,7 +23,7 @@ class LocalClusterTest {
 
   @BeforeAll
   static void start() {
-    spark = LocalCluster.start("LocalClusterTest", 2, 1024, Path.of("target/local-cluster").toAbsolutePath());
+    spark = LocalCluster.start("LocalClusterTest", 2, 1024);
   }
 
   @AfterAll
