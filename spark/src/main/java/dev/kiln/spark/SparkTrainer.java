@@ -86,6 +86,10 @@ public final class SparkTrainer {
         state = found.get().bytes();
       }
     }
+    if (start > total) {
+      throw new IllegalArgumentException("SparkTrainer: the newest checkpoint in " + config.checkpointDir().orElseThrow()
+          + " is of step " + start + ", past the " + total + " steps to train");
+    }
     String run = UUID.randomUUID().toString().replace("-", "");
     JavaRDD<Shard> shards = Shards.build(rows, program.feeds(), batch, workers, perEpoch);
     Broadcast<byte[]> stateBroadcast = jsc.broadcast(state);

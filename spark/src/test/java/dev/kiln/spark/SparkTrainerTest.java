@@ -130,6 +130,9 @@ class SparkTrainerTest {
     assertEquals(whole.losses().subList(6, 12), resumed.losses());
     assertArrayEquals(whole.checkpoint(), resumed.checkpoint());
     assertTrue(Files.exists(ckpt.resolve("step-00000012.ckpt")));
+    IllegalArgumentException past = assertThrows(IllegalArgumentException.class,
+        () -> trainer(SmallModel.build(), 2).steps(10).checkpointEvery(3, ckpt).resume().build().fit(ds));
+    assertTrue(past.getMessage().contains("is of step 12, past the 10 steps to train"), past.getMessage());
   }
 
   @Test
