@@ -14,6 +14,7 @@ import dev.kiln.nn.Reduction;
 import dev.kiln.nn.Sequential;
 import dev.kiln.runtime.Session;
 import dev.kiln.train.Adam;
+import dev.kiln.train.Optimizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -93,7 +94,11 @@ record SmallModel(Graph graph, Output x, Output y, Output logits, Output loss) {
    * [(k-1) mod b * batch, ...) where b is the number of whole batches; returns the loss of each step.
    */
   List<Double> trainLocally(Examples data, int batch, int steps, Session[] keep) {
-    Operation step = optimizer().minimize(loss);
+    return trainLocally(data, batch, steps, keep, optimizer());
+  }
+
+  List<Double> trainLocally(Examples data, int batch, int steps, Session[] keep, Optimizer optimizer) {
+    Operation step = optimizer.minimize(loss);
     Operation init = Ops.create(graph).globalVariablesInitializer();
     Session s = new Session(graph);
     s.run(init);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.graph.Variable;
 import dev.kiln.runtime.Session;
+import dev.kiln.train.GradientDescent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -96,11 +97,22 @@ class SparkTrainerTest {
   }
 
   @Test
-  void oneWorkerAndTwoWorkersGiveTheSameLosses() {
-    Dataset<Row> ds = data().toDataset(spark);
-    List<Double> one = trainer(SmallModel.build(), 1).steps(8).build().fit(ds).losses();
-    List<Double> two = trainer(SmallModel.build(), 2).steps(8).build().fit(ds).losses();
-    assertClose(one, two, 1e-5);
+  void unequalSharesAreWeightedAsInOneProcess() {
+    // plain SGD (Adam would hide a wrongly scaled gradient) and a batch of 31 cut 15 + 16
+    SmallModel.Examples data = data();
+    Dataset<Row> ds = data.toDataset(spark);
+    SmallModel single = SmallModel.build();
+    List<Double> one = SparkTrainer.builder(single.graph(), single.loss(), new GradientDescent(0.5))
+        .feed("x", "features").feed("y", "label").globalBatchSize(31).workers(1).steps(8).build().fit(ds).losses();
+    SmallModel m = SmallModel.build();
+    List<Double> two = SparkTrainer.builder(m.graph(), m.loss(), new GradientDescent(0.5))
+        .feed("x", "features").feed("y", "label").globalBatchSize(31).workers(2).steps(8).build().fit(ds).losses();
+    Session[] local = new Session[1];
+    List<Double> expected = SmallModel.build().trainLocally(data, 31, 8, local, new GradientDescent(0.5));
+    local[0].close();
+    assertTrue(expected.getLast() < 0.9 * expected.getFirst(), "training lowers the loss: " + expected);
+    assertClose(expected, one, 1e-5);
+    assertClose(expected, two, 1e-5);
   }
 
   @Test
