@@ -105,23 +105,23 @@ final class ExampleBlock implements Serializable {
       switch (v) {
         case null -> throw new IllegalArgumentException("column '" + s.column() + "' of " + where + " is null");
         case Number x -> {
-          put(out, at, x.doubleValue(), s, where);
+          put(out, at, x.doubleValue());
           return at + 1;
         }
         case float[] a -> {
-          for (float x : a) at = put(out, at, x, s, where);
+          for (float x : a) at = put(out, at, x);
           return at;
         }
         case double[] a -> {
-          for (double x : a) at = put(out, at, x, s, where);
+          for (double x : a) at = put(out, at, x);
           return at;
         }
         case int[] a -> {
-          for (int x : a) at = put(out, at, x, s, where);
+          for (int x : a) at = put(out, at, x);
           return at;
         }
         case long[] a -> {
-          for (long x : a) at = put(out, at, x, s, where);
+          for (long x : a) at = put(out, at, x);
           return at;
         }
         case Iterable<?> it -> {
@@ -139,12 +139,11 @@ final class ExampleBlock implements Serializable {
       }
     }
 
-    private static int put(double[] out, int at, double x, FeedSpec s, Object where) {
-      if (at >= out.length) {
-        // more values than the placeholder takes: counted on to report the real size
-        return at + 1;
+    /** Stores x at {@code at} unless past the end (more values than the placeholder takes are only counted). */
+    private static int put(double[] out, int at, double x) {
+      if (at < out.length) {
+        out[at] = x;
       }
-      out[at] = x;
       return at + 1;
     }
   }
