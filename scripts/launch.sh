@@ -16,7 +16,8 @@ if [[ "${1:-}" == --no-vector ]]; then
 fi
 MODULE="$1"; MAIN="$2"; shift 2
 TARGET="$ROOT/$MODULE/target"
-CLASSPATH_FILE="$TARGET/classpath.txt"
+# KILN_CLASSPATH_FILE: another class path file the module's build writes (the Spark example's).
+CLASSPATH_FILE="$TARGET/${KILN_CLASSPATH_FILE:-classpath.txt}"
 JAR="$TARGET/$MODULE-0.1.0-SNAPSHOT.jar"
 NAME="${KILN_LAUNCHER_NAME:-$MODULE}"
 

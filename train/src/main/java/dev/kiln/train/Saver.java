@@ -30,10 +30,34 @@ public final class Saver {
   /** As {@link #save(Session, Path)}, running {@code beforeRename} between writing and renaming (tests). */
   static void save(Session session, Path path, Runnable beforeRename) throws IOException {
     // One consistent state of all variables (as a run sees them), even while other threads train.
+    CheckpointFiles.write(path, toBytes(session), beforeRename);
+  }
+
+  /**
+   * Every variable of the session's graph as the bytes of a checkpoint file (the same format as
+   * {@link #save}): for sending a model's state over a network or keeping it in memory.
+   */
+  public static byte[] toBytes(Session session) {
     Map<String, Tensor> values = new LinkedHashMap<>();
     session.variableValues(session.graph().variables()).forEach((v, t) -> values.put(v.name(), t));
-    byte[] bytes = CheckpointFormat.encode(values);
-    CheckpointFiles.write(path, bytes, beforeRename);
+    return CheckpointFormat.encode(values);
+  }
+
+  /**
+   * Writes checkpoint {@code bytes} (from {@link #toBytes}) to {@code path} as {@link #save} does,
+   * atomically; fails with a {@link CheckpointException}, writing nothing, if they are not a checkpoint.
+   */
+  public static void write(byte[] bytes, Path path) throws IOException {
+    CheckpointFormat.decode(bytes, "in-memory checkpoint");
+    CheckpointFiles.write(path, bytes, () -> {});
+  }
+
+  /**
+   * As {@link #restore(Session, Path)} from checkpoint bytes in memory; {@code source} names them in
+   * error messages.
+   */
+  public static void restore(Session session, byte[] bytes, String source) throws CheckpointException {
+    restore(session, CheckpointFormat.decode(bytes, source), source);
   }
 
   /**
@@ -43,8 +67,12 @@ public final class Saver {
    * same path left behind are removed.
    */
   public static void restore(Session session, Path path) throws IOException {
-    Map<String, Tensor> stored = CheckpointFiles.read(path);
-    String where = "checkpoint '" + path + "'";
+    restore(session, CheckpointFiles.read(path), path.toString());
+  }
+
+  private static void restore(Session session, Map<String, Tensor> stored, String source)
+      throws CheckpointException {
+    String where = "checkpoint '" + source + "'";
     List<Variable> vars = session.graph().variables();
     Map<Variable, Tensor> values = new LinkedHashMap<>();
     for (Variable v : vars) {

@@ -90,6 +90,41 @@ class SaverTest {
   }
 
   @Test
+  void bytesInMemoryRoundTripAndMatchTheFile() throws IOException {
+    Model m = Model.build();
+    Path ckpt = dir.resolve("model.ckpt");
+    byte[] bytes;
+    Map<String, Tensor> saved;
+    try (Session s = new Session(m.graph())) {
+      s.run(m.init());
+      m.train(s, 3);
+      saved = values(s, m.graph());
+      bytes = Saver.toBytes(s);
+      Saver.save(s, ckpt);
+    }
+    assertArrayEquals(Files.readAllBytes(ckpt), bytes);
+    try (Session fresh = new Session(m.graph())) {
+      Saver.restore(fresh, bytes, "sent");
+      assertEquals(saved, values(fresh, m.graph()));
+    }
+    Path written = dir.resolve("written.ckpt");
+    Saver.write(bytes, written);
+    try (Session fresh = new Session(m.graph())) {
+      Saver.restore(fresh, written);
+      assertEquals(saved, values(fresh, m.graph()));
+    }
+    byte[] corrupt = bytes.clone();
+    corrupt[corrupt.length - 1] ^= 1;
+    CheckpointException e = assertThrows(CheckpointException.class, () -> Saver.write(corrupt, dir.resolve("bad.ckpt")));
+    assertTrue(e.getMessage().contains("in-memory checkpoint"), e.getMessage());
+    assertTrue(Files.notExists(dir.resolve("bad.ckpt")));
+    try (Session fresh = new Session(Model.build(4, "w", DType.FLOAT32).graph())) {
+      CheckpointException m2 = assertThrows(CheckpointException.class, () -> Saver.restore(fresh, bytes, "sent"));
+      assertTrue(m2.getMessage().contains("'sent'"), m2.getMessage());
+    }
+  }
+
+  @Test
   void crashBetweenWriteAndRenameLeavesThePreviousCheckpoint() throws IOException {
     Model m = Model.build();
     Path ckpt = dir.resolve("model.ckpt");
