@@ -23,6 +23,7 @@ public final class SessionOptions {
   private final String device;
   private final boolean profileKernels;
   private final boolean graphReplay;
+  private final FusedKernelOptions fusedKernels;
 
   private SessionOptions(Builder b) {
     this.optimize = b.optimize;
@@ -32,6 +33,7 @@ public final class SessionOptions {
     this.device = b.device;
     this.profileKernels = b.profileKernels;
     this.graphReplay = b.graphReplay;
+    this.fusedKernels = b.fusedKernels;
   }
 
   public static Builder builder() {
@@ -98,11 +100,60 @@ public final class SessionOptions {
     return graphReplay;
   }
 
+  /** How this Session's fused elementwise kernels run (see {@link FusedKernelOptions}). */
+  public FusedKernelOptions fusedKernels() {
+    return fusedKernels;
+  }
+
+  /**
+   * How fused elementwise kernels (chains the optimizer fuses into one node) run. The defaults are
+   * the {@code kiln.fused.*} system properties, or the values below where those are unset;
+   * docs/configuration.md gives the measurements behind each.
+   *
+   * @param generateLoops compile a fused body to a generated Vector API loop (when the Vector API is
+   *     present) rather than run it in the block interpreter; default true: a generated loop keeps
+   *     intermediates in vector registers instead of storing and reloading each one
+   * @param generateMinElements iteration spaces smaller than this stay interpreted; default 256: a loop
+   *     this short has no whole vectors, so C2 compiles it late and the Vector API boxes until then
+   * @param blockElements elements per block of the interpreter; default 1024: a dozen 4 KiB float
+   *     blocks stay in a 32-48 KiB L1 data cache
+   * @param generatedBlockElements elements per block of a generated loop; default 4096: its
+   *     intermediates live in registers, so a longer block costs no L1 and halves the per-block work
+   */
+  public record FusedKernelOptions(boolean generateLoops, int generateMinElements, int blockElements,
+      int generatedBlockElements) {
+    private static final FusedKernelOptions DEFAULTS = new FusedKernelOptions(RuntimeProperties.SYSTEM.fusedCodegen(),
+        RuntimeProperties.SYSTEM.fusedCodegenMinElements(), RuntimeProperties.SYSTEM.fusedBlock(),
+        RuntimeProperties.SYSTEM.fusedGeneratedBlock());
+
+    public FusedKernelOptions {
+      requireAtLeast("generateMinElements", generateMinElements, 0);
+      requireAtLeast("blockElements", blockElements, 16);
+      requireAtLeast("generatedBlockElements", generatedBlockElements, 16);
+    }
+
+    /** The defaults (the {@code kiln.fused.*} properties where set). */
+    public static FusedKernelOptions defaults() {
+      return DEFAULTS;
+    }
+
+    public FusedKernelOptions withGenerateLoops(boolean on) {
+      return new FusedKernelOptions(on, generateMinElements, blockElements, generatedBlockElements);
+    }
+
+    private static void requireAtLeast(String name, int value, int min) {
+      if (value < min) {
+        throw new IllegalArgumentException("FusedKernelOptions." + name + " must be at least " + min + ", got " + value);
+      }
+    }
+  }
+
   @Override
   public String toString() {
     return "SessionOptions(optimize=" + optimize + ", framesPerPlan=" + framesPerPlan
         + ", maxCachedPlans=" + maxCachedPlans + (device.isEmpty() ? "" : ", device=" + device)
-        + (profileKernels ? ", profileKernels=true" : "") + (graphReplay ? "" : ", graphReplay=false")
+        + (profileKernels ? ", profileKernels=true" : "")
+        + (fusedKernels.equals(FusedKernelOptions.defaults()) ? "" : ", fusedKernels=" + fusedKernels) + (graphReplay ? "" : ", graphReplay=false")
         + (disabledPasses.isEmpty() ? "" : ", disabledPasses=" + new java.util.TreeSet<>(disabledPasses)) + ")";
   }
 
@@ -114,6 +165,7 @@ public final class SessionOptions {
     private String device = "";
     private boolean profileKernels = RuntimeProperties.SYSTEM.profile();
     private boolean graphReplay = RuntimeProperties.SYSTEM.graphReplay();
+    private FusedKernelOptions fusedKernels = FusedKernelOptions.defaults();
 
     private Builder() {}
 
@@ -126,6 +178,12 @@ public final class SessionOptions {
     /** Replays runs as CUDA graphs where a plan allows (see {@link SessionOptions#graphReplay()}). */
     public Builder graphReplay(boolean on) {
       this.graphReplay = on;
+      return this;
+    }
+
+    /** How fused elementwise kernels run (see {@link FusedKernelOptions}). */
+    public Builder fusedKernels(FusedKernelOptions options) {
+      this.fusedKernels = java.util.Objects.requireNonNull(options, "fusedKernels: options is null");
       return this;
     }
 

@@ -72,6 +72,38 @@ class FusedCodegenTest {
     return (FusedKernel) Kernels.factory("Fused").create(new KernelSpec(f, in, f.outputTypes(), inSlots, outSlots));
   }
 
+  private static FusedKernel kernel(Operation f, SessionOptions.FusedKernelOptions options) {
+    List<TensorType> in = new ArrayList<>();
+    int[] inSlots = new int[f.numInputs()];
+    for (int i = 0; i < f.numInputs(); i++) {
+      in.add(f.input(i).type());
+      inSlots[i] = i;
+    }
+    return (FusedKernel) Kernels.factory("Fused").create(new KernelSpec(f, in, f.outputTypes(), inSlots,
+        new int[] {in.size()}, options));
+  }
+
+  @Test
+  void aSessionsFusedKernelOptionsChooseGeneratedOrInterpretedAndTheBlock() {
+    int n = 5000;
+    KernelHarness h = new KernelHarness();
+    Output x = h.input(Tensor.of(data(7, n), n));
+    Operation f = fused(h, body(1, List.of(Shape.of(n)), p -> {
+      Ops tf = Ops.create(p.get(0).graph());
+      return List.of(tf.sigmoid(tf.mul(p.get(0), tf.constant(2f))));
+    }), x);
+    SessionOptions.FusedKernelOptions d = SessionOptions.FusedKernelOptions.defaults();
+    FusedKernel generated = kernel(f, d);
+    assertTrue(generated.codegen);
+    assertEquals(d.generatedBlockElements(), generated.blockElements());
+    FusedKernel off = kernel(f, d.withGenerateLoops(false));
+    assertFalse(off.codegen);
+    assertEquals(d.blockElements(), off.blockElements());
+    assertFalse(kernel(f, new SessionOptions.FusedKernelOptions(true, n + 1, 64, 512)).codegen, "too few elements");
+    assertEquals(512, kernel(f, new SessionOptions.FusedKernelOptions(true, 16, 64, 512)).blockElements());
+    assertEquals(64, kernel(f, new SessionOptions.FusedKernelOptions(false, 16, 64, 512)).blockElements());
+  }
+
   private static boolean generated(Operation f) {
     return kernel(f).codegen;
   }
@@ -106,7 +138,7 @@ class FusedCodegenTest {
 
   @Test
   void w3sChainAndItsSumOverBlocksAndAPartialVector() {
-    int n = 2 * FusedKernel.GENERATED_BLOCK + 16 * 3 + 5;
+    int n = 2 * SessionOptions.FusedKernelOptions.defaults().generatedBlockElements() + 16 * 3 + 5;
     KernelHarness h = new KernelHarness();
     Output x = h.input(Tensor.of(data(1, n), n));
     Operation f = fused(h, body(1, List.of(Shape.of(n)), p -> {
@@ -121,7 +153,7 @@ class FusedCodegenTest {
 
   @Test
   void everyOpWithScalarsAndOutOfRangeLanes() {
-    int n = FusedKernel.GENERATED_BLOCK + 7;
+    int n = SessionOptions.FusedKernelOptions.defaults().generatedBlockElements() + 7;
     KernelHarness h = new KernelHarness();
     Output a = h.input(Tensor.of(data(2, n), n));
     Output b = h.input(Tensor.of(data(3, n), n));
@@ -138,7 +170,7 @@ class FusedCodegenTest {
 
   @Test
   void moreTranscendentalOpsThanOneLoopTakesPassValuesThroughRegisters() {
-    int n = 3 * FusedKernel.GENERATED_BLOCK + 9;
+    int n = 3 * SessionOptions.FusedKernelOptions.defaults().generatedBlockElements() + 9;
     KernelHarness h = new KernelHarness();
     Output a = h.input(Tensor.of(data(5, n), n));
     Output b = h.input(Tensor.of(data(6, n), n));
@@ -194,7 +226,7 @@ class FusedCodegenTest {
     assertFalse(generated(chain), "a body of " + (FusedCodegen.MAX_OPS + 1) + " ops");
 
     // a small iteration space (no whole vectors to loop over) stays interpreted; one more element is generated
-    int small = FusedCodegen.MIN_ELEMENTS - 1;
+    int small = SessionOptions.FusedKernelOptions.defaults().generateMinElements() - 1;
     Output b = h.input(Tensor.of(data(4, small), small));
     assertFalse(generated(fused(h, body(1, List.of(Shape.of(small)), p -> List.of(Ops.create(p.get(0).graph()).exp(p.get(0)))), b)));
     Output c = h.input(Tensor.of(data(4, small + 1), small + 1));
@@ -203,7 +235,7 @@ class FusedCodegenTest {
 
   @Test
   void comparisonsSelectAndConstantsLikeARelusGradient() {
-    int n = FusedKernel.GENERATED_BLOCK + 16 * 2 + 3;
+    int n = SessionOptions.FusedKernelOptions.defaults().generatedBlockElements() + 16 * 2 + 3;
     KernelHarness h = new KernelHarness();
     Output a = h.input(Tensor.of(data(8, n), n));
     Output b = h.input(Tensor.of(data(9, n), n));
@@ -285,7 +317,7 @@ class FusedCodegenTest {
   @Test
   void elementwiseOpsLoweredToPrimitivesGiveTheInterpretersBits() {
     // several blocks and a partial vector
-    int n = 2 * FusedKernel.GENERATED_BLOCK + 16 * 3 + 5;
+    int n = 2 * SessionOptions.FusedKernelOptions.defaults().generatedBlockElements() + 16 * 3 + 5;
     // (Softplus, Elu, Selu, Log1p, Expm1 and Tan lower to log, sin or cos, which have no generated form)
     List<BiFunction<Ops, List<Output>, Output>> ops = List.of(
         (tf, p) -> tf.erf(p.get(0)), (tf, p) -> tf.erfc(p.get(0)), (tf, p) -> tf.leakyRelu(p.get(0)),
@@ -304,7 +336,7 @@ class FusedCodegenTest {
   @Test
   void roundingPrimitivesMatchMathOnEveryEdgeLane() {
     // independent of the interpreter: Math.floor, ceil and rint, bit for bit
-    int n = FusedKernel.GENERATED_BLOCK + 11;
+    int n = SessionOptions.FusedKernelOptions.defaults().generatedBlockElements() + 11;
     float[] x = wideData(7, n);
     KernelHarness h = new KernelHarness();
     Output in = h.input(Tensor.of(x, n));

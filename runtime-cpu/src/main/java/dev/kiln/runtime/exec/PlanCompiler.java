@@ -495,7 +495,7 @@ public final class PlanCompiler {
         for (int j = 0; j < outSlots.length; j++) {
           outSlots[j] = outputSlot(op.output(j));
         }
-        KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots);
+        KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots, session.options().fusedKernels());
         yield Kernels.factory(op.type()).create(spec);
       }
     };

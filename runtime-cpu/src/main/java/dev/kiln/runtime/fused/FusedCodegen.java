@@ -42,14 +42,15 @@ import org.objectweb.asm.Opcodes;
  * rows, so both ways give the same bits. Small helper methods per op would be simpler, but C2 then
  * stops inlining at its node budget partway through a body of ten ops and boxes every vector that
  * crosses a call it did not inline (slower than the interpreter). Bodies with other ops or dtypes,
- * or over {@link #MAX_OPS} ops, stay with the interpreter; {@code -Dkiln.fused.codegen=false} turns
- * this off.
+ * or over {@link #MAX_OPS} ops, stay with the interpreter; a Session turns this off with
+ * {@code SessionOptions.FusedKernelOptions.generateLoops} (default {@code -Dkiln.fused.codegen}).
  */
 public final class FusedCodegen {
   private FusedCodegen() {}
 
   private static final Logger LOG = Logger.getLogger(FusedCodegen.class.getName());
-  public static final boolean ENABLED = VectorSupport.AVAILABLE && RuntimeProperties.SYSTEM.fusedCodegen();
+  /** Whether loops can be generated at all: the Vector API is present (a Session may still decline). */
+  public static final boolean ENABLED = VectorSupport.AVAILABLE;
 
   /**
    * The primitives the generator handles on float32 (VectorOpEmitter emits each). Float comparisons
@@ -58,13 +59,6 @@ public final class FusedCodegen {
    * loop).
    */
   static final Set<Primitive> OPS = VectorOpEmitter.PRIMITIVES;
-
-  /**
-   * Smaller iteration spaces stay interpreted: their generated loop has no whole vectors, so C2
-   * compiles it only after thousands of runs, and until then the Vector API calls box every vector
-   * (a body over a handful of elements ran about 3x slower generated than interpreted).
-   */
-  public static final int MIN_ELEMENTS = RuntimeProperties.SYSTEM.fusedCodegenMinElements();
 
   /**
    * Bodies of more ops stay interpreted: the loop is one method, and C2 does not compile methods over

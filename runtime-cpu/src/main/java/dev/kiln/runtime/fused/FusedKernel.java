@@ -1,6 +1,5 @@
 package dev.kiln.runtime.fused;
 
-import dev.kiln.runtime.exec.RuntimeProperties;
 import dev.kiln.runtime.kernels.BroadcastCopy;
 import dev.kiln.runtime.kernels.Kernel;
 import dev.kiln.runtime.kernels.KernelFactory;
@@ -32,7 +31,7 @@ import java.util.Map;
 /**
  * The CPU kernel of a {@code Fused} node: a block-at-a-time vectorized interpreter. At creation the
  * body is compiled into a short program of row operations over "registers" (arrays of a thread's scratch,
- * {@link #BLOCK} elements); a run walks the dense iteration space (the broadcast of the elementwise
+ * {@code FusedKernelOptions.blockElements()} elements); a run walks the dense iteration space (the broadcast of the elementwise
  * results and of the reductions' inputs) in blocks, so every intermediate stays in L1 and the
  * tensors are read and written once.
  *
@@ -52,15 +51,6 @@ import java.util.Map;
  * are plain loops C2 vectorizes ({@link ScalarArithmetic}, {@link ScalarMath}: the same bits).
  */
 public final class FusedKernel implements Kernel {
-  /** Elements per block: 4 KiB of float per register, so a dozen registers stay in L1. */
-  static final int BLOCK = RuntimeProperties.SYSTEM.fusedBlock();
-  /**
-   * Elements per block of a generated loop: its intermediates live in vector registers, only the kept
-   * values take a block buffer, so a longer block costs no L1 and halves the per-block work (the
-   * walk, the fold's combine).
-   */
-  public static final int GENERATED_BLOCK = RuntimeProperties.SYSTEM.fusedGeneratedBlock();
-
   /** One row operation of the program over value locations (array, offset) for n elements. */
   @FunctionalInterface
   public interface Instr {
@@ -119,7 +109,7 @@ public final class FusedKernel implements Kernel {
   }
 
   public static KernelFactory factory() {
-    return spec -> new FusedKernel(spec, FusedCodegen.ENABLED);
+    return spec -> new FusedKernel(spec, FusedCodegen.ENABLED && spec.fused().generateLoops());
   }
 
   /** The kernel with its body always run row by row (tests compare the two ways). */
@@ -250,7 +240,7 @@ public final class FusedKernel implements Kernel {
           if (isReduction(n)) {
             int in = resolve(alias, valueOf.get(n.input(0)));
             SegmentedReduction r = SegmentedReduction.ofFusedBody(spec, body, n, in, shapes[in], space,
-                reductions.size(), BLOCK <= 4096);
+                reductions.size(), spec.fused().blockElements() <= 4096);
             if (r != null) {
               reductions.add(r);
               reductionSizes.add(KernelSupport.size(spec.outputs().get(body.results().indexOf(n.output(0)))));
@@ -314,7 +304,7 @@ public final class FusedKernel implements Kernel {
       stores.add(new Store(v, j, uniform[v], sc));
     }
     // The whole body as one generated loop when it can be (FusedCodegen): the same values, no rows.
-    FusedCodegen.Loops generated = mayGenerate && size >= FusedCodegen.MIN_ELEMENTS
+    FusedCodegen.Loops generated = mayGenerate && size >= spec.fused().generateMinElements()
         ? generatedLoop(nodes, valueOf, alias, dtype, uniform, directOut, register, stores, reductions)
         : null;
     if (generated != null) {
@@ -331,7 +321,7 @@ public final class FusedKernel implements Kernel {
       }
     }
     this.codegen = generated != null;
-    this.block = codegen ? GENERATED_BLOCK : BLOCK;
+    this.block = codegen ? spec.fused().generatedBlockElements() : spec.fused().blockElements();
     // A generated loop keeps its intermediates in vector registers: only the block buffers the
     // framework reads or writes (gathers, stores, reductions) and the loops' stored values are used.
     this.registerUsed = new boolean[regTypes.size()];
@@ -378,8 +368,14 @@ public final class FusedKernel implements Kernel {
   }
 
   private final int[] aliasOf;
-  /** Elements per block: {@link #BLOCK}, or {@link #GENERATED_BLOCK} for a generated loop. */
+  /** Elements per block: the Session's {@code blockElements}, or {@code generatedBlockElements} for a generated loop. */
   private final int block;
+
+  /** Elements per block this kernel walks its iteration space in. */
+  public int blockElements() {
+    return block;
+  }
+
   /** Registers given a buffer in each scratch (a generated loop leaves most of them unused). */
   private final boolean[] registerUsed;
   /** True when the body runs as one generated loop per block rather than row by row. */

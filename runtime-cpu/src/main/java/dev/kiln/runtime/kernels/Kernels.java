@@ -101,7 +101,7 @@ public final class Kernels {
   /** A node run as a one-node Fused kernel of its expansion into primitives. */
   static KernelFactory asFused() {
     return spec -> FusedKernel.factory().create(new KernelSpec(Elementwise.asFused(spec.op()), spec.inputs(),
-        spec.outputs(), spec.inputSlots(), spec.outputSlots()));
+        spec.outputs(), spec.inputSlots(), spec.outputSlots(), spec.fused()));
   }
 
   /**
