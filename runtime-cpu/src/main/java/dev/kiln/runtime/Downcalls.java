@@ -88,6 +88,47 @@ final class Downcalls {
     return h.asType(javaType);
   }
 
+  /**
+   * As {@link #critical}, but each array parameter of {@code javaType} is followed by a long, the byte
+   * offset into the array at which the native side's pointer starts (a heap segment's slice).
+   */
+  static MethodHandle criticalSliced(Path library, String name, MethodType javaType)
+      throws ReflectiveOperationException {
+    if (Runtime.version().feature() < 22) {
+      throw new NoSuchMethodException("critical downcalls with heap arrays need JDK 22+");
+    }
+    Class<?> segment = type("MemorySegment");
+    java.util.List<Class<?>> nativeTypes = new java.util.ArrayList<>();
+    for (int i = 0; i < javaType.parameterCount(); i++) {
+      Class<?> p = javaType.parameterType(i);
+      nativeTypes.add(p);
+      if (p.isArray()) {
+        if (i + 1 >= javaType.parameterCount() || javaType.parameterType(i + 1) != long.class) {
+          throw new IllegalArgumentException("array parameter " + i + " of " + javaType + " needs a long offset after it");
+        }
+        i++;
+      }
+    }
+    Object[] args = new Object[nativeTypes.size()];
+    for (int i = 0; i < args.length; i++) {
+      args[i] = layoutOf(nativeTypes.get(i));
+    }
+    Class<?> r = javaType.returnType();
+    MethodHandle h = downcall(symbol(library, name), r == void.class ? null : layoutOf(r), args, true);
+    MethodHandle asSlice = MethodHandles.publicLookup()
+        .findVirtual(segment, "asSlice", MethodType.methodType(segment, long.class));
+    // from the last array back, so that the positions of the earlier ones stay as they are
+    for (int i = args.length - 1; i >= 0; i--) {
+      Class<?> p = nativeTypes.get(i);
+      if (p.isArray()) {
+        MethodHandle ofArray = MethodHandles.publicLookup()
+            .findStatic(segment, "ofArray", MethodType.methodType(segment, p));
+        h = MethodHandles.collectArguments(h, i, MethodHandles.filterArguments(asSlice, 0, ofArray));
+      }
+    }
+    return h.asType(javaType);
+  }
+
   private static Object layoutOf(Class<?> p) throws ReflectiveOperationException {
     return p == int.class ? layout("JAVA_INT") : p == float.class ? layout("JAVA_FLOAT")
         : p == double.class ? layout("JAVA_DOUBLE") : layout("ADDRESS");
