@@ -22,6 +22,8 @@ public final class ColdStep {
   public static void main(String[] args) {
     int warm = args.length > 0 ? Integer.parseInt(args[0]) : 100;
     int steps = args.length > 1 ? Integer.parseInt(args[1]) : 500;
+    int window = args.length > 2 ? Integer.parseInt(args[2]) : WINDOW;
+    long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
     Workloads.TwoLayer net = new Workloads.TwoLayer();
     Map<Output, Tensor> feeds = Map.of(net.x, net.xv, net.y, net.yv);
     try (Session s = new Session(net.graph)) {
@@ -35,7 +37,11 @@ public final class ColdStep {
     float last = 0;
     try (Session s = new Session(net.graph)) {
       s.run(net.init);
+      long[] startMs = new long[steps / window + 1];
       for (int i = 0; i < steps; i++) {
+        if (i % window == 0) {
+          startMs[i / window] = System.currentTimeMillis() - jvmStart;
+        }
         long t0 = System.nanoTime();
         float l = s.run(feeds, net.loss, net.newW1, net.newW2).get(0).floatValue();
         t[i] = System.nanoTime() - t0;
@@ -44,11 +50,14 @@ public final class ColdStep {
         }
         last = l;
       }
+      if (window != WINDOW) {
+        System.out.println("window starts (ms since JVM start) " + java.util.Arrays.toString(startMs));
+      }
     }
     System.out.printf(Locale.ROOT, "loss0 %.5e loss%d %.5e%n", loss0, steps - 1, last);
-    if (steps >= 2 * WINDOW) {
+    if (steps >= 2 * window) {
       StringBuilder w = new StringBuilder("windows");
-      for (double m : windowMedians(t, WINDOW)) {
+      for (double m : windowMedians(t, window)) {
         w.append(String.format(Locale.ROOT, " %.4f", m));
       }
       System.out.println(w);
