@@ -26,9 +26,11 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  *       handles are built reflectively; they are static finals of an exact type, so the JIT inlines
  *       them. On JDK 21 the calls go through JavaCPP's array overloads, which copy the operands.
  *       A critical call holds off safepoints (and so GC) while it runs, for as long as the product
- *       takes (milliseconds for a 1024^3 product). Splitting large products would bound that but makes OpenBLAS repack an
- *       operand per piece, so they are not split; {@code -Dkiln.blas.copying=true} selects the copying
- *       calls instead.
+ *       takes (a millisecond or more for a 1024^3 product piece); {@code -Dkiln.blas.copying=true}
+ *       selects the copying calls instead.
+ *   <li>One owner of the cores: OpenBLAS runs on one thread, and large products are cut into one
+ *       piece per core on Kiln's pool ({@link GemmSplit}); {@code -Dkiln.blas.threads=openblas} gives
+ *       the cores back to OpenBLAS's own threads.
  * </ul>
  * Matrices are row-major; {@code ta}/{@code tb} say the stored operand is the transpose.
  */
