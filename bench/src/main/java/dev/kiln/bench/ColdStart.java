@@ -123,10 +123,7 @@ public final class ColdStart {
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     cmd.add("--enable-native-access=ALL-UNNAMED");
     cmd.add("--add-modules=jdk.incubator.vector");
-    String extra = System.getProperty("kiln.bench.jvmArgs", "").trim();
-    if (!extra.isEmpty()) {
-      cmd.addAll(Arrays.asList(extra.split("\\s+")));
-    }
+    cmd.addAll(RunAll.benchJvmArgs());
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(main);
