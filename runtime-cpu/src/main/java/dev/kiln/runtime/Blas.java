@@ -76,6 +76,8 @@ final class Blas {
   /** Products of at least this many multiply-adds are split over the cores when Kiln owns them (0: never). */
   static final long SPLIT_ABOVE = RuntimeProperties.SYSTEM.blasSplitAbove();
   private static final MethodHandle SET_THREADS;
+  /** openblas_get_num_threads, or null (MKL, or no downcall). */
+  private static final MethodHandle GET_THREADS;
   /** OpenBLAS's own thread count at startup, restored after each single-threaded product. */
   private static final int THREADS;
   /** sgemm/dgemm taking a byte offset after each array (pieces of a split product); null when not splitting. */
@@ -115,11 +117,12 @@ final class Blas {
     DGEMM = d;
     ZERO_COPY = s != null;
     MethodHandle set = null;
+    MethodHandle get = null;
     int threads = 1;
     // MKL picks its own thread count per product; the thread switches are OpenBLAS's.
     if (USED == Library.OPENBLAS) {
       try {
-        MethodHandle get = Downcalls.critical(Path.of(LIBRARY), "openblas_get_num_threads", MethodType.methodType(int.class));
+        get = Downcalls.critical(Path.of(LIBRARY), "openblas_get_num_threads", MethodType.methodType(int.class));
         threads = (int) get.invokeExact();
         set = Downcalls.critical(Path.of(LIBRARY), "openblas_set_num_threads", MethodType.methodType(void.class, int.class));
         if (KILN_THREADS && threads > 1) {
@@ -128,8 +131,10 @@ final class Blas {
       } catch (Throwable e) {
         LOG.log(Level.FINE, "no openblas_set_num_threads downcall; OpenBLAS uses its own thread count", e);
         set = null;
+        get = null;
       }
     }
+    GET_THREADS = get;
     SET_THREADS = !KILN_THREADS && SINGLE_THREAD_BELOW > 0 && threads > 1 ? set : null;
     THREADS = threads;
     MethodHandle ss = null;
@@ -159,6 +164,18 @@ final class Blas {
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       LOG.log(Level.WARNING, "MKL is on the class path but does not load here (" + e + "); using OpenBLAS", e);
       return null;
+    }
+  }
+
+  /** The threads OpenBLAS runs a product on now (openblas_get_num_threads); empty with MKL. */
+  static java.util.OptionalInt openBlasThreads() {
+    if (GET_THREADS == null) {
+      return java.util.OptionalInt.empty();
+    }
+    try {
+      return java.util.OptionalInt.of((int) GET_THREADS.invokeExact());
+    } catch (Throwable t) {
+      throw rethrow(t);
     }
   }
 

@@ -178,6 +178,15 @@ class MatMulKernelsTest {
   }
 
   @Test
+  void openBlasRunsOnOneThreadWhenKilnOwnsTheCores() {
+    // OpenBLAS's own pool starts with one thread per core; Kiln's pool splits large products instead
+    Blas.sgemm(false, false, 300, 100, 150, new float[300 * 150], new float[150 * 100], new float[300 * 100]);
+    if (Blas.USED == Blas.Library.OPENBLAS && Blas.KILN_THREADS) {
+      assertEquals(java.util.OptionalInt.of(1), Blas.openBlasThreads());
+    }
+  }
+
+  @Test
   void splitPiecesTileTheProductOnce() {
     int[][] sizes = {{300, 7, 100}, {100, 7, 300}, {17, 3, 5}, {5, 3, 40}};
     for (int[] s : sizes) {
