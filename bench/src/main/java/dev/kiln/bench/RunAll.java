@@ -38,8 +38,7 @@ public final class RunAll {
     }
     // The benchmarks without the Vector API fork with the JVM arguments less the module.
     String noVector = ".*NoVectorFlag.*";
-    List<String> jvmArgs = List.of(System.getProperty("kiln.bench.jvmArgs", "").trim().split("\\s+")).stream()
-        .filter(a -> !a.isEmpty()).toList();
+    List<String> jvmArgs = benchJvmArgs();
     List<String> withoutModule = jvmArgs.stream().filter(a -> !a.contains("jdk.incubator.vector")
         && !a.equals("--add-modules")).toList();
     ChainedOptionsBuilder opts = new OptionsBuilder().include(include).exclude(noVector);
@@ -123,6 +122,12 @@ public final class RunAll {
     }
     System.out.println();
     lines.forEach(System.out::println);
+  }
+
+  /** {@code -Dkiln.bench.jvmArgs}: extra flags for the JVMs the harnesses start (RunAll's forks, ColdStart's runs). */
+  static List<String> benchJvmArgs() {
+    return List.of(System.getProperty("kiln.bench.jvmArgs", "").trim().split("\\s+")).stream()
+        .filter(a -> !a.isEmpty()).toList();
   }
 
   private static String blasName() {

@@ -30,6 +30,25 @@ class MnistClassifierTest {
     String text = log.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains("epoch 1/1: loss "), text);
     assertTrue(text.contains("restored into a fresh Session"), text);
+    assertEquals(1, r.epochSeconds().size());
+    assertTrue(text.contains(String.format(java.util.Locale.ROOT,
+        "training time: %.2f s (first epoch %.2f s, later epochs median %.2f s)", r.trainingSeconds(),
+        r.epochSeconds().getFirst(), r.epochSeconds().getFirst())), text);
+  }
+
+  @Test
+  void trainingTimeIsTheEpochsSumAndLaterEpochsTheirMedian() {
+    var r = new MnistClassifier.Result(List.of(1.0, 0.5, 0.4, 0.3), 0.9, 0.9, 4, 1.0, List.of(4.0, 1.0, 3.0, 2.0), 11);
+    assertEquals(10.0, r.trainingSeconds(), 1e-12);
+    assertEquals(2.0, r.laterEpochsMedianSeconds(), 1e-12); // of 1, 3, 2
+    var even = new MnistClassifier.Result(List.of(1.0, 0.5, 0.4), 0.9, 0.9, 3, 1.0, List.of(4.0, 1.0, 2.0), 8);
+    assertEquals(1.5, even.laterEpochsMedianSeconds(), 1e-12);
+  }
+
+  @Test
+  void zeroEpochsAreRefused() {
+    var e = assertThrows(IllegalArgumentException.class, () -> new MnistClassifier.Config(100, 10, 8, 0, 10, 1e-3, 1));
+    assertEquals("MnistClassifier: epochs must be at least 1, got 0", e.getMessage());
   }
 
   @Test

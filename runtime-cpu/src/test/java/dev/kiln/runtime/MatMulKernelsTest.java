@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import dev.kiln.runtime.blas.GemmSplit;
+
 import dev.kiln.runtime.blas.Blas;
 import dev.kiln.runtime.kernels.MatMulKernels;
 
@@ -142,6 +144,81 @@ class MatMulKernelsTest {
         Blas.dgemm(ta, tb, m, n, k, ad, bd, d1);
         Blas.dgemmCopying(ta, tb, m, n, k, ad, bd, d2);
         assertArrayEquals(d2, d1);
+      }
+    }
+  }
+
+  @Test
+  void productsSplitOverTheCoresMatchAFloat64Reference() {
+    // m >= n splits c's rows, m < n its columns; both above the split threshold
+    int[][] sizes = {{300, 150, 100}, {100, 150, 300}};
+    for (int[] s : sizes) {
+      int m = s[0];
+      int k = s[1];
+      int n = s[2];
+      assertTrue(Blas.SPLIT_ABOVE > 0 && (long) m * n * k >= Blas.SPLIT_ABOVE, "the sizes must reach the split");
+      for (boolean ta : new boolean[] {false, true}) {
+        for (boolean tb : new boolean[] {false, true}) {
+          float[] a = KernelHarness.randomF32(7, m * k).toFloatArray();
+          float[] b = KernelHarness.randomF32(8, k * n).toFloatArray();
+          float[] c = KernelHarness.randomF32(9, m * n).toFloatArray();
+          float[] want = new float[m * n];
+          for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+              double sum = 0;
+              for (int q = 0; q < k; q++) {
+                sum += (double) (ta ? a[q * m + i] : a[i * k + q]) * (tb ? b[j * k + q] : b[q * n + j]);
+              }
+              want[i * n + j] = (float) (0.5 * sum + 2.0 * c[i * n + j]);
+            }
+          }
+          Blas.sgemm(ta, tb, m, n, k, 0.5f, a, b, 2f, c);
+          for (int i = 0; i < m * n; i++) {
+            assertEquals(want[i], c[i], 1e-4 * (1 + Math.abs(want[i])),
+                "c[" + i + "] of " + m + "x" + k + "x" + n + " ta=" + ta + " tb=" + tb);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void openBlasRunsOnOneThreadWhenKilnOwnsTheCores() {
+    // OpenBLAS's own pool starts with one thread per core; Kiln's pool splits large products instead
+    Blas.sgemm(false, false, 300, 100, 150, new float[300 * 150], new float[150 * 100], new float[300 * 100]);
+    if (Blas.USED == Blas.Library.OPENBLAS && Blas.KILN_THREADS) {
+      assertEquals(java.util.OptionalInt.of(1), Blas.openBlasThreads());
+    }
+  }
+
+  @Test
+  void splitPiecesTileTheProductOnce() {
+    int[][] sizes = {{300, 7, 100}, {100, 7, 300}, {17, 3, 5}, {5, 3, 40}};
+    for (int[] s : sizes) {
+      int m = s[0];
+      int n = s[2];
+      for (boolean ta : new boolean[] {false, true}) {
+        for (boolean tb : new boolean[] {false, true}) {
+          int k = s[1];
+          int[] covered = new int[m * n];
+          GemmSplit.split(ta, tb, m, n, k, (pm, pn, aOff, bOff, cOff) -> {
+            int row0 = (int) (cOff / n);
+            int col0 = (int) (cOff % n);
+            // the operands' offsets point at the piece's first row (a) or column (b)
+            assertEquals(ta ? row0 : (long) row0 * k, aOff);
+            assertEquals(tb ? (long) col0 * k : col0, bOff);
+            synchronized (covered) {
+              for (int i = row0; i < row0 + pm; i++) {
+                for (int j = col0; j < col0 + pn; j++) {
+                  covered[i * n + j]++;
+                }
+              }
+            }
+          });
+          for (int i = 0; i < covered.length; i++) {
+            assertEquals(1, covered[i], "element " + i + " of " + m + "x" + n);
+          }
+        }
       }
     }
   }

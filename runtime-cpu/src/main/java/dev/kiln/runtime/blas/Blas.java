@@ -1,5 +1,7 @@
 package dev.kiln.runtime.blas;
 
+import dev.kiln.runtime.kernels.Parallel;
+
 import dev.kiln.runtime.exec.RuntimeProperties;
 
 import java.lang.invoke.MethodHandle;
@@ -28,9 +30,11 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  *       handles are built reflectively; they are static finals of an exact type, so the JIT inlines
  *       them. On JDK 21 the calls go through JavaCPP's array overloads, which copy the operands.
  *       A critical call holds off safepoints (and so GC) while it runs, for as long as the product
- *       takes (milliseconds for a 1024^3 product). Splitting large products would bound that but makes OpenBLAS repack an
- *       operand per piece, so they are not split; {@code -Dkiln.blas.copying=true} selects the copying
- *       calls instead.
+ *       takes (a millisecond or more for a 1024^3 product piece); {@code -Dkiln.blas.copying=true}
+ *       selects the copying calls instead.
+ *   <li>One owner of the cores: OpenBLAS runs on one thread, and large products are cut into one
+ *       piece per core on Kiln's pool ({@link GemmSplit}); {@code -Dkiln.blas.threads=openblas} gives
+ *       the cores back to OpenBLAS's own threads.
  * </ul>
  * Matrices are row-major; {@code ta}/{@code tb} say the stored operand is the transpose.
  */
@@ -57,16 +61,32 @@ public final class Blas {
   /** True when sgemm/dgemm pass heap arrays to the library without copying. */
   public static final boolean ZERO_COPY;
   /**
-   * Products of fewer multiply-adds (m*n*k) than this run on one OpenBLAS thread
+   * With OpenBLAS's own threads ({@code -Dkiln.blas.threads=openblas}), products of fewer multiply-adds
+   * (m*n*k) than this run on one OpenBLAS thread
    * ({@code -Dkiln.blas.singleThreadBelow}, 0 for never): OpenBLAS splits anything over ~256K over
    * all threads, and a skinny product of a few million (256x1024x10: 2.6M) waits longer for a second
    * thread on a busy machine than the split saves. From 2^22 (4M) on, all threads pay off, e.g. for
    * 64x1000x100 (6.4M) on an idle machine.
    */
   public static final long SINGLE_THREAD_BELOW = RuntimeProperties.SYSTEM.blasSingleThreadBelow();
+  /**
+   * Whether Kiln owns the cores ({@code -Dkiln.blas.threads=kiln}, the default): OpenBLAS runs on one
+   * thread and products of at least {@link #SPLIT_ABOVE} multiply-adds are cut into one piece per core
+   * on Kiln's pool. OpenBLAS's own threads busy-wait for work after each product; on a machine whose
+   * cores also run Kiln's split loops, the JIT's compiler threads and other processes, that spinning
+   * and switching OpenBLAS between one and all threads around small products stalled whole runs.
+   */
+  public static final boolean KILN_THREADS = !"openblas".equalsIgnoreCase(RuntimeProperties.SYSTEM.blasThreads());
+  /** Products of at least this many multiply-adds are split over the cores when Kiln owns them (0: never). */
+  public static final long SPLIT_ABOVE = RuntimeProperties.SYSTEM.blasSplitAbove();
   private static final MethodHandle SET_THREADS;
+  /** openblas_get_num_threads, or null (MKL, or no downcall). */
+  private static final MethodHandle GET_THREADS;
   /** OpenBLAS's own thread count at startup, restored after each single-threaded product. */
   private static final int THREADS;
+  /** sgemm/dgemm taking an element offset after each array (pieces of a split product); null when not splitting. */
+  private static final MethodHandle SGEMM_SLICED;
+  private static final MethodHandle DGEMM_SLICED;
 
   static {
     FORCED_CORETYPE = forceCoreType();
@@ -101,20 +121,40 @@ public final class Blas {
     DGEMM = d;
     ZERO_COPY = s != null;
     MethodHandle set = null;
+    MethodHandle get = null;
     int threads = 1;
-    // MKL picks its own thread count per product; the one-thread switch is OpenBLAS's.
-    if (SINGLE_THREAD_BELOW > 0 && USED == Library.OPENBLAS) {
+    // MKL picks its own thread count per product; the thread switches are OpenBLAS's.
+    if (USED == Library.OPENBLAS) {
       try {
-        MethodHandle get = Downcalls.critical(Path.of(LIBRARY), "openblas_get_num_threads", MethodType.methodType(int.class));
+        get = Downcalls.critical(Path.of(LIBRARY), "openblas_get_num_threads", MethodType.methodType(int.class));
         threads = (int) get.invokeExact();
         set = Downcalls.critical(Path.of(LIBRARY), "openblas_set_num_threads", MethodType.methodType(void.class, int.class));
+        if (KILN_THREADS && threads > 1) {
+          set.invokeExact(1);
+        }
       } catch (Throwable e) {
-        LOG.log(Level.FINE, "no openblas_set_num_threads downcall; small products use all threads", e);
+        LOG.log(Level.FINE, "no openblas_set_num_threads downcall; OpenBLAS uses its own thread count", e);
         set = null;
+        get = null;
       }
     }
-    SET_THREADS = threads > 1 ? set : null;
+    GET_THREADS = get;
+    SET_THREADS = !KILN_THREADS && SINGLE_THREAD_BELOW > 0 && threads > 1 ? set : null;
     THREADS = threads;
+    MethodHandle ss = null;
+    MethodHandle ds = null;
+    if (KILN_THREADS && SPLIT_ABOVE > 0 && Parallel.THREADS > 1 && USED == Library.OPENBLAS && ZERO_COPY) {
+      try {
+        ss = Downcalls.criticalWithOffsets(Path.of(LIBRARY), "cblas_sgemm", gemmType(float[].class, float.class));
+        ds = Downcalls.criticalWithOffsets(Path.of(LIBRARY), "cblas_dgemm", gemmType(double[].class, double.class));
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        LOG.log(Level.FINE, "no sliced sgemm downcall; products run on one thread", e);
+        ss = null;
+        ds = null;
+      }
+    }
+    SGEMM_SLICED = ss;
+    DGEMM_SLICED = ds;
   }
 
   /** MKL's cblas_sgemm/dgemm as critical downcalls, or null (logged) when MKL or the downcalls are missing. */
@@ -128,6 +168,18 @@ public final class Blas {
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       LOG.log(Level.WARNING, "MKL is on the class path but does not load here (" + e + "); using OpenBLAS", e);
       return null;
+    }
+  }
+
+  /** The threads OpenBLAS runs a product on now (openblas_get_num_threads); empty with MKL. */
+  public static java.util.OptionalInt openBlasThreads() {
+    if (GET_THREADS == null) {
+      return java.util.OptionalInt.empty();
+    }
+    try {
+      return java.util.OptionalInt.of((int) GET_THREADS.invokeExact());
+    } catch (Throwable t) {
+      throw rethrow(t);
     }
   }
 
@@ -228,6 +280,11 @@ public final class Blas {
       sgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
       return;
     }
+    if (SGEMM_SLICED != null && splits(m, n, k)) {
+      GemmSplit.split(ta, tb, m, n, k, (pm, pn, aOff, bOff, cOff) -> sgemmPiece(ta, tb, pm, pn, k, alpha, a, aOff,
+          ta ? m : k, b, bOff, tb ? k : n, beta, c, cOff, n));
+      return;
+    }
     boolean oneThread = enterOneThread(m, n, k);
     try {
       SGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
@@ -250,6 +307,11 @@ public final class Blas {
       dgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
       return;
     }
+    if (DGEMM_SLICED != null && splits(m, n, k)) {
+      GemmSplit.split(ta, tb, m, n, k, (pm, pn, aOff, bOff, cOff) -> dgemmPiece(ta, tb, pm, pn, k, alpha, a, aOff,
+          ta ? m : k, b, bOff, tb ? k : n, beta, c, cOff, n));
+      return;
+    }
     boolean oneThread = enterOneThread(m, n, k);
     try {
       DGEMM.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k,
@@ -258,6 +320,31 @@ public final class Blas {
       throw rethrow(t);
     } finally {
       leaveOneThread(oneThread);
+    }
+  }
+
+  private static boolean splits(int m, int n, int k) {
+    return (long) m * n * k >= SPLIT_ABOVE;
+  }
+
+  /** One piece of a split product: offsets are in elements, leading dimensions those of the whole operands. */
+  private static void sgemmPiece(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, long aOff, int lda,
+      float[] b, long bOff, int ldb, float beta, float[] c, long cOff, int ldc) {
+    try {
+      SGEMM_SLICED.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k, alpha, a,
+          (int) aOff, lda, b, (int) bOff, ldb, beta, c, (int) cOff, ldc);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static void dgemmPiece(boolean ta, boolean tb, int m, int n, int k, double alpha, double[] a, long aOff,
+      int lda, double[] b, long bOff, int ldb, double beta, double[] c, long cOff, int ldc) {
+    try {
+      DGEMM_SLICED.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k, alpha, a,
+          (int) aOff, lda, b, (int) bOff, ldb, beta, c, (int) cOff, ldc);
+    } catch (Throwable t) {
+      throw rethrow(t);
     }
   }
 

@@ -34,11 +34,16 @@ import java.util.logging.Logger;
  * @param profile {@code kiln.profile}: the default of {@link SessionOptions#profileKernels()}
  * @param profileSkip {@code kiln.profile.skip}: calls per kernel left out of a profile (warm-up)
  * @param graphReplay {@code kiln.cuda.graphs}: the default of {@link SessionOptions#graphReplay()}
+ * @param blasThreads {@code kiln.blas.threads}: who runs OpenBLAS products on several cores: "kiln"
+ *     (OpenBLAS on one thread, large products split over Kiln's pool) or "openblas" (OpenBLAS's own
+ *     threads; products below blasSingleThreadBelow switch it to one thread around the call)
+ * @param blasSplitAbove {@code kiln.blas.splitAbove}: with blasThreads "kiln", products of at least this
+ *     many multiply-adds are split over the cores (0: never)
  */
 public record RuntimeProperties(String blas, boolean blasCopying, long blasSingleThreadBelow, OptionalLong matmulJavaBelow,
     OptionalInt parallelMinElements, int columnSumMinSplit, boolean vectorDisabled, boolean fusedCodegen,
     int fusedCodegenMinElements, int fusedHeavyPerLoop, int fusedBlock, int fusedGeneratedBlock, boolean profile,
-    long profileSkip, boolean graphReplay) {
+    long profileSkip, boolean graphReplay, String blasThreads, long blasSplitAbove) {
 
   private static final Logger LOG = Logger.getLogger(RuntimeProperties.class.getName());
 
@@ -63,7 +68,9 @@ public record RuntimeProperties(String blas, boolean blasCopying, long blasSingl
         r.intValue("kiln.fused.generatedBlock", 4096),
         r.bool("kiln.profile", false),
         r.longValue("kiln.profile.skip", 0),
-        r.bool("kiln.cuda.graphs", true));
+        r.bool("kiln.cuda.graphs", true),
+        r.string("kiln.blas.threads", "kiln"),
+        r.longValue("kiln.blas.splitAbove", 1L << 22));
   }
 
   /** Typed reads of one lookup; a malformed value is warned about and gives the default. */

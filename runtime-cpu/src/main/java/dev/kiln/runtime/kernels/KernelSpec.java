@@ -1,5 +1,7 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.runtime.SessionOptions;
+
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.TensorType;
 import dev.kiln.runtime.SessionOptions.FusedKernelOptions;

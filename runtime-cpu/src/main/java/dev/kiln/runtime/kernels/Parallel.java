@@ -12,7 +12,7 @@ import java.util.concurrent.ForkJoinTask;
 public final class Parallel {
   private Parallel() {}
 
-  static final int THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
+  public static final int THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
   /**
    * Element counts from which an elementwise loop is worth splitting ({@code -Dkiln.parallel.minElements}):
