@@ -151,6 +151,7 @@ final class BuiltinOps {
     ElementwiseOps.define(defs);
     FusedOps.define(defs);
     DeviceOps.define(defs);
+    ConvOps.define(defs);
 
     for (OpDef d : defs) {
       OpRegistry.register(d);

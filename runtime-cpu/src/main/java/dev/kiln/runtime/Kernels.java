@@ -85,6 +85,15 @@ final class Kernels {
     m.put("Pad", LayoutKernels.pad());
     m.put("OneHot", LayoutKernels.oneHot());
 
+    m.put("Conv2D", ConvKernels.factory(ConvKernels.Kind.FORWARD));
+    m.put("Conv2DBackpropInput", ConvKernels.factory(ConvKernels.Kind.BACKPROP_INPUT));
+    m.put("Conv2DBackpropFilter", ConvKernels.factory(ConvKernels.Kind.BACKPROP_FILTER));
+    m.put("MaxPool", PoolKernels.factory(PoolKernels.Kind.MAX));
+    m.put("AvgPool", PoolKernels.factory(PoolKernels.Kind.AVG));
+    m.put("MaxPoolGrad", PoolKernels.factory(PoolKernels.Kind.MAX_GRAD));
+    m.put("AvgPoolGrad", PoolKernels.factory(PoolKernels.Kind.AVG_GRAD));
+    m.put("BiasAdd", PoolKernels.biasAdd());
+
     m.put("Fused", FusedKernel.factory());
     m.put("FusedMatMul", FusedMatMulKernel.factory());
     m.put("Gemm", MatMulKernels.gemm());
