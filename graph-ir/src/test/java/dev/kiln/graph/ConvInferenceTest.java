@@ -129,7 +129,7 @@ class ConvInferenceTest {
     Output ga = tf.gradients(a, x).get(0);
     assertEquals("AvgPoolGrad", ga.op().type());
     assertType("f32[?,28,28,32]", ga);
-    String node = "MaxPool 'MaxPool_2': ";
+    String node = "MaxPool 'MaxPool_3': ";
     assertFails(node + "attribute 'ksize' [2, 2, 2] must have 2 entries (height, width) or 4 (NHWC order), got 3"
         + " (input [?,28,28,32])", tf, () -> tf.maxPool(x, new int[] {2, 2, 2}, new int[] {2, 2}, "SAME"));
     assertFails(node + "attribute 'padding' must be one of \"SAME\", \"VALID\", got \"EXPLICIT\"", tf,
