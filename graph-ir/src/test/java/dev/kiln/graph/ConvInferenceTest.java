@@ -137,7 +137,7 @@ class ConvInferenceTest {
     assertFails(node + "attribute 'strides' [0, 2] must hold sizes >= 1 (input [?,28,28,32])", tf,
         () -> tf.maxPool(x, new int[] {2, 2}, new int[] {0, 2}, "SAME"));
     Output v9 = in(tf, "f32[28,28]");
-    assertFails("AvgPool 'AvgPool_2': input [N,H,W,C] (input 0) must be rank 4, got [28,28]", tf,
+    assertFails("AvgPool 'AvgPool_3': input [N,H,W,C] (input 0) must be rank 4, got [28,28]", tf,
         () -> tf.avgPool(v9, new int[] {2, 2}, new int[] {2, 2}, "SAME"));
   }
 
