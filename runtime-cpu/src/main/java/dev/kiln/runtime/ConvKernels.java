@@ -16,8 +16,12 @@ import dev.kiln.graph.DType;
 final class ConvKernels {
   private ConvKernels() {}
 
-  /** Elements of the column matrix a chunk of images fills (4 MB of floats: it stays in the cache). */
-  static final int CHUNK_ELEMENTS = Integer.getInteger("kiln.conv.chunkElements", 1 << 20);
+  /**
+   * Most elements of the column matrix one chunk of images fills ({@code -Dkiln.conv.chunkElements}; 64 MB of
+   * floats): few large products, since each BLAS call pays for waking and joining its threads, which on a
+   * busy machine costs more than the cache misses of a large column matrix.
+   */
+  static final int CHUNK_ELEMENTS = Integer.getInteger("kiln.conv.chunkElements", 1 << 24);
 
   enum Kind { FORWARD, BACKPROP_INPUT, BACKPROP_FILTER }
 
