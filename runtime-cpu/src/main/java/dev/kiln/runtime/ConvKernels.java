@@ -17,11 +17,11 @@ final class ConvKernels {
   private ConvKernels() {}
 
   /**
-   * Most elements of the column matrix one chunk of images fills ({@code -Dkiln.conv.chunkElements}; 64 MB of
-   * floats): few large products, since each BLAS call pays for waking and joining its threads, which on a
-   * busy machine costs more than the cache misses of a large column matrix.
+   * Most elements of the column matrix one chunk of images fills (64 MB of floats): few large products,
+   * since each BLAS call pays for waking and joining its threads, which on a busy machine costs more than
+   * the cache misses of a large column matrix.
    */
-  static final int CHUNK_ELEMENTS = Integer.getInteger("kiln.conv.chunkElements", 1 << 24);
+  static final int CHUNK_ELEMENTS = 1 << 24;
 
   enum Kind { FORWARD, BACKPROP_INPUT, BACKPROP_FILTER }
 
