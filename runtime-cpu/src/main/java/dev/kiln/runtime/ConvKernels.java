@@ -23,6 +23,13 @@ final class ConvKernels {
    */
   static final int CHUNK_ELEMENTS = 1 << 24;
 
+  /**
+   * Windows of at most this many elements (kh*kw*C/groups) are convolved by loops rather than im2col +
+   * sgemm: a product with so short an inner dimension (or, for the filter gradient, so small a result)
+   * runs far below BLAS's peak.
+   */
+  static final int SHALLOW = 32;
+
   enum Kind { FORWARD, BACKPROP_INPUT, BACKPROP_FILTER }
 
   static KernelFactory factory(Kind kind) {
@@ -114,6 +121,7 @@ final class ConvKernels {
     private final int kk;
     private final int chunk;
     private final boolean direct;
+    private final boolean shallow;
     private final int inSize;
     private final int outSize;
     private final ScratchPool<float[]> cols;
@@ -126,6 +134,7 @@ final class ConvKernels {
       this.kk = g.kh() * g.kw() * g.groupInC();
       this.direct = g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padTop() == 0
           && g.padLeft() == 0 && g.groups() == 1 && g.outH() == g.inH() && g.outW() == g.inW();
+      this.shallow = !direct && kk <= SHALLOW;
       long perImage = Math.max(1L, (long) ohw * kk);
       this.chunk = (int) Math.max(1, Math.min(Math.max(n, 1), CHUNK_ELEMENTS / perImage));
       this.inSize = n * g.inH() * g.inW() * g.inC();
@@ -133,7 +142,11 @@ final class ConvKernels {
       int colSize = (int) Math.min(Integer.MAX_VALUE - 8, (long) chunk * perImage);
       this.cols = new ScratchPool<>(() -> new float[direct ? 0 : colSize]);
       this.layouts = new ScratchPool<>(() -> g.nchw() ? new float[][] {new float[inSize], new float[outSize]} : null);
+      int filterSize = kk * g.outC();
+      this.partials = new ScratchPool<>(() -> new float[Parallel.THREADS][filterSize]);
     }
+
+    private final ScratchPool<float[][]> partials;
 
     void forward(float[] xIn, float[] w, float[] yOut) {
       float[][] lay = g.nchw() ? layouts.take() : null;
@@ -148,7 +161,12 @@ final class ConvKernels {
         }
         int k = g.outC();
         int kg = g.groupOutC();
-        for (int n0 = 0; n0 < n; n0 += chunk) {
+        if (shallow) {
+          float[] xs = x;
+          float[] ys = y;
+          Parallel.split(n, Parallel.parts(n, (long) ohw * kk * k), (lo, hi) -> shallowForward(xs, w, ys, lo, hi));
+        }
+        for (int n0 = 0; n0 < n && !shallow; n0 += chunk) {
           int images = Math.min(chunk, n - n0);
           int rows = images * ohw;
           for (int gi = 0; gi < g.groups(); gi++) {
@@ -228,7 +246,10 @@ final class ConvKernels {
         if (n == 0) {
           java.util.Arrays.fill(dw, 0, kk * k, 0f);
         }
-        for (int n0 = 0; n0 < n; n0 += chunk) {
+        if (shallow && n > 0) {
+          shallowFilter(x, dy, dw);
+        }
+        for (int n0 = 0; n0 < n && !shallow; n0 += chunk) {
           int images = Math.min(chunk, n - n0);
           int rows = images * ohw;
           float beta = n0 == 0 ? 0f : 1f;
@@ -245,6 +266,112 @@ final class ConvKernels {
         cols.give(col);
         if (lay != null) {
           layouts.give(lay);
+        }
+      }
+    }
+
+    /**
+     * The forward convolution of images [lo, hi) without a column matrix, for a shallow window (kh*kw*C/groups
+     * at most {@link #SHALLOW}): each output pixel's K values accumulate window element by window element
+     * along a row of the filter, a loop over K that vectorizes. A product with so short an inner dimension
+     * runs far below BLAS's peak.
+     */
+    private void shallowForward(float[] x, float[] w, float[] y, int lo, int hi) {
+      int k = g.outC();
+      int kg = g.groupOutC();
+      int cg = g.groupInC();
+      int c = g.inC();
+      for (int im = lo; im < hi; im++) {
+        for (int oh = 0; oh < g.outH(); oh++) {
+          for (int ow = 0; ow < g.outW(); ow++) {
+            int yo = ((im * g.outH() + oh) * g.outW() + ow) * k;
+            java.util.Arrays.fill(y, yo, yo + k, 0f);
+            for (int i = 0; i < g.kh(); i++) {
+              int ih = oh * g.strideH() - g.padTop() + i * g.dilH();
+              if (ih < 0 || ih >= g.inH()) {
+                continue;
+              }
+              for (int j = 0; j < g.kw(); j++) {
+                int iw = ow * g.strideW() - g.padLeft() + j * g.dilW();
+                if (iw < 0 || iw >= g.inW()) {
+                  continue;
+                }
+                int xo = ((im * g.inH() + ih) * g.inW() + iw) * c;
+                for (int gi = 0; gi < g.groups(); gi++) {
+                  for (int q = 0; q < cg; q++) {
+                    float a = x[xo + gi * cg + q];
+                    int wo = ((i * g.kw() + j) * cg + q) * k + gi * kg;
+                    int yg = yo + gi * kg;
+                    for (int o = 0; o < kg; o++) {
+                      y[yg + o] += a * w[wo + o];
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+
+    /** The filter gradient of a shallow window: each core sums its images into its own partial filter, then they are added. */
+    private void shallowFilter(float[] x, float[] dy, float[] dw) {
+      int parts = Parallel.parts(n, (long) ohw * kk * g.outC());
+      float[][] acc = partials.take();
+      try {
+        int size = kk * g.outC();
+        Parallel.split(parts, parts, (p0, p1) -> {
+          for (int p = p0; p < p1; p++) {
+            float[] a = acc[p];
+            java.util.Arrays.fill(a, 0, size, 0f);
+            shallowFilterPart(x, dy, a, Parallel.bound(n, parts, p), Parallel.bound(n, parts, p + 1));
+          }
+        });
+        System.arraycopy(acc[0], 0, dw, 0, size);
+        for (int p = 1; p < parts; p++) {
+          float[] a = acc[p];
+          for (int e = 0; e < size; e++) {
+            dw[e] += a[e];
+          }
+        }
+      } finally {
+        partials.give(acc);
+      }
+    }
+
+    private void shallowFilterPart(float[] x, float[] dy, float[] dw, int lo, int hi) {
+      int k = g.outC();
+      int kg = g.groupOutC();
+      int cg = g.groupInC();
+      int c = g.inC();
+      for (int im = lo; im < hi; im++) {
+        for (int oh = 0; oh < g.outH(); oh++) {
+          for (int ow = 0; ow < g.outW(); ow++) {
+            int yo = ((im * g.outH() + oh) * g.outW() + ow) * k;
+            for (int i = 0; i < g.kh(); i++) {
+              int ih = oh * g.strideH() - g.padTop() + i * g.dilH();
+              if (ih < 0 || ih >= g.inH()) {
+                continue;
+              }
+              for (int j = 0; j < g.kw(); j++) {
+                int iw = ow * g.strideW() - g.padLeft() + j * g.dilW();
+                if (iw < 0 || iw >= g.inW()) {
+                  continue;
+                }
+                int xo = ((im * g.inH() + ih) * g.inW() + iw) * c;
+                for (int gi = 0; gi < g.groups(); gi++) {
+                  for (int q = 0; q < cg; q++) {
+                    float a = x[xo + gi * cg + q];
+                    int wo = ((i * g.kw() + j) * cg + q) * k + gi * kg;
+                    int yg = yo + gi * kg;
+                    for (int o = 0; o < kg; o++) {
+                      dw[wo + o] += a * dy[yg + o];
+                    }
+                  }
+                }
+              }
+            }
+          }
         }
       }
     }
