@@ -24,9 +24,9 @@ final class ConvKernels {
   static final int CHUNK_ELEMENTS = 1 << 24;
 
   /**
-   * Windows of at most this many elements (kh*kw*C/groups) are convolved by loops rather than im2col +
-   * sgemm: a product with so short an inner dimension (or, for the filter gradient, so small a result)
-   * runs far below BLAS's peak.
+   * Windows of at most this many elements (kh*kw*C/groups) take their filter gradient by loops rather
+   * than im2col + sgemm: a product with so small a result ([window, K]) and so long an inner dimension
+   * (every output pixel of the batch) runs far below BLAS's peak.
    */
   static final int SHALLOW = 32;
 
@@ -161,12 +161,7 @@ final class ConvKernels {
         }
         int k = g.outC();
         int kg = g.groupOutC();
-        if (shallow) {
-          float[] xs = x;
-          float[] ys = y;
-          Parallel.split(n, Parallel.parts(n, (long) ohw * kk * k), (lo, hi) -> shallowForward(xs, w, ys, lo, hi));
-        }
-        for (int n0 = 0; n0 < n && !shallow; n0 += chunk) {
+        for (int n0 = 0; n0 < n; n0 += chunk) {
           int images = Math.min(chunk, n - n0);
           int rows = images * ohw;
           for (int gi = 0; gi < g.groups(); gi++) {
@@ -270,51 +265,7 @@ final class ConvKernels {
       }
     }
 
-    /**
-     * The forward convolution of images [lo, hi) without a column matrix, for a shallow window (kh*kw*C/groups
-     * at most {@link #SHALLOW}): each output pixel's K values accumulate window element by window element
-     * along a row of the filter, a loop over K that vectorizes. A product with so short an inner dimension
-     * runs far below BLAS's peak.
-     */
-    private void shallowForward(float[] x, float[] w, float[] y, int lo, int hi) {
-      int k = g.outC();
-      int kg = g.groupOutC();
-      int cg = g.groupInC();
-      int c = g.inC();
-      for (int im = lo; im < hi; im++) {
-        for (int oh = 0; oh < g.outH(); oh++) {
-          for (int ow = 0; ow < g.outW(); ow++) {
-            int yo = ((im * g.outH() + oh) * g.outW() + ow) * k;
-            java.util.Arrays.fill(y, yo, yo + k, 0f);
-            for (int i = 0; i < g.kh(); i++) {
-              int ih = oh * g.strideH() - g.padTop() + i * g.dilH();
-              if (ih < 0 || ih >= g.inH()) {
-                continue;
-              }
-              for (int j = 0; j < g.kw(); j++) {
-                int iw = ow * g.strideW() - g.padLeft() + j * g.dilW();
-                if (iw < 0 || iw >= g.inW()) {
-                  continue;
-                }
-                int xo = ((im * g.inH() + ih) * g.inW() + iw) * c;
-                for (int gi = 0; gi < g.groups(); gi++) {
-                  for (int q = 0; q < cg; q++) {
-                    float a = x[xo + gi * cg + q];
-                    int wo = ((i * g.kw() + j) * cg + q) * k + gi * kg;
-                    int yg = yo + gi * kg;
-                    for (int o = 0; o < kg; o++) {
-                      y[yg + o] += a * w[wo + o];
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-
-    /** The filter gradient of a shallow window: each core sums its images into its own partial filter, then they are added. */
+    /** A shallow window's filter gradient: each core sums its images into its own partial filter, then they are added. */
     private void shallowFilter(float[] x, float[] dy, float[] dw) {
       int parts = Parallel.parts(n, (long) ohw * kk * g.outC());
       float[][] acc = partials.take();
