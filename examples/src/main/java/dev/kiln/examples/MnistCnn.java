@@ -39,7 +39,7 @@ import java.util.Random;
 /**
  * A small convolutional network on the bundled MNIST digits: conv 5x5x32 + ReLU, max-pool 2x2, conv
  * 5x5x64 + ReLU, max-pool 2x2, dense 128 + ReLU, dense 10; softmax cross-entropy and Adam on the first
- * 8,000 digits, each shown shifted by up to 2 pixels in each direction (8,000 digits are few enough that
+ * 8,000 digits, each shown shifted by up to a pixel in each direction (8,000 digits are few enough that
  * the network otherwise learns them by heart), held-out accuracy on the next 2,000, then checkpointed
  * and restored into a fresh Session that must give the same accuracy (as {@link MnistClassifier}).
  *
@@ -56,10 +56,10 @@ public final class MnistCnn {
       double learningRate, int maxShift, long seed) {
     /**
      * The example's defaults: 8,000 / 2,000 digits, 32 and 64 filters, 128 hidden, 10 epochs, batch 64,
-     * Adam 1e-3 decaying by {@link #LR_DECAY} per epoch, shifts of up to 2 pixels.
+     * Adam 1e-3 decaying by {@link #LR_DECAY} per epoch, shifts of up to 1 pixel.
      */
     public static Config defaults() {
-      return new Config(8_000, 2_000, 32, 128, 10, 64, 1e-3, 2, 1234);
+      return new Config(8_000, 2_000, 32, 128, 10, 64, 1e-3, 1, 1234);
     }
   }
 
