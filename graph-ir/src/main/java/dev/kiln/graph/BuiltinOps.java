@@ -113,6 +113,7 @@ final class BuiltinOps {
     DeviceOps.define(defs);
     ArrayOps.define(defs);
     NormOps.define(defs);
+    ConvOps.define(defs);
 
     for (OpDef d : defs) {
       OpRegistry.register(d);

@@ -18,6 +18,7 @@ public final class OpRegistry {
     BuiltinOps.registerAll();
     CustomGradients.register();
     BuiltinGradients.registerAll();
+    ConvGradients.registerAll();
     CustomGradients.registerGradient();
   }
 

@@ -913,6 +913,97 @@ public final class Ops {
         .build().output(0);
   }
 
+  // ---------------------------------------------------------------- convolution, pooling, bias
+
+  /**
+   * A 2-D convolution, TensorFlow's {@code conv2d}: input {@code [N,H,W,C]}, filter
+   * {@code [kh,kw,C,K]} (HWIO), output {@code [N,OH,OW,K]}. {@code strides} has 2 entries (height,
+   * width) or 4 in NHWC order; {@code padding} is {@code "SAME"} (output ceil(H/stride), the odd
+   * padding pixel after) or {@code "VALID"}. A filter of input depth C/g convolves g groups of
+   * channels separately (grouped convolution).
+   */
+  public Output conv2d(Output input, Output filter, int[] strides, String padding) {
+    return conv2d(input, filter, strides, padding, new int[] {1, 1}, new int[0], "NHWC");
+  }
+
+  /**
+   * {@link #conv2d(Output, Output, int[], String)} with dilations (2 or 4 entries), explicit paddings
+   * (with padding {@code "EXPLICIT"}: {top, bottom, left, right}, or 8 entries in data-format order)
+   * and a data format ({@code "NHWC"} or {@code "NCHW"}, which orders strides, dilations, the input and
+   * the output; the filter stays HWIO).
+   */
+  public Output conv2d(Output input, Output filter, int[] strides, String padding, int[] dilations,
+      int[] explicitPaddings, String dataFormat) {
+    return opBuilder("Conv2D").addInput(input).addInput(filter).setAttr("strides", strides).setAttr("padding", padding)
+        .setAttr("dilations", dilations).setAttr("explicit_paddings", explicitPaddings)
+        .setAttr("data_format", dataFormat).build().output(0);
+  }
+
+  /**
+   * TensorFlow's {@code depthwise_conv2d}: filter {@code [kh,kw,C,M]} convolves each input channel
+   * with its own M filters, giving C*M output channels (channel c*M+m). Built as a convolution of C
+   * groups over the filter reshaped to {@code [kh,kw,1,C*M]}, the same memory.
+   */
+  public Output depthwiseConv2d(Output input, Output filter, int[] strides, String padding) {
+    return depthwiseConv2d(input, filter, strides, padding, new int[] {1, 1}, "NHWC");
+  }
+
+  public Output depthwiseConv2d(Output input, Output filter, int[] strides, String padding, int[] dilations,
+      String dataFormat) {
+    Objects.requireNonNull(filter, "depthwiseConv2d: filter is null");
+    Shape f = filter.shape();
+    if (!f.isFullyDefined() || f.rank() != 4) {
+      throw new IllegalArgumentException("depthwiseConv2d: filter '" + filter.name()
+          + "' must have a fully defined shape [kh,kw,C,M], got " + f);
+    }
+    return graph.atomically(() -> conv2d(input, reshape(filter, f.dim(0), f.dim(1), 1, f.dim(2) * f.dim(3)),
+        strides, padding, dilations, new int[0], dataFormat));
+  }
+
+  /**
+   * The transposed convolution (TensorFlow's {@code conv2d_transpose}): the gradient of
+   * {@link #conv2d} with respect to its input, as a Conv2DBackpropInput node. {@code value}
+   * {@code [N,H,W,K]}, filter {@code [kh,kw,C,K]}, result {@code outputShape} {@code [N,OH,OW,C]} (its
+   * batch may be unknown, -1), which conv2d with these strides and padding maps back to value's shape.
+   */
+  public Output conv2dTranspose(Output value, Output filter, Shape outputShape, int[] strides, String padding) {
+    return opBuilder("Conv2DBackpropInput").addInput(filter).addInput(value).setAttr("input_sizes", outputShape)
+        .setAttr("strides", strides).setAttr("padding", padding).build().output(0);
+  }
+
+  /** Max pooling: windows of {@code ksize}, 2 entries (height, width) or 4 in NHWC order. */
+  public Output maxPool(Output input, int[] ksize, int[] strides, String padding) {
+    return maxPool(input, ksize, strides, padding, "NHWC");
+  }
+
+  public Output maxPool(Output input, int[] ksize, int[] strides, String padding, String dataFormat) {
+    return pool("MaxPool", input, ksize, strides, padding, dataFormat);
+  }
+
+  /** Average pooling; with SAME padding a window averages only the elements inside the input. */
+  public Output avgPool(Output input, int[] ksize, int[] strides, String padding) {
+    return avgPool(input, ksize, strides, padding, "NHWC");
+  }
+
+  public Output avgPool(Output input, int[] ksize, int[] strides, String padding, String dataFormat) {
+    return pool("AvgPool", input, ksize, strides, padding, dataFormat);
+  }
+
+  private Output pool(String type, Output input, int[] ksize, int[] strides, String padding, String dataFormat) {
+    return opBuilder(type).addInput(input).setAttr("ksize", ksize).setAttr("strides", strides)
+        .setAttr("padding", padding).setAttr("data_format", dataFormat).build().output(0);
+  }
+
+  /** value + bias along the channel axis (the last one). */
+  public Output biasAdd(Output value, Output bias) {
+    return biasAdd(value, bias, "NHWC");
+  }
+
+  /** value + bias along the channel axis: the last one for NHWC, dimension 1 for NCHW. */
+  public Output biasAdd(Output value, Output bias, String dataFormat) {
+    return opBuilder("BiasAdd").addInput(value).addInput(bias).setAttr("data_format", dataFormat).build().output(0);
+  }
+
   // ================================================================ gradients (autodiff)
   // Everything below this line belongs to symbolic differentiation; see Gradients.java.
 

@@ -21,7 +21,9 @@ class OpCoverageTest {
       "Sub", "Div", "Pow", "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd",
       "LogicalOr", "Select", "AddN", "MatMul", "Softmax", "LogSoftmax", "Sum", "Mean", "Max", "Min", "Prod",
       "ReduceSumLike", "ArgMax", "Transpose", "Concat", "Slice", "Pad", "OneHot", "Fused", "FusedMatMul", "Gemm",
-      "CopyToDevice", "CopyToHost");
+      "CopyToDevice", "CopyToHost",
+      "Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad",
+      "BiasAdd");
 
   /** Built-ins are {@link RandomGraphs#builtinTypes}; other tests may register their own op types. */
   private static Set<String> builtins() {

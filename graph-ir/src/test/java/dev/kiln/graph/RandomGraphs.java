@@ -239,7 +239,39 @@ final class RandomGraphs {
             .setAttr("on_value", rnd.nextGaussian()).setAttr("off_value", rnd.nextGaussian()).build();
       }
       case "Fused" -> fused();
+      case "Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad",
+          "BiasAdd" -> convolution(type);
       default -> generic(type);
+    };
+  }
+
+  /** A convolution, pooling or bias node over float NHWC/NCHW placeholders of matching shapes. */
+  private Operation convolution(String type) {
+    DType d = rnd.nextBoolean() ? DType.FLOAT32 : DType.FLOAT64;
+    boolean nchw = rnd.nextBoolean();
+    String format = nchw ? "NCHW" : "NHWC";
+    int[] strides = {1 + rnd.nextInt(2), 1 + rnd.nextInt(2)};
+    String padding = rnd.nextBoolean() ? "SAME" : "VALID";
+    Shape in = nchw ? Shape.of(-1, 4, 6, 6) : Shape.of(-1, 6, 6, 4);
+    Shape filter = Shape.of(3, 3, rnd.nextBoolean() ? 4 : 2, 6);
+    Attrs conv = Attrs.builder().set("strides", strides).set("padding", padding).set("data_format", format).build();
+    Attrs pool = Attrs.builder().set("ksize", new int[] {2, 2}).set("strides", strides).set("padding", padding)
+        .set("data_format", format).build();
+    int[] out = ConvGeometry.convolution(conv, in.dims(), filter.dims()).outputDims();
+    int[] pooled = ConvGeometry.pooling(pool, in.dims()).outputDims();
+    return switch (type) {
+      case "Conv2D" -> b(type).addInput(placeholder(d, in)).addInput(placeholder(d, filter)).setAttrs(conv).build();
+      case "Conv2DBackpropInput" -> b(type).addInput(placeholder(d, filter)).addInput(placeholder(d, Shape.of(out)))
+          .setAttrs(conv).setAttr("input_sizes", in).build();
+      case "Conv2DBackpropFilter" -> b(type).addInput(placeholder(d, in)).addInput(placeholder(d, Shape.of(out)))
+          .setAttrs(conv).setAttr("filter_sizes", filter).build();
+      case "MaxPool", "AvgPool" -> b(type).addInput(placeholder(d, in)).setAttrs(pool).build();
+      case "MaxPoolGrad" -> b(type).addInput(placeholder(d, in)).addInput(placeholder(d, Shape.of(pooled)))
+          .addInput(placeholder(d, Shape.of(pooled))).setAttrs(pool).build();
+      case "AvgPoolGrad" -> b(type).addInput(placeholder(d, Shape.of(pooled))).setAttrs(pool)
+          .setAttr("orig_input_shape", in).build();
+      default -> b(type).addInput(placeholder(d, in)).addInput(placeholder(d, Shape.of(in.dim(nchw ? 1 : 3))))
+          .setAttr("data_format", format).build();
     };
   }
 

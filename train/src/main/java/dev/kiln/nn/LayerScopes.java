@@ -35,4 +35,11 @@ final class LayerScopes {
     h ^= h >>> 31;
     return h * 0xBF58476D1CE4E5B9L;
   }
+
+  /** The scope a layer's variable lives in: its name without the last part, and without enclosing scopes. */
+  static String scopeOf(dev.kiln.graph.Variable v) {
+    String n = v.name();
+    String parent = n.substring(0, n.lastIndexOf('/'));
+    return parent.substring(parent.lastIndexOf('/') + 1);
+  }
 }

@@ -66,7 +66,7 @@ public final class Downcalls {
    * Binds {@code name} to a handle of exactly {@code javaType}, whose parameters are int, float,
    * double or primitive arrays; arrays are passed as heap segments (no copy) to a critical downcall.
    */
-  static MethodHandle critical(Path library, String name, MethodType javaType) throws ReflectiveOperationException {
+  public static MethodHandle critical(Path library, String name, MethodType javaType) throws ReflectiveOperationException {
     if (Runtime.version().feature() < 22) {
       throw new NoSuchMethodException("critical downcalls with heap arrays need JDK 22+");
     }

@@ -72,6 +72,14 @@ public final class Kernels {
     m.put("BatchNormGrad", NormKernels.batchNormGrad());
     m.put("LayerNorm", LayerNormKernels.layerNorm());
     m.put("LayerNormGrad", LayerNormKernels.layerNormGrad());
+    m.put("Conv2D", ConvKernels.factory(ConvKernels.Kind.FORWARD));
+    m.put("Conv2DBackpropInput", ConvKernels.factory(ConvKernels.Kind.BACKPROP_INPUT));
+    m.put("Conv2DBackpropFilter", ConvKernels.factory(ConvKernels.Kind.BACKPROP_FILTER));
+    m.put("MaxPool", PoolKernels.factory(PoolKernels.Kind.MAX));
+    m.put("AvgPool", PoolKernels.factory(PoolKernels.Kind.AVG));
+    m.put("MaxPoolGrad", PoolKernels.factory(PoolKernels.Kind.MAX_GRAD));
+    m.put("AvgPoolGrad", PoolKernels.factory(PoolKernels.Kind.AVG_GRAD));
+    m.put("BiasAdd", PoolKernels.biasAdd());
 
     m.put("Fused", FusedKernel.factory());
     m.put("FusedMatMul", FusedMatMulKernel.factory());
