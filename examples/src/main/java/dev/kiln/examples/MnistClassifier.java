@@ -171,7 +171,7 @@ public final class MnistClassifier {
         trainNanos += t1 - t0;
         epochLosses.add(sum / train.size());
         acc = evaluate(session, x, y, accuracy, heldOut);
-        // an epoch's time includes its evaluation, as PyTorch users time theirs
+        // an epoch's time includes its held-out evaluation: it is part of what the user waits for
         double seconds = (System.nanoTime() - t0) / 1e9;
         epochSeconds.add(seconds);
         out.printf(Locale.ROOT, "epoch %d/%d: loss %.4f, held-out accuracy %.2f%% (%.2f s)%n", epoch, c.epochs(),

@@ -64,17 +64,15 @@ public final class Blas {
    * With OpenBLAS's own threads ({@code -Dkiln.blas.threads=openblas}), products of fewer multiply-adds
    * (m*n*k) than this run on one OpenBLAS thread
    * ({@code -Dkiln.blas.singleThreadBelow}, 0 for never): OpenBLAS splits anything over ~256K over
-   * all threads, and a skinny product of a few million (256x1024x10: 2.6M) waits longer for a second
-   * thread on a busy machine than the split saves. From 2^22 (4M) on, all threads pay off, e.g. for
-   * 64x1000x100 (6.4M) on an idle machine.
+   * all threads, and for a skinny product of a few million multiply-adds (256x1024x10: 2.6M) waking
+   * a second thread costs more than the split saves; from 2^22 on, the split pays off.
    */
   public static final long SINGLE_THREAD_BELOW = RuntimeProperties.SYSTEM.blasSingleThreadBelow();
   /**
    * Whether Kiln owns the cores ({@code -Dkiln.blas.threads=kiln}, the default): OpenBLAS runs on one
    * thread and products of at least {@link #SPLIT_ABOVE} multiply-adds are cut into one piece per core
-   * on Kiln's pool. OpenBLAS's own threads busy-wait for work after each product; on a machine whose
-   * cores also run Kiln's split loops, the JIT's compiler threads and other processes, that spinning
-   * and switching OpenBLAS between one and all threads around small products stalled whole runs.
+   * on Kiln's pool. OpenBLAS's own threads busy-wait for work after each product, taking the cores
+   * that Kiln's split loops and the JIT's compiler threads need; one owner of the cores avoids that.
    */
   public static final boolean KILN_THREADS = !"openblas".equalsIgnoreCase(RuntimeProperties.SYSTEM.blasThreads());
   /** Products of at least this many multiply-adds are split over the cores when Kiln owns them (0: never). */
@@ -85,6 +83,8 @@ public final class Blas {
   /** OpenBLAS's own thread count at startup, restored after each single-threaded product. */
   private static final int THREADS;
   /** sgemm/dgemm taking an element offset after each array (pieces of a split product); null when not splitting. */
+  /** Whether products of at least SPLIT_ABOVE multiply-adds are split over Kiln's pool. */
+  private static final boolean SPLITS;
   private static final MethodHandle SGEMM_SLICED;
   private static final MethodHandle DGEMM_SLICED;
 
@@ -143,18 +143,19 @@ public final class Blas {
     THREADS = threads;
     MethodHandle ss = null;
     MethodHandle ds = null;
-    if (KILN_THREADS && SPLIT_ABOVE > 0 && Parallel.THREADS > 1 && USED == Library.OPENBLAS && ZERO_COPY) {
+    if (LIBRARY != null && ZERO_COPY) {
       try {
         ss = Downcalls.criticalWithOffsets(Path.of(LIBRARY), "cblas_sgemm", gemmType(float[].class, float.class));
         ds = Downcalls.criticalWithOffsets(Path.of(LIBRARY), "cblas_dgemm", gemmType(double[].class, double.class));
       } catch (ReflectiveOperationException | RuntimeException e) {
-        LOG.log(Level.FINE, "no sliced sgemm downcall; products run on one thread", e);
+        LOG.log(Level.FINE, "no sgemm at offsets; products are not split, sub-matrix products use loops", e);
         ss = null;
         ds = null;
       }
     }
     SGEMM_SLICED = ss;
     DGEMM_SLICED = ds;
+    SPLITS = KILN_THREADS && SPLIT_ABOVE > 0 && Parallel.THREADS > 1 && ss != null;
   }
 
   /** MKL's cblas_sgemm/dgemm as critical downcalls, or null (logged) when MKL or the downcalls are missing. */
@@ -280,9 +281,9 @@ public final class Blas {
       sgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
       return;
     }
-    if (SGEMM_SLICED != null && splits(m, n, k)) {
-      GemmSplit.split(ta, tb, m, n, k, (pm, pn, aOff, bOff, cOff) -> sgemmPiece(ta, tb, pm, pn, k, alpha, a, aOff,
-          ta ? m : k, b, bOff, tb ? k : n, beta, c, cOff, n));
+    if (SPLITS && splits(m, n, k)) {
+      GemmSplit.split(ta, tb, m, n, k, (pm, pn, aOff, bOff, cOff) -> sgemmAt(ta, tb, pm, pn, k, alpha, a, (int) aOff,
+          ta ? m : k, b, (int) bOff, tb ? k : n, beta, c, (int) cOff, n));
       return;
     }
     boolean oneThread = enterOneThread(m, n, k);
@@ -307,9 +308,9 @@ public final class Blas {
       dgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
       return;
     }
-    if (DGEMM_SLICED != null && splits(m, n, k)) {
-      GemmSplit.split(ta, tb, m, n, k, (pm, pn, aOff, bOff, cOff) -> dgemmPiece(ta, tb, pm, pn, k, alpha, a, aOff,
-          ta ? m : k, b, bOff, tb ? k : n, beta, c, cOff, n));
+    if (SPLITS && splits(m, n, k)) {
+      GemmSplit.split(ta, tb, m, n, k, (pm, pn, aOff, bOff, cOff) -> dgemmAt(ta, tb, pm, pn, k, alpha, a, (int) aOff,
+          ta ? m : k, b, (int) bOff, tb ? k : n, beta, c, (int) cOff, n));
       return;
     }
     boolean oneThread = enterOneThread(m, n, k);
@@ -327,22 +328,32 @@ public final class Blas {
     return (long) m * n * k >= SPLIT_ABOVE;
   }
 
-  /** One piece of a split product: offsets are in elements, leading dimensions those of the whole operands. */
-  private static void sgemmPiece(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, long aOff, int lda,
-      float[] b, long bOff, int ldb, float beta, float[] c, long cOff, int ldc) {
+  /** Whether {@link #sgemmAt}/{@link #dgemmAt} can be called (a zero-copy BLAS binding, JDK 22+). */
+  public static boolean gemmAtAvailable() {
+    return SGEMM_SLICED != null;
+  }
+
+  /**
+   * c = alpha * op(a) op(b) + beta * c on sub-matrices of heap arrays, row-major: each operand is an
+   * array, an element offset and a leading dimension, as BLAS takes them (a piece of a split product, one
+   * group of a convolution, one product of a batch). Needs {@link #gemmAtAvailable()}.
+   */
+  public static void sgemmAt(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+      float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
     try {
       SGEMM_SLICED.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k, alpha, a,
-          (int) aOff, lda, b, (int) bOff, ldb, beta, c, (int) cOff, ldc);
+          aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     } catch (Throwable t) {
       throw rethrow(t);
     }
   }
 
-  private static void dgemmPiece(boolean ta, boolean tb, int m, int n, int k, double alpha, double[] a, long aOff,
-      int lda, double[] b, long bOff, int ldb, double beta, double[] c, long cOff, int ldc) {
+  /** {@link #sgemmAt} in double precision. */
+  public static void dgemmAt(boolean ta, boolean tb, int m, int n, int k, double alpha, double[] a, int aOff,
+      int lda, double[] b, int bOff, int ldb, double beta, double[] c, int cOff, int ldc) {
     try {
       DGEMM_SLICED.invokeExact(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, m, n, k, alpha, a,
-          (int) aOff, lda, b, (int) bOff, ldb, beta, c, (int) cOff, ldc);
+          aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     } catch (Throwable t) {
       throw rethrow(t);
     }

@@ -563,7 +563,7 @@ public final class FusedKernel implements Kernel {
         if (parts <= 1) {
           runBlocks(frame, 0, blocks, partials, mine);
         } else {
-          // Chunks of 16 blocks taken in turn: on a shared machine the less busy core does more.
+          // Chunks of 16 blocks taken in turn, so that a core that gets less time still finishes with the other.
           Parallel.dynamic(blocks, 16, parts, (lo, hi) -> {
             Scratch s = scratch.take();
             try {

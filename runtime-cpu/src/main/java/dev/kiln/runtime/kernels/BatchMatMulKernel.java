@@ -1,14 +1,8 @@
 package dev.kiln.runtime.kernels;
 
 import dev.kiln.runtime.blas.Blas;
-import dev.kiln.runtime.blas.Downcalls;
 
 import dev.kiln.graph.DType;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodType;
-import java.nio.file.Path;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * BatchMatMul: a batch of op(a) [m,k] x op(b) [k,n] products whose batch dimensions broadcast. When b
@@ -210,59 +204,22 @@ public final class BatchMatMulKernel {
     return s;
   }
 
-  /** OpenBLAS's sgemm/dgemm at element offsets into heap arrays (JDK 22+), or unavailable. */
+  /** Products at element offsets into heap arrays, through {@link Blas#sgemmAt}/{@link Blas#dgemmAt}. */
   public static final class Sliced {
-    private static final Logger LOG = Logger.getLogger(BatchMatMulKernel.class.getName());
-    private static final MethodHandle SGEMM;
-    private static final MethodHandle DGEMM;
-
-    static {
-      MethodHandle s = null;
-      MethodHandle d = null;
-      try {
-        Path lib = Path.of(Blas.LIBRARY);
-        s = Downcalls.criticalWithOffsets(lib, "cblas_sgemm", gemmType(float[].class, float.class));
-        d = Downcalls.criticalWithOffsets(lib, "cblas_dgemm", gemmType(double[].class, double.class));
-      } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-        LOG.log(Level.FINE, "no sgemm at offsets; batched products run as Java loops", e);
-        s = null;
-        d = null;
-      }
-      SGEMM = s;
-      DGEMM = d;
-    }
-
     private Sliced() {}
 
     public static boolean available(DType d) {
-      return (d == DType.FLOAT32 ? SGEMM : DGEMM) != null;
+      return Blas.gemmAtAvailable();
     }
 
-    private static final int ROW_MAJOR = org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
-    private static final int NO_TRANS = org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
-    private static final int TRANS = org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
-
     static void sgemm(Batch p, float[] a, int ao, float[] b, int bo, float[] c, int co) {
-      try {
-        SGEMM.invokeExact(ROW_MAJOR, p.ta() ? TRANS : NO_TRANS, p.tb() ? TRANS : NO_TRANS, p.m(), p.n(), p.k(),
-            1f, a, ao, p.ta() ? p.m() : p.k(), b, bo, p.tb() ? p.k() : p.n(), 0f, c, co, p.n());
-      } catch (Throwable t) {
-        throw Blas.rethrow(t);
-      }
+      Blas.sgemmAt(p.ta(), p.tb(), p.m(), p.n(), p.k(), 1f, a, ao, p.ta() ? p.m() : p.k(), b, bo,
+          p.tb() ? p.k() : p.n(), 0f, c, co, p.n());
     }
 
     static void dgemm(Batch p, double[] a, int ao, double[] b, int bo, double[] c, int co) {
-      try {
-        DGEMM.invokeExact(ROW_MAJOR, p.ta() ? TRANS : NO_TRANS, p.tb() ? TRANS : NO_TRANS, p.m(), p.n(), p.k(),
-            1.0, a, ao, p.ta() ? p.m() : p.k(), b, bo, p.tb() ? p.k() : p.n(), 0.0, c, co, p.n());
-      } catch (Throwable t) {
-        throw Blas.rethrow(t);
-      }
-    }
-
-    private static MethodType gemmType(Class<?> array, Class<?> scalar) {
-      return MethodType.methodType(void.class, new Class<?>[] {int.class, int.class, int.class, int.class,
-          int.class, int.class, scalar, array, int.class, array, int.class, scalar, array, int.class});
+      Blas.dgemmAt(p.ta(), p.tb(), p.m(), p.n(), p.k(), 1.0, a, ao, p.ta() ? p.m() : p.k(), b, bo,
+          p.tb() ? p.k() : p.n(), 0.0, c, co, p.n());
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.runtime.blas.Blas;
+
 import dev.kiln.graph.ConvGeometry;
 import dev.kiln.graph.DType;
 
@@ -18,8 +20,8 @@ final class ConvKernels {
 
   /**
    * Most elements of the column matrix one chunk of images fills (64 MB of floats): few large products,
-   * since each BLAS call pays for waking and joining its threads, which on a busy machine costs more than
-   * the cache misses of a large column matrix.
+   * since each BLAS call pays for waking and joining its threads, which costs more than the cache
+   * misses of a large column matrix.
    */
   static final int CHUNK_ELEMENTS = 1 << 24;
 
@@ -46,7 +48,7 @@ final class ConvKernels {
       int s0 = spec.inputSlots()[0];
       int s1 = spec.inputSlots()[1];
       int so = spec.outputSlots()[0];
-      if (d == DType.FLOAT32 && StridedSgemm.AVAILABLE) {
+      if (d == DType.FLOAT32 && Blas.gemmAtAvailable()) {
         Im2colConv c = new Im2colConv(g);
         return switch (kind) {
           case FORWARD -> frame -> c.forward((float[]) frame[s0], (float[]) frame[s1], (float[]) frame[so]);
@@ -166,10 +168,10 @@ final class ConvKernels {
           int rows = images * ohw;
           for (int gi = 0; gi < g.groups(); gi++) {
             if (direct) {
-              StridedSgemm.sgemm(false, false, rows, k, kk, 1f, x, n0 * ohw * g.inC(), kk, w, 0, k, 0f, y, n0 * ohw * k, k);
+              Blas.sgemmAt(false, false, rows, k, kk, 1f, x, n0 * ohw * g.inC(), kk, w, 0, k, 0f, y, n0 * ohw * k, k);
             } else {
               im2col(x, col, n0, images, gi);
-              StridedSgemm.sgemm(false, false, rows, kg, kk, 1f, col, 0, kk, w, gi * kg, k, 0f, y, n0 * ohw * k + gi * kg, k);
+              Blas.sgemmAt(false, false, rows, kg, kk, 1f, col, 0, kk, w, gi * kg, k, 0f, y, n0 * ohw * k + gi * kg, k);
             }
           }
         }
@@ -203,12 +205,12 @@ final class ConvKernels {
           int images = Math.min(chunk, n - n0);
           int rows = images * ohw;
           if (direct) {
-            StridedSgemm.sgemm(false, true, rows, kk, k, 1f, dy, n0 * ohw * k, k, w, 0, k, 0f, dx, n0 * imageIn, kk);
+            Blas.sgemmAt(false, true, rows, kk, k, 1f, dy, n0 * ohw * k, k, w, 0, k, 0f, dx, n0 * imageIn, kk);
             continue;
           }
           java.util.Arrays.fill(dx, n0 * imageIn, (n0 + images) * imageIn, 0f);
           for (int gi = 0; gi < g.groups(); gi++) {
-            StridedSgemm.sgemm(false, true, rows, kk, kg, 1f, dy, n0 * ohw * k + gi * kg, k, w, gi * kg, k, 0f, col, 0, kk);
+            Blas.sgemmAt(false, true, rows, kk, kg, 1f, dy, n0 * ohw * k + gi * kg, k, w, gi * kg, k, 0f, col, 0, kk);
             col2im(col, dx, n0, images, gi);
           }
         }
@@ -250,10 +252,10 @@ final class ConvKernels {
           float beta = n0 == 0 ? 0f : 1f;
           for (int gi = 0; gi < g.groups(); gi++) {
             if (direct) {
-              StridedSgemm.sgemm(true, false, kk, k, rows, 1f, x, n0 * ohw * g.inC(), kk, dy, n0 * ohw * k, k, beta, dw, 0, k);
+              Blas.sgemmAt(true, false, kk, k, rows, 1f, x, n0 * ohw * g.inC(), kk, dy, n0 * ohw * k, k, beta, dw, 0, k);
             } else {
               im2col(x, col, n0, images, gi);
-              StridedSgemm.sgemm(true, false, kk, kg, rows, 1f, col, 0, kk, dy, n0 * ohw * k + gi * kg, k, beta, dw, gi * kg, k);
+              Blas.sgemmAt(true, false, kk, kg, rows, 1f, col, 0, kk, dy, n0 * ohw * k + gi * kg, k, beta, dw, gi * kg, k);
             }
           }
         }
