@@ -39,11 +39,13 @@ import java.util.logging.Logger;
  *     threads; products below blasSingleThreadBelow switch it to one thread around the call)
  * @param blasSplitAbove {@code kiln.blas.splitAbove}: with blasThreads "kiln", products of at least this
  *     many multiply-adds are split over the cores (0: never)
+ * @param parallelSpinMicros {@code kiln.parallel.spinMicros}: how long an idle worker of Kiln's pool waits
+ *     for the next job spinning before it parks; negative: no pool of Kiln's own (the common ForkJoin pool)
  */
 public record RuntimeProperties(String blas, boolean blasCopying, long blasSingleThreadBelow, OptionalLong matmulJavaBelow,
     OptionalInt parallelMinElements, int columnSumMinSplit, boolean vectorDisabled, boolean fusedCodegen,
     int fusedCodegenMinElements, int fusedHeavyPerLoop, int fusedBlock, int fusedGeneratedBlock, boolean profile,
-    long profileSkip, boolean graphReplay, String blasThreads, long blasSplitAbove) {
+    long profileSkip, boolean graphReplay, String blasThreads, long blasSplitAbove, long parallelSpinMicros) {
 
   private static final Logger LOG = Logger.getLogger(RuntimeProperties.class.getName());
 
@@ -70,7 +72,8 @@ public record RuntimeProperties(String blas, boolean blasCopying, long blasSingl
         r.longValue("kiln.profile.skip", 0),
         r.bool("kiln.cuda.graphs", true),
         r.string("kiln.blas.threads", "kiln"),
-        r.longValue("kiln.blas.splitAbove", 1L << 22));
+        r.longValue("kiln.blas.splitAbove", 1L << 22),
+        r.longValue("kiln.parallel.spinMicros", 50));
   }
 
   /** Typed reads of one lookup; a malformed value is warned about and gives the default. */

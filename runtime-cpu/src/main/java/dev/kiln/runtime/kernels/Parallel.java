@@ -6,8 +6,9 @@ import dev.kiln.runtime.exec.RuntimeProperties;
 import java.util.concurrent.ForkJoinTask;
 
 /**
- * Splits large index ranges over the machine's cores (the calling thread takes the first part, the
- * common ForkJoin pool the others). Small ranges run inline, allocating nothing.
+ * Splits large index ranges over the machine's cores: the calling thread and Kiln's own workers
+ * ({@link CoreTeam}) claim the parts; while the team runs another caller's job, the common ForkJoin
+ * pool takes them. Small ranges run inline, allocating nothing.
  */
 public final class Parallel {
   private Parallel() {}
@@ -20,7 +21,12 @@ public final class Parallel {
    * MKL's OpenMP threads spin for 200 ms (KMP_BLOCKTIME) after each product and hold the other cores,
    * so a split loop of a few hundred thousand elements waits for a core longer than it saves.
    */
+  /** How long an idle worker spins for the next job ({@code -Dkiln.parallel.spinMicros}); negative: no team. */
+  static final long SPIN_MICROS = RuntimeProperties.SYSTEM.parallelSpinMicros();
+
   static final int MIN_ELEMENTS = RuntimeProperties.SYSTEM.parallelMinElements().orElse(BlasChoice.MKL ? 1 << 20 : 1 << 16);
+
+  private static final CoreTeam TEAM = THREADS > 1 && SPIN_MICROS >= 0 ? new CoreTeam(THREADS - 1, SPIN_MICROS * 1000) : null;
 
   @FunctionalInterface
   public interface Range {
@@ -72,6 +78,10 @@ public final class Parallel {
    * first failing part's failure ({@code failures}, filled by the parts) as it was thrown.
    */
   private static void onEveryPart(int parts, Throwable[] failures, java.util.function.IntConsumer part) {
+    if (TEAM != null && TEAM.tryRun(parts, part)) {
+      rethrowFirst(failures);
+      return;
+    }
     ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[parts - 1];
     for (int p = 1; p < parts; p++) {
       int which = p;
@@ -81,6 +91,10 @@ public final class Parallel {
     for (ForkJoinTask<?> t : tasks) {
       t.join();
     }
+    rethrowFirst(failures);
+  }
+
+  private static void rethrowFirst(Throwable[] failures) {
     for (Throwable f : failures) {
       if (f instanceof RuntimeException r) {
         throw r;
