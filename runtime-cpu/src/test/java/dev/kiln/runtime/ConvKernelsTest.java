@@ -108,6 +108,9 @@ class ConvKernelsTest {
             null, false),
         new Case("3x3 stride 2 NCHW batch 9 (blocks over the cores)", 9, 16, 15, 16, 3, 3, 16, 24, 2, 2, 1, 1, "SAME",
             null, true),
+        new Case("depthwise 19 channels stride 2 SAME batch 12 (parts over the cores)", 12, 14, 13, 19, 3, 3, 1, 19,
+            2, 2, 1, 1, "SAME", null, false),
+        new Case("depthwise multiplier 3 dilated VALID", 2, 9, 8, 5, 3, 2, 1, 15, 1, 1, 2, 1, "VALID", null, false),
         new Case("1x1 batch 40 (blocks over the cores)", 40, 12, 12, 32, 1, 1, 32, 24, 1, 1, 1, 1, "VALID", null, false));
   }
 

@@ -40,7 +40,8 @@ class FusedConvKernelTest {
 
   static Stream<Case> cases() {
     Set<String> picked = Set.of("3x3 SAME", "NCHW stride 2 SAME", "2 groups", "1x1 batch 40 (blocks over the cores)",
-        "5x5 SAME batch 20 (several blocks over the cores)", "3x3 stride 2 NCHW batch 9 (blocks over the cores)");
+        "5x5 SAME batch 20 (several blocks over the cores)", "3x3 stride 2 NCHW batch 9 (blocks over the cores)", "depthwise-like 3 groups",
+        "depthwise 19 channels stride 2 SAME batch 12 (parts over the cores)");
     List<Case> l = ConvKernelsTest.cases().filter(c -> picked.contains(c.name())).toList();
     assertEquals(picked.size(), l.size());
     return l.stream();

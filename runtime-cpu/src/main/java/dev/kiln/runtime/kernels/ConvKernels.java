@@ -7,7 +7,7 @@ import dev.kiln.graph.DType;
 
 /**
  * Conv2D and its two backprops. Float32 runs as im2col + sgemm over blocks of images, one block per
- * task on one core ({@link Im2colConv}); float64 (and float32 without the strided BLAS call) runs as
+ * task on one core ({@link Im2colConv}), except NHWC depthwise convolutions ({@link DepthwiseConv}); float64 (and float32 without the strided BLAS call) runs as
  * direct loops. NCHW tensors are transposed to NHWC around the computation.
  */
 final class ConvKernels {
@@ -38,6 +38,14 @@ final class ConvKernels {
       int s0 = spec.inputSlots()[0];
       int s1 = spec.inputSlots()[1];
       int so = spec.outputSlots()[0];
+      if (d == DType.FLOAT32 && DepthwiseConv.handles(g)) {
+        DepthwiseConv c = new DepthwiseConv(g);
+        return switch (kind) {
+          case FORWARD -> frame -> c.forward((float[]) frame[s0], (float[]) frame[s1], (float[]) frame[so]);
+          case BACKPROP_INPUT -> frame -> c.backpropInput((float[]) frame[s0], (float[]) frame[s1], (float[]) frame[so]);
+          case BACKPROP_FILTER -> frame -> c.backpropFilter((float[]) frame[s0], (float[]) frame[s1], (float[]) frame[so]);
+        };
+      }
       if (d == DType.FLOAT32 && Blas.gemmAtAvailable()) {
         Im2colConv c = new Im2colConv(g);
         return switch (kind) {

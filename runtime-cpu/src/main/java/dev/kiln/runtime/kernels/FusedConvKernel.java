@@ -34,6 +34,15 @@ final class FusedConvKernel {
       int sb = hasBias ? spec.inputSlots()[2] : -1;
       int so = spec.outputSlots()[0];
       int k = g.outC();
+      if (d == DType.FLOAT32 && DepthwiseConv.handles(g)) {
+        DepthwiseConv c = new DepthwiseConv(g);
+        int rows = g.batch() * g.outH() * g.outW();
+        return frame -> {
+          float[] y = (float[]) frame[so];
+          c.forward((float[]) frame[s0], (float[]) frame[s1], y);
+          rows(y, hasBias ? (float[]) frame[sb] : null, act, 0, rows, k);
+        };
+      }
       if (d == DType.FLOAT32 && Blas.gemmAtAvailable()) {
         ConvKernels.Im2colConv c = new ConvKernels.Im2colConv(g);
         return frame -> {
