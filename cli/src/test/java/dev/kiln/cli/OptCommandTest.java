@@ -26,7 +26,7 @@ class OptCommandTest {
   void theDefaultPipelineFusesTheTwoLayerNetwork() throws Exception {
     Result r = kiln("opt", TWO_LAYER, "--print-after-all", "--stats");
     assertEquals(0, r.code(), r.err());
-    String afterMatMul = r.out().substring(r.out().indexOf("// ----- after fuse_matmul -----"), r.out().indexOf("// ----- after fuse -----"));
+    String afterMatMul = r.out().substring(r.out().indexOf("// ----- after fuse_matmul -----"), r.out().indexOf("// ----- after fuse_conv -----"));
     assertEquals(true, afterMatMul.contains(
         "%h_relu = FusedMatMul(%x, %w1) {activation = \"relu\", transpose_a = false, transpose_b = false} : f32[?,100]"), afterMatMul);
     String afterFuse = r.out().substring(r.out().indexOf("// ----- after fuse -----"));
@@ -34,6 +34,7 @@ class OptCommandTest {
     assertEquals(true, afterFuse.contains("%fused = Fused(%y_pred, %y) : f32[]")
         && afterFuse.contains("%loss = Sum(%sq) {axes = array<0, 1>, keep_dims = false} : f32[]"), afterFuse);
     assertEquals(true, r.err().endsWith("fuse_matmul: nodes fused 2, fused nodes 1\n"
+        + "fuse_conv: no change\n"
         + "fuse: fused nodes 1, nodes fused 3, reductions fused 1\n"), r.err());
   }
 
@@ -80,7 +81,7 @@ class OptCommandTest {
 
   @Test
   void badPassesAndNamesAreUsageErrors() {
-    assertEquals(new Result(2, "", "--passes: unknown pass 'fuse2' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse)\n"
+    assertEquals(new Result(2, "", "--passes: unknown pass 'fuse2' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse_conv, fuse)\n"
         + "Try 'kiln opt --help' for more information.\n"), kiln("opt", TWO_LAYER, "--passes=prune,fuse2"));
     assertEquals(new Result(2, "", "--fetch nope: no node named 'nope' in the graph (" + TWO_LAYER + ")\n"
         + "Try 'kiln opt --help' for more information.\n"), kiln("opt", TWO_LAYER, "--fetch", "nope"));

@@ -14,7 +14,8 @@ import java.util.Set;
  * The convolution, pooling and bias op types (TensorFlow's names and conventions: NHWC or NCHW
  * images, HWIO filters): Conv2D with its two backprops (grouped when the input depth is a multiple of
  * the filter's), MaxPool/AvgPool with their gradients, BiasAdd. Their gradients are in
- * {@link ConvGradients}; the spatial arithmetic in {@link ConvGeometry}.
+ * {@link ConvGradients}; the spatial arithmetic in {@link ConvGeometry}. FusedConv2D is what the
+ * optimizer makes of a convolution followed by its bias add and activation; it has no gradient.
  */
 final class ConvOps {
   private ConvOps() {}
@@ -49,6 +50,9 @@ final class ConvOps {
         AttrSchema.of(required("orig_input_shape", AttrType.SHAPE), KSIZE, STRIDES, POOL_PADDING, DATA_FORMAT),
         ConvOps::avgPoolGrad));
     defs.add(new OpSpec("BiasAdd", 2, 2, NONE, AttrSchema.of(DATA_FORMAT), ConvOps::biasAdd));
+    defs.add(new OpSpec("FusedConv2D", 2, 3, NONE, AttrSchema.of(STRIDES, CONV_PADDING, EXPLICIT, DILATIONS, DATA_FORMAT,
+        optional("activation", AttrType.STRING, "none").constrained(Constraint.oneOf(FusedOps.ACTIVATIONS.toArray()))),
+        ConvOps::fusedConv2d));
   }
 
   /** Input {@code i}'s dims, requiring rank 4 (-1 for unknown dims; all -1 for an unknown rank). */
@@ -81,6 +85,27 @@ final class ConvOps {
     int[] in = rank4(c, 0, "input " + format(c));
     int[] filter = rank4(c, 1, "filter [kh,kw,in,out]");
     return one(d, Shape.of(geometry(c, in, filter).outputDims()));
+  }
+
+  /**
+   * {@code activation(conv2d(input, filter) + bias)}, the optimizer's fusion of a convolution with its
+   * bias add and activation (Grappler's {@code _FusedConv2D}): inputs input, filter and optionally a
+   * bias of one entry per output channel; Conv2D's attributes and activation (none, relu, sigmoid, tanh).
+   */
+  private static List<TensorType> fusedConv2d(OpContext c) {
+    List<TensorType> conv = conv2d(c);
+    if (c.numInputs() == 3) {
+      TensorType t = conv.get(0);
+      if (c.dtype(2) != t.dtype()) {
+        throw c.error("dtypes differ: %s vs %s", t.dtype().shortName(), c.dtype(2).shortName());
+      }
+      Shape b = c.shape(2);
+      int channels = t.shape().hasKnownRank() ? t.shape().dim(ConvGeometry.nchw(c.attrs()) ? 1 : 3) : -1;
+      if (b.hasKnownRank() && (b.rank() != 1 || (channels >= 0 && b.dim(0) >= 0 && b.dim(0) != channels))) {
+        throw c.error("bias must be [%s], one entry per output channel, got %s", channels < 0 ? "?" : channels, b);
+      }
+    }
+    return conv;
   }
 
   /** Inputs (filter, out_backprop); the input's shape is the input_sizes attribute, its batch from out_backprop. */

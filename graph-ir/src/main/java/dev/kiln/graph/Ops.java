@@ -798,7 +798,15 @@ public final class Ops {
    * INT32 indices: a list of two outputs, values then indices.
    */
   public List<Output> topK(Output x, int k) {
-    return opBuilder("TopK").addInput(x).setAttr("k", k).setAttr("sorted", true).build().outputs();
+    return topK(x, k, true);
+  }
+
+  /**
+   * {@link #topK(Output, int)}; with {@code sorted} false the same k entries come in the order of
+   * their indices (TensorFlow leaves that order unspecified), which spares sorting them.
+   */
+  public List<Output> topK(Output x, int k, boolean sorted) {
+    return opBuilder("TopK").addInput(x).setAttr("k", k).setAttr("sorted", sorted).build().outputs();
   }
 
   /** start, start + delta, ... up to but excluding limit, as a 1-D tensor of {@code dtype}. */

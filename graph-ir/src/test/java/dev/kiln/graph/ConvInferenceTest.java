@@ -177,4 +177,36 @@ class ConvInferenceTest {
     GraphAssert.assertSameGraph(g, back);
     assertEquals(text, back.toText());
   }
+  @Test
+  @Covers("FusedConv2D")
+  void fusedConv2dIsConv2dWithABiasPerOutputChannelAndAnActivation() {
+    Ops tf = newOps();
+    Graph g = tf.graph();
+    Output x = in(tf, "f32[?,28,28,3]");
+    Output f = in(tf, "f32[5,5,3,8]");
+    Output b = in(tf, "f32[8]");
+    Operation fc = g.opBuilder("FusedConv2D", "fc").addInput(x).addInput(f).addInput(b)
+        .setAttr("strides", new int[] {1, 2, 2, 1}).setAttr("padding", "SAME").setAttr("activation", "relu").build();
+    assertType("f32[?,14,14,8]", fc.output(0));
+    Operation nchw = g.opBuilder("FusedConv2D", "nchw").addInput(in(tf, "f32[2,3,10,10]")).addInput(f)
+        .addInput(b).setAttr("strides", ONE).setAttr("padding", "VALID").setAttr("data_format", "NCHW").build();
+    assertType("f32[2,8,6,6]", nchw.output(0));
+    Operation noBias = g.opBuilder("FusedConv2D", "nb").addInput(x).addInput(f).setAttr("strides", ONE)
+        .setAttr("padding", "VALID").build();
+    assertType("f32[?,24,24,8]", noBias.output(0));
+    Output wrong = in(tf, "f32[3]");
+    assertFails("FusedConv2D 'fc2': bias must be [8], one entry per output channel, got [3]", tf,
+        () -> g.opBuilder("FusedConv2D", "fc2").addInput(x).addInput(f).addInput(wrong).setAttr("strides", ONE)
+            .setAttr("padding", "SAME").build());
+    Output f64 = in(tf, "f64[8]");
+    assertFails("FusedConv2D 'fc3': dtypes differ: f32 vs f64", tf,
+        () -> g.opBuilder("FusedConv2D", "fc3").addInput(x).addInput(f).addInput(f64).setAttr("strides", ONE)
+            .setAttr("padding", "SAME").build());
+    assertFails("FusedConv2D 'fc4': attribute 'activation' must be one of \"none\", \"relu\", \"sigmoid\", \"tanh\","
+        + " got \"gelu\"", tf, () -> g.opBuilder("FusedConv2D", "fc4").addInput(x).addInput(f).setAttr("strides", ONE)
+            .setAttr("padding", "SAME").setAttr("activation", "gelu").build());
+    assertFails("FusedConv2D 'fc5': filter [kh,kw,in,out] (input 1) must be rank 4, got [8]", tf,
+        () -> g.opBuilder("FusedConv2D", "fc5").addInput(x).addInput(b).setAttr("strides", ONE)
+            .setAttr("padding", "SAME").build());
+  }
 }

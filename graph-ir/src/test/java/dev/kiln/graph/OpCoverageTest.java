@@ -23,7 +23,8 @@ class OpCoverageTest {
       "ReduceSumLike", "ArgMax", "Transpose", "Concat", "Slice", "Pad", "OneHot", "Fused", "FusedMatMul", "Gemm",
       "CopyToDevice", "CopyToHost",
       "Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad",
-      "BiasAdd");
+      "BiasAdd",
+      "FusedConv2D");
 
   /** Built-ins are {@link RandomGraphs#builtinTypes}; other tests may register their own op types. */
   private static Set<String> builtins() {

@@ -17,7 +17,7 @@ import java.util.Set;
 
 /**
  * MatMul epilogue fusion (Grappler's remapper {@code _FusedMatMul}): a float MatMul followed by a bias
- * add (an Add whose other operand is [n] or [1,n] for an [m,n] product) and/or an activation (Relu,
+ * add (an Add whose other operand is [n] or [1,n] for an [m,n] product, or a BiasAdd) and/or an activation (Relu,
  * Sigmoid, Tanh, or Maximum with a scalar constant 0) becomes one {@code FusedMatMul} node that takes
  * over the last node's name. Fuses only when every value it swallows is read by the next node of the
  * pattern alone: not fetched, fed, targeted, read elsewhere, or a control input (a later use of only
@@ -25,14 +25,47 @@ import java.util.Set;
  * mask {@code Greater(z, 0)} of the pre-activation z, which then reads relu(z): the same mask), and only
  * when the bias add and activation wait for no assign the MatMul does not (see {@link AssignOrder}). Runs before
  * elementwise fusion, which would otherwise take the bias add and activation. Counts "nodes fused".
+ *
+ * <p>{@link #convolutions()} is the same pass for Conv2D (Grappler's {@code _FusedConv2D}): a float
+ * Conv2D followed by a BiasAdd of its data format (or, for NHWC, an Add of a [K] bias) and/or an
+ * activation becomes one {@code FusedConv2D}, under the same rules.
  */
 public final class FuseMatMulEpilogue implements Pass {
-  /** A pass with no state of its own; the {@link PassManager} runs it. */
-  public FuseMatMulEpilogue() {}
+  /** The node type whose epilogue a pass fuses, the fused node's type, and the pass's name. */
+  private enum Head {
+    MATMUL("MatMul", "FusedMatMul", "fuse_matmul"),
+    CONV2D("Conv2D", "FusedConv2D", "fuse_conv");
+
+    final String type;
+    final String fused;
+    final String pass;
+
+    Head(String type, String fused, String pass) {
+      this.type = type;
+      this.fused = fused;
+      this.pass = pass;
+    }
+  }
+
+  private final Head head;
+
+  /** The MatMul pass: a pass with no state of its own; the {@link PassManager} runs it. */
+  public FuseMatMulEpilogue() {
+    this(Head.MATMUL);
+  }
+
+  private FuseMatMulEpilogue(Head head) {
+    this.head = head;
+  }
+
+  /** The pass fusing a Conv2D with its bias add and activation into a {@code FusedConv2D}. */
+  public static FuseMatMulEpilogue convolutions() {
+    return new FuseMatMulEpilogue(Head.CONV2D);
+  }
 
   @Override
   public String name() {
-    return "fuse_matmul";
+    return head.pass;
   }
 
   /**
@@ -84,10 +117,10 @@ public final class FuseMatMulEpilogue implements Pass {
     Map<Operation, Match> byLast = new HashMap<>();
     Set<Operation> absorbed = new HashSet<>();
     for (Operation op : ops) {
-      if (!op.type().equals("MatMul") || pinned.contains(op) || !op.outputType(0).dtype().isFloating()) {
+      if (!op.type().equals(head.type) || pinned.contains(op) || !op.outputType(0).dtype().isFloating()) {
         continue;
       }
-      Match m = match(op, readers, pinned);
+      Match m = match(head, op, readers, pinned);
       if (m != null && !masksAfter(m, ops)) {
         // A mask built before the relu cannot read the fused output: fuse the bias add alone.
         m = m.add() == null ? null : new Match(m.matmul(), m.add(), m.bias(), null, "none");
@@ -116,7 +149,7 @@ public final class FuseMatMulEpilogue implements Pass {
     for (Operation op : ops) {
       Match m = byLast.get(op);
       if (m != null) {
-        emit(rw, m);
+        emit(rw, head, m);
         fused += m.nodes().size();
       } else if (!absorbed.contains(op) && !onlyReadByAbsorbed(op, readers, pinned, activations)) {
         rw.copy(op);
@@ -127,7 +160,7 @@ public final class FuseMatMulEpilogue implements Pass {
     return rw.finish();
   }
 
-  private static Match match(Operation mm, Map<Output, List<Operation>> readers, Set<Operation> pinned) {
+  private static Match match(Head head, Operation mm, Map<Output, List<Operation>> readers, Set<Operation> pinned) {
     Operation next = soleReader(mm.output(0), readers, pinned);
     if (next == null) {
       return reluWithMasks(mm, null, null, mm.output(0), readers, pinned);
@@ -137,9 +170,9 @@ public final class FuseMatMulEpilogue implements Pass {
     }
     Operation add = null;
     Output bias = null;
-    if (Elementwise.is(next, Primitive.ADD)) {
+    if (Elementwise.is(next, Primitive.ADD) || isBiasAddOf(head, next, mm)) {
       Output other = next.input(0).equals(mm.output(0)) ? next.input(1) : next.input(0);
-      if (other.equals(mm.output(0)) || !isBias(other.shape(), mm.outputType(0).shape())) {
+      if (other.equals(mm.output(0)) || !isBias(head, mm, next, other.shape())) {
         return null;
       }
       add = next;
@@ -236,6 +269,35 @@ public final class FuseMatMulEpilogue implements Pass {
     return r.get(0);
   }
 
+  /** A BiasAdd of {@code head}'s output (input 0) along its channels: any for a product, the same data format for a convolution. */
+  private static boolean isBiasAddOf(Head head, Operation op, Operation mm) {
+    if (!op.type().equals("BiasAdd") || !op.input(0).equals(mm.output(0))) {
+      return false;
+    }
+    return head == Head.MATMUL || nchw(op) == nchw(mm);
+  }
+
+  private static boolean nchw(Operation op) {
+    return op.attrs().has("data_format") && op.attrs().getString("data_format").equals("NCHW");
+  }
+
+  /**
+   * Whether {@code bias}, added by {@code add} to {@code mm}'s output, is a bias the fused node takes: a
+   * BiasAdd's always (its inference checked it); an Add's when it is a product's [n] or [1,n], or an
+   * NHWC convolution's [K].
+   */
+  private static boolean isBias(Head head, Operation mm, Operation add, Shape bias) {
+    Shape out = mm.outputType(0).shape();
+    if (add.type().equals("BiasAdd")) {
+      return true;
+    }
+    if (head == Head.MATMUL) {
+      return isBias(bias, out);
+    }
+    return !nchw(mm) && bias.hasKnownRank() && bias.rank() == 1 && out.hasKnownRank() && out.dim(3) >= 0
+        && bias.dim(0) == out.dim(3);
+  }
+
   /** A bias for an [m,n] product: shape [n] or [1,n] with n known and equal. */
   private static boolean isBias(Shape bias, Shape product) {
     if (!bias.hasKnownRank() || product.rank() != 2 || product.dim(1) < 0) {
@@ -267,16 +329,19 @@ public final class FuseMatMulEpilogue implements Pass {
     return t.doubleValue() == 0.0 && !Double.isNaN(t.doubleValue());
   }
 
-  private static void emit(Rewriter rw, Match m) {
-    OperationBuilder b = rw.newNodeReplacing("FusedMatMul", m.last());
+  private static void emit(Rewriter rw, Head head, Match m) {
+    OperationBuilder b = rw.newNodeReplacing(head.fused, m.last());
     b.addInput(rw.map(m.matmul().input(0))).addInput(rw.map(m.matmul().input(1)));
     if (m.bias() != null) {
       b.addInput(rw.map(m.bias()));
     }
-    b.setAttr("transpose_a", m.matmul().attrs().getBool("transpose_a", false))
-        .setAttr("transpose_b", m.matmul().attrs().getBool("transpose_b", false))
-        .setAttr("activation", m.activation())
-        .setDevice(m.matmul().device());
+    if (head == Head.MATMUL) {
+      b.setAttr("transpose_a", m.matmul().attrs().getBool("transpose_a", false))
+          .setAttr("transpose_b", m.matmul().attrs().getBool("transpose_b", false));
+    } else {
+      b.setAttrs(m.matmul().attrs());
+    }
+    b.setAttr("activation", m.activation()).setDevice(m.matmul().device());
     Set<Operation> controls = new LinkedHashSet<>();
     m.nodes().forEach(n -> controls.addAll(n.controlInputs()));
     controls.forEach(c -> b.addControlInput(rw.map(c)));

@@ -26,13 +26,14 @@ public final class Optimizer {
     m.put("simplify", new AlgebraicSimplify());
     m.put("fuse_matmul_update", new FuseMatMulUpdate());
     m.put("fuse_matmul", new FuseMatMulEpilogue());
+    m.put("fuse_conv", FuseMatMulEpilogue.convolutions());
     m.put("fuse", new FuseElementwise(kernels));
     return m;
   }
 
   /** The passes a Session runs on every plan, in order. */
   public static List<String> defaultPipeline() {
-    return List.of("prune", "fold", "cse", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse");
+    return List.of("prune", "fold", "cse", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse_conv", "fuse");
   }
 
   /** The name of every pass, in pipeline order. */

@@ -49,6 +49,7 @@ class PassStatisticsTest {
             "nodes simplified", 3L, "nodes removed", 2L),
         "fuse_matmul_update", Map.of(),
         "fuse_matmul", Map.of(),
+        "fuse_conv", Map.of(),
         "fuse", Map.of("fused nodes", 1L, "nodes fused", 2L)), stats.asMap());
     // x, ab (folded), s1, out: 4 of the 14 nodes are left, and s1 and out fuse into one node.
     assertEquals(List.of("x", "ab", "fused"), out.graph().operations().stream().map(o -> o.name()).toList());
@@ -58,6 +59,7 @@ class PassStatisticsTest {
         + "simplify: rule mul-one 1, rule neg-neg 1, rule identity 1, nodes simplified 3, nodes removed 2\n"
         + "fuse_matmul_update: no change\n"
         + "fuse_matmul: no change\n"
+        + "fuse_conv: no change\n"
         + "fuse: fused nodes 1, nodes fused 2\n",
         stats.toString());
   }
@@ -70,6 +72,7 @@ class PassStatisticsTest {
     assertSame(p, out);
     assertEquals("prune: no change\nfold: no change\ncse: no change\nsimplify: no change\nfuse_matmul_update: no change\n"
         + "fuse_matmul: no change\n"
+        + "fuse_conv: no change\n"
         + "fuse: no change\n", stats.toString());
   }
 
@@ -97,13 +100,13 @@ class PassStatisticsTest {
 
   @Test
   void registryNamesThePassesAndRejectsAnUnknownOne() {
-    assertEquals(List.of("prune", "fold", "cse", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse"),
+    assertEquals(List.of("prune", "fold", "cse", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse_conv", "fuse"),
         Optimizer.defaultPipeline());
-    assertEquals(List.of("prune", "fold", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse"),
+    assertEquals(List.of("prune", "fold", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse_conv", "fuse"),
         Optimizer.defaultPipeline(ConstantEvaluator.none(), TestKernels.host(), List.of("cse")).passes().stream().map(Pass::name).toList());
-    assertEquals("unknown pass 'fuze' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse)", assertThrows(IllegalArgumentException.class,
+    assertEquals("unknown pass 'fuze' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse_conv, fuse)", assertThrows(IllegalArgumentException.class,
         () -> Optimizer.defaultPipeline(ConstantEvaluator.none(), TestKernels.host(), List.of("fuze"))).getMessage());
-    assertEquals("unknown pass 'csee' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse)", assertThrows(IllegalArgumentException.class,
+    assertEquals("unknown pass 'csee' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse_conv, fuse)", assertThrows(IllegalArgumentException.class,
         () -> PassManager.of(List.of("csee"), Optimizer.knownPasses(ConstantEvaluator.none(), TestKernels.host()))).getMessage());
   }
 
@@ -113,7 +116,7 @@ class PassStatisticsTest {
     PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator(), TestKernels.host()))
         .afterEach((name, p) -> seen.add(name + ":" + p.graph().size()))
         .run(program());
-    assertEquals(List.of("prune:13", "fold:11", "cse:9", "simplify:4", "fuse_matmul_update:4", "fuse_matmul:4", "fuse:3"), seen);
+    assertEquals(List.of("prune:13", "fold:11", "cse:9", "simplify:4", "fuse_matmul_update:4", "fuse_matmul:4", "fuse_conv:4", "fuse:3"), seen);
   }
 
   @Test

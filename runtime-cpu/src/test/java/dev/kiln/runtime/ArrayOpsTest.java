@@ -327,6 +327,38 @@ class ArrayOpsTest {
   }
 
   @Test
+  void unsortedTopKGivesTheSameEntriesInIndexOrder() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    float[] v = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3};
+    Output x = tf.constant(Tensor.of(v, 2, 9));
+    List<Output> top = tf.topK(x, 4, false);
+    assertEquals(false, top.get(0).op().attrs().getBool("sorted"));
+    try (Session s = new Session(g)) {
+      List<Tensor> r = s.run(Map.of(), top.get(0), top.get(1));
+      float[] vals = r.get(0).toFloatArray();
+      int[] idx = r.get(1).toIntArray();
+      for (int row = 0; row < 2; row++) {
+        Integer[] order = new Integer[9];
+        for (int i = 0; i < 9; i++) {
+          order[i] = i;
+        }
+        int base = row * 9;
+        java.util.Arrays.sort(order, (a, b) -> v[base + a] != v[base + b]
+            ? Float.compare(v[base + b], v[base + a]) : Integer.compare(a, b));
+        Integer[] picked = java.util.Arrays.copyOf(order, 4);
+        java.util.Arrays.sort(picked);
+        for (int j = 0; j < 4; j++) {
+          assertEquals(picked[j], idx[row * 4 + j], "row " + row + " pick " + j);
+          assertEquals(v[base + picked[j]], vals[row * 4 + j]);
+        }
+      }
+    }
+    Output x64 = tf.placeholder("x64", DType.FLOAT64, Shape.of(3, 5));
+    GradientChecker.check(tf.topK(x64, 3, false).get(0), Map.of(x64, random(8, 3, 5))).assertWithin(TOL);
+  }
+
+  @Test
   void topKGradientGoesToThePickedElements() {
     Graph g = new Graph();
     Ops tf = Ops.create(g);

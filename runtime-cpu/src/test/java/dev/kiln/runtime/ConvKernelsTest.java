@@ -102,7 +102,16 @@ class ConvKernelsTest {
         new Case("NCHW stride 2 SAME", 2, 7, 6, 3, 3, 3, 3, 4, 2, 2, 1, 1, "SAME", null, true),
         new Case("NCHW 2 groups dilated", 1, 8, 8, 4, 2, 3, 2, 4, 1, 2, 2, 1, "VALID", null, true),
         new Case("1x1", 3, 4, 5, 6, 1, 1, 6, 7, 1, 1, 1, 1, "VALID", null, false),
-        new Case("5x5 SAME batch 20 (several chunks)", 20, 14, 14, 8, 5, 5, 8, 16, 1, 1, 1, 1, "SAME", null, false));
+        new Case("5x5 SAME batch 20 (several blocks over the cores)", 20, 14, 14, 8, 5, 5, 8, 16, 1, 1, 1, 1, "SAME", null,
+            false),
+        new Case("5x5 SAME one channel batch 27 (blocks over the cores)", 27, 14, 13, 1, 5, 5, 1, 16, 1, 1, 1, 1, "SAME",
+            null, false),
+        new Case("3x3 stride 2 NCHW batch 9 (blocks over the cores)", 9, 16, 15, 16, 3, 3, 16, 24, 2, 2, 1, 1, "SAME",
+            null, true),
+        new Case("depthwise 19 channels stride 2 SAME batch 12 (parts over the cores)", 12, 14, 13, 19, 3, 3, 1, 19,
+            2, 2, 1, 1, "SAME", null, false),
+        new Case("depthwise multiplier 3 dilated VALID", 2, 9, 8, 5, 3, 2, 1, 15, 1, 1, 2, 1, "VALID", null, false),
+        new Case("1x1 batch 40 (blocks over the cores)", 40, 12, 12, 32, 1, 1, 32, 24, 1, 1, 1, 1, "VALID", null, false));
   }
 
   // ---------------------------------------------------------------- float64 references

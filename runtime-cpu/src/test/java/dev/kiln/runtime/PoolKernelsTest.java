@@ -167,6 +167,98 @@ class PoolKernelsTest {
     }
   }
 
+  static Stream<Case> wideCases() {
+    return Stream.of(
+        new Case("3x3 stride 2 SAME, 37 channels (vectors and a tail)", 3, 9, 7, 37, 3, 3, 2, 2, "SAME", false),
+        new Case("2x2 stride 2 SAME 28x28x32 batch 16 (parts over the cores)", 16, 28, 28, 32, 2, 2, 2, 2, "SAME", false),
+        new Case("3x2 stride 1 VALID, 16 channels", 2, 6, 5, 16, 3, 2, 1, 1, "VALID", false));
+  }
+
+  /**
+   * Float32 max pooling and its gradient on wide channel counts, with ties (small integers) and NaNs,
+   * against float64 loops: each output's gradient goes to the first maximum of its window, a NaN
+   * counting as larger than any number (TensorFlow's rule).
+   */
+  @ParameterizedTest
+  @MethodSource("wideCases")
+  void float32MaxPoolAndItsGradientMatchTheReferenceWithTiesAndNaNs(Case t) {
+    Random rnd = new Random(5);
+    double[] x = new double[t.n * t.h * t.w * t.c];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = rnd.nextInt(5) - 2;
+    }
+    double[] dy = random(rnd, t.n * t.oh() * t.ow() * t.c);
+    double[] expectedDx = new double[x.length];
+    for (int b = 0; b < t.n; b++) {
+      for (int oy = 0; oy < t.oh(); oy++) {
+        for (int ox = 0; ox < t.ow(); ox++) {
+          for (int ch = 0; ch < t.c; ch++) {
+            int at = -1;
+            for (int i = 0; i < t.kh; i++) {
+              for (int j = 0; j < t.kw; j++) {
+                int y = oy * t.sh - t.padTop() + i;
+                int xx = ox * t.sw - t.padLeft() + j;
+                if (y < 0 || y >= t.h || xx < 0 || xx >= t.w) {
+                  continue;
+                }
+                int e = t.in(b, y, xx, ch);
+                if (at < 0 || x[e] > x[at] || (Double.isNaN(x[e]) && !Double.isNaN(x[at]))) {
+                  at = e;
+                }
+              }
+            }
+            expectedDx[at] += dy[t.out(b, oy, ox, ch)];
+          }
+        }
+      }
+    }
+    double[] expectedY = refPool(t, x)[0];
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output xp = tf.placeholder("x", DType.FLOAT32, Shape.of(t.inDims()));
+    Output dyp = tf.placeholder("dy", DType.FLOAT32, Shape.of(t.outDims()));
+    Output mx = tf.maxPool(xp, new int[] {t.kh, t.kw}, new int[] {t.sh, t.sw}, t.padding);
+    Output dx = tf.gradients(List.of(mx), List.of(xp), List.of(dyp)).get(0);
+    try (Session s = new Session(g)) {
+      Map<Output, Tensor> feeds = Map.of(xp, tensor(DType.FLOAT32, x, t.inDims()), dyp, tensor(DType.FLOAT32, dy, t.outDims()));
+      List<Tensor> out = s.run(feeds, mx, dx);
+      assertClose(expectedY, out.get(0).toDoubleArray(), 0, t + " max");
+      assertClose(expectedDx, out.get(1).toDoubleArray(), 1e-6, t + " max gradient");
+      // NaNs: one in a window of each image, in channel 0 and in the last channel.
+      double[] withNaN = x.clone();
+      for (int b = 0; b < t.n; b++) {
+        withNaN[t.in(b, 1, 1, 0)] = Double.NaN;
+        withNaN[t.in(b, 2, 1, t.c - 1)] = Double.NaN;
+      }
+      double[] dxNaN = new double[x.length];
+      for (int b = 0; b < t.n; b++) {
+        for (int oy = 0; oy < t.oh(); oy++) {
+          for (int ox = 0; ox < t.ow(); ox++) {
+            for (int ch = 0; ch < t.c; ch++) {
+              int at = -1;
+              for (int i = 0; i < t.kh; i++) {
+                for (int j = 0; j < t.kw; j++) {
+                  int y = oy * t.sh - t.padTop() + i;
+                  int xx = ox * t.sw - t.padLeft() + j;
+                  if (y < 0 || y >= t.h || xx < 0 || xx >= t.w) {
+                    continue;
+                  }
+                  int e = t.in(b, y, xx, ch);
+                  if (at < 0 || withNaN[e] > withNaN[at] || (Double.isNaN(withNaN[e]) && !Double.isNaN(withNaN[at]))) {
+                    at = e;
+                  }
+                }
+              }
+              dxNaN[at] += dy[t.out(b, oy, ox, ch)];
+            }
+          }
+        }
+      }
+      Tensor got = s.run(Map.of(xp, tensor(DType.FLOAT32, withNaN, t.inDims()), dyp, feeds.get(dyp)), dx).get(0);
+      assertClose(dxNaN, got.toDoubleArray(), 1e-6, t + " max gradient with NaNs");
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("cases")
   void biasAddMatchesTheReferenceAndItsGradientIsTheColumnSum(Case t) {

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.fused;
 
+import dev.kiln.runtime.kernels.BiasVectors;
 import dev.kiln.runtime.kernels.Kernel;
 import dev.kiln.runtime.kernels.KernelFactory;
 import dev.kiln.runtime.kernels.KernelSupport;
@@ -13,9 +14,6 @@ import dev.kiln.runtime.kernels.VectorSupport;
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.Primitive;
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The CPU kernel of {@code FusedMatMul}: the MatMul kernel (sgemm/dgemm through OpenBLAS) into the
@@ -137,48 +135,6 @@ public final class FusedMatMulKernel {
         VectorMath.f64(op, cc, from, cc, from, len);
       } else {
         UnaryKernels.f64(op, cc, from, cc, from, len);
-      }
-    }
-  }
-
-  /** Bias add (and relu: Math.max(c + b, 0), NaN kept) with the Vector API; loaded only when it is available. */
-  private static final class BiasVectors {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-
-    static void f32(float[] c, float[] b, int lo, int hi, int n, boolean relu) {
-      FloatVector zero = FloatVector.zero(F);
-      int bound = F.loopBound(n);
-      for (int i = lo; i < hi; i++) {
-        int r = i * n;
-        int j = 0;
-        for (; j < bound; j += F.length()) {
-          FloatVector v = FloatVector.fromArray(F, c, r + j)
-              .add(FloatVector.fromArray(F, b, j));
-          (relu ? v.max(zero) : v).intoArray(c, r + j);
-        }
-        for (; j < n; j++) {
-          float v = c[r + j] + b[j];
-          c[r + j] = relu ? Math.max(v, 0f) : v;
-        }
-      }
-    }
-
-    static void f64(double[] c, double[] b, int lo, int hi, int n, boolean relu) {
-      DoubleVector zero = DoubleVector.zero(D);
-      int bound = D.loopBound(n);
-      for (int i = lo; i < hi; i++) {
-        int r = i * n;
-        int j = 0;
-        for (; j < bound; j += D.length()) {
-          DoubleVector v = DoubleVector.fromArray(D, c, r + j)
-              .add(DoubleVector.fromArray(D, b, j));
-          (relu ? v.max(zero) : v).intoArray(c, r + j);
-        }
-        for (; j < n; j++) {
-          double v = c[r + j] + b[j];
-          c[r + j] = relu ? Math.max(v, 0.0) : v;
-        }
       }
     }
   }

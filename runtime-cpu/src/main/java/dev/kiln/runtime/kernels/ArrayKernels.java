@@ -159,6 +159,7 @@ final class ArrayKernels {
       int n = dims[dims.length - 1];
       int rows = n == 0 ? 0 : KernelSupport.size(spec.inputs().get(0)) / n;
       int k = spec.op().attrs().getInt("k");
+      boolean sorted = spec.op().attrs().getBool("sorted", true);
       int src = spec.inputSlots()[0];
       int vals = spec.outputSlots()[0];
       int inds = spec.outputSlots()[1];
@@ -171,7 +172,7 @@ final class ArrayKernels {
         int[] heap = heaps.take();
         try {
           for (int r = 0; r < rows; r++) {
-            topRow(x, r * n, n, k, heap);
+            topRow(x, r * n, n, k, heap, sorted);
             int[] idx = (int[]) frame[inds];
             for (int j = 0; j < k; j++) {
               idx[r * k + j] = heap[j];
@@ -185,8 +186,8 @@ final class ArrayKernels {
     };
   }
 
-  /** heap[0..k) = the row's top k indices (relative to base), best first. */
-  private static void topRow(Object x, int base, int n, int k, int[] heap) {
+  /** heap[0..k) = the row's top k indices (relative to base), best first, or in index order when not sorted. */
+  private static void topRow(Object x, int base, int n, int k, int[] heap, boolean sorted) {
     // heap holds the best k seen so far as a min-heap under better(): heap[0] is the worst of them.
     for (int i = 0; i < k; i++) {
       heap[i] = i;
@@ -197,6 +198,10 @@ final class ArrayKernels {
         heap[0] = i;
         siftDown(x, base, heap, k);
       }
+    }
+    if (!sorted) {
+      java.util.Arrays.sort(heap, 0, k);
+      return;
     }
     // Heap sort in place: repeatedly move the worst to the end, leaving the best first.
     for (int end = k - 1; end > 0; end--) {

@@ -6,31 +6,21 @@ import dev.kiln.graph.ConvGeometry;
 import dev.kiln.graph.DType;
 
 /**
- * Conv2D and its two backprops. Float32 runs as im2col + sgemm over chunks of images: the windows of
- * a chunk are copied into the rows of a column matrix [rows = images*OH*OW, kh*kw*C/groups] (in
- * parallel over the images), which one product per group multiplies by the filter (HWIO is already
- * that matrix's [kh*kw*C/groups, K] right operand), writing the chunk's output rows in place. The
- * filter gradient accumulates colᵀ·dy over the chunks; the input gradient computes dy·filterᵀ into
- * the column matrix and adds it back into the windows (col2im). A 1x1 stride-1 unpadded convolution
- * uses the input itself as the column matrix. Float64 (and float32 without the strided BLAS call)
- * runs as direct loops. NCHW tensors are transposed to NHWC around the computation.
+ * Conv2D and its two backprops. Float32 runs as im2col + sgemm over blocks of images, one block per
+ * task on one core ({@link Im2colConv}), except NHWC depthwise convolutions ({@link DepthwiseConv}); float64 (and float32 without the strided BLAS call) runs as
+ * direct loops. NCHW tensors are transposed to NHWC around the computation.
  */
 final class ConvKernels {
   private ConvKernels() {}
 
   /**
-   * Most elements of the column matrix one chunk of images fills (64 MB of floats): few large products,
-   * since each BLAS call pays for waking and joining its threads, which costs more than the cache
-   * misses of a large column matrix.
+   * Most elements of one block's column matrix (512 KB of floats): a block of images is turned into
+   * columns and multiplied by one core while its columns are still in that core's cache.
    */
-  static final int CHUNK_ELEMENTS = 1 << 24;
+  static final int BLOCK_ELEMENTS = 1 << 17;
 
-  /**
-   * Windows of at most this many elements (kh*kw*C/groups) take their filter gradient by loops rather
-   * than im2col + sgemm: a product with so small a result ([window, K]) and so long an inner dimension
-   * (every output pixel of the batch) runs far below BLAS's peak.
-   */
-  static final int SHALLOW = 32;
+  /** Multiply-adds from which a convolution hands its blocks of images to all cores. */
+  static final long PARALLEL_MACS = 1 << 20;
 
   enum Kind { FORWARD, BACKPROP_INPUT, BACKPROP_FILTER }
 
@@ -48,6 +38,14 @@ final class ConvKernels {
       int s0 = spec.inputSlots()[0];
       int s1 = spec.inputSlots()[1];
       int so = spec.outputSlots()[0];
+      if (d == DType.FLOAT32 && DepthwiseConv.handles(g)) {
+        DepthwiseConv c = new DepthwiseConv(g);
+        return switch (kind) {
+          case FORWARD -> frame -> c.forward((float[]) frame[s0], (float[]) frame[s1], (float[]) frame[so]);
+          case BACKPROP_INPUT -> frame -> c.backpropInput((float[]) frame[s0], (float[]) frame[s1], (float[]) frame[so]);
+          case BACKPROP_FILTER -> frame -> c.backpropFilter((float[]) frame[s0], (float[]) frame[s1], (float[]) frame[so]);
+        };
+      }
       if (d == DType.FLOAT32 && Blas.gemmAtAvailable()) {
         Im2colConv c = new Im2colConv(g);
         return switch (kind) {
@@ -115,19 +113,38 @@ final class ConvKernels {
     }
   }
 
-  /** The float32 im2col + sgemm convolution of one geometry. */
+  /** Work done on the rows [r0, r1) of a forward convolution's NHWC output once a block has computed them. */
+  @FunctionalInterface
+  interface Epilogue {
+    void apply(float[] y, int r0, int r1);
+  }
+
+  /**
+   * The float32 im2col + sgemm convolution of one geometry. The batch is cut into blocks of images
+   * whose column matrix holds at most {@link #BLOCK_ELEMENTS}; a block is one task for one core: its
+   * windows are copied into the column matrix [images*OH*OW, kh*kw*C/groups], which one
+   * single-threaded product per group multiplies by the filter (HWIO is already that matrix's
+   * [kh*kw*C/groups, K] right operand) while it is still in that core's cache. The cores take blocks
+   * in turn. The filter gradient sums colᵀ·dy over each core's blocks into that core's own partial
+   * filter, then adds the partials; the input gradient computes dy·filterᵀ into the column matrix and
+   * adds it back into the windows (col2im). A 1x1 stride-1 unpadded convolution uses the input itself
+   * as the column matrix. NCHW tensors are transposed to NHWC around the computation.
+   */
   static final class Im2colConv {
     private final ConvGeometry g;
     private final int n;
     private final int ohw;
     private final int kk;
-    private final int chunk;
+    private final int block;
+    private final int blocks;
+    private final int parts;
     private final boolean direct;
-    private final boolean shallow;
     private final int inSize;
     private final int outSize;
+    private final int filterSize;
     private final ScratchPool<float[]> cols;
     private final ScratchPool<float[][]> layouts;
+    private final ScratchPool<float[][]> partials;
 
     Im2colConv(ConvGeometry g) {
       this.g = g;
@@ -136,120 +153,169 @@ final class ConvKernels {
       this.kk = g.kh() * g.kw() * g.groupInC();
       this.direct = g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padTop() == 0
           && g.padLeft() == 0 && g.groups() == 1 && g.outH() == g.inH() && g.outW() == g.inW();
-      this.shallow = !direct && kk <= SHALLOW;
       long perImage = Math.max(1L, (long) ohw * kk);
-      this.chunk = (int) Math.max(1, Math.min(Math.max(n, 1), CHUNK_ELEMENTS / perImage));
+      this.block = (int) Math.max(1, Math.min(Math.max(n, 1), BLOCK_ELEMENTS / perImage));
+      this.blocks = (n + block - 1) / block;
+      long macs = (long) n * ohw * kk * g.groupOutC();
+      this.parts = macs < PARALLEL_MACS ? 1 : Math.max(1, Math.min(Parallel.THREADS, blocks));
       this.inSize = n * g.inH() * g.inW() * g.inC();
       this.outSize = n * ohw * g.outC();
-      int colSize = (int) Math.min(Integer.MAX_VALUE - 8, (long) chunk * perImage);
+      this.filterSize = kk * g.outC();
+      int colSize = (int) Math.min(Integer.MAX_VALUE - 8, (long) block * perImage);
       this.cols = new ScratchPool<>(() -> new float[direct ? 0 : colSize]);
       this.layouts = new ScratchPool<>(() -> g.nchw() ? new float[][] {new float[inSize], new float[outSize]} : null);
-      int filterSize = kk * g.outC();
-      this.partials = new ScratchPool<>(() -> new float[Parallel.THREADS][filterSize]);
+      this.partials = new ScratchPool<>(() -> new float[parts][filterSize]);
     }
 
-    private final ScratchPool<float[][]> partials;
-
     void forward(float[] xIn, float[] w, float[] yOut) {
+      forward(xIn, w, yOut, null);
+    }
+
+    /** The convolution, then {@code epilogue} (if not null) on each block's output rows while they are in cache. */
+    void forward(float[] xIn, float[] w, float[] yOut, Epilogue epilogue) {
       float[][] lay = g.nchw() ? layouts.take() : null;
-      float[] col = cols.take();
       try {
-        float[] x = xIn;
-        float[] y = yOut;
+        float[] x = lay != null ? lay[0] : xIn;
+        float[] y = lay != null ? lay[1] : yOut;
         if (lay != null) {
-          x = lay[0];
-          y = lay[1];
           toNhwc(xIn, x, n, g.inC(), g.inH() * g.inW());
         }
-        int k = g.outC();
-        int kg = g.groupOutC();
-        for (int n0 = 0; n0 < n; n0 += chunk) {
-          int images = Math.min(chunk, n - n0);
-          int rows = images * ohw;
-          for (int gi = 0; gi < g.groups(); gi++) {
-            if (direct) {
-              Blas.sgemmAt(false, false, rows, k, kk, 1f, x, n0 * ohw * g.inC(), kk, w, 0, k, 0f, y, n0 * ohw * k, k);
-            } else {
-              im2col(x, col, n0, images, gi);
-              Blas.sgemmAt(false, false, rows, kg, kk, 1f, col, 0, kk, w, gi * kg, k, 0f, y, n0 * ohw * k + gi * kg, k);
-            }
-          }
-        }
+        Parallel.dynamic(n, block, parts, (lo, hi) -> forwardBlock(x, w, y, lo, hi, epilogue));
         if (lay != null) {
-          toNchw(y, yOut, n, k, ohw);
+          toNchw(y, yOut, n, g.outC(), ohw);
         }
       } finally {
-        cols.give(col);
         if (lay != null) {
           layouts.give(lay);
         }
+      }
+    }
+
+    private void forwardBlock(float[] x, float[] w, float[] y, int n0, int n1, Epilogue epilogue) {
+      if (n1 <= n0) {
+        return;
+      }
+      int images = n1 - n0;
+      int rows = images * ohw;
+      int k = g.outC();
+      int kg = g.groupOutC();
+      if (direct) {
+        Blas.sgemmAt(false, false, rows, k, kk, 1f, x, n0 * ohw * g.inC(), kk, w, 0, k, 0f, y, n0 * ohw * k, k);
+      } else {
+        float[] col = cols.take();
+        try {
+          for (int gi = 0; gi < g.groups(); gi++) {
+            im2col(x, col, n0, images, gi);
+            Blas.sgemmAt(false, false, rows, kg, kk, 1f, col, 0, kk, w, gi * kg, k, 0f, y, n0 * ohw * k + gi * kg, k);
+          }
+        } finally {
+          cols.give(col);
+        }
+      }
+      if (epilogue != null) {
+        epilogue.apply(y, n0 * ohw, n1 * ohw);
       }
     }
 
     /** Inputs (filter, dy), output dx. */
     void backpropInput(float[] w, float[] dyIn, float[] dxOut) {
       float[][] lay = g.nchw() ? layouts.take() : null;
-      float[] col = cols.take();
       try {
-        float[] dy = dyIn;
-        float[] dx = dxOut;
+        float[] dx = lay != null ? lay[0] : dxOut;
+        float[] dy = lay != null ? lay[1] : dyIn;
         if (lay != null) {
-          dx = lay[0];
-          dy = lay[1];
           toNhwc(dyIn, dy, n, g.outC(), ohw);
         }
-        int k = g.outC();
-        int kg = g.groupOutC();
-        int imageIn = g.inH() * g.inW() * g.inC();
-        for (int n0 = 0; n0 < n; n0 += chunk) {
-          int images = Math.min(chunk, n - n0);
-          int rows = images * ohw;
-          if (direct) {
-            Blas.sgemmAt(false, true, rows, kk, k, 1f, dy, n0 * ohw * k, k, w, 0, k, 0f, dx, n0 * imageIn, kk);
-            continue;
-          }
-          java.util.Arrays.fill(dx, n0 * imageIn, (n0 + images) * imageIn, 0f);
-          for (int gi = 0; gi < g.groups(); gi++) {
-            Blas.sgemmAt(false, true, rows, kk, kg, 1f, dy, n0 * ohw * k + gi * kg, k, w, gi * kg, k, 0f, col, 0, kk);
-            col2im(col, dx, n0, images, gi);
-          }
-        }
+        Parallel.dynamic(n, block, parts, (lo, hi) -> backpropInputBlock(w, dy, dx, lo, hi));
         if (lay != null) {
           toNchw(dx, dxOut, n, g.inC(), g.inH() * g.inW());
         }
       } finally {
-        cols.give(col);
         if (lay != null) {
           layouts.give(lay);
         }
       }
     }
 
+    private void backpropInputBlock(float[] w, float[] dy, float[] dx, int n0, int n1) {
+      if (n1 <= n0) {
+        return;
+      }
+      int images = n1 - n0;
+      int rows = images * ohw;
+      int k = g.outC();
+      int kg = g.groupOutC();
+      int imageIn = g.inH() * g.inW() * g.inC();
+      if (direct) {
+        Blas.sgemmAt(false, true, rows, kk, k, 1f, dy, n0 * ohw * k, k, w, 0, k, 0f, dx, n0 * imageIn, kk);
+        return;
+      }
+      java.util.Arrays.fill(dx, n0 * imageIn, n1 * imageIn, 0f);
+      float[] col = cols.take();
+      try {
+        for (int gi = 0; gi < g.groups(); gi++) {
+          Blas.sgemmAt(false, true, rows, kk, kg, 1f, dy, n0 * ohw * k + gi * kg, k, w, gi * kg, k, 0f, col, 0, kk);
+          col2im(col, dx, n0, images, gi);
+        }
+      } finally {
+        cols.give(col);
+      }
+    }
+
     /** Inputs (x, dy), output dw. */
     void backpropFilter(float[] xIn, float[] dyIn, float[] dw) {
       float[][] lay = g.nchw() ? layouts.take() : null;
-      float[] col = cols.take();
       try {
-        float[] x = xIn;
-        float[] dy = dyIn;
+        float[] x = lay != null ? lay[0] : xIn;
+        float[] dy = lay != null ? lay[1] : dyIn;
         if (lay != null) {
-          x = lay[0];
-          dy = lay[1];
           toNhwc(xIn, x, n, g.inC(), g.inH() * g.inW());
           toNhwc(dyIn, dy, n, g.outC(), ohw);
         }
-        int k = g.outC();
-        int kg = g.groupOutC();
-        if (n == 0) {
-          java.util.Arrays.fill(dw, 0, kk * k, 0f);
+        if (parts <= 1) {
+          filterPart(x, dy, dw, 0, n);
+          return;
         }
-        if (shallow && n > 0) {
-          shallowFilter(x, dy, dw);
+        float[][] acc = partials.take();
+        try {
+          Parallel.split(parts, parts, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+              int from = Math.min(n, Parallel.bound(blocks, parts, p) * block);
+              int to = Math.min(n, Parallel.bound(blocks, parts, p + 1) * block);
+              filterPart(x, dy, acc[p], from, to);
+            }
+          });
+          System.arraycopy(acc[0], 0, dw, 0, filterSize);
+          for (int p = 1; p < parts; p++) {
+            float[] a = acc[p];
+            for (int e = 0; e < filterSize; e++) {
+              dw[e] += a[e];
+            }
+          }
+        } finally {
+          partials.give(acc);
         }
-        for (int n0 = 0; n0 < n && !shallow; n0 += chunk) {
-          int images = Math.min(chunk, n - n0);
+      } finally {
+        if (lay != null) {
+          layouts.give(lay);
+        }
+      }
+    }
+
+    /** The filter gradient of images [lo, hi) alone, written to dw. */
+    private void filterPart(float[] x, float[] dy, float[] dw, int lo, int hi) {
+      if (lo >= hi) {
+        java.util.Arrays.fill(dw, 0, filterSize, 0f);
+        return;
+      }
+      int k = g.outC();
+      int kg = g.groupOutC();
+      float[] col = direct ? null : cols.take();
+      try {
+        for (int n0 = lo; n0 < hi; n0 += block) {
+          int images = Math.min(block, hi - n0);
           int rows = images * ohw;
-          float beta = n0 == 0 ? 0f : 1f;
+          float beta = n0 == lo ? 0f : 1f;
           for (int gi = 0; gi < g.groups(); gi++) {
             if (direct) {
               Blas.sgemmAt(true, false, kk, k, rows, 1f, x, n0 * ohw * g.inC(), kk, dy, n0 * ohw * k, k, beta, dw, 0, k);
@@ -260,145 +326,109 @@ final class ConvKernels {
           }
         }
       } finally {
-        cols.give(col);
-        if (lay != null) {
-          layouts.give(lay);
+        if (col != null) {
+          cols.give(col);
         }
       }
     }
 
-    /** A shallow window's filter gradient: each core sums its images into its own partial filter, then they are added. */
-    private void shallowFilter(float[] x, float[] dy, float[] dw) {
-      int parts = Parallel.parts(n, (long) ohw * kk * g.outC());
-      float[][] acc = partials.take();
-      try {
-        int size = kk * g.outC();
-        Parallel.split(parts, parts, (p0, p1) -> {
-          for (int p = p0; p < p1; p++) {
-            float[] a = acc[p];
-            java.util.Arrays.fill(a, 0, size, 0f);
-            shallowFilterPart(x, dy, a, Parallel.bound(n, parts, p), Parallel.bound(n, parts, p + 1));
-          }
-        });
-        System.arraycopy(acc[0], 0, dw, 0, size);
-        for (int p = 1; p < parts; p++) {
-          float[] a = acc[p];
-          for (int e = 0; e < size; e++) {
-            dw[e] += a[e];
-          }
-        }
-      } finally {
-        partials.give(acc);
-      }
-    }
-
-    private void shallowFilterPart(float[] x, float[] dy, float[] dw, int lo, int hi) {
-      int k = g.outC();
-      int kg = g.groupOutC();
+    /**
+     * Fills col's rows with the windows of images [n0, n0+images) for group gi (zeros outside the
+     * input). Without groups or width dilation a window row inside the image is kw*C contiguous floats.
+     */
+    private void im2col(float[] x, float[] col, int n0, int images, int gi) {
       int cg = g.groupInC();
       int c = g.inC();
-      for (int im = lo; im < hi; im++) {
+      int h = g.inH();
+      int w = g.inW();
+      int span = g.kw() * cg;
+      boolean rowsContiguous = g.groups() == 1 && g.dilW() == 1;
+      for (int im = 0; im < images; im++) {
+        int xBase = (n0 + im) * h * w * c + gi * cg;
+        int r = im * ohw * kk;
         for (int oh = 0; oh < g.outH(); oh++) {
+          int ih0 = oh * g.strideH() - g.padTop();
           for (int ow = 0; ow < g.outW(); ow++) {
-            int yo = ((im * g.outH() + oh) * g.outW() + ow) * k;
+            int iw0 = ow * g.strideW() - g.padLeft();
+            boolean inside = rowsContiguous && iw0 >= 0 && iw0 + g.kw() <= w;
             for (int i = 0; i < g.kh(); i++) {
-              int ih = oh * g.strideH() - g.padTop() + i * g.dilH();
-              if (ih < 0 || ih >= g.inH()) {
+              int ih = ih0 + i * g.dilH();
+              if (ih < 0 || ih >= h) {
+                java.util.Arrays.fill(col, r, r + span, 0f);
+                r += span;
+                continue;
+              }
+              int rowBase = xBase + ih * w * c;
+              if (inside) {
+                System.arraycopy(x, rowBase + iw0 * c, col, r, span);
+                r += span;
                 continue;
               }
               for (int j = 0; j < g.kw(); j++) {
-                int iw = ow * g.strideW() - g.padLeft() + j * g.dilW();
-                if (iw < 0 || iw >= g.inW()) {
-                  continue;
-                }
-                int xo = ((im * g.inH() + ih) * g.inW() + iw) * c;
-                for (int gi = 0; gi < g.groups(); gi++) {
-                  for (int q = 0; q < cg; q++) {
-                    float a = x[xo + gi * cg + q];
-                    int wo = ((i * g.kw() + j) * cg + q) * k + gi * kg;
-                    int yg = yo + gi * kg;
-                    for (int o = 0; o < kg; o++) {
-                      dw[wo + o] += a * dy[yg + o];
-                    }
+                int iw = iw0 + j * g.dilW();
+                if (iw >= 0 && iw < w) {
+                  int s = rowBase + iw * c;
+                  if (cg == 1) {
+                    col[r] = x[s];
+                  } else {
+                    System.arraycopy(x, s, col, r, cg);
                   }
+                } else {
+                  java.util.Arrays.fill(col, r, r + cg, 0f);
                 }
+                r += cg;
               }
             }
           }
         }
       }
-    }
-
-    /** Fills col's rows with the windows of images [n0, n0+images) for group gi (zeros outside the input). */
-    private void im2col(float[] x, float[] col, int n0, int images, int gi) {
-      Parallel.split(images, Parallel.parts(images, (long) ohw * kk), (lo, hi) -> {
-        int cg = g.groupInC();
-        int c = g.inC();
-        int h = g.inH();
-        int w = g.inW();
-        for (int im = lo; im < hi; im++) {
-          int xBase = (n0 + im) * h * w * c + gi * cg;
-          int r = im * ohw * kk;
-          for (int oh = 0; oh < g.outH(); oh++) {
-            int ih0 = oh * g.strideH() - g.padTop();
-            for (int ow = 0; ow < g.outW(); ow++) {
-              int iw0 = ow * g.strideW() - g.padLeft();
-              for (int i = 0; i < g.kh(); i++) {
-                int ih = ih0 + i * g.dilH();
-                boolean rowIn = ih >= 0 && ih < h;
-                for (int j = 0; j < g.kw(); j++) {
-                  int iw = iw0 + j * g.dilW();
-                  if (rowIn && iw >= 0 && iw < w) {
-                    int s = xBase + (ih * w + iw) * c;
-                    if (cg == 1) {
-                      col[r] = x[s];
-                    } else {
-                      System.arraycopy(x, s, col, r, cg);
-                    }
-                  } else {
-                    java.util.Arrays.fill(col, r, r + cg, 0f);
-                  }
-                  r += cg;
-                }
-              }
-            }
-          }
-        }
-      });
     }
 
     /** Adds col's rows back into the windows of images [n0, n0+images) of dx for group gi. */
     private void col2im(float[] col, float[] dx, int n0, int images, int gi) {
-      Parallel.split(images, Parallel.parts(images, (long) ohw * kk), (lo, hi) -> {
-        int cg = g.groupInC();
-        int c = g.inC();
-        int h = g.inH();
-        int w = g.inW();
-        for (int im = lo; im < hi; im++) {
-          int xBase = (n0 + im) * h * w * c + gi * cg;
-          int r = im * ohw * kk;
-          for (int oh = 0; oh < g.outH(); oh++) {
-            int ih0 = oh * g.strideH() - g.padTop();
-            for (int ow = 0; ow < g.outW(); ow++) {
-              int iw0 = ow * g.strideW() - g.padLeft();
-              for (int i = 0; i < g.kh(); i++) {
-                int ih = ih0 + i * g.dilH();
-                boolean rowIn = ih >= 0 && ih < h;
-                for (int j = 0; j < g.kw(); j++) {
-                  int iw = iw0 + j * g.dilW();
-                  if (rowIn && iw >= 0 && iw < w) {
-                    int s = xBase + (ih * w + iw) * c;
-                    for (int q = 0; q < cg; q++) {
-                      dx[s + q] += col[r + q];
-                    }
-                  }
-                  r += cg;
+      int cg = g.groupInC();
+      int c = g.inC();
+      int h = g.inH();
+      int w = g.inW();
+      int span = g.kw() * cg;
+      boolean rowsContiguous = g.groups() == 1 && g.dilW() == 1;
+      for (int im = 0; im < images; im++) {
+        int xBase = (n0 + im) * h * w * c + gi * cg;
+        int r = im * ohw * kk;
+        for (int oh = 0; oh < g.outH(); oh++) {
+          int ih0 = oh * g.strideH() - g.padTop();
+          for (int ow = 0; ow < g.outW(); ow++) {
+            int iw0 = ow * g.strideW() - g.padLeft();
+            boolean inside = rowsContiguous && iw0 >= 0 && iw0 + g.kw() <= w;
+            for (int i = 0; i < g.kh(); i++) {
+              int ih = ih0 + i * g.dilH();
+              if (ih < 0 || ih >= h) {
+                r += span;
+                continue;
+              }
+              int rowBase = xBase + ih * w * c;
+              if (inside) {
+                int s = rowBase + iw0 * c;
+                for (int q = 0; q < span; q++) {
+                  dx[s + q] += col[r + q];
                 }
+                r += span;
+                continue;
+              }
+              for (int j = 0; j < g.kw(); j++) {
+                int iw = iw0 + j * g.dilW();
+                if (iw >= 0 && iw < w) {
+                  int s = rowBase + iw * c;
+                  for (int q = 0; q < cg; q++) {
+                    dx[s + q] += col[r + q];
+                  }
+                }
+                r += cg;
               }
             }
           }
         }
-      });
+      }
     }
   }
 

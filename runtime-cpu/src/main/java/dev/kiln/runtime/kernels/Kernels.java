@@ -83,6 +83,7 @@ public final class Kernels {
 
     m.put("Fused", FusedKernel.factory());
     m.put("FusedMatMul", FusedMatMulKernel.factory());
+    m.put("FusedConv2D", FusedConvKernel.factory());
     m.put("Gemm", MatMulKernels.gemm());
     return Map.copyOf(m);
   }

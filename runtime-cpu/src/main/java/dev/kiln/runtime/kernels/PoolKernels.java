@@ -7,7 +7,8 @@ import dev.kiln.graph.DType;
  * MaxPool, AvgPool, their gradients, and BiasAdd. The loops walk output positions with the channel
  * innermost, which for NHWC is contiguous (and vectorizes); NCHW walks the same loops with other
  * strides. Forward pooling splits the output rows over the cores; the gradients, whose windows overlap
- * within an image, split the images.
+ * within an image, split the images. Float32 NHWC max pooling and its gradient run on the Vector API
+ * where it is available ({@link PoolVectors}).
  */
 final class PoolKernels {
   private PoolKernels() {}
@@ -68,6 +69,12 @@ final class PoolKernels {
       int rows = g.batch() * g.outH();
       int rowParts = Parallel.parts(rows, (long) g.outW() * g.inC() * g.kh() * g.kw());
       int imageParts = Parallel.parts(g.batch(), (long) g.outH() * g.outW() * g.inC() * g.kh() * g.kw());
+      if (d == DType.FLOAT32 && !g.nchw() && VectorSupport.AVAILABLE && (kind == Kind.MAX || kind == Kind.MAX_GRAD)) {
+        return kind == Kind.MAX
+            ? frame -> Parallel.split(rows, rowParts, (a, b) -> PoolVectors.maxPool(g, (float[]) frame[slots[0]], (float[]) frame[so], a, b))
+            : frame -> Parallel.split(g.batch(), imageParts, (a, b) -> PoolVectors.maxPoolGrad(g, (float[]) frame[slots[0]],
+                (float[]) frame[slots[2]], (float[]) frame[so], a, b));
+      }
       return switch (d) {
         case FLOAT32 -> switch (kind) {
           case MAX -> frame -> Parallel.split(rows, rowParts, (a, b) -> maxPool(l, (float[]) frame[slots[0]], (float[]) frame[so], a, b));
@@ -236,6 +243,22 @@ final class PoolKernels {
   }
 
   private static void biasAdd(float[] v, float[] b, float[] out, int outer, int channels, int inner, int r0, int r1) {
+    if (inner == 1) {
+      // NHWC: whole pixels of channels in a loop C2 vectorizes; the parts' bounds need not be pixels'.
+      int r = r0;
+      for (; r < r1 && r % channels != 0; r++) {
+        out[r] = v[r] + b[r % channels];
+      }
+      for (; r + channels <= r1; r += channels) {
+        for (int ch = 0; ch < channels; ch++) {
+          out[r + ch] = v[r + ch] + b[ch];
+        }
+      }
+      for (; r < r1; r++) {
+        out[r] = v[r] + b[r % channels];
+      }
+      return;
+    }
     for (int r = r0; r < r1; r++) {
       int ch = r % channels;
       int base = r * inner;
