@@ -26,7 +26,7 @@ import java.util.TreeMap;
 
 /** Builds a Kiln graph from a parsed ONNX model, node by node in the model's (topological) order. */
 final class Importer {
-  static final int MIN_OPSET = 7;
+  static final int MIN_OPSET = 1;
   static final int MAX_OPSET = 18;
   /** Constant folding for attribute inputs evaluates nodes up to this many input elements. */
   private static final long FOLD_LIMIT = 1 << 22;
@@ -63,6 +63,11 @@ final class Importer {
     }
     for (ValueInfoProto vi : g.getInputList()) {
       if (initializers.containsKey(vi.getName())) {
+        continue;
+      }
+      Tensor frozen = options.frozenInputs().get(vi.getName());
+      if (frozen != null) {
+        values.put(vi.getName(), ops.withName(nodeName(vi.getName())).constant(frozen));
         continue;
       }
       TypeProto.Tensor tt = tensorType(vi, "input");
@@ -119,7 +124,8 @@ final class Importer {
       }
     }
     if (opset < 0) {
-      throw new OnnxImportException(file + ": the model imports no version of the default operator set (ai.onnx)");
+      throw new UnsupportedOnnxException(file + ": the model imports no version of the default operator set (ai.onnx), only "
+          + model.getOpsetImportList().stream().map(OperatorSetIdProto::getDomain).toList());
     }
     if (opset < MIN_OPSET || opset > MAX_OPSET) {
       throw new UnsupportedOnnxException(file + ": operator set " + opset + " is outside the supported "

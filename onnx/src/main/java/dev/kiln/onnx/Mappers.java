@@ -17,6 +17,7 @@ final class Mappers {
     TensorMappers.register(m);
     NnMappers.register(m);
     ReduceMappers.register(m);
+    LossMappers.register(m);
     return Map.copyOf(m);
   }
 

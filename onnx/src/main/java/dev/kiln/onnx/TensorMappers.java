@@ -110,8 +110,10 @@ final class TensorMappers {
       n.out(o.oneHot(fixed, Math.toIntExact(depth), axis, values.dtype(), values.getDouble(1), values.getDouble(0)));
     });
     m.put("Dropout", n -> {
-      if (n.has(2) && n.constIn(2).map(t -> t.toBooleanArray()[0]).orElse(true)) {
-        throw n.unsupported("training mode is not supported (dropout imports for inference)");
+      boolean training = n.has(2) && n.constIn(2).map(t -> t.toBooleanArray()[0]).orElse(true);
+      double ratio = n.has(1) ? n.constIn(1).map(t -> t.getDouble(0)).orElse(-1.0) : 0.5;
+      if (training && ratio != 0) {
+        throw n.unsupported("training mode with a non-zero ratio is not supported (dropout imports for inference)");
       }
       Output x = n.in(0);
       n.out(0, n.ops.identity(x));
