@@ -137,6 +137,8 @@ final class TensorMappers {
       }
       n.out(n.ops.cast(n.ops.constant(Tensor.of(v, s.dims())), d));
     });
+    m.put("Resize", ResizeMapper::resize);
+    m.put("Upsample", ResizeMapper::upsample);
     m.put("DepthToSpace", n -> n.out(depthToSpace(n)));
     m.put("SpaceToDepth", n -> n.out(spaceToDepth(n)));
   }
