@@ -102,8 +102,20 @@ final class ElementwiseMappers {
       Output y = n.in(1);
       n.out(n.ops.pow(x, y.dtype() == x.dtype() ? y : n.ops.cast(y, x.dtype())));
     });
-    m.put("Mod", n -> n.out(n.attrInt("fmod", 0) != 0
-        ? n.ops.truncateMod(n.in(0), n.in(1)) : n.ops.mod(n.in(0), n.in(1))));
+    m.put("Mod", n -> {
+      Ops o = n.ops;
+      Output a = n.in(0);
+      Output b = n.in(1);
+      boolean fmod = n.attrInt("fmod", 0) != 0;
+      if (a.dtype().isFloating()) {
+        n.out(fmod ? o.truncateMod(a, b) : o.mod(a, b));
+        return;
+      }
+      // Kiln's Mod and TruncateMod take floats: integers go through float64, exact below 2^53.
+      Output fa = o.cast(a, DType.FLOAT64);
+      Output fb = o.cast(b, DType.FLOAT64);
+      n.out(o.cast(fmod ? o.truncateMod(fa, fb) : o.mod(fa, fb), a.dtype()));
+    });
     variadic(m, "Max", Ops::maximum);
     variadic(m, "Min", Ops::minimum);
     variadic(m, "Sum", Ops::add);

@@ -18,6 +18,7 @@ final class Mappers {
     NnMappers.register(m);
     ReduceMappers.register(m);
     LossMappers.register(m);
+    RecurrentMappers.register(m);
     return Map.copyOf(m);
   }
 

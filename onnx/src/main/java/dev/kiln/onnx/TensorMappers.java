@@ -138,6 +138,19 @@ final class TensorMappers {
       n.out(n.ops.cast(n.ops.constant(Tensor.of(v, s.dims())), d));
     });
     m.put("Resize", ResizeMapper::resize);
+    m.put("Compress", n -> {
+      Output x = n.in(0);
+      boolean[] keep = n.requireConst(1, "condition").toBooleanArray();
+      Output src = x;
+      int axis = 0;
+      if (n.hasAttr("axis")) {
+        axis = n.axis(n.attrInt("axis", 0), n.rank(x));
+      } else {
+        src = n.ops.reshape(x, -1);
+      }
+      int[] idx = java.util.stream.IntStream.range(0, keep.length).filter(i -> keep[i]).toArray();
+      n.out(n.ops.gather(src, n.ops.constant(Tensor.of(idx, idx.length)), axis));
+    });
     m.put("Upsample", ResizeMapper::upsample);
     m.put("DepthToSpace", n -> n.out(depthToSpace(n)));
     m.put("SpaceToDepth", n -> n.out(spaceToDepth(n)));
