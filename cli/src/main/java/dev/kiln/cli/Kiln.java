@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.graph.Graph;
+import dev.kiln.onnx.OnnxModel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -21,8 +22,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "kiln", mixinStandardHelpOptions = true, versionProvider = Kiln.Version.class,
     description = "Kiln: a static-graph machine-learning compiler and runtime for the JVM.%n"
-        + "Works on graph files in Kiln's text format (.kg).",
-    subcommands = {PrintCommand.class, DotCommand.class, RunCommand.class, OptCommand.class,
+        + "Works on graph files in Kiln's text format (.kg) and on ONNX models (.onnx), which 'import' converts.",
+    subcommands = {PrintCommand.class, DotCommand.class, RunCommand.class, OptCommand.class, ImportCommand.class,
         CommandLine.HelpCommand.class},
     footer = {"", "A failure prints one line, 'kiln COMMAND: FILE: what is wrong'; --stacktrace (or the environment "
         + "variable KILN_DEBUG=1) adds the stack trace.",
@@ -89,7 +90,7 @@ public final class Kiln implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: print, dot, run, opt or help");
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: print, dot, run, opt, import or help");
   }
 
   private static boolean stackTraceAsked(CommandLine.ParseResult parsed) {
@@ -106,9 +107,13 @@ public final class Kiln implements Runnable {
     return v != null && !v.isEmpty() && !v.equals("0");
   }
 
-  /** Reads a graph file; a parse error's message starts with {@code file:line:col:}. */
+  /** Reads a graph file (an ONNX model when it ends in .onnx); a parse error's message starts with {@code file:line:col:}. */
   static Graph readGraph(Path file) {
-    return Graph.parse(file);
+    return isOnnx(file) ? OnnxModel.load(file).graph() : Graph.parse(file);
+  }
+
+  static boolean isOnnx(Path file) {
+    return file.getFileName() != null && file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -7,6 +7,7 @@ import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
 import dev.kiln.graph.Variable;
+import dev.kiln.onnx.OnnxModel;
 import dev.kiln.runtime.Session;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -35,7 +36,7 @@ final class RunCommand implements Callable<Integer>, Kiln.FileCommand {
   @Spec
   CommandSpec spec;
 
-  @Parameters(paramLabel = "FILE", description = "graph file in Kiln's text format")
+  @Parameters(paramLabel = "FILE", description = "graph file in Kiln's text format, or an ONNX model (.onnx; without --fetch its outputs are fetched)")
   Path file;
 
   @Override
@@ -61,10 +62,20 @@ final class RunCommand implements Callable<Integer>, Kiln.FileCommand {
 
   @Override
   public Integer call() throws IOException {
-    if (fetches.isEmpty() && targets.isEmpty()) {
-      throw new ParameterException(spec.commandLine(), "Nothing to run: give at least one --fetch or --target");
+    Graph g;
+    if (Kiln.isOnnx(file)) {
+      OnnxModel model = OnnxModel.load(file);
+      g = model.graph();
+      if (fetches.isEmpty() && targets.isEmpty()) {
+        // An ONNX model declares its outputs: fetch them all.
+        model.outputs().forEach(o -> fetches.add(o.name()));
+      }
+    } else {
+      if (fetches.isEmpty() && targets.isEmpty()) {
+        throw new ParameterException(spec.commandLine(), "Nothing to run: give at least one --fetch or --target");
+      }
+      g = Kiln.readGraph(file);
     }
-    Graph g = Kiln.readGraph(file);
     List<Output> fetchOutputs = new ArrayList<>();
     for (String name : fetches) {
       fetchOutputs.add(lookup(() -> g.output(name), "--fetch " + name));

@@ -179,7 +179,7 @@ class KilnCliTest {
     assertEquals(0, h.code());
     assertTrue(h.out().contains("print") && h.out().contains("dot") && h.out().contains("run"), h.out());
     Result none = kiln();
-    assertEquals(new Result(2, "", "Missing subcommand: print, dot, run, opt or help\n"
+    assertEquals(new Result(2, "", "Missing subcommand: print, dot, run, opt, import or help\n"
         + "Try 'kiln --help' for more information.\n"), none);
   }
 

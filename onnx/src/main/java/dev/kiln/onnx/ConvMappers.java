@@ -1,0 +1,186 @@
+package dev.kiln.onnx;
+
+import dev.kiln.graph.Ops;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * Convolution and pooling over NCHW tensors onto Kiln's 2-D NCHW ops; 1-D ones run as 2-D with a unit
+ * height. Explicit and SAME_LOWER padding become explicit pads, pooling pads a Pad node (with a mask
+ * for max and for averages that exclude the padding).
+ */
+final class ConvMappers {
+  private ConvMappers() {}
+
+  static void register(Map<String, Mapper> m) {
+    m.put("Conv", ConvMappers::conv);
+    m.put("ConvTranspose", ConvTransposeMapper::map);
+    m.put("MaxPool", n -> pool(n, true));
+    m.put("AveragePool", n -> pool(n, false));
+    m.put("GlobalAveragePool", n -> n.out(n.ops.reduceMean(n.in(0), spatial(n), true)));
+    m.put("GlobalMaxPool", n -> n.out(n.ops.reduceMax(n.in(0), spatial(n), true)));
+  }
+
+  private static int[] spatial(Node n) {
+    int r = n.rank(n.in(0));
+    int[] a = new int[r - 2];
+    Arrays.setAll(a, i -> i + 2);
+    return a;
+  }
+
+  /** The spatial rank (1 or 2) of an NCHW-like input, or an unsupported error. */
+  private static int spatialRank(Node n, Output x) {
+    int r = n.rank(x);
+    if (r != 3 && r != 4) {
+      throw n.unsupported("only 1-D and 2-D inputs are supported, got rank " + r + " (" + x.shape() + ")");
+    }
+    return r - 2;
+  }
+
+  private static long[] attrOr(Node n, String name, int count, long dflt) {
+    return n.attrInts(name).orElseGet(() -> {
+      long[] a = new long[count];
+      Arrays.fill(a, dflt);
+      return a;
+    });
+  }
+
+  /** Begin/end pads per spatial axis ({b0, b1, e0, e1} as ONNX) from pads or auto_pad. */
+  private static long[] pads(Node n, Shape x, int sr, long[] kernel, long[] strides, long[] dil) {
+    String auto = n.attrString("auto_pad", "NOTSET");
+    long[] pads = attrOr(n, "pads", 2 * sr, 0);
+    switch (auto) {
+      case "NOTSET" -> {
+        return pads;
+      }
+      case "VALID" -> {
+        return new long[2 * sr];
+      }
+      case "SAME_UPPER", "SAME_LOWER" -> {
+        long[] p = new long[2 * sr];
+        for (int i = 0; i < sr; i++) {
+          int in = x.dim(2 + i);
+          if (in < 0) {
+            throw n.unsupported("auto_pad " + auto + " needs static spatial sizes, got " + x);
+          }
+          long out = (in + strides[i] - 1) / strides[i];
+          long total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 - in);
+          long small = total / 2;
+          p[i] = auto.equals("SAME_UPPER") ? small : total - small;
+          p[i + sr] = total - p[i];
+        }
+        return p;
+      }
+      default -> throw n.error("auto_pad '" + auto + "' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");
+    }
+  }
+
+  private static void conv(Node n) {
+    Ops o = n.ops;
+    Output x = n.in(0);
+    Output w = n.in(1);
+    int sr = spatialRank(n, x);
+    Shape ws = w.shape();
+    if (!ws.isFullyDefined()) {
+      throw n.unsupported("needs a static weight shape, got " + ws);
+    }
+    long[] kernel = new long[sr];
+    for (int i = 0; i < sr; i++) {
+      kernel[i] = ws.dim(2 + i);
+    }
+    long[] strides = attrOr(n, "strides", sr, 1);
+    long[] dil = attrOr(n, "dilations", sr, 1);
+    long[] p = pads(n, x.shape(), sr, kernel, strides, dil);
+    if (sr == 1) {
+      x = o.expandDims(x, 2);
+      w = o.expandDims(w, 2);
+      strides = new long[] {1, strides[0]};
+      dil = new long[] {1, dil[0]};
+      p = new long[] {0, p[0], 0, p[1]};
+    }
+    Output filter = o.transpose(w, 2, 3, 1, 0);
+    int[] explicit = {(int) p[0], (int) p[2], (int) p[1], (int) p[3]};
+    Output y = o.conv2d(x, filter, Node.ints(strides), "EXPLICIT", Node.ints(dil), explicit, "NCHW");
+    if (n.has(2)) {
+      y = o.biasAdd(y, n.in(2), "NCHW");
+    }
+    n.out(sr == 1 ? o.squeeze(y, 2) : y);
+  }
+
+  private static void pool(Node n, boolean max) {
+    if (n.wantsOutput(1)) {
+      throw n.unsupported("the Indices output is not supported");
+    }
+    Ops o = n.ops;
+    Output x = n.in(0);
+    int sr = spatialRank(n, x);
+    long[] kernel = n.attrInts("kernel_shape").orElseThrow(() -> n.error("attribute 'kernel_shape' is missing"));
+    long[] strides = attrOr(n, "strides", sr, 1);
+    long[] dil = attrOr(n, "dilations", sr, 1);
+    if (Arrays.stream(dil).anyMatch(d -> d != 1)) {
+      throw n.unsupported("dilated pooling is not supported");
+    }
+    long[] p = pads(n, x.shape(), sr, kernel, strides, dil);
+    boolean ceil = n.attrInt("ceil_mode", 0) != 0;
+    if (sr == 1) {
+      x = o.expandDims(x, 2);
+      kernel = new long[] {1, kernel[0]};
+      strides = new long[] {1, strides[0]};
+      p = new long[] {0, p[0], 0, p[1]};
+    }
+    // Kiln pads as (before, after) per axis over N, C, H, W.
+    int[] pad = new int[8];
+    int[] extra = new int[8];
+    boolean padded = false;
+    for (int i = 0; i < 2; i++) {
+      pad[4 + 2 * i] = (int) p[i];
+      pad[5 + 2 * i] = (int) p[i + 2];
+      if (ceil) {
+        int in = x.shape().dim(2 + i);
+        if (in < 0) {
+          throw n.unsupported("ceil_mode needs static spatial sizes, got " + x.shape());
+        }
+        long span = in + p[i] + p[i + 2] - kernel[i];
+        long outCeil = (span + strides[i] - 1) / strides[i] + 1;
+        // The last window must start inside the input or its leading padding.
+        if ((outCeil - 1) * strides[i] >= in + p[i]) {
+          outCeil--;
+        }
+        extra[5 + 2 * i] = (int) Math.max(0, (outCeil - 1) * strides[i] + kernel[i] - (in + p[i] + p[i + 2]));
+      }
+    }
+    int[] all = new int[8];
+    for (int i = 0; i < 8; i++) {
+      all[i] = pad[i] + extra[i];
+      padded |= all[i] != 0;
+    }
+    int[] k = Node.ints(kernel);
+    int[] s = Node.ints(strides);
+    if (max) {
+      Output in = x;
+      if (padded) {
+        Output mask = o.pad(o.onesLike(x), all);
+        in = o.select(o.greater(mask, c(o, 0, x)), o.pad(x, all), c(o, Double.NEGATIVE_INFINITY, x));
+      }
+      Output y = o.maxPool(in, k, s, "VALID", "NCHW");
+      n.out(sr == 1 ? o.squeeze(y, 2) : y);
+      return;
+    }
+    Output y;
+    if (!padded) {
+      y = o.avgPool(x, k, s, "VALID", "NCHW");
+    } else {
+      boolean include = n.attrInt("count_include_pad", 0) != 0;
+      Output sum = o.avgPool(o.pad(x, all), k, s, "VALID", "NCHW");
+      Output mask = include ? o.pad(o.onesLike(o.pad(x, pad)), extra) : o.pad(o.onesLike(x), all);
+      y = o.div(sum, o.avgPool(mask, k, s, "VALID", "NCHW"));
+    }
+    n.out(sr == 1 ? o.squeeze(y, 2) : y);
+  }
+
+  private static Output c(Ops o, double v, Output like) {
+    return ElementwiseMappers.c(o, v, like);
+  }
+}
