@@ -76,13 +76,18 @@ class ElementwiseOpDefinitionTest {
     assertEquals(Shape.of(4), lowered.results().get(0).shape());
   }
 
-  /** Each new op's quoted name appears in at most two main source files (its definition and Ops). */
+  /**
+   * Each new op's quoted name appears in at most two main source files (its definition and Ops); ONNX's
+   * operator names in the onnx module are the ONNX standard's, not Kiln's (see ElementwiseDispatchTest).
+   */
   @Test
   void eachNewOpIsNamedInAtMostTwoMainFiles() throws IOException {
     Path root = Path.of("").toAbsolutePath().getParent();
     List<Path> sources;
     try (Stream<Path> s = Files.walk(root)) {
-      sources = s.filter(f -> f.toString().endsWith(".java") && f.toString().contains("/src/main/")).toList();
+      sources = s.filter(f -> f.toString().endsWith(".java") && f.toString().contains("/src/main/"))
+          .filter(f -> !ElementwiseDispatchTest.onnxVocabulary("/" + root.relativize(f).toString().replace('\\', '/')))
+          .toList();
     }
     for (String op : NEW_OPS) {
       List<Path> naming = sources.stream().filter(f -> read(f).contains("\"" + op + "\"")).toList();

@@ -240,7 +240,7 @@ final class RandomGraphs {
       }
       case "Fused" -> fused();
       case "Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad",
-          "BiasAdd" -> convolution(type);
+          "BiasAdd", "FusedConv2D" -> convolution(type);
       default -> generic(type);
     };
   }
@@ -261,6 +261,9 @@ final class RandomGraphs {
     int[] pooled = ConvGeometry.pooling(pool, in.dims()).outputDims();
     return switch (type) {
       case "Conv2D" -> b(type).addInput(placeholder(d, in)).addInput(placeholder(d, filter)).setAttrs(conv).build();
+      case "FusedConv2D" -> b(type).addInput(placeholder(d, in)).addInput(placeholder(d, filter))
+          .addInput(placeholder(d, Shape.of(filter.dim(3)))).setAttrs(conv)
+          .setAttr("activation", List.copyOf(FusedOps.ACTIVATIONS).get(rnd.nextInt(FusedOps.ACTIVATIONS.size()))).build();
       case "Conv2DBackpropInput" -> b(type).addInput(placeholder(d, filter)).addInput(placeholder(d, Shape.of(out)))
           .setAttrs(conv).setAttr("input_sizes", in).build();
       case "Conv2DBackpropFilter" -> b(type).addInput(placeholder(d, in)).addInput(placeholder(d, Shape.of(out)))
