@@ -14,6 +14,7 @@ final class NnMappers {
 
   static void register(Map<String, Mapper> m) {
     m.put("MatMul", n -> n.out(matmul(n.ops, n.in(0), n.in(1))));
+    m.put("Einsum", EinsumMapper::map);
     m.put("Gemm", NnMappers::gemm);
     m.put("BatchNormalization", NnMappers::batchNorm);
     m.put("InstanceNormalization", NnMappers::instanceNorm);
@@ -72,13 +73,18 @@ final class NnMappers {
   }
 
   private static void batchNorm(Node n) {
-    if (n.attrInt("training_mode", 0) != 0 || n.opset < 9 && n.attrInt("spatial", 1) == 0) {
-      throw n.unsupported("training mode and non-spatial statistics are not supported");
+    boolean training = n.attrInt("training_mode", 0) != 0;
+    if (n.opset < 9 && n.attrInt("spatial", 1) == 0) {
+      throw n.unsupported("non-spatial statistics are not supported");
     }
-    for (int j = 1; j < n.numOutputs(); j++) {
-      if (n.wantsOutput(j)) {
-        throw n.unsupported("the running statistics outputs (training) are not supported");
+    if (!training && n.opset >= 14) {
+      for (int j = 1; j < n.numOutputs(); j++) {
+        if (n.wantsOutput(j)) {
+          throw n.error("output " + j + " is only defined in training mode");
+        }
       }
+    } else if (!training && (n.wantsOutput(1) || n.wantsOutput(2) || n.wantsOutput(3) || n.wantsOutput(4))) {
+      throw n.unsupported("the statistics outputs of opset " + n.opset + " training are not supported");
     }
     Ops o = n.ops;
     Output x = n.in(0);
@@ -86,8 +92,27 @@ final class NnMappers {
     double eps = n.attrFloat("epsilon", 1e-5f);
     Output scale = channel(o, n.in(1), r);
     Output bias = channel(o, n.in(2), r);
-    Output mean = channel(o, n.in(3), r);
-    Output var = channel(o, n.in(4), r);
+    Output mean;
+    Output var;
+    if (training) {
+      // Batch statistics (biased variance); the running ones move towards them by 1 - momentum.
+      int[] axes = new int[r - 1];
+      for (int i = 0; i < r - 1; i++) {
+        axes[i] = i == 0 ? 0 : i + 1;
+      }
+      Output bm = o.reduceMean(x, axes, false);
+      Output bv = o.reduceMean(o.square(o.sub(x, channel(o, bm, r))), axes, false);
+      double momentum = n.attrFloat("momentum", 0.9f);
+      Output mom = c(o, momentum, x);
+      Output rest = c(o, 1 - momentum, x);
+      n.out(1, o.add(o.mul(n.in(3), mom), o.mul(bm, rest)));
+      n.out(2, o.add(o.mul(n.in(4), mom), o.mul(bv, rest)));
+      mean = channel(o, bm, r);
+      var = channel(o, bv, r);
+    } else {
+      mean = channel(o, n.in(3), r);
+      var = channel(o, n.in(4), r);
+    }
     Output k = o.mul(scale, o.rsqrt(o.add(var, c(o, eps, var))));
     n.out(o.add(o.mul(o.sub(x, mean), k), bias));
   }

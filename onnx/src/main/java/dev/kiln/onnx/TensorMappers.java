@@ -110,9 +110,9 @@ final class TensorMappers {
       n.out(o.oneHot(fixed, Math.toIntExact(depth), axis, values.dtype(), values.getDouble(1), values.getDouble(0)));
     });
     m.put("Dropout", n -> {
-      boolean training = n.has(2) && n.constIn(2).map(t -> t.toBooleanArray()[0]).orElse(true);
-      double ratio = n.has(1) ? n.constIn(1).map(t -> t.getDouble(0)).orElse(-1.0) : 0.5;
-      if (training && ratio != 0) {
+      boolean training = n.has(2) && n.requireConst(2, "training_mode").toBooleanArray()[0];
+      double ratio = !training ? 0 : n.has(1) ? n.requireConst(1, "ratio").getDouble(0) : 0.5;
+      if (ratio != 0) {
         throw n.unsupported("training mode with a non-zero ratio is not supported (dropout imports for inference)");
       }
       Output x = n.in(0);
