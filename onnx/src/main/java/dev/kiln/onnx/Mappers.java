@@ -19,6 +19,7 @@ final class Mappers {
     ReduceMappers.register(m);
     LossMappers.register(m);
     RecurrentMappers.register(m);
+    SignalMappers.register(m);
     return Map.copyOf(m);
   }
 

@@ -51,24 +51,33 @@ final class TensorMappers {
       n.out(n.ops.gatherNd(x, elementIndices(n, n.in(1), x, axis)));
     });
     m.put("GatherND", n -> {
-      if (n.attrInt("batch_dims", 0) != 0) {
-        throw n.unsupported("batch_dims != 0 is not supported");
+      long bd = n.attrInt("batch_dims", 0);
+      Output idx = n.in(1);
+      if (bd == 0) {
+        n.out(n.ops.gatherNd(n.in(0), idx));
+        return;
       }
-      n.out(n.ops.gatherNd(n.in(0), n.in(1)));
-    });
-    m.put("ScatterND", n -> {
-      if (!n.attrString("reduction", "none").equals("none")) {
-        throw n.unsupported("reduction '" + n.attrString("reduction", "") + "' is not supported");
+      // batch_dims 1: each index tuple gets its batch position in front.
+      Shape s = idx.shape();
+      if (bd != 1 || !s.isFullyDefined()) {
+        throw n.unsupported("batch_dims " + bd + " needs to be 1 with a static index shape, got " + s);
       }
-      n.out(scatterNd(n, n.in(0), n.in(1), n.in(2)));
+      int[] dims = s.dims().clone();
+      dims[dims.length - 1] = 1;
+      int count = (int) Shape.of(dims).numElements();
+      long[] b = new long[count];
+      int per = count / dims[0];
+      for (int i = 0; i < count; i++) {
+        b[i] = i / per;
+      }
+      Output batchIdx = n.ops.constant(Tensor.of(b, dims));
+      n.out(n.ops.gatherNd(n.in(0), n.ops.concat(List.of(batchIdx, n.ops.cast(idx, DType.INT64)), dims.length - 1)));
     });
+    m.put("ScatterND", n -> n.out(scatter(n, n.in(0), n.in(1), n.in(2))));
     Mapper scatterElements = n -> {
-      if (!n.attrString("reduction", "none").equals("none")) {
-        throw n.unsupported("reduction '" + n.attrString("reduction", "") + "' is not supported");
-      }
       Output x = n.in(0);
       int axis = n.axis(n.attrInt("axis", 0), n.rank(x));
-      n.out(scatterNd(n, x, elementIndices(n, n.in(1), x, axis), n.in(2)));
+      n.out(scatter(n, x, elementIndices(n, n.in(1), x, axis), n.in(2)));
     };
     m.put("ScatterElements", scatterElements);
     m.put("Scatter", scatterElements);
@@ -101,6 +110,9 @@ final class TensorMappers {
     m.put("Trilu", TensorMappers::trilu);
     m.put("OneHot", n -> {
       Output idx = n.in(0);
+      if (idx.dtype().isFloating()) {
+        idx = n.ops.cast(idx, DType.INT64); // ONNX allows any numeric indices, truncated
+      }
       long depth = Node.longs(n.requireConst(1, "depth"))[0];
       Tensor values = n.requireConst(2, "values");
       Ops o = n.ops;
@@ -444,6 +456,21 @@ final class TensorMappers {
       }
     }
     return o.stack(parts, r);
+  }
+
+  /** ScatterND with its reduction: none writes, add sums into data (Kiln's ScatterNd adds repeated tuples). */
+  static Output scatter(Node n, Output data, Output indices, Output updates) {
+    String reduction = n.attrString("reduction", "none");
+    return switch (reduction) {
+      case "none" -> scatterNd(n, data, indices, updates);
+      case "add" -> {
+        if (!data.shape().isFullyDefined()) {
+          throw n.unsupported("needs a static data shape, got " + data.shape());
+        }
+        yield n.ops.add(data, n.ops.scatterNd(n.ops.cast(indices, DType.INT64), updates, data.shape()));
+      }
+      default -> throw n.unsupported("reduction '" + reduction + "' is not supported");
+    };
   }
 
   /** data with the slices of updates written at the index tuples (which ONNX requires distinct). */
