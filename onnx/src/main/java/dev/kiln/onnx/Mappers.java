@@ -20,6 +20,7 @@ final class Mappers {
     LossMappers.register(m);
     RecurrentMappers.register(m);
     SignalMappers.register(m);
+    TrainingMappers.register(m);
     return Map.copyOf(m);
   }
 
