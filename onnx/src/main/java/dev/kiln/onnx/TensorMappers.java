@@ -150,6 +150,7 @@ final class TensorMappers {
       n.out(n.ops.cast(n.ops.constant(Tensor.of(v, s.dims())), d));
     });
     m.put("Resize", ResizeMapper::resize);
+    m.put("ReverseSequence", TensorMappers::reverseSequence);
     m.put("Compress", n -> {
       Output x = n.in(0);
       boolean[] keep = n.requireConst(1, "condition").toBooleanArray();
@@ -536,6 +537,33 @@ final class TensorMappers {
       }
     }
     n.out(n.ops.select(n.ops.constant(Tensor.of(keep, rows, cols)), x, n.ops.zerosLike(x)));
+  }
+
+  private static void reverseSequence(Node n) {
+    Output x = n.in(0);
+    long[] lens = n.constLongs(1, "sequence_lens");
+    int r = n.rank(x);
+    int bAxis = n.axis(n.attrInt("batch_axis", 1), r);
+    int tAxis = n.axis(n.attrInt("time_axis", 0), r);
+    int batch = x.shape().dim(bAxis);
+    int time = x.shape().dim(tAxis);
+    if (batch < 0 || time < 0 || Math.min(bAxis, tAxis) != 0 || Math.max(bAxis, tAxis) != 1) {
+      throw n.unsupported("needs batch and time as the static axes 0 and 1, got " + x.shape());
+    }
+    int outer = x.shape().dim(0);
+    int inner = x.shape().dim(1);
+    long[] idx = new long[outer * inner * 2];
+    for (int i = 0; i < outer; i++) {
+      for (int j = 0; j < inner; j++) {
+        int b = tAxis == 0 ? j : i;
+        int t = tAxis == 0 ? i : j;
+        long src = t < lens[b] ? lens[b] - 1 - t : t;
+        int at = (i * inner + j) * 2;
+        idx[at] = tAxis == 0 ? src : b;
+        idx[at + 1] = tAxis == 0 ? b : src;
+      }
+    }
+    n.out(n.ops.gatherNd(x, n.ops.constant(Tensor.of(idx, outer, inner, 2))));
   }
 
   private static Output depthToSpace(Node n) {
