@@ -17,6 +17,7 @@ final class ConvMappers {
   static void register(Map<String, Mapper> m) {
     m.put("Conv", ConvMappers::conv);
     m.put("ConvTranspose", ConvTransposeMapper::map);
+    m.put("GridSample", GridSampleMapper::map);
     m.put("MaxPool", n -> pool(n, true));
     m.put("AveragePool", n -> pool(n, false));
     m.put("GlobalAveragePool", n -> n.out(n.ops.reduceMean(n.in(0), spatial(n), true)));
