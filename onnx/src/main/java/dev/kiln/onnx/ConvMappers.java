@@ -111,20 +111,22 @@ final class ConvMappers {
   }
 
   private static void pool(Node n, boolean max) {
-    if (n.wantsOutput(1)) {
-      throw n.unsupported("the Indices output is not supported");
-    }
     Ops o = n.ops;
     Output x = n.in(0);
-    int sr = spatialRank(n, x);
+    int r = n.rank(x);
+    if (r < 3) {
+      throw n.error("needs an input of rank 3 or more, got " + x.shape());
+    }
+    int sr = r - 2;
     long[] kernel = n.attrInts("kernel_shape").orElseThrow(() -> n.error("attribute 'kernel_shape' is missing"));
     long[] strides = attrOr(n, "strides", sr, 1);
     long[] dil = attrOr(n, "dilations", sr, 1);
-    if (Arrays.stream(dil).anyMatch(d -> d != 1)) {
-      throw n.unsupported("dilated pooling is not supported");
-    }
     long[] p = pads(n, x.shape(), sr, kernel, strides, dil);
     boolean ceil = n.attrInt("ceil_mode", 0) != 0;
+    if (sr > 2 || n.wantsOutput(1) || Arrays.stream(dil).anyMatch(d -> d != 1)) {
+      GatherPool.pool(n, x, max, kernel, strides, dil, p, ceil, n.attrInt("storage_order", 0) != 0);
+      return;
+    }
     if (sr == 1) {
       x = o.expandDims(x, 2);
       kernel = new long[] {1, kernel[0]};

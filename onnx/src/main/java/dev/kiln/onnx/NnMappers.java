@@ -15,6 +15,7 @@ final class NnMappers {
   static void register(Map<String, Mapper> m) {
     m.put("MatMul", n -> n.out(matmul(n.ops, n.in(0), n.in(1))));
     m.put("Einsum", EinsumMapper::map);
+    m.put("Det", NnMappers::det);
     m.put("Gemm", NnMappers::gemm);
     m.put("BatchNormalization", NnMappers::batchNorm);
     m.put("InstanceNormalization", NnMappers::instanceNorm);
@@ -46,6 +47,73 @@ final class NnMappers {
       y = o.squeeze(y, y.shape().rank() - (vb ? 1 : 2));
     }
     return y;
+  }
+
+  /** Determinants of [..., k, k] for k up to 4 by the Leibniz formula over the static permutations. */
+  private static void det(Node n) {
+    Ops o = n.ops;
+    Output x = n.in(0);
+    int r = n.rank(x);
+    int k = x.shape().dim(r - 1);
+    if (r < 2 || k < 1 || k > 4 || x.shape().dim(r - 2) != k) {
+      throw n.unsupported("needs static square matrices of size 1 to 4, got " + x.shape());
+    }
+    Output[][] a = new Output[k][k];
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j < k; j++) {
+        int[] begin = new int[r];
+        int[] size = new int[r];
+        Arrays.fill(size, -1);
+        begin[r - 2] = i;
+        begin[r - 1] = j;
+        size[r - 2] = 1;
+        size[r - 1] = 1;
+        a[i][j] = o.squeeze(o.slice(x, begin, size), r - 2, r - 1);
+      }
+    }
+    Output sum = null;
+    for (int[] perm : permutations(k)) {
+      Output term = a[0][perm[0]];
+      for (int i = 1; i < k; i++) {
+        term = o.mul(term, a[i][perm[i]]);
+      }
+      sum = sum == null ? (parity(perm) ? term : o.neg(term)) : parity(perm) ? o.add(sum, term) : o.sub(sum, term);
+    }
+    n.out(sum);
+  }
+
+  private static java.util.List<int[]> permutations(int k) {
+    java.util.List<int[]> out = new java.util.ArrayList<>();
+    permute(new int[k], new boolean[k], 0, out);
+    return out;
+  }
+
+  private static void permute(int[] p, boolean[] used, int at, java.util.List<int[]> out) {
+    if (at == p.length) {
+      out.add(p.clone());
+      return;
+    }
+    for (int v = 0; v < p.length; v++) {
+      if (!used[v]) {
+        used[v] = true;
+        p[at] = v;
+        permute(p, used, at + 1, out);
+        used[v] = false;
+      }
+    }
+  }
+
+  /** True for an even permutation. */
+  private static boolean parity(int[] p) {
+    int inversions = 0;
+    for (int i = 0; i < p.length; i++) {
+      for (int j = i + 1; j < p.length; j++) {
+        if (p[i] > p[j]) {
+          inversions++;
+        }
+      }
+    }
+    return inversions % 2 == 0;
   }
 
   private static void gemm(Node n) {
