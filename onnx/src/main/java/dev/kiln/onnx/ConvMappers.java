@@ -20,6 +20,7 @@ final class ConvMappers {
     m.put("GridSample", GridSampleMapper::map);
     m.put("MaxPool", n -> pool(n, true));
     m.put("AveragePool", n -> pool(n, false));
+    m.put("MaxUnpool", ConvMappers::maxUnpool);
     m.put("GlobalAveragePool", n -> n.out(n.ops.reduceMean(n.in(0), spatial(n), true)));
     m.put("GlobalMaxPool", n -> n.out(n.ops.reduceMax(n.in(0), spatial(n), true)));
   }
@@ -108,6 +109,40 @@ final class ConvMappers {
       y = o.biasAdd(y, n.in(2), "NCHW");
     }
     n.out(sr == 1 ? o.squeeze(y, 2) : y);
+  }
+
+  /** MaxUnpool: X's values written at their flat indices I into zeros of the output shape. */
+  private static void maxUnpool(Node n) {
+    Ops o = n.ops;
+    Output x = n.in(0);
+    Shape xs = x.shape();
+    if (!xs.isFullyDefined()) {
+      throw n.unsupported("needs a static input shape, got " + xs);
+    }
+    int sr = xs.rank() - 2;
+    // The indices address the tensor the pooling read (the inferred shape); a given output_shape pads its end.
+    long[] kernel = n.attrInts("kernel_shape").orElseThrow(() -> n.error("attribute 'kernel_shape' is missing"));
+    long[] strides = attrOr(n, "strides", sr, 1);
+    long[] pads = attrOr(n, "pads", 2 * sr, 0);
+    int[] inferred = xs.dims().clone();
+    for (int i = 0; i < sr; i++) {
+      inferred[2 + i] = (int) ((xs.dim(2 + i) - 1) * strides[i] + kernel[i] - pads[i] - pads[i + sr]);
+    }
+    int total = Math.toIntExact(Shape.of(inferred).numElements());
+    Output idx = o.reshape(o.cast(n.in(1), dev.kiln.graph.DType.INT64), -1, 1);
+    Output y = o.reshape(o.scatterNd(idx, o.reshape(x, -1), Shape.of(total)), inferred);
+    if (n.has(2)) {
+      int[] out = Node.ints(n.constLongs(2, "output_shape"));
+      int[] p = new int[2 * out.length];
+      for (int i = 0; i < out.length; i++) {
+        p[2 * i + 1] = out[i] - inferred[i];
+        if (p[2 * i + 1] < 0) {
+          throw n.error("output_shape " + Arrays.toString(out) + " is smaller than the unpooled " + Arrays.toString(inferred));
+        }
+      }
+      y = o.pad(y, p);
+    }
+    n.out(y);
   }
 
   private static void pool(Node n, boolean max) {
