@@ -15,6 +15,7 @@ final class Mappers {
     Map<String, Mapper> m = new HashMap<>();
     ElementwiseMappers.register(m);
     TensorMappers.register(m);
+    IndexMappers.register(m);
     NnMappers.register(m);
     ReduceMappers.register(m);
     LossMappers.register(m);
