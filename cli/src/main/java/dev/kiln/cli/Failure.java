@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.graph.GraphParseException;
+import dev.kiln.onnx.OnnxImportException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -24,6 +25,7 @@ final class Failure {
     String what = switch (failure) {
       case GraphParseException e -> e.getMessage();
       case NpyFormatException e -> e.getMessage();
+      case OnnxImportException e -> e.getMessage(); // names the model file itself
       case UncheckedIOException e when e.getMessage() != null -> e.getMessage();
       case FileSystemException e when e.getFile() != null -> e.getFile() + ": " + reason(e);
       case OutOfMemoryError e -> "out of memory (" + e.getMessage() + "); give Java more heap, e.g. KILN_JAVA_OPTS=-Xmx8g";

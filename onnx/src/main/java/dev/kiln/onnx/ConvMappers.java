@@ -17,8 +17,10 @@ final class ConvMappers {
   static void register(Map<String, Mapper> m) {
     m.put("Conv", ConvMappers::conv);
     m.put("ConvTranspose", ConvTransposeMapper::map);
+    m.put("GridSample", GridSampleMapper::map);
     m.put("MaxPool", n -> pool(n, true));
     m.put("AveragePool", n -> pool(n, false));
+    m.put("MaxUnpool", ConvMappers::maxUnpool);
     m.put("GlobalAveragePool", n -> n.out(n.ops.reduceMean(n.in(0), spatial(n), true)));
     m.put("GlobalMaxPool", n -> n.out(n.ops.reduceMax(n.in(0), spatial(n), true)));
   }
@@ -109,21 +111,57 @@ final class ConvMappers {
     n.out(sr == 1 ? o.squeeze(y, 2) : y);
   }
 
-  private static void pool(Node n, boolean max) {
-    if (n.wantsOutput(1)) {
-      throw n.unsupported("the Indices output is not supported");
-    }
+  /** MaxUnpool: X's values written at their flat indices I into zeros of the output shape. */
+  private static void maxUnpool(Node n) {
     Ops o = n.ops;
     Output x = n.in(0);
-    int sr = spatialRank(n, x);
+    Shape xs = x.shape();
+    if (!xs.isFullyDefined()) {
+      throw n.unsupported("needs a static input shape, got " + xs);
+    }
+    int sr = xs.rank() - 2;
+    // The indices address the tensor the pooling read (the inferred shape); a given output_shape pads its end.
+    long[] kernel = n.attrInts("kernel_shape").orElseThrow(() -> n.error("attribute 'kernel_shape' is missing"));
+    long[] strides = attrOr(n, "strides", sr, 1);
+    long[] pads = attrOr(n, "pads", 2 * sr, 0);
+    int[] inferred = xs.dims().clone();
+    for (int i = 0; i < sr; i++) {
+      inferred[2 + i] = (int) ((xs.dim(2 + i) - 1) * strides[i] + kernel[i] - pads[i] - pads[i + sr]);
+    }
+    int total = Math.toIntExact(Shape.of(inferred).numElements());
+    Output idx = o.reshape(o.cast(n.in(1), dev.kiln.graph.DType.INT64), -1, 1);
+    Output y = o.reshape(o.scatterNd(idx, o.reshape(x, -1), Shape.of(total)), inferred);
+    if (n.has(2)) {
+      int[] out = Node.ints(n.constLongs(2, "output_shape"));
+      int[] p = new int[2 * out.length];
+      for (int i = 0; i < out.length; i++) {
+        p[2 * i + 1] = out[i] - inferred[i];
+        if (p[2 * i + 1] < 0) {
+          throw n.error("output_shape " + Arrays.toString(out) + " is smaller than the unpooled " + Arrays.toString(inferred));
+        }
+      }
+      y = o.pad(y, p);
+    }
+    n.out(y);
+  }
+
+  private static void pool(Node n, boolean max) {
+    Ops o = n.ops;
+    Output x = n.in(0);
+    int r = n.rank(x);
+    if (r < 3) {
+      throw n.error("needs an input of rank 3 or more, got " + x.shape());
+    }
+    int sr = r - 2;
     long[] kernel = n.attrInts("kernel_shape").orElseThrow(() -> n.error("attribute 'kernel_shape' is missing"));
     long[] strides = attrOr(n, "strides", sr, 1);
     long[] dil = attrOr(n, "dilations", sr, 1);
-    if (Arrays.stream(dil).anyMatch(d -> d != 1)) {
-      throw n.unsupported("dilated pooling is not supported");
-    }
     long[] p = pads(n, x.shape(), sr, kernel, strides, dil);
     boolean ceil = n.attrInt("ceil_mode", 0) != 0;
+    if (sr > 2 || n.wantsOutput(1) || Arrays.stream(dil).anyMatch(d -> d != 1)) {
+      GatherPool.pool(n, x, max, kernel, strides, dil, p, ceil, n.attrInt("storage_order", 0) != 0);
+      return;
+    }
     if (sr == 1) {
       x = o.expandDims(x, 2);
       kernel = new long[] {1, kernel[0]};

@@ -79,7 +79,7 @@ final class Importer {
     for (int i = 0; i < g.getNodeCount(); i++) {
       NodeProto np = g.getNode(i);
       Node n = new Node(this, np, i, ops, opset);
-      Mapper m = Mappers.get(np.getOpType());
+      Mapper m = Mappers.get(qualifiedType(np));
       try {
         graph.atomically(() -> {
           m.map(n);
@@ -124,8 +124,13 @@ final class Importer {
       }
     }
     if (opset < 0) {
-      throw new UnsupportedOnnxException(file + ": the model imports no version of the default operator set (ai.onnx), only "
-          + model.getOpsetImportList().stream().map(OperatorSetIdProto::getDomain).toList());
+      boolean usesDefault = model.getGraph().getNodeList().stream()
+          .anyMatch(n -> n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx"));
+      if (usesDefault) {
+        throw new OnnxImportException(file + ": the model's nodes use the default operator set (ai.onnx) but it "
+            + "imports no version of it, only " + model.getOpsetImportList().stream().map(OperatorSetIdProto::getDomain).toList());
+      }
+      return MAX_OPSET;
     }
     if (opset < MIN_OPSET || opset > MAX_OPSET) {
       throw new UnsupportedOnnxException(file + ": operator set " + opset + " is outside the supported "
@@ -139,15 +144,19 @@ final class Importer {
     Map<String, List<String>> missing = new TreeMap<>();
     for (int i = 0; i < g.getNodeCount(); i++) {
       NodeProto n = g.getNode(i);
-      String type = n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx")
-          ? n.getOpType() : n.getDomain() + "." + n.getOpType();
-      if (!type.equals(n.getOpType()) || Mappers.get(type) == null) {
+      String type = qualifiedType(n);
+      if (Mappers.get(type) == null) {
         missing.computeIfAbsent(type, k -> new ArrayList<>()).add(n.getName().isEmpty() ? "#" + i : n.getName());
       }
     }
     if (!missing.isEmpty()) {
       throw UnsupportedOnnxException.ofOperators(file, missing);
     }
+  }
+
+  /** The operator type, prefixed with its domain outside the default one (ai.onnx.preview.training.Adam). */
+  static String qualifiedType(NodeProto n) {
+    return n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx") ? n.getOpType() : n.getDomain() + "." + n.getOpType();
   }
 
   private TypeProto.Tensor tensorType(ValueInfoProto vi, String what) {

@@ -15,10 +15,13 @@ final class Mappers {
     Map<String, Mapper> m = new HashMap<>();
     ElementwiseMappers.register(m);
     TensorMappers.register(m);
+    IndexMappers.register(m);
     NnMappers.register(m);
     ReduceMappers.register(m);
     LossMappers.register(m);
     RecurrentMappers.register(m);
+    SignalMappers.register(m);
+    TrainingMappers.register(m);
     return Map.copyOf(m);
   }
 

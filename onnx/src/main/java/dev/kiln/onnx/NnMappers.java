@@ -14,6 +14,8 @@ final class NnMappers {
 
   static void register(Map<String, Mapper> m) {
     m.put("MatMul", n -> n.out(matmul(n.ops, n.in(0), n.in(1))));
+    m.put("Einsum", EinsumMapper::map);
+    m.put("Det", NnMappers::det);
     m.put("Gemm", NnMappers::gemm);
     m.put("BatchNormalization", NnMappers::batchNorm);
     m.put("InstanceNormalization", NnMappers::instanceNorm);
@@ -47,6 +49,73 @@ final class NnMappers {
     return y;
   }
 
+  /** Determinants of [..., k, k] for k up to 4 by the Leibniz formula over the static permutations. */
+  private static void det(Node n) {
+    Ops o = n.ops;
+    Output x = n.in(0);
+    int r = n.rank(x);
+    int k = x.shape().dim(r - 1);
+    if (r < 2 || k < 1 || k > 4 || x.shape().dim(r - 2) != k) {
+      throw n.unsupported("needs static square matrices of size 1 to 4, got " + x.shape());
+    }
+    Output[][] a = new Output[k][k];
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j < k; j++) {
+        int[] begin = new int[r];
+        int[] size = new int[r];
+        Arrays.fill(size, -1);
+        begin[r - 2] = i;
+        begin[r - 1] = j;
+        size[r - 2] = 1;
+        size[r - 1] = 1;
+        a[i][j] = o.squeeze(o.slice(x, begin, size), r - 2, r - 1);
+      }
+    }
+    Output sum = null;
+    for (int[] perm : permutations(k)) {
+      Output term = a[0][perm[0]];
+      for (int i = 1; i < k; i++) {
+        term = o.mul(term, a[i][perm[i]]);
+      }
+      sum = sum == null ? (parity(perm) ? term : o.neg(term)) : parity(perm) ? o.add(sum, term) : o.sub(sum, term);
+    }
+    n.out(sum);
+  }
+
+  private static java.util.List<int[]> permutations(int k) {
+    java.util.List<int[]> out = new java.util.ArrayList<>();
+    permute(new int[k], new boolean[k], 0, out);
+    return out;
+  }
+
+  private static void permute(int[] p, boolean[] used, int at, java.util.List<int[]> out) {
+    if (at == p.length) {
+      out.add(p.clone());
+      return;
+    }
+    for (int v = 0; v < p.length; v++) {
+      if (!used[v]) {
+        used[v] = true;
+        p[at] = v;
+        permute(p, used, at + 1, out);
+        used[v] = false;
+      }
+    }
+  }
+
+  /** True for an even permutation. */
+  private static boolean parity(int[] p) {
+    int inversions = 0;
+    for (int i = 0; i < p.length; i++) {
+      for (int j = i + 1; j < p.length; j++) {
+        if (p[i] > p[j]) {
+          inversions++;
+        }
+      }
+    }
+    return inversions % 2 == 0;
+  }
+
   private static void gemm(Node n) {
     Ops o = n.ops;
     Output a = n.in(0);
@@ -72,13 +141,18 @@ final class NnMappers {
   }
 
   private static void batchNorm(Node n) {
-    if (n.attrInt("training_mode", 0) != 0 || n.opset < 9 && n.attrInt("spatial", 1) == 0) {
-      throw n.unsupported("training mode and non-spatial statistics are not supported");
+    boolean training = n.attrInt("training_mode", 0) != 0;
+    if (n.opset < 9 && n.attrInt("spatial", 1) == 0) {
+      throw n.unsupported("non-spatial statistics are not supported");
     }
-    for (int j = 1; j < n.numOutputs(); j++) {
-      if (n.wantsOutput(j)) {
-        throw n.unsupported("the running statistics outputs (training) are not supported");
+    if (!training && n.opset >= 14) {
+      for (int j = 1; j < n.numOutputs(); j++) {
+        if (n.wantsOutput(j)) {
+          throw n.error("output " + j + " is only defined in training mode");
+        }
       }
+    } else if (!training && (n.wantsOutput(1) || n.wantsOutput(2) || n.wantsOutput(3) || n.wantsOutput(4))) {
+      throw n.unsupported("the statistics outputs of opset " + n.opset + " training are not supported");
     }
     Ops o = n.ops;
     Output x = n.in(0);
@@ -86,8 +160,27 @@ final class NnMappers {
     double eps = n.attrFloat("epsilon", 1e-5f);
     Output scale = channel(o, n.in(1), r);
     Output bias = channel(o, n.in(2), r);
-    Output mean = channel(o, n.in(3), r);
-    Output var = channel(o, n.in(4), r);
+    Output mean;
+    Output var;
+    if (training) {
+      // Batch statistics (biased variance); the running ones move towards them by 1 - momentum.
+      int[] axes = new int[r - 1];
+      for (int i = 0; i < r - 1; i++) {
+        axes[i] = i == 0 ? 0 : i + 1;
+      }
+      Output bm = o.reduceMean(x, axes, false);
+      Output bv = o.reduceMean(o.square(o.sub(x, channel(o, bm, r))), axes, false);
+      double momentum = n.attrFloat("momentum", 0.9f);
+      Output mom = c(o, momentum, x);
+      Output rest = c(o, 1 - momentum, x);
+      n.out(1, o.add(o.mul(n.in(3), mom), o.mul(bm, rest)));
+      n.out(2, o.add(o.mul(n.in(4), mom), o.mul(bv, rest)));
+      mean = channel(o, bm, r);
+      var = channel(o, bv, r);
+    } else {
+      mean = channel(o, n.in(3), r);
+      var = channel(o, n.in(4), r);
+    }
     Output k = o.mul(scale, o.rsqrt(o.add(var, c(o, eps, var))));
     n.out(o.add(o.mul(o.sub(x, mean), k), bias));
   }

@@ -44,34 +44,6 @@ final class TensorMappers {
     });
     m.put("Split", TensorMappers::split);
     m.put("Slice", TensorMappers::slice);
-    m.put("Gather", TensorMappers::gather);
-    m.put("GatherElements", n -> {
-      Output x = n.in(0);
-      int axis = n.axis(n.attrInt("axis", 0), n.rank(x));
-      n.out(n.ops.gatherNd(x, elementIndices(n, n.in(1), x, axis)));
-    });
-    m.put("GatherND", n -> {
-      if (n.attrInt("batch_dims", 0) != 0) {
-        throw n.unsupported("batch_dims != 0 is not supported");
-      }
-      n.out(n.ops.gatherNd(n.in(0), n.in(1)));
-    });
-    m.put("ScatterND", n -> {
-      if (!n.attrString("reduction", "none").equals("none")) {
-        throw n.unsupported("reduction '" + n.attrString("reduction", "") + "' is not supported");
-      }
-      n.out(scatterNd(n, n.in(0), n.in(1), n.in(2)));
-    });
-    Mapper scatterElements = n -> {
-      if (!n.attrString("reduction", "none").equals("none")) {
-        throw n.unsupported("reduction '" + n.attrString("reduction", "") + "' is not supported");
-      }
-      Output x = n.in(0);
-      int axis = n.axis(n.attrInt("axis", 0), n.rank(x));
-      n.out(scatterNd(n, x, elementIndices(n, n.in(1), x, axis), n.in(2)));
-    };
-    m.put("ScatterElements", scatterElements);
-    m.put("Scatter", scatterElements);
     m.put("Expand", n -> {
       Output x = n.in(0);
       long[] target = n.constLongs(1, "shape");
@@ -97,22 +69,10 @@ final class TensorMappers {
       int axis = n.axis(Node.longs(n.requireConst(1, "axis"))[0], n.rank(x));
       n.out(n.ops.cumsum(x, axis, n.attrInt("exclusive", 0) != 0, n.attrInt("reverse", 0) != 0));
     });
-    m.put("TopK", TensorMappers::topK);
-    m.put("Trilu", TensorMappers::trilu);
-    m.put("OneHot", n -> {
-      Output idx = n.in(0);
-      long depth = Node.longs(n.requireConst(1, "depth"))[0];
-      Tensor values = n.requireConst(2, "values");
-      Ops o = n.ops;
-      Output d = o.constant(depth, idx.dtype());
-      Output fixed = o.select(o.less(idx, o.constant(0, idx.dtype())), o.add(idx, d), idx);
-      int axis = (int) n.attrInt("axis", -1);
-      n.out(o.oneHot(fixed, Math.toIntExact(depth), axis, values.dtype(), values.getDouble(1), values.getDouble(0)));
-    });
     m.put("Dropout", n -> {
-      boolean training = n.has(2) && n.constIn(2).map(t -> t.toBooleanArray()[0]).orElse(true);
-      double ratio = n.has(1) ? n.constIn(1).map(t -> t.getDouble(0)).orElse(-1.0) : 0.5;
-      if (training && ratio != 0) {
+      boolean training = n.has(2) && n.requireConst(2, "training_mode").toBooleanArray()[0];
+      double ratio = !training ? 0 : n.has(1) ? n.requireConst(1, "ratio").getDouble(0) : 0.5;
+      if (ratio != 0) {
         throw n.unsupported("training mode with a non-zero ratio is not supported (dropout imports for inference)");
       }
       Output x = n.in(0);
@@ -138,19 +98,6 @@ final class TensorMappers {
       n.out(n.ops.cast(n.ops.constant(Tensor.of(v, s.dims())), d));
     });
     m.put("Resize", ResizeMapper::resize);
-    m.put("Compress", n -> {
-      Output x = n.in(0);
-      boolean[] keep = n.requireConst(1, "condition").toBooleanArray();
-      Output src = x;
-      int axis = 0;
-      if (n.hasAttr("axis")) {
-        axis = n.axis(n.attrInt("axis", 0), n.rank(x));
-      } else {
-        src = n.ops.reshape(x, -1);
-      }
-      int[] idx = java.util.stream.IntStream.range(0, keep.length).filter(i -> keep[i]).toArray();
-      n.out(n.ops.gather(src, n.ops.constant(Tensor.of(idx, idx.length)), axis));
-    });
     m.put("Upsample", ResizeMapper::upsample);
     m.put("DepthToSpace", n -> n.out(depthToSpace(n)));
     m.put("SpaceToDepth", n -> n.out(spaceToDepth(n)));
@@ -381,134 +328,6 @@ final class TensorMappers {
       y = n.ops.gather(y, n.ops.constant(Tensor.of(idx, idx.length)), strided.get(k)[0]);
     }
     n.out(y == x ? n.ops.identity(x) : y);
-  }
-
-  private static void gather(Node n) {
-    Output x = n.in(0);
-    Output idx = n.in(1);
-    int axis = n.axis(n.attrInt("axis", 0), n.rank(x));
-    n.out(n.ops.gather(x, nonNegative(n, idx, x.shape().dim(axis)), axis));
-  }
-
-  /** Indices with ONNX's negative ones (counting from the end) made non-negative. */
-  static Output nonNegative(Node n, Output idx, int dim) {
-    var known = n.imp.constant(idx);
-    if (known.isPresent()) {
-      long[] v = Node.longs(known.get());
-      if (Arrays.stream(v).allMatch(i -> i >= 0)) {
-        return idx;
-      }
-      if (dim < 0) {
-        throw n.unsupported("negative indices into an axis of unknown size");
-      }
-      long[] fixed = Arrays.stream(v).map(i -> i < 0 ? i + dim : i).toArray();
-      return n.ops.constant(Tensor.of(fixed, known.get().shape().dims()));
-    }
-    if (dim < 0) {
-      return idx;
-    }
-    Ops o = n.ops;
-    return o.select(o.less(idx, o.constant(0, idx.dtype())), o.add(idx, o.constant(dim, idx.dtype())), idx);
-  }
-
-  /**
-   * Index tuples for GatherND/ScatterND that address, for each element of {@code idx}, the element of x
-   * with idx's value on {@code axis} and the element's own position on the other axes.
-   */
-  static Output elementIndices(Node n, Output idx, Output x, int axis) {
-    Shape s = idx.shape();
-    if (!s.isFullyDefined()) {
-      throw n.unsupported("needs static index shape, got " + s);
-    }
-    Ops o = n.ops;
-    Output fixed = o.cast(nonNegative(n, idx, x.shape().dim(axis)), DType.INT64);
-    int r = s.rank();
-    List<Output> parts = new ArrayList<>();
-    for (int k = 0; k < r; k++) {
-      if (k == axis) {
-        parts.add(fixed);
-      } else {
-        int size = s.numElements() == 0 ? 0 : (int) s.numElements();
-        long[] v = new long[size];
-        int[] dims = s.dims();
-        for (int e = 0; e < size; e++) {
-          int rem = e;
-          for (int j = r - 1; j >= 0; j--) {
-            if (j == k) {
-              v[e] = rem % dims[j];
-            }
-            rem /= dims[j];
-          }
-        }
-        parts.add(o.constant(Tensor.of(v, dims)));
-      }
-    }
-    return o.stack(parts, r);
-  }
-
-  /** data with the slices of updates written at the index tuples (which ONNX requires distinct). */
-  static Output scatterNd(Node n, Output data, Output indices, Output updates) {
-    Shape s = data.shape();
-    if (!s.isFullyDefined()) {
-      throw n.unsupported("needs a static data shape, got " + s);
-    }
-    Ops o = n.ops;
-    Output idx = o.cast(indices, DType.INT64);
-    Output written = o.scatterNd(idx, updates, s);
-    Output mask = o.scatterNd(idx, o.onesLike(o.cast(updates, DType.FLOAT32)), s);
-    return o.select(o.greater(mask, o.constant(0f)), written, data);
-  }
-
-  private static void topK(Node n) {
-    Output x = n.in(0);
-    int r = n.rank(x);
-    int axis = n.axis(n.attrInt("axis", -1), r);
-    long k = n.opset < 10 ? n.attrInt("k", 0) : Node.longs(n.requireConst(1, "K"))[0];
-    boolean largest = n.attrInt("largest", 1) != 0;
-    if (n.attrInt("sorted", 1) == 0) {
-      throw n.unsupported("sorted=0 is not supported");
-    }
-    Ops o = n.ops;
-    int[] perm = new int[r];
-    Arrays.setAll(perm, i -> i);
-    perm[axis] = r - 1;
-    perm[r - 1] = axis;
-    Output t = axis == r - 1 ? x : o.transpose(x, perm);
-    if (!largest) {
-      if (!x.dtype().isNumeric()) {
-        throw n.unsupported("largest=0 needs a numeric input");
-      }
-      t = o.neg(t);
-    }
-    List<Output> vi = o.topK(t, Math.toIntExact(k));
-    Output v = largest ? vi.get(0) : o.neg(vi.get(0));
-    Output i = o.cast(vi.get(1), DType.INT64);
-    if (axis != r - 1) {
-      v = o.transpose(v, perm);
-      i = o.transpose(i, perm);
-    }
-    n.out(0, v);
-    n.out(1, i);
-  }
-
-  private static void trilu(Node n) {
-    Output x = n.in(0);
-    Shape s = x.shape();
-    int r = n.rank(x);
-    if (r < 2 || s.dim(r - 1) < 0 || s.dim(r - 2) < 0) {
-      throw n.unsupported("needs static sizes of the last two axes, got " + s);
-    }
-    long k = n.has(1) ? Node.longs(n.requireConst(1, "k"))[0] : 0;
-    boolean upper = n.attrInt("upper", 1) != 0;
-    int rows = s.dim(r - 2);
-    int cols = s.dim(r - 1);
-    boolean[] keep = new boolean[rows * cols];
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < cols; j++) {
-        keep[i * cols + j] = upper ? j - i >= k : j - i <= k;
-      }
-    }
-    n.out(n.ops.select(n.ops.constant(Tensor.of(keep, rows, cols)), x, n.ops.zerosLike(x)));
   }
 
   private static Output depthToSpace(Node n) {

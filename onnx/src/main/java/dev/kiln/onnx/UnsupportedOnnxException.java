@@ -28,10 +28,10 @@ public final class UnsupportedOnnxException extends OnnxImportException {
 
   static UnsupportedOnnxException ofOperators(String file, Map<String, List<String>> ops) {
     int nodes = ops.values().stream().mapToInt(List::size).sum();
-    String lines = ops.entrySet().stream()
-        .map(e -> "  " + e.getKey() + " x" + e.getValue().size() + ": " + String.join(", ", e.getValue()))
-        .collect(Collectors.joining("\n"));
+    String list = ops.entrySet().stream()
+        .map(e -> e.getKey() + " x" + e.getValue().size() + " (" + String.join(", ", e.getValue()) + ")")
+        .collect(Collectors.joining("; "));
     return new UnsupportedOnnxException(file + ": " + nodes + " node(s) of " + ops.size()
-        + " unsupported operator type(s):\n" + lines, ops);
+        + " unsupported operator type(s): " + list, ops);
   }
 }

@@ -92,7 +92,7 @@ class NodeConformanceTest {
     d = d.replaceAll("'[^']*'", "'…'").replaceAll("\\[[-0-9, ]*\\]", "[…]").replaceAll("\\d+", "N");
     int nl = d.indexOf('\n');
     if (d.contains("unsupported operator type")) {
-      return "operator " + detail.substring(detail.indexOf('\n') + 1).strip().replaceAll(" x\\d+:.*", "");
+      return "operator " + detail.replaceAll(".*unsupported operator type\\(s\\): ", "").replaceAll(" x\\d+ \\([^)]*\\)", "");
     }
     return nl < 0 ? d : d.substring(0, nl);
   }

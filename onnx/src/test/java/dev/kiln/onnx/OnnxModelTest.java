@@ -171,6 +171,21 @@ class OnnxModelTest {
   }
 
   @Test
+  void unsupportedOperatorsAreReportedTogetherWithTheirNodes() {
+    UnsupportedOnnxException e = assertThrows(UnsupportedOnnxException.class, () -> new OnnxWriter()
+        .input("x", FLOAT, 3)
+        .output("y", FLOAT, 3)
+        .node("NonZero", "nz", in("x"), in("a"))
+        .node("Relu", "r", in("a"), in("b"))
+        .node("NonZero", "nz2", in("b"), in("c"))
+        .node("Unique", "u", in("c"), in("y"))
+        .load(ImportOptions.defaults()));
+    assertEquals(Map.of("NonZero", List.of("nz", "nz2"), "Unique", List.of("u")), e.operators());
+    assertEquals("test.onnx: 3 node(s) of 2 unsupported operator type(s): NonZero x2 (nz, nz2); Unique x1 (u)",
+        e.getMessage());
+  }
+
+  @Test
   void badFilesFailNamingTheFile(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("junk.onnx");
     Files.write(file, new byte[] {1, 2, 3, 4, 5});
