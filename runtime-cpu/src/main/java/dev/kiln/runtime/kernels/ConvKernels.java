@@ -399,7 +399,10 @@ final class ConvKernels {
       }
     }
 
-    /** Adds col's rows back into the windows of images [n0, n0+images) of dx for group gi. */
+    /**
+     * Adds col's rows back into the windows of images [n0, n0+images) of dx for group gi; a window row
+     * inside the image on the Vector API when it is long enough.
+     */
     private void col2im(float[] col, float[] dx, int n0, int images, int gi) {
       int cg = g.groupInC();
       int c = g.inC();
@@ -407,6 +410,7 @@ final class ConvKernels {
       int w = g.inW();
       int span = g.kw() * cg;
       boolean rowsContiguous = g.groups() == 1 && g.dilW() == 1;
+      boolean vectorAdd = VectorSupport.AVAILABLE && span >= 32;
       for (int im = 0; im < images; im++) {
         int xBase = (n0 + im) * h * w * c + gi * cg;
         int r = im * ohw * kk;
@@ -424,8 +428,12 @@ final class ConvKernels {
               int rowBase = xBase + ih * w * c;
               if (inside) {
                 int s = rowBase + iw0 * c;
-                for (int q = 0; q < span; q++) {
-                  dx[s + q] += col[r + q];
+                if (vectorAdd) {
+                  VectorArithmetic.f32(ArithmeticKernels.Op.ADD, ArithmeticKernels.VV, dx, s, col, r, dx, s, span);
+                } else {
+                  for (int q = 0; q < span; q++) {
+                    dx[s + q] += col[r + q];
+                  }
                 }
                 r += span;
                 continue;
