@@ -50,8 +50,10 @@ final class ConvOps {
         AttrSchema.of(required("orig_input_shape", AttrType.SHAPE), KSIZE, STRIDES, POOL_PADDING, DATA_FORMAT),
         ConvOps::avgPoolGrad));
     defs.add(new OpSpec("BiasAdd", 2, 2, NONE, AttrSchema.of(DATA_FORMAT), ConvOps::biasAdd));
-    defs.add(new OpSpec("FusedConv2D", 2, 3, NONE, AttrSchema.of(STRIDES, CONV_PADDING, EXPLICIT, DILATIONS, DATA_FORMAT,
-        optional("activation", AttrType.STRING, "none").constrained(Constraint.oneOf(FusedOps.ACTIVATIONS.toArray()))),
+    defs.add(new OpSpec("FusedConv2D", 2, 6, NONE, AttrSchema.of(STRIDES, CONV_PADDING, EXPLICIT, DILATIONS, DATA_FORMAT,
+        optional("activation", AttrType.STRING, "none").constrained(Constraint.oneOf(FusedOps.ACTIVATIONS.toArray())),
+        optional("epsilon", AttrType.FLOAT, 1e-3).constrained(new Constraint("a finite number > 0",
+            v -> (Double) v > 0 && Double.isFinite((Double) v)))),
         ConvOps::fusedConv2d));
   }
 
@@ -88,21 +90,29 @@ final class ConvOps {
   }
 
   /**
-   * {@code activation(conv2d(input, filter) + bias)}, the optimizer's fusion of a convolution with its
-   * bias add and activation (Grappler's {@code _FusedConv2D}): inputs input, filter and optionally a
-   * bias of one entry per output channel; Conv2D's attributes and activation (none, relu, sigmoid, tanh).
+   * {@code activation(conv2d(input, filter) + bias)} or {@code activation(batchNorm(conv2d(input,
+   * filter)))}, the optimizer's fusion of a convolution with its bias add or inference batch
+   * normalization and its activation (Grappler's {@code _FusedConv2D}): inputs input, filter and then
+   * nothing, a bias, or batch normalization's scale, offset, mean and variance, each of one entry per
+   * output channel; Conv2D's attributes, activation (none, relu, sigmoid, tanh) and the batch
+   * normalization's epsilon.
    */
   private static List<TensorType> fusedConv2d(OpContext c) {
     List<TensorType> conv = conv2d(c);
-    if (c.numInputs() == 3) {
-      TensorType t = conv.get(0);
-      if (c.dtype(2) != t.dtype()) {
-        throw c.error("dtypes differ: %s vs %s", t.dtype().shortName(), c.dtype(2).shortName());
+    if (c.numInputs() == 4 || c.numInputs() == 5) {
+      throw c.error("takes a bias (3 inputs) or batch normalization's scale, offset, mean and variance (6 inputs),"
+          + " got %d inputs", c.numInputs());
+    }
+    String[] names = c.numInputs() == 3 ? new String[] {"bias"} : new String[] {"scale", "offset", "mean", "variance"};
+    TensorType t = conv.get(0);
+    int channels = t.shape().hasKnownRank() ? t.shape().dim(ConvGeometry.nchw(c.attrs()) ? 1 : 3) : -1;
+    for (int i = 2; i < c.numInputs(); i++) {
+      if (c.dtype(i) != t.dtype()) {
+        throw c.error("dtypes differ: %s vs %s", t.dtype().shortName(), c.dtype(i).shortName());
       }
-      Shape b = c.shape(2);
-      int channels = t.shape().hasKnownRank() ? t.shape().dim(ConvGeometry.nchw(c.attrs()) ? 1 : 3) : -1;
+      Shape b = c.shape(i);
       if (b.hasKnownRank() && (b.rank() != 1 || (channels >= 0 && b.dim(0) >= 0 && b.dim(0) != channels))) {
-        throw c.error("bias must be [%s], one entry per output channel, got %s", channels < 0 ? "?" : channels, b);
+        throw c.error("%s must be [%s], one entry per output channel, got %s", names[i - 2], channels < 0 ? "?" : channels, b);
       }
     }
     return conv;

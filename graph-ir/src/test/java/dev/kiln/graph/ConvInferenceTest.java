@@ -205,6 +205,16 @@ class ConvInferenceTest {
     assertFails("FusedConv2D 'fc4': attribute 'activation' must be one of \"none\", \"relu\", \"sigmoid\", \"tanh\","
         + " got \"gelu\"", tf, () -> g.opBuilder("FusedConv2D", "fc4").addInput(x).addInput(f).setAttr("strides", ONE)
             .setAttr("padding", "SAME").setAttr("activation", "gelu").build());
+    Operation bn = g.opBuilder("FusedConv2D", "bn").addInput(x).addInput(f).addInput(b).addInput(b).addInput(b)
+        .addInput(b).setAttr("strides", ONE).setAttr("padding", "SAME").setAttr("epsilon", 1e-5).build();
+    assertType("f32[?,28,28,8]", bn.output(0));
+    assertFails("FusedConv2D 'bn2': variance must be [8], one entry per output channel, got [3]", tf,
+        () -> g.opBuilder("FusedConv2D", "bn2").addInput(x).addInput(f).addInput(b).addInput(b).addInput(b)
+            .addInput(wrong).setAttr("strides", ONE).setAttr("padding", "SAME").build());
+    assertFails("FusedConv2D 'bn3': takes a bias (3 inputs) or batch normalization's scale, offset, mean and"
+        + " variance (6 inputs), got 4 inputs", tf,
+        () -> g.opBuilder("FusedConv2D", "bn3").addInput(x).addInput(f).addInput(b).addInput(b).setAttr("strides", ONE)
+            .setAttr("padding", "SAME").build());
     assertFails("FusedConv2D 'fc5': filter [kh,kw,in,out] (input 1) must be rank 4, got [8]", tf,
         () -> g.opBuilder("FusedConv2D", "fc5").addInput(x).addInput(b).setAttr("strides", ONE)
             .setAttr("padding", "SAME").build());

@@ -261,9 +261,15 @@ final class RandomGraphs {
     int[] pooled = ConvGeometry.pooling(pool, in.dims()).outputDims();
     return switch (type) {
       case "Conv2D" -> b(type).addInput(placeholder(d, in)).addInput(placeholder(d, filter)).setAttrs(conv).build();
-      case "FusedConv2D" -> b(type).addInput(placeholder(d, in)).addInput(placeholder(d, filter))
-          .addInput(placeholder(d, Shape.of(filter.dim(3)))).setAttrs(conv)
-          .setAttr("activation", List.copyOf(FusedOps.ACTIVATIONS).get(rnd.nextInt(FusedOps.ACTIVATIONS.size()))).build();
+      case "FusedConv2D" -> {
+        OperationBuilder f = b(type).addInput(placeholder(d, in)).addInput(placeholder(d, filter));
+        Shape channel = Shape.of(6);
+        for (int i = 0, extra = List.of(0, 1, 4).get(rnd.nextInt(3)); i < extra; i++) {
+          f.addInput(placeholder(d, channel));
+        }
+        yield f.setAttrs(conv).setAttr("activation", List.of("none", "relu", "tanh").get(rnd.nextInt(3)))
+            .setAttr("epsilon", 1e-3 * (1 + rnd.nextInt(9))).build();
+      }
       case "Conv2DBackpropInput" -> b(type).addInput(placeholder(d, filter)).addInput(placeholder(d, Shape.of(out)))
           .setAttrs(conv).setAttr("input_sizes", in).build();
       case "Conv2DBackpropFilter" -> b(type).addInput(placeholder(d, in)).addInput(placeholder(d, Shape.of(out)))

@@ -27,8 +27,9 @@ import java.util.Set;
  * elementwise fusion, which would otherwise take the bias add and activation. Counts "nodes fused".
  *
  * <p>{@link #convolutions()} is the same pass for Conv2D (Grappler's {@code _FusedConv2D}): a float
- * Conv2D followed by a BiasAdd of its data format (or, for NHWC, an Add of a [K] bias) and/or an
- * activation becomes one {@code FusedConv2D}, under the same rules.
+ * Conv2D followed by a BiasAdd of its data format (or, for NHWC, an Add of a [K] bias), or by an
+ * inference BatchNorm (NHWC, its statistics outputs unused), and/or an activation becomes one
+ * {@code FusedConv2D}, under the same rules.
  */
 public final class FuseMatMulEpilogue implements Pass {
   /** The node type whose epilogue a pass fuses, the fused node's type, and the pass's name. */
@@ -69,14 +70,15 @@ public final class FuseMatMulEpilogue implements Pass {
   }
 
   /**
-   * A matched pattern: the MatMul, the optional bias add and bias, the optional activation node, and
+   * A matched pattern: the MatMul (or Conv2D), the optional bias add (or inference BatchNorm) and its
+   * other operands (the bias; BatchNorm's scale, offset, mean and variance), the optional activation node, and
    * the relu masks ({@code Greater(z, 0)}, as relu's gradient makes) that read the pre-activation z and
    * will read the fused relu output instead: relu(z) > 0 exactly when z > 0.
    */
-  private record Match(Operation matmul, Operation add, Output bias, Operation act, String activation,
+  private record Match(Operation matmul, Operation add, List<Output> operands, Operation act, String activation,
       List<Operation> masks) {
-    Match(Operation matmul, Operation add, Output bias, Operation act, String activation) {
-      this(matmul, add, bias, act, activation, List.of());
+    Match(Operation matmul, Operation add, List<Output> operands, Operation act, String activation) {
+      this(matmul, add, operands, act, activation, List.of());
     }
 
     Operation last() {
@@ -120,16 +122,16 @@ public final class FuseMatMulEpilogue implements Pass {
       if (!op.type().equals(head.type) || pinned.contains(op) || !op.outputType(0).dtype().isFloating()) {
         continue;
       }
-      Match m = match(head, op, readers, pinned);
+      Match m = match(head, op, readers, shapeUsers, Set.copyOf(p.fetches()), pinned);
       if (m != null && !masksAfter(m, ops)) {
         // A mask built before the relu cannot read the fused output: fuse the bias add alone.
-        m = m.add() == null ? null : new Match(m.matmul(), m.add(), m.bias(), null, "none");
+        m = m.add() == null ? null : new Match(m.matmul(), m.add(), m.operands(), null, "none");
       }
       // Two MatMuls can share one Add (matmul(a, b) + matmul(c, d)): the first match takes it, and
       // the other MatMul stays a plain node, the bias of the first.
       if (m != null && !shapeUsedBefore(m, shapeUsers, ops) && m.nodes().stream().noneMatch(absorbed::contains)
           && m.nodes().stream().noneMatch(fedOps::contains) // a feed replaces a value: it stays a node
-          && (m.bias() == null || !absorbed.contains(m.bias().op()))
+          && m.operands().stream().noneMatch(o -> absorbed.contains(o.op()))
           && order.sameAssigns(m.matmul(), m.last())) { // else the MatMul would read a variable late
         byLast.put(m.last(), m);
         absorbed.addAll(m.nodes());
@@ -160,23 +162,25 @@ public final class FuseMatMulEpilogue implements Pass {
     return rw.finish();
   }
 
-  private static Match match(Head head, Operation mm, Map<Output, List<Operation>> readers, Set<Operation> pinned) {
+  private static Match match(Head head, Operation mm, Map<Output, List<Operation>> readers,
+      Map<Output, List<Operation>> shapeUsers, Set<Output> fetched, Set<Operation> pinned) {
     Operation next = soleReader(mm.output(0), readers, pinned);
     if (next == null) {
-      return reluWithMasks(mm, null, null, mm.output(0), readers, pinned);
+      return reluWithMasks(mm, null, List.of(), mm.output(0), readers, pinned);
     }
     if (!next.device().equals(mm.device())) {
       return null;
     }
     Operation add = null;
-    Output bias = null;
-    if (Elementwise.is(next, Primitive.ADD) || isBiasAddOf(head, next, mm)) {
+    List<Output> bias = List.of();
+    boolean batchNorm = head == Head.CONV2D && isInferenceBatchNorm(next, mm, readers, shapeUsers, fetched);
+    if (Elementwise.is(next, Primitive.ADD) || isBiasAddOf(head, next, mm) || batchNorm) {
       Output other = next.input(0).equals(mm.output(0)) ? next.input(1) : next.input(0);
-      if (other.equals(mm.output(0)) || !isBias(head, mm, next, other.shape())) {
+      if (other.equals(mm.output(0)) || (!batchNorm && !isBias(head, mm, next, other.shape()))) {
         return null;
       }
       add = next;
-      bias = other;
+      bias = batchNorm ? next.inputs().subList(1, 5) : List.of(other);
       next = pinned.contains(add) ? null : soleReader(add.output(0), readers, pinned);
       if (next == null && !pinned.contains(add)) {
         Match masked = reluWithMasks(mm, add, bias, add.output(0), readers, pinned);
@@ -235,7 +239,7 @@ public final class FuseMatMulEpilogue implements Pass {
    * The match ending in a relu of {@code z} when z's readers are that relu and relu masks
    * {@code Greater(z, 0)} only (the forward activation and its gradient's mask), or null.
    */
-  private static Match reluWithMasks(Operation mm, Operation add, Output bias, Output z,
+  private static Match reluWithMasks(Operation mm, Operation add, List<Output> bias, Output z,
       Map<Output, List<Operation>> readers, Set<Operation> pinned) {
     if (pinned.contains(z.op())) {
       return null;
@@ -267,6 +271,25 @@ public final class FuseMatMulEpilogue implements Pass {
       return null;
     }
     return r.get(0);
+  }
+
+  /**
+   * An inference BatchNorm ({@code training} false) normalizing an NHWC convolution's output (input 0)
+   * whose statistics outputs nothing reads or fetches: (x - mean) / sqrt(variance + epsilon) * scale + offset is a
+   * per-channel scale and shift of the convolution's output.
+   */
+  private static boolean isInferenceBatchNorm(Operation op, Operation conv, Map<Output, List<Operation>> readers,
+      Map<Output, List<Operation>> shapeUsers, Set<Output> fetched) {
+    if (!op.type().equals("BatchNorm") || op.attrs().getBool("training", true) || nchw(conv)
+        || !op.input(0).equals(conv.output(0)) || op.inputs().subList(1, 5).contains(conv.output(0))) {
+      return false;
+    }
+    for (int i = 1; i < op.numOutputs(); i++) {
+      if (readers.containsKey(op.output(i)) || shapeUsers.containsKey(op.output(i)) || fetched.contains(op.output(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A BiasAdd of {@code head}'s output (input 0) along its channels: any for a product, the same data format for a convolution. */
@@ -332,8 +355,9 @@ public final class FuseMatMulEpilogue implements Pass {
   private static void emit(Rewriter rw, Head head, Match m) {
     OperationBuilder b = rw.newNodeReplacing(head.fused, m.last());
     b.addInput(rw.map(m.matmul().input(0))).addInput(rw.map(m.matmul().input(1)));
-    if (m.bias() != null) {
-      b.addInput(rw.map(m.bias()));
+    m.operands().forEach(o -> b.addInput(rw.map(o)));
+    if (m.add() != null && m.add().type().equals("BatchNorm")) {
+      b.setAttr("epsilon", m.add().attrs().getDouble("epsilon"));
     }
     if (head == Head.MATMUL) {
       b.setAttr("transpose_a", m.matmul().attrs().getBool("transpose_a", false))
@@ -347,8 +371,9 @@ public final class FuseMatMulEpilogue implements Pass {
     controls.forEach(c -> b.addControlInput(rw.map(c)));
     Operation f = b.build();
     for (Operation n : m.nodes()) {
-      // Every swallowed value has the fused output's shape and dtype: shape-only users take it.
-      rw.replace(n, f.output(0));
+      // Every swallowed value has the fused output's shape and dtype: shape-only users take it. A
+      // BatchNorm's statistics outputs have no users (isInferenceBatchNorm).
+      rw.replace(n, java.util.Collections.nCopies(n.numOutputs(), f.output(0)), f);
     }
   }
 }

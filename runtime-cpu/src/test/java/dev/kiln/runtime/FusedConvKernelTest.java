@@ -62,12 +62,19 @@ class FusedConvKernelTest {
     double[] x = ConvKernelsTest.random(rnd, t.n() * t.h() * t.w() * t.c());
     double[] f = ConvKernelsTest.random(rnd, t.kh() * t.kw() * t.fc() * t.k());
     double[] b = ConvKernelsTest.random(rnd, t.k());
+    double[] scale = ConvKernelsTest.random(rnd, t.k());
+    double[] offset = ConvKernelsTest.random(rnd, t.k());
+    double[] mean = ConvKernelsTest.random(rnd, t.k());
+    double[] variance = abs(ConvKernelsTest.random(rnd, t.k()));
+    double eps = 1e-3;
     double[] conv = ConvKernelsTest.refConv(t, x, f);
     double[] mag = ConvKernelsTest.refConv(t, abs(x), abs(f));
     int kk = t.kh() * t.kw() * t.fc();
     for (DType d : List.of(DType.FLOAT32, DType.FLOAT64)) {
       for (String a : List.of("none", "relu", "sigmoid", "tanh")) {
-        for (boolean withBias : List.of(true, false)) {
+        for (String epilogue : List.of("bias", "none", "batch norm")) {
+          boolean withBias = epilogue.equals("bias");
+          boolean bn = epilogue.equals("batch norm");
           KernelHarness h = new KernelHarness();
           Output xp = h.input(ConvKernelsTest.tensor(d, x, t.inDims()));
           Output fp = h.input(ConvKernelsTest.tensor(d, f, t.kh(), t.kw(), t.fc(), t.k()));
@@ -77,19 +84,28 @@ class FusedConvKernelTest {
           if (withBias) {
             ob.addInput(h.input(ConvKernelsTest.tensor(d, b, t.k())));
           }
+          if (bn) {
+            for (double[] v : List.of(scale, offset, mean, variance)) {
+              ob.addInput(h.input(ConvKernelsTest.tensor(d, v, t.k())));
+            }
+            ob.setAttr("epsilon", eps);
+          }
           Operation op = ob.setAttrs(plain.op().attrs()).setAttr("activation", a).build();
           Tensor got = h.runAll(op).get(0);
-          double eps = d == DType.FLOAT32 ? Math.ulp(1f) : Math.ulp(1.0);
+          double ulp = d == DType.FLOAT32 ? Math.ulp(1f) : Math.ulp(1.0);
           for (int im = 0; im < t.n(); im++) {
             for (int oy = 0; oy < t.oh(); oy++) {
               for (int ox = 0; ox < t.ow(); ox++) {
                 for (int ch = 0; ch < t.k(); ch++) {
                   int e = t.out(im, oy, ox, ch);
                   double bias = withBias ? b[ch] : 0;
-                  double want = act(a, conv[e] + bias);
-                  double tol = (kk + 2) * eps * (mag[e] + Math.abs(bias)) + 4 * eps * Math.abs(want) + Double.MIN_VALUE;
+                  double inv = bn ? scale[ch] / Math.sqrt(variance[ch] + eps) : 1;
+                  double pre = bn ? (conv[e] - mean[ch]) * inv + offset[ch] : conv[e] + bias;
+                  double want = act(a, pre);
+                  double around = bn ? Math.abs(inv) * (mag[e] + Math.abs(mean[ch])) + Math.abs(offset[ch]) : mag[e] + Math.abs(bias);
+                  double tol = (kk + 4) * ulp * around + 4 * ulp * Math.abs(want) + Double.MIN_VALUE;
                   double v = got.getDouble(e);
-                  assertTrue(Math.abs(v - want) <= tol, t + " " + d + " " + a + (withBias ? " bias" : "") + " element " + e
+                  assertTrue(Math.abs(v - want) <= tol, t + " " + d + " " + a + " " + epilogue + " element " + e
                       + ": expected " + want + " but was " + v);
                 }
               }
@@ -160,6 +176,39 @@ class FusedConvKernelTest {
       for (int k = 0; k < on.size(); k++) {
         assertEquals(off.getDouble(k), on.getDouble(k), 1e-5 * (1 + Math.abs(off.getDouble(k))), "value " + i + " element " + k);
       }
+    }
+  }
+
+  /**
+   * Inference: conv, batch normalization with given statistics, relu; the optimized Session runs one
+   * FusedConv2D of six inputs and computes what the unoptimized one does.
+   */
+  @Test
+  void inferenceBatchNormAfterAConvolutionRunsFused() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Random rnd = new Random(9);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, 9, 9, 3));
+    Output f = tf.constant(tensor(rnd, 0.5, 3, 3, 3, 7));
+    Output variance = tf.abs(tf.constant(tensor(rnd, 1, 7)));
+    List<Output> bn = tf.batchNorm(tf.conv2d(x, f, new int[] {2, 2}, "SAME"), tf.constant(tensor(rnd, 1, 7)),
+        tf.constant(tensor(rnd, 1, 7)), tf.constant(tensor(rnd, 1, 7)), variance, 1e-3, false);
+    Output y = tf.relu(bn.get(0));
+    Tensor xv = tensor(rnd, 1, 4, 9, 9, 3);
+    List<Tensor> out = new ArrayList<>();
+    for (SessionOptions o : List.of(SessionOptions.defaults(), SessionOptions.builder().optimize(false).build())) {
+      try (Session s = new Session(g, o)) {
+        out.add(s.run(Map.of(x, xv), y).get(0));
+      }
+    }
+    dev.kiln.optimizer.Program optimized = dev.kiln.optimizer.Optimizer.defaultPipeline(CpuConstantEvaluator.instance(),
+        CpuKernels.registry(), Set.of()).run(new dev.kiln.optimizer.Program(g, List.of(y), List.of(), Set.of(x)));
+    List<Operation> fused = optimized.graph().operations().stream().filter(op -> op.type().equals("FusedConv2D")).toList();
+    assertEquals(1, fused.size(), optimized.graph().toText());
+    assertEquals(6, fused.get(0).numInputs());
+    assertEquals("relu", fused.get(0).attrs().getString("activation"));
+    for (int k = 0; k < out.get(0).size(); k++) {
+      assertEquals(out.get(1).getDouble(k), out.get(0).getDouble(k), 1e-5 * (1 + Math.abs(out.get(1).getDouble(k))), "element " + k);
     }
   }
 

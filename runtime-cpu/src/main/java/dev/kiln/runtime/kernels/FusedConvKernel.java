@@ -6,7 +6,9 @@ import dev.kiln.graph.Elementwise;
 import dev.kiln.runtime.blas.Blas;
 
 /**
- * The CPU kernel of {@code FusedConv2D}: {@code activation(conv2d(input, filter) + bias)}. On the
+ * The CPU kernel of {@code FusedConv2D}: {@code activation(conv2d(input, filter) + bias)}, or with
+ * batch normalization's four inputs instead of the bias, {@code activation(y * a + b)} with the
+ * per-channel a and b the BatchNorm kernel computes from them. On the
  * float32 im2col path the bias and activation are applied to each block's output rows right after
  * the block's product, while those rows are still in the core's cache (one vectorized pass for bias
  * and relu); float64 and the direct loops apply them to the whole output afterwards.
@@ -29,9 +31,12 @@ final class FusedConvKernel {
             + "': no convolution epilogue for " + p);
       }).orElse(null);
       boolean hasBias = spec.inputs().size() == 3;
-      int s0 = spec.inputSlots()[0];
-      int s1 = spec.inputSlots()[1];
-      int sb = hasBias ? spec.inputSlots()[2] : -1;
+      boolean batchNorm = spec.inputs().size() == 6;
+      double eps = spec.op().attrs().getDouble("epsilon");
+      int[] slots = spec.inputSlots();
+      int s0 = slots[0];
+      int s1 = slots[1];
+      int sb = hasBias ? slots[2] : -1;
       int so = spec.outputSlots()[0];
       int k = g.outC();
       if (d == DType.FLOAT32 && DepthwiseConv.handles(g)) {
@@ -40,7 +45,20 @@ final class FusedConvKernel {
         return frame -> {
           float[] y = (float[]) frame[so];
           c.forward((float[]) frame[s0], (float[]) frame[s1], y);
-          rows(y, hasBias ? (float[]) frame[sb] : null, act, 0, rows, k);
+          if (batchNorm) {
+            float[][] ab = scaleShift(frame, slots, k, eps);
+            affine(y, ab[0], ab[1], act, 0, rows, k);
+          } else {
+            rows(y, hasBias ? (float[]) frame[sb] : null, act, 0, rows, k);
+          }
+        };
+      }
+      if (d == DType.FLOAT32 && Blas.gemmAtAvailable() && batchNorm) {
+        ConvKernels.Im2colConv c = new ConvKernels.Im2colConv(g);
+        return frame -> {
+          float[][] ab = scaleShift(frame, slots, k, eps);
+          c.forward((float[]) frame[s0], (float[]) frame[s1], (float[]) frame[so],
+              (y, r0, r1) -> affine(y, ab[0], ab[1], act, r0, r1, k));
         };
       }
       if (d == DType.FLOAT32 && Blas.gemmAtAvailable()) {
@@ -58,9 +76,12 @@ final class FusedConvKernel {
           ? frame -> {
             float[] y = (float[]) frame[so];
             c.run(ConvKernels.Kind.FORWARD, (float[]) frame[s0], (float[]) frame[s1], y);
+            float[][] ab = batchNorm ? scaleShift(frame, slots, k, eps) : null;
             float[] bias = hasBias ? (float[]) frame[sb] : null;
             if (g.nchw()) {
-              planes(y, bias, act, planes, k, hw);
+              planes(y, ab, bias, act, planes, k, hw);
+            } else if (ab != null) {
+              affine(y, ab[0], ab[1], act, 0, g.batch() * hw, k);
             } else {
               rows(y, bias, act, 0, g.batch() * hw, k);
             }
@@ -72,6 +93,17 @@ final class FusedConvKernel {
             if (bias != null) {
               for (int p = 0; p < planes * hw; p++) {
                 y[p] += bias[g.nchw() ? (p / hw) % k : p % k];
+              }
+            }
+            if (batchNorm) {
+              double[] scale = (double[]) frame[slots[2]];
+              double[] offset = (double[]) frame[slots[3]];
+              double[] mean = (double[]) frame[slots[4]];
+              double[] var = (double[]) frame[slots[5]];
+              for (int p = 0; p < planes * hw; p++) {
+                int ch = g.nchw() ? (p / hw) % k : p % k;
+                double a = scale[ch] / Math.sqrt(var[ch] + eps);
+                y[p] = y[p] * a + (offset[ch] - mean[ch] * a);
               }
             }
             if (act != null) {
@@ -109,8 +141,48 @@ final class FusedConvKernel {
     }
   }
 
-  /** NCHW planes of hw elements, plane p of channel p % k: y = act(y + bias). */
-  private static void planes(float[] y, float[] bias, UnaryKernels.Op act, int planes, int k, int hw) {
+  /**
+   * Batch normalization's per-channel {a, b} with y * a + b = (y - mean) / sqrt(variance + eps) *
+   * scale + offset (inputs 2..5), computed in double as the BatchNorm kernel does.
+   */
+  private static float[][] scaleShift(Object[] frame, int[] slots, int k, double eps) {
+    float[] scale = (float[]) frame[slots[2]];
+    float[] offset = (float[]) frame[slots[3]];
+    float[] mean = (float[]) frame[slots[4]];
+    float[] var = (float[]) frame[slots[5]];
+    float[][] ab = new float[2][k];
+    for (int c = 0; c < k; c++) {
+      double a = scale[c] / Math.sqrt(var[c] + eps);
+      ab[0][c] = (float) a;
+      ab[1][c] = (float) (offset[c] - mean[c] * a);
+    }
+    return ab;
+  }
+
+  /** NHWC rows [r0, r1) of k channels: y = act(y * a + b). */
+  private static void affine(float[] y, float[] a, float[] b, UnaryKernels.Op act, int r0, int r1, int k) {
+    for (int r = r0; r < r1; r++) {
+      int o = r * k;
+      for (int ch = 0; ch < k; ch++) {
+        y[o + ch] = y[o + ch] * a[ch] + b[ch];
+      }
+    }
+    if (act != null) {
+      unary(act, y, r0 * k, (r1 - r0) * k);
+    }
+  }
+
+  /** NCHW planes of hw elements, plane p of channel p % k: y = act(y * a + b) with ab, else act(y + bias). */
+  private static void planes(float[] y, float[][] ab, float[] bias, UnaryKernels.Op act, int planes, int k, int hw) {
+    if (ab != null) {
+      for (int p = 0; p < planes; p++) {
+        float a = ab[0][p % k];
+        float b = ab[1][p % k];
+        for (int e = p * hw; e < (p + 1) * hw; e++) {
+          y[e] = y[e] * a + b;
+        }
+      }
+    }
     if (bias != null) {
       for (int p = 0; p < planes; p++) {
         float b = bias[p % k];
