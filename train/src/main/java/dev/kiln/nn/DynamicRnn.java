@@ -102,6 +102,10 @@ public final class DynamicRnn {
       throw new IllegalArgumentException("DynamicRnn: inputs '" + inputs.name() + "' must be f32 or f64, got "
           + inputs.dtype().shortName());
     }
+    if (s.dim(timeMajor ? 0 : 1) < 0) {
+      throw new IllegalArgumentException("DynamicRnn: the time axis of inputs '" + inputs.name()
+          + "' must have a known size, got " + s);
+    }
     return tf.graph().atomically(() -> {
       Output x = timeMajor ? inputs : tf.transpose(inputs, 1, 0, 2);
       if (reverse) {
