@@ -116,6 +116,10 @@ public final class LstmCell implements RnnCell {
     return weights.variables();
   }
 
+  double forgetBias() {
+    return forgetBias;
+  }
+
   CellWeights weights() {
     return weights;
   }
