@@ -10,6 +10,7 @@ import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.kernels.StateKernels;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Graph;
 import dev.kiln.graph.HostBuffers;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
@@ -47,7 +48,8 @@ public final class PlanCompiler {
   public static final PlanRules RULES = new PlanRules() {
     @Override
     public boolean writesIntoVariable(Operation producer) {
-      return Kernels.isBuiltin(producer.type());
+      // A loop's outputs hold its state while it runs, and its bodies may read that variable.
+      return Kernels.isBuiltin(producer.type()) && !(producer.def() instanceof dev.kiln.graph.ControlFlowOp);
     }
 
     @Override
@@ -58,6 +60,12 @@ public final class PlanCompiler {
 
   private final Session session;
   private final PlanKey key;
+  /** The Session's options; the defaults for a body compiled without a Session. */
+  private final SessionOptions options;
+  /** For a body plan: the body whose nodes own the random streams (null for a run's plan). */
+  private final dev.kiln.graph.Subgraph body;
+  /** Random streams of a body compiled without a Session. */
+  private final Map<Operation, dev.kiln.runtime.kernels.RandomStream> localRandoms = new HashMap<>();
   private final Set<Output> fed = new HashSet<>();
   private final Map<Output, TensorType> types = new HashMap<>();
   private final Map<Operation, List<TensorType>> outputTypes = new HashMap<>();
@@ -77,8 +85,95 @@ public final class PlanCompiler {
   private int bufferBase;
 
   private PlanCompiler(Session session, PlanKey key) {
+    this(session, key, null);
+  }
+
+  private PlanCompiler(Session session, PlanKey key, dev.kiln.graph.Subgraph body) {
     this.session = session;
     this.key = key;
+    this.body = body;
+    this.options = session != null ? session.options() : SessionOptions.defaults();
+  }
+
+  /**
+   * Compiles a control-flow body ({@link ControlFlowKernels}) once for concrete parameter types: a plan
+   * whose {@link Plan#feedSlots} take the parameters' arrays and whose {@link Plan#resultSlots} hold
+   * the results' arrays after its kernels ran (no copies out). Random nodes of the body draw from
+   * {@code session}'s streams (their own when it is null), so each iteration draws fresh values.
+   */
+  public static Plan compileBody(Session session, dev.kiln.graph.Subgraph body, List<TensorType> parameterTypes) {
+    return new PlanCompiler(session, null, body).compileBody(parameterTypes);
+  }
+
+  private Plan compileBody(List<TensorType> parameterTypes) {
+    List<Output> params = body.parameters();
+    for (int i = 0; i < params.size(); i++) {
+      fed.add(params.get(i));
+      types.put(params.get(i), parameterTypes.get(i));
+      slotOf.put(params.get(i), nextSlot++);
+    }
+    List<Output> fetches = body.results();
+    List<Output> feeds = params;
+    if (options.optimize()) {
+      Program optimized = optimize(new Program(body.graph(), fetches, List.of(), fed));
+      List<Output> mapped = new ArrayList<>();
+      for (Output o : params) {
+        Output m = optimized.graph().findOperation(o.op().name()).map(op -> op.output(o.index())).orElse(null);
+        mapped.add(m != null && optimized.fed().contains(m) ? m : o);
+        if (m != null && m != o) {
+          types.put(m, types.get(o));
+          slotOf.put(m, slotOf.get(o));
+        }
+      }
+      fed.clear();
+      fed.addAll(mapped);
+      feeds = mapped;
+      fetches = optimized.fetches();
+    }
+    Schedule schedule = Schedule.build(fed, fetches, List.of(), RULES);
+    // The results are read when the body's kernels are done: keep them alive to the end.
+    List<Schedule.Step> steps = new ArrayList<>();
+    List<Schedule.Step> reads = new ArrayList<>();
+    for (Schedule.Step st : schedule.steps()) {
+      (st instanceof Schedule.FetchStep ? reads : steps).add(st);
+    }
+    steps.addAll(reads);
+    inferTypes(steps);
+    layOutSpecialSlots(steps);
+    allocateBuffers(steps);
+    Kernel[] kernels = bindKernels(steps, new int[0], new Plan.Lent[fetches.size()]);
+    int[] resultSlots = new int[fetches.size()];
+    for (int k = 0; k < resultSlots.length; k++) {
+      resultSlots[k] = slotOf.get(fetches.get(k));
+    }
+    Object[] template = new Object[nextSlot];
+    bindings.forEach((slot, array) -> template[slot] = array);
+    int nb = memory.bufferCount();
+    int[] slots = new int[nb];
+    int[] sizes = new int[nb];
+    for (int b = 0; b < nb; b++) {
+      slots[b] = bufferBase + b;
+      sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
+    }
+    int[] feedSlots = new int[feeds.size()];
+    for (int i = 0; i < feedSlots.length; i++) {
+      feedSlots[i] = slotOf.get(feeds.get(i));
+    }
+    List<TensorType> resultTypes = new ArrayList<>();
+    for (Output f : fetches) {
+      resultTypes.add(types.get(f));
+    }
+    Plan plan = new Plan(kernels, feedSlots, resultSlots, new VariableState[0], new VariableState[0], false, template,
+        slots, memory.bufferTypes(), sizes, options.framesPerPlan(), memory, new Plan.Lent[fetches.size()]);
+    plan.resultTypes = List.copyOf(resultTypes);
+    return plan;
+  }
+
+  /** The random stream of a Random node: the Session's, or this body plan's own. */
+  private dev.kiln.runtime.kernels.RandomStream randomStream(Operation op) {
+    Operation owner = stateOp(op);
+    return session != null ? session.randomStream(owner)
+        : localRandoms.computeIfAbsent(owner, o -> new dev.kiln.runtime.kernels.RandomStream(o.attrs().getLong("seed")));
   }
 
   public static Plan compile(Session session, PlanKey key, Tensor[] feedValues) {
@@ -166,7 +261,7 @@ public final class PlanCompiler {
    * state in the Session.
    */
   private Program optimize(Program program) {
-    return optimize(program, session.options());
+    return optimize(program, options);
   }
 
   /** The default pipeline less {@code options}' disabled passes, run on {@code program} (also what a device Session's plans get). */
@@ -193,7 +288,8 @@ public final class PlanCompiler {
 
   /** The Session graph's node for a Variable or random node of the (possibly optimized) plan graph. */
   private Operation stateOp(Operation op) {
-    return op.graph() == session.graph() ? op : session.graph().operation(op.name());
+    Graph g = body != null ? body.graph() : session.graph();
+    return op.graph() == g ? op : g.operation(op.name());
   }
 
   private void validate(Tensor[] values) {
@@ -453,10 +549,10 @@ public final class PlanCompiler {
             } else if (sawAssign && !op.type().startsWith("Random")) {
               kernelAfterAssign = true;
             }
-            kernels.add(session.options().profileKernels() ? KernelProfile.wrap(kernels.size(), op, outputTypes.get(op), inputTypes(op), k) : k);
+            kernels.add(options.profileKernels() ? KernelProfile.wrap(kernels.size(), op, outputTypes.get(op), inputTypes(op), k) : k);
           }
         }
-        case Schedule.FetchStep(int k, Output value) when lent[k] != null -> {}
+        case Schedule.FetchStep(int k, Output value) when body != null || lent[k] != null -> {}
         case Schedule.FetchStep(int k, Output value) -> {
           TensorType t = types.get(value);
           kernels.add(StateKernels.fetch(t.dtype(), t.shape(), t.shape().elementCount(),
@@ -479,9 +575,9 @@ public final class PlanCompiler {
       case "Variable", "Const", "Placeholder", "NoOp" -> null;
       case "Assign", "AssignAdd", "AssignSub" -> fused.containsKey(op.input(1).op()) ? null : StateKernels.assign(op.type(), out.get(0).dtype(),
           out.get(0).shape().elementCount(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
-      case "RandomNormal" -> StateKernels.randomNormal(session.randomStream(stateOp(op)), out.get(0).dtype(),
+      case "RandomNormal" -> StateKernels.randomNormal(randomStream(op), out.get(0).dtype(),
           out.get(0).shape().elementCount(), outputSlot(op.output(0)));
-      case "RandomUniform" -> StateKernels.randomUniform(session.randomStream(stateOp(op)), out.get(0).dtype(),
+      case "RandomUniform" -> StateKernels.randomUniform(randomStream(op), out.get(0).dtype(),
           out.get(0).shape().elementCount(), outputSlot(op.output(0)));
       default -> {
         if (RULES.isView(op)) {
@@ -495,7 +591,10 @@ public final class PlanCompiler {
         for (int j = 0; j < outSlots.length; j++) {
           outSlots[j] = outputSlot(op.output(j));
         }
-        KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots, session.options().fusedKernels());
+        KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots, options.fusedKernels());
+        if (op.def() instanceof dev.kiln.graph.ControlFlowOp) {
+          yield ControlFlowKernels.create(spec, session);
+        }
         yield Kernels.factory(op.type()).create(spec);
       }
     };

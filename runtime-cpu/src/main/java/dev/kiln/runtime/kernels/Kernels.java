@@ -84,6 +84,10 @@ public final class Kernels {
     m.put("Fused", FusedKernel.factory());
     m.put("FusedMatMul", FusedMatMulKernel.factory());
     m.put("Gemm", MatMulKernels.gemm());
+    // Control flow: bodies compiled into plans of their own; random nodes in them draw from the
+    // kernel's own streams here (a Session's plans bind the Session's streams instead).
+    m.put("If", spec -> dev.kiln.runtime.exec.ControlFlowKernels.create(spec, null));
+    m.put("While", spec -> dev.kiln.runtime.exec.ControlFlowKernels.create(spec, null));
     return Map.copyOf(m);
   }
 
