@@ -110,12 +110,22 @@ final class CellWeights {
     }
     if (graph == null) {
       create(tf, x.dtype());
-    } else if (graph != tf.graph()) {
+    } else if (Ops.create(graph).graph() != tf.graph()) {
+      // tf builds into this graph, or into the loop or branch body being built through it.
       throw error("was built in another graph; a cell's weights belong to one graph");
     } else if (wIh.dtype() != x.dtype()) {
       throw error("input '" + x.name() + "' is " + x.dtype().shortName() + " but the cell's weights are "
           + wIh.dtype().shortName());
     }
+  }
+
+  /** The weights of {@code cell}. */
+  static CellWeights of(RnnCell cell) {
+    return switch (cell) {
+      case LstmCell c -> c.weights();
+      case GruCell c -> c.weights();
+      case SimpleRnnCell c -> c.weights();
+    };
   }
 
   /** Checks a state tensor against the cell: [batch, hidden] of the weights' dtype. */

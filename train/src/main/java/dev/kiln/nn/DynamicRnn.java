@@ -16,8 +16,13 @@ import java.util.Optional;
  * final state is the state after its own last step (its initial state if its length is 0). The
  * outputs are the cell's h at every step, shaped like the inputs with {@code hidden} features.
  *
- * <p>The input projection {@code x W_ih} of every step is one product before the recurrence; each
- * step then costs one [batch, hidden] x [hidden, G*hidden] product and the gate math.
+ * <p>When the time axis is known the steps are unrolled into the graph: an LSTM projects every
+ * step's input with one product before the recurrence, each step then costs one [batch, hidden] x
+ * [hidden, 4*hidden] product and the gate math, and its backward pass is written out (weight
+ * gradients as one product each after the reverse steps). When the time axis is unknown until the
+ * run, or with {@link #inLoop}, the steps run in a {@link Ops#whileLoop} (TensorFlow's form): one
+ * iteration per step, each writing its output into the [time, batch, hidden] outputs; its gradient
+ * is the loop's gradient.
  *
  * <p>Configuration methods return a new helper; {@link #run} builds the nodes.
  */
@@ -40,24 +45,26 @@ public final class DynamicRnn {
   private final boolean reverse;
   private final Optional<Output> lengths;
   private final Optional<List<Output>> initialState;
+  private final boolean loop;
 
   private DynamicRnn(RnnCell cell, boolean timeMajor, boolean reverse, Optional<Output> lengths,
-      Optional<List<Output>> initialState) {
+      Optional<List<Output>> initialState, boolean loop) {
     this.cell = Objects.requireNonNull(cell, "DynamicRnn: cell is null");
     this.timeMajor = timeMajor;
     this.reverse = reverse;
     this.lengths = lengths;
     this.initialState = initialState;
+    this.loop = loop;
   }
 
   /** The helper for {@code cell}: batch-major inputs, every example as long as the input, zero initial state. */
   public static DynamicRnn over(RnnCell cell) {
-    return new DynamicRnn(cell, false, false, Optional.empty(), Optional.empty());
+    return new DynamicRnn(cell, false, false, Optional.empty(), Optional.empty(), false);
   }
 
   /** Inputs and outputs are [time, batch, features]. */
   public DynamicRnn timeMajor() {
-    return new DynamicRnn(cell, true, reverse, lengths, initialState);
+    return new DynamicRnn(cell, true, reverse, lengths, initialState, loop);
   }
 
   /** Per-example sequence lengths, int32 [batch], each in [0, time]. */
@@ -67,14 +74,14 @@ public final class DynamicRnn {
       throw new IllegalArgumentException("DynamicRnn: lengths '" + sequenceLengths.name() + "' must be i32[batch], got "
           + sequenceLengths.type());
     }
-    return new DynamicRnn(cell, timeMajor, reverse, Optional.of(sequenceLengths), initialState);
+    return new DynamicRnn(cell, timeMajor, reverse, Optional.of(sequenceLengths), initialState, loop);
   }
 
   /** The state before the first step (the cell's {@link RnnCell#stateCount} tensors [batch, hidden]). */
   public DynamicRnn withInitialState(List<Output> state) {
     Objects.requireNonNull(state, "DynamicRnn: initial state is null");
     state.forEach(s -> Objects.requireNonNull(s, "DynamicRnn: an initial state tensor is null"));
-    return new DynamicRnn(cell, timeMajor, reverse, lengths, Optional.of(List.copyOf(state)));
+    return new DynamicRnn(cell, timeMajor, reverse, lengths, Optional.of(List.copyOf(state)), loop);
   }
 
   /**
@@ -83,7 +90,15 @@ public final class DynamicRnn {
    * outputs stay aligned with the inputs' time steps.
    */
   public DynamicRnn reversed() {
-    return new DynamicRnn(cell, timeMajor, !reverse, lengths, initialState);
+    return new DynamicRnn(cell, timeMajor, !reverse, lengths, initialState, loop);
+  }
+
+  /**
+   * The steps run in a {@link Ops#whileLoop} even when the time axis is known (they always do when it
+   * is not).
+   */
+  public DynamicRnn inLoop() {
+    return new DynamicRnn(cell, timeMajor, reverse, lengths, initialState, true);
   }
 
   public RnnCell cell() {
@@ -102,16 +117,14 @@ public final class DynamicRnn {
       throw new IllegalArgumentException("DynamicRnn: inputs '" + inputs.name() + "' must be f32 or f64, got "
           + inputs.dtype().shortName());
     }
-    if (s.dim(timeMajor ? 0 : 1) < 0) {
-      throw new IllegalArgumentException("DynamicRnn: the time axis of inputs '" + inputs.name()
-          + "' must have a known size, got " + s);
-    }
+    boolean known = s.dim(timeMajor ? 0 : 1) >= 0;
     return tf.graph().atomically(() -> {
       Output x = timeMajor ? inputs : tf.transpose(inputs, 1, 0, 2);
       if (reverse) {
         x = Sequences.reverse(tf, x, lengths);
       }
-      Result r = Recurrence.run(tf, cell, x, lengths, initialState);
+      Result r = loop || !known ? LoopRecurrence.run(tf, cell, x, lengths, initialState)
+          : Recurrence.run(tf, cell, x, lengths, initialState);
       Output out = r.outputs();
       if (reverse) {
         out = Sequences.reverse(tf, out, lengths);

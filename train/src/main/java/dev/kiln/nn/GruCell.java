@@ -109,6 +109,10 @@ public final class GruCell implements RnnCell {
     return weights.variables();
   }
 
+  CellWeights weights() {
+    return weights;
+  }
+
   @Override
   public String toString() {
     return "GruCell(" + input + " -> " + hidden + ")";

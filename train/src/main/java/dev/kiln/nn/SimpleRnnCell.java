@@ -89,6 +89,10 @@ public final class SimpleRnnCell implements RnnCell {
     return weights.variables();
   }
 
+  CellWeights weights() {
+    return weights;
+  }
+
   @Override
   public String toString() {
     return "SimpleRnnCell(" + input + " -> " + hidden + ")";

@@ -138,16 +138,73 @@ class RecurrentTest {
     GradientChecker.check(y, xs, Map.of(len, Tensor.of(lengths, 2))).assertWithin(1e-7);
   }
 
+  @ParameterizedTest
+  @EnumSource(RnnReference.Kind.class)
+  void withAnUnknownTimeAxisTheStepsRunInAWhileLoopForAnyNumberOfSteps(RnnReference.Kind kind) {
+    RnnReference.Weights w = weights(kind, 110 + kind.ordinal(), IN, H);
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(-1, -1, IN));
+    Output lengths = tf.placeholder("lengths", DType.INT32, Shape.of(-1));
+    RnnCell c = cell(kind, w, IN, H, 0);
+    DynamicRnn.Result r = DynamicRnn.over(c).withLengths(lengths).run(tf, x);
+    assertEquals(Shape.of(-1, -1, H), r.outputs().shape());
+    assertEquals(1, g.operations().stream().filter(op -> op.type().equals("While")).count());
+    RnnReference ref = new RnnReference(kind, IN, H, 0, w);
+    try (Session s = new Session(g)) {
+      s.run(tf.globalVariablesInitializer());
+      // One graph, one plan per fed shape: 5 steps with the usual lengths, then 2 steps.
+      for (int steps : new int[] {T, 2}) {
+        int[] lens = steps == T ? LENGTHS : new int[] {1, 2, 0};
+        double[] xv = randoms(11 + steps, B * steps * IN, 1);
+        RnnReference.Run want = ref.run(xv, B, steps, lens, false);
+        List<Output> fetches = new ArrayList<>(List.of(r.outputs()));
+        fetches.addAll(r.finalState());
+        List<Tensor> got = s.run(Map.of(x, Tensor.of(xv, B, steps, IN), lengths, Tensor.of(lens, B)),
+            fetches.toArray(Output[]::new));
+        assertEquals(Shape.of(B, steps, H), got.get(0).shape());
+        assertOutputs(want.outputs(), got.get(0).toDoubleArray(), "outputs, " + steps + " steps");
+        for (int k = 0; k < c.stateCount(); k++) {
+          assertState(want.state()[k], got.get(1 + k).toDoubleArray(), "state " + k + ", " + steps + " steps");
+        }
+      }
+    }
+  }
+
+  @Test
+  void theLoopAndTheUnrolledStepsAgreeOnAKnownTimeAxis() {
+    RnnReference.Weights w = weights(RnnReference.Kind.LSTM, 120, IN, H);
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(T, -1, IN));
+    Output lengths = tf.placeholder("lengths", DType.INT32, Shape.of(-1));
+    RnnCell c = cell(RnnReference.Kind.LSTM, w, IN, H, 0.5);
+    DynamicRnn rnn = DynamicRnn.over(c).timeMajor().withLengths(lengths);
+    DynamicRnn.Result unrolled = rnn.run(tf, x);
+    DynamicRnn.Result looped = rnn.inLoop().run(tf, x);
+    try (Session s = new Session(g)) {
+      s.run(tf.globalVariablesInitializer());
+      List<Tensor> got = s.run(Map.of(x, Tensor.of(randoms(12, T * B * IN, 1), T, B, IN), lengths,
+          Tensor.of(LENGTHS, B)), unrolled.outputs(), looped.outputs(), unrolled.finalState().get(1),
+          looped.finalState().get(1));
+      double[] a = got.get(0).toDoubleArray();
+      double[] b = got.get(1).toDoubleArray();
+      for (int i = 0; i < a.length; i++) {
+        assertEquals(a[i], b[i], 1e-13, "output " + i);
+      }
+      for (int i = 0; i < B * H; i++) {
+        assertEquals(got.get(2).getDouble(i), got.get(3).getDouble(i), 1e-13, "c " + i);
+      }
+    }
+  }
+
   @Test
   void bidirectionalRunsTheBackwardCellOverEachExamplesOwnStepsReversed() {
     RnnReference.Weights wf = weights(RnnReference.Kind.LSTM, 30, IN, H);
     RnnReference.Weights wb = weights(RnnReference.Kind.GRU, 40, IN, 2);
-    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(-1, T, IN));
+    // An unknown time axis: both directions run in loops, the reversal computed from x.
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(-1, -1, IN));
     Output lengths = tf.placeholder("lengths", DType.INT32, Shape.of(-1));
     Bidirectional bi = new Bidirectional(cell(RnnReference.Kind.LSTM, wf, IN, H, 0),
         cell(RnnReference.Kind.GRU, wb, IN, 2, 0));
     DynamicRnn.Result r = bi.run(tf, x, lengths);
-    assertEquals(Shape.of(-1, T, H + 2), r.outputs().shape());
+    assertEquals(Shape.of(-1, -1, H + 2), r.outputs().shape());
     double[] xv = randoms(5, B * T * IN, 1);
     RnnReference.Run fw = new RnnReference(RnnReference.Kind.LSTM, IN, H, 0, wf).run(xv, B, T, LENGTHS, false);
     RnnReference.Run bw = new RnnReference(RnnReference.Kind.GRU, IN, 2, 0, wb).run(xv, B, T, LENGTHS, true);
@@ -291,9 +348,6 @@ class RecurrentTest {
     Output lengths = tf.placeholder("len", DType.INT64, Shape.of(-1));
     e = assertThrows(IllegalArgumentException.class, () -> DynamicRnn.over(new GruCell(7, H)).withLengths(lengths));
     assertEquals("DynamicRnn: lengths 'len' must be i32[batch], got i64[?]", e.getMessage());
-    Output noTime = tf.placeholder("u", DType.FLOAT32, Shape.of(-1, -1, 7));
-    e = assertThrows(IllegalArgumentException.class, () -> DynamicRnn.over(new GruCell(7, H)).run(tf, noTime));
-    assertEquals("DynamicRnn: the time axis of inputs 'u' must have a known size, got [?,?,7]", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> new StackedRnn(List.of(new LstmCell(IN, H), new GruCell(H + 1, H))));
     assertEquals("StackedRnn: cell 1 (GruCell(4 -> 3)) must take 3 inputs, the hidden size of cell 0 (LstmCell(4 -> 3))",

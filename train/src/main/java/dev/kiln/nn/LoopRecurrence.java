@@ -1,0 +1,70 @@
+package dev.kiln.nn;
+
+import dev.kiln.graph.DType;
+import dev.kiln.graph.Ops;
+import dev.kiln.graph.Output;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The recurrence of {@link DynamicRnn} as a {@link Ops#whileLoop} over time-major inputs [T, B, in]
+ * whose T may be known only when the graph runs. The loop carries the step counter, the cell's state
+ * and the outputs [T, B, H]: each iteration reads its input row block with a Gather, projects it,
+ * steps the cell, and adds its (masked) output into the outputs at its step.
+ */
+final class LoopRecurrence {
+  private LoopRecurrence() {}
+
+  static DynamicRnn.Result run(Ops tf, RnnCell cell, Output x, Optional<Output> lengths,
+      Optional<List<Output>> initialState) {
+    DType dtype = x.dtype();
+    int hidden = cell.hiddenSize();
+    // The weights are made (or checked) here: variables belong to the graph, not to the loop's body.
+    CellWeights.of(cell).ensure(tf, tf.reshape(tf.slice(x, new int[] {0, 0, 0}, new int[] {0, -1, -1}), -1,
+        cell.inputSize()));
+    // Zeros [T, B, 1] and the steps 0..T-1, both from x, so that T may be unknown until the run.
+    Output column = tf.zerosLike(tf.slice(x, new int[] {0, 0, 0}, new int[] {-1, -1, 1}));
+    Output zerosH = tf.fill(dev.kiln.graph.Shape.of(hidden), tf.constant(0, dtype));
+    Output steps = tf.cast(tf.cumsum(tf.onesLike(tf.reshape(tf.slice(x, new int[] {0, 0, 0}, new int[] {-1, 1, 1}),
+        -1)), 0, true, false), DType.INT32);
+    Output count = tf.cast(tf.reduceSum(tf.onesLike(tf.cast(steps, dtype))), DType.INT32);
+    List<Output> state = initialState.orElseGet(() -> {
+      Output z = tf.add(tf.reduceSum(column, new int[] {0}, false), zerosH);
+      List<Output> zeros = new ArrayList<>();
+      for (int k = 0; k < cell.stateCount(); k++) {
+        zeros.add(z);
+      }
+      return zeros;
+    });
+    Output outputs = tf.add(column, zerosH);
+    int n = state.size();
+    List<Output> vars = new ArrayList<>();
+    vars.add(tf.constant(0));
+    vars.addAll(state);
+    vars.add(outputs);
+    List<Output> done = tf.whileLoop(v -> tf.less(v.get(0), count), v -> {
+      Output t = v.get(0);
+      List<Output> s = v.subList(1, 1 + n);
+      Output xt = tf.gather(x, t, 0);
+      List<Output> next = cell.call(tf, xt, s);
+      Output out = next.get(0);
+      List<Output> kept = next;
+      if (lengths.isPresent()) {
+        Output m = tf.reshape(tf.cast(tf.less(t, lengths.get()), dtype), -1, 1);
+        kept = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+          kept.add(tf.add(s.get(k), tf.mul(m, tf.sub(next.get(k), s.get(k)))));
+        }
+        out = tf.mul(m, out);
+      }
+      Output at = tf.reshape(tf.cast(tf.equal(steps, t), dtype), -1, 1, 1);
+      List<Output> result = new ArrayList<>();
+      result.add(tf.add(t, tf.constant(1)));
+      result.addAll(kept);
+      result.add(tf.add(v.get(1 + n), tf.mul(at, tf.expandDims(out, 0))));
+      return result;
+    }, vars);
+    return new DynamicRnn.Result(done.get(1 + n), done.subList(1, 1 + n));
+  }
+}
