@@ -38,7 +38,13 @@ final class LstmSequence {
     return tf.reshape(tf.slice(x, new int[] {t, 0, 0}, new int[] {1, -1, -1}), -1, width);
   }
 
-  /** Outputs: hs [T,B,H], cs [T,B,H], and the activated gates and tanh(c~) of each step [T,B,5H]. */
+  /** Values per step kept for the backward pass: c, the activated gates i, f, g, o, and tanh(c~). */
+  private static final int PER_STEP = 6;
+
+  /**
+   * Outputs: hs [T,B,H], cs [T,B,H], then for each step its {@link #PER_STEP} values [B,H], kept as
+   * outputs of their own so that the backward pass reads them without slicing a stacked copy.
+   */
   private static List<Output> forward(Ops tf, List<Output> in, Optional<Output> masks, double forgetBias, int hidden,
       int steps) {
     Output xp = in.get(0);
@@ -47,7 +53,7 @@ final class LstmSequence {
     Output c = in.get(3);
     List<Output> hs = new ArrayList<>();
     List<Output> cs = new ArrayList<>();
-    List<Output> aux = new ArrayList<>();
+    List<Output> perStep = new ArrayList<>();
     for (int t = 0; t < steps; t++) {
       Output z = tf.add(step(tf, xp, t, 4 * hidden), tf.matmul(h, wHh));
       List<Output> p = tf.split(z, 4, 1);
@@ -68,32 +74,32 @@ final class LstmSequence {
       }
       hs.add(h);
       cs.add(c);
-      aux.add(tf.concat(List.of(i, f, gg, o, tc), 1));
+      perStep.addAll(List.of(c, i, f, gg, o, tc));
     }
-    return List.of(tf.stack(hs, 0), tf.stack(cs, 0), tf.stack(aux, 0));
+    List<Output> out = new ArrayList<>(List.of(tf.stack(hs, 0), tf.stack(cs, 0)));
+    out.addAll(perStep);
+    return out;
   }
 
-  /** Gradients of xp, W_hh, h0, c0 from those of hs and cs (the gates' output is internal and takes none). */
+  /** Gradients of xp, W_hh, h0, c0 from those of hs and cs (the per-step values are internal and take none). */
   private static List<Output> backward(Ops tf, List<Output> in, List<Output> outs, List<Output> grads,
       Optional<Output> masks, int hidden, int steps) {
     Output wHh = in.get(1);
     Output h0 = in.get(2);
     Output c0 = in.get(3);
     Output hs = outs.get(0);
-    Output cs = outs.get(1);
-    Output aux = outs.get(2);
     Output one = tf.constant(1, h0.dtype());
     Output dh = tf.zerosLike(h0);
     Output dc = tf.zerosLike(c0);
     Output[] dz = new Output[steps];
     for (int t = steps - 1; t >= 0; t--) {
-      List<Output> a = tf.split(step(tf, aux, t, 5 * hidden), 5, 1);
-      Output i = a.get(0);
-      Output f = a.get(1);
-      Output gg = a.get(2);
-      Output o = a.get(3);
-      Output tc = a.get(4);
-      Output cPrev = t > 0 ? step(tf, cs, t - 1, hidden) : c0;
+      List<Output> a = outs.subList(2 + PER_STEP * t, 2 + PER_STEP * (t + 1));
+      Output i = a.get(1);
+      Output f = a.get(2);
+      Output gg = a.get(3);
+      Output o = a.get(4);
+      Output tc = a.get(5);
+      Output cPrev = t > 0 ? outs.get(2 + PER_STEP * (t - 1)) : c0;
       Output dhTotal = tf.add(dh, step(tf, grads.get(0), t, hidden));
       Output dcTotal = tf.add(dc, step(tf, grads.get(1), t, hidden));
       Output dhc = dhTotal;
