@@ -9,9 +9,10 @@ import java.util.Optional;
 
 /**
  * The recurrence of {@link DynamicRnn} as a {@link Ops#whileLoop} over time-major inputs [T, B, in]
- * whose T may be known only when the graph runs. The loop carries the step counter, the cell's state
- * and the outputs [T, B, H]: each iteration reads its input row block with a Gather, projects it,
- * steps the cell, and adds its (masked) output into the outputs at its step.
+ * whose T may be known only when the graph runs. The inputs of all steps are projected with one
+ * product before the loop; the loop carries the step counter, the cell's state and the outputs
+ * [T, B, H]: each iteration reads its projected input with a Gather, steps the cell, and adds its
+ * (masked) output into the outputs at its step.
  */
 final class LoopRecurrence {
   private LoopRecurrence() {}
@@ -20,11 +21,14 @@ final class LoopRecurrence {
       Optional<List<Output>> initialState) {
     DType dtype = x.dtype();
     int hidden = cell.hiddenSize();
-    // The weights are made (or checked) here: variables belong to the graph, not to the loop's body.
-    CellWeights.of(cell).ensure(tf, tf.reshape(tf.slice(x, new int[] {0, 0, 0}, new int[] {0, -1, -1}), -1,
-        cell.inputSize()));
     // Zeros [T, B, 1] and the steps 0..T-1, both from x, so that T may be unknown until the run.
     Output column = tf.zerosLike(tf.slice(x, new int[] {0, 0, 0}, new int[] {-1, -1, 1}));
+    // Every step's input projection as one product before the loop (which also makes the weights
+    // here: variables belong to the graph, not to the loop's body), reshaped to [T, B, G*H].
+    Output flat = cell.projectInputs(tf, tf.reshape(x, -1, cell.inputSize()));
+    int width = flat.shape().dim(1);
+    Output projected = tf.reshapeLike(flat, tf.add(column, tf.fill(dev.kiln.graph.Shape.of(width),
+        tf.constant(0, dtype))));
     Output zerosH = tf.fill(dev.kiln.graph.Shape.of(hidden), tf.constant(0, dtype));
     Output steps = tf.cast(tf.cumsum(tf.onesLike(tf.reshape(tf.slice(x, new int[] {0, 0, 0}, new int[] {-1, 1, 1}),
         -1)), 0, true, false), DType.INT32);
@@ -46,8 +50,7 @@ final class LoopRecurrence {
     List<Output> done = tf.whileLoop(v -> tf.less(v.get(0), count), v -> {
       Output t = v.get(0);
       List<Output> s = v.subList(1, 1 + n);
-      Output xt = tf.gather(x, t, 0);
-      List<Output> next = cell.call(tf, xt, s);
+      List<Output> next = cell.step(tf, tf.gather(projected, t, 0), s);
       Output out = next.get(0);
       List<Output> kept = next;
       if (lengths.isPresent()) {
