@@ -114,6 +114,7 @@ final class BuiltinOps {
     ArrayOps.define(defs);
     NormOps.define(defs);
     ConvOps.define(defs);
+    TensorArrayOps.define(defs);
     defs.add(new ControlFlowOp.Cond());
     defs.add(new ControlFlowOp.While());
 

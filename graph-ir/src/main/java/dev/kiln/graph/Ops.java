@@ -1045,6 +1045,41 @@ public final class Ops {
     return ControlFlow.whileLoop(this, cond, body, loopVars, options);
   }
 
+  /**
+   * A {@link TensorArray} of {@code size} zero elements of {@code elementShape} (fully defined), to
+   * fill with {@link TensorArray#write}.
+   */
+  public TensorArray tensorArray(DType dtype, int size, Shape elementShape) {
+    Objects.requireNonNull(dtype, "tensorArray: dtype is null");
+    Objects.requireNonNull(elementShape, "tensorArray: elementShape is null");
+    if (size < 0 || !elementShape.hasKnownRank()) {
+      throw new IllegalArgumentException("tensorArray: size " + size + " must be >= 0 and the element shape "
+          + elementShape + " of known rank");
+    }
+    int[] dims = new int[elementShape.rank() + 1];
+    dims[0] = size;
+    System.arraycopy(elementShape.dims(), 0, dims, 1, elementShape.rank());
+    return new TensorArray(this, fill(Shape.of(dims), constant(0, dtype)));
+  }
+
+  /** A {@link TensorArray} of {@code size} zero elements shaped like {@code elementLike} (whose dimensions may be unknown). */
+  public TensorArray tensorArray(int size, Output elementLike) {
+    Objects.requireNonNull(elementLike, "tensorArray: elementLike is null");
+    if (size < 0 || !elementLike.shape().hasKnownRank()) {
+      throw new IllegalArgumentException("tensorArray: size " + size + " must be >= 0 and '" + elementLike.name()
+          + "' of known rank, got " + elementLike.shape());
+    }
+    int[] multiples = new int[elementLike.shape().rank() + 1];
+    java.util.Arrays.fill(multiples, 1);
+    multiples[0] = size;
+    return new TensorArray(this, graph().atomically(() -> tile(expandDims(zerosLike(elementLike), 0), multiples)));
+  }
+
+  /** The tensor array whose elements are the slices of {@code flow} along axis 0 (TF's {@code unstack}); also rewraps a loop variable. */
+  public TensorArray tensorArray(Output flow) {
+    return new TensorArray(this, flow);
+  }
+
   // ================================================================ gradients (autodiff)
   // Everything below this line belongs to symbolic differentiation; see Gradients.java.
 

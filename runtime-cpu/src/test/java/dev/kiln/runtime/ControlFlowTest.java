@@ -125,4 +125,74 @@ class ControlFlowTest {
       }
     }
   }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void tensorArraysCollectAndReadSequencesInLoops(boolean optimize) {
+    // h_t = tanh(x_t * w + h_{t-1}); outputs[t] = h_t, over a sequence fed as [steps, 2]
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    int steps = 4;
+    Output xs = tf.placeholder("xs", DType.FLOAT32, Shape.of(steps, 2));
+    Output w = tf.constant(new float[] {0.5f, -1.5f});
+    dev.kiln.graph.TensorArray inputs = tf.tensorArray(xs);
+    dev.kiln.graph.TensorArray outs = tf.tensorArray(DType.FLOAT32, steps, Shape.of(2));
+    List<Output> r = tf.whileLoop(v -> tf.less(v.get(0), tf.constant(steps)), v -> {
+      Output t = v.get(0);
+      Output h = tf.tanh(tf.add(tf.mul(inputs.read(t), w), v.get(1)));
+      return List.of(tf.add(t, tf.constant(1)), h, tf.tensorArray(v.get(2)).write(t, h).flow());
+    }, List.of(tf.constant(0), tf.constant(new float[2]), outs.flow()));
+    Output stacked = tf.tensorArray(r.get(2)).stack();
+    float[] x = {0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.6f, 0.7f, 0.8f};
+    float[] want = new float[8];
+    float[] h = new float[2];
+    for (int t = 0; t < steps; t++) {
+      for (int i = 0; i < 2; i++) {
+        h[i] = (float) Math.tanh(x[2 * t + i] * (i == 0 ? 0.5f : -1.5f) + h[i]);
+        want[2 * t + i] = h[i];
+      }
+    }
+    try (Session s = new Session(g, options(optimize))) {
+      assertArrayEquals(want, s.run(Map.of(xs, Tensor.of(x, steps, 2)), stacked).get(0).toFloatArray(), 1e-6f);
+    }
+  }
+
+  @Test
+  void aTensorArrayIndexOutOfRangeFailsTheRunNamingTheNode() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output i = tf.placeholder("i", DType.INT32, Shape.scalar());
+    Output read = tf.tensorArray(tf.constant(new float[] {1, 2, 3})).read(i);
+    try (Session s = new Session(g)) {
+      assertEquals(3f, s.run(Map.of(i, Tensor.scalar(2)), read).get(0).toFloatArray()[0]);
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> s.run(Map.of(i, Tensor.scalar(3)), read));
+      assertEquals("TensorArrayRead 'TensorArrayRead': index 3 is out of range for a tensor array of size 3",
+          e.getMessage());
+    }
+  }
+
+  @Test
+  void aTensorArrayWrittenInALoopIsUpdatedInPlace() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(3));
+    List<Output> r = tf.whileLoop(v -> tf.less(v.get(0), tf.constant(5)), v -> List.of(
+        tf.add(v.get(0), tf.constant(1)), tf.tensorArray(v.get(1)).write(v.get(0), x).flow(),
+        tf.add(v.get(2), x)), List.of(tf.constant(0), tf.constant(Tensor.of(new float[15], 5, 3)), x));
+    dev.kiln.graph.Subgraph body = r.get(0).op().subgraphs().get(1);
+    dev.kiln.graph.TensorType f3 = new dev.kiln.graph.TensorType(DType.FLOAT32, Shape.of(3));
+    dev.kiln.runtime.exec.Plan plan = dev.kiln.runtime.exec.PlanCompiler.compileBody(null, body, List.of(
+        new dev.kiln.graph.TensorType(DType.INT32, Shape.scalar()), new dev.kiln.graph.TensorType(DType.FLOAT32,
+            Shape.of(5, 3)), f3, f3), 3);
+    // the array and the accumulator are written over their parameters; the counter is read twice
+    assertEquals(plan.feedSlots[1], plan.resultSlots[1]);
+    assertEquals(plan.feedSlots[2], plan.resultSlots[2]);
+    assertNotEquals(plan.feedSlots[0], plan.resultSlots[0]);
+    try (Session s = new Session(g)) {
+      List<Tensor> out = s.run(Map.of(x, Tensor.of(new float[] {1, 2, 3}, 3)), r.get(1), r.get(2));
+      assertArrayEquals(new float[] {1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3}, out.get(0).toFloatArray());
+      assertArrayEquals(new float[] {6, 12, 18}, out.get(1).toFloatArray());
+    }
+  }
 }

@@ -33,8 +33,8 @@ public final class ControlFlowKernels {
   private static Kernel cond(KernelSpec spec, Session session) {
     Operation op = spec.op();
     List<TensorType> captures = spec.inputs().subList(1, spec.inputs().size());
-    Plan then = PlanCompiler.compileBody(session, op.subgraphs().get(0), captures);
-    Plan other = PlanCompiler.compileBody(session, op.subgraphs().get(1), captures);
+    Plan then = PlanCompiler.compileBody(session, op.subgraphs().get(0), captures, 0);
+    Plan other = PlanCompiler.compileBody(session, op.subgraphs().get(1), captures, 0);
     int[] in = spec.inputSlots();
     int[] out = spec.outputSlots();
     int[] sizes = spec.outputs().stream().mapToInt(t -> t.shape().elementCount()).toArray();
@@ -62,8 +62,9 @@ public final class ControlFlowKernels {
 
   private static Kernel whileLoop(KernelSpec spec, Session session) {
     Operation op = spec.op();
-    Plan cond = PlanCompiler.compileBody(session, op.subgraphs().get(0), spec.inputs());
-    Plan body = PlanCompiler.compileBody(session, op.subgraphs().get(1), spec.inputs());
+    int n = spec.outputs().size();
+    Plan cond = PlanCompiler.compileBody(session, op.subgraphs().get(0), spec.inputs(), 0);
+    Plan body = PlanCompiler.compileBody(session, op.subgraphs().get(1), spec.inputs(), n);
     long max = op.attrs().getLong(ControlFlowOp.MAXIMUM_ITERATIONS);
     return new WhileKernel(spec, cond, body, max < 0 ? Long.MAX_VALUE : max);
   }

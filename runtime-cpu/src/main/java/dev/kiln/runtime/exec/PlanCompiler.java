@@ -101,11 +101,18 @@ public final class PlanCompiler {
    * the results' arrays after its kernels ran (no copies out). Random nodes of the body draw from
    * {@code session}'s streams (their own when it is null), so each iteration draws fresh values.
    */
-  public static Plan compileBody(Session session, dev.kiln.graph.Subgraph body, List<TensorType> parameterTypes) {
-    return new PlanCompiler(session, null, body).compileBody(parameterTypes);
+  public static Plan compileBody(Session session, dev.kiln.graph.Subgraph body, List<TensorType> parameterTypes,
+      int carried) {
+    return new PlanCompiler(session, null, body).compileBody(parameterTypes, carried);
   }
 
-  private Plan compileBody(List<TensorType> parameterTypes) {
+  /**
+   * Loop results computed in their parameter's own buffer (see {@link #carryInPlace}): the kernel
+   * writes the next value over the current one, which nothing else reads.
+   */
+  private final Set<Output> carriedInPlace = new HashSet<>();
+
+  private Plan compileBody(List<TensorType> parameterTypes, int carried) {
     List<Output> params = body.parameters();
     for (int i = 0; i < params.size(); i++) {
       fed.add(params.get(i));
@@ -139,6 +146,9 @@ public final class PlanCompiler {
     }
     steps.addAll(reads);
     inferTypes(steps);
+    for (int j = 0; j < carried; j++) {
+      carryInPlace(steps, feeds, fetches, j);
+    }
     layOutSpecialSlots(steps);
     allocateBuffers(steps);
     Kernel[] kernels = bindKernels(steps, new int[0], new Plan.Lent[fetches.size()]);
@@ -167,6 +177,63 @@ public final class PlanCompiler {
         slots, memory.bufferTypes(), sizes, options.framesPerPlan(), memory, new Plan.Lent[fetches.size()]);
     plan.resultTypes = List.copyOf(resultTypes);
     return plan;
+  }
+
+  /**
+   * Lets loop result {@code j} live in loop parameter {@code j}'s buffer when its producer's kernel
+   * may write over that parameter (a tensor-array write, an elementwise update) and nothing else in
+   * the body reads the parameter: the loop then neither copies nor swaps that variable.
+   */
+  private void carryInPlace(List<Schedule.Step> steps, List<Output> feeds, List<Output> fetches, int j) {
+    Output param = feeds.get(j);
+    Output r = fetches.get(j);
+    Operation p = r.op();
+    if (fed.contains(r) || !computes(p) || !types.get(param).equals(types.get(r)) || fetches.indexOf(r) != j
+        || fetches.contains(param) || p.def() instanceof dev.kiln.graph.ControlFlowOp) {
+      return;
+    }
+    List<Integer> allowed = new ArrayList<>();
+    if (p.type().equals("Fused")) {
+      if (p.numOutputs() == 1) {
+        allowed.addAll(MemoryPlanner.fusedInPlaceInputs(p, r.index()));
+      }
+    } else if (Kernels.isBuiltin(p.type()) && p.numOutputs() == 1) {
+      for (int i = 0; i < p.numInputs(); i++) {
+        if (Kernels.allowsInPlace(p.type(), i)) {
+          allowed.add(i);
+        }
+      }
+    }
+    boolean readsParam = false;
+    for (int i = 0; i < p.numInputs(); i++) {
+      if (p.def().readsInput(i) && viewRoot(p.input(i)) == param) {
+        if (!allowed.contains(i) || p.input(i) != param) {
+          return;
+        }
+        readsParam = true;
+      }
+    }
+    if (!readsParam) {
+      return;
+    }
+    for (Schedule.Step st : steps) {
+      if (st instanceof Schedule.OpStep(Operation op) && op != p) {
+        for (int i = 0; i < op.numInputs(); i++) {
+          if (op.def().readsInput(i) && viewRoot(op.input(i)) == param) {
+            return;
+          }
+        }
+      }
+    }
+    carriedInPlace.add(r);
+    slotOf.put(r, slotOf.get(param));
+  }
+
+  private Output viewRoot(Output o) {
+    while (!fed.contains(o) && RULES.isView(o.op())) {
+      o = o.op().input(0);
+    }
+    return o;
   }
 
   /** The random stream of a Random node: the Session's, or this body plan's own. */
@@ -397,6 +464,9 @@ public final class PlanCompiler {
   /** The buffer-owning value a value lives in, or null when it lives in a fed, variable or constant slot. */
   private Output root(Output o) {
     while (!fed.contains(o)) {
+      if (carriedInPlace.contains(o)) {
+        return null; // lives in its loop parameter's buffer
+      }
       Operation op = o.op();
       if (RULES.isView(op)) {
         o = op.input(0);
@@ -442,7 +512,7 @@ public final class PlanCompiler {
               reads.add(valueId.get(r));
             }
           }
-          if (!computes(op) || fused.containsKey(op)) {
+          if (!computes(op) || fused.containsKey(op) || carriedInPlace.contains(op.output(0))) {
             break;
           }
           List<TensorType> out = outputTypes.get(op);
