@@ -3,6 +3,7 @@ package dev.kiln.nn;
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Ops;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.TensorArray;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -11,8 +12,8 @@ import java.util.Optional;
  * The recurrence of {@link DynamicRnn} as a {@link Ops#whileLoop} over time-major inputs [T, B, in]
  * whose T may be known only when the graph runs. The inputs of all steps are projected with one
  * product before the loop; the loop carries the step counter, the cell's state and the outputs
- * [T, B, H]: each iteration reads its projected input with a Gather, steps the cell, and adds its
- * (masked) output into the outputs at its step.
+ * [T, B, H] as a {@link TensorArray}: each iteration reads its projected input, steps the cell, and
+ * writes its (masked) output at its step.
  */
 final class LoopRecurrence {
   private LoopRecurrence() {}
@@ -21,7 +22,7 @@ final class LoopRecurrence {
       Optional<List<Output>> initialState) {
     DType dtype = x.dtype();
     int hidden = cell.hiddenSize();
-    // Zeros [T, B, 1] and the steps 0..T-1, both from x, so that T may be unknown until the run.
+    // Zeros [T, B, 1] from x, so that T may be unknown until the run.
     Output column = tf.zerosLike(tf.slice(x, new int[] {0, 0, 0}, new int[] {-1, -1, 1}));
     // Every step's input projection as one product before the loop (which also makes the weights
     // here: variables belong to the graph, not to the loop's body), reshaped to [T, B, G*H].
@@ -30,9 +31,6 @@ final class LoopRecurrence {
     Output projected = tf.reshapeLike(flat, tf.add(column, tf.fill(dev.kiln.graph.Shape.of(width),
         tf.constant(0, dtype))));
     Output zerosH = tf.fill(dev.kiln.graph.Shape.of(hidden), tf.constant(0, dtype));
-    Output steps = tf.cast(tf.cumsum(tf.onesLike(tf.reshape(tf.slice(x, new int[] {0, 0, 0}, new int[] {-1, 1, 1}),
-        -1)), 0, true, false), DType.INT32);
-    Output count = tf.cast(tf.reduceSum(tf.onesLike(tf.cast(steps, dtype))), DType.INT32);
     List<Output> state = initialState.orElseGet(() -> {
       Output z = tf.add(tf.reduceSum(column, new int[] {0}, false), zerosH);
       List<Output> zeros = new ArrayList<>();
@@ -41,16 +39,18 @@ final class LoopRecurrence {
       }
       return zeros;
     });
-    Output outputs = tf.add(column, zerosH);
+    TensorArray outputs = tf.tensorArray(tf.add(column, zerosH));
+    TensorArray inputs = tf.tensorArray(projected);
     int n = state.size();
     List<Output> vars = new ArrayList<>();
     vars.add(tf.constant(0));
     vars.addAll(state);
-    vars.add(outputs);
+    vars.add(outputs.flow());
+    Output count = inputs.size();
     List<Output> done = tf.whileLoop(v -> tf.less(v.get(0), count), v -> {
       Output t = v.get(0);
       List<Output> s = v.subList(1, 1 + n);
-      List<Output> next = cell.step(tf, tf.gather(projected, t, 0), s);
+      List<Output> next = cell.step(tf, inputs.read(t), s);
       Output out = next.get(0);
       List<Output> kept = next;
       if (lengths.isPresent()) {
@@ -61,11 +61,10 @@ final class LoopRecurrence {
         }
         out = tf.mul(m, out);
       }
-      Output at = tf.reshape(tf.cast(tf.equal(steps, t), dtype), -1, 1, 1);
       List<Output> result = new ArrayList<>();
       result.add(tf.add(t, tf.constant(1)));
       result.addAll(kept);
-      result.add(tf.add(v.get(1 + n), tf.mul(at, tf.expandDims(out, 0))));
+      result.add(tf.tensorArray(v.get(1 + n)).write(t, out).flow());
       return result;
     }, vars);
     return new DynamicRnn.Result(done.get(1 + n), done.subList(1, 1 + n));
