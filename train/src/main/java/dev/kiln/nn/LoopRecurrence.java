@@ -39,6 +39,20 @@ final class LoopRecurrence {
       }
       return zeros;
     });
+    if (cell instanceof LstmCell lstm) {
+      CellWeights.of(cell).checkState(state, 2);
+      LstmLoop.States r = LstmLoop.run(tf, projected, lstm.weights().wHh(), state.get(0), state.get(1), lengths,
+          lstm.forgetBias(), hidden);
+      Output hs = r.hs();
+      if (lengths.isPresent()) {
+        // 0..T-1 as [T, 1], counted from the inputs.
+        Output ones = tf.onesLike(tf.cast(tf.reshape(tf.slice(column, new int[] {0, 0, 0}, new int[] {-1, 1, 1}), -1),
+            DType.INT32));
+        Output time = tf.reshape(tf.cumsum(ones, 0, true, false), -1, 1);
+        hs = tf.mul(hs, tf.expandDims(tf.cast(tf.less(time, tf.reshape(lengths.get(), 1, -1)), dtype), 2));
+      }
+      return new DynamicRnn.Result(hs, List.of(r.h(), r.c()));
+    }
     TensorArray outputs = tf.tensorArray(tf.add(column, zerosH));
     TensorArray inputs = tf.tensorArray(projected);
     int n = state.size();

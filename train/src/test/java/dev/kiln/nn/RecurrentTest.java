@@ -170,6 +170,34 @@ class RecurrentTest {
   }
 
   @Test
+  void anLstmInALoopHasGradientsForARunTimeNumberOfSteps() {
+    RnnReference.Weights w = weights(RnnReference.Kind.LSTM, 130, 2, 2);
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(2, -1, 2));
+    Output h0 = tf.placeholder("h0", DType.FLOAT64, Shape.of(2, 2));
+    Output len = tf.placeholder("lengths", DType.INT32, Shape.of(2));
+    RnnCell c = cell(RnnReference.Kind.LSTM, w, 2, 2, 0.5);
+    List<Output> init = List.of(h0, tf.mul(h0, tf.constant(0.5, DType.FLOAT64)));
+    DynamicRnn.Result r = DynamicRnn.over(c).withLengths(len).withInitialState(init).run(tf, x);
+    // The number of steps is unknown when y is built: the outputs enter y summed over time (squared,
+    // so that every step's output has its own gradient).
+    List<Output> parts = new ArrayList<>(List.of(tf.reduceSum(tf.square(r.outputs()), new int[] {1}, false)));
+    parts.addAll(r.finalState());
+    Output y = tf.concat(parts, 1);
+    for (int steps : new int[] {3, 1}) {
+      Map<Output, Tensor> xs = new LinkedHashMap<>();
+      xs.put(x, Tensor.of(randoms(13 + steps, 2 * steps * 2, 1), 2, steps, 2));
+      xs.put(h0, Tensor.of(randoms(14, 4, 0.5), 2, 2));
+      try (Session s = new Session(g)) {
+        s.run(tf.globalVariablesInitializer());
+        for (var v : c.trainableVariables()) {
+          xs.put(v, s.variableValue(v));
+        }
+      }
+      GradientChecker.check(y, xs, Map.of(len, Tensor.of(new int[] {steps, 1}, 2))).assertWithin(1e-7);
+    }
+  }
+
+  @Test
   void theLoopAndTheUnrolledStepsAgreeOnAKnownTimeAxis() {
     RnnReference.Weights w = weights(RnnReference.Kind.LSTM, 120, IN, H);
     Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(T, -1, IN));
