@@ -23,8 +23,9 @@ import java.util.Random;
  * two marked positions, and the target is the sum of the two marked values. Each example has its own
  * length, drawn between {@code minLength} and {@code maxLength}; one mark falls in its first half and
  * one in its second. An LSTM runs over the sequences through {@link DynamicRnn} with the per-example
- * lengths (its final state is the state at each example's own last step), and a linear head on the
- * final h predicts the sum. Always predicting 1.0 (the mean target) scores a mean squared error of
+ * lengths (its final state is the state at each example's own last step); each batch is padded only to
+ * its own longest sequence, so the number of steps is known only when the graph runs and the steps run
+ * in a {@code whileLoop}. A linear head on the final h predicts the sum. Always predicting 1.0 (the mean target) scores a mean squared error of
  * about 1/6 = 0.167; the example trains on fresh batches until the held-out error is below
  * {@code target} or {@code maxSteps} steps have run.
  *
@@ -46,8 +47,8 @@ public final class AddingProblem {
   public record Result(double heldOutMse, double baselineMse, int steps, double seconds) {}
 
   /**
-   * A batch of sequences [n, maxLength, 2] (channel 0 the value, channel 1 the mark; zero past each
-   * example's length), their lengths [n] and targets [n, 1].
+   * A batch of sequences [n, T, 2] (channel 0 the value, channel 1 the mark; zero past each example's
+   * length), T the batch's longest length; their lengths [n] and targets [n, 1].
    */
   public record Batch(Tensor sequences, Tensor lengths, Tensor targets) {
     public static Batch generate(int n, int minLength, int maxLength, Random rnd) {
@@ -55,23 +56,27 @@ public final class AddingProblem {
         throw new IllegalArgumentException("AddingProblem: lengths must satisfy 2 <= min <= max, got " + minLength
             + ".." + maxLength);
       }
-      float[] x = new float[n * maxLength * 2];
       int[] len = new int[n];
+      int longest = 0;
+      for (int i = 0; i < n; i++) {
+        len[i] = minLength + rnd.nextInt(maxLength - minLength + 1);
+        longest = Math.max(longest, len[i]);
+      }
+      float[] x = new float[n * longest * 2];
       float[] y = new float[n];
       for (int i = 0; i < n; i++) {
-        int l = minLength + rnd.nextInt(maxLength - minLength + 1);
-        len[i] = l;
+        int l = len[i];
         for (int t = 0; t < l; t++) {
-          x[(i * maxLength + t) * 2] = rnd.nextFloat();
+          x[(i * longest + t) * 2] = rnd.nextFloat();
         }
         int half = l / 2;
         int a = rnd.nextInt(half);
         int b = half + rnd.nextInt(l - half);
-        x[(i * maxLength + a) * 2 + 1] = 1;
-        x[(i * maxLength + b) * 2 + 1] = 1;
-        y[i] = x[(i * maxLength + a) * 2] + x[(i * maxLength + b) * 2];
+        x[(i * longest + a) * 2 + 1] = 1;
+        x[(i * longest + b) * 2 + 1] = 1;
+        y[i] = x[(i * longest + a) * 2] + x[(i * longest + b) * 2];
       }
-      return new Batch(Tensor.of(x, n, maxLength, 2), Tensor.of(len, n), Tensor.of(y, n, 1));
+      return new Batch(Tensor.of(x, n, longest, 2), Tensor.of(len, n), Tensor.of(y, n, 1));
     }
   }
 
@@ -87,7 +92,9 @@ public final class AddingProblem {
         + " lengths, batch %d, Adam lr %s%n", c.minLength(), c.maxLength(), c.hidden(), c.batchSize(), c.learningRate());
     Graph g = new Graph();
     Ops tf = Ops.create(g);
-    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, c.maxLength(), 2));
+    // The time axis is unknown when the graph is built: each batch is as long as its longest
+    // sequence, and DynamicRnn runs the steps in a whileLoop.
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(-1, -1, 2));
     Output lengths = tf.placeholder("lengths", DType.INT32, Shape.of(-1));
     Output y = tf.placeholder("y", DType.FLOAT32, Shape.of(-1, 1));
     LstmCell cell = new LstmCell(2, c.hidden()).withSeed(c.seed());

@@ -16,6 +16,7 @@ class AddingProblemTest {
     float[] x = b.sequences().toFloatArray();
     int[] len = b.lengths().toIntArray();
     float[] y = b.targets().toFloatArray();
+    int steps = b.sequences().shape().dim(1);
     boolean[] seen = new boolean[51];
     for (int i = 0; i < 200; i++) {
       assertTrue(len[i] >= 10 && len[i] <= 50, "length " + len[i]);
@@ -23,9 +24,9 @@ class AddingProblemTest {
       double sum = 0;
       int first = -1;
       int second = -1;
-      for (int t = 0; t < 50; t++) {
-        float v = x[(i * 50 + t) * 2];
-        float mark = x[(i * 50 + t) * 2 + 1];
+      for (int t = 0; t < steps; t++) {
+        float v = x[(i * steps + t) * 2];
+        float mark = x[(i * steps + t) * 2 + 1];
         if (t >= len[i]) {
           assertEquals(0f, v, "value past the length");
           assertEquals(0f, mark, "mark past the length");
@@ -48,6 +49,10 @@ class AddingProblemTest {
       assertEquals(sum, y[i], 1e-6);
     }
     assertTrue(seen[10] && seen[50], "both extreme lengths drawn in 200 examples");
+    assertEquals(50, steps, "padded to the longest");
+    AddingProblem.Batch shortOnes = AddingProblem.Batch.generate(3, 4, 6, new Random(2));
+    int longest = java.util.Arrays.stream(shortOnes.lengths().toIntArray()).max().orElseThrow();
+    assertEquals(dev.kiln.graph.Shape.of(3, longest, 2), shortOnes.sequences().shape());
   }
 
   @Test
