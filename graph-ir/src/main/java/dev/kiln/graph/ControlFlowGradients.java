@@ -239,7 +239,7 @@ final class ControlFlowGradients {
     fb.addSubgraph(new Subgraph(fcondGraph, cparams, List.of(cmap.get(cond.results().get(0)))))
         .addSubgraph(new Subgraph(fwd, fparams, fresults))
         .setAttr(ControlFlowOp.MAXIMUM_ITERATIONS, op.attrs().getLong(ControlFlowOp.MAXIMUM_ITERATIONS))
-        .setAttr(ControlFlowOp.NUM_STACKED, (long) stacked.size());
+        .setAttr(ControlFlowOp.NUM_STACKED, (long) stacked.size()).setAttr(ControlFlowOp.FORWARD_OF, op.name());
     Operation forward = fb.build();
 
     // The backward loop: while iterations are left.

@@ -38,6 +38,13 @@ public sealed interface ControlFlowOp extends OpDef permits ControlFlowOp.Cond, 
    */
   String NUM_STACKED = "num_stacked";
 
+  /**
+   * The attribute naming, on a loop's gradient copy, the While it copies ("" on every other loop): the
+   * copy has that loop's inputs (and its iteration counter's) and computes the same loop values, so the
+   * optimizer lets one loop compute both ({@code cse}).
+   */
+  String FORWARD_OF = "forward_of";
+
   @Override
   default Set<OpTrait> traits() {
     return Set.of(OpTrait.STATEFUL);
@@ -114,7 +121,8 @@ public sealed interface ControlFlowOp extends OpDef permits ControlFlowOp.Cond, 
     public AttrSchema attrSchema() {
       return AttrSchema.of(AttrDef.optional(MAXIMUM_ITERATIONS, AttrType.INT, -1L)
           .constrained(AttrDef.Constraint.range(-1, Long.MAX_VALUE)),
-          AttrDef.optional(NUM_STACKED, AttrType.INT, 0L).constrained(AttrDef.Constraint.range(0, Integer.MAX_VALUE)));
+          AttrDef.optional(NUM_STACKED, AttrType.INT, 0L).constrained(AttrDef.Constraint.range(0, Integer.MAX_VALUE)),
+          AttrDef.optional(FORWARD_OF, AttrType.STRING, ""));
     }
 
     @Override

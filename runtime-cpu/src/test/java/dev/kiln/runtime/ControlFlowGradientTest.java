@@ -138,4 +138,30 @@ class ControlFlowGradientTest {
       assertEquals(2, got.get(0).size());
     }
   }
+
+  @Test
+  void theForwardLoopAndItsGradientCopyRunAsOneLoop() {
+    // With a random draw per iteration, the loss and its gradient agree only if one loop computes both.
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(4));
+    Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
+    List<Output> r = tf.whileLoop(v -> tf.less(v.get(0), n), v -> List.of(tf.add(v.get(0), tf.constant(1)),
+        tf.add(v.get(1), tf.randomUniform(Shape.of(4), DType.FLOAT64, 3))), List.of(tf.constant(0), x));
+    Output h = r.get(1);
+    Output dx = tf.gradients(tf.reduceSum(tf.mul(h, h)), x).get(0);
+    try (Session s = new Session(g)) {
+      List<Tensor> out = s.run(Map.of(x, Tensor.of(new double[] {1, 2, 3, 4}, 4), n, Tensor.scalar(5)), h, dx);
+      double[] hv = out.get(0).toDoubleArray();
+      double[] want = new double[4];
+      for (int i = 0; i < 4; i++) {
+        want[i] = 2 * hv[i];
+        org.junit.jupiter.api.Assertions.assertTrue(hv[i] > i + 1 && hv[i] < i + 6, "drew values in [0,1)");
+      }
+      assertArrayEquals(want, out.get(1).toDoubleArray(), 1e-12);
+    }
+    dev.kiln.optimizer.Program optimized = dev.kiln.runtime.exec.PlanCompiler.optimize(
+        new dev.kiln.optimizer.Program(g, List.of(h, dx), List.of(), java.util.Set.of(x, n)), SessionOptions.defaults());
+    // the gradient copy and the backward loop; the forward loop itself is gone
+    assertEquals(List.of("x_forward", "x_backward"), optimized.graph().operations().stream()
+        .filter(o -> o.type().equals("While")).map(o -> o.name().replaceAll(".*/while(_\\d+)?", "x")).toList());
+  }
 }
