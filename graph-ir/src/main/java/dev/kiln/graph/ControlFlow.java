@@ -169,8 +169,25 @@ final class ControlFlow {
       }
     }
 
+    /** Resolves values of one foreign graph (a body being differentiated) instead of capturing them. */
+    private Graph foreign;
+    private java.util.function.UnaryOperator<Output> foreignResolver;
+
+    void resolveForeign(Graph g, java.util.function.UnaryOperator<Output> resolver) {
+      foreign = g;
+      foreignResolver = resolver;
+    }
+
+    /** A Parameter bound to an input the caller supplies after the body is built. */
+    Output extraParameter(String base, TensorType t) {
+      return parameter(base, t);
+    }
+
     /** The Parameter standing for {@code v}, a value of an enclosing graph, made on first use. */
-    private Output capture(Output v) {
+    Output capture(Output v) {
+      if (foreign != null && v.graph() == foreign) {
+        return foreignResolver.apply(v);
+      }
       Output outer = parent.captured(v, () -> "value '" + v.name() + "' used in a control-flow body");
       Output p = captured.get(outer);
       if (p != null && body.contains(p.op())) {
@@ -194,11 +211,17 @@ final class ControlFlow {
 
     /** The body as a subgraph: {@code leading} Parameters, then one per value of {@code captures}. */
     Subgraph finish(List<Output> leading, List<Output> captures, List<Output> results) {
+      return finish(leading, captures, results, List.of());
+    }
+
+    /** As {@link #finish(List, List, List)}, then the {@code extra} Parameters. */
+    Subgraph finish(List<Output> leading, List<Output> captures, List<Output> results, List<Output> extra) {
       List<Output> params = new ArrayList<>(leading);
       for (Output c : captures) {
         Output p = captured.get(c);
         params.add(p != null && body.contains(p.op()) ? p : parameter("capture", c.type()));
       }
+      params.addAll(extra);
       return new Subgraph(body, params, results);
     }
   }

@@ -29,6 +29,22 @@ public sealed interface ControlFlowOp extends OpDef permits ControlFlowOp.Cond, 
   /** The attribute bounding a While's iterations. */
   String MAXIMUM_ITERATIONS = "maximum_iterations";
 
+  /**
+   * The attribute counting a While body's stacked results: the body's last {@code num_stacked}
+   * results are not loop values but values pushed each iteration, and the node's last outputs are
+   * those stacks, of type {@code [?, ...value]} (their length is the trip count). A stack is read
+   * only by {@code StackRead} inside another body; the gradient of a loop records what it needs in
+   * them.
+   */
+  String NUM_STACKED = "num_stacked";
+
+  /**
+   * The attribute naming, on a loop's gradient copy, the While it copies ("" on every other loop): the
+   * copy has that loop's inputs (and its iteration counter's) and computes the same loop values, so the
+   * optimizer lets one loop compute both ({@code cse}).
+   */
+  String FORWARD_OF = "forward_of";
+
   @Override
   default Set<OpTrait> traits() {
     return Set.of(OpTrait.STATEFUL);
@@ -104,7 +120,9 @@ public sealed interface ControlFlowOp extends OpDef permits ControlFlowOp.Cond, 
     @Override
     public AttrSchema attrSchema() {
       return AttrSchema.of(AttrDef.optional(MAXIMUM_ITERATIONS, AttrType.INT, -1L)
-          .constrained(AttrDef.Constraint.range(-1, Long.MAX_VALUE)));
+          .constrained(AttrDef.Constraint.range(-1, Long.MAX_VALUE)),
+          AttrDef.optional(NUM_STACKED, AttrType.INT, 0L).constrained(AttrDef.Constraint.range(0, Integer.MAX_VALUE)),
+          AttrDef.optional(FORWARD_OF, AttrType.STRING, ""));
     }
 
     @Override
@@ -126,8 +144,9 @@ public sealed interface ControlFlowOp extends OpDef permits ControlFlowOp.Cond, 
       Subgraph body = c.subgraphs().get(1);
       checkParameters(c, cond, "condition", 0);
       checkParameters(c, body, "body", 0);
-      int n = body.results().size();
-      if (n == 0 || n > c.numInputs()) {
+      int stacked = (int) c.attrs().getLong(NUM_STACKED);
+      int n = body.results().size() - stacked;
+      if (n <= 0 || n > c.numInputs()) {
         throw c.error("the body returns %d values for %d inputs (loop variables then captured values)", n,
             c.numInputs());
       }
@@ -153,6 +172,9 @@ public sealed interface ControlFlowOp extends OpDef permits ControlFlowOp.Cond, 
         }
         out.add(param.type());
       }
+      for (int i = n; i < n + stacked; i++) {
+        out.add(stackType(body.results().get(i).type()));
+      }
       return out;
     }
   }
@@ -175,6 +197,17 @@ public sealed interface ControlFlowOp extends OpDef permits ControlFlowOp.Cond, 
             param.type(), skip + i, in.name(), in.type());
       }
     }
+  }
+
+  /** The type of a stack of values of type {@code t}: {@code [?, ...t]}. */
+  static TensorType stackType(TensorType t) {
+    if (!t.shape().hasKnownRank()) {
+      return new TensorType(t.dtype(), Shape.unknown());
+    }
+    int[] dims = new int[t.shape().rank() + 1];
+    dims[0] = -1;
+    System.arraycopy(t.shape().dims(), 0, dims, 1, t.shape().rank());
+    return new TensorType(t.dtype(), Shape.of(dims));
   }
 
   private static String describe(List<Output> values) {

@@ -21,6 +21,8 @@ final class TensorArrayOps {
         Optional.of(TensorArrayOps::writeGradient)));
     defs.add(new DefinedOp("TensorArrayRead", 2, 2, AttrSchema.none(), TensorArrayOps::read,
         Optional.of(TensorArrayOps::readGradient)));
+    // Element index of a stack a While recorded (ControlFlowOp.NUM_STACKED): what a loop's gradient reads.
+    defs.add(new DefinedOp("StackRead", 2, 2, AttrSchema.none(), TensorArrayOps::read, Optional.empty()));
   }
 
   private static List<TensorType> write(OpContext c) {

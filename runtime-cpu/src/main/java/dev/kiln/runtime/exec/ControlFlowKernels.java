@@ -62,11 +62,11 @@ public final class ControlFlowKernels {
 
   private static Kernel whileLoop(KernelSpec spec, Session session) {
     Operation op = spec.op();
-    int n = spec.outputs().size();
+    int n = spec.outputs().size() - (int) op.attrs().getLong(ControlFlowOp.NUM_STACKED);
     Plan cond = PlanCompiler.compileBody(session, op.subgraphs().get(0), spec.inputs(), 0);
     Plan body = PlanCompiler.compileBody(session, op.subgraphs().get(1), spec.inputs(), n);
     long max = op.attrs().getLong(ControlFlowOp.MAXIMUM_ITERATIONS);
-    return new WhileKernel(spec, cond, body, max < 0 ? Long.MAX_VALUE : max);
+    return new WhileKernel(spec, n, cond, body, max < 0 ? Long.MAX_VALUE : max);
   }
 
   /** The loop: the state of one run (the arrays holding the loop values) is taken from a one-entry pool. */
@@ -83,12 +83,21 @@ public final class ControlFlowKernels {
     private final boolean[] passThrough;
     private final AtomicReference<State> idle = new AtomicReference<>();
 
-    WhileKernel(KernelSpec spec, Plan cond, Plan body, long max) {
-      this.n = spec.outputs().size();
+    /** The stacked results: values pushed onto the node's last outputs each iteration. */
+    private final int stacked;
+    private final int[] stackSizes;
+
+    WhileKernel(KernelSpec spec, int n, Plan cond, Plan body, long max) {
+      this.n = n;
+      this.stacked = spec.outputs().size() - n;
+      this.stackSizes = new int[stacked];
+      for (int i = 0; i < stacked; i++) {
+        stackSizes[i] = body.resultTypes.get(n + i).shape().elementCount();
+      }
       this.in = spec.inputSlots();
       this.out = spec.outputSlots();
-      this.sizes = spec.outputs().stream().mapToInt(t -> t.shape().elementCount()).toArray();
-      this.types = spec.outputs();
+      this.sizes = spec.outputs().subList(0, n).stream().mapToInt(t -> t.shape().elementCount()).toArray();
+      this.types = spec.outputs().subList(0, n);
       this.cond = cond;
       this.body = body;
       this.max = max;
@@ -140,6 +149,9 @@ public final class ControlFlowKernels {
         cf[condFeeds[k]] = frame[in[k]];
         bf[bodyFeeds[k]] = frame[in[k]];
       }
+      for (int i = 0; i < stacked; i++) {
+        ((StackBuffer) frame[out[n + i]]).clear(stackSizes[i]);
+      }
       Kernel[] condKernels = cond.kernels;
       Kernel[] bodyKernels = body.kernels;
       int[] results = body.resultSlots;
@@ -159,6 +171,9 @@ public final class ControlFlowKernels {
         }
         for (Kernel k : bodyKernels) {
           k.run(bf);
+        }
+        for (int i = 0; i < stacked; i++) {
+          ((StackBuffer) frame[out[n + i]]).push(bf[results[n + i]]);
         }
         for (int j = 0; j < n; j++) {
           if (!passThrough[j]) {

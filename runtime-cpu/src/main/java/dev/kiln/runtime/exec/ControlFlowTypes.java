@@ -40,7 +40,8 @@ final class ControlFlowTypes {
 
   private static List<TensorType> whileLoop(Operation op, List<TensorType> inputs) {
     Subgraph body = op.subgraphs().get(1);
-    int n = body.results().size();
+    int stacked = (int) op.attrs().getLong(ControlFlowOp.NUM_STACKED);
+    int n = body.results().size() - stacked;
     List<TensorType> next = results(body, inputs);
     for (int i = 0; i < n; i++) {
       if (!next.get(i).equals(inputs.get(i))) {
@@ -53,7 +54,15 @@ final class ControlFlowTypes {
     if (p.shape().numElements() != 1) {
       throw new IllegalArgumentException(op + ": the condition gives " + p + ", not a scalar");
     }
-    return List.copyOf(inputs.subList(0, n));
+    List<TensorType> out = new ArrayList<>(inputs.subList(0, n));
+    for (int i = n; i < n + stacked; i++) {
+      TensorType t = next.get(i);
+      int[] dims = new int[t.shape().rank() + 1];
+      dims[0] = -1;
+      System.arraycopy(t.shape().dims(), 0, dims, 1, t.shape().rank());
+      out.add(new TensorType(t.dtype(), dev.kiln.graph.Shape.of(dims)));
+    }
+    return out;
   }
 
   /** The concrete types of {@code body}'s results when its parameters have {@code params}' types. */

@@ -86,8 +86,15 @@ public final class Plan {
     }
   }
 
+  /** Slots holding a While's stacked outputs: each frame gets its own {@link StackBuffer}s. */
+  int[] stackSlots = new int[0];
+  DType[] stackTypes = new DType[0];
+
   private Object[] newFrame() {
     Object[] f = template.clone();
+    for (int i = 0; i < stackSlots.length; i++) {
+      f[stackSlots[i]] = new StackBuffer(stackTypes[i]);
+    }
     for (int i = 0; i < bufferSlots.length; i++) {
       f[bufferSlots[i]] = HostBuffers.allocate(bufferTypes[i], bufferSizes[i]);
     }

@@ -112,6 +112,25 @@ public final class PlanCompiler {
    */
   private final Set<Output> carriedInPlace = new HashSet<>();
 
+  /** A While's stacked outputs ({@code ControlFlowOp.NUM_STACKED}) and their slots. */
+  private final Map<Output, Integer> stackSlots = new LinkedHashMap<>();
+
+  private static boolean isStack(Output o) {
+    Operation op = o.op();
+    if (!(op.def() instanceof dev.kiln.graph.ControlFlowOp.While)) {
+      return false;
+    }
+    long k = op.attrs().getLong(dev.kiln.graph.ControlFlowOp.NUM_STACKED);
+    return o.index() >= op.numOutputs() - k;
+  }
+
+  /** Gives the plan's frames their stacks. */
+  private Plan withStacks(Plan plan) {
+    plan.stackSlots = stackSlots.values().stream().mapToInt(Integer::intValue).toArray();
+    plan.stackTypes = stackSlots.keySet().stream().map(Output::dtype).toArray(DType[]::new);
+    return plan;
+  }
+
   private Plan compileBody(List<TensorType> parameterTypes, int carried) {
     List<Output> params = body.parameters();
     for (int i = 0; i < params.size(); i++) {
@@ -176,7 +195,7 @@ public final class PlanCompiler {
     Plan plan = new Plan(kernels, feedSlots, resultSlots, new VariableState[0], new VariableState[0], false, template,
         slots, memory.bufferTypes(), sizes, options.framesPerPlan(), memory, new Plan.Lent[fetches.size()]);
     plan.resultTypes = List.copyOf(resultTypes);
-    return plan;
+    return withStacks(plan);
   }
 
   /**
@@ -288,8 +307,8 @@ public final class PlanCompiler {
         .toArray(VariableState[]::new);
     VariableState[] written = schedule.written().stream().map(v -> session.variableState(stateOp(v)))
         .toArray(VariableState[]::new);
-    return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
-        memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory, lent);
+    return withStacks(new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
+        memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory, lent));
   }
 
   /**
@@ -423,6 +442,13 @@ public final class PlanCompiler {
         continue;
       }
       Output o = op.numOutputs() > 0 ? op.output(0) : null;
+      for (Output out : op.outputs()) {
+        if (isStack(out) && !fed.contains(out)) {
+          int s = nextSlot++;
+          stackSlots.put(out, s);
+          slotOf.put(out, s);
+        }
+      }
       if (fused.containsKey(op)) {
         slotOf.put(o, variableSlot(fused.get(op)));
         continue;
@@ -464,7 +490,7 @@ public final class PlanCompiler {
   /** The buffer-owning value a value lives in, or null when it lives in a fed, variable or constant slot. */
   private Output root(Output o) {
     while (!fed.contains(o)) {
-      if (carriedInPlace.contains(o)) {
+      if (carriedInPlace.contains(o) || stackSlots.containsKey(o)) {
         return null; // lives in its loop parameter's buffer
       }
       Operation op = o.op();
@@ -519,6 +545,9 @@ public final class PlanCompiler {
           for (int j = 0; j < op.numOutputs(); j++) {
             Output o = op.output(j);
             TensorType t = out.get(j);
+            if (stackSlots.containsKey(o)) {
+              continue;
+            }
             int id = values.size();
             values.add(new MemoryPlanner.Value(t.dtype(), t.shape().numElements()));
             owners.add(o);
@@ -624,6 +653,9 @@ public final class PlanCompiler {
         }
         case Schedule.FetchStep(int k, Output value) when body != null || lent[k] != null -> {}
         case Schedule.FetchStep(int k, Output value) -> {
+          if (stackSlots.containsKey(value)) {
+            throw new IllegalArgumentException("cannot fetch " + value + ": it is a stack a loop's gradient reads");
+          }
           TensorType t = types.get(value);
           kernels.add(StateKernels.fetch(t.dtype(), t.shape(), t.shape().elementCount(),
               slotOf.get(value), resultSlots[k]));

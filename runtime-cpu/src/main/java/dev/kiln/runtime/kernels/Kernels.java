@@ -86,6 +86,7 @@ public final class Kernels {
     m.put("Gemm", MatMulKernels.gemm());
     m.put("TensorArrayWrite", TensorArrayKernels.write());
     m.put("TensorArrayRead", TensorArrayKernels.read());
+    m.put("StackRead", TensorArrayKernels.stackRead());
     // Control flow: bodies compiled into plans of their own; random nodes in them draw from the
     // kernel's own streams here (a Session's plans bind the Session's streams instead).
     m.put("If", spec -> dev.kiln.runtime.exec.ControlFlowKernels.create(spec, null));

@@ -45,6 +45,19 @@ final class TensorArrayKernels {
     };
   }
 
+  static KernelFactory stackRead() {
+    return spec -> {
+      int elem = spec.outputs().get(0).shape().elementCount();
+      int stack = spec.inputSlots()[0];
+      int idx = spec.inputSlots()[1];
+      int out = spec.outputSlots()[0];
+      boolean wide = spec.inputs().get(1).dtype() == DType.INT64;
+      Operation op = spec.op();
+      return f -> ((dev.kiln.runtime.exec.StackBuffer) f[stack]).read(
+          wide ? ((long[]) f[idx])[0] : ((int[]) f[idx])[0], f[out], elem, op);
+    };
+  }
+
   private static int index(Object array, boolean wide, int size, Operation op) {
     long i = wide ? ((long[]) array)[0] : ((int[]) array)[0];
     if (i < 0 || i >= size) {
