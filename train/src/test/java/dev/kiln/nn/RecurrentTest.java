@@ -169,14 +169,15 @@ class RecurrentTest {
     }
   }
 
-  @Test
-  void anLstmInALoopHasGradientsForARunTimeNumberOfSteps() {
-    RnnReference.Weights w = weights(RnnReference.Kind.LSTM, 130, 2, 2);
+  @ParameterizedTest
+  @EnumSource(RnnReference.Kind.class)
+  void inALoopEveryCellHasGradientsForARunTimeNumberOfSteps(RnnReference.Kind kind) {
+    RnnReference.Weights w = weights(kind, 130 + kind.ordinal(), 2, 2);
     Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(2, -1, 2));
     Output h0 = tf.placeholder("h0", DType.FLOAT64, Shape.of(2, 2));
     Output len = tf.placeholder("lengths", DType.INT32, Shape.of(2));
-    RnnCell c = cell(RnnReference.Kind.LSTM, w, 2, 2, 0.5);
-    List<Output> init = List.of(h0, tf.mul(h0, tf.constant(0.5, DType.FLOAT64)));
+    RnnCell c = cell(kind, w, 2, 2, 0.5);
+    List<Output> init = c.stateCount() == 2 ? List.of(h0, tf.mul(h0, tf.constant(0.5, DType.FLOAT64))) : List.of(h0);
     DynamicRnn.Result r = DynamicRnn.over(c).withLengths(len).withInitialState(init).run(tf, x);
     // The number of steps is unknown when y is built: the outputs enter y summed over time (squared,
     // so that every step's output has its own gradient).
