@@ -19,11 +19,11 @@ import java.util.Locale;
 /**
  * W6 "LSTM training step" of the performance anchors: batch 32, 50 time steps, input 64, hidden 256,
  * one LSTM layer (PyTorch's gates i, f, g, o; two zero biases; h0 = c0 = 0) run by {@link DynamicRnn}
- * over time-major inputs, a dense head on the last h to 10 classes, softmax cross-entropy (mean), SGD
+ * (a whileLoop forward, a written-out backward loop) over time-major inputs, a dense head on the last h to 10 classes, softmax cross-entropy (mean), SGD
  * lr 0.01 on the 6 parameters; the anchors' data (w_ih seed 61, w_hh 62, w_out 63, x 64, labels 65).
- * {@code java -cp benchmarks.jar dev.kiln.bench.W6Lstm [timed steps [warm-up steps [unrolled|loop]]]}
+ * {@code java -cp benchmarks.jar dev.kiln.bench.W6Lstm [timed steps [warm-up steps [loop|unrolled]]]}
  * runs 10 + 50 steps as the anchors do and prints {@code RESULT W6 kiln <median> ms/step <notes>}
- * ({@code kiln:whileLoop} for the steps run in a whileLoop, with the backward loop written out).
+ * ({@code kiln:unrolled} for the steps unrolled into the graph instead of run in a whileLoop).
  */
 public final class W6Lstm {
   public static final int T = 50;
@@ -51,13 +51,13 @@ public final class W6Lstm {
   public final Tensor xv = Tensor.of(AnchorData.normal(64, T * BATCH * INPUT, 1.0), T, BATCH, INPUT);
   public final Tensor labelsV = Tensor.of(AnchorData.labels(65, BATCH, CLASSES), BATCH);
 
-  /** How DynamicRnn runs the steps: unrolled into the graph (the time axis is known) or in a whileLoop. */
-  public enum Form { UNROLLED, LOOP }
+  /** How DynamicRnn runs the steps: in a whileLoop (its default) or unrolled into the graph. */
+  public enum Form { LOOP, UNROLLED }
 
   public final Form form;
 
   public W6Lstm() {
-    this(Form.UNROLLED);
+    this(Form.LOOP);
   }
 
   public W6Lstm(Form form) {
@@ -69,7 +69,7 @@ public final class W6Lstm {
         Tensor.of(AnchorData.normal(61, INPUT * 4 * HIDDEN, Math.sqrt(1.0 / INPUT)), INPUT, 4 * HIDDEN),
         Tensor.of(AnchorData.normal(62, HIDDEN * 4 * HIDDEN, Math.sqrt(1.0 / HIDDEN)), HIDDEN, 4 * HIDDEN));
     DynamicRnn rnn = DynamicRnn.over(cell).timeMajor();
-    Output h = (form == Form.LOOP ? rnn.inLoop() : rnn).run(tf, x).finalOutput();
+    Output h = (form == Form.UNROLLED ? rnn.unrolled() : rnn).run(tf, x).finalOutput();
     Variable wOut = tf.variable("w_out", tf.constant(Tensor.of(
         AnchorData.normal(63, HIDDEN * CLASSES, Math.sqrt(1.0 / HIDDEN)), HIDDEN, CLASSES)));
     Variable bOut = tf.variable("b_out", tf.constant(Tensor.of(new float[CLASSES], CLASSES)));
@@ -93,7 +93,7 @@ public final class W6Lstm {
   public static void main(String[] args) {
     int iters = args.length > 0 ? Integer.parseInt(args[0]) : 50;
     int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-    Form form = args.length > 2 ? Form.valueOf(args[2].toUpperCase(Locale.ROOT)) : Form.UNROLLED;
+    Form form = args.length > 2 ? Form.valueOf(args[2].toUpperCase(Locale.ROOT)) : Form.LOOP;
     W6Lstm net = new W6Lstm(form);
     try (Session s = new Session(net.graph)) {
       s.run(net.init);
@@ -113,7 +113,7 @@ public final class W6Lstm {
       double med = iters % 2 == 1 ? sorted[iters / 2] : (sorted[iters / 2 - 1] + sorted[iters / 2]) / 2;
       int last = losses.length - 1;
       System.out.printf(Locale.ROOT, "RESULT\tW6\tkiln%s\t%.4f\tms/step\tGFLOP/s=%.2f loss0=%.6g loss%d=%.6g loss%d=%.6g"
-          + " min=%.4f iters=%d warmup=%d%n", form == Form.LOOP ? ":whileLoop" : "", med,
+          + " min=%.4f iters=%d warmup=%d%n", form == Form.UNROLLED ? ":unrolled" : "", med,
           FLOP_PER_STEP / (med * 1e-3) / 1e9, losses[0], warmup, losses[warmup], last, losses[last], sorted[0], iters,
           warmup);
     }

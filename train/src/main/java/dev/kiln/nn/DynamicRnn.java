@@ -16,13 +16,14 @@ import java.util.Optional;
  * final state is the state after its own last step (its initial state if its length is 0). The
  * outputs are the cell's h at every step, shaped like the inputs with {@code hidden} features.
  *
- * <p>When the time axis is known the steps are unrolled into the graph: an LSTM projects every
- * step's input with one product before the recurrence, each step then costs one [batch, hidden] x
- * [hidden, 4*hidden] product and the gate math, and its backward pass is written out (weight
- * gradients as one product each after the reverse steps). When the time axis is unknown until the
- * run, or with {@link #inLoop}, the steps run in a {@link Ops#whileLoop} (TensorFlow's form): one
- * iteration per step, each writing its output into the [time, batch, hidden] outputs; its gradient
- * is the loop's gradient.
+ * <p>The steps run in a {@link Ops#whileLoop} (TensorFlow's form), so the time axis may be known only
+ * when the graph runs: each iteration reads its input from a {@link dev.kiln.graph.TensorArray} and
+ * writes its output into one. Every cell's inputs are projected for all steps with one product before
+ * the loop, each step then costs one [batch, hidden] x [hidden, G*hidden] product and the gate math.
+ * A GRU's or Elman cell's gradient is the loop's gradient; an LSTM's backward pass is written out as a
+ * loop of its own (one product by {@code W_hh^T} per step; {@code dW_hh} and {@code dW_ih} one product
+ * each after it). With {@link #unrolled} and a known time axis the steps are unrolled into the graph
+ * instead (TensorFlow's {@code static_rnn}), with the same values.
  *
  * <p>Configuration methods return a new helper; {@link #run} builds the nodes.
  */
@@ -45,16 +46,16 @@ public final class DynamicRnn {
   private final boolean reverse;
   private final Optional<Output> lengths;
   private final Optional<List<Output>> initialState;
-  private final boolean loop;
+  private final boolean unroll;
 
   private DynamicRnn(RnnCell cell, boolean timeMajor, boolean reverse, Optional<Output> lengths,
-      Optional<List<Output>> initialState, boolean loop) {
+      Optional<List<Output>> initialState, boolean unroll) {
     this.cell = Objects.requireNonNull(cell, "DynamicRnn: cell is null");
     this.timeMajor = timeMajor;
     this.reverse = reverse;
     this.lengths = lengths;
     this.initialState = initialState;
-    this.loop = loop;
+    this.unroll = unroll;
   }
 
   /** The helper for {@code cell}: batch-major inputs, every example as long as the input, zero initial state. */
@@ -64,7 +65,7 @@ public final class DynamicRnn {
 
   /** Inputs and outputs are [time, batch, features]. */
   public DynamicRnn timeMajor() {
-    return new DynamicRnn(cell, true, reverse, lengths, initialState, loop);
+    return new DynamicRnn(cell, true, reverse, lengths, initialState, unroll);
   }
 
   /** Per-example sequence lengths, int32 [batch], each in [0, time]. */
@@ -74,14 +75,14 @@ public final class DynamicRnn {
       throw new IllegalArgumentException("DynamicRnn: lengths '" + sequenceLengths.name() + "' must be i32[batch], got "
           + sequenceLengths.type());
     }
-    return new DynamicRnn(cell, timeMajor, reverse, Optional.of(sequenceLengths), initialState, loop);
+    return new DynamicRnn(cell, timeMajor, reverse, Optional.of(sequenceLengths), initialState, unroll);
   }
 
   /** The state before the first step (the cell's {@link RnnCell#stateCount} tensors [batch, hidden]). */
   public DynamicRnn withInitialState(List<Output> state) {
     Objects.requireNonNull(state, "DynamicRnn: initial state is null");
     state.forEach(s -> Objects.requireNonNull(s, "DynamicRnn: an initial state tensor is null"));
-    return new DynamicRnn(cell, timeMajor, reverse, lengths, Optional.of(List.copyOf(state)), loop);
+    return new DynamicRnn(cell, timeMajor, reverse, lengths, Optional.of(List.copyOf(state)), unroll);
   }
 
   /**
@@ -90,14 +91,14 @@ public final class DynamicRnn {
    * outputs stay aligned with the inputs' time steps.
    */
   public DynamicRnn reversed() {
-    return new DynamicRnn(cell, timeMajor, !reverse, lengths, initialState, loop);
+    return new DynamicRnn(cell, timeMajor, !reverse, lengths, initialState, unroll);
   }
 
   /**
-   * The steps run in a {@link Ops#whileLoop} even when the time axis is known (they always do when it
-   * is not).
+   * The steps are unrolled into the graph, one copy of the cell per step, instead of running in a
+   * loop; the inputs' time axis must then be known when the graph is built.
    */
-  public DynamicRnn inLoop() {
+  public DynamicRnn unrolled() {
     return new DynamicRnn(cell, timeMajor, reverse, lengths, initialState, true);
   }
 
@@ -117,14 +118,17 @@ public final class DynamicRnn {
       throw new IllegalArgumentException("DynamicRnn: inputs '" + inputs.name() + "' must be f32 or f64, got "
           + inputs.dtype().shortName());
     }
-    boolean known = s.dim(timeMajor ? 0 : 1) >= 0;
+    if (unroll && s.dim(timeMajor ? 0 : 1) < 0) {
+      throw new IllegalArgumentException("DynamicRnn: unrolling needs the time axis of inputs '" + inputs.name()
+          + "' to have a known size, got " + s);
+    }
     return tf.graph().atomically(() -> {
       Output x = timeMajor ? inputs : tf.transpose(inputs, 1, 0, 2);
       if (reverse) {
         x = Sequences.reverse(tf, x, lengths);
       }
-      Result r = loop || !known ? LoopRecurrence.run(tf, cell, x, lengths, initialState)
-          : Recurrence.run(tf, cell, x, lengths, initialState);
+      Result r = unroll ? Recurrence.run(tf, cell, x, lengths, initialState)
+          : LoopRecurrence.run(tf, cell, x, lengths, initialState);
       Output out = r.outputs();
       if (reverse) {
         out = Sequences.reverse(tf, out, lengths);

@@ -90,26 +90,30 @@ class RecurrentTest {
     Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(-1, T, IN));
     Output lengths = tf.placeholder("lengths", DType.INT32, Shape.of(-1));
     RnnCell c = cell(kind, w, IN, H, forgetBias);
-    DynamicRnn.Result r = DynamicRnn.over(c).withLengths(lengths).run(tf, x);
-    assertEquals(Shape.of(-1, T, H), r.outputs().shape());
+    DynamicRnn rnn = DynamicRnn.over(c).withLengths(lengths);
+    // The loop (the default) and the unrolled steps, each against the reference.
+    List<DynamicRnn.Result> forms = List.of(rnn.run(tf, x), rnn.unrolled().run(tf, x));
     double[] xv = randoms(1, B * T * IN, 1);
     RnnReference.Run want = new RnnReference(kind, IN, H, forgetBias, w).run(xv, B, T, LENGTHS, false);
     try (Session s = new Session(g)) {
       s.run(tf.globalVariablesInitializer());
-      List<Output> fetches = new ArrayList<>(List.of(r.outputs()));
-      fetches.addAll(r.finalState());
-      List<Tensor> got = s.run(Map.of(x, Tensor.of(xv, B, T, IN), lengths, Tensor.of(LENGTHS, B)),
-          fetches.toArray(Output[]::new));
-      assertOutputs(want.outputs(), got.get(0).toDoubleArray(), "outputs");
-      for (int k = 0; k < c.stateCount(); k++) {
-        assertState(want.state()[k], got.get(1 + k).toDoubleArray(), "state " + k);
+      for (DynamicRnn.Result r : forms) {
+        assertEquals(Shape.of(-1, T, H), r.outputs().shape());
+        List<Output> fetches = new ArrayList<>(List.of(r.outputs()));
+        fetches.addAll(r.finalState());
+        List<Tensor> got = s.run(Map.of(x, Tensor.of(xv, B, T, IN), lengths, Tensor.of(LENGTHS, B)),
+            fetches.toArray(Output[]::new));
+        assertOutputs(want.outputs(), got.get(0).toDoubleArray(), "outputs");
+        for (int k = 0; k < c.stateCount(); k++) {
+          assertState(want.state()[k], got.get(1 + k).toDoubleArray(), "state " + k);
+        }
       }
     }
   }
 
   @ParameterizedTest
   @EnumSource(RnnReference.Kind.class)
-  void gradientsAgreeWithFiniteDifferences(RnnReference.Kind kind) {
+  void unrolledGradientsAgreeWithFiniteDifferences(RnnReference.Kind kind) {
     int t = 3;
     int[] lengths = {3, 1};
     RnnReference.Weights w = weights(kind, 20 + kind.ordinal(), 2, 2);
@@ -121,7 +125,7 @@ class RecurrentTest {
     if (c.stateCount() == 2) {
       init.add(tf.mul(h0, tf.constant(0.5, DType.FLOAT64)));
     }
-    DynamicRnn.Result r = DynamicRnn.over(c).withLengths(len).withInitialState(init).run(tf, x);
+    DynamicRnn.Result r = DynamicRnn.over(c).withLengths(len).withInitialState(init).unrolled().run(tf, x);
     // Every output and state tensor reaches y, so each one's gradient is checked.
     List<Output> parts = new ArrayList<>(List.of(tf.reshape(r.outputs(), -1)));
     r.finalState().forEach(s -> parts.add(tf.reshape(s, -1)));
@@ -205,8 +209,8 @@ class RecurrentTest {
     Output lengths = tf.placeholder("lengths", DType.INT32, Shape.of(-1));
     RnnCell c = cell(RnnReference.Kind.LSTM, w, IN, H, 0.5);
     DynamicRnn rnn = DynamicRnn.over(c).timeMajor().withLengths(lengths);
-    DynamicRnn.Result unrolled = rnn.run(tf, x);
-    DynamicRnn.Result looped = rnn.inLoop().run(tf, x);
+    DynamicRnn.Result unrolled = rnn.unrolled().run(tf, x);
+    DynamicRnn.Result looped = rnn.run(tf, x);
     try (Session s = new Session(g)) {
       s.run(tf.globalVariablesInitializer());
       List<Tensor> got = s.run(Map.of(x, Tensor.of(randoms(12, T * B * IN, 1), T, B, IN), lengths,
@@ -377,6 +381,10 @@ class RecurrentTest {
     Output lengths = tf.placeholder("len", DType.INT64, Shape.of(-1));
     e = assertThrows(IllegalArgumentException.class, () -> DynamicRnn.over(new GruCell(7, H)).withLengths(lengths));
     assertEquals("DynamicRnn: lengths 'len' must be i32[batch], got i64[?]", e.getMessage());
+    Output noTime = tf.placeholder("u", DType.FLOAT32, Shape.of(-1, -1, 7));
+    e = assertThrows(IllegalArgumentException.class, () -> DynamicRnn.over(new GruCell(7, H)).unrolled().run(tf, noTime));
+    assertEquals("DynamicRnn: unrolling needs the time axis of inputs 'u' to have a known size, got [?,?,7]",
+        e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> new StackedRnn(List.of(new LstmCell(IN, H), new GruCell(H + 1, H))));
     assertEquals("StackedRnn: cell 1 (GruCell(4 -> 3)) must take 3 inputs, the hidden size of cell 0 (LstmCell(4 -> 3))",
