@@ -97,6 +97,8 @@ final class LstmLoop {
     TensorArray dCs = tf.tensorArray(grads.get(1));
     List<TensorArray> kept = outs.subList(4, 4 + KEPT).stream().map(tf::tensorArray).toList();
     Output count = dHs.size();
+    // W_hh^T once, outside the loop: each step's product then reads its operand row by row.
+    Output wHhT = tf.transpose(wHh);
     List<Output> vars = List.of(tf.constant(0), grads.get(2), grads.get(3), tf.zerosLike(xp));
     List<Output> done = tf.whileLoop(v -> tf.less(v.get(0), count), v -> {
       Output t = tf.sub(tf.sub(count, tf.constant(1)), v.get(0));
@@ -123,7 +125,7 @@ final class LstmLoop {
       Output dzg = tf.mul(tf.mul(dcc, i), tf.sub(one, tf.square(gg)));
       Output dzo = tf.mul(tf.mul(dhc, tc), tf.mul(o, tf.sub(one, o)));
       Output dz = tf.concat(List.of(dzi, dzf, dzg, dzo), 1);
-      Output dh = tf.matmul(dz, wHh, false, true);
+      Output dh = tf.matmul(dz, wHhT);
       Output dc = tf.mul(dcc, f);
       if (keep.isPresent()) {
         dh = tf.add(dh, tf.mul(keep.get(), dhTotal));

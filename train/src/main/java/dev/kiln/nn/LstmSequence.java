@@ -92,6 +92,8 @@ final class LstmSequence {
     Output dh = tf.zerosLike(h0);
     Output dc = tf.zerosLike(c0);
     Output[] dz = new Output[steps];
+    // W_hh^T once: each step's product then reads its operand row by row.
+    Output wHhT = tf.transpose(wHh);
     for (int t = steps - 1; t >= 0; t--) {
       List<Output> a = outs.subList(2 + PER_STEP * t, 2 + PER_STEP * (t + 1));
       Output i = a.get(1);
@@ -117,7 +119,7 @@ final class LstmSequence {
       Output dzg = tf.mul(tf.mul(dcc, i), tf.sub(one, tf.square(gg)));
       Output dzo = tf.mul(tf.mul(dhc, tc), tf.mul(o, tf.sub(one, o)));
       dz[t] = tf.concat(List.of(dzi, dzf, dzg, dzo), 1);
-      dh = tf.matmul(dz[t], wHh, false, true);
+      dh = tf.matmul(dz[t], wHhT);
       dc = tf.mul(dcc, f);
       if (keep.isPresent()) {
         dh = tf.add(dh, tf.mul(keep.get(), dhTotal));
