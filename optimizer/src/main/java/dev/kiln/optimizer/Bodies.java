@@ -32,8 +32,8 @@ final class Bodies {
     }
     Map<Operation, List<Subgraph>> changed = new HashMap<>();
     for (Operation op : p.graph().operations()) {
-      if (!(op.def() instanceof ControlFlowOp)) {
-        continue;
+      if (!(op.def() instanceof ControlFlowOp) || op.outputs().stream().anyMatch(p.fed()::contains)) {
+        continue; // a node whose value is fed keeps its bodies: the run does not compute it
       }
       List<Subgraph> bodies = new ArrayList<>();
       boolean any = false;

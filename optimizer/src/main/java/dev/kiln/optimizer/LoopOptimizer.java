@@ -35,7 +35,7 @@ public final class LoopOptimizer implements Pass {
     for (Operation op : p.graph().operations()) {
       used.addAll(op.inputs());
     }
-    boolean any = p.graph().operations().stream().anyMatch(op -> isLoop(op)
+    boolean any = p.graph().operations().stream().anyMatch(op -> isLoop(op, p)
         && (!hoistable(op).isEmpty() || !unusedVariables(op, used).isEmpty()));
     if (!any) {
       return p;
@@ -44,7 +44,7 @@ public final class LoopOptimizer implements Pass {
     int hoisted = 0;
     int removed = 0;
     for (Operation op : p.graph().operations()) {
-      if (!isLoop(op)) {
+      if (!isLoop(op, p)) {
         rw.copy(op);
         continue;
       }
@@ -63,8 +63,10 @@ public final class LoopOptimizer implements Pass {
     return Prune.removeDead(rw.finish(), stats);
   }
 
-  private static boolean isLoop(Operation op) {
-    return op.def() instanceof ControlFlowOp.While && op.controlInputs().isEmpty();
+  /** A While this pass may rebuild: no control inputs, no fed output (a fed value keeps its node). */
+  private static boolean isLoop(Operation op, Program p) {
+    return op.def() instanceof ControlFlowOp.While && op.controlInputs().isEmpty()
+        && op.outputs().stream().noneMatch(p.fed()::contains);
   }
 
   private static int loopVars(Operation w) {
