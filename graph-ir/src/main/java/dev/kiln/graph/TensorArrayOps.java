@@ -22,7 +22,8 @@ final class TensorArrayOps {
     defs.add(new DefinedOp("TensorArrayRead", 2, 2, AttrSchema.none(), TensorArrayOps::read,
         Optional.of(TensorArrayOps::readGradient)));
     // Element index of a stack a While recorded (ControlFlowOp.NUM_STACKED): what a loop's gradient reads.
-    defs.add(new DefinedOp("StackRead", 2, 2, AttrSchema.none(), TensorArrayOps::read, Optional.empty()));
+    defs.add(new DefinedOp("StackRead", 2, 2, AttrSchema.none(), TensorArrayOps::read,
+        Optional.of(TensorArrayOps::stackReadGradient)));
   }
 
   private static List<TensorType> write(OpContext c) {
@@ -82,6 +83,15 @@ final class TensorArrayOps {
         .addInput(tf.zerosLike(op.input(2))).build().output(0);
     Output value = tf.opBuilder("TensorArrayRead").addInput(g).addInput(op.input(1)).build().output(0);
     return List.of(Optional.of(rest), Optional.empty(), Optional.of(value));
+  }
+
+  /** A loop gradient's read of its forward stacks: differentiating it again is a third pass through the loop. */
+  private static List<Optional<Output>> stackReadGradient(Ops tf, Operation op, List<Optional<Output>> grads) {
+    if (grads.get(0).isEmpty()) {
+      return List.of(Optional.empty(), Optional.empty());
+    }
+    throw new IllegalArgumentException("gradients: " + op + " reads a value a whileLoop recorded for its gradient;"
+        + " differentiating a loop's gradient again (second order through whileLoop) is not supported");
   }
 
   private static List<Optional<Output>> readGradient(Ops tf, Operation op, List<Optional<Output>> grads) {

@@ -115,4 +115,23 @@ class ControlFlowGraphTest {
     assertEquals("While 'while_1': loop variable 0 'm' has shape [2,3], which is not an instance of its shape "
         + "invariant [?,4]", bad.getMessage());
   }
+
+  @Test
+  void dotDrawsBodiesAsClusters() {
+    Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
+    tf.whileLoop(v -> tf.less(v.get(0), n), v -> List.of(tf.add(v.get(0), tf.constant(1))), List.of(tf.constant(0)));
+    String dot = g.toDot();
+    assertTrue(dot.contains("subgraph \"cluster_while\"") && dot.contains("label=\"while: While\""), dot);
+    assertTrue(dot.contains("subgraph \"cluster_while#0/\"") && dot.contains("subgraph \"cluster_while#1/\""), dot);
+    assertTrue(dot.contains("\"while#1/Add\""), dot);
+  }
+
+  @Test
+  void secondOrderThroughALoopIsAClearError() {
+    Output x = tf.placeholder("x2", DType.FLOAT32, Shape.of(2));
+    Output y = tf.whileLoop(v -> p, v -> List.of(tf.mul(v.get(0), v.get(0))), List.of(x)).get(0);
+    Output dx = tf.gradients(tf.reduceSum(y), x).get(0);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tf.gradients(tf.reduceSum(dx), x));
+    assertTrue(e.getMessage().contains("second order through whileLoop) is not supported"), e.getMessage());
+  }
 }
