@@ -203,6 +203,30 @@ class RecurrentTest {
   }
 
   @Test
+  void gradientsFlowThroughStackedBidirectionalLayersWithLengths() {
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(2, 3, 2));
+    Output len = tf.placeholder("lengths", DType.INT32, Shape.of(2));
+    Bidirectional bi = new Bidirectional(cell(RnnReference.Kind.LSTM, weights(RnnReference.Kind.LSTM, 140, 2, 2), 2, 2,
+        0), cell(RnnReference.Kind.GRU, weights(RnnReference.Kind.GRU, 150, 2, 2), 2, 2, 0));
+    StackedRnn top = new StackedRnn(List.of(cell(RnnReference.Kind.RNN, weights(RnnReference.Kind.RNN, 160, 4, 2), 4, 2,
+        0)));
+    DynamicRnn.Result r = top.run(tf, bi.run(tf, x, len).outputs(), len);
+    Output y = tf.concat(List.of(tf.reshape(r.outputs(), -1), tf.reshape(r.finalState().get(0), -1)), 0);
+    Map<Output, Tensor> xs = new LinkedHashMap<>();
+    xs.put(x, Tensor.of(randoms(15, 12, 1), 2, 3, 2));
+    try (Session s = new Session(g)) {
+      s.run(tf.globalVariablesInitializer());
+      for (var v : bi.trainableVariables()) {
+        xs.put(v, s.variableValue(v));
+      }
+      for (var v : top.trainableVariables()) {
+        xs.put(v, s.variableValue(v));
+      }
+    }
+    GradientChecker.check(y, xs, Map.of(len, Tensor.of(new int[] {2, 3}, 2))).assertWithin(1e-7);
+  }
+
+  @Test
   void theLoopAndTheUnrolledStepsAgreeOnAKnownTimeAxis() {
     RnnReference.Weights w = weights(RnnReference.Kind.LSTM, 120, IN, H);
     Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(T, -1, IN));
