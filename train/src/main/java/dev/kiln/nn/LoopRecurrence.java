@@ -28,8 +28,10 @@ final class LoopRecurrence {
     // here: variables belong to the graph, not to the loop's body), reshaped to [T, B, G*H].
     Output flat = cell.projectInputs(tf, tf.reshape(x, -1, cell.inputSize()));
     int width = flat.shape().dim(1);
-    Output projected = tf.reshapeLike(flat, tf.add(column, tf.fill(dev.kiln.graph.Shape.of(width),
-        tf.constant(0, dtype))));
+    int steps = x.shape().dim(0);
+    // Without a known T the [T, B, G*H] shape comes from a zero tensor of that shape.
+    Output projected = steps >= 0 ? tf.reshape(flat, steps, -1, width)
+        : tf.reshapeLike(flat, tf.add(column, tf.fill(dev.kiln.graph.Shape.of(width), tf.constant(0, dtype))));
     Output zerosH = tf.fill(dev.kiln.graph.Shape.of(hidden), tf.constant(0, dtype));
     List<Output> state = initialState.orElseGet(() -> {
       Output z = tf.add(tf.reduceSum(column, new int[] {0}, false), zerosH);
