@@ -224,4 +224,20 @@ class ControlFlowTest {
       assertTrue((t2 - t1) - (t1 - t0) < 10_000, "bytes: " + (t1 - t0) + " for 10 iterations, " + (t2 - t1) + " for 100,000");
     }
   }
+
+  @Test
+  void aLoopVariableWhoseConcreteShapeChangesIsAClearRunTimeError() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output m = tf.placeholder("m", DType.FLOAT32, Shape.of(2, 3));
+    Output grown = tf.whileLoop(v -> tf.less(tf.reduceSum(v.get(0)), tf.constant(100f)),
+        v -> List.of(tf.concat(List.of(v.get(0), v.get(0)), 0)), List.of(m),
+        WhileOptions.defaults().shapeInvariant(0, Shape.of(-1, 3))).get(0);
+    try (Session s = new Session(g)) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> s.run(Map.of(m, Tensor.of(new float[6], 2, 3)), grown));
+      assertEquals("While 'while': loop variable 0 ('m') is f32[2,3] on entry but the body makes it f32[4,3]; the CPU"
+          + " runtime runs loops whose variables keep their concrete shape", e.getMessage());
+    }
+  }
 }
