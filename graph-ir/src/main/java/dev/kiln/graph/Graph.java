@@ -224,6 +224,10 @@ public final class Graph {
       List<Operation> controlInputs, Attrs attrs, List<Subgraph> subgraphs, String device) {
     List<Output> inputs = List.copyOf(builderInputs); // an OpDef sees, and can change, nothing of the builder's
     OpDef def = OpRegistry.get(type);
+    if (capturer != null && type.equals("Variable")) {
+      throw new IllegalArgumentException("Variable '" + name + "': variables cannot be created inside a cond or"
+          + " whileLoop body; create it outside and use it inside");
+    }
     for (int i = 0; i < inputs.size(); i++) {
       Output in = inputs.get(i);
       if (!contains(in.op())) {

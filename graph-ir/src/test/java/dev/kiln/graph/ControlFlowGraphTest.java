@@ -134,4 +134,13 @@ class ControlFlowGraphTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tf.gradients(tf.reduceSum(dx), x));
     assertTrue(e.getMessage().contains("second order through whileLoop) is not supported"), e.getMessage());
   }
+
+  @Test
+  void variablesAreCreatedOutsideBodies() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> tf.cond(p, () -> List.of(tf.variable("v", x)), () -> List.of(x)));
+    assertEquals("Variable 'v': variables cannot be created inside a cond or whileLoop body; create it outside and"
+        + " use it inside", e.getMessage());
+    assertEquals(2, g.size());
+  }
 }

@@ -11,6 +11,7 @@ import dev.kiln.graph.Ops;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
+import dev.kiln.graph.TensorArray;
 import dev.kiln.graph.Variable;
 import dev.kiln.graph.WhileOptions;
 import java.util.List;
@@ -193,6 +194,50 @@ class ControlFlowTest {
       List<Tensor> out = s.run(Map.of(x, Tensor.of(new float[] {1, 2, 3}, 3)), r.get(1), r.get(2));
       assertArrayEquals(new float[] {1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3}, out.get(0).toFloatArray());
       assertArrayEquals(new float[] {6, 12, 18}, out.get(1).toFloatArray());
+    }
+  }
+
+  @Test
+  void aSteadyStateLoopAllocatesNothingPerIteration() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output limit = tf.placeholder("limit", DType.INT32, Shape.scalar());
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(64));
+    TensorArray ta = tf.tensorArray(DType.FLOAT32, 8, Shape.of(64));
+    List<Output> r = tf.whileLoop(v -> tf.less(v.get(0), limit), v -> List.of(tf.add(v.get(0), tf.constant(1)),
+        tf.tanh(tf.add(tf.mul(v.get(1), x), x)), tf.tensorArray(v.get(2)).write(tf.minimum(v.get(0),
+            tf.constant(7)), v.get(1)).flow()), List.of(tf.constant(0), x, ta.flow()));
+    com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    Map<Output, Tensor> few = Map.of(limit, Tensor.scalar(10), x, Tensor.of(new float[64], 64));
+    Map<Output, Tensor> many = Map.of(limit, Tensor.scalar(100_000), x, Tensor.of(new float[64], 64));
+    try (Session s = new Session(g)) {
+      for (int i = 0; i < 5; i++) {
+        s.run(few, r.get(1), r.get(2));
+        s.run(many, r.get(1), r.get(2));
+      }
+      long t0 = mx.getCurrentThreadAllocatedBytes();
+      s.run(few, r.get(1), r.get(2));
+      long t1 = mx.getCurrentThreadAllocatedBytes();
+      s.run(many, r.get(1), r.get(2));
+      long t2 = mx.getCurrentThreadAllocatedBytes();
+      // 99,990 more iterations cost (almost) no more allocation than the run itself: under 1 byte per 10 iterations
+      assertTrue((t2 - t1) - (t1 - t0) < 10_000, "bytes: " + (t1 - t0) + " for 10 iterations, " + (t2 - t1) + " for 100,000");
+    }
+  }
+
+  @Test
+  void aLoopVariableWhoseConcreteShapeChangesIsAClearRunTimeError() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output m = tf.placeholder("m", DType.FLOAT32, Shape.of(2, 3));
+    Output grown = tf.whileLoop(v -> tf.less(tf.reduceSum(v.get(0)), tf.constant(100f)),
+        v -> List.of(tf.concat(List.of(v.get(0), v.get(0)), 0)), List.of(m),
+        WhileOptions.defaults().shapeInvariant(0, Shape.of(-1, 3))).get(0);
+    try (Session s = new Session(g)) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> s.run(Map.of(m, Tensor.of(new float[6], 2, 3)), grown));
+      assertEquals("While 'while': loop variable 0 ('m') is f32[2,3] on entry but the body makes it f32[4,3]; the CPU"
+          + " runtime runs loops whose variables keep their concrete shape", e.getMessage());
     }
   }
 }

@@ -44,8 +44,13 @@ public final class Plan {
   public final Lent[] lent;
 
   /** A fetched value lent from a variable's storage, with the fetch's type (a view's may differ). */
+  /** For a body plan ({@link PlanCompiler#compileBody}): the concrete types of its results; set once when compiled. */
+  java.util.List<dev.kiln.graph.TensorType> resultTypes = java.util.List.of();
+
   /** For a body plan ({@link PlanCompiler#compileBody}): the concrete types of its results. */
-  public java.util.List<dev.kiln.graph.TensorType> resultTypes = java.util.List.of();
+  public java.util.List<dev.kiln.graph.TensorType> resultTypes() {
+    return resultTypes;
+  }
 
   public record Lent(VariableState variable, dev.kiln.graph.TensorType type) {}
 
