@@ -19,8 +19,8 @@ import java.util.Locale;
 /**
  * W6 "LSTM training step" of the performance anchors: batch 32, 50 time steps, input 64, hidden 256,
  * one LSTM layer (PyTorch's gates i, f, g, o; two zero biases; h0 = c0 = 0) run by {@link DynamicRnn}
- * (a whileLoop forward, a written-out backward loop) over time-major inputs, a dense head on the last h to 10 classes, softmax cross-entropy (mean), SGD
- * lr 0.01 on the 6 parameters; the anchors' data (w_ih seed 61, w_hh 62, w_out 63, x 64, labels 65).
+ * (a whileLoop forward, a written-out backward loop) over time-major inputs, a dense head on the last
+ * h to 10 classes, softmax cross-entropy (mean), SGD lr 0.01 on the 6 parameters; the anchors' data (w_ih seed 61, w_hh 62, w_out 63, x 64, labels 65).
  * {@code java -cp benchmarks.jar dev.kiln.bench.W6Lstm [timed steps [warm-up steps [loop|unrolled]]]}
  * runs 10 + 50 steps as the anchors do and prints {@code RESULT W6 kiln <median> ms/step <notes>}
  * ({@code kiln:unrolled} for the steps unrolled into the graph instead of run in a whileLoop).

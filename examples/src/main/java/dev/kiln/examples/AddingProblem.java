@@ -25,8 +25,8 @@ import java.util.Random;
  * one in its second. An LSTM runs over the sequences through {@link DynamicRnn} with the per-example
  * lengths (its final state is the state at each example's own last step); each batch is padded only to
  * its own longest sequence, so the number of steps is known only when the graph runs and the steps run
- * in a {@code whileLoop}. A linear head on the final h predicts the sum. Always predicting 1.0 (the mean target) scores a mean squared error of
- * about 1/6 = 0.167; the example trains on fresh batches until the held-out error is below
+ * in a {@code whileLoop}. A linear head on the final h predicts the sum. Always predicting 1.0 (the
+ * mean target) scores a mean squared error of about 1/6 = 0.167; the example trains on fresh batches until the held-out error is below
  * {@code target} or {@code maxSteps} steps have run.
  *
  * <p>Run: {@code ./example AddingProblem}.
@@ -89,7 +89,8 @@ public final class AddingProblem {
   public static Result run(Config c, PrintStream out) {
     long start = System.nanoTime();
     out.printf(Locale.ROOT, "adding problem: lengths %d..%d, LSTM %d hidden through DynamicRnn with per-example"
-        + " lengths, batch %d, Adam lr %s%n", c.minLength(), c.maxLength(), c.hidden(), c.batchSize(), c.learningRate());
+        + " lengths, batch %d, Adam lr %s%n", c.minLength(), c.maxLength(), c.hidden(), c.batchSize(),
+        c.learningRate());
     Graph g = new Graph();
     Ops tf = Ops.create(g);
     // The time axis is unknown when the graph is built: each batch is as long as its longest

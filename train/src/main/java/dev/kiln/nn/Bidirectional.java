@@ -31,7 +31,8 @@ public final class Bidirectional implements Layer {
       throw new IllegalArgumentException("Bidirectional: the two directions need two cells, got the same " + forward);
     }
     if (forward.inputSize() != backward.inputSize()) {
-      throw new IllegalArgumentException("Bidirectional: the cells' input sizes differ: " + forward + " and " + backward);
+      throw new IllegalArgumentException("Bidirectional: the cells' input sizes differ: " + forward + " and "
+          + backward);
     }
     this.timeMajor = timeMajor;
   }

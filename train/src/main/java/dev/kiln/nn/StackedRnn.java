@@ -36,7 +36,8 @@ public final class StackedRnn implements Layer {
             + " inputs, the hidden size of cell " + (k - 1) + " (" + below + ")");
       }
       if (cells.subList(0, k).contains(cell)) {
-        throw new IllegalArgumentException("StackedRnn: cell " + k + " (" + cell + ") appears twice; each layer needs its own");
+        throw new IllegalArgumentException("StackedRnn: cell " + k + " (" + cell + ") appears twice; each layer"
+            + " needs its own");
       }
     }
     this.cells = List.copyOf(cells);
