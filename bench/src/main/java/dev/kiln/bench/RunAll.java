@@ -103,6 +103,9 @@ public final class RunAll {
         case "W4Dispatch.chain1000" -> lines.add(result("W4", "kiln", med / Workloads.Dispatch.OPS, "us/op",
             String.format(Locale.ROOT, "run_us=%.2f %s min_run_us=%.2f samples=%d ops=1000 (500 mul + 500 add)",
                 med, checks.getOrDefault("W4", ""), min, st.getN())));
+        case "LoopOverhead.counter" -> lines.add(result("loop", "kiln", med * 1e6 / LoopOverhead.ITERATIONS, "ns/iteration",
+            String.format(Locale.ROOT, "whileLoop counting to 1,000,000: run_ms=%.3f min_run_ms=%.3f samples=%d",
+                med, min, st.getN())));
         case "W4Dispatch.identity" -> lines.add(result("W4-1op", "kiln", med, "us/run",
             String.format(Locale.ROOT, "feed x[16] -> Identity -> fetch: fixed Session.run cost, min=%.2f samples=%d",
                 min, st.getN())));

@@ -81,7 +81,7 @@ class OptCommandTest {
 
   @Test
   void badPassesAndNamesAreUsageErrors() {
-    assertEquals(new Result(2, "", "--passes: unknown pass 'fuse2' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse_conv, fuse)\n"
+    assertEquals(new Result(2, "", "--passes: unknown pass 'fuse2' (known: prune, fold, cse, loops, simplify, fuse_matmul_update, fuse_matmul, fuse_conv, fuse)\n"
         + "Try 'kiln opt --help' for more information.\n"), kiln("opt", TWO_LAYER, "--passes=prune,fuse2"));
     assertEquals(new Result(2, "", "--fetch nope: no node named 'nope' in the graph (" + TWO_LAYER + ")\n"
         + "Try 'kiln opt --help' for more information.\n"), kiln("opt", TWO_LAYER, "--fetch", "nope"));

@@ -114,6 +114,9 @@ final class BuiltinOps {
     ArrayOps.define(defs);
     NormOps.define(defs);
     ConvOps.define(defs);
+    TensorArrayOps.define(defs);
+    defs.add(new ControlFlowOp.Cond());
+    defs.add(new ControlFlowOp.While());
 
     for (OpDef d : defs) {
       OpRegistry.register(d);

@@ -21,6 +21,32 @@ final class Gradients {
     return graph.atomically(() -> new Gradients.Pass(tf.withSubScope("gradients"), graph).run(ys, xs, gradYs));
   }
 
+  /**
+   * Gradients of {@code ys}, values of {@code forward} (a body being differentiated), with respect to
+   * {@code xs}, also of {@code forward}, seeded with {@code gradYs}: the gradient nodes are built
+   * through {@code tf} into the graph it builds into now, where each forward value they read is
+   * captured (for a loop body: read back from the forward loop's stacks). Empty for an x no y depends on.
+   */
+  static List<Optional<Output>> buildAcross(Ops tf, Graph forward, List<Output> ys, List<Output> xs,
+      List<Output> gradYs) {
+    Pass pass = new Gradients.Pass(tf.withSubScope("gradients"), forward);
+    pass.markDependents(xs);
+    for (int i = 0; i < ys.size(); i++) {
+      pass.contribute(ys.get(i), gradYs.get(i));
+    }
+    int top = ys.stream().mapToInt(y -> y.op().id()).max().orElse(-1);
+    for (int id = top; id >= 0; id--) {
+      if (pass.onPath[id]) {
+        pass.backprop(pass.ops.get(id));
+      }
+    }
+    List<Optional<Output>> result = new ArrayList<>(xs.size());
+    for (Output x : xs) {
+      result.add(pass.total(x));
+    }
+    return result;
+  }
+
   private static void check(Graph graph, List<Output> ys, List<Output> xs, List<Output> gradYs) {
     if (ys.isEmpty()) {
       throw new IllegalArgumentException("gradients: no ys given");

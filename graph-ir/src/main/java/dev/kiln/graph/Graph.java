@@ -48,7 +48,43 @@ public final class Graph {
 
   /** Starts building a node of op type {@code type}; {@code name} null for an automatic name. */
   public OperationBuilder opBuilder(String type, String name) {
-    return new OperationBuilder(this, Objects.requireNonNull(type, "Graph.opBuilder: type is null"), name);
+    // While a control-flow body is built through this graph's Ops, its nodes go into that body.
+    return new OperationBuilder(buildTarget(), Objects.requireNonNull(type, "Graph.opBuilder: type is null"), name);
+  }
+
+  // ---------------------------------------------------------------- control-flow bodies (ControlFlow)
+
+  /** The innermost body under construction through this graph's Ops, or null when none is. */
+  private Graph bodyUnderConstruction;
+  /** For a body under construction: turns a value of an enclosing graph into one of its Parameters. */
+  private java.util.function.UnaryOperator<Output> capturer;
+
+  /** The graph that builders on this graph add to now: itself, or the body being built through it. */
+  synchronized Graph buildTarget() {
+    return bodyUnderConstruction == null ? this : bodyUnderConstruction;
+  }
+
+  /** Redirects this graph's builders into {@code body} (null: back to itself); returns the previous target. */
+  synchronized Graph redirectTo(Graph body) {
+    Graph prev = bodyUnderConstruction;
+    bodyUnderConstruction = body == this ? null : body;
+    return prev;
+  }
+
+  synchronized void setCapturer(java.util.function.UnaryOperator<Output> c) {
+    capturer = c;
+  }
+
+  /**
+   * {@code v} as a value of this graph: itself, or, while this graph is a body under construction
+   * and {@code v} a value of an enclosing graph, the Parameter that captures it.
+   */
+  synchronized Output captured(Output v, Supplier<String> what) {
+    if (v.graph() == this || capturer == null || v.op().isRolledBack()) {
+      requireContains(v.op(), what);
+      return v;
+    }
+    return capturer.apply(v);
   }
 
   /**
@@ -159,6 +195,9 @@ public final class Graph {
    */
   public synchronized <T> T atomically(Supplier<T> body) {
     Objects.requireNonNull(body, "atomically: body is null");
+    if (bodyUnderConstruction != null) {
+      return bodyUnderConstruction.atomically(body);
+    }
     int mark = ops.size();
     try {
       return body.get();
@@ -185,13 +224,24 @@ public final class Graph {
       List<Operation> controlInputs, Attrs attrs, List<Subgraph> subgraphs, String device) {
     List<Output> inputs = List.copyOf(builderInputs); // an OpDef sees, and can change, nothing of the builder's
     OpDef def = OpRegistry.get(type);
-    String nodeName = explicitName ? checkExplicitName(type, name) : uniqueName(type, name);
+    if (capturer != null && type.equals("Variable")) {
+      throw new IllegalArgumentException("Variable '" + name + "': variables cannot be created inside a cond or"
+          + " whileLoop body; create it outside and use it inside");
+    }
     for (int i = 0; i < inputs.size(); i++) {
       Output in = inputs.get(i);
       if (!contains(in.op())) {
-        requireContains(in.op(), type + " '" + nodeName + "': input " + i + " '" + in.name() + "'");
+        int k = i;
+        Output c = captured(in, () -> type + " '" + (explicitName ? name : nextAutoName(name)) + "': input " + k
+            + " '" + in.name() + "'");
+        if (c != in) {
+          List<Output> copy = new ArrayList<>(inputs);
+          copy.set(i, c);
+          inputs = List.copyOf(copy);
+        }
       }
     }
+    String nodeName = explicitName ? checkExplicitName(type, name) : uniqueName(type, name);
     for (Operation c : controlInputs) {
       if (!contains(c)) {
         requireContains(c, type + " '" + nodeName + "': control input '" + c.name() + "'");

@@ -131,7 +131,7 @@ public final class OperationBuilder {
   }
 
   /** The name the node would get if it were built now, for messages. */
-  private String nodeName() {
+  String nodeName() {
     return explicitName ? name : graph.nextAutoName(name);
   }
 }

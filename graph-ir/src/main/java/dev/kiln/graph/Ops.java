@@ -30,7 +30,13 @@ public final class Ops {
     return new Ops(Objects.requireNonNull(graph, "Ops.create: graph is null"), "", null, List.of(), "");
   }
 
+  /** The graph this scope builds into: its own, or, inside a {@link #cond} or {@link #whileLoop} closure, the body's. */
   public Graph graph() {
+    return graph.buildTarget();
+  }
+
+  /** The graph this scope was created over, whatever body is being built. */
+  Graph rootGraph() {
     return graph;
   }
 
@@ -78,7 +84,7 @@ public final class Ops {
   }
 
   /** A builder with this scope applied; without withName, the node is auto-named from autoBase. */
-  private OperationBuilder builder(String type, String autoBase) {
+  OperationBuilder builder(String type, String autoBase) {
     OperationBuilder b = nextName != null
         ? graph.opBuilder(type, prefix + nextName)
         : graph.opBuilder(type, null).autoName(prefix + autoBase);
@@ -1010,6 +1016,76 @@ public final class Ops {
   /** value + bias along the channel axis: the last one for NHWC, dimension 1 for NCHW. */
   public Output biasAdd(Output value, Output bias, String dataFormat) {
     return opBuilder("BiasAdd").addInput(value).addInput(bias).setAttr("data_format", dataFormat).build().output(0);
+  }
+
+  // ---------------------------------------------------------------- control flow (ControlFlow)
+
+  /**
+   * TensorFlow's {@code tf.cond}: the values of {@code thenBranch} when the scalar bool {@code pred}
+   * is true, else those of {@code elseBranch}; only the branch taken runs. The branches build their
+   * values with this same {@code Ops} and may use any value of the enclosing graph (captured
+   * automatically). Both return the same number of values with equal dtypes; result i has the most
+   * specific shape compatible with both branches' value i.
+   *
+   * @throws IllegalArgumentException naming the node if pred is not a scalar bool or the branches
+   *     differ in arity or dtype
+   */
+  public List<Output> cond(Output pred, java.util.function.Supplier<List<Output>> thenBranch,
+      java.util.function.Supplier<List<Output>> elseBranch) {
+    return ControlFlow.cond(this, pred, thenBranch, elseBranch);
+  }
+
+  /**
+   * TensorFlow's {@code tf.while_loop}: while {@code cond} (a scalar bool) holds for the loop values,
+   * replaces them with {@code body}'s; returns the final values. Both closures build with this same
+   * {@code Ops}, see the loop values as their arguments and may use any value of the enclosing graph
+   * (captured, not copied per iteration). A loop value keeps its initial shape (see
+   * {@link WhileOptions#shapeInvariant} for one that changes).
+   */
+  public List<Output> whileLoop(java.util.function.Function<List<Output>, Output> cond,
+      java.util.function.Function<List<Output>, List<Output>> body, List<Output> loopVars) {
+    return whileLoop(cond, body, loopVars, WhileOptions.defaults());
+  }
+
+  /** {@link #whileLoop(java.util.function.Function, java.util.function.Function, List)} with options. */
+  public List<Output> whileLoop(java.util.function.Function<List<Output>, Output> cond,
+      java.util.function.Function<List<Output>, List<Output>> body, List<Output> loopVars, WhileOptions options) {
+    return ControlFlow.whileLoop(this, cond, body, loopVars, options);
+  }
+
+  /**
+   * A {@link TensorArray} of {@code size} zero elements of {@code elementShape} (fully defined), to
+   * fill with {@link TensorArray#write}.
+   */
+  public TensorArray tensorArray(DType dtype, int size, Shape elementShape) {
+    Objects.requireNonNull(dtype, "tensorArray: dtype is null");
+    Objects.requireNonNull(elementShape, "tensorArray: elementShape is null");
+    if (size < 0 || !elementShape.hasKnownRank()) {
+      throw new IllegalArgumentException("tensorArray: size " + size + " must be >= 0 and the element shape "
+          + elementShape + " of known rank");
+    }
+    int[] dims = new int[elementShape.rank() + 1];
+    dims[0] = size;
+    System.arraycopy(elementShape.dims(), 0, dims, 1, elementShape.rank());
+    return new TensorArray(this, fill(Shape.of(dims), constant(0, dtype)));
+  }
+
+  /** A {@link TensorArray} of {@code size} zero elements shaped like {@code elementLike} (whose dimensions may be unknown). */
+  public TensorArray tensorArray(int size, Output elementLike) {
+    Objects.requireNonNull(elementLike, "tensorArray: elementLike is null");
+    if (size < 0 || !elementLike.shape().hasKnownRank()) {
+      throw new IllegalArgumentException("tensorArray: size " + size + " must be >= 0 and '" + elementLike.name()
+          + "' of known rank, got " + elementLike.shape());
+    }
+    int[] multiples = new int[elementLike.shape().rank() + 1];
+    java.util.Arrays.fill(multiples, 1);
+    multiples[0] = size;
+    return new TensorArray(this, graph().atomically(() -> tile(expandDims(zerosLike(elementLike), 0), multiples)));
+  }
+
+  /** The tensor array whose elements are the slices of {@code flow} along axis 0 (TF's {@code unstack}); also rewraps a loop variable. */
+  public TensorArray tensorArray(Output flow) {
+    return new TensorArray(this, flow);
   }
 
   // ================================================================ gradients (autodiff)

@@ -42,7 +42,8 @@ public final class CommonSubexpressionElimination implements Pass {
       List<String> subgraphs, String device) {}
 
   @Override
-  public Program run(Program p, PassStatistics stats) {
+  public Program run(Program program, PassStatistics stats) {
+    Program p = LoopCopies.merge(program, stats);
     Map<Subgraph, String> bodies = new HashMap<>();
     // A dry run on the program as it is: merges start with two equal nodes of the source, so if it
     // has none the graph is not rebuilt.

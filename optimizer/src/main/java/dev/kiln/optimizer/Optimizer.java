@@ -23,6 +23,7 @@ public final class Optimizer {
     m.put("prune", new Prune());
     m.put("fold", new ConstantFold(evaluator));
     m.put("cse", new CommonSubexpressionElimination());
+    m.put("loops", new LoopOptimizer());
     m.put("simplify", new AlgebraicSimplify());
     m.put("fuse_matmul_update", new FuseMatMulUpdate());
     m.put("fuse_matmul", new FuseMatMulEpilogue());
@@ -33,7 +34,7 @@ public final class Optimizer {
 
   /** The passes a Session runs on every plan, in order. */
   public static List<String> defaultPipeline() {
-    return List.of("prune", "fold", "cse", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse_conv", "fuse");
+    return List.of("prune", "fold", "cse", "loops", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse_conv", "fuse");
   }
 
   /** The name of every pass, in pipeline order. */

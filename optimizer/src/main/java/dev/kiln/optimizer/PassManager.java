@@ -30,7 +30,7 @@ public final class PassManager {
     Program p = program;
     for (Pass pass : passes) {
       stats.enter(pass.name());
-      p = pass.run(p, stats);
+      p = Bodies.run(pass, pass.run(p, stats), stats);
       afterEach.accept(pass.name(), p);
     }
     return p;

@@ -45,6 +45,7 @@ class PassStatisticsTest {
         "prune", Map.of("nodes removed", 1L),
         "fold", Map.of("nodes folded", 1L, "nodes removed", 2L),
         "cse", Map.of("nodes merged", 2L),
+        "loops", Map.of(),
         "simplify", Map.of("rule mul-one", 1L, "rule neg-neg", 1L, "rule identity", 1L,
             "nodes simplified", 3L, "nodes removed", 2L),
         "fuse_matmul_update", Map.of(),
@@ -56,6 +57,7 @@ class PassStatisticsTest {
     assertEquals("prune: nodes removed 1\n"
         + "fold: nodes folded 1, nodes removed 2\n"
         + "cse: nodes merged 2\n"
+        + "loops: no change\n"
         + "simplify: rule mul-one 1, rule neg-neg 1, rule identity 1, nodes simplified 3, nodes removed 2\n"
         + "fuse_matmul_update: no change\n"
         + "fuse_matmul: no change\n"
@@ -70,7 +72,7 @@ class PassStatisticsTest {
     PassStatistics stats = new PassStatistics();
     Program out = PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator(), TestKernels.host())).run(p, stats);
     assertSame(p, out);
-    assertEquals("prune: no change\nfold: no change\ncse: no change\nsimplify: no change\nfuse_matmul_update: no change\n"
+    assertEquals("prune: no change\nfold: no change\ncse: no change\nloops: no change\nsimplify: no change\nfuse_matmul_update: no change\n"
         + "fuse_matmul: no change\n"
         + "fuse_conv: no change\n"
         + "fuse: no change\n", stats.toString());
@@ -100,13 +102,13 @@ class PassStatisticsTest {
 
   @Test
   void registryNamesThePassesAndRejectsAnUnknownOne() {
-    assertEquals(List.of("prune", "fold", "cse", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse_conv", "fuse"),
+    assertEquals(List.of("prune", "fold", "cse", "loops", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse_conv", "fuse"),
         Optimizer.defaultPipeline());
-    assertEquals(List.of("prune", "fold", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse_conv", "fuse"),
+    assertEquals(List.of("prune", "fold", "loops", "simplify", "fuse_matmul_update", "fuse_matmul", "fuse_conv", "fuse"),
         Optimizer.defaultPipeline(ConstantEvaluator.none(), TestKernels.host(), List.of("cse")).passes().stream().map(Pass::name).toList());
-    assertEquals("unknown pass 'fuze' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse_conv, fuse)", assertThrows(IllegalArgumentException.class,
+    assertEquals("unknown pass 'fuze' (known: prune, fold, cse, loops, simplify, fuse_matmul_update, fuse_matmul, fuse_conv, fuse)", assertThrows(IllegalArgumentException.class,
         () -> Optimizer.defaultPipeline(ConstantEvaluator.none(), TestKernels.host(), List.of("fuze"))).getMessage());
-    assertEquals("unknown pass 'csee' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse_conv, fuse)", assertThrows(IllegalArgumentException.class,
+    assertEquals("unknown pass 'csee' (known: prune, fold, cse, loops, simplify, fuse_matmul_update, fuse_matmul, fuse_conv, fuse)", assertThrows(IllegalArgumentException.class,
         () -> PassManager.of(List.of("csee"), Optimizer.knownPasses(ConstantEvaluator.none(), TestKernels.host()))).getMessage());
   }
 
@@ -116,7 +118,7 @@ class PassStatisticsTest {
     PassManager.of(Optimizer.defaultPipeline(), Optimizer.knownPasses(new ReferenceEvaluator(), TestKernels.host()))
         .afterEach((name, p) -> seen.add(name + ":" + p.graph().size()))
         .run(program());
-    assertEquals(List.of("prune:13", "fold:11", "cse:9", "simplify:4", "fuse_matmul_update:4", "fuse_matmul:4", "fuse_conv:4", "fuse:3"), seen);
+    assertEquals(List.of("prune:13", "fold:11", "cse:9", "loops:9", "simplify:4", "fuse_matmul_update:4", "fuse_matmul:4", "fuse_conv:4", "fuse:3"), seen);
   }
 
   @Test

@@ -276,7 +276,7 @@ class OptimizedSessionTest {
         assertEquals(ArithmeticException.class, e.getClass());
       }
     }
-    assertEquals("unknown pass 'fold2' (known: prune, fold, cse, simplify, fuse_matmul_update, fuse_matmul, fuse_conv, fuse)",
+    assertEquals("unknown pass 'fold2' (known: prune, fold, cse, loops, simplify, fuse_matmul_update, fuse_matmul, fuse_conv, fuse)",
         assertThrows(IllegalArgumentException.class, () -> SessionOptions.builder().disablePass("fold2")).getMessage());
     SessionOptions noFold = SessionOptions.builder().disablePass("fold").disablePass("cse").build();
     assertEquals(java.util.Set.of("fold", "cse"), noFold.disabledPasses());

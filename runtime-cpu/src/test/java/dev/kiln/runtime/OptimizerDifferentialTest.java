@@ -48,6 +48,7 @@ class OptimizerDifferentialTest {
   void optimizedProgramsComputeWhatUnoptimizedOnesDo() {
     int optimizedAway = 0;
     int withGradients = 0;
+    int withControlFlow = 0;
     long from = Long.getLong("kiln.differential.from", 1);
     long programs = GRAPHS - from + 1;
     for (long seed = from; seed <= GRAPHS; seed++) {
@@ -56,6 +57,8 @@ class OptimizerDifferentialTest {
       }
       RandomPrograms.Case c = RandomPrograms.generate(seed);
       withGradients += c.gradients() > 0 ? 1 : 0;
+      withControlFlow += c.graph().operations().stream().anyMatch(op -> op.def() instanceof dev.kiln.graph.ControlFlowOp)
+          ? 1 : 0;
       Outcome off = runAll(c, SessionOptions.builder().optimize(false).build());
       Outcome on = runAll(c, optimized());
       compare(c, off, on);
@@ -64,6 +67,7 @@ class OptimizerDifferentialTest {
     // The generator makes the passes fire: over all plans, more than one kernel per graph disappears.
     assertTrue(optimizedAway > programs, "kernels optimized away over all plans: " + optimizedAway);
     assertTrue(withGradients > programs / 2, "programs with gradients: " + withGradients);
+    assertTrue(withControlFlow > programs / 5, "programs with conds or loops: " + withControlFlow);
   }
 
   @Test
@@ -79,7 +83,8 @@ class OptimizerDifferentialTest {
     for (String what : List.of("fold: nodes folded", "cse: nodes merged", "simplify: rule mul-one",
         "simplify: rule add-zero", "simplify: rule div-one", "simplify: rule transpose-transpose",
         "simplify: rule reshape-same", "simplify: rule reduce-no-axes", "simplify: rule identity",
-        "simplify: rule concat-one", "simplify: rule slice-full", "simplify: rule pad-zero", "fuse: reductions fused")) {
+        "simplify: rule concat-one", "simplify: rule slice-full", "simplify: rule pad-zero", "fuse: reductions fused",
+        "cse: loops merged with their gradient copy")) {
       assertTrue(fired.getOrDefault(what, 0L) >= 5, what + " fired too rarely: " + fired);
     }
   }

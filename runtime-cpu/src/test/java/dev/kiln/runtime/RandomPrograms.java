@@ -25,6 +25,8 @@ import java.util.function.Supplier;
  * AssignAdd step, maybe a random draw, maybe a fed intermediate; in two of three programs the
  * gradients of the last value with respect to the placeholders and the variable (fetched, and a
  * gradient-descent step on the variable, and readers ordered after it by control dependencies).
+ * Some values come from a cond or a short loop (fixed trip count, bounded values) over a value and a
+ * captured partner of its shape; their gradients go through the control-flow gradients.
  * Each value's run-time shape is tracked so that every op built is valid for the run.
  */
 final class RandomPrograms {
@@ -44,9 +46,13 @@ final class RandomPrograms {
   private final Map<Output, Tensor> feeds = new LinkedHashMap<>();
   private final List<Output> placeholders = new ArrayList<>();
 
+  /** Decides the control-flow values, apart from {@link #rnd} so the other choices stay as they were. */
+  private final Random cfRnd;
+
   private RandomPrograms(long seed) {
     this.seed = seed;
     this.rnd = new Random(seed);
+    this.cfRnd = new Random(seed ^ 0x5DEECE66DL);
   }
 
   static Case generate(long seed) {
@@ -131,6 +137,11 @@ final class RandomPrograms {
 
   private Value next() {
     Value a = pick();
+    if (cfRnd.nextInt(8) == 0) {
+      Supplier<Value> cf = controlFlow(a);
+      recipes.add(cf);
+      return cf.get();
+    }
     int kind = rnd.nextInt(100);
     Supplier<Value> r;
     if (kind < 25) {
@@ -175,6 +186,28 @@ final class RandomPrograms {
     }
     recipes.add(r);
     return r.get();
+  }
+
+  /** A cond or a loop of one to three iterations over {@code a} and a captured value of its shape. */
+  private Supplier<Value> controlFlow(Value a) {
+    int[] d = a.dims();
+    float[] cv = new float[Arrays.stream(d).reduce(1, (p, q) -> p * q)];
+    for (int i = 0; i < cv.length; i++) {
+      cv[i] = 0.5f + cfRnd.nextFloat();
+    }
+    Output c = tf.constant(Tensor.of(cv, d));
+    Output other = sameShape(d).map(Value::out).orElse(c);
+    String unary = List.of("Tanh", "Sigmoid", "Sin").get(cfRnd.nextInt(3));
+    int trips = 1 + cfRnd.nextInt(3);
+    if (cfRnd.nextBoolean()) {
+      return () -> new Value(tf.whileLoop(v -> tf.less(v.get(0), tf.constant(trips)), v -> List.of(
+          tf.add(v.get(0), tf.constant(1)),
+          tf.opBuilder(unary).addInput(tf.add(tf.mul(v.get(1), c), other)).build().output(0)),
+          List.of(tf.constant(0), a.out())).get(1), d);
+    }
+    return () -> new Value(tf.cond(tf.less(tf.reduceSum(a.out()), tf.reduceSum(other)),
+        () -> List.of(tf.opBuilder(unary).addInput(tf.mul(a.out(), c)).build().output(0)),
+        () -> List.of(tf.sub(a.out(), other))).get(0), d);
   }
 
   private Supplier<Value> reduction(Value a) {

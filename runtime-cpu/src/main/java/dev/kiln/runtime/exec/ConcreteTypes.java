@@ -18,6 +18,9 @@ public final class ConcreteTypes {
   private ConcreteTypes() {}
 
   public static List<TensorType> infer(Operation op, List<TensorType> inputs) {
+    if (op.def() instanceof dev.kiln.graph.ControlFlowOp) {
+      return ControlFlowTypes.infer(op, inputs);
+    }
     boolean same = true;
     for (int i = 0; i < inputs.size() && same; i++) {
       same = inputs.get(i).equals(op.input(i).type());

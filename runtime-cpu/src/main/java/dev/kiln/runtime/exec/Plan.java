@@ -44,6 +44,14 @@ public final class Plan {
   public final Lent[] lent;
 
   /** A fetched value lent from a variable's storage, with the fetch's type (a view's may differ). */
+  /** For a body plan ({@link PlanCompiler#compileBody}): the concrete types of its results; set once when compiled. */
+  java.util.List<dev.kiln.graph.TensorType> resultTypes = java.util.List.of();
+
+  /** For a body plan ({@link PlanCompiler#compileBody}): the concrete types of its results. */
+  public java.util.List<dev.kiln.graph.TensorType> resultTypes() {
+    return resultTypes;
+  }
+
   public record Lent(VariableState variable, dev.kiln.graph.TensorType type) {}
 
   Plan(Kernel[] kernels, int[] feedSlots, int[] resultSlots, VariableState[] mustBeInitialized,
@@ -83,8 +91,15 @@ public final class Plan {
     }
   }
 
+  /** Slots holding a While's stacked outputs: each frame gets its own {@link StackBuffer}s. */
+  int[] stackSlots = new int[0];
+  DType[] stackTypes = new DType[0];
+
   private Object[] newFrame() {
     Object[] f = template.clone();
+    for (int i = 0; i < stackSlots.length; i++) {
+      f[stackSlots[i]] = new StackBuffer(stackTypes[i]);
+    }
     for (int i = 0; i < bufferSlots.length; i++) {
       f[bufferSlots[i]] = HostBuffers.allocate(bufferTypes[i], bufferSizes[i]);
     }

@@ -10,6 +10,7 @@ import dev.kiln.runtime.kernels.Kernels;
 import dev.kiln.runtime.kernels.StateKernels;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Graph;
 import dev.kiln.graph.HostBuffers;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
@@ -47,7 +48,8 @@ public final class PlanCompiler {
   public static final PlanRules RULES = new PlanRules() {
     @Override
     public boolean writesIntoVariable(Operation producer) {
-      return Kernels.isBuiltin(producer.type());
+      // A loop's outputs hold its state while it runs, and its bodies may read that variable.
+      return Kernels.isBuiltin(producer.type()) && !(producer.def() instanceof dev.kiln.graph.ControlFlowOp);
     }
 
     @Override
@@ -58,6 +60,12 @@ public final class PlanCompiler {
 
   private final Session session;
   private final PlanKey key;
+  /** The Session's options; the defaults for a body compiled without a Session. */
+  private final SessionOptions options;
+  /** For a body plan: the body whose nodes own the random streams (null for a run's plan). */
+  private final dev.kiln.graph.Subgraph body;
+  /** Random streams of a body compiled without a Session. */
+  private final Map<Operation, dev.kiln.runtime.kernels.RandomStream> localRandoms = new HashMap<>();
   private final Set<Output> fed = new HashSet<>();
   private final Map<Output, TensorType> types = new HashMap<>();
   private final Map<Operation, List<TensorType>> outputTypes = new HashMap<>();
@@ -77,8 +85,181 @@ public final class PlanCompiler {
   private int bufferBase;
 
   private PlanCompiler(Session session, PlanKey key) {
+    this(session, key, null);
+  }
+
+  private PlanCompiler(Session session, PlanKey key, dev.kiln.graph.Subgraph body) {
     this.session = session;
     this.key = key;
+    this.body = body;
+    this.options = session != null ? session.options() : SessionOptions.defaults();
+  }
+
+  /**
+   * Compiles a control-flow body ({@link ControlFlowKernels}) once for concrete parameter types: a plan
+   * whose {@link Plan#feedSlots} take the parameters' arrays and whose {@link Plan#resultSlots} hold
+   * the results' arrays after its kernels ran (no copies out). Random nodes of the body draw from
+   * {@code session}'s streams (their own when it is null), so each iteration draws fresh values.
+   */
+  public static Plan compileBody(Session session, dev.kiln.graph.Subgraph body, List<TensorType> parameterTypes,
+      int carried) {
+    return new PlanCompiler(session, null, body).compileBody(parameterTypes, carried);
+  }
+
+  /**
+   * Loop results computed in their parameter's own buffer (see {@link #carryInPlace}): the kernel
+   * writes the next value over the current one, which nothing else reads.
+   */
+  private final Set<Output> carriedInPlace = new HashSet<>();
+
+  /** A While's stacked outputs ({@code ControlFlowOp.NUM_STACKED}) and their slots. */
+  private final Map<Output, Integer> stackSlots = new LinkedHashMap<>();
+
+  private static boolean isStack(Output o) {
+    Operation op = o.op();
+    if (!(op.def() instanceof dev.kiln.graph.ControlFlowOp.While)) {
+      return false;
+    }
+    long k = op.attrs().getLong(dev.kiln.graph.ControlFlowOp.NUM_STACKED);
+    return o.index() >= op.numOutputs() - k;
+  }
+
+  /** Gives the plan's frames their stacks. */
+  private Plan withStacks(Plan plan) {
+    plan.stackSlots = stackSlots.values().stream().mapToInt(Integer::intValue).toArray();
+    plan.stackTypes = stackSlots.keySet().stream().map(Output::dtype).toArray(DType[]::new);
+    return plan;
+  }
+
+  private Plan compileBody(List<TensorType> parameterTypes, int carried) {
+    List<Output> params = body.parameters();
+    for (int i = 0; i < params.size(); i++) {
+      fed.add(params.get(i));
+      types.put(params.get(i), parameterTypes.get(i));
+      slotOf.put(params.get(i), nextSlot++);
+    }
+    List<Output> fetches = body.results();
+    List<Output> feeds = params;
+    if (options.optimize()) {
+      Program optimized = optimize(new Program(body.graph(), fetches, List.of(), fed));
+      List<Output> mapped = new ArrayList<>();
+      for (Output o : params) {
+        Output m = optimized.graph().findOperation(o.op().name()).map(op -> op.output(o.index())).orElse(null);
+        mapped.add(m != null && optimized.fed().contains(m) ? m : o);
+        if (m != null && m != o) {
+          types.put(m, types.get(o));
+          slotOf.put(m, slotOf.get(o));
+        }
+      }
+      fed.clear();
+      fed.addAll(mapped);
+      feeds = mapped;
+      fetches = optimized.fetches();
+    }
+    Schedule schedule = Schedule.build(fed, fetches, List.of(), RULES);
+    // The results are read when the body's kernels are done: keep them alive to the end.
+    List<Schedule.Step> steps = new ArrayList<>();
+    List<Schedule.Step> reads = new ArrayList<>();
+    for (Schedule.Step st : schedule.steps()) {
+      (st instanceof Schedule.FetchStep ? reads : steps).add(st);
+    }
+    steps.addAll(reads);
+    inferTypes(steps);
+    for (int j = 0; j < carried; j++) {
+      carryInPlace(steps, feeds, fetches, j);
+    }
+    layOutSpecialSlots(steps);
+    allocateBuffers(steps);
+    Kernel[] kernels = bindKernels(steps, new int[0], new Plan.Lent[fetches.size()]);
+    int[] resultSlots = new int[fetches.size()];
+    for (int k = 0; k < resultSlots.length; k++) {
+      resultSlots[k] = slotOf.get(fetches.get(k));
+    }
+    Object[] template = new Object[nextSlot];
+    bindings.forEach((slot, array) -> template[slot] = array);
+    int nb = memory.bufferCount();
+    int[] slots = new int[nb];
+    int[] sizes = new int[nb];
+    for (int b = 0; b < nb; b++) {
+      slots[b] = bufferBase + b;
+      sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
+    }
+    int[] feedSlots = new int[feeds.size()];
+    for (int i = 0; i < feedSlots.length; i++) {
+      feedSlots[i] = slotOf.get(feeds.get(i));
+    }
+    List<TensorType> resultTypes = new ArrayList<>();
+    for (Output f : fetches) {
+      resultTypes.add(types.get(f));
+    }
+    Plan plan = new Plan(kernels, feedSlots, resultSlots, new VariableState[0], new VariableState[0], false, template,
+        slots, memory.bufferTypes(), sizes, options.framesPerPlan(), memory, new Plan.Lent[fetches.size()]);
+    plan.resultTypes = List.copyOf(resultTypes);
+    return withStacks(plan);
+  }
+
+  /**
+   * Lets loop result {@code j} live in loop parameter {@code j}'s buffer when its producer's kernel
+   * may write over that parameter (a tensor-array write, an elementwise update) and nothing else in
+   * the body reads the parameter: the loop then neither copies nor swaps that variable.
+   */
+  private void carryInPlace(List<Schedule.Step> steps, List<Output> feeds, List<Output> fetches, int j) {
+    Output param = feeds.get(j);
+    Output r = fetches.get(j);
+    Operation p = r.op();
+    if (fed.contains(r) || !computes(p) || !types.get(param).equals(types.get(r)) || fetches.indexOf(r) != j
+        || fetches.contains(param) || p.def() instanceof dev.kiln.graph.ControlFlowOp) {
+      return;
+    }
+    List<Integer> allowed = new ArrayList<>();
+    if (p.type().equals("Fused")) {
+      if (p.numOutputs() == 1) {
+        allowed.addAll(MemoryPlanner.fusedInPlaceInputs(p, r.index()));
+      }
+    } else if (Kernels.isBuiltin(p.type()) && p.numOutputs() == 1) {
+      for (int i = 0; i < p.numInputs(); i++) {
+        if (Kernels.allowsInPlace(p.type(), i)) {
+          allowed.add(i);
+        }
+      }
+    }
+    boolean readsParam = false;
+    for (int i = 0; i < p.numInputs(); i++) {
+      if (p.def().readsInput(i) && viewRoot(p.input(i)) == param) {
+        if (!allowed.contains(i) || p.input(i) != param) {
+          return;
+        }
+        readsParam = true;
+      }
+    }
+    if (!readsParam) {
+      return;
+    }
+    for (Schedule.Step st : steps) {
+      if (st instanceof Schedule.OpStep(Operation op) && op != p) {
+        for (int i = 0; i < op.numInputs(); i++) {
+          if (op.def().readsInput(i) && viewRoot(op.input(i)) == param) {
+            return;
+          }
+        }
+      }
+    }
+    carriedInPlace.add(r);
+    slotOf.put(r, slotOf.get(param));
+  }
+
+  private Output viewRoot(Output o) {
+    while (!fed.contains(o) && RULES.isView(o.op())) {
+      o = o.op().input(0);
+    }
+    return o;
+  }
+
+  /** The random stream of a Random node: the Session's, or this body plan's own. */
+  private dev.kiln.runtime.kernels.RandomStream randomStream(Operation op) {
+    Operation owner = stateOp(op);
+    return session != null ? session.randomStream(owner)
+        : localRandoms.computeIfAbsent(owner, o -> new dev.kiln.runtime.kernels.RandomStream(o.attrs().getLong("seed")));
   }
 
   public static Plan compile(Session session, PlanKey key, Tensor[] feedValues) {
@@ -126,8 +307,8 @@ public final class PlanCompiler {
         .toArray(VariableState[]::new);
     VariableState[] written = schedule.written().stream().map(v -> session.variableState(stateOp(v)))
         .toArray(VariableState[]::new);
-    return new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
-        memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory, lent);
+    return withStacks(new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
+        memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory, lent));
   }
 
   /**
@@ -166,7 +347,7 @@ public final class PlanCompiler {
    * state in the Session.
    */
   private Program optimize(Program program) {
-    return optimize(program, session.options());
+    return optimize(program, options);
   }
 
   /** The default pipeline less {@code options}' disabled passes, run on {@code program} (also what a device Session's plans get). */
@@ -193,7 +374,8 @@ public final class PlanCompiler {
 
   /** The Session graph's node for a Variable or random node of the (possibly optimized) plan graph. */
   private Operation stateOp(Operation op) {
-    return op.graph() == session.graph() ? op : session.graph().operation(op.name());
+    Graph g = body != null ? body.graph() : session.graph();
+    return op.graph() == g ? op : g.operation(op.name());
   }
 
   private void validate(Tensor[] values) {
@@ -260,6 +442,13 @@ public final class PlanCompiler {
         continue;
       }
       Output o = op.numOutputs() > 0 ? op.output(0) : null;
+      for (Output out : op.outputs()) {
+        if (isStack(out) && !fed.contains(out)) {
+          int s = nextSlot++;
+          stackSlots.put(out, s);
+          slotOf.put(out, s);
+        }
+      }
       if (fused.containsKey(op)) {
         slotOf.put(o, variableSlot(fused.get(op)));
         continue;
@@ -301,6 +490,9 @@ public final class PlanCompiler {
   /** The buffer-owning value a value lives in, or null when it lives in a fed, variable or constant slot. */
   private Output root(Output o) {
     while (!fed.contains(o)) {
+      if (carriedInPlace.contains(o) || stackSlots.containsKey(o)) {
+        return null; // lives in its loop parameter's buffer
+      }
       Operation op = o.op();
       if (RULES.isView(op)) {
         o = op.input(0);
@@ -346,13 +538,16 @@ public final class PlanCompiler {
               reads.add(valueId.get(r));
             }
           }
-          if (!computes(op) || fused.containsKey(op)) {
+          if (!computes(op) || fused.containsKey(op) || carriedInPlace.contains(op.output(0))) {
             break;
           }
           List<TensorType> out = outputTypes.get(op);
           for (int j = 0; j < op.numOutputs(); j++) {
             Output o = op.output(j);
             TensorType t = out.get(j);
+            if (stackSlots.containsKey(o)) {
+              continue;
+            }
             int id = values.size();
             values.add(new MemoryPlanner.Value(t.dtype(), t.shape().numElements()));
             owners.add(o);
@@ -453,11 +648,14 @@ public final class PlanCompiler {
             } else if (sawAssign && !op.type().startsWith("Random")) {
               kernelAfterAssign = true;
             }
-            kernels.add(session.options().profileKernels() ? KernelProfile.wrap(kernels.size(), op, outputTypes.get(op), inputTypes(op), k) : k);
+            kernels.add(options.profileKernels() ? KernelProfile.wrap(kernels.size(), op, outputTypes.get(op), inputTypes(op), k) : k);
           }
         }
-        case Schedule.FetchStep(int k, Output value) when lent[k] != null -> {}
+        case Schedule.FetchStep(int k, Output value) when body != null || lent[k] != null -> {}
         case Schedule.FetchStep(int k, Output value) -> {
+          if (stackSlots.containsKey(value)) {
+            throw new IllegalArgumentException("cannot fetch " + value + ": it is a stack a loop's gradient reads");
+          }
           TensorType t = types.get(value);
           kernels.add(StateKernels.fetch(t.dtype(), t.shape(), t.shape().elementCount(),
               slotOf.get(value), resultSlots[k]));
@@ -479,9 +677,9 @@ public final class PlanCompiler {
       case "Variable", "Const", "Placeholder", "NoOp" -> null;
       case "Assign", "AssignAdd", "AssignSub" -> fused.containsKey(op.input(1).op()) ? null : StateKernels.assign(op.type(), out.get(0).dtype(),
           out.get(0).shape().elementCount(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
-      case "RandomNormal" -> StateKernels.randomNormal(session.randomStream(stateOp(op)), out.get(0).dtype(),
+      case "RandomNormal" -> StateKernels.randomNormal(randomStream(op), out.get(0).dtype(),
           out.get(0).shape().elementCount(), outputSlot(op.output(0)));
-      case "RandomUniform" -> StateKernels.randomUniform(session.randomStream(stateOp(op)), out.get(0).dtype(),
+      case "RandomUniform" -> StateKernels.randomUniform(randomStream(op), out.get(0).dtype(),
           out.get(0).shape().elementCount(), outputSlot(op.output(0)));
       default -> {
         if (RULES.isView(op)) {
@@ -495,7 +693,10 @@ public final class PlanCompiler {
         for (int j = 0; j < outSlots.length; j++) {
           outSlots[j] = outputSlot(op.output(j));
         }
-        KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots, session.options().fusedKernels());
+        KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots, options.fusedKernels());
+        if (op.def() instanceof dev.kiln.graph.ControlFlowOp) {
+          yield ControlFlowKernels.create(spec, session);
+        }
         yield Kernels.factory(op.type()).create(spec);
       }
     };

@@ -85,6 +85,13 @@ public final class Kernels {
     m.put("FusedMatMul", FusedMatMulKernel.factory());
     m.put("FusedConv2D", FusedConvKernel.factory());
     m.put("Gemm", MatMulKernels.gemm());
+    m.put("TensorArrayWrite", TensorArrayKernels.write());
+    m.put("TensorArrayRead", TensorArrayKernels.read());
+    m.put("StackRead", TensorArrayKernels.stackRead());
+    // Control flow: bodies compiled into plans of their own; random nodes in them draw from the
+    // kernel's own streams here (a Session's plans bind the Session's streams instead).
+    m.put("If", spec -> dev.kiln.runtime.exec.ControlFlowKernels.create(spec, null));
+    m.put("While", spec -> dev.kiln.runtime.exec.ControlFlowKernels.create(spec, null));
     return Map.copyOf(m);
   }
 
@@ -142,7 +149,8 @@ public final class Kernels {
       return PrimitiveKernels.allowsInPlace(def.get().primitive().get(), input);
     }
     return opType.equals("Softmax") || opType.equals("LogSoftmax")
-        || (opType.equals("Gemm") && input == 2); // c, the accumulator BLAS updates in place
+        || (opType.equals("Gemm") && input == 2) // c, the accumulator BLAS updates in place
+        || (opType.equals("TensorArrayWrite") && input == 0); // the array, its one element replaced
   }
 
   public static boolean isBuiltin(String opType) {

@@ -1,0 +1,289 @@
+package dev.kiln.graph;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Gradients of the control-flow ops ({@link ControlFlowOp}).
+ *
+ * <p>If: the gradient is an If on the same predicate whose branches recompute the forward branch
+ * and differentiate it, so each branch only ever sees its own values.
+ *
+ * <p>While: a copy of the forward loop that also counts its iterations and pushes onto per-iteration
+ * stacks exactly the body values the gradient reads (found while the gradient body is built: each
+ * forward value a gradient node reads becomes a {@code StackRead} of a new stack), then a backward
+ * loop that runs the trip count down, differentiating one iteration each time and summing the
+ * gradients of captured values. The copy has the forward loop's inputs and body, so it computes the
+ * same loop values.
+ */
+final class ControlFlowGradients {
+  private ControlFlowGradients() {}
+
+  static List<Optional<Output>> cond(Ops tf, Operation op, List<Optional<Output>> grads) {
+    List<Integer> xs = new ArrayList<>();
+    for (int i = 1; i < op.numInputs(); i++) {
+      if (op.input(i).dtype().isFloating()) {
+        xs.add(i);
+      }
+    }
+    List<Integer> ys = new ArrayList<>();
+    for (int j = 0; j < op.numOutputs(); j++) {
+      if (grads.get(j).isPresent() && op.output(j).dtype().isFloating()) {
+        ys.add(j);
+      }
+    }
+    List<Optional<Output>> out = new ArrayList<>(Collections.nCopies(op.numInputs(), Optional.empty()));
+    if (xs.isEmpty() || ys.isEmpty()) {
+      return out;
+    }
+    List<Output> r = tf.cond(op.input(0), () -> branch(tf, op, 0, xs, ys, grads),
+        () -> branch(tf, op, 1, xs, ys, grads));
+    for (int k = 0; k < xs.size(); k++) {
+      out.set(xs.get(k), Optional.of(r.get(k)));
+    }
+    return out;
+  }
+
+  /** In the branch under construction: branch {@code b} recomputed, then differentiated. */
+  private static List<Output> branch(Ops tf, Operation op, int b, List<Integer> xs, List<Integer> ys,
+      List<Optional<Output>> grads) {
+    Graph g = tf.graph();
+    Subgraph sub = op.subgraphs().get(b);
+    Map<Output, Output> map = new IdentityHashMap<>();
+    for (int i = 0; i < sub.parameters().size(); i++) {
+      Output outer = op.input(i + 1);
+      map.put(sub.parameters().get(i), g.captured(outer, () -> op + ": input '" + outer.name() + "'"));
+    }
+    copy(sub.graph(), g, map);
+    List<Output> y = new ArrayList<>();
+    List<Output> gy = new ArrayList<>();
+    for (int j : ys) {
+      y.add(map.get(sub.results().get(j)));
+      Output gj = grads.get(j).get();
+      gy.add(g.captured(gj, () -> op + ": gradient '" + gj.name() + "'"));
+    }
+    List<Output> x = xs.stream().map(i -> map.get(sub.parameters().get(i - 1))).toList();
+    List<Optional<Output>> d = Gradients.buildAcross(tf, g, y, x, gy);
+    List<Output> out = new ArrayList<>();
+    for (int k = 0; k < x.size(); k++) {
+      Output xk = x.get(k);
+      out.add(d.get(k).orElseGet(() -> tf.zerosLike(xk)));
+    }
+    return out;
+  }
+
+  /** Copies every node of {@code from} but the mapped ones (Parameters) into {@code to}, extending {@code map}. */
+  private static void copy(Graph from, Graph to, Map<Output, Output> map) {
+    for (Operation op : from.operations()) {
+      if (op.numOutputs() > 0 && map.containsKey(op.output(0))) {
+        continue;
+      }
+      OperationBuilder b = new OperationBuilder(to, op.type(), null).autoName(op.name());
+      for (Output in : op.inputs()) {
+        Output m = map.get(in);
+        b.addInput(m != null ? m : in);
+      }
+      b.setAttrs(op.attrs());
+      op.subgraphs().forEach(b::addSubgraph);
+      if (!op.device().isEmpty()) {
+        b.setDevice(op.device());
+      }
+      Operation copy = b.build();
+      for (int j = 0; j < op.numOutputs(); j++) {
+        map.put(op.output(j), copy.output(j));
+      }
+    }
+  }
+
+  static List<Optional<Output>> whileLoop(Ops tf, Operation op, List<Optional<Output>> grads) {
+    Subgraph cond = op.subgraphs().get(0);
+    Subgraph body = op.subgraphs().get(1);
+    int stackedBefore = (int) op.attrs().getLong(ControlFlowOp.NUM_STACKED);
+    int n = body.results().size() - stackedBefore;
+    int m = op.numInputs() - n;
+    List<Integer> f = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (op.output(i).dtype().isFloating()) {
+        f.add(i);
+      }
+    }
+    List<Integer> c = new ArrayList<>();
+    for (int i = 0; i < m; i++) {
+      if (op.input(n + i).dtype().isFloating()) {
+        c.add(i);
+      }
+    }
+    List<Optional<Output>> out = new ArrayList<>(Collections.nCopies(op.numInputs(), Optional.empty()));
+    boolean any = false;
+    for (int i : f) {
+      any |= grads.get(i).isPresent();
+    }
+    if (!any || (f.isEmpty() && c.isEmpty())) {
+      return out;
+    }
+    if (stackedBefore > 0) {
+      throw new IllegalArgumentException("gradients: " + op + " records stacks for a gradient; differentiating it"
+          + " again (a third-order loop gradient) is not supported");
+    }
+    Graph root = tf.rootGraph();
+    Graph target = root.buildTarget();
+
+    // The forward copy's body: the forward body, the iteration counter (loop value n), stacks added later.
+    Graph fwd = new Graph();
+    Map<Output, Output> fmap = new IdentityHashMap<>();
+    List<Output> fparams = new ArrayList<>();
+    for (int i = 0; i < n + m; i++) {
+      Output p = body.parameters().get(i);
+      Output q = param(fwd, p.type());
+      fmap.put(p, q);
+      fparams.add(q);
+    }
+    Output counter = param(fwd, new TensorType(DType.INT32, Shape.scalar()));
+    fparams.add(n, counter);
+    copy(body.graph(), fwd, fmap);
+    Ops inFwd = Ops.create(fwd).withSubScope("count");
+    Output nextCount = inFwd.add(counter, inFwd.constant(1));
+
+    // The backward body: loop values j (iterations left), the gradients of the float loop values, and
+    // the sums of the float captured values' gradients.
+    ControlFlow.BodyScope back = new ControlFlow.BodyScope(root, target);
+    Output j = back.extraParameter("iterations", new TensorType(DType.INT32, Shape.scalar()));
+    List<Output> gParams = new ArrayList<>();
+    for (int i : f) {
+      gParams.add(back.extraParameter("grad", op.output(i).type()));
+    }
+    List<Output> accParams = new ArrayList<>();
+    for (int i : c) {
+      accParams.add(back.extraParameter("sum", op.input(n + i).type()));
+    }
+    Output[] index = new Output[1];
+    List<Output> stacked = new ArrayList<>();
+    List<Output> stackParams = new ArrayList<>();
+    Map<Output, Output> reads = new IdentityHashMap<>();
+    Map<Output, Integer> captureIndex = new HashMap<>();
+    for (int i = 0; i < m; i++) {
+      captureIndex.put(fparams.get(n + 1 + i), i);
+    }
+    back.resolveForeign(fwd, v -> {
+      Integer ci = captureIndex.get(v);
+      if (ci != null) {
+        return back.capture(op.input(n + ci)); // loop-invariant: the forward loop's captured value
+      }
+      return reads.computeIfAbsent(v, k -> {
+        Output sp = back.extraParameter("stack", ControlFlowOp.stackType(v.type()));
+        stacked.add(v);
+        stackParams.add(sp);
+        return new OperationBuilder(back.graph(), "StackRead", null).autoName("stack_read").addInput(sp)
+            .addInput(index[0]).build().output(0);
+      });
+    });
+    List<Output> backResults = back.build(() -> {
+      index[0] = tf.sub(j, tf.constant(1));
+      List<Output> ys = new ArrayList<>();
+      List<Output> gys = new ArrayList<>();
+      for (int k = 0; k < f.size(); k++) {
+        ys.add(fmap.get(body.results().get(f.get(k))));
+        gys.add(gParams.get(k));
+      }
+      List<Output> xs = new ArrayList<>();
+      for (int i : f) {
+        xs.add(fparams.get(i));
+      }
+      for (int i : c) {
+        xs.add(fparams.get(n + 1 + i));
+      }
+      List<Optional<Output>> d = Gradients.buildAcross(tf, fwd, ys, xs, gys);
+      List<Output> res = new ArrayList<>();
+      res.add(index[0]);
+      for (int k = 0; k < f.size(); k++) {
+        Output gk = gParams.get(k);
+        res.add(d.get(k).orElseGet(() -> tf.zerosLike(gk)));
+      }
+      for (int k = 0; k < c.size(); k++) {
+        Optional<Output> dk = d.get(f.size() + k);
+        res.add(dk.isPresent() ? tf.add(accParams.get(k), dk.get()) : accParams.get(k));
+      }
+      return res;
+    }, "While '" + op.name() + "' gradient", "backward body");
+
+    // The forward copy, now that the stacks are known.
+    List<Output> fresults = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      fresults.add(fmap.get(body.results().get(i)));
+    }
+    fresults.add(nextCount);
+    fresults.addAll(stacked);
+    Graph fcondGraph = new Graph();
+    Map<Output, Output> cmap = new IdentityHashMap<>();
+    List<Output> cparams = new ArrayList<>();
+    for (int i = 0; i < n + m; i++) {
+      Output p = param(fcondGraph, cond.parameters().get(i).type());
+      cmap.put(cond.parameters().get(i), p);
+      cparams.add(p);
+    }
+    cparams.add(n, param(fcondGraph, counter.type()));
+    copy(cond.graph(), fcondGraph, cmap);
+    OperationBuilder fb = tf.builder("While", op.name() + "_forward");
+    for (int i = 0; i < n; i++) {
+      fb.addInput(op.input(i));
+    }
+    fb.addInput(tf.constant(0));
+    for (int i = 0; i < m; i++) {
+      fb.addInput(op.input(n + i));
+    }
+    fb.addSubgraph(new Subgraph(fcondGraph, cparams, List.of(cmap.get(cond.results().get(0)))))
+        .addSubgraph(new Subgraph(fwd, fparams, fresults))
+        .setAttr(ControlFlowOp.MAXIMUM_ITERATIONS, op.attrs().getLong(ControlFlowOp.MAXIMUM_ITERATIONS))
+        .setAttr(ControlFlowOp.NUM_STACKED, (long) stacked.size()).setAttr(ControlFlowOp.FORWARD_OF, op.name());
+    Operation forward = fb.build();
+
+    // The backward loop: while iterations are left.
+    List<Output> init = new ArrayList<>();
+    List<Output> leading = new ArrayList<>();
+    init.add(forward.output(n));
+    leading.add(j);
+    for (int k = 0; k < f.size(); k++) {
+      int i = f.get(k);
+      init.add(grads.get(i).isPresent() ? grads.get(i).get() : tf.zerosLike(op.output(i)));
+      leading.add(gParams.get(k));
+    }
+    for (int k = 0; k < c.size(); k++) {
+      init.add(tf.zerosLike(op.input(n + c.get(k))));
+      leading.add(accParams.get(k));
+    }
+    List<Output> captures = back.captures();
+    List<Output> stacks = new ArrayList<>();
+    for (int k = 0; k < stacked.size(); k++) {
+      stacks.add(forward.output(n + 1 + k));
+    }
+    Subgraph backBody = back.finish(leading, captures, backResults, stackParams);
+    Graph bcondGraph = new Graph();
+    List<Output> bparams = new ArrayList<>();
+    for (Output p : backBody.parameters()) {
+      bparams.add(param(bcondGraph, p.type()));
+    }
+    Ops inCond = Ops.create(bcondGraph);
+    Output more = inCond.greater(bparams.get(0), inCond.constant(0));
+    OperationBuilder bb = tf.builder("While", op.name() + "_backward");
+    bb.addInputs(init).addInputs(captures).addInputs(stacks);
+    bb.addSubgraph(new Subgraph(bcondGraph, bparams, List.of(more))).addSubgraph(backBody);
+    Operation backward = bb.build();
+    for (int k = 0; k < f.size(); k++) {
+      out.set(f.get(k), Optional.of(backward.output(1 + k)));
+    }
+    for (int k = 0; k < c.size(); k++) {
+      out.set(n + c.get(k), Optional.of(backward.output(1 + f.size() + k)));
+    }
+    return out;
+  }
+
+  private static Output param(Graph g, TensorType t) {
+    return new OperationBuilder(g, "Parameter", null).autoName("arg").setAttr("dtype", t.dtype())
+        .setAttr("shape", t.shape()).build().output(0);
+  }
+}
