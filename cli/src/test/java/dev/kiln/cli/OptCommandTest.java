@@ -86,4 +86,21 @@ class OptCommandTest {
     assertEquals(new Result(2, "", "--fetch nope: no node named 'nope' in the graph (" + TWO_LAYER + ")\n"
         + "Try 'kiln opt --help' for more information.\n"), kiln("opt", TWO_LAYER, "--fetch", "nope"));
   }
+
+  @Test
+  void printAfterAllShowsThePassesInsideLoopBodies() throws Exception {
+    String loop = "../optimizer/src/test/resources/passes/pipeline/loop_body.kg";
+    Result r = kiln("opt", loop, "--fetch", "while:1", "--print-after-all", "--passes", "cse,loops,fuse");
+    assertEquals(0, r.code(), r.err());
+    String afterCse = r.out().substring(r.out().indexOf("// ----- after cse -----"), r.out().indexOf("// ----- after loops -----"));
+    // the body's duplicated Mul/Exp chain is merged inside the body
+    assertEquals(true, afterCse.contains("%Mul_1 = Mul(%arg_1, %Exp)") && afterCse.contains("%Add_1 = Add(%Mul_1, %Mul_1)")
+        && !afterCse.contains("%Exp_1"), afterCse);
+    String afterLoops = r.out().substring(r.out().indexOf("// ----- after loops -----"), r.out().indexOf("// ----- after fuse -----"));
+    // the invariant Exp(w * 2) is computed once, outside the loop
+    assertEquals(true, afterLoops.contains("%while/Exp = Exp(%while/Mul) : f32[3]")
+        && afterLoops.contains("%Mul_1 = Mul(%arg_1, %hoisted_0)"), afterLoops);
+    String afterFuse = r.out().substring(r.out().indexOf("// ----- after fuse -----"));
+    assertEquals(true, afterFuse.contains("%fused = Fused(%arg_1, %hoisted_0) : f32[3]"), afterFuse);
+  }
 }

@@ -206,7 +206,7 @@ final class ControlFlowGradients {
       }
       for (int k = 0; k < c.size(); k++) {
         Optional<Output> dk = d.get(f.size() + k);
-        res.add(dk.isPresent() ? tf.add(accParams.get(k), dk.get()) : accParams.get(k));
+        res.add(dk.isPresent() ? accumulate(tf, accParams.get(k), dk.get()) : accParams.get(k));
       }
       return res;
     }, "While '" + op.name() + "' gradient", "backward body");
@@ -280,6 +280,20 @@ final class ControlFlowGradients {
       out.set(n + c.get(k), Optional.of(backward.output(1 + f.size() + k)));
     }
     return out;
+  }
+
+  /**
+   * {@code sum + d}; when {@code d} is a tensor array's read gradient (one element written into zeros),
+   * the element is added into {@code sum} alone, so that summing a read per iteration costs an element.
+   */
+  private static Output accumulate(Ops tf, Output sum, Output d) {
+    Operation w = d.op();
+    if (w.type().equals("TensorArrayWrite") && w.input(0).op().def().primitive().equals(Optional.of(Primitive.ZEROS_LIKE))
+        && w.input(0).op().input(0).type().equals(sum.type())) {
+      return tf.opBuilder("TensorArrayAccumulate").addInput(sum).addInput(w.input(1)).addInput(w.input(2)).build()
+          .output(0);
+    }
+    return tf.add(sum, d);
   }
 
   private static Output param(Graph g, TensorType t) {

@@ -9,7 +9,10 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code TensorArrayWrite(ta, index, value)}: {@code ta} with slice {@code index} replaced by
  *       {@code value} (a functional update; the CPU runtime does it in place when {@code ta} dies there);
- *   <li>{@code TensorArrayRead(ta, index)}: slice {@code index} of {@code ta}.
+ *   <li>{@code TensorArrayRead(ta, index)}: slice {@code index} of {@code ta};
+ *   <li>{@code TensorArrayAccumulate(ta, index, value)}: {@code ta} with {@code value} added to slice
+ *       {@code index} (float only): how a loop's gradient sums what each iteration read from a tensor
+ *       array, one element at a time rather than a whole array per iteration.
  * </ul>
  * The index is an int32 or int64 scalar; one out of range fails the run naming the node.
  */
@@ -21,6 +24,10 @@ final class TensorArrayOps {
         Optional.of(TensorArrayOps::writeGradient)));
     defs.add(new DefinedOp("TensorArrayRead", 2, 2, AttrSchema.none(), TensorArrayOps::read,
         Optional.of(TensorArrayOps::readGradient)));
+    defs.add(new DefinedOp("TensorArrayAccumulate", 3, 3, AttrSchema.none(), c -> {
+      Infer.dtypeIn(c, 0, Infer.FLOAT);
+      return write(c);
+    }, Optional.of(TensorArrayOps::accumulateGradient)));
     // Element index of a stack a While recorded (ControlFlowOp.NUM_STACKED): what a loop's gradient reads.
     defs.add(new DefinedOp("StackRead", 2, 2, AttrSchema.none(), TensorArrayOps::read,
         Optional.of(TensorArrayOps::stackReadGradient)));
@@ -92,6 +99,15 @@ final class TensorArrayOps {
     }
     throw new IllegalArgumentException("gradients: " + op + " reads a value a whileLoop recorded for its gradient;"
         + " differentiating a loop's gradient again (second order through whileLoop) is not supported");
+  }
+
+  private static List<Optional<Output>> accumulateGradient(Ops tf, Operation op, List<Optional<Output>> grads) {
+    if (grads.get(0).isEmpty()) {
+      return List.of(Optional.empty(), Optional.empty(), Optional.empty());
+    }
+    Output g = grads.get(0).get();
+    Output value = tf.opBuilder("TensorArrayRead").addInput(g).addInput(op.input(1)).build().output(0);
+    return List.of(Optional.of(g), Optional.empty(), Optional.of(value));
   }
 
   private static List<Optional<Output>> readGradient(Ops tf, Operation op, List<Optional<Output>> grads) {

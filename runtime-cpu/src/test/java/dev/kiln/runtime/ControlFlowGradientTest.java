@@ -112,6 +112,8 @@ class ControlFlowGradientTest {
     }, List.of(tf.constant(0), h0, tf.tensorArray(steps, h0).flow()));
     GradientChecker.check(tf.tensorArray(r.get(2)).stack(), Map.of(xs, random(7, steps, 2, 3), w, random(8, 3, 3)))
         .assertWithin(1e-6);
+    // what each iteration read from the input array is summed one element at a time
+    org.junit.jupiter.api.Assertions.assertTrue(g.toText().contains("= TensorArrayAccumulate("));
   }
 
   @Test

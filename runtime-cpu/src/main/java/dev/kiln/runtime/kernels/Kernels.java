@@ -88,6 +88,7 @@ public final class Kernels {
     m.put("TensorArrayWrite", TensorArrayKernels.write());
     m.put("TensorArrayRead", TensorArrayKernels.read());
     m.put("StackRead", TensorArrayKernels.stackRead());
+    m.put("TensorArrayAccumulate", TensorArrayKernels.accumulate());
     // Control flow: bodies compiled into plans of their own; random nodes in them draw from the
     // kernel's own streams here (a Session's plans bind the Session's streams instead).
     m.put("If", spec -> dev.kiln.runtime.exec.ControlFlowKernels.create(spec, null));
@@ -150,7 +151,7 @@ public final class Kernels {
     }
     return opType.equals("Softmax") || opType.equals("LogSoftmax")
         || (opType.equals("Gemm") && input == 2) // c, the accumulator BLAS updates in place
-        || (opType.equals("TensorArrayWrite") && input == 0); // the array, its one element replaced
+        || ((opType.equals("TensorArrayWrite") || opType.equals("TensorArrayAccumulate")) && input == 0); // one element changed
   }
 
   public static boolean isBuiltin(String opType) {

@@ -45,6 +45,41 @@ final class TensorArrayKernels {
     };
   }
 
+  static KernelFactory accumulate() {
+    return spec -> {
+      int total = spec.outputs().get(0).shape().elementCount();
+      int size = spec.outputs().get(0).shape().dim(0);
+      int elem = spec.inputs().get(2).shape().elementCount();
+      int ta = spec.inputSlots()[0];
+      int idx = spec.inputSlots()[1];
+      int val = spec.inputSlots()[2];
+      int out = spec.outputSlots()[0];
+      boolean wide = spec.inputs().get(1).dtype() == DType.INT64;
+      boolean f32 = spec.outputs().get(0).dtype() == DType.FLOAT32;
+      Operation op = spec.op();
+      return f -> {
+        int base = index(f[idx], wide, size, op) * elem;
+        Object o = f[out];
+        if (o != f[ta]) {
+          System.arraycopy(f[ta], 0, o, 0, total);
+        }
+        if (f32) {
+          float[] d = (float[]) o;
+          float[] v = (float[]) f[val];
+          for (int i = 0; i < elem; i++) {
+            d[base + i] += v[i];
+          }
+        } else {
+          double[] d = (double[]) o;
+          double[] v = (double[]) f[val];
+          for (int i = 0; i < elem; i++) {
+            d[base + i] += v[i];
+          }
+        }
+      };
+    };
+  }
+
   static KernelFactory stackRead() {
     return spec -> {
       int elem = spec.outputs().get(0).shape().elementCount();
