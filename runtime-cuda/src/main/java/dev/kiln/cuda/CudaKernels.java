@@ -63,6 +63,9 @@ final class CudaKernels {
     for (String t : Set.of("ArgMax", "OneHot", "RandomNormal", "RandomUniform", "Transpose", "Slice", "Pad", "Concat")) {
       m.put(t, new Registration(Kind.KERNEL, ANY, false));
     }
+    for (String t : CudaConvCodegen.TYPES) {
+      m.put(t, new Registration(Kind.KERNEL, FLOATING, false));
+    }
     m.put("Fused", new Registration(Kind.KERNEL, CudaKernels::runsBody, false));
     return Map.copyOf(m);
   }
