@@ -192,6 +192,8 @@ final class OpCatalog {
         e -> e.tf().opBuilder("Gemm").addInput(e.x()).addInput(e.y()).addInput(e.in().get(2)).setAttr("transpose_a", false)
             .setAttr("transpose_b", true).setAttr("alpha", 2.0).setAttr("beta", 0.5).build().output(0));
     convolutions();
+    normalizations();
+    arrays();
     // Fused bodies.
     add("Fused relu(x*w+b)", shapes(m, m, row), same(3), false, tol(), e -> fused(e, (tf, p) ->
         List.of(tf.relu(tf.add(tf.mul(p.get(0), p.get(1)), p.get(2))))));
@@ -275,6 +277,38 @@ final class OpCatalog {
     add("BiasAdd", shapes(new int[] {2, 3, 4, 5}, new int[] {5}), same(2), false, tol(), e -> e.tf().biasAdd(e.x(), e.y()));
     add("BiasAdd NCHW", shapes(new int[] {2, 5, 3, 4}, new int[] {5}), same(2), false, tol(),
         e -> e.tf().biasAdd(e.x(), e.y(), "NCHW"));
+  }
+
+  /** Batch and layer normalization (training and inference) and their backward ops. */
+  private void normalizations() {
+    double norm = tol() * 10;
+    int[] x = {6, 5, 7};
+    int[] ch = {7};
+    add("BatchNorm training", shapes(x, ch, ch, ch, ch), same(5), false, norm, e -> node(e, "BatchNorm", "epsilon", 1e-3));
+    add("BatchNorm inference", shapes(x, ch, ch, ch, ch), same(5), true, norm,
+        e -> node(e, "BatchNorm", "epsilon", 1e-3, "training", false));
+    add("BatchNormGrad", shapes(x, x, ch, ch, ch), same(5), true, norm, e -> node(e, "BatchNormGrad", "epsilon", 1e-3));
+    add("LayerNorm", shapes(new int[] {9, 300}, new int[] {300}, new int[] {300}), same(3), false, norm,
+        e -> e.tf().layerNorm(e.x(), e.y(), e.in().get(2), 1e-5));
+    add("LayerNormGrad", shapes(new int[] {9, 300}, new int[] {9, 300}, new int[] {300}), same(3), false, norm,
+        e -> node(e, "LayerNormGrad", "epsilon", 1e-5));
+  }
+
+  /** Batched products with broadcast batch dimensions, and the simple array ops. */
+  private void arrays() {
+    add("BatchMatMul", shapes(new int[] {3, 7, 11}, new int[] {3, 11, 5}), same(2), false, tol() * 100,
+        e -> e.tf().matmul(e.x(), e.y()));
+    add("BatchMatMul broadcast ta tb", shapes(new int[] {2, 1, 11, 7}, new int[] {4, 5, 11}), same(2), false, tol() * 100,
+        e -> e.tf().matmul(e.x(), e.y(), true, true));
+    add("BatchMatMul shared b", shapes(new int[] {2, 3, 7, 11}, new int[] {11, 5}), same(2), false, tol() * 100,
+        e -> e.tf().matmul(e.x(), e.y()));
+    add("Tile", shapes(new int[] {2, 3}), same(1), false, 0, e -> e.tf().tile(e.x(), 3, 2));
+    add("BroadcastTo", shapes(new int[] {3, 1}), same(1), false, 0, e -> e.tf().broadcastTo(e.x(), Shape.of(2, 3, 4)));
+    add("Cumsum axis 1", shapes(new int[] {4, 9, 3}), same(1), false, 0, e -> e.tf().cumsum(e.x(), 1));
+    add("Cumsum exclusive reverse", shapes(new int[] {4, 9}), same(1), false, 0, e -> e.tf().cumsum(e.x(), -1, true, true));
+    add("Range", shapes(), same(0), false, 0, e -> e.tf().range(-1.5, 7, 0.75, d));
+    add("Range int32", shapes(), same(0), false, 0, e -> e.tf().range(2, 30, 3, DType.INT32));
+    add("ArgMin", shapes(new int[] {5, 6, 7}), same(1), false, 0, e -> e.tf().argMin(e.x(), 1));
   }
 
   private java.util.function.BiFunction<Ops, List<Output>, List<Output>> pendingReference;
