@@ -71,10 +71,9 @@ final class CudaKernels {
       m.put(t, new Registration(Kind.KERNEL, FLOATING, false));
     }
     m.put("BatchMatMul", new Registration(Kind.KERNEL, FLOATING, false));
-    for (String t : Set.of("Tile", "BroadcastTo", "Range")) {
+    for (String t : Set.of("Tile", "BroadcastTo", "Range", "Cumsum")) {
       m.put(t, new Registration(Kind.KERNEL, ANY, false));
     }
-    m.put("Cumsum", new Registration(Kind.KERNEL, op -> op.outputType(0).dtype() != DType.BOOL, false));
     m.put("ArgMin", new Registration(Kind.KERNEL, CudaKernels::argMinOnDevice, false));
     m.put("Fused", new Registration(Kind.KERNEL, CudaKernels::runsBody, false));
     return Map.copyOf(m);
