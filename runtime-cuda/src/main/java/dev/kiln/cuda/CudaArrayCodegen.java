@@ -11,12 +11,12 @@ import java.util.Set;
 /**
  * CUDA C for the array ops: BatchMatMul (one thread per output element, the batch dimensions
  * broadcast through strides), Tile and BroadcastTo (one gather), Cumsum (one thread per scanned line,
- * adding in the dtype in the CPU's order), Range and ArgMin. Shapes are baked in as everywhere.
+ * adding in the dtype in the CPU's order), Range, ArgMin and TopK. Shapes are baked in as everywhere.
  */
 final class CudaArrayCodegen {
   private CudaArrayCodegen() {}
 
-  static final Set<String> TYPES = Set.of("BatchMatMul", "Tile", "BroadcastTo", "Cumsum", "Range", "ArgMin");
+  static final Set<String> TYPES = Set.of("BatchMatMul", "Tile", "BroadcastTo", "Cumsum", "Range", "ArgMin", "TopK");
 
   static CudaCodegen.KernelSource generate(Operation op, List<TensorType> in, List<TensorType> out) {
     var a = op.attrs();
@@ -28,6 +28,7 @@ final class CudaArrayCodegen {
       case "Cumsum" -> cumsum(in.get(0), CudaCodegen.axis(a, "axis", 0, rank), a.getBool("exclusive", false),
           a.getBool("reverse", false));
       case "Range" -> range(out.get(0), a.getDouble("start"), a.getDouble("delta"));
+      case "TopK" -> topK(in.get(0), (int) a.getLong("k"), a.getBool("sorted", true));
       case "ArgMin" -> argMin(in.get(0), CudaCodegen.axis(a, "axis", 0, rank), out.get(0));
       default -> throw new IllegalArgumentException(op.type() + " '" + op.name() + "': not an array op");
     };
@@ -167,5 +168,51 @@ final class CudaArrayCodegen {
     sb.append("      if (v < best) { best = v; at = j; }\n    }\n");
     sb.append("    out0[i] = (").append(CudaTypes.c(out.dtype())).append(")at;\n  }\n}\n");
     return new CudaCodegen.KernelSource(sb.toString(), new Launch(n, false, false));
+  }
+
+  /**
+   * TopK along the last axis, outputs (values, int32 indices): one thread per row selects k times the
+   * best element ranked after the previous pick, in the CPU's strict order (larger first, NaN above
+   * every number and -0 below +0 as Float.compare, equal values by lower index); unsorted, the k
+   * picks are then put in index order. O(n k) per row.
+   */
+  static CudaCodegen.KernelSource topK(TensorType x, int k, boolean sorted) {
+    int[] dims = x.shape().dims();
+    int n = dims[dims.length - 1];
+    long rows = n == 0 ? 0 : x.shape().numElements() / n;
+    DType d = x.dtype();
+    String t = CudaTypes.c(d);
+    StringBuilder sb = new StringBuilder(CudaTypes.PRELUDE);
+    sb.append("__device__ __forceinline__ int k_cmp(").append(t).append(" a, ").append(t).append(" b) {\n");
+    sb.append("  if (a < b) { return -1; }\n  if (a > b) { return 1; }\n");
+    if (d.isFloating()) {
+      sb.append("  const bool an = a != a, bn = b != b;\n");
+      sb.append("  if (an || bn) { return an == bn ? 0 : (an ? 1 : -1); }\n");
+      sb.append("  const bool sa = signbit(a), sb = signbit(b);\n  return sa == sb ? 0 : (sa ? -1 : 1);\n");
+    } else {
+      sb.append("  return 0;\n");
+    }
+    sb.append("}\n");
+    sb.append("extern \"C\" __global__ void ").append(CudaCodegen.ENTRY).append("(const ").append(t).append("* __restrict__ in0, ")
+        .append(t).append("* __restrict__ out0, int* __restrict__ out1) {\n");
+    sb.append(gridLoop(k == 0 ? 0 : rows));
+    sb.append("    const ").append(t).append("* row = in0 + i * ").append(n).append("LL;\n");
+    sb.append("    int* idx = out1 + i * ").append(k).append("LL;\n");
+    sb.append("    int prev = -1;\n");
+    sb.append("    for (int j = 0; j < ").append(k).append("; j++) {\n");
+    sb.append("      int best = -1;\n");
+    sb.append("      for (int e = 0; e < ").append(n).append("; e++) {\n");
+    sb.append("        if (prev >= 0) { const int c = k_cmp(row[prev], row[e]); if (!(c > 0 || (c == 0 && prev < e))) { continue; } }\n");
+    sb.append("        if (best < 0) { best = e; continue; }\n");
+    sb.append("        const int c = k_cmp(row[e], row[best]);\n");
+    sb.append("        if (c > 0 || (c == 0 && e < best)) { best = e; }\n");
+    sb.append("      }\n      idx[j] = best; prev = best;\n    }\n");
+    if (!sorted) {
+      sb.append("    for (int j = 1; j < ").append(k).append("; j++) { const int v = idx[j]; int m = j - 1;\n");
+      sb.append("      while (m >= 0 && idx[m] > v) { idx[m + 1] = idx[m]; m--; }\n      idx[m + 1] = v;\n    }\n");
+    }
+    sb.append("    for (int j = 0; j < ").append(k).append("; j++) { out0[i * ").append(k).append("LL + j] = row[idx[j]]; }\n");
+    sb.append("  }\n}\n");
+    return new CudaCodegen.KernelSource(sb.toString(), new Launch(k == 0 ? 0 : rows, false, false));
   }
 }

@@ -71,7 +71,7 @@ final class CudaKernels {
       m.put(t, new Registration(Kind.KERNEL, FLOATING, false));
     }
     m.put("BatchMatMul", new Registration(Kind.KERNEL, FLOATING, false));
-    for (String t : Set.of("Tile", "BroadcastTo", "Range", "Cumsum")) {
+    for (String t : Set.of("Tile", "BroadcastTo", "Range", "Cumsum", "TopK")) {
       m.put(t, new Registration(Kind.KERNEL, ANY, false));
     }
     m.put("ArgMin", new Registration(Kind.KERNEL, CudaKernels::argMinOnDevice, false));

@@ -53,7 +53,7 @@ class CudaKernelsTest {
       "FusedConv2D", "MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad", "BiasAdd", "BatchNorm", "BatchNormGrad", "LayerNorm",
       "LayerNormGrad", "BatchMatMul");
   /** Added since, any dtype (ArgMin: not bool, over an axis of known non-zero length). */
-  private static final Set<String> ADDED_ANY = Set.of("Tile", "BroadcastTo", "Range", "Cumsum", "ArgMin");
+  private static final Set<String> ADDED_ANY = Set.of("Tile", "BroadcastTo", "Range", "Cumsum", "ArgMin", "TopK");
   /** The reductions the fused CUDA kernel folds ({@code CudaFusedReduction.TYPES}). */
   private static final Set<String> OLD_FUSED_REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min");
 

@@ -309,6 +309,9 @@ final class OpCatalog {
     add("Range", shapes(), same(0), false, 0, e -> e.tf().range(-1.5, 7, 0.75, d));
     add("Range int32", shapes(), same(0), false, 0, e -> e.tf().range(2, 30, 3, DType.INT32));
     add("ArgMin", shapes(new int[] {5, 6, 7}), same(1), false, 0, e -> e.tf().argMin(e.x(), 1));
+    add("TopK", shapes(new int[] {5, 40}), same(1), false, 0, e -> node(e, "TopK", "k", 7L));
+    add("TopK unsorted", shapes(new int[] {3, 2, 9}), same(1), false, 0, e -> node(e, "TopK", "k", 4L, "sorted", false));
+    add("TopK int32 (ties)", shapes(new int[] {4, 30}), new DType[] {DType.INT32}, false, 0, e -> node(e, "TopK", "k", 9L));
   }
 
   private java.util.function.BiFunction<Ops, List<Output>, List<Output>> pendingReference;
