@@ -1,6 +1,7 @@
 package dev.kiln.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Graph;
@@ -77,6 +78,25 @@ class CudaConvNetTest {
         onHost.add(op.name() + ":" + op.type());
       }
     }
+    assertEquals(Set.of("labels:Placeholder", "x:Placeholder", "train:NoOp"), onHost);
+  }
+
+  @Test
+  void afterTheSessionsOptimizerTheFusedConvolutionRunsOnTheDevice() {
+    ConvNet net = new ConvNet(3);
+    Program p = new Program(net.g, List.of(net.loss), List.of(net.train), Set.of(net.x, net.labels));
+    Program optimized = dev.kiln.optimizer.Optimizer.defaultPipeline(dev.kiln.runtime.CpuConstantEvaluator.instance(),
+        dev.kiln.runtime.CpuKernels.registry(), Set.of()).run(p);
+    Program placed = new PassManager(List.of(new Place(DeviceDescription.fakeGpu(), CudaKernels.REGISTRY))).run(optimized);
+    Set<String> onHost = new TreeSet<>();
+    Set<String> types = new TreeSet<>();
+    for (Operation op : placed.graph().operations()) {
+      types.add(op.type() + "@" + op.device());
+      if (op.device().equals("/cpu:0")) {
+        onHost.add(op.name() + ":" + op.type());
+      }
+    }
+    assertTrue(types.contains("FusedConv2D@/gpu:0"), "fuse_conv's FusedConv2D runs on the device: " + types);
     assertEquals(Set.of("labels:Placeholder", "x:Placeholder", "train:NoOp"), onHost);
   }
 
