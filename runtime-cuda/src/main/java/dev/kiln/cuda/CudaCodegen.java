@@ -43,6 +43,15 @@ final class CudaCodegen {
     if (CudaKernels.isElementwise(t)) {
       return elementwise(op, in, out.get(0));
     }
+    if (CudaConvCodegen.TYPES.contains(t)) {
+      return CudaConvCodegen.generate(op, in, out);
+    }
+    if (CudaNormCodegen.TYPES.contains(t)) {
+      return CudaNormCodegen.generate(op, in, out);
+    }
+    if (CudaArrayCodegen.TYPES.contains(t)) {
+      return CudaArrayCodegen.generate(op, in, out);
+    }
     return switch (t) {
       case "Sum", "Mean", "Max", "Min", "Prod" -> reduce(t, in.get(0), axes(op.attrs(), in.get(0).shape().rank()), out.get(0), false);
       case "ReduceSumLike" -> reduce("Sum", in.get(0), sumLikeAxes(in.get(0).shape(), in.get(1).shape()), out.get(0), true);

@@ -1,5 +1,6 @@
 package dev.kiln.cuda;
 
+import dev.kiln.graph.DType;
 import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.OpDef;
 import dev.kiln.graph.OpRegistry;
@@ -63,8 +64,34 @@ final class CudaKernels {
     for (String t : Set.of("ArgMax", "OneHot", "RandomNormal", "RandomUniform", "Transpose", "Slice", "Pad", "Concat")) {
       m.put(t, new Registration(Kind.KERNEL, ANY, false));
     }
+    for (String t : CudaConvCodegen.TYPES) {
+      m.put(t, new Registration(Kind.KERNEL, FLOATING, false));
+    }
+    for (String t : CudaNormCodegen.TYPES) {
+      m.put(t, new Registration(Kind.KERNEL, FLOATING, false));
+    }
+    m.put("BatchMatMul", new Registration(Kind.KERNEL, FLOATING, false));
+    for (String t : Set.of("Tile", "BroadcastTo", "Range", "Cumsum", "TopK")) {
+      m.put(t, new Registration(Kind.KERNEL, ANY, false));
+    }
+    m.put("ArgMin", new Registration(Kind.KERNEL, CudaKernels::argMinOnDevice, false));
     m.put("Fused", new Registration(Kind.KERNEL, CudaKernels::runsBody, false));
     return Map.copyOf(m);
+  }
+
+  /**
+   * ArgMin over an axis of known, non-zero length: the CPU fails a run on an empty axis with a
+   * message, which a kernel cannot raise, so such nodes (or ones whose length is unknown) stay there.
+   */
+  private static boolean argMinOnDevice(Operation op) {
+    var x = op.input(0);
+    if (x.dtype() == DType.BOOL || !x.shape().hasKnownRank() || x.shape().rank() == 0) {
+      return false;
+    }
+    int rank = x.shape().rank();
+    long a = op.attrs().getLong("axis");
+    int axis = (int) (a < 0 ? a + rank : a);
+    return axis >= 0 && axis < rank && x.shape().dim(axis) > 0;
   }
 
   /**

@@ -48,6 +48,12 @@ class CudaKernelsTest {
   private static final Set<String> OLD_REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min", "Prod", "ReduceSumLike");
   private static final Set<String> OLD_OTHERS = Set.of("Softmax", "LogSoftmax", "ArgMax", "OneHot", "RandomNormal",
       "RandomUniform", "Fused", "MatMul", "FusedMatMul", "Gemm", "Transpose", "Slice", "Pad", "Concat");
+  /** The convolution, normalization and array ops added since, floating-point only. */
+  private static final Set<String> ADDED_FLOATING = Set.of("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter",
+      "FusedConv2D", "MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad", "BiasAdd", "BatchNorm", "BatchNormGrad", "LayerNorm",
+      "LayerNormGrad", "BatchMatMul");
+  /** Added since, any dtype (ArgMin: not bool, over an axis of known non-zero length). */
+  private static final Set<String> ADDED_ANY = Set.of("Tile", "BroadcastTo", "Range", "Cumsum", "ArgMin", "TopK");
   /** The reductions the fused CUDA kernel folds ({@code CudaFusedReduction.TYPES}). */
   private static final Set<String> OLD_FUSED_REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min");
 
@@ -81,7 +87,15 @@ class CudaKernelsTest {
     if (t.equals("MatMul") || t.equals("FusedMatMul") || t.equals("Gemm") || t.equals("Softmax") || t.equals("LogSoftmax")) {
       return op.outputType(0).dtype().isFloating();
     }
-    return OLD_ELEMENTWISE.contains(t) || OLD_REDUCTIONS.contains(t) || OLD_OTHERS.contains(t);
+    if (ADDED_FLOATING.contains(t)) {
+      return op.outputType(0).dtype().isFloating();
+    }
+    if (t.equals("ArgMin")) {
+      Shape s = op.input(0).shape();
+      long a = op.attrs().getLong("axis");
+      return op.input(0).dtype() != DType.BOOL && s.hasKnownRank() && s.rank() > 0 && s.dim((int) (a < 0 ? a + s.rank() : a)) > 0;
+    }
+    return OLD_ELEMENTWISE.contains(t) || OLD_REDUCTIONS.contains(t) || OLD_OTHERS.contains(t) || ADDED_ANY.contains(t);
   }
 
   /** The op types an ElementwiseOp defines; of them the primitives are nodes of fused bodies. */
@@ -107,7 +121,7 @@ class CudaKernelsTest {
 
   @Test
   void theRegistryHasExactlyTheOpTypesOfTheOldTables() {
-    Set<String> expected = union(OLD_ELEMENTWISE, OLD_REDUCTIONS, OLD_OTHERS,
+    Set<String> expected = union(OLD_ELEMENTWISE, OLD_REDUCTIONS, OLD_OTHERS, ADDED_FLOATING, ADDED_ANY,
         Set.of("Variable", "Const", "Assign", "AssignAdd", "AssignSub"), viewTypes(), definedElementwise(false));
     assertEquals(expected, new TreeSet<>(CudaKernels.REGISTRY.opTypes()));
   }
@@ -137,7 +151,9 @@ class CudaKernelsTest {
     Output v = tf.variable("v", tf.constant(1f));
     nodes.addAll(List.of(x.op(), i.op(), v.op(), tf.assign(v, tf.constant(2f)).op(), tf.assignAdd(v, tf.constant(1f)).op(),
         tf.matmul(i, i).op(), tf.softmax(x).op(), tf.cast(i, DType.INT64).op(), tf.reshape(x, 3, 2).op(), tf.identity(x).op(),
-        tf.expandDims(x, 0).op(), tf.noOp(), tf.argMax(x, 1).op(), tf.reduceProd(i, new int[] {0}, false).op()));
+        tf.expandDims(x, 0).op(), tf.noOp(), tf.argMax(x, 1).op(), tf.reduceProd(i, new int[] {0}, false).op(),
+        tf.argMin(tf.placeholder("e", DType.FLOAT32, Shape.of(3, 0)), 1).op(), tf.argMin(i, 0).op(),
+        tf.argMin(tf.placeholder("u", DType.FLOAT32, Shape.of(3, -1)), 1).op()));
     nodes.add(fused(Shape.of(4, 8), "Sum", new long[] {0}));
     nodes.add(fused(Shape.of(4, 8), "Sum", new long[] {1}));
     nodes.add(fused(Shape.of(4, 8), "Prod", new long[] {1}));

@@ -191,6 +191,9 @@ final class OpCatalog {
     add("Gemm tb beta 0.5", shapes(new int[] {37, 50}, new int[] {29, 50}, new int[] {37, 29}), same(3), false, tol() * 100,
         e -> e.tf().opBuilder("Gemm").addInput(e.x()).addInput(e.y()).addInput(e.in().get(2)).setAttr("transpose_a", false)
             .setAttr("transpose_b", true).setAttr("alpha", 2.0).setAttr("beta", 0.5).build().output(0));
+    convolutions();
+    normalizations();
+    arrays();
     // Fused bodies.
     add("Fused relu(x*w+b)", shapes(m, m, row), same(3), false, tol(), e -> fused(e, (tf, p) ->
         List.of(tf.relu(tf.add(tf.mul(p.get(0), p.get(1)), p.get(2))))));
@@ -220,6 +223,95 @@ final class OpCatalog {
         }));
     add("Fused mean axes 1,2 over [4,1,6]", shapes(new int[] {4, 1, 6}), same(1), false, tol() * 10, e -> fused(e, (tf, p) ->
         List.of(tf.reduceMean(tf.sigmoid(p.get(0)), new int[] {1, 2}, false))));
+  }
+
+  /** A node of {@code type} over all inputs with the convolution attributes {@code attrs} (name, value pairs). */
+  private static Output node(Env e, String type, Object... attrs) {
+    var b = e.tf().opBuilder(type);
+    e.in().forEach(b::addInput);
+    for (int i = 0; i < attrs.length; i += 2) {
+      b.setAttr((String) attrs[i], attrs[i + 1]);
+    }
+    return b.build().output(0);
+  }
+
+  /** Convolutions, their gradients, pooling and bias: both layouts, strides, the three paddings, dilations, groups. */
+  private void convolutions() {
+    double conv = tol() * 100;
+    int[] s2 = {2, 2};
+    add("Conv2D SAME stride 2", shapes(new int[] {2, 9, 8, 4}, new int[] {3, 3, 4, 6}), same(2), false, conv,
+        e -> e.tf().conv2d(e.x(), e.y(), s2, "SAME"));
+    add("Conv2D NCHW VALID dilated", shapes(new int[] {2, 4, 9, 8}, new int[] {3, 2, 4, 5}), same(2), false, conv,
+        e -> e.tf().conv2d(e.x(), e.y(), new int[] {1, 2}, "VALID", new int[] {2, 1}, new int[0], "NCHW"));
+    add("Conv2D EXPLICIT grouped", shapes(new int[] {1, 7, 7, 4}, new int[] {2, 3, 2, 6}), same(2), false, conv,
+        e -> e.tf().conv2d(e.x(), e.y(), new int[] {2, 1}, "EXPLICIT", new int[] {1, 1}, new int[] {1, 0, 2, 1}, "NHWC"));
+    add("FusedConv2D bias relu", shapes(new int[] {2, 9, 8, 4}, new int[] {3, 3, 4, 6}, new int[] {6}), same(3), false, conv,
+        e -> node(e, "FusedConv2D", "strides", s2, "padding", "SAME", "activation", "relu"));
+    add("FusedConv2D NCHW batch norm tanh", shapes(new int[] {2, 4, 9, 8}, new int[] {3, 3, 4, 6}, new int[] {6},
+        new int[] {6}, new int[] {6}, new int[] {6}), same(6), true, conv,
+        e -> node(e, "FusedConv2D", "strides", new int[] {1, 1}, "padding", "SAME", "data_format", "NCHW",
+            "activation", "tanh", "epsilon", 1e-3));
+    add("Conv2DBackpropInput SAME stride 2", shapes(new int[] {3, 3, 4, 6}, new int[] {2, 5, 4, 6}), same(2), false, conv,
+        e -> node(e, "Conv2DBackpropInput", "input_sizes", Shape.of(2, 9, 8, 4), "strides", s2, "padding", "SAME"));
+    add("Conv2DBackpropInput NCHW VALID dilated grouped", shapes(new int[] {3, 2, 2, 6}, new int[] {2, 6, 5, 4}), same(2),
+        false, conv, e -> node(e, "Conv2DBackpropInput", "input_sizes", Shape.of(2, 4, 9, 8), "strides", new int[] {1, 2},
+            "dilations", new int[] {2, 1}, "padding", "VALID", "data_format", "NCHW"));
+    add("Conv2DBackpropFilter SAME stride 2", shapes(new int[] {2, 9, 8, 4}, new int[] {2, 5, 4, 6}), same(2), false, conv,
+        e -> node(e, "Conv2DBackpropFilter", "filter_sizes", Shape.of(3, 3, 4, 6), "strides", s2, "padding", "SAME"));
+    add("Conv2DBackpropFilter EXPLICIT grouped", shapes(new int[] {1, 7, 7, 4}, new int[] {1, 4, 8, 6}), same(2), false, conv,
+        e -> node(e, "Conv2DBackpropFilter", "filter_sizes", Shape.of(2, 3, 2, 6), "strides", new int[] {2, 1},
+            "padding", "EXPLICIT", "explicit_paddings", new int[] {1, 0, 2, 1}));
+    int[] k3 = {3, 3};
+    add("MaxPool 3x3 SAME stride 2", shapes(new int[] {2, 9, 8, 5}), same(1), false, 0, e -> e.tf().maxPool(e.x(), k3, s2, "SAME"));
+    add("AvgPool 3x3 SAME stride 2", shapes(new int[] {2, 9, 8, 5}), same(1), false, tol(), e -> e.tf().avgPool(e.x(), k3, s2, "SAME"));
+    add("MaxPool NCHW VALID 2x2", shapes(new int[] {2, 5, 8, 6}), same(1), false, 0,
+        e -> e.tf().maxPool(e.x(), s2, s2, "VALID", "NCHW"));
+    add("AvgPool NCHW VALID 2x2", shapes(new int[] {2, 5, 8, 6}), same(1), false, tol(),
+        e -> e.tf().avgPool(e.x(), s2, s2, "VALID", "NCHW"));
+    add("MaxPoolGrad 3x3 SAME stride 2", shapes(new int[] {2, 9, 8, 5}, new int[] {2, 5, 4, 5}, new int[] {2, 5, 4, 5}),
+        same(3), false, tol() * 10, e -> node(e, "MaxPoolGrad", "ksize", k3, "strides", s2, "padding", "SAME"));
+    add("MaxPoolGrad NCHW VALID 2x2", shapes(new int[] {2, 5, 8, 6}, new int[] {2, 5, 4, 3}, new int[] {2, 5, 4, 3}),
+        same(3), false, tol(), e -> node(e, "MaxPoolGrad", "ksize", s2, "strides", s2, "padding", "VALID", "data_format", "NCHW"));
+    add("AvgPoolGrad 3x3 SAME stride 2", shapes(new int[] {2, 5, 4, 5}), same(1), false, tol() * 10,
+        e -> node(e, "AvgPoolGrad", "orig_input_shape", Shape.of(2, 9, 8, 5), "ksize", k3, "strides", s2, "padding", "SAME"));
+    add("BiasAdd", shapes(new int[] {2, 3, 4, 5}, new int[] {5}), same(2), false, tol(), e -> e.tf().biasAdd(e.x(), e.y()));
+    add("BiasAdd NCHW", shapes(new int[] {2, 5, 3, 4}, new int[] {5}), same(2), false, tol(),
+        e -> e.tf().biasAdd(e.x(), e.y(), "NCHW"));
+  }
+
+  /** Batch and layer normalization (training and inference) and their backward ops. */
+  private void normalizations() {
+    double norm = tol() * 10;
+    int[] x = {6, 5, 7};
+    int[] ch = {7};
+    add("BatchNorm training", shapes(x, ch, ch, ch, ch), same(5), false, norm, e -> node(e, "BatchNorm", "epsilon", 1e-3));
+    add("BatchNorm inference", shapes(x, ch, ch, ch, ch), same(5), true, norm,
+        e -> node(e, "BatchNorm", "epsilon", 1e-3, "training", false));
+    add("BatchNormGrad", shapes(x, x, ch, ch, ch), same(5), true, norm, e -> node(e, "BatchNormGrad", "epsilon", 1e-3));
+    add("LayerNorm", shapes(new int[] {9, 300}, new int[] {300}, new int[] {300}), same(3), false, norm,
+        e -> e.tf().layerNorm(e.x(), e.y(), e.in().get(2), 1e-5));
+    add("LayerNormGrad", shapes(new int[] {9, 300}, new int[] {9, 300}, new int[] {300}), same(3), false, norm,
+        e -> node(e, "LayerNormGrad", "epsilon", 1e-5));
+  }
+
+  /** Batched products with broadcast batch dimensions, and the simple array ops. */
+  private void arrays() {
+    add("BatchMatMul", shapes(new int[] {3, 7, 11}, new int[] {3, 11, 5}), same(2), false, tol() * 100,
+        e -> e.tf().matmul(e.x(), e.y()));
+    add("BatchMatMul broadcast ta tb", shapes(new int[] {2, 1, 11, 7}, new int[] {4, 5, 11}), same(2), false, tol() * 100,
+        e -> e.tf().matmul(e.x(), e.y(), true, true));
+    add("BatchMatMul shared b", shapes(new int[] {2, 3, 7, 11}, new int[] {11, 5}), same(2), false, tol() * 100,
+        e -> e.tf().matmul(e.x(), e.y()));
+    add("Tile", shapes(new int[] {2, 3}), same(1), false, 0, e -> e.tf().tile(e.x(), 3, 2));
+    add("BroadcastTo", shapes(new int[] {3, 1}), same(1), false, 0, e -> e.tf().broadcastTo(e.x(), Shape.of(2, 3, 4)));
+    add("Cumsum axis 1", shapes(new int[] {4, 9, 3}), same(1), false, 0, e -> e.tf().cumsum(e.x(), 1));
+    add("Cumsum exclusive reverse", shapes(new int[] {4, 9}), same(1), false, 0, e -> e.tf().cumsum(e.x(), -1, true, true));
+    add("Range", shapes(), same(0), false, 0, e -> e.tf().range(-1.5, 7, 0.75, d));
+    add("Range int32", shapes(), same(0), false, 0, e -> e.tf().range(2, 30, 3, DType.INT32));
+    add("ArgMin", shapes(new int[] {5, 6, 7}), same(1), false, 0, e -> e.tf().argMin(e.x(), 1));
+    add("TopK", shapes(new int[] {5, 40}), same(1), false, 0, e -> node(e, "TopK", "k", 7L));
+    add("TopK unsorted", shapes(new int[] {3, 2, 9}), same(1), false, 0, e -> node(e, "TopK", "k", 4L, "sorted", false));
+    add("TopK int32 (ties)", shapes(new int[] {4, 30}), new DType[] {DType.INT32}, false, 0, e -> node(e, "TopK", "k", 9L));
   }
 
   private java.util.function.BiFunction<Ops, List<Output>, List<Output>> pendingReference;
