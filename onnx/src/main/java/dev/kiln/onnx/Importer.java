@@ -37,6 +37,7 @@ final class Importer {
   final Ops ops = Ops.create(graph);
   private final Map<String, Output> values = new HashMap<>();
   private final Map<Output, Optional<Tensor>> folded = new HashMap<>();
+  private final Map<String, SymbolicShapes.Sym> symbolic = new HashMap<>();
   final Map<String, Output> inputs = new LinkedHashMap<>();
   final Map<String, Output> outputs = new LinkedHashMap<>();
   boolean hasVariables;
@@ -82,7 +83,9 @@ final class Importer {
       Mapper m = Mappers.get(qualifiedType(np));
       try {
         graph.atomically(() -> {
-          m.map(n);
+          if (!SymbolicShapes.tryMap(n)) {
+            m.map(n);
+          }
           return null;
         });
       } catch (OnnxImportException e) {
@@ -92,7 +95,7 @@ final class Importer {
         throw new UnsupportedOnnxException(file + ": " + n.label() + ": " + e.getMessage());
       }
       for (int j = 0; j < np.getOutputCount(); j++) {
-        if (!np.getOutput(j).isEmpty() && !values.containsKey(np.getOutput(j))) {
+        if (!np.getOutput(j).isEmpty() && !values.containsKey(np.getOutput(j)) && !symbolic.containsKey(np.getOutput(j))) {
           throw new UnsupportedOnnxException(file + ": " + n.label() + ": output " + j + " '" + np.getOutput(j)
               + "' is not supported");
         }
@@ -100,6 +103,10 @@ final class Importer {
     }
     for (ValueInfoProto vi : g.getOutputList()) {
       Output o = values.get(vi.getName());
+      if (o == null && symbolic.containsKey(vi.getName())) {
+        throw new UnsupportedOnnxException(file + ": graph output '" + vi.getName() + "' is the shape value "
+            + symbolic.get(vi.getName()).describe() + ", unknown until run time");
+      }
       if (o == null) {
         throw new OnnxImportException(file + ": graph output '" + vi.getName() + "' is not computed by any node");
       }
@@ -196,10 +203,23 @@ final class Importer {
 
   Output value(String name, Node user) {
     Output o = values.get(name);
+    if (o == null && symbolic.containsKey(name)) {
+      throw user.unsupported("input '" + name + "' is the shape value " + symbolic.get(name).describe()
+          + ", unknown until run time; Kiln computes shapes at import, and takes such a value only as a Reshape, "
+          + "Expand or ConstantOfShape target built from the input's own dimensions");
+    }
     if (o == null) {
       throw user.error("input '" + name + "' is not defined before the node");
     }
     return o;
+  }
+
+  Optional<SymbolicShapes.Sym> symbolic(String name) {
+    return Optional.ofNullable(symbolic.get(name));
+  }
+
+  void defineSymbolic(String name, SymbolicShapes.Sym s) {
+    symbolic.put(name, s);
   }
 
   void define(String name, Output o) {

@@ -48,15 +48,21 @@ final class Node {
     return imp.value(proto.getInput(i), this);
   }
 
+  /** Input i's entry-by-entry shape value when it is computed from shapes with dimensions unknown at import. */
+  Optional<SymbolicShapes.Sym> symIn(int i) {
+    return has(i) ? imp.symbolic(proto.getInput(i)) : Optional.empty();
+  }
+
   /** Input i's value when it is a constant or computed from constants and static shapes. */
   Optional<Tensor> constIn(int i) {
-    return has(i) ? imp.constant(in(i)) : Optional.empty();
+    return has(i) && symIn(i).isEmpty() ? imp.constant(in(i)) : Optional.empty();
   }
 
   /** Input i as a constant, which Kiln needs as an attribute; an error naming the node otherwise. */
   Tensor requireConst(int i, String what) {
     return constIn(i).orElseThrow(() -> new UnsupportedOnnxException(label + ": input " + i + " '" + proto.getInput(i)
-        + "' (" + what + ") must be a constant or computed from static shapes, but it depends on run-time data"));
+        + "' (" + what + ") must be a constant or computed from static shapes, but it depends on run-time data"
+        + symIn(i).map(v -> " (the shape value " + v.describe() + ")").orElse("")));
   }
 
   long[] constLongs(int i, String what) {

@@ -46,6 +46,10 @@ final class TensorMappers {
     m.put("Slice", TensorMappers::slice);
     m.put("Expand", n -> {
       Output x = n.in(0);
+      if (n.symIn(1).isPresent()) {
+        n.out(SymbolicShapes.expand(n, x, n.symIn(1).get()));
+        return;
+      }
       long[] target = n.constLongs(1, "shape");
       Shape t = Shape.of(Node.ints(target));
       n.out(n.ops.broadcastTo(x, Shape.broadcast(x.shape(), t)));
@@ -53,9 +57,13 @@ final class TensorMappers {
     m.put("Tile", n -> n.out(n.ops.tile(n.in(0), Node.ints(n.constLongs(1, "repeats")))));
     m.put("Pad", PadMapper::pad);
     m.put("ConstantOfShape", n -> {
-      int[] dims = Node.ints(n.constLongs(0, "shape"));
       Tensor v = n.attrTensor("value").orElse(Tensor.of(new float[] {0f}, 1));
       Output scalar = n.ops.constant(v.size() == 1 ? oneElement(v) : v);
+      if (n.symIn(0).isPresent()) {
+        n.out(SymbolicShapes.constantOfShape(n, n.symIn(0).get(), scalar));
+        return;
+      }
+      int[] dims = Node.ints(n.constLongs(0, "shape"));
       n.out(n.ops.fill(Shape.of(dims), scalar));
     });
     m.put("Range", n -> {
@@ -158,8 +166,12 @@ final class TensorMappers {
 
   private static void reshape(Node n) {
     Output x = n.in(0);
-    long[] target = n.constLongs(1, "shape");
     boolean allowZero = n.attrInt("allowzero", 0) != 0;
+    if (n.opset >= 5 && n.symIn(1).isPresent()) {
+      n.out(n.ops.reshape(x, SymbolicShapes.reshapeDims(n, x, n.symIn(1).get(), allowZero)));
+      return;
+    }
+    long[] target = n.constLongs(1, "shape");
     int[] dims = new int[target.length];
     for (int i = 0; i < dims.length; i++) {
       if (target[i] == 0 && !allowZero) {

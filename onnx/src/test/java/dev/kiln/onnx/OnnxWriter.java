@@ -36,7 +36,7 @@ final class OnnxWriter {
     return this;
   }
 
-  /** A node; attrs alternate name and value (Long, Float, long[], String). */
+  /** A node; attrs alternate name and value (Long, Float, long[], String, Tensor). */
   OnnxWriter node(String op, String name, String[] inputs, String[] outputs, Object... attrs) {
     NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName(name);
     for (String i : inputs) {
@@ -56,6 +56,7 @@ final class OnnxWriter {
             a.addInts(l);
           }
         }
+        case Tensor t -> a.setType(AttributeProto.AttributeType.TENSOR).setT(Tensors.toProto("", t));
         case String s -> a.setType(AttributeProto.AttributeType.STRING).setS(com.google.protobuf.ByteString.copyFromUtf8(s));
         default -> throw new IllegalArgumentException("attribute value " + attrs[i + 1]);
       }

@@ -123,6 +123,36 @@ class MatMulKernelsTest {
     }
   }
 
+  /** One-row products (a vector times a weight matrix, which go to gemv) against the reference, c starting as NaN. */
+  @Test
+  void oneRowProductsMatchTheTripleLoop() {
+    int k = 300;
+    int n = 257;
+    for (boolean ta : new boolean[] {false, true}) {
+      for (boolean tb : new boolean[] {false, true}) {
+        Tensor a = KernelHarness.randomF32(51, ta ? k : 1, ta ? 1 : k);
+        Tensor b = KernelHarness.randomF32(52, tb ? n : k, tb ? k : n);
+        float[] c = new float[n];
+        java.util.Arrays.fill(c, Float.NaN);
+        Blas.sgemm(ta, tb, 1, n, k, a.toFloatArray(), b.toFloatArray(), c);
+        double[] scale = magnitudes(a, b, ta, tb);
+        assertWithinDotProductBound(reference(a, b, ta, tb, DType.FLOAT32), Tensor.of(c, 1, n), scale, k, DType.FLOAT32);
+        // beta 1 accumulates onto c: twice the product.
+        Blas.sgemm(ta, tb, 1, n, k, 1f, a.toFloatArray(), b.toFloatArray(), 1f, c);
+        Tensor twice = Ref.tensor(DType.FLOAT32, new int[] {1, n}, i -> 2 * reference(a, b, ta, tb, DType.FLOAT64).getDouble(i));
+        assertWithinDotProductBound(twice, Tensor.of(c, 1, n), java.util.Arrays.stream(scale).map(v -> 2 * v).toArray(),
+            k + 1, DType.FLOAT32);
+        Tensor ad = KernelHarness.randomF64(53, ta ? k : 1, ta ? 1 : k);
+        Tensor bd = KernelHarness.randomF64(54, tb ? n : k, tb ? k : n);
+        double[] cd = new double[n];
+        java.util.Arrays.fill(cd, Double.NaN);
+        Blas.dgemm(ta, tb, 1, n, k, ad.toDoubleArray(), bd.toDoubleArray(), cd);
+        assertWithinDotProductBound(reference(ad, bd, ta, tb, DType.FLOAT64), Tensor.of(cd, 1, n),
+            magnitudes(ad, bd, ta, tb), k, DType.FLOAT64);
+      }
+    }
+  }
+
   @Test
   void zeroCopyAndCopyingCallsAgree() {
     int m = 37;

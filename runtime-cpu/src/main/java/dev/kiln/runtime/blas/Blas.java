@@ -87,6 +87,12 @@ public final class Blas {
   private static final boolean SPLITS;
   private static final MethodHandle SGEMM_SLICED;
   private static final MethodHandle DGEMM_SLICED;
+  /**
+   * OpenBLAS's sgemv/dgemv (critical downcalls), or null: a one-row product goes to them, since sgemm with
+   * m = 1 packs all of b first, which costs several times the product itself for a vector times a weight matrix.
+   */
+  private static final MethodHandle SGEMV;
+  private static final MethodHandle DGEMV;
 
   static {
     FORCED_CORETYPE = forceCoreType();
@@ -155,6 +161,20 @@ public final class Blas {
     }
     SGEMM_SLICED = ss;
     DGEMM_SLICED = ds;
+    MethodHandle sv = null;
+    MethodHandle dv = null;
+    if (USED == Library.OPENBLAS && ZERO_COPY) {
+      try {
+        sv = Downcalls.critical(Path.of(LIBRARY), "cblas_sgemv", gemvType(float[].class, float.class));
+        dv = Downcalls.critical(Path.of(LIBRARY), "cblas_dgemv", gemvType(double[].class, double.class));
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        LOG.log(Level.FINE, "no sgemv downcall; one-row products go to sgemm", e);
+        sv = null;
+        dv = null;
+      }
+    }
+    SGEMV = sv;
+    DGEMV = dv;
     SPLITS = KILN_THREADS && SPLIT_ABOVE > 0 && Parallel.THREADS > 1 && ss != null;
   }
 
@@ -232,6 +252,11 @@ public final class Blas {
     }
   }
 
+  private static MethodType gemvType(Class<?> array, Class<?> scalar) {
+    return MethodType.methodType(void.class, new Class<?>[] {int.class, int.class, int.class, int.class,
+        scalar, array, int.class, array, int.class, scalar, array, int.class});
+  }
+
   private static MethodType gemmType(Class<?> array, Class<?> scalar) {
     return MethodType.methodType(void.class, new Class<?>[] {int.class, int.class, int.class, int.class,
         int.class, int.class, scalar, array, int.class, array, int.class, scalar, array, int.class});
@@ -281,6 +306,21 @@ public final class Blas {
       sgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
       return;
     }
+    if (m == 1 && SGEMV != null) {
+      // c[1,n] = a[1,k] * op(b): b [n,k] times the vector a, or b [k,n] transposed; a's k values are
+      // contiguous whether or not ta (a [k,1] column). With beta 0, c may hold a dead value's NaNs, which
+      // gemv's scaling by 0 would keep.
+      if (beta == 0f) {
+        java.util.Arrays.fill(c, 0, n, 0f);
+      }
+      try {
+        SGEMV.invokeExact(ROW_MAJOR, tb ? NO_TRANS : TRANS, tb ? n : k, tb ? k : n, alpha, b, tb ? k : n, a, 1, beta,
+            c, 1);
+      } catch (Throwable t) {
+        throw rethrow(t);
+      }
+      return;
+    }
     if (SPLITS && splits(m, n, k)) {
       GemmSplit.split(ta, tb, m, n, k, (pm, pn, aOff, bOff, cOff) -> sgemmAt(ta, tb, pm, pn, k, alpha, a, (int) aOff,
           ta ? m : k, b, (int) bOff, tb ? k : n, beta, c, (int) cOff, n));
@@ -306,6 +346,18 @@ public final class Blas {
       double[] c) {
     if (!ZERO_COPY) {
       dgemmCopying(ta, tb, m, n, k, alpha, a, b, beta, c);
+      return;
+    }
+    if (m == 1 && DGEMV != null) {
+      if (beta == 0.0) {
+        java.util.Arrays.fill(c, 0, n, 0.0);
+      }
+      try {
+        DGEMV.invokeExact(ROW_MAJOR, tb ? NO_TRANS : TRANS, tb ? n : k, tb ? k : n, alpha, b, tb ? k : n, a, 1, beta,
+            c, 1);
+      } catch (Throwable t) {
+        throw rethrow(t);
+      }
       return;
     }
     if (SPLITS && splits(m, n, k)) {
