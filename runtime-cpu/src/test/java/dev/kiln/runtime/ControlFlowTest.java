@@ -215,13 +215,21 @@ class ControlFlowTest {
         s.run(few, r.get(1), r.get(2));
         s.run(many, r.get(1), r.get(2));
       }
-      long t0 = mx.getCurrentThreadAllocatedBytes();
-      s.run(few, r.get(1), r.get(2));
-      long t1 = mx.getCurrentThreadAllocatedBytes();
-      s.run(many, r.get(1), r.get(2));
-      long t2 = mx.getCurrentThreadAllocatedBytes();
+      // The steady state is what C2 compiles: until its compilations (queued in the background) land,
+      // interpreted code allocates what escape analysis later removes. So the best of several tries counts.
+      long best = Long.MAX_VALUE;
+      String seen = "";
+      for (int attempt = 0; attempt < 20 && best >= 10_000; attempt++) {
+        long t0 = mx.getCurrentThreadAllocatedBytes();
+        s.run(few, r.get(1), r.get(2));
+        long t1 = mx.getCurrentThreadAllocatedBytes();
+        s.run(many, r.get(1), r.get(2));
+        long t2 = mx.getCurrentThreadAllocatedBytes();
+        best = Math.min(best, (t2 - t1) - (t1 - t0));
+        seen += " " + (t1 - t0) + "/" + (t2 - t1);
+      }
       // 99,990 more iterations cost (almost) no more allocation than the run itself: under 1 byte per 10 iterations
-      assertTrue((t2 - t1) - (t1 - t0) < 10_000, "bytes: " + (t1 - t0) + " for 10 iterations, " + (t2 - t1) + " for 100,000");
+      assertTrue(best < 10_000, "bytes for 10 / 100,000 iterations, per try:" + seen);
     }
   }
 

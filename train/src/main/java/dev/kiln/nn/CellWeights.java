@@ -122,9 +122,7 @@ final class CellWeights {
   /** The weights of {@code cell}. */
   static CellWeights of(RnnCell cell) {
     return switch (cell) {
-      case LstmCell c -> c.weights();
-      case GruCell c -> c.weights();
-      case SimpleRnnCell c -> c.weights();
+      case CellBase c -> c.weights();
     };
   }
 

@@ -3,10 +3,8 @@ package dev.kiln.nn;
 import dev.kiln.graph.Ops;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
-import dev.kiln.graph.Variable;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 
 /**
  * A gated recurrent unit with PyTorch's convention ({@code nn.GRU}, {@code nn.GRUCell}), where the
@@ -23,55 +21,31 @@ import java.util.OptionalLong;
  * kernel puts r and u (= z) over {@code concat(x, h)}; its weights map onto these only when
  * {@code b_hn} is zero, and even then the two cells compute different functions of h.
  */
-public final class GruCell implements RnnCell {
-  private final int input;
-  private final int hidden;
-  private final OptionalLong seed;
-  private final String name;
-  private final Optional<CellWeights.Initial> initial;
-  private final CellWeights weights;
-
+public final class GruCell extends CellBase {
   public GruCell(int inputSize, int hiddenSize) {
-    this(inputSize, hiddenSize, OptionalLong.empty(), "gru", Optional.empty());
+    this(Spec.of(inputSize, hiddenSize, "gru"));
   }
 
-  private GruCell(int input, int hidden, OptionalLong seed, String name, Optional<CellWeights.Initial> initial) {
-    this.input = input;
-    this.hidden = hidden;
-    this.seed = seed;
-    this.name = name;
-    this.initial = initial;
-    this.weights = new CellWeights("GruCell", name, input, hidden, 3, seed, initial);
+  private GruCell(Spec spec) {
+    super("GruCell", spec, 3);
   }
 
   public GruCell withSeed(long s) {
-    return new GruCell(input, hidden, OptionalLong.of(s), name, initial);
+    return new GruCell(spec.withSeed(s));
   }
 
   public GruCell named(String scopeBase) {
-    return new GruCell(input, hidden, seed, scopeBase, initial);
+    return new GruCell(spec.named(scopeBase));
   }
 
   /** Starts from these weights (w_ih [in, 3H], w_hh [H, 3H]) and zero biases. */
   public GruCell withInitialWeights(Tensor wIh, Tensor wHh) {
-    return new GruCell(input, hidden, seed, name,
-        Optional.of(new CellWeights.Initial(wIh, wHh, Optional.empty(), Optional.empty())));
+    return new GruCell(spec.withInitial(wIh, wHh, Optional.empty(), Optional.empty()));
   }
 
   /** Starts from these weights and biases. */
   public GruCell withInitialWeights(Tensor wIh, Tensor wHh, Tensor bIh, Tensor bHh) {
-    return new GruCell(input, hidden, seed, name,
-        Optional.of(new CellWeights.Initial(wIh, wHh, Optional.of(bIh), Optional.of(bHh))));
-  }
-
-  @Override
-  public int inputSize() {
-    return input;
-  }
-
-  @Override
-  public int hiddenSize() {
-    return hidden;
+    return new GruCell(spec.withInitial(wIh, wHh, Optional.of(bIh), Optional.of(bHh)));
   }
 
   @Override
@@ -84,7 +58,7 @@ public final class GruCell implements RnnCell {
   public Output projectInputs(Ops tf, Output x) {
     weights.ensure(tf, x);
     Ops sc = weights.scope(tf);
-    List<Output> bHh = sc.split(weights.bHh(), new int[] {2 * hidden, hidden}, 0);
+    List<Output> bHh = sc.split(weights.bHh(), new int[] {2 * spec.hidden(), spec.hidden()}, 0);
     Output bias = sc.add(weights.bIh(), sc.concat(List.of(bHh.get(0), sc.zerosLike(bHh.get(1))), 0));
     return sc.add(sc.matmul(x, weights.wIh()), bias);
   }
@@ -96,7 +70,7 @@ public final class GruCell implements RnnCell {
     Output h = state.get(0);
     List<Output> xs = sc.split(projectedInput, 3, 1);
     List<Output> hs = sc.split(sc.matmul(h, weights.wHh()), 3, 1);
-    Output bHn = sc.slice(weights.bHh(), new int[] {2 * hidden}, new int[] {hidden});
+    Output bHn = sc.slice(weights.bHh(), new int[] {2 * spec.hidden()}, new int[] {spec.hidden()});
     Output r = sc.sigmoid(sc.add(xs.get(0), hs.get(0)));
     Output z = sc.sigmoid(sc.add(xs.get(1), hs.get(1)));
     Output n = sc.tanh(sc.add(xs.get(2), sc.mul(r, sc.add(hs.get(2), bHn))));
@@ -105,16 +79,7 @@ public final class GruCell implements RnnCell {
   }
 
   @Override
-  public List<Variable> trainableVariables() {
-    return weights.variables();
-  }
-
-  CellWeights weights() {
-    return weights;
-  }
-
-  @Override
   public String toString() {
-    return "GruCell(" + input + " -> " + hidden + ")";
+    return "GruCell(" + spec.input() + " -> " + spec.hidden() + ")";
   }
 }

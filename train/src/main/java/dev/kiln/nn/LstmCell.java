@@ -3,10 +3,8 @@ package dev.kiln.nn;
 import dev.kiln.graph.Ops;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Tensor;
-import dev.kiln.graph.Variable;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 
 /**
  * A long short-term memory cell with PyTorch's gate convention ({@code nn.LSTM}, {@code nn.LSTMCell}):
@@ -23,75 +21,44 @@ import java.util.OptionalLong;
  * and {@link #withForgetBias withForgetBias(1.0)} reproduces the forget bias. The default forget bias
  * is 0, as in PyTorch and Keras.
  */
-public final class LstmCell implements RnnCell {
-  private final int input;
-  private final int hidden;
+public final class LstmCell extends CellBase {
   private final double forgetBias;
-  private final OptionalLong seed;
-  private final String name;
-  private final Optional<CellWeights.Initial> initial;
-  private final CellWeights weights;
 
   public LstmCell(int inputSize, int hiddenSize) {
-    this(inputSize, hiddenSize, 0, OptionalLong.empty(), "lstm", Optional.empty());
+    this(Spec.of(inputSize, hiddenSize, "lstm"), 0);
   }
 
-  private LstmCell(int input, int hidden, double forgetBias, OptionalLong seed, String name,
-      Optional<CellWeights.Initial> initial) {
-    this.input = input;
-    this.hidden = hidden;
+  private LstmCell(Spec spec, double forgetBias) {
+    super("LstmCell", spec, 4);
     this.forgetBias = forgetBias;
-    this.seed = seed;
-    this.name = name;
-    this.initial = initial;
-    this.weights = new CellWeights("LstmCell", name, input, hidden, 4, seed, initial);
   }
 
   /** A constant added to the forget gate's pre-activation (TensorFlow's BasicLSTMCell uses 1.0). */
   public LstmCell withForgetBias(double bias) {
-    return new LstmCell(input, hidden, bias, seed, name, initial);
+    return new LstmCell(spec, bias);
   }
 
   public LstmCell withSeed(long s) {
-    return new LstmCell(input, hidden, forgetBias, OptionalLong.of(s), name, initial);
+    return new LstmCell(spec.withSeed(s), forgetBias);
   }
 
   public LstmCell named(String scopeBase) {
-    return new LstmCell(input, hidden, forgetBias, seed, scopeBase, initial);
+    return new LstmCell(spec.named(scopeBase), forgetBias);
   }
 
   /** Starts from these weights (w_ih [in, 4H], w_hh [H, 4H]) and zero biases. */
   public LstmCell withInitialWeights(Tensor wIh, Tensor wHh) {
-    return new LstmCell(input, hidden, forgetBias, seed, name,
-        Optional.of(new CellWeights.Initial(wIh, wHh, Optional.empty(), Optional.empty())));
+    return new LstmCell(spec.withInitial(wIh, wHh, Optional.empty(), Optional.empty()), forgetBias);
   }
 
   /** Starts from these weights and biases. */
   public LstmCell withInitialWeights(Tensor wIh, Tensor wHh, Tensor bIh, Tensor bHh) {
-    return new LstmCell(input, hidden, forgetBias, seed, name,
-        Optional.of(new CellWeights.Initial(wIh, wHh, Optional.of(bIh), Optional.of(bHh))));
-  }
-
-  @Override
-  public int inputSize() {
-    return input;
-  }
-
-  @Override
-  public int hiddenSize() {
-    return hidden;
+    return new LstmCell(spec.withInitial(wIh, wHh, Optional.of(bIh), Optional.of(bHh)), forgetBias);
   }
 
   @Override
   public int stateCount() {
     return 2;
-  }
-
-  @Override
-  public Output projectInputs(Ops tf, Output x) {
-    weights.ensure(tf, x);
-    Ops sc = weights.scope(tf);
-    return sc.add(sc.matmul(x, weights.wIh()), sc.add(weights.bIh(), weights.bHh()));
   }
 
   @Override
@@ -111,21 +78,12 @@ public final class LstmCell implements RnnCell {
     return List.of(h2, c2);
   }
 
-  @Override
-  public List<Variable> trainableVariables() {
-    return weights.variables();
-  }
-
   double forgetBias() {
     return forgetBias;
   }
 
-  CellWeights weights() {
-    return weights;
-  }
-
   @Override
   public String toString() {
-    return "LstmCell(" + input + " -> " + hidden + ")";
+    return "LstmCell(" + spec.input() + " -> " + spec.hidden() + ")";
   }
 }

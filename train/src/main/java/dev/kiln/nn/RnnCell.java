@@ -18,7 +18,7 @@ import java.util.List;
  * {@link #step} adds {@code h W_hh} and applies the gate math. {@link DynamicRnn} runs a cell over
  * sequences; {@link Recurrent}, {@link Bidirectional} and {@link StackedRnn} are the layers on top.
  */
-public sealed interface RnnCell permits LstmCell, GruCell, SimpleRnnCell {
+public sealed interface RnnCell permits CellBase {
   int inputSize();
 
   int hiddenSize();
