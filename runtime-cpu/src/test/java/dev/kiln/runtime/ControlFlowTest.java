@@ -197,40 +197,24 @@ class ControlFlowTest {
     }
   }
 
+  /**
+   * Measured in a fresh JVM, as an application's loop runs: in this test JVM, hundreds of other
+   * kernels' shapes and dtypes have gone through the same Vector API call sites first, and where C2
+   * then cannot inline them it boxes vectors (768 bytes per iteration of this body) — a property of
+   * the elementwise kernels in a polluted JVM, not of the loop.
+   */
   @Test
-  void aSteadyStateLoopAllocatesNothingPerIteration() {
-    Graph g = new Graph();
-    Ops tf = Ops.create(g);
-    Output limit = tf.placeholder("limit", DType.INT32, Shape.scalar());
-    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(64));
-    TensorArray ta = tf.tensorArray(DType.FLOAT32, 8, Shape.of(64));
-    List<Output> r = tf.whileLoop(v -> tf.less(v.get(0), limit), v -> List.of(tf.add(v.get(0), tf.constant(1)),
-        tf.tanh(tf.add(tf.mul(v.get(1), x), x)), tf.tensorArray(v.get(2)).write(tf.minimum(v.get(0),
-            tf.constant(7)), v.get(1)).flow()), List.of(tf.constant(0), x, ta.flow()));
-    com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-    Map<Output, Tensor> few = Map.of(limit, Tensor.scalar(10), x, Tensor.of(new float[64], 64));
-    Map<Output, Tensor> many = Map.of(limit, Tensor.scalar(100_000), x, Tensor.of(new float[64], 64));
-    try (Session s = new Session(g)) {
-      for (int i = 0; i < 5; i++) {
-        s.run(few, r.get(1), r.get(2));
-        s.run(many, r.get(1), r.get(2));
-      }
-      // The steady state is what C2 compiles: until its compilations (queued in the background) land,
-      // interpreted code allocates what escape analysis later removes. So the best of several tries counts.
-      long best = Long.MAX_VALUE;
-      String seen = "";
-      for (int attempt = 0; attempt < 20 && best >= 10_000; attempt++) {
-        long t0 = mx.getCurrentThreadAllocatedBytes();
-        s.run(few, r.get(1), r.get(2));
-        long t1 = mx.getCurrentThreadAllocatedBytes();
-        s.run(many, r.get(1), r.get(2));
-        long t2 = mx.getCurrentThreadAllocatedBytes();
-        best = Math.min(best, (t2 - t1) - (t1 - t0));
-        seen += " " + (t1 - t0) + "/" + (t2 - t1);
-      }
-      // 99,990 more iterations cost (almost) no more allocation than the run itself: under 1 byte per 10 iterations
-      assertTrue(best < 10_000, "bytes for 10 / 100,000 iterations, per try:" + seen);
-    }
+  void aSteadyStateLoopAllocatesNothingPerIteration() throws Exception {
+    String javaCommand = ProcessHandle.current().info().command().orElseThrow();
+    Process p = new ProcessBuilder(javaCommand, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-cp", System.getProperty("java.class.path"), LoopAllocationProbe.class.getName())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    String line = out.lines().filter(l -> l.startsWith("extra bytes ")).findFirst().orElseThrow(() -> new AssertionError(out));
+    long extra = Long.parseLong(line.substring("extra bytes ".length()).split(" ")[0]);
+    // 99,990 more iterations cost (almost) no more allocation than the run itself: under 1 byte per 10 iterations
+    assertTrue(extra < 10_000, out);
   }
 
   @Test
