@@ -54,6 +54,11 @@ final class ControlFlowMappers {
     throw n.unsupported(what + " '" + x.name() + "' must hold one element, got " + x.type());
   }
 
+  /** A one-element condition's value. */
+  private static boolean truth(dev.kiln.graph.Tensor t) {
+    return t.dtype() == DType.BOOL ? t.toBooleanArray()[0] : t.toDoubleArray()[0] != 0;
+  }
+
   private static void ifNode(Node n) {
     GraphProto thenG = body(n, "then_branch");
     GraphProto elseG = body(n, "else_branch");
@@ -62,7 +67,7 @@ final class ControlFlowMappers {
     var known = n.constIn(0);
     if (known.isPresent()) {
       // A condition known at import selects its branch here, which keeps its values foldable.
-      boolean taken = known.get().toDoubleArray()[0] != 0;
+      boolean taken = truth(known.get());
       r = n.imp.subgraph(taken ? thenG : elseG, List.of(), n.opset, what(n, taken ? "then_branch" : "else_branch"));
     } else {
       r = n.ops.cond(pred, () -> n.imp.subgraph(thenG, List.of(), n.opset, what(n, "then_branch")),
@@ -104,7 +109,7 @@ final class ControlFlowMappers {
         throw n.unsupported("scan outputs need a trip count, which sizes them");
       }
       length = Math.toIntExact(Node.longs(n.requireConst(0, "the trip count, which sizes the scan outputs"))[0]);
-      if (n.has(1) && n.requireConst(1, "the condition, with scan outputs").toDoubleArray()[0] == 0) {
+      if (n.has(1) && !truth(n.requireConst(1, "the condition, with scan outputs"))) {
         length = 0;
       }
     }
@@ -117,7 +122,73 @@ final class ControlFlowMappers {
     for (int k = 0; k < scans; k++) {
       init.add(buffer(n, g.getOutput(1 + carried + k), length, "scan output " + k));
     }
-    List<Output> r = tf.whileLoop(v -> trip == null ? v.get(1) : tf.logicalAnd(v.get(1), tf.less(v.get(0), trip)), v -> {
+    List<Output> r;
+    try {
+      r = whileLoop(n, g, carried, scans, trip, init);
+    } catch (UnsupportedOnnxException e) {
+      r = unrolled(n, g, carried, scans).orElseThrow(() -> e);
+    }
+    for (int j = 0; j < carried + scans; j++) {
+      n.out(j, r.get(2 + j));
+    }
+  }
+
+  /** The most iterations a loop is unrolled to at import. */
+  private static final int UNROLL_LIMIT = 64;
+
+  /**
+   * A loop whose body needs its iteration number at import (a Slice at that index, say), unrolled:
+   * possible when the trip count and the starting condition are constants and every iteration's
+   * condition folds. Empty when it is not; the caller then reports why the loop itself failed.
+   */
+  private static java.util.Optional<List<Output>> unrolled(Node n, GraphProto g, int carried, int scans) {
+    Ops tf = n.ops;
+    if (!n.has(0) || n.constIn(0).isEmpty() || n.has(1) && n.constIn(1).isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    long trip = Node.longs(n.constIn(0).get())[0];
+    boolean go = !n.has(1) || truth(n.constIn(1).get());
+    if (trip > UNROLL_LIMIT) {
+      return java.util.Optional.empty();
+    }
+    Output cond = tf.constant(go);
+    List<Output> carry = new ArrayList<>();
+    for (int i = 0; i < carried; i++) {
+      carry.add(n.in(2 + i));
+    }
+    List<List<Output>> rows = new ArrayList<>();
+    for (int k = 0; k < scans; k++) {
+      rows.add(new ArrayList<>());
+    }
+    for (long t = 0; go && t < trip; t++) {
+      List<Output> params = new ArrayList<>();
+      params.add(tf.constant(t));
+      params.add(cond);
+      params.addAll(carry);
+      List<Output> out = n.imp.subgraph(g, params, n.opset, what(n, "body") + " (iteration " + t + ")");
+      cond = scalar(n, out.get(0), "the body's condition");
+      var known = n.imp.constant(cond);
+      if (known.isEmpty()) {
+        return java.util.Optional.empty();
+      }
+      go = truth(known.get());
+      carry = new ArrayList<>(out.subList(1, 1 + carried));
+      for (int k = 0; k < scans; k++) {
+        rows.get(k).add(tf.expandDims(out.get(1 + carried + k), 0));
+      }
+    }
+    List<Output> r = new ArrayList<>(List.of(tf.constant(0L), cond));
+    r.addAll(carry);
+    for (int k = 0; k < scans; k++) {
+      r.add(rows.get(k).isEmpty() ? buffer(n, g.getOutput(1 + carried + k), 0, "scan output " + k)
+          : rows.get(k).size() == 1 ? rows.get(k).get(0) : tf.concat(rows.get(k), 0));
+    }
+    return java.util.Optional.of(r);
+  }
+
+  private static List<Output> whileLoop(Node n, GraphProto g, int carried, int scans, Output trip, List<Output> init) {
+    Ops tf = n.ops;
+    return tf.whileLoop(v -> trip == null ? v.get(1) : tf.logicalAnd(v.get(1), tf.less(v.get(0), trip)), v -> {
       List<Output> params = new ArrayList<>(v.subList(0, 2 + carried));
       List<Output> out = n.imp.subgraph(g, params, n.opset, what(n, "body"));
       Output condOut = scalar(n, out.get(0), "the body's condition");
@@ -134,9 +205,6 @@ final class ControlFlowMappers {
       }
       return next;
     }, init);
-    for (int j = 0; j < carried + scans; j++) {
-      n.out(j, r.get(2 + j));
-    }
   }
 
   /** Whether the body's condition is the incoming one passed through, or a constant true. */
@@ -148,7 +216,7 @@ final class ControlFlowMappers {
     if (o.equals(condIn)) {
       return true;
     }
-    return n.imp.constant(condOut).map(t -> t.toDoubleArray()[0] != 0).orElse(false);
+    return n.imp.constant(condOut).map(ControlFlowMappers::truth).orElse(false);
   }
 
   /**

@@ -97,15 +97,38 @@ class ControlFlowImportTest {
     }
   }
 
+  /** Scan outputs of a loop whose condition stops it early, both known at import: the loop is unrolled. */
+  @Test
+  void aLoopWhoseConditionFoldsIsUnrolledWithItsScanOutputs() {
+    OnnxWriter body = body(false).output("scan", FLOAT, 3).node("Identity", "copy", in("y_out"), in("scan"));
+    OnnxModel m = new OnnxWriter()
+        .input("x", FLOAT, 3)
+        .output("y", FLOAT, 3)
+        .output("ys", FLOAT, 3, 3)
+        .initializer("w", Tensor.of(W, 3))
+        .initializer("limit", Tensor.scalar(2L))
+        .initializer("M", Tensor.scalar(5L))
+        .node("Loop", "loop", in("M", "", "x"), in("y", "ys"), "body", body.graph())
+        .load(ImportOptions.defaults());
+    float[] x = {4f, 2f, -1f};
+    float[][] want = decay(x, 3);
+    assertEquals(Shape.of(3, 3), m.output("ys").shape(), "iterations 0, 1 and 2 run");
+    try (Session s = new Session(m.graph())) {
+      List<Tensor> r = s.run(Map.of(m.input("x"), Tensor.of(x, 3)), m.output("y"), m.output("ys"));
+      assertArrayEquals(want[0], r.get(0).toFloatArray(), 1e-6f);
+      assertArrayEquals(want[1], r.get(1).toFloatArray(), 1e-6f);
+    }
+  }
+
   @Test
   void scanOutputsOfALoopThatMayStopEarlyAreRefusedWithTheReason() {
     OnnxWriter body = body(false).output("scan", FLOAT, 3).node("Identity", "copy", in("y_out"), in("scan"));
     UnsupportedOnnxException e = assertThrows(UnsupportedOnnxException.class, () -> new OnnxWriter()
         .input("x", FLOAT, 3)
+        .input("limit", INT64)
         .output("y", FLOAT, 3)
         .output("ys", FLOAT, 5, 3)
         .initializer("w", Tensor.of(W, 3))
-        .initializer("limit", Tensor.scalar(2L))
         .initializer("M", Tensor.scalar(5L))
         .node("Loop", "loop", in("M", "", "x"), in("y", "ys"), "body", body.graph())
         .load(ImportOptions.defaults()));
