@@ -224,17 +224,16 @@ final class ControlFlowMappers {
    * inputs, carrying the N state values and the scan output buffers.
    */
   private static void scan(Node n) {
-    if (n.opset < 9) {
-      throw n.unsupported("Scan before opset 9 (a batch axis and sequence_lens) is not supported");
-    }
     GraphProto g = body(n, "body");
     Ops tf = n.ops;
     int scanInputs = Math.toIntExact(n.attrInt("num_scan_inputs", -1));
-    int states = n.numInputs() - scanInputs;
+    int first = n.opset < 9 ? 1 : 0;
+    int states = n.numInputs() - first - scanInputs;
     if (scanInputs <= 0 || states < 0) {
       throw n.error("attribute 'num_scan_inputs' is " + scanInputs + " for " + n.numInputs() + " input(s)");
     }
-    for (String a : List.of("scan_input_axes", "scan_output_axes", "scan_input_directions", "scan_output_directions")) {
+    for (String a : List.of("directions", "scan_input_axes", "scan_output_axes", "scan_input_directions",
+        "scan_output_directions")) {
       if (n.attrInts(a).map(v -> java.util.Arrays.stream(v).anyMatch(x -> x != 0)).orElse(false)) {
         throw n.unsupported("attribute '" + a + "' other than all 0 is not supported");
       }
@@ -244,20 +243,60 @@ final class ControlFlowMappers {
       throw n.error("the body takes " + g.getInputCount() + " input(s) and returns " + g.getOutputCount()
           + ", expected " + (states + scanInputs) + " and at least " + states);
     }
-    Output first = n.in(states);
-    if (!first.shape().hasKnownRank() || first.shape().rank() == 0 || first.shape().dim(0) < 0) {
-      throw n.unsupported("scan input '" + first.name() + "' needs a known first dimension, got " + first.type());
+    List<Output> init = new ArrayList<>();
+    for (int i = 0; i < states; i++) {
+      init.add(n.in(first + i));
     }
-    long length = first.shape().dim(0);
     List<Output> xs = new ArrayList<>();
     for (int i = 0; i < scanInputs; i++) {
-      xs.add(n.in(states + i));
+      xs.add(n.in(first + states + i));
     }
+    List<Output> r;
+    if (first == 0) {
+      r = scanLoop(n, g, init, xs, scans);
+    } else {
+      // Before opset 9 every input has a leading batch axis: one scan per batch entry, stacked.
+      if (n.has(0)) {
+        throw n.unsupported("input 0 'sequence_lens' (per-batch sequence lengths) is not supported");
+      }
+      Output x0 = xs.get(0);
+      if (!x0.shape().hasKnownRank() || x0.shape().rank() < 2 || x0.shape().dim(0) < 0
+          || x0.shape().dim(0) > UNROLL_LIMIT) {
+        throw n.unsupported("scan input '" + x0.name() + "' needs a known batch dimension of at most " + UNROLL_LIMIT
+            + ", got " + x0.type());
+      }
+      int batch = x0.shape().dim(0);
+      List<List<Output>> rows = new ArrayList<>();
+      for (int j = 0; j < states + scans; j++) {
+        rows.add(new ArrayList<>());
+      }
+      for (int b = 0; b < batch; b++) {
+        Output index = tf.constant(b);
+        List<Output> rb = scanLoop(n, g, init.stream().map(v -> tf.gather(v, index, 0)).toList(),
+            xs.stream().map(v -> tf.gather(v, index, 0)).toList(), scans);
+        for (int j = 0; j < rb.size(); j++) {
+          rows.get(j).add(tf.expandDims(rb.get(j), 0));
+        }
+      }
+      r = rows.stream().map(l -> l.size() == 1 ? l.get(0) : tf.concat(l, 0)).toList();
+    }
+    for (int j = 0; j < states + scans; j++) {
+      n.out(j, r.get(j));
+    }
+  }
+
+  /** The final states, then the scan outputs, of a scan along the first axis of {@code xs}. */
+  private static List<Output> scanLoop(Node n, GraphProto g, List<Output> stateInit, List<Output> xs, int scans) {
+    Ops tf = n.ops;
+    int states = stateInit.size();
+    Output first = xs.get(0);
+    if (!first.shape().hasKnownRank() || first.shape().rank() == 0 || first.shape().dim(0) < 0) {
+      throw n.unsupported("scan input '" + first.name() + "' needs a known scan dimension, got " + first.type());
+    }
+    long length = first.shape().dim(0);
     List<Output> init = new ArrayList<>();
     init.add(tf.constant(0L));
-    for (int i = 0; i < states; i++) {
-      init.add(n.in(i));
-    }
+    init.addAll(stateInit);
     for (int k = 0; k < scans; k++) {
       init.add(buffer(n, g.getOutput(states + k), Math.toIntExact(length), "scan output " + k));
     }
@@ -275,9 +314,7 @@ final class ControlFlowMappers {
       }
       return next;
     }, init);
-    for (int j = 0; j < states + scans; j++) {
-      n.out(j, r.get(1 + j));
-    }
+    return r.subList(1, r.size());
   }
 
   /** A zero [length, ...element] buffer for a scan output whose element type the body declares. */
