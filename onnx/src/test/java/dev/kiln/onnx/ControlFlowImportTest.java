@@ -136,6 +136,48 @@ class ControlFlowImportTest {
         e.getMessage());
   }
 
+  /** Scan: s_t = s_{t-1} + x_t * w over the rows of x (w of the enclosing graph), scanning every s_t. */
+  @Test
+  void scanAccumulatesOverTheRowsOfItsInput() {
+    var body = new OnnxWriter()
+        .input("s_in", FLOAT, 3)
+        .input("row", FLOAT, 3)
+        .output("s_out", FLOAT, 3)
+        .output("s_scan", FLOAT, 3)
+        .node("Mul", "weigh", in("row", "w"), in("p"))
+        .node("Add", "sum", in("s_in", "p"), in("s_out"))
+        .node("Identity", "copy", in("s_out"), in("s_scan"))
+        .graph();
+    OnnxModel m = new OnnxWriter()
+        .opset(11)
+        .input("s0", FLOAT, 3)
+        .input("x", FLOAT, 4, 3)
+        .output("s", FLOAT, 3)
+        .output("ss", FLOAT, 4, 3)
+        .initializer("w", Tensor.of(W, 3))
+        .node("Scan", "scan", in("s0", "x"), in("s", "ss"), "body", body, "num_scan_inputs", 1L)
+        .load(ImportOptions.defaults());
+    float[] s0 = {1f, 0f, -1f};
+    float[] x = new float[12];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = i * 0.25f - 1f;
+    }
+    float[] sum = s0.clone();
+    float[] all = new float[12];
+    for (int t = 0; t < 4; t++) {
+      for (int k = 0; k < 3; k++) {
+        sum[k] += x[t * 3 + k] * W[k];
+        all[t * 3 + k] = sum[k];
+      }
+    }
+    try (Session s = new Session(m.graph())) {
+      List<Tensor> r = s.run(Map.of(m.input("s0"), Tensor.of(s0, 3), m.input("x"), Tensor.of(x, 4, 3)),
+          m.output("s"), m.output("ss"));
+      assertArrayEquals(sum, r.get(0).toFloatArray(), 1e-6f);
+      assertArrayEquals(all, r.get(1).toFloatArray(), 1e-6f);
+    }
+  }
+
   /** z = If(p) then x + w else x * w, each branch reading x and w of the enclosing graph. */
   @Test
   void ifTakesTheBranchOfItsRunTimeCondition() {
