@@ -203,6 +203,26 @@ class ControlFlowImportTest {
     }
   }
 
+  /** A condition known at import selects its branch there, so the graph has no If node. */
+  @Test
+  void ifWithAConstantConditionInlinesItsBranch() {
+    var thenG = new OnnxWriter().output("a", FLOAT, 3).node("Add", "plus", in("x", "w"), in("a")).graph();
+    var elseG = new OnnxWriter().output("b", FLOAT, 3).node("Mul", "times", in("x", "w"), in("b")).graph();
+    OnnxModel m = new OnnxWriter()
+        .input("x", FLOAT, 3)
+        .output("z", FLOAT, 3)
+        .initializer("w", Tensor.of(W, 3))
+        .initializer("p", Tensor.scalar(false))
+        .node("If", "choose", in("p"), in("z"), "then_branch", thenG, "else_branch", elseG)
+        .load(ImportOptions.defaults());
+    assertTrue(m.graph().operations().stream().noneMatch(op -> op.type().equals("If")));
+    float[] x = {3f, 1f, -4f};
+    try (Session s = new Session(m.graph())) {
+      Tensor z = s.run(Map.of(m.input("x"), Tensor.of(x, 3)), m.output("z")).get(0);
+      assertArrayEquals(new float[] {x[0] * W[0], x[1] * W[1], x[2] * W[2]}, z.toFloatArray(), 0f);
+    }
+  }
+
   @Test
   void anUnsupportedOperatorInsideABodyIsReportedWithTheOthers() {
     var thenG = new OnnxWriter().output("a", FLOAT, 3).node("Frobnicate", "odd", in("x"), in("a")).graph();
