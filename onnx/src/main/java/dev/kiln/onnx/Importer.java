@@ -78,28 +78,7 @@ final class Importer {
       inputs.put(vi.getName(), p);
     }
     for (int i = 0; i < g.getNodeCount(); i++) {
-      NodeProto np = g.getNode(i);
-      Node n = new Node(this, np, i, ops, opset);
-      Mapper m = Mappers.get(qualifiedType(np));
-      try {
-        graph.atomically(() -> {
-          if (!SymbolicShapes.tryMap(n)) {
-            m.map(n);
-          }
-          return null;
-        });
-      } catch (OnnxImportException e) {
-        throw withFile(e);
-      } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
-        // Kiln refused the node as built (a shape, dtype or attribute it cannot take): the model is valid ONNX.
-        throw new UnsupportedOnnxException(file + ": " + n.label() + ": " + e.getMessage());
-      }
-      for (int j = 0; j < np.getOutputCount(); j++) {
-        if (!np.getOutput(j).isEmpty() && !values.containsKey(np.getOutput(j)) && !symbolic.containsKey(np.getOutput(j))) {
-          throw new UnsupportedOnnxException(file + ": " + n.label() + ": output " + j + " '" + np.getOutput(j)
-              + "' is not supported");
-        }
-      }
+      mapNode(g.getNode(i), i, opset);
     }
     for (ValueInfoProto vi : g.getOutputList()) {
       Output o = values.get(vi.getName());
@@ -111,6 +90,75 @@ final class Importer {
         throw new OnnxImportException(file + ": graph output '" + vi.getName() + "' is not computed by any node");
       }
       outputs.put(vi.getName(), o);
+    }
+  }
+
+  private void mapNode(NodeProto np, int i, int opset) {
+    Node n = new Node(this, np, i, ops, opset);
+    Mapper m = Mappers.get(qualifiedType(np));
+    try {
+      graph.atomically(() -> {
+        if (!SymbolicShapes.tryMap(n)) {
+          m.map(n);
+        }
+        return null;
+      });
+    } catch (OnnxImportException e) {
+      throw withFile(e);
+    } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+      // Kiln refused the node as built (a shape, dtype or attribute it cannot take): the model is valid ONNX.
+      throw new UnsupportedOnnxException(file + ": " + n.label() + ": " + e.getMessage());
+    }
+    for (int j = 0; j < np.getOutputCount(); j++) {
+      if (!np.getOutput(j).isEmpty() && !values.containsKey(np.getOutput(j)) && !symbolic.containsKey(np.getOutput(j))) {
+        throw new UnsupportedOnnxException(file + ": " + n.label() + ": output " + j + " '" + np.getOutput(j)
+            + "' is not supported");
+      }
+    }
+  }
+
+  /**
+   * Maps the nodes of a control-flow body (an If branch, a Loop or Scan body) into the body under
+   * construction and returns its outputs. The body's inputs are bound to {@code params}; names of the
+   * enclosing graphs stay visible (the control-flow builders capture them), and names the body defines
+   * are forgotten afterwards, so that they neither leak out nor shadow enclosing values.
+   */
+  List<Output> subgraph(GraphProto g, List<Output> params, int opset, String what) {
+    if (g.getInputCount() != params.size()) {
+      throw new OnnxImportException(what + " takes " + g.getInputCount() + " input(s), expected " + params.size());
+    }
+    Map<String, Output> savedValues = new HashMap<>(values);
+    Map<String, SymbolicShapes.Sym> savedSymbolic = new HashMap<>(symbolic);
+    try {
+      for (TensorProto t : g.getInitializerList()) {
+        values.put(t.getName(), ops.constant(Tensors.fromProto(t, what + " initializer")));
+        symbolic.remove(t.getName());
+      }
+      for (int i = 0; i < params.size(); i++) {
+        values.put(g.getInput(i).getName(), params.get(i));
+        symbolic.remove(g.getInput(i).getName());
+      }
+      for (int i = 0; i < g.getNodeCount(); i++) {
+        mapNode(g.getNode(i), i, opset);
+      }
+      List<Output> out = new ArrayList<>();
+      for (ValueInfoProto vi : g.getOutputList()) {
+        if (!values.containsKey(vi.getName()) && symbolic.containsKey(vi.getName())) {
+          throw new UnsupportedOnnxException(what + " output '" + vi.getName() + "' is the shape value "
+              + symbolic.get(vi.getName()).describe() + ", unknown until run time");
+        }
+        Output o = values.get(vi.getName());
+        if (o == null) {
+          throw new OnnxImportException(what + " output '" + vi.getName() + "' is not computed by any node");
+        }
+        out.add(o);
+      }
+      return out;
+    } finally {
+      values.clear();
+      values.putAll(savedValues);
+      symbolic.clear();
+      symbolic.putAll(savedSymbolic);
     }
   }
 
@@ -149,15 +197,26 @@ final class Importer {
   /** Every node's operator is mapped, or one exception lists all the unmapped ones with their nodes. */
   private void checkOperators(GraphProto g) {
     Map<String, List<String>> missing = new TreeMap<>();
+    collectMissing(g, missing);
+    if (!missing.isEmpty()) {
+      throw UnsupportedOnnxException.ofOperators(file, missing);
+    }
+  }
+
+  /** Unmapped operators of g and of the bodies of its control-flow nodes, with their node names. */
+  private static void collectMissing(GraphProto g, Map<String, List<String>> missing) {
     for (int i = 0; i < g.getNodeCount(); i++) {
       NodeProto n = g.getNode(i);
       String type = qualifiedType(n);
       if (Mappers.get(type) == null) {
         missing.computeIfAbsent(type, k -> new ArrayList<>()).add(n.getName().isEmpty() ? "#" + i : n.getName());
       }
-    }
-    if (!missing.isEmpty()) {
-      throw UnsupportedOnnxException.ofOperators(file, missing);
+      for (var a : n.getAttributeList()) {
+        if (a.hasG()) {
+          collectMissing(a.getG(), missing);
+        }
+        a.getGraphsList().forEach(sub -> collectMissing(sub, missing));
+      }
     }
   }
 

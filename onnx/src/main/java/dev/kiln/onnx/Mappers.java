@@ -22,6 +22,7 @@ final class Mappers {
     RecurrentMappers.register(m);
     SignalMappers.register(m);
     TrainingMappers.register(m);
+    ControlFlowMappers.register(m);
     return Map.copyOf(m);
   }
 

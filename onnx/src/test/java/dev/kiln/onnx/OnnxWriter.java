@@ -57,6 +57,7 @@ final class OnnxWriter {
           }
         }
         case Tensor t -> a.setType(AttributeProto.AttributeType.TENSOR).setT(Tensors.toProto("", t));
+        case GraphProto g -> a.setType(AttributeProto.AttributeType.GRAPH).setG(g);
         case String s -> a.setType(AttributeProto.AttributeType.STRING).setS(com.google.protobuf.ByteString.copyFromUtf8(s));
         default -> throw new IllegalArgumentException("attribute value " + attrs[i + 1]);
       }
@@ -64,6 +65,11 @@ final class OnnxWriter {
     }
     graph.addNode(n);
     return this;
+  }
+
+  /** The graph alone, as the body of a control-flow node (its inputs are the body's parameters). */
+  GraphProto graph() {
+    return graph.build();
   }
 
   ModelProto build() {
