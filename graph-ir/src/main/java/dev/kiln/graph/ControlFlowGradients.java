@@ -24,8 +24,9 @@ import java.util.Optional;
  * <p>Second order: the backward loop is a While too, differentiated the same way. Its reads of the
  * forward stacks ({@code StackRead}) get gradients one element per iteration, which its own backward
  * loop pushes onto stacks in the forward stack's order; the forward copy's gradient then reads those
- * as the gradients of the values it stacked. A nested loop's gradient, whose backward body would have
- * to stack the inner loop's stacks, is not supported and fails naming both loops.
+ * as the gradients of the values it stacked. Each further order repeats this. Differentiating a
+ * nested loop's gradient, whose backward body would have to stack the inner loop's stacks, is not
+ * supported and fails naming both loops.
  */
 final class ControlFlowGradients {
   private ControlFlowGradients() {}
@@ -135,8 +136,8 @@ final class ControlFlowGradients {
         if (!isStack(gk.get())) {
           throw new IllegalArgumentException("gradients: " + op + " records stacks for a gradient and stack '"
               + op.output(n + k).name() + "' gets the gradient '" + gk.get().name() + "', which is not a stack"
-              + " a loop gradient recorded; differentiating a loop's gradient more than twice (third order"
-              + " through whileLoop) is not supported");
+              + " a loop gradient pushed (a stack with more than one differentiated reader); differentiating such a"
+              + " loop gradient is not supported");
         }
         s.add(k);
       }

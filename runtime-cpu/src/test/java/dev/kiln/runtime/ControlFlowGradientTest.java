@@ -101,6 +101,31 @@ class ControlFlowGradientTest {
   }
 
   @Test
+  void thirdOrderThroughALoop() {
+    Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(3));
+    List<Output> r = tf.whileLoop(v -> tf.less(v.get(0), n),
+        v -> List.of(tf.add(v.get(0), tf.constant(1)), tf.mul(tf.mul(v.get(1), v.get(1)), v.get(1))),
+        List.of(tf.constant(0), x));
+    Output d = r.get(1);
+    for (int order = 0; order < 3; order++) {
+      d = tf.gradients(tf.reduceSum(d), x).get(0);
+    }
+    double[] x0 = {0.9, -0.8, 1.05};
+    try (Session s = new Session(g)) {
+      for (int trips : new int[] {0, 1, 2}) {
+        // the third derivative of x^p, p = 3^n
+        double p = Math.pow(3, trips);
+        double[] got = s.run(Map.of(x, Tensor.of(x0, 3), n, Tensor.scalar(trips)), d).get(0).toDoubleArray();
+        for (int i = 0; i < 3; i++) {
+          double want = p * (p - 1) * (p - 2) * Math.pow(x0[i], p - 3);
+          assertEquals(want, got[i], 1e-9 * Math.max(1, Math.abs(want)));
+        }
+      }
+    }
+  }
+
+  @Test
   void secondOrderThroughACondInsideALoop() {
     Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
     Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(3));
