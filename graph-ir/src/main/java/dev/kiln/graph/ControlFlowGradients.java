@@ -314,8 +314,10 @@ final class ControlFlowGradients {
     Output more = inCond.greater(bparams.get(0), inCond.constant(0));
     OperationBuilder bb = tf.builder("While", op.name() + "_backward");
     bb.addInputs(init).addInputs(captures).addInputs(stacks);
-    bb.addSubgraph(new Subgraph(bcondGraph, bparams, List.of(more))).addSubgraph(backBody)
-        .setAttr(ControlFlowOp.NUM_STACKED, (long) pushed.size());
+    bb.addSubgraph(new Subgraph(bcondGraph, bparams, List.of(more))).addSubgraph(backBody);
+    if (!pushed.isEmpty()) {
+      bb.setAttr(ControlFlowOp.NUM_STACKED, (long) pushed.size());
+    }
     Operation backward = bb.build();
     for (int k = 0; k < f.size(); k++) {
       out.set(f.get(k), Optional.of(backward.output(1 + k)));
