@@ -20,6 +20,13 @@ import java.util.Optional;
  * loop that runs the trip count down, differentiating one iteration each time and summing the
  * gradients of captured values. The copy has the forward loop's inputs and body, so it computes the
  * same loop values.
+ *
+ * <p>Second order: the backward loop is a While too, differentiated the same way. Its reads of the
+ * forward stacks ({@code StackRead}) get gradients one element per iteration, which its own backward
+ * loop pushes onto stacks in the forward stack's order; the forward copy's gradient then reads those
+ * as the gradients of the values it stacked. Each further order repeats this. Differentiating a
+ * nested loop's gradient, whose backward body would have to stack the inner loop's stacks, is not
+ * supported and fails naming both loops.
  */
 final class ControlFlowGradients {
   private ControlFlowGradients() {}
@@ -112,10 +119,27 @@ final class ControlFlowGradients {
         f.add(i);
       }
     }
+    // Float captured values: summed across iterations (c), or stacks a loop gradient recorded (cs),
+    // whose gradient is one element per iteration, pushed onto a stack of this gradient's own.
     List<Integer> c = new ArrayList<>();
+    List<Integer> cs = new ArrayList<>();
     for (int i = 0; i < m; i++) {
       if (op.input(n + i).dtype().isFloating()) {
-        c.add(i);
+        (isStack(op.input(n + i)) ? cs : c).add(i);
+      }
+    }
+    // Float stacked outputs with a gradient: their gradient must itself be a stack (see above).
+    List<Integer> s = new ArrayList<>();
+    for (int k = 0; k < stackedBefore; k++) {
+      Optional<Output> gk = grads.get(n + k);
+      if (gk.isPresent() && op.output(n + k).dtype().isFloating()) {
+        if (!isStack(gk.get())) {
+          throw new IllegalArgumentException("gradients: " + op + " records stacks for a gradient and stack '"
+              + op.output(n + k).name() + "' gets the gradient '" + gk.get().name() + "', which is not a stack"
+              + " a loop gradient pushed (a stack with more than one differentiated reader); differentiating such a"
+              + " loop gradient is not supported");
+        }
+        s.add(k);
       }
     }
     List<Optional<Output>> out = new ArrayList<>(Collections.nCopies(op.numInputs(), Optional.empty()));
@@ -123,12 +147,9 @@ final class ControlFlowGradients {
     for (int i : f) {
       any |= grads.get(i).isPresent();
     }
-    if (!any || (f.isEmpty() && c.isEmpty())) {
+    any |= !s.isEmpty();
+    if (!any || (f.isEmpty() && c.isEmpty() && cs.isEmpty())) {
       return out;
-    }
-    if (stackedBefore > 0) {
-      throw new IllegalArgumentException("gradients: " + op + " records stacks for a gradient; differentiating it"
-          + " again (a third-order loop gradient) is not supported");
     }
     Graph root = tf.rootGraph();
     Graph target = root.buildTarget();
@@ -162,6 +183,7 @@ final class ControlFlowGradients {
       accParams.add(back.extraParameter("sum", op.input(n + i).type()));
     }
     Output[] index = new Output[1];
+    List<Integer> pushed = new ArrayList<>();
     List<Output> stacked = new ArrayList<>();
     List<Output> stackParams = new ArrayList<>();
     Map<Output, Output> reads = new IdentityHashMap<>();
@@ -173,6 +195,11 @@ final class ControlFlowGradients {
       Integer ci = captureIndex.get(v);
       if (ci != null) {
         return back.capture(op.input(n + ci)); // loop-invariant: the forward loop's captured value
+      }
+      if (isStack(v)) {
+        throw new IllegalArgumentException("gradients: differentiating " + op + " needs, per iteration, the stack '"
+            + v.name() + "' that the loop " + v.op() + " inside its body recorded for its own gradient;"
+            + " differentiating a nested loop's gradient (second order through nested whileLoops) is not supported");
       }
       return reads.computeIfAbsent(v, k -> {
         Output sp = back.extraParameter("stack", ControlFlowOp.stackType(v.type()));
@@ -194,7 +221,16 @@ final class ControlFlowGradients {
       for (int i : f) {
         xs.add(fparams.get(i));
       }
+      for (int k : s) {
+        ys.add(fmap.get(body.results().get(n + k)));
+        Output gs = back.capture(grads.get(n + k).get());
+        gys.add(new OperationBuilder(back.graph(), "StackRead", null).autoName("stack_read").addInput(gs)
+            .addInput(index[0]).build().output(0));
+      }
       for (int i : c) {
+        xs.add(fparams.get(n + 1 + i));
+      }
+      for (int i : cs) {
         xs.add(fparams.get(n + 1 + i));
       }
       List<Optional<Output>> d = Gradients.buildAcross(tf, fwd, ys, xs, gys);
@@ -207,6 +243,13 @@ final class ControlFlowGradients {
       for (int k = 0; k < c.size(); k++) {
         Optional<Output> dk = d.get(f.size() + k);
         res.add(dk.isPresent() ? accumulate(tf, accParams.get(k), dk.get()) : accParams.get(k));
+      }
+      for (int k = 0; k < cs.size(); k++) {
+        Optional<Output> dk = d.get(f.size() + c.size() + k);
+        if (dk.isPresent()) {
+          pushed.add(cs.get(k));
+          res.add(stackElement(op, op.input(n + cs.get(k)), dk.get()));
+        }
       }
       return res;
     }, "While '" + op.name() + "' gradient", "backward body");
@@ -272,6 +315,9 @@ final class ControlFlowGradients {
     OperationBuilder bb = tf.builder("While", op.name() + "_backward");
     bb.addInputs(init).addInputs(captures).addInputs(stacks);
     bb.addSubgraph(new Subgraph(bcondGraph, bparams, List.of(more))).addSubgraph(backBody);
+    if (!pushed.isEmpty()) {
+      bb.setAttr(ControlFlowOp.NUM_STACKED, (long) pushed.size());
+    }
     Operation backward = bb.build();
     for (int k = 0; k < f.size(); k++) {
       out.set(f.get(k), Optional.of(backward.output(1 + k)));
@@ -279,7 +325,35 @@ final class ControlFlowGradients {
     for (int k = 0; k < c.size(); k++) {
       out.set(n + c.get(k), Optional.of(backward.output(1 + f.size() + k)));
     }
+    // The backward loop's iteration i runs the forward loop's iteration T-1-i, which read element i of
+    // each stack: its pushed values are the stack's gradient in the stack's own order.
+    for (int k = 0; k < pushed.size(); k++) {
+      out.set(n + pushed.get(k), Optional.of(backward.output(1 + f.size() + c.size() + k)));
+    }
     return out;
+  }
+
+  /** Whether {@code v} is a stacked output of a While ({@link ControlFlowOp#NUM_STACKED}). */
+  private static boolean isStack(Output v) {
+    Operation w = v.op();
+    return w.def() instanceof ControlFlowOp.While
+        && v.index() >= w.numOutputs() - w.attrs().getLong(ControlFlowOp.NUM_STACKED);
+  }
+
+  /**
+   * The element gradient inside {@code d}, the gradient of stack {@code stack} in one iteration: the
+   * form {@code StackRead}'s gradient builds (the element written into zeros); anything else (a stack
+   * read more than once an iteration) is not supported.
+   */
+  private static Output stackElement(Operation op, Output stack, Output d) {
+    Operation w = d.op();
+    if (w.type().equals("TensorArrayWrite")
+        && w.input(0).op().def().primitive().equals(Optional.of(Primitive.ZEROS_LIKE))) {
+      return w.input(2);
+    }
+    throw new IllegalArgumentException("gradients: " + op + " reads the recorded stack '" + stack.name()
+        + "' other than once per iteration at the iteration's index; differentiating such a loop gradient"
+        + " (second order through whileLoop) is not supported");
   }
 
   /**

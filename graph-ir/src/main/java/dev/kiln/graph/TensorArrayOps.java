@@ -92,13 +92,19 @@ final class TensorArrayOps {
     return List.of(Optional.of(rest), Optional.empty(), Optional.of(value));
   }
 
-  /** A loop gradient's read of its forward stacks: differentiating it again is a third pass through the loop. */
+  /**
+   * A loop gradient's read of its forward stacks, differentiated when the loop's gradient is: element
+   * {@code index} of the stack gets the gradient. The While gradient that owns the read recognizes this
+   * form and pushes the element's gradient onto a stack of its own rather than building the dense
+   * tensor (a stack is no tensor at run time).
+   */
   private static List<Optional<Output>> stackReadGradient(Ops tf, Operation op, List<Optional<Output>> grads) {
     if (grads.get(0).isEmpty()) {
       return List.of(Optional.empty(), Optional.empty());
     }
-    throw new IllegalArgumentException("gradients: " + op + " reads a value a whileLoop recorded for its gradient;"
-        + " differentiating a loop's gradient again (second order through whileLoop) is not supported");
+    Output ta = tf.opBuilder("TensorArrayWrite").addInput(tf.zerosLike(op.input(0))).addInput(op.input(1))
+        .addInput(grads.get(0).get()).build().output(0);
+    return List.of(Optional.of(ta), Optional.empty());
   }
 
   private static List<Optional<Output>> accumulateGradient(Ops tf, Operation op, List<Optional<Output>> grads) {

@@ -72,6 +72,95 @@ class ControlFlowGradientTest {
   }
 
   @Test
+  void secondOrderThroughALoopWithTheTripCountFedAtRunTime() {
+    Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(3));
+    List<Output> r = tf.whileLoop(v -> tf.less(v.get(0), n),
+        v -> List.of(tf.add(v.get(0), tf.constant(1)), tf.mul(tf.mul(v.get(1), v.get(1)), v.get(1))),
+        List.of(tf.constant(0), x));
+    Output dx = tf.gradients(tf.reduceSum(r.get(1)), x).get(0);
+    Tensor x0 = Tensor.of(new double[] {0.9, -0.8, 1.05}, 3);
+    for (int trips : new int[] {0, 1, 3}) {
+      GradientChecker.check(dx, Map.of(x, x0), Map.of(n, Tensor.scalar(trips))).assertWithin(1e-5);
+    }
+    // the Hessian of sum(x^(3^n)) is diagonal: 3^n (3^n - 1) x^(3^n - 2)
+    Output hessianDiagonal = tf.gradients(tf.reduceSum(dx), x).get(0);
+    try (Session s = new Session(g)) {
+      for (int trips : new int[] {0, 1, 3}) {
+        double p = Math.pow(3, trips);
+        double[] want = new double[3];
+        for (int i = 0; i < 3; i++) {
+          want[i] = p * (p - 1) * Math.pow(x0.toDoubleArray()[i], p - 2);
+        }
+        double[] got = s.run(Map.of(x, x0, n, Tensor.scalar(trips)), hessianDiagonal).get(0).toDoubleArray();
+        for (int i = 0; i < 3; i++) {
+          assertEquals(want[i], got[i], 1e-9 * Math.max(1, Math.abs(want[i])));
+        }
+      }
+    }
+  }
+
+  @Test
+  void thirdOrderThroughALoop() {
+    Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(3));
+    List<Output> r = tf.whileLoop(v -> tf.less(v.get(0), n),
+        v -> List.of(tf.add(v.get(0), tf.constant(1)), tf.mul(tf.mul(v.get(1), v.get(1)), v.get(1))),
+        List.of(tf.constant(0), x));
+    Output d = r.get(1);
+    for (int order = 0; order < 3; order++) {
+      d = tf.gradients(tf.reduceSum(d), x).get(0);
+    }
+    double[] x0 = {0.9, -0.8, 1.05};
+    try (Session s = new Session(g)) {
+      for (int trips : new int[] {0, 1, 2}) {
+        // the third derivative of x^p, p = 3^n
+        double p = Math.pow(3, trips);
+        double[] got = s.run(Map.of(x, Tensor.of(x0, 3), n, Tensor.scalar(trips)), d).get(0).toDoubleArray();
+        for (int i = 0; i < 3; i++) {
+          double want = p * (p - 1) * (p - 2) * Math.pow(x0[i], p - 3);
+          assertEquals(want, got[i], 1e-9 * Math.max(1, Math.abs(want)));
+        }
+      }
+    }
+  }
+
+  @Test
+  void secondOrderThroughACondInsideALoop() {
+    Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(3));
+    List<Output> r = tf.whileLoop(v -> tf.less(v.get(0), n), v -> {
+      Output i = v.get(0);
+      Output h = tf.cond(tf.less(i, tf.constant(2)), () -> List.of(tf.mul(v.get(1), tf.sin(v.get(1)))),
+          () -> List.of(tf.tanh(tf.mul(v.get(1), x)))).get(0);
+      return List.of(tf.add(i, tf.constant(1)), h);
+    }, List.of(tf.constant(0), x));
+    Output dx = tf.gradients(tf.reduceSum(r.get(1)), x).get(0);
+    for (int trips : new int[] {0, 1, 3}) {
+      GradientChecker.check(dx, Map.of(x, random(21, 3)), Map.of(n, Tensor.scalar(trips))).assertWithin(1e-5);
+    }
+  }
+
+  @Test
+  void secondOrderThroughALoopCarryingTwoValuesAndACapture() {
+    Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(3));
+    Output y = tf.placeholder("y", DType.FLOAT64, Shape.of(3));
+    Output w = tf.placeholder("w", DType.FLOAT64, Shape.of(3));
+    List<Output> r = tf.whileLoop(v -> tf.less(v.get(0), n),
+        v -> List.of(tf.add(v.get(0), tf.constant(1)), tf.sin(tf.mul(tf.mul(v.get(1), v.get(2)), w)),
+            tf.add(tf.mul(v.get(1), w), tf.tanh(v.get(2)))),
+        List.of(tf.constant(0), x, y));
+    Output loss = tf.add(tf.reduceSum(tf.mul(r.get(1), r.get(1))), tf.reduceSum(tf.mul(r.get(2), w)));
+    List<Output> d = tf.gradients(loss, List.of(x, y, w));
+    Output all = tf.concat(d, 0);
+    for (int trips : new int[] {0, 1, 3}) {
+      GradientChecker.check(all, Map.of(x, random(11, 3), y, random(12, 3), w, random(13, 3)),
+          Map.of(n, Tensor.scalar(trips))).assertWithin(1e-5);
+    }
+  }
+
+  @Test
   void nestedLoopsAndACondInALoop() {
     Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
     Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(3));
