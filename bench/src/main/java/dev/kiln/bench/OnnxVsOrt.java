@@ -32,7 +32,8 @@ import java.util.Random;
  * optimizations), batch 1 and 64, one process: an MLP 784-1024-1024-10 (Gemm transB, Relu) and a small CNN
  * (the W5 network in NCHW: conv 5x5x32 pad 2, relu, max-pool 2, conv 5x5x64 pad 2, relu, max-pool 2,
  * flatten, dense 1024 relu, dense 10), both with a dynamic batch dimension and seeded random weights.
- * One timed iteration is a run that feeds the batch and copies the logits out. Checks that both give
+ * One timed iteration is a run that feeds the batch and copies the logits out; Kiln's runs and ONNX
+ * Runtime's are timed in separate blocks. Checks that both give
  * the same logits first, then prints
  * {@code RESULT <model> <impl>:b<batch> <median ms> ms/batch <samples/s>} and the load average.
  * {@code java -cp benchmarks.jar dev.kiln.bench.OnnxVsOrt [iterations [warmup]]} (default 200 / 50).
@@ -109,21 +110,28 @@ public final class OnnxVsOrt {
       if (kiln.length != ort.length || diff > 1e-4 * Math.max(1, scale)) {
         throw new IllegalStateException(name + " b" + b + ": Kiln and ONNX Runtime differ by " + diff);
       }
+      // Each runtime's runs in a block of their own: ONNX Runtime's pool keeps spinning for a while after
+      // a run, so a Kiln run right after one would share its cores with ONNX Runtime's idle threads.
+      Thread.sleep(200);
       double[] kt = new double[iters];
-      double[] ot = new double[iters];
       for (int i = 0; i < warmup + iters; i++) {
         long t0 = System.nanoTime();
         ks.run(feed, out).get(0).toFloatArray();
-        long t1 = System.nanoTime();
+        if (i >= warmup) {
+          kt[i - warmup] = (System.nanoTime() - t0) / 1e6;
+        }
+      }
+      double[] ot = new double[iters];
+      for (int i = 0; i < warmup + iters; i++) {
+        long t0 = System.nanoTime();
         try (OrtSession.Result res = os.run(ortFeed)) {
           ((OnnxTensor) res.get(0)).getFloatBuffer();
         }
-        long t2 = System.nanoTime();
         if (i >= warmup) {
-          kt[i - warmup] = (t1 - t0) / 1e6;
-          ot[i - warmup] = (t2 - t1) / 1e6;
+          ot[i - warmup] = (System.nanoTime() - t0) / 1e6;
         }
       }
+      Thread.sleep(200);
       report(name, "kiln", b, kt, diff);
       report(name, "onnxruntime", b, ot, diff);
     }
