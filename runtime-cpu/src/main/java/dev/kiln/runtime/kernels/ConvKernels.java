@@ -326,7 +326,7 @@ final class ConvKernels {
               im2col(x, col, n0, images, gi);
             }
             // One product per filterStep images: colᵀ·dy sums over its rows, and with fewer rows both
-            // operands stay in cache (a few thousand rows of a shallow window ran at half the rate).
+            // operands stay in cache (a long, narrow colᵀ streams from memory once per column block).
             for (int i0 = 0; i0 < images; i0 += filterStep) {
               int rows = Math.min(filterStep, images - i0) * ohw;
               int first = n0 + i0;
