@@ -110,6 +110,9 @@ public final class FuseElementwise implements Pass {
         if (joint == null) {
           continue; // values of one fused node must broadcast to one iteration space
         }
+        if (oneElement(space.get(g)) && !oneElement(joint)) {
+          continue; // a scalar chain runs once as its own kernel, not once per block of a larger space
+        }
         BitSet trial = (BitSet) m.clone();
         trial.or(members.get(g));
         if (!reentered(trial, i, consumers, group, members)) {
@@ -469,5 +472,9 @@ public final class FuseElementwise implements Pass {
       }
     }
     return true;
+  }
+
+  private static boolean oneElement(Shape s) {
+    return s.isFullyDefined() && s.elementCount() == 1;
   }
 }

@@ -354,4 +354,27 @@ class FusedCodegenTest {
       }
     }
   }
+
+  @Test
+  void sqrtIsGeneratedAndCorrectlyRoundedOnEveryEdgeLane() {
+    // independent of the interpreter: the float rounding of Math.sqrt of the widened value, bit for bit
+    int n = SessionOptions.FusedKernelOptions.defaults().generatedBlockElements() + 13;
+    float[] x = data(11, n);
+    for (int i = 0; i < n; i += 7) {
+      x[i] = Math.abs(x[i]) * (i % 3 == 0 ? 1e-38f : 1e20f); // subnormal and huge squares
+    }
+    KernelHarness h = new KernelHarness();
+    Output in = h.input(Tensor.of(x, n));
+    Operation f = fused(h, body(1, List.of(Shape.of(n)), p -> {
+      Ops tf = Ops.create(p.get(0).graph());
+      return List.of(tf.add(tf.sqrt(p.get(0)), tf.constant(1e-8f)));
+    }), in);
+    assertTrue(generated(f), "Sqrt has a generated form");
+    float[] out = h.runAll(f).get(0).toFloatArray();
+    for (int i = 0; i < n; i++) {
+      float want = (float) Math.sqrt(x[i]) + 1e-8f;
+      assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(out[i]), "sqrt of " + x[i]);
+    }
+    sameBits(h, f);
+  }
 }

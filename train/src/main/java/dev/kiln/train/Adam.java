@@ -91,11 +91,15 @@ public final class Adam extends Optimizer {
       });
       Variable m = slot(tf, var, "m");
       Variable v = slot(tf, var, "v");
-      Output newM = tf.assign(m, tf.add(tf.mul(scalar(tf, beta1, d), m), tf.mul(scalar(tf, 1 - beta1, d), g)));
-      Output newV = tf.assign(v,
-          tf.add(tf.mul(scalar(tf, beta2, d), v), tf.mul(scalar(tf, 1 - beta2, d), tf.square(g))));
+      // The step reads the new moments' values, not the assigns' outputs, so that the fusion pass can
+      // compute both moments and the step in one pass over the elements.
+      Output newM = tf.add(tf.mul(scalar(tf, beta1, d), m), tf.mul(scalar(tf, 1 - beta1, d), g));
+      Output newV = tf.add(tf.mul(scalar(tf, beta2, d), v), tf.mul(scalar(tf, 1 - beta2, d), tf.square(g)));
       Output denom = tf.add(tf.div(tf.sqrt(newV), c[1]), scalar(tf, epsilon, d));
-      updates.add(tf.assignSub(var, tf.div(tf.mul(c[0], newM), denom)).op());
+      Output delta = tf.div(tf.mul(c[0], newM), denom);
+      updates.add(tf.assign(m, newM).op());
+      updates.add(tf.assign(v, newV).op());
+      updates.add(tf.assignSub(var, delta).op());
     }
     return updates;
   }

@@ -166,6 +166,11 @@ final class VectorOpEmitter {
         mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
         fv(mv, "abs", "()" + FV);
       }
+      case SQRT -> {
+        // correctly rounded like the row's (float) Math.sqrt of the float widened to double
+        mv.visitVarInsn(Opcodes.ALOAD, vec(in[0]));
+        fv(mv, "sqrt", "()" + FV);
+      }
       case FLOOR -> callOn(mv, in[0], "floor");
       case CEIL -> callOn(mv, in[0], "ceil");
       case ROUND -> callOn(mv, in[0], "rint");
@@ -185,7 +190,7 @@ final class VectorOpEmitter {
       Primitive.MAXIMUM, Primitive.MINIMUM, Primitive.NEG, Primitive.SQUARE, Primitive.EXP, Primitive.SIGMOID,
       Primitive.TANH, Primitive.ZEROS_LIKE, Primitive.ONES_LIKE, Primitive.SELECT, Primitive.GREATER,
       Primitive.GREATER_EQUAL, Primitive.LESS, Primitive.LESS_EQUAL, Primitive.EQUAL, Primitive.NOT_EQUAL,
-      Primitive.ABS, Primitive.FLOOR, Primitive.CEIL, Primitive.ROUND);
+      Primitive.ABS, Primitive.SQRT, Primitive.FLOOR, Primitive.CEIL, Primitive.ROUND);
 
   /** Primitives that expand to enough code that a loop takes only a few (see FusedCodegen.HEAVY_PER_LOOP). */
   static final Set<Primitive> HEAVY = EnumSet.of(Primitive.EXP, Primitive.SIGMOID, Primitive.TANH);

@@ -26,7 +26,7 @@ public final class VectorArithmetic {
   /** True for the unary ops this class computes. */
   public static boolean handles(UnaryKernels.Op op) {
     return switch (op) {
-      case NEG, SQUARE, ABS, RELU -> true;
+      case NEG, SQUARE, ABS, RELU, SQRT -> true;
       default -> false;
     };
   }
@@ -52,6 +52,7 @@ public final class VectorArithmetic {
       case SQUARE -> square(x, xo, y, yo, n);
       case ABS -> abs(x, xo, y, yo, n);
       case RELU -> relu(x, xo, y, yo, n);
+      case SQRT -> sqrt(x, xo, y, yo, n);
       default -> throw new AssertionError(op);
     }
   }
@@ -64,6 +65,17 @@ public final class VectorArithmetic {
     if (i < n) {
       VectorMask<Float> m = F.indexInRange(i, n);
       FloatVector.fromArray(F, x, xo + i, m).neg().intoArray(y, yo + i, m);
+    }
+  }
+
+  private static void sqrt(float[] x, int xo, float[] y, int yo, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, x, xo + i).sqrt().intoArray(y, yo + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F.indexInRange(i, n);
+      FloatVector.fromArray(F, x, xo + i, m).sqrt().intoArray(y, yo + i, m);
     }
   }
 
