@@ -93,6 +93,11 @@ public final class Blas {
    */
   private static final MethodHandle SGEMV;
   private static final MethodHandle DGEMV;
+  /**
+   * One-row products of at least this many weights are split by output columns over Kiln's pool: gemv
+   * streams the whole weight matrix once, so past the caches both cores' memory bandwidth helps.
+   */
+  static final long GEMV_SPLIT_ELEMENTS = 1 << 17;
 
   static {
     FORCED_CORETYPE = forceCoreType();
@@ -165,8 +170,8 @@ public final class Blas {
     MethodHandle dv = null;
     if (USED == Library.OPENBLAS && ZERO_COPY) {
       try {
-        sv = Downcalls.critical(Path.of(LIBRARY), "cblas_sgemv", gemvType(float[].class, float.class));
-        dv = Downcalls.critical(Path.of(LIBRARY), "cblas_dgemv", gemvType(double[].class, double.class));
+        sv = Downcalls.criticalWithOffsets(Path.of(LIBRARY), "cblas_sgemv", gemvType(float[].class, float.class));
+        dv = Downcalls.criticalWithOffsets(Path.of(LIBRARY), "cblas_dgemv", gemvType(double[].class, double.class));
       } catch (ReflectiveOperationException | RuntimeException e) {
         LOG.log(Level.FINE, "no sgemv downcall; one-row products go to sgemm", e);
         sv = null;
@@ -313,11 +318,11 @@ public final class Blas {
       if (beta == 0f) {
         java.util.Arrays.fill(c, 0, n, 0f);
       }
-      try {
-        SGEMV.invokeExact(ROW_MAJOR, tb ? NO_TRANS : TRANS, tb ? n : k, tb ? k : n, alpha, b, tb ? k : n, a, 1, beta,
-            c, 1);
-      } catch (Throwable t) {
-        throw rethrow(t);
+      if (splitsGemv(n, k)) {
+        GemmSplit.split(false, tb, 1, n, k, (pm, pn, aOff, bOff, cOff) -> sgemv(tb, pn, k, alpha, b, (int) bOff,
+            tb ? k : n, a, beta, c, (int) cOff));
+      } else {
+        sgemv(tb, n, k, alpha, b, 0, tb ? k : n, a, beta, c, 0);
       }
       return;
     }
@@ -352,11 +357,11 @@ public final class Blas {
       if (beta == 0.0) {
         java.util.Arrays.fill(c, 0, n, 0.0);
       }
-      try {
-        DGEMV.invokeExact(ROW_MAJOR, tb ? NO_TRANS : TRANS, tb ? n : k, tb ? k : n, alpha, b, tb ? k : n, a, 1, beta,
-            c, 1);
-      } catch (Throwable t) {
-        throw rethrow(t);
+      if (splitsGemv(n, k)) {
+        GemmSplit.split(false, tb, 1, n, k, (pm, pn, aOff, bOff, cOff) -> dgemv(tb, pn, k, alpha, b, (int) bOff,
+            tb ? k : n, a, beta, c, (int) cOff));
+      } else {
+        dgemv(tb, n, k, alpha, b, 0, tb ? k : n, a, beta, c, 0);
       }
       return;
     }
@@ -373,6 +378,31 @@ public final class Blas {
       throw rethrow(t);
     } finally {
       leaveOneThread(oneThread);
+    }
+  }
+
+  private static boolean splitsGemv(int n, int k) {
+    return SPLITS && (long) n * k >= GEMV_SPLIT_ELEMENTS && n >= 2 * GemmSplit.ALIGN;
+  }
+
+  /** c[cOff, cOff + n) = alpha * a[k] times the n columns of b at bOff (rows if tb) + beta * c. */
+  private static void sgemv(boolean tb, int n, int k, float alpha, float[] b, int bOff, int ldb, float[] a, float beta,
+      float[] c, int cOff) {
+    try {
+      SGEMV.invokeExact(ROW_MAJOR, tb ? NO_TRANS : TRANS, tb ? n : k, tb ? k : n, alpha, b, bOff, ldb, a, 0, 1, beta,
+          c, cOff, 1);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static void dgemv(boolean tb, int n, int k, double alpha, double[] b, int bOff, int ldb, double[] a,
+      double beta, double[] c, int cOff) {
+    try {
+      DGEMV.invokeExact(ROW_MAJOR, tb ? NO_TRANS : TRANS, tb ? n : k, tb ? k : n, alpha, b, bOff, ldb, a, 0, 1, beta,
+          c, cOff, 1);
+    } catch (Throwable t) {
+      throw rethrow(t);
     }
   }
 
