@@ -19,10 +19,13 @@ import org.junit.jupiter.api.Test;
 class GemmKernelTest {
   /**
    * m, k, n: a Java-loop product (m*n*k at most 8), BLAS ones, an empty inner dimension, and narrow
-   * results (n = 10: with MKL, a^T b, and a b of m = 200, k = 800, run as the transposed product).
+   * results (n = 10: with MKL, a^T b, and a b of m = 200, k = 800, run as the transposed product), and
+   * a product of few rows (the Vector API loop, for alpha 1 and beta 0 or 1).
    */
-  private static final int[][] SIZES = {{1, 2, 3}, {2, 3, 4}, {64, 100, 37}, {3, 0, 5}, {300, 256, 10}, {200, 800, 10}};
-  private static final double[][] SCALES = {{-0.5, 1}, {2, 0}, {1, -1.5}, {-1e-3, 1}};
+  private static final int[][] SIZES = {{1, 2, 3}, {2, 3, 4}, {64, 100, 37}, {3, 0, 5}, {300, 256, 10}, {200, 800, 10},
+      {24, 50, 64}};
+  /** Alpha 1 with beta 0 or 1 on few rows and whole strips of columns runs the Vector API loop. */
+  private static final double[][] SCALES = {{-0.5, 1}, {2, 0}, {1, -1.5}, {-1e-3, 1}, {1, 1}, {1, 0}};
 
   @Test
   void everyShapeTransposeScaleAndDtypeOutOfPlace() {

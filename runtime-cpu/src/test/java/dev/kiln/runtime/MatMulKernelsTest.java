@@ -20,10 +20,13 @@ import org.junit.jupiter.params.provider.EnumSource;
 class MatMulKernelsTest {
   /**
    * {m, k, n}: Java-loop sizes, BLAS sizes, ones, the seed network's 64x1000x100, and narrow results
-   * (with MKL, a^T b of n = 10, and a b of n = 10, m = 200, k = 800, run as the transposed product).
+   * (with MKL, a^T b of n = 10, and a b of n = 10, m = 200, k = 800, run as the transposed product), and
+   * products of few rows that the Vector API loop runs.
    */
   private static final int[][] SIZES = {{2, 2, 2}, {1, 3, 2}, {1, 1, 1}, {2, 3, 4}, {5, 1, 7}, {17, 33, 9},
-      {16, 16, 16}, {64, 1000, 100}, {31, 70, 129}, {1, 300, 1}, {300, 256, 10}, {200, 800, 10}};
+      {16, 16, 16}, {64, 1000, 100}, {31, 70, 129}, {1, 300, 1}, {300, 256, 10}, {200, 800, 10},
+      // few rows and whole strips of columns: the Vector API loop (8-row blocks, then single rows)
+      {32, 256, 1024}, {13, 40, 64}, {8, 5, 32}, {64, 300, 96}, {1, 70, 64}};
 
   /** Naive triple loop in double over the logical (untransposed) operands. */
   private static Tensor reference(Tensor a, Tensor b, boolean ta, boolean tb, DType d) {

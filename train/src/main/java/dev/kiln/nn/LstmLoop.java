@@ -1,8 +1,10 @@
 package dev.kiln.nn;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Elementwise;
 import dev.kiln.graph.Ops;
 import dev.kiln.graph.Output;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.TensorArray;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,6 +88,12 @@ final class LstmLoop {
     return out;
   }
 
+  /** The gradient {@code g}, or empty when it is a ZerosLike (an output that received no gradient). */
+  private static Optional<Output> nonZero(Output g) {
+    boolean zeros = Elementwise.primitive(g.op()).filter(p -> p == Primitive.ZEROS_LIKE).isPresent();
+    return zeros ? Optional.empty() : Optional.of(g);
+  }
+
   /** Gradients of xp, W_hh, h0, c0 from those of hs, cs and the final h, c (the kept arrays take none). */
   private static List<Output> backward(Ops tf, List<Output> in, List<Output> outs, List<Output> grads,
       Optional<Output> lengths, int hidden) {
@@ -93,10 +101,11 @@ final class LstmLoop {
     Output wHh = in.get(1);
     DType dtype = xp.dtype();
     Output one = tf.constant(1, dtype);
-    TensorArray dHs = tf.tensorArray(grads.get(0));
-    TensorArray dCs = tf.tensorArray(grads.get(1));
+    // Outputs that take no gradient (a model that reads only the final h) get zeros: not read per step.
+    Optional<TensorArray> dHs = nonZero(grads.get(0)).map(tf::tensorArray);
+    Optional<TensorArray> dCs = nonZero(grads.get(1)).map(tf::tensorArray);
     List<TensorArray> kept = outs.subList(4, 4 + KEPT).stream().map(tf::tensorArray).toList();
-    Output count = dHs.size();
+    Output count = tf.tensorArray(grads.get(0)).size();
     // W_hh^T once, outside the loop: each step's product then reads its operand row by row.
     Output wHhT = tf.transpose(wHh);
     List<Output> vars = List.of(tf.constant(0), grads.get(2), grads.get(3), tf.zerosLike(xp));
@@ -108,8 +117,8 @@ final class LstmLoop {
       Output gg = kept.get(4).read(t);
       Output o = kept.get(5).read(t);
       Output tc = kept.get(6).read(t);
-      Output dhTotal = tf.add(v.get(1), dHs.read(t));
-      Output dcTotal = tf.add(v.get(2), dCs.read(t));
+      Output dhTotal = dHs.isPresent() ? tf.add(v.get(1), dHs.get().read(t)) : v.get(1);
+      Output dcTotal = dCs.isPresent() ? tf.add(v.get(2), dCs.get().read(t)) : v.get(2);
       Output dhc = dhTotal;
       Output dcIn = dcTotal;
       Optional<Output> keep = Optional.empty();

@@ -202,6 +202,27 @@ class RecurrentTest {
     }
   }
 
+  /** Only the final h is read (a classifier on the last state): the per-step outputs take no gradient. */
+  @Test
+  void inALoopAnLstmReadOnlyThroughItsFinalHHasGradients() {
+    RnnReference.Weights w = weights(RnnReference.Kind.LSTM, 140, 2, 3);
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(-1, 2, 2));
+    Output len = tf.placeholder("lengths", DType.INT32, Shape.of(2));
+    RnnCell c = cell(RnnReference.Kind.LSTM, w, 2, 3, 0.5);
+    Output y = tf.tanh(DynamicRnn.over(c).timeMajor().withLengths(len).run(tf, x).finalOutput());
+    for (int steps : new int[] {4, 1}) {
+      Map<Output, Tensor> xs = new LinkedHashMap<>();
+      xs.put(x, Tensor.of(randoms(17 + steps, steps * 2 * 2, 1), steps, 2, 2));
+      try (Session s = new Session(g)) {
+        s.run(tf.globalVariablesInitializer());
+        for (var v : c.trainableVariables()) {
+          xs.put(v, s.variableValue(v));
+        }
+      }
+      GradientChecker.check(y, xs, Map.of(len, Tensor.of(new int[] {steps, steps - 1}, 2))).assertWithin(1e-7);
+    }
+  }
+
   @Test
   void gradientsFlowThroughStackedBidirectionalLayersWithLengths() {
     Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(2, 3, 2));

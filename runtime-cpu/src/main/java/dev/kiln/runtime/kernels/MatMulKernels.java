@@ -7,7 +7,8 @@ import dev.kiln.graph.DType;
 
 /**
  * MatMul of rank-2 operands with transpose_a / transpose_b. Floats go to OpenBLAS ({@link Blas}),
- * except products so small that the native call costs more than a Java loop; integers use the Java
+ * except products so small that the native call costs more than a Java loop, and float32 products of
+ * few rows, which a Vector API loop runs without packing b ({@link SkinnyGemm}); integers use the Java
  * loop at every size.
  */
 public final class MatMulKernels {
@@ -96,6 +97,9 @@ public final class MatMulKernels {
         ScratchPool<float[]> t = transposedScratch(p);
         return frame -> sgemmNarrowTransposed(p, 1f, (float[]) frame[sa], (float[]) frame[sb], 0f, (float[]) frame[sc], t);
       }
+      if (d == DType.FLOAT32 && !small && skinny(ta, tb, m, n, k)) {
+        return frame -> SkinnyGemm.multiply(m, n, k, (float[]) frame[sa], (float[]) frame[sb], (float[]) frame[sc], false);
+      }
       return switch (d) {
         case FLOAT32 -> small
             ? frame -> f32(ta, tb, m, n, k, (float[]) frame[sa], (float[]) frame[sb], (float[]) frame[sc])
@@ -131,6 +135,8 @@ public final class MatMulKernels {
       }
       boolean loop = p.k() == 0 || p.small();
       boolean transposed = !loop && p.narrowTransposed();
+      boolean skinny = !loop && !transposed && alpha == 1 && (beta == 0 || beta == 1)
+          && skinny(p.ta(), p.tb(), p.m(), p.n(), p.k());
       ScratchPool<float[]> t = transposed ? transposedScratch(p) : null;
       return switch (d) {
         case FLOAT32 -> {
@@ -143,6 +149,8 @@ public final class MatMulKernels {
             }
             if (loop) {
               f32(p, al, (float[]) frame[sa], (float[]) frame[sb], be, o);
+            } else if (skinny) {
+              SkinnyGemm.multiply(p.m(), p.n(), p.k(), (float[]) frame[sa], (float[]) frame[sb], o, be != 0);
             } else if (transposed) {
               sgemmNarrowTransposed(p, al, (float[]) frame[sa], (float[]) frame[sb], be, o, t);
             } else {
@@ -164,6 +172,11 @@ public final class MatMulKernels {
         default -> throw KernelSupport.unsupported(spec, d);
       };
     };
+  }
+
+  /** Whether a float product goes to {@link SkinnyGemm} rather than BLAS (few rows; the Vector API present). */
+  static boolean skinny(boolean ta, boolean tb, int m, int n, int k) {
+    return VectorSupport.AVAILABLE && SkinnyGemm.applies(ta, tb, m, n, k);
   }
 
   /** The kernel's buffers for the transposed product of {@link #sgemmNarrowTransposed} (one per concurrent run). */
