@@ -377,4 +377,28 @@ class FusedCodegenTest {
     }
     sameBits(h, f);
   }
+
+  @Test
+  void aBodyOverFewerElementsThanAVectorRunsPlainRowsWithTheSameValues() {
+    // Adam's bias corrections: a chain on the step count, one element; a vector's worth runs vector rows
+    for (int n : new int[] {1, FusedKernel.VECTOR_MIN_ELEMENTS}) {
+      KernelHarness h = new KernelHarness();
+      float[] t = new float[n];
+      for (int i = 0; i < n; i++) {
+        t[i] = 1 + 37 * i;
+      }
+      Output in = h.input(Tensor.of(t, n));
+      Operation f = fused(h, body(1, List.of(Shape.of(n)), p -> {
+        Ops tf = Ops.create(p.get(0).graph());
+        Output bc = tf.sub(tf.constant(1f), tf.pow(tf.constant(0.999f), p.get(0)));
+        return List.of(tf.div(tf.constant(1e-3f), tf.sqrt(bc)));
+      }), in);
+      assertEquals(n >= FusedKernel.VECTOR_MIN_ELEMENTS, kernel(f).vectorRows, n + " elements");
+      float[] out = h.runAll(f).get(0).toFloatArray();
+      for (int i = 0; i < n; i++) {
+        double want = 1e-3 / Math.sqrt(1 - Math.pow(0.999, t[i]));
+        assertEquals(want, out[i], 1e-5 * want, "step " + t[i]);
+      }
+    }
+  }
 }

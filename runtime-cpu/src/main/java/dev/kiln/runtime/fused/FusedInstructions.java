@@ -24,7 +24,7 @@ import java.util.Arrays;
  * elementwise loops (UnaryKernels, ArithmeticKernels, CompareKernels, CastKernel) applied to value
  * locations, with a uniform (1-element) operand passed as the scalar side of a VS/SV loop, and the
  * Vector API for float arithmetic and transcendentals (exp, sigmoid, tanh, log, sin, cos, pow) when
- * available; without it, float arithmetic, exp, sigmoid and tanh are loops C2 vectorizes itself
+ * available and the body has a vector's worth of elements; otherwise float arithmetic, exp, sigmoid and tanh are loops C2 vectorizes itself
  * ({@link ScalarArithmetic}, {@link ScalarMath}: the same bits). Reductions that end a body are not
  * instructions: FusedKernel folds them.
  */
@@ -32,26 +32,26 @@ final class FusedInstructions {
   private FusedInstructions() {}
 
   /** The instruction computing body node {@code n} into value {@code out} from values {@code ins}. */
-  static FusedKernel.Instr of(Operation n, int[] ins, int out, boolean[] uniform, String where) {
+  static FusedKernel.Instr of(Operation n, int[] ins, int out, boolean[] uniform, boolean vector, String where) {
     DType d = n.input(0).dtype();
     Primitive p = Elementwise.primitive(n).orElseThrow(
         () -> new IllegalArgumentException(where + "no fused CPU loop for body node " + n));
     return switch (p) {
-      case NEG -> unary(UnaryKernels.Op.NEG, d, ins[0], out);
-      case SQUARE -> unary(UnaryKernels.Op.SQUARE, d, ins[0], out);
-      case ABS -> unary(UnaryKernels.Op.ABS, d, ins[0], out);
-      case SIGN -> unary(UnaryKernels.Op.SIGN, d, ins[0], out);
-      case RELU -> unary(UnaryKernels.Op.RELU, d, ins[0], out);
-      case SQRT -> unary(UnaryKernels.Op.SQRT, d, ins[0], out);
-      case RSQRT -> unary(UnaryKernels.Op.RSQRT, d, ins[0], out);
-      case RECIPROCAL -> unary(UnaryKernels.Op.RECIPROCAL, d, ins[0], out);
-      case EXP -> unary(UnaryKernels.Op.EXP, d, ins[0], out);
-      case LOG -> unary(UnaryKernels.Op.LOG, d, ins[0], out);
-      case SIN -> unary(UnaryKernels.Op.SIN, d, ins[0], out);
-      case COS -> unary(UnaryKernels.Op.COS, d, ins[0], out);
-      case SIGMOID -> unary(UnaryKernels.Op.SIGMOID, d, ins[0], out);
-      case TANH -> unary(UnaryKernels.Op.TANH, d, ins[0], out);
-      case LOGICAL_NOT -> unary(UnaryKernels.Op.LOGICAL_NOT, d, ins[0], out);
+      case NEG -> unary(UnaryKernels.Op.NEG, d, ins[0], out, vector);
+      case SQUARE -> unary(UnaryKernels.Op.SQUARE, d, ins[0], out, vector);
+      case ABS -> unary(UnaryKernels.Op.ABS, d, ins[0], out, vector);
+      case SIGN -> unary(UnaryKernels.Op.SIGN, d, ins[0], out, vector);
+      case RELU -> unary(UnaryKernels.Op.RELU, d, ins[0], out, vector);
+      case SQRT -> unary(UnaryKernels.Op.SQRT, d, ins[0], out, vector);
+      case RSQRT -> unary(UnaryKernels.Op.RSQRT, d, ins[0], out, vector);
+      case RECIPROCAL -> unary(UnaryKernels.Op.RECIPROCAL, d, ins[0], out, vector);
+      case EXP -> unary(UnaryKernels.Op.EXP, d, ins[0], out, vector);
+      case LOG -> unary(UnaryKernels.Op.LOG, d, ins[0], out, vector);
+      case SIN -> unary(UnaryKernels.Op.SIN, d, ins[0], out, vector);
+      case COS -> unary(UnaryKernels.Op.COS, d, ins[0], out, vector);
+      case SIGMOID -> unary(UnaryKernels.Op.SIGMOID, d, ins[0], out, vector);
+      case TANH -> unary(UnaryKernels.Op.TANH, d, ins[0], out, vector);
+      case LOGICAL_NOT -> unary(UnaryKernels.Op.LOGICAL_NOT, d, ins[0], out, vector);
       case ZEROS_LIKE -> fill(n.output(0).dtype(), out, 0);
       case ONES_LIKE -> fill(n.output(0).dtype(), out, 1);
       case CAST -> {
@@ -59,23 +59,23 @@ final class FusedInstructions {
         int x = ins[0];
         yield (arr, off, len) -> CastKernel.cast(d, arr[x], off[x], to, arr[out], off[out], len);
       }
-      case ADD -> arithmetic(ArithmeticKernels.Op.ADD, d, ins[0], ins[1], out, uniform);
-      case SUB -> arithmetic(ArithmeticKernels.Op.SUB, d, ins[0], ins[1], out, uniform);
-      case MUL -> arithmetic(ArithmeticKernels.Op.MUL, d, ins[0], ins[1], out, uniform);
-      case DIV -> arithmetic(ArithmeticKernels.Op.DIV, d, ins[0], ins[1], out, uniform);
-      case POW -> arithmetic(ArithmeticKernels.Op.POW, d, ins[0], ins[1], out, uniform);
-      case MAXIMUM -> arithmetic(ArithmeticKernels.Op.MAX, d, ins[0], ins[1], out, uniform);
-      case MINIMUM -> arithmetic(ArithmeticKernels.Op.MIN, d, ins[0], ins[1], out, uniform);
-      case LESS -> compare(CompareKernels.Op.LT, d, ins[0], ins[1], out, uniform);
-      case LESS_EQUAL -> compare(CompareKernels.Op.LE, d, ins[0], ins[1], out, uniform);
-      case GREATER -> compare(CompareKernels.Op.LT, d, ins[1], ins[0], out, uniform);
-      case GREATER_EQUAL -> compare(CompareKernels.Op.LE, d, ins[1], ins[0], out, uniform);
-      case EQUAL -> compare(CompareKernels.Op.EQ, d, ins[0], ins[1], out, uniform);
-      case NOT_EQUAL -> compare(CompareKernels.Op.NE, d, ins[0], ins[1], out, uniform);
-      case LOGICAL_AND -> compare(CompareKernels.Op.AND, d, ins[0], ins[1], out, uniform);
-      case LOGICAL_OR -> compare(CompareKernels.Op.OR, d, ins[0], ins[1], out, uniform);
-      case SELECT -> select(n.output(0).dtype(), ins, out, uniform);
-      case ADD_N -> addN(d, ins, out, uniform);
+      case ADD -> arithmetic(ArithmeticKernels.Op.ADD, d, ins[0], ins[1], out, uniform, vector);
+      case SUB -> arithmetic(ArithmeticKernels.Op.SUB, d, ins[0], ins[1], out, uniform, vector);
+      case MUL -> arithmetic(ArithmeticKernels.Op.MUL, d, ins[0], ins[1], out, uniform, vector);
+      case DIV -> arithmetic(ArithmeticKernels.Op.DIV, d, ins[0], ins[1], out, uniform, vector);
+      case POW -> arithmetic(ArithmeticKernels.Op.POW, d, ins[0], ins[1], out, uniform, vector);
+      case MAXIMUM -> arithmetic(ArithmeticKernels.Op.MAX, d, ins[0], ins[1], out, uniform, vector);
+      case MINIMUM -> arithmetic(ArithmeticKernels.Op.MIN, d, ins[0], ins[1], out, uniform, vector);
+      case LESS -> compare(CompareKernels.Op.LT, d, ins[0], ins[1], out, uniform, vector);
+      case LESS_EQUAL -> compare(CompareKernels.Op.LE, d, ins[0], ins[1], out, uniform, vector);
+      case GREATER -> compare(CompareKernels.Op.LT, d, ins[1], ins[0], out, uniform, vector);
+      case GREATER_EQUAL -> compare(CompareKernels.Op.LE, d, ins[1], ins[0], out, uniform, vector);
+      case EQUAL -> compare(CompareKernels.Op.EQ, d, ins[0], ins[1], out, uniform, vector);
+      case NOT_EQUAL -> compare(CompareKernels.Op.NE, d, ins[0], ins[1], out, uniform, vector);
+      case LOGICAL_AND -> compare(CompareKernels.Op.AND, d, ins[0], ins[1], out, uniform, vector);
+      case LOGICAL_OR -> compare(CompareKernels.Op.OR, d, ins[0], ins[1], out, uniform, vector);
+      case SELECT -> select(n.output(0).dtype(), ins, out, uniform, vector);
+      case ADD_N -> addN(d, ins, out, uniform, vector);
       case FLOOR, CEIL, ROUND, TRUNCATE_MOD -> PrimitiveLoops.of(p, n, ins, out, uniform, where);
     };
   }
@@ -87,7 +87,7 @@ final class FusedInstructions {
    * the Vector API the same rows as plain loops (values at offset 0, see FusedKernel.hasPlainLoopRows).
    */
   static FusedKernel.Instr pair(Operation first, int[] firstIns, Operation second, int[] secondIns, int mid, int out,
-      boolean[] uniform) {
+      boolean[] uniform, boolean vector) {
     if (first.output(0).dtype() != DType.FLOAT32
         || second.output(0).dtype() != DType.FLOAT32 || secondIns.length != 2 || secondIns[0] != mid
         || secondIns[1] == mid) {
@@ -98,7 +98,7 @@ final class FusedInstructions {
     Primitive p2 = Elementwise.primitive(second).orElse(null);
     if (p1 == Primitive.NEG && p2 == Primitive.MUL && !uniform[firstIns[0]] && !uniform[c]) {
       int a = firstIns[0];
-      if (!VectorSupport.AVAILABLE) {
+      if (!vector) {
         return (arr, off, n) -> {
           float[] x = (float[]) arr[a];
           float[] y = (float[]) arr[c];
@@ -115,7 +115,7 @@ final class FusedInstructions {
     }
     if (p1 == Primitive.EXP && p2 == Primitive.MUL && uniform[c] && !uniform[firstIns[0]]) {
       int a = firstIns[0];
-      if (!VectorSupport.AVAILABLE) {
+      if (!vector) {
         return (arr, off, n) -> ScalarMath.expScaled((float[]) arr[a], off[a], ((float[]) arr[c])[off[c]],
             (float[]) arr[out], off[out], n);
       }
@@ -127,7 +127,7 @@ final class FusedInstructions {
         && !uniform[firstIns[0]] && !uniform[firstIns[1]]) {
       int a = firstIns[0];
       int b = firstIns[1];
-      if (!VectorSupport.AVAILABLE) {
+      if (!vector) {
         return (arr, off, n) -> {
           float[] x = (float[]) arr[a];
           float[] y = (float[]) arr[b];
@@ -146,12 +146,12 @@ final class FusedInstructions {
     return null;
   }
 
-  private static FusedKernel.Instr unary(UnaryKernels.Op op, DType d, int x, int y) {
-    boolean vector = VectorSupport.AVAILABLE && VectorMath.handles(op);
-    boolean vectorF32 = VectorSupport.AVAILABLE && VectorMath.handlesF32(op);
-    boolean vectorArithmetic = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
-    boolean scalarMath = !VectorSupport.AVAILABLE && ScalarMath.handles(op);
-    ScalarArithmetic.Unary plain = VectorSupport.AVAILABLE ? null : ScalarArithmetic.unary(op);
+  private static FusedKernel.Instr unary(UnaryKernels.Op op, DType d, int x, int y, boolean vectorApi) {
+    boolean vector = vectorApi && VectorMath.handles(op);
+    boolean vectorF32 = vectorApi && VectorMath.handlesF32(op);
+    boolean vectorArithmetic = vectorApi && VectorArithmetic.handles(op);
+    boolean scalarMath = !vectorApi && ScalarMath.handles(op);
+    ScalarArithmetic.Unary plain = vectorApi ? null : ScalarArithmetic.unary(op);
     return switch (d) {
       case FLOAT32 -> vectorF32
           ? (arr, off, n) -> VectorMath.f32(op, (float[]) arr[x], off[x], (float[]) arr[y], off[y], n)
@@ -194,11 +194,12 @@ final class FusedInstructions {
     return uniform[b] ? ArithmeticKernels.VS : ArithmeticKernels.SV;
   }
 
-  private static FusedKernel.Instr arithmetic(ArithmeticKernels.Op op, DType d, int a, int b, int o, boolean[] uniform) {
+  private static FusedKernel.Instr arithmetic(ArithmeticKernels.Op op, DType d, int a, int b, int o, boolean[] uniform,
+      boolean vectorApi) {
     int k = kind(a, b, uniform);
-    boolean vector = VectorSupport.AVAILABLE && VectorArithmetic.handles(op);
-    boolean vectorPow = VectorSupport.AVAILABLE && op == ArithmeticKernels.Op.POW;
-    ScalarArithmetic.Binary plain = VectorSupport.AVAILABLE ? null : ScalarArithmetic.binary(op, k);
+    boolean vector = vectorApi && VectorArithmetic.handles(op);
+    boolean vectorPow = vectorApi && op == ArithmeticKernels.Op.POW;
+    ScalarArithmetic.Binary plain = vectorApi ? null : ScalarArithmetic.binary(op, k);
     return switch (d) {
       case FLOAT32 -> vector
           ? (arr, off, n) -> VectorArithmetic.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (float[]) arr[o], off[o], n)
@@ -232,11 +233,12 @@ final class FusedInstructions {
     }
   }
 
-  private static FusedKernel.Instr compare(CompareKernels.Op op, DType d, int a, int b, int o, boolean[] uniform) {
+  private static FusedKernel.Instr compare(CompareKernels.Op op, DType d, int a, int b, int o, boolean[] uniform,
+      boolean vector) {
     int k = kind(a, b, uniform);
     return switch (d) {
       // Blocks are long, so the vector compares pay (the standalone kernels stay scalar: rows of a few floats hold no whole vector).
-      case FLOAT32 -> VECTOR_SELECT
+      case FLOAT32 -> vector
           ? (arr, off, n) -> VectorArithmetic.compare(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (boolean[]) arr[o], off[o], n)
           : (arr, off, n) -> CompareKernels.f32(op, k, (float[]) arr[a], off[a], (float[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
       case FLOAT64 -> (arr, off, n) -> CompareKernels.f64(op, k, (double[]) arr[a], off[a], (double[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
@@ -246,9 +248,8 @@ final class FusedInstructions {
     };
   }
 
-  private static final boolean VECTOR_SELECT = VectorSupport.AVAILABLE;
 
-  private static FusedKernel.Instr select(DType d, int[] ins, int o, boolean[] uniform) {
+  private static FusedKernel.Instr select(DType d, int[] ins, int o, boolean[] uniform, boolean vector) {
     int c = ins[0];
     int x = ins[1];
     int y = ins[2];
@@ -267,9 +268,9 @@ final class FusedInstructions {
           float[] xx = (float[]) arr[x];
           float[] yy = (float[]) arr[y];
           float[] out = (float[]) arr[o];
-          if (sc == 1 && sx == 1 && sy == 1 && VECTOR_SELECT) {
+          if (sc == 1 && sx == 1 && sy == 1 && vector) {
             VectorArithmetic.select(cc, co, xx, xo, yy, yo, out, oo, n);
-          } else if (sc == 1 && sx + sy == 1 && VECTOR_SELECT) {
+          } else if (sc == 1 && sx + sy == 1 && vector) {
             VectorArithmetic.selectUniform(cc, co, xx, xo, sx, yy, yo, sy, out, oo, n);
           } else if (sc == 1 && sx == 1 && sy == 1) {
             for (int i = 0; i < n; i++) out[oo + i] = cc[co + i] ? xx[xo + i] : yy[yo + i];
@@ -306,15 +307,15 @@ final class FusedInstructions {
   }
 
   /** AddN as a chain of adds into the output (which never shares a register with an input). */
-  private static FusedKernel.Instr addN(DType d, int[] ins, int o, boolean[] uniform) {
+  private static FusedKernel.Instr addN(DType d, int[] ins, int o, boolean[] uniform, boolean vector) {
     if (ins.length == 1) {
       int x = ins[0]; // the output is uniform exactly when the input is
       return (arr, off, n) -> System.arraycopy(arr[x], off[x], arr[o], off[o], n);
     }
     FusedKernel.Instr[] steps = new FusedKernel.Instr[ins.length - 1];
-    steps[0] = arithmetic(ArithmeticKernels.Op.ADD, d, ins[0], ins[1], o, uniform);
+    steps[0] = arithmetic(ArithmeticKernels.Op.ADD, d, ins[0], ins[1], o, uniform, vector);
     for (int k = 2; k < ins.length; k++) {
-      steps[k - 1] = arithmetic(ArithmeticKernels.Op.ADD, d, o, ins[k], o, uniform);
+      steps[k - 1] = arithmetic(ArithmeticKernels.Op.ADD, d, o, ins[k], o, uniform, vector);
     }
     return (arr, off, n) -> {
       for (FusedKernel.Instr s : steps) {

@@ -170,7 +170,11 @@ public final class FusedKernel implements Kernel {
     for (Output r : body.results()) {
       lastUse[resolve(alias, valueOf.get(r))] = Integer.MAX_VALUE;
     }
-    boolean inPlace = VectorSupport.AVAILABLE || !hasPlainLoopRows(nodes);
+    // A body over fewer elements than one vector runs plain loops: the Vector API would run all of it as a
+    // masked tail, which stays on its slow lane-by-lane path for thousands of calls before the JIT catches up.
+    boolean vector = VectorSupport.AVAILABLE && size >= VECTOR_MIN_ELEMENTS;
+    this.vectorRows = vector;
+    boolean inPlace = vector || !hasPlainLoopRows(nodes);
     List<Gather> gathers = new ArrayList<>();
     for (int i = 0; i < body.parameters().size(); i++) {
       int v = valueOf.get(body.parameters().get(i));
@@ -270,12 +274,12 @@ public final class FusedKernel implements Kernel {
             release(ins, s, lastUse, register, dtype, uniform, free);
           }
           Instr pair = lastNode >= 0 && lastRow == program.size() - 1 && uses[lastValue] == 1 && !uniform[lastValue] && !uniform[v]
-              ? FusedInstructions.pair(nodes.get(lastNode), lastIns, n, ins, lastValue, v, uniform)
+              ? FusedInstructions.pair(nodes.get(lastNode), lastIns, n, ins, lastValue, v, uniform, vector)
               : null;
           if (pair != null) {
             program.set(program.size() - 1, NOTHING); // its value is computed inside the pair
           }
-          program.add(pair != null ? pair : FusedInstructions.of(n, ins, v, uniform, where));
+          program.add(pair != null ? pair : FusedInstructions.of(n, ins, v, uniform, vector, where));
           programUniform.add(uniform[v]);
           reduceAt.add(null);
           lastNode = pair != null ? -1 : s; // a pair is not the first of another
@@ -380,6 +384,8 @@ public final class FusedKernel implements Kernel {
   private final boolean[] registerUsed;
   /** True when the body runs as one generated loop per block rather than row by row. */
   public final boolean codegen;
+  /** True when the rows use the Vector API (it is present and the body has a vector's worth of elements). */
+  public final boolean vectorRows;
 
   /** The generated loop, or null (tests: equal bodies share one). */
   public Instr generated() {
@@ -451,6 +457,9 @@ public final class FusedKernel implements Kernel {
    * than read and written where they are. Other bodies (comparisons, selects, other dtypes) gain
    * nothing from the copies.
    */
+  /** Elements from which a body's rows use the Vector API: one float vector of the widest species. */
+  public static final int VECTOR_MIN_ELEMENTS = 16;
+
   private static boolean hasPlainLoopRows(List<Operation> nodes) {
     return nodes.stream().anyMatch(n -> Elementwise.primitive(n).filter(PLAIN_LOOP_OPS::contains).isPresent()
         && n.output(0).dtype() == DType.FLOAT32);
