@@ -26,7 +26,7 @@ class MatMulKernelsTest {
   private static final int[][] SIZES = {{2, 2, 2}, {1, 3, 2}, {1, 1, 1}, {2, 3, 4}, {5, 1, 7}, {17, 33, 9},
       {16, 16, 16}, {64, 1000, 100}, {31, 70, 129}, {1, 300, 1}, {300, 256, 10}, {200, 800, 10},
       // few rows and whole strips of columns: the Vector API loop (8-row blocks, then single rows)
-      {32, 256, 1024}, {13, 40, 64}, {8, 5, 32}, {64, 300, 96}, {1, 70, 64}};
+      {32, 256, 1024}, {13, 40, 64}, {8, 5, 32}, {32, 300, 96}, {64, 300, 96}, {1, 70, 64}};
 
   /** Naive triple loop in double over the logical (untransposed) operands. */
   private static Tensor reference(Tensor a, Tensor b, boolean ta, boolean tb, DType d) {
