@@ -96,6 +96,38 @@ public final class PlanCompiler {
   }
 
   /**
+   * A compiler for the steps after {@code parent}'s loop whose variables change shape, now that they
+   * have {@code shapes}: everything the parent laid out (and the loop's outputs) is read from the
+   * parent's frame slots, and new slots start past them.
+   */
+  private PlanCompiler(PlanCompiler parent, List<dev.kiln.graph.Shape> shapes) {
+    this(parent.session, parent.key, parent.body);
+    fed.addAll(parent.fed);
+    types.putAll(parent.types);
+    outputTypes.putAll(parent.outputTypes);
+    slotOf.putAll(parent.slotOf);
+    scratchSlotOf.putAll(parent.scratchSlotOf);
+    variableSlots.putAll(parent.variableSlots);
+    snapshots.addAll(parent.snapshots);
+    fused.putAll(parent.fused);
+    sawAssign = parent.sawAssign;
+    nextSlot = parent.frameSize;
+    for (Schedule.Step st : parent.prefix) {
+      if (st instanceof Schedule.OpStep(Operation op)) {
+        fed.addAll(op.outputs());
+      }
+    }
+    Operation loop = parent.dynamicLoop;
+    List<TensorType> out = new ArrayList<>();
+    for (int j = 0; j < loop.numOutputs(); j++) {
+      TensorType t = new TensorType(loop.output(j).dtype(), shapes.get(j));
+      types.put(loop.output(j), t);
+      out.add(t);
+    }
+    outputTypes.put(loop, List.copyOf(out));
+  }
+
+  /**
    * Compiles a control-flow body ({@link ControlFlowKernels}) once for concrete parameter types: a plan
    * whose {@link Plan#feedSlots} take the parameters' arrays and whose {@link Plan#resultSlots} hold
    * the results' arrays after its kernels ran (no copies out). Random nodes of the body draw from
@@ -111,6 +143,17 @@ public final class PlanCompiler {
    * writes the next value over the current one, which nothing else reads.
    */
   private final Set<Output> carriedInPlace = new HashSet<>();
+
+  /**
+   * The first loop (in run order) whose variables change shape, whose outputs have no concrete shape
+   * until it ran; the steps up to it ({@code prefix}); their outputs' slots and the slots their shapes
+   * go to; and the frame length of the steps up to it. Null when no loop changes shape.
+   */
+  private Operation dynamicLoop;
+  private List<Schedule.Step> prefix = List.of();
+  private final Map<Output, Integer> dynamicSlots = new HashMap<>();
+  private int[] dynamicShapeSlots = new int[0];
+  private int frameSize;
 
   /** A While's stacked outputs ({@code ControlFlowOp.NUM_STACKED}) and their slots. */
   private final Map<Output, Integer> stackSlots = new LinkedHashMap<>();
@@ -164,7 +207,12 @@ public final class PlanCompiler {
       (st instanceof Schedule.FetchStep ? reads : steps).add(st);
     }
     steps.addAll(reads);
-    inferTypes(steps);
+    int split = inferTypes(steps);
+    if (split < steps.size()) {
+      throw new IllegalArgumentException(((Schedule.OpStep) steps.get(split)).op() + ": a loop variable changes"
+          + " shape across iterations inside another loop or conditional; the CPU runtime runs such loops only"
+          + " at a run's top level");
+    }
     for (int j = 0; j < carried; j++) {
       carryInPlace(steps, feeds, fetches, j);
     }
@@ -277,18 +325,24 @@ public final class PlanCompiler {
       targets = optimized.targets();
     }
     Schedule schedule = Schedule.build(fed, fetches, targets, RULES);
-    List<Schedule.Step> steps = schedule.steps();
+    List<Schedule.Step> all = schedule.steps();
     snapshots.addAll(schedule.snapshots());
     fused.putAll(schedule.fused());
-    inferTypes(steps);
+    List<Schedule.Step> steps = splitAtDynamicLoop(all);
     layOutSpecialSlots(steps);
+    layOutDynamicSlots();
     allocateBuffers(steps);
     int[] resultSlots = new int[key.fetches().length];
     for (int k = 0; k < resultSlots.length; k++) {
       resultSlots[k] = nextSlot++;
     }
-    Plan.Lent[] lent = key.lend() ? findLent(steps) : new Plan.Lent[resultSlots.length];
+    // A run that goes on after a loop that changes shape copies its fetches (nothing is lent).
+    Plan.Lent[] lent = key.lend() && dynamicLoop == null ? findLent(steps) : new Plan.Lent[resultSlots.length];
     Kernel[] kernels = bindKernels(steps, resultSlots, lent);
+    if (dynamicLoop != null) {
+      kernels = appendTail(kernels, all.subList(steps.size(), all.size()), resultSlots, lent);
+      kernelAfterAssign |= !schedule.written().isEmpty();
+    }
 
     Object[] template = new Object[nextSlot];
     bindings.forEach((slot, array) -> template[slot] = array);
@@ -309,6 +363,75 @@ public final class PlanCompiler {
         .toArray(VariableState[]::new);
     return withStacks(new Plan(kernels, feedSlots, resultSlots, mustInit, written, kernelAfterAssign, template, slots,
         memory.bufferTypes(), sizes, session.options().framesPerPlan(), memory, lent));
+  }
+
+  /**
+   * The steps up to and including the first loop whose variables change shape (all of them when none
+   * does), inferring their types; the rest is compiled when that loop has run ({@link DynamicTail}).
+   */
+  private List<Schedule.Step> splitAtDynamicLoop(List<Schedule.Step> steps) {
+    int split = inferTypes(steps);
+    if (split == steps.size()) {
+      return steps;
+    }
+    dynamicLoop = ((Schedule.OpStep) steps.get(split)).op();
+    prefix = List.copyOf(steps.subList(0, split + 1));
+    return prefix;
+  }
+
+  /** The dynamic loop's outputs and their shapes get slots of their own, past the special slots. */
+  private void layOutDynamicSlots() {
+    if (dynamicLoop == null) {
+      return;
+    }
+    dynamicShapeSlots = new int[dynamicLoop.numOutputs()];
+    for (int j = 0; j < dynamicShapeSlots.length; j++) {
+      Output o = dynamicLoop.output(j);
+      int s = nextSlot++;
+      dynamicSlots.put(o, s);
+      if (!fed.contains(o)) {
+        slotOf.put(o, s);
+      } else {
+        scratchSlotOf.put(o, s);
+      }
+      dynamicShapeSlots[j] = nextSlot++;
+    }
+    bufferBase = nextSlot;
+  }
+
+  /** {@code kernels} then the kernel that compiles and runs {@code rest} for the loop's shapes. */
+  private Kernel[] appendTail(Kernel[] kernels, List<Schedule.Step> rest, int[] resultSlots, Plan.Lent[] lent) {
+    frameSize = nextSlot;
+    List<Schedule.Step> tail = List.copyOf(rest);
+    DynamicTail t = new DynamicTail(frameSize, dynamicShapeSlots, resultSlots,
+        shapes -> new PlanCompiler(this, shapes).compileTail(tail, resultSlots, lent));
+    Kernel[] all = java.util.Arrays.copyOf(kernels, kernels.length + 1);
+    all[kernels.length] = t;
+    return all;
+  }
+
+  /** Compiles the steps after a dynamic loop into a plan over an extension of the run's frame. */
+  private Plan compileTail(List<Schedule.Step> tail, int[] resultSlots, Plan.Lent[] lent) {
+    List<Schedule.Step> all = tail;
+    List<Schedule.Step> steps = splitAtDynamicLoop(all);
+    layOutSpecialSlots(steps);
+    layOutDynamicSlots();
+    allocateBuffers(steps);
+    Kernel[] kernels = bindKernels(steps, resultSlots, lent);
+    if (dynamicLoop != null) {
+      kernels = appendTail(kernels, all.subList(steps.size(), all.size()), resultSlots, lent);
+    }
+    Object[] template = new Object[nextSlot];
+    bindings.forEach((slot, array) -> template[slot] = array);
+    int nb = memory.bufferCount();
+    int[] slots = new int[nb];
+    int[] sizes = new int[nb];
+    for (int b = 0; b < nb; b++) {
+      slots[b] = bufferBase + b;
+      sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
+    }
+    return withStacks(new Plan(kernels, new int[0], resultSlots, new VariableState[0], new VariableState[0], false,
+        template, slots, memory.bufferTypes(), sizes, options.framesPerPlan(), memory, lent));
   }
 
   /**
@@ -396,9 +519,13 @@ public final class PlanCompiler {
     }
   }
 
-  private void inferTypes(List<Schedule.Step> steps) {
-    for (Schedule.Step step : steps) {
-      if (!(step instanceof Schedule.OpStep(Operation op))) {
+  /**
+   * Infers the steps' concrete types in order; returns the index of the first step whose outputs get
+   * none (a loop whose variables change shape), or the number of steps.
+   */
+  private int inferTypes(List<Schedule.Step> steps) {
+    for (int i = 0; i < steps.size(); i++) {
+      if (!(steps.get(i) instanceof Schedule.OpStep(Operation op))) {
         continue;
       }
       List<TensorType> out = switch (op.type()) {
@@ -410,7 +537,12 @@ public final class PlanCompiler {
       for (int j = 0; j < out.size(); j++) {
         types.putIfAbsent(op.output(j), out.get(j));
       }
+      if (op.def() instanceof dev.kiln.graph.ControlFlowOp.While && !ConcreteTypes.allDefined(
+          out.subList(0, out.size() - (int) op.attrs().getLong(dev.kiln.graph.ControlFlowOp.NUM_STACKED)))) {
+        return i;
+      }
     }
+    return steps.size();
   }
 
   private List<TensorType> inputTypes(Operation op) {
@@ -490,7 +622,7 @@ public final class PlanCompiler {
   /** The buffer-owning value a value lives in, or null when it lives in a fed, variable or constant slot. */
   private Output root(Output o) {
     while (!fed.contains(o)) {
-      if (carriedInPlace.contains(o) || stackSlots.containsKey(o)) {
+      if (carriedInPlace.contains(o) || stackSlots.containsKey(o) || dynamicSlots.containsKey(o)) {
         return null; // lives in its loop parameter's buffer
       }
       Operation op = o.op();
@@ -545,7 +677,7 @@ public final class PlanCompiler {
           for (int j = 0; j < op.numOutputs(); j++) {
             Output o = op.output(j);
             TensorType t = out.get(j);
-            if (stackSlots.containsKey(o)) {
+            if (stackSlots.containsKey(o) || dynamicSlots.containsKey(o)) {
               continue;
             }
             int id = values.size();
@@ -694,6 +826,9 @@ public final class PlanCompiler {
           outSlots[j] = outputSlot(op.output(j));
         }
         KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots, options.fusedKernels());
+        if (op == dynamicLoop) {
+          yield new DynamicLoopKernel(spec, session, dynamicShapeSlots);
+        }
         if (op.def() instanceof dev.kiln.graph.ControlFlowOp) {
           yield ControlFlowKernels.create(spec, session);
         }
