@@ -32,6 +32,7 @@ final class ControlFlowGradients {
   private ControlFlowGradients() {}
 
   static List<Optional<Output>> cond(Ops tf, Operation op, List<Optional<Output>> grads) {
+    refuseAssigns(op);
     List<Integer> xs = new ArrayList<>();
     for (int i = 1; i < op.numInputs(); i++) {
       if (op.input(i).dtype().isFloating()) {
@@ -108,6 +109,7 @@ final class ControlFlowGradients {
   }
 
   static List<Optional<Output>> whileLoop(Ops tf, Operation op, List<Optional<Output>> grads) {
+    refuseAssigns(op);
     Subgraph cond = op.subgraphs().get(0);
     Subgraph body = op.subgraphs().get(1);
     int stackedBefore = (int) op.attrs().getLong(ControlFlowOp.NUM_STACKED);
@@ -331,6 +333,19 @@ final class ControlFlowGradients {
       out.set(n + pushed.get(k), Optional.of(backward.output(1 + f.size() + c.size() + k)));
     }
     return out;
+  }
+
+  /**
+   * A body that assigns variables cannot be differentiated: the gradient recomputes the forward body,
+   * which would assign them again.
+   */
+  private static void refuseAssigns(Operation op) {
+    for (Subgraph s : op.subgraphs()) {
+      if (ControlFlowOp.assignsAny(s)) {
+        throw new IllegalArgumentException("gradients: " + op + " assigns variables in its body; gradients through"
+            + " a cond or whileLoop that assigns variables are not supported");
+      }
+    }
   }
 
   /** Whether {@code v} is a stacked output of a While ({@link ControlFlowOp#NUM_STACKED}). */

@@ -162,4 +162,29 @@ class ControlFlowGraphTest {
         + " use it inside", e.getMessage());
     assertEquals(2, g.size());
   }
+
+  @Test
+  void aBodyAssignsACapturedVariableThroughAParameterNamingItAndTheTextRoundTrips() {
+    Variable w = tf.variable("w", tf.constant(0f));
+    Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
+    Operation loop = tf.whileLoop(v -> tf.less(v.get(0), n), v -> {
+      Output a = tf.assignAdd(w, tf.constant(1f));
+      return List.of(tf.withControlDependencies(List.of(a.op())).add(v.get(0), tf.constant(1)));
+    }, List.of(tf.constant(0))).get(0).op();
+    Subgraph body = loop.subgraphs().get(1);
+    Output captured = body.parameters().get(2);
+    assertEquals(w, loop.input(2));
+    assertEquals("w", captured.op().attrs().getString(ControlFlowOp.VARIABLE));
+    assertTrue(ControlFlowOp.isCapturedVariable(captured));
+    assertEquals(List.of(2), ControlFlowOp.assignedInputs(loop));
+    String text = g.toText();
+    assertEquals(text, Graph.parse(text).toText());
+  }
+
+  @Test
+  void anAssignInsideABodyNeedsAVariable() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> tf.cond(p, () -> List.of(tf.assign(tf.identity(x), x)), () -> List.of(x)));
+    assertTrue(e.getMessage().endsWith("input 0 must be a Variable, got Identity 'Identity'"), e.getMessage());
+  }
 }

@@ -78,8 +78,12 @@ public final class LoopOptimizer implements Pass {
     Subgraph body = w.subgraphs().get(1);
     int n = loopVars(w);
     Set<Operation> invariant = new HashSet<>();
+    // A variable the loop assigns changes between iterations: what reads it is not invariant.
+    List<Integer> assigned = ControlFlowOp.assignedInputs(w);
     for (int i = n; i < body.parameters().size(); i++) {
-      invariant.add(body.parameters().get(i).op());
+      if (!assigned.contains(i)) {
+        invariant.add(body.parameters().get(i).op());
+      }
     }
     Set<Operation> hoist = new HashSet<>();
     for (Operation op : body.graph().operations()) {

@@ -446,6 +446,7 @@ public final class PlanCompiler {
     for (int i = steps.size() - 1; i >= 0; i--) {
       switch (steps.get(i)) {
         case Schedule.OpStep(Operation op) -> {
+          writtenLater.addAll(Schedule.assignedInBodies(op));
           if (Schedule.isAssign(op)) {
             writtenLater.add(op.input(0).op());
           } else if (fused.containsKey(op)) {
@@ -554,7 +555,7 @@ public final class PlanCompiler {
   }
 
   private List<TensorType> assignTypes(Operation op) {
-    TensorType var = op.input(0).type();
+    TensorType var = fed.contains(op.input(0)) ? types.get(op.input(0)) : op.input(0).type();
     TensorType value = types.get(op.input(1));
     if (!value.equals(var)) {
       throw new IllegalArgumentException(op + ": value " + value + " does not match variable '"
@@ -588,7 +589,7 @@ public final class PlanCompiler {
       switch (op.type()) {
         case "Variable" -> variableSlot(op);
         case "Assign", "AssignAdd", "AssignSub" -> {
-          int s = variableSlot(op.input(0).op());
+          int s = assignedSlot(op);
           if (!fed.contains(o)) {
             slotOf.put(o, s);
           }
@@ -604,6 +605,12 @@ public final class PlanCompiler {
       }
     }
     bufferBase = nextSlot;
+  }
+
+  /** The slot an assign writes: its variable's, or, in a body, the Parameter capturing the variable. */
+  private int assignedSlot(Operation assign) {
+    Output ref = assign.input(0);
+    return fed.contains(ref) ? slotOf.get(ref) : variableSlot(ref.op());
   }
 
   private int variableSlot(Operation var) {
@@ -777,6 +784,10 @@ public final class PlanCompiler {
           if (k != null) {
             if (Schedule.isAssign(op) || fused.containsKey(op)) {
               sawAssign = true;
+            } else if (Schedule.writesVariable(op)) {
+              // a body's kernel may fail after the body assigned
+              sawAssign = true;
+              kernelAfterAssign = true;
             } else if (sawAssign && !op.type().startsWith("Random")) {
               kernelAfterAssign = true;
             }
@@ -808,7 +819,7 @@ public final class PlanCompiler {
     return switch (op.type()) {
       case "Variable", "Const", "Placeholder", "NoOp" -> null;
       case "Assign", "AssignAdd", "AssignSub" -> fused.containsKey(op.input(1).op()) ? null : StateKernels.assign(op.type(), out.get(0).dtype(),
-          out.get(0).shape().elementCount(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
+          out.get(0).shape().elementCount(), slotOf.get(op.input(1)), assignedSlot(op));
       case "RandomNormal" -> StateKernels.randomNormal(randomStream(op), out.get(0).dtype(),
           out.get(0).shape().elementCount(), outputSlot(op.output(0)));
       case "RandomUniform" -> StateKernels.randomUniform(randomStream(op), out.get(0).dtype(),
