@@ -45,7 +45,7 @@ final class BuiltinOps {
         c -> one(attr(c, "dtype", DType.class), attr(c, "shape", Shape.class))));
     // A body Parameter standing for a captured variable names it ("variable"): the body may assign it.
     AttrSchema parameter = AttrSchema.of(required("dtype", AttrType.DTYPE), required("shape", AttrType.SHAPE),
-        optional(ControlFlowOp.VARIABLE, AttrType.STRING, ""));
+        optional(ControlFlowOp.VARIABLE, AttrType.STRING));
     defs.add(new OpSpec("Parameter", 0, 0, NONE, parameter,
         c -> one(attr(c, "dtype", DType.class), attr(c, "shape", Shape.class))));
     defs.add(new OpSpec("Const", 0, 0, NONE, AttrSchema.of(required("value", AttrType.TENSOR)),

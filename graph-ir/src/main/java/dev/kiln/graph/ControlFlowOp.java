@@ -47,14 +47,14 @@ public sealed interface ControlFlowOp extends OpDef permits ControlFlowOp.Cond, 
 
   /**
    * The attribute of a body Parameter that captures a variable: the variable's name ("" for any
-   * other Parameter). Such a Parameter is the variable's storage inside the body: the body may assign
+   * other Parameter has none). Such a Parameter is the variable's storage inside the body: the body may assign
    * it, and each iteration sees the previous one's assigns.
    */
   String VARIABLE = "variable";
 
   /** Whether {@code v} is a body Parameter standing for a captured variable (see {@link #VARIABLE}). */
   static boolean isCapturedVariable(Output v) {
-    return v.op().type().equals("Parameter") && !v.op().attrs().getString(VARIABLE).isEmpty();
+    return v.op().type().equals("Parameter") && v.op().attrs().has(VARIABLE);
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.kiln.runtime.exec;
 import dev.kiln.graph.ControlFlowOp;
 import dev.kiln.graph.HostBuffers;
 import dev.kiln.graph.Operation;
-import dev.kiln.graph.Subgraph;
 import dev.kiln.graph.TensorType;
 import dev.kiln.runtime.Session;
 import dev.kiln.runtime.kernels.Kernel;
@@ -35,7 +34,11 @@ final class DynamicLoopKernel implements Kernel {
   private final Map<List<TensorType>, Plan> conds = new ConcurrentHashMap<>();
   private final Map<List<TensorType>, Plan> bodies = new ConcurrentHashMap<>();
 
-  DynamicLoopKernel(KernelSpec spec, Session session, int[] shapeSlots) {
+  /** The scopes of the condition and the body (see {@link PlanCompiler#compileBody}). */
+  private final String[] scopes;
+
+  DynamicLoopKernel(KernelSpec spec, Session session, int[] shapeSlots, String condScope, String bodyScope) {
+    this.scopes = new String[] {condScope, bodyScope};
     this.op = spec.op();
     this.session = session;
     this.n = spec.outputs().size();
@@ -56,7 +59,7 @@ final class DynamicLoopKernel implements Kernel {
     }
     for (long it = 0; it < max; it++) {
       List<TensorType> key = List.copyOf(types);
-      Plan cond = plan(conds, op.subgraphs().get(0), key);
+      Plan cond = plan(conds, 0, key);
       Object[] cf = cond.acquireFrame();
       try {
         bind(cond, cf, frame, current);
@@ -69,7 +72,7 @@ final class DynamicLoopKernel implements Kernel {
       } finally {
         cond.releaseFrame(cf);
       }
-      Plan body = plan(bodies, op.subgraphs().get(1), key);
+      Plan body = plan(bodies, 1, key);
       Object[] bf = body.acquireFrame();
       try {
         bind(body, bf, frame, current);
@@ -112,13 +115,13 @@ final class DynamicLoopKernel implements Kernel {
     }
   }
 
-  private Plan plan(Map<List<TensorType>, Plan> cache, Subgraph graph, List<TensorType> types) {
+  private Plan plan(Map<List<TensorType>, Plan> cache, int k, List<TensorType> types) {
     Plan p = cache.get(types);
     if (p == null) {
       if (cache.size() >= MAX_CACHED) {
         cache.clear();
       }
-      p = PlanCompiler.compileBody(session, graph, types, 0);
+      p = PlanCompiler.compileBody(session, op.subgraphs().get(k), types, 0, scopes[k]);
       cache.put(types, p);
     }
     return p;

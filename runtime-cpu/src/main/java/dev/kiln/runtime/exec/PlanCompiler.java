@@ -135,7 +135,26 @@ public final class PlanCompiler {
    */
   public static Plan compileBody(Session session, dev.kiln.graph.Subgraph body, List<TensorType> parameterTypes,
       int carried) {
-    return new PlanCompiler(session, null, body).compileBody(parameterTypes, carried);
+    return compileBody(session, body, parameterTypes, carried, "");
+  }
+
+  /** As {@link #compileBody(Session, dev.kiln.graph.Subgraph, List, int)}, the body at path {@code scope}. */
+  public static Plan compileBody(Session session, dev.kiln.graph.Subgraph body, List<TensorType> parameterTypes,
+      int carried, String scope) {
+    PlanCompiler c = new PlanCompiler(session, null, body);
+    c.scope = scope;
+    return c.compileBody(parameterTypes, carried);
+  }
+
+  /**
+   * For a body plan: the path of its body from the run's graph ({@code node#subgraph/} per level),
+   * which names its random nodes' streams; "" for a run's plan.
+   */
+  private String scope = "";
+
+  /** The scope of subgraph {@code k} of {@code op}, a control-flow node of this plan. */
+  String scopeOf(Operation op, int k) {
+    return scope + op.name() + "#" + k + "/";
   }
 
   /**
@@ -306,8 +325,11 @@ public final class PlanCompiler {
   /** The random stream of a Random node: the Session's, or this body plan's own. */
   private dev.kiln.runtime.kernels.RandomStream randomStream(Operation op) {
     Operation owner = stateOp(op);
-    return session != null ? session.randomStream(owner)
-        : localRandoms.computeIfAbsent(owner, o -> new dev.kiln.runtime.kernels.RandomStream(o.attrs().getLong("seed")));
+    if (session != null) {
+      return body != null ? session.bodyRandomStream(scope + op.name(), op.attrs().getLong("seed"))
+          : session.randomStream(owner);
+    }
+    return localRandoms.computeIfAbsent(owner, o -> new dev.kiln.runtime.kernels.RandomStream(o.attrs().getLong("seed")));
   }
 
   public static Plan compile(Session session, PlanKey key, Tensor[] feedValues) {
@@ -838,10 +860,10 @@ public final class PlanCompiler {
         }
         KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots, options.fusedKernels());
         if (op == dynamicLoop) {
-          yield new DynamicLoopKernel(spec, session, dynamicShapeSlots);
+          yield new DynamicLoopKernel(spec, session, dynamicShapeSlots, scopeOf(op, 0), scopeOf(op, 1));
         }
         if (op.def() instanceof dev.kiln.graph.ControlFlowOp) {
-          yield ControlFlowKernels.create(spec, session);
+          yield ControlFlowKernels.create(spec, session, scopeOf(op, 0), scopeOf(op, 1));
         }
         yield Kernels.factory(op.type()).create(spec);
       }
