@@ -87,6 +87,24 @@ class AssignInBodiesTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aConditionReadingAVariableTheBodyAssignsSeesEachNewValue(boolean optimize) {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Variable w = tf.variable("w", tf.constant(1f));
+    Output steps = tf.whileLoop(v -> tf.less(tf.mul(w, tf.constant(2f)), tf.constant(20f)), v -> {
+      Output a = tf.assignAdd(w, tf.constant(1f));
+      return List.of(tf.withControlDependencies(List.of(a.op())).add(v.get(0), tf.constant(1)));
+    }, List.of(tf.constant(0)), dev.kiln.graph.WhileOptions.defaults().maximumIterations(100)).get(0);
+    try (Session s = new Session(g, options(optimize))) {
+      s.run(tf.globalVariablesInitializer());
+      // w = 1, 2, ..., 10: nine increments until 2w reaches 20
+      assertEquals(9, s.run(Map.of(), steps).get(0).toIntArray()[0]);
+      assertEquals(10f, s.run(Map.of(), w).get(0).toFloatArray()[0]);
+    }
+  }
+
   @Test
   void anAccumulationLoopAddsIntoAVariableAndTheRunReadsItAfterTheLoop() {
     Graph g = new Graph();
