@@ -71,6 +71,33 @@ class ShapeChangingLoopTest {
   }
 
   @Test
+  void theRestOfTheRunAssignsAVariableFromTheLoopsResult() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output limit = tf.placeholder("limit", DType.INT32, Shape.scalar());
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(1, 3));
+    dev.kiln.graph.Variable total = tf.variable("total", tf.constant(0f));
+    Output acc = growingConcat(tf, limit, x).get(1);
+    Output update = tf.assignAdd(total, tf.reduceSum(acc));
+    float[] xv = {1, 2, 3};
+    try (Session s = new Session(g)) {
+      s.run(tf.globalVariablesInitializer());
+      float want = 0;
+      for (int n : new int[] {2, 3}) {
+        for (float v : expectedConcat(xv, n)) {
+          want += v;
+        }
+        // the fetched Assign output is the variable's storage, copied out after the loop's tail ran
+        try (Result r = s.runner().feed(limit, Tensor.scalar(n)).feed(x, Tensor.of(xv, 1, 3)).fetch(update)
+            .runNoCopy()) {
+          assertEquals(want, r.get(0).toFloatArray()[0], 1e-4f);
+        }
+        assertEquals(want, s.run(Map.of(), total).get(0).toFloatArray()[0], 1e-4f);
+      }
+    }
+  }
+
+  @Test
   void aLoopWhoseTripCountDependsOnTheDataGrowsUntilItsConditionFails() {
     Graph g = new Graph();
     Ops tf = Ops.create(g);

@@ -577,7 +577,7 @@ public final class PlanCompiler {
   }
 
   private List<TensorType> assignTypes(Operation op) {
-    TensorType var = fed.contains(op.input(0)) ? types.get(op.input(0)) : op.input(0).type();
+    TensorType var = op.input(0).op().type().equals("Parameter") ? types.get(op.input(0)) : op.input(0).type();
     TensorType value = types.get(op.input(1));
     if (!value.equals(var)) {
       throw new IllegalArgumentException(op + ": value " + value + " does not match variable '"
@@ -632,7 +632,7 @@ public final class PlanCompiler {
   /** The slot an assign writes: its variable's, or, in a body, the Parameter capturing the variable. */
   private int assignedSlot(Operation assign) {
     Output ref = assign.input(0);
-    return fed.contains(ref) ? slotOf.get(ref) : variableSlot(ref.op());
+    return ref.op().type().equals("Parameter") ? slotOf.get(ref) : variableSlot(ref.op());
   }
 
   private int variableSlot(Operation var) {

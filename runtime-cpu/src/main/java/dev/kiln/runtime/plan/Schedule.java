@@ -264,7 +264,7 @@ public final class Schedule {
       }
       // Only a Variable read by assigns alone may be snapshot: a loop assigning it writes its storage.
       if (!ws.isEmpty() && preRunRead && !preRunReadAfterAssign && e.getKey().type().equals("Variable")
-          && ws.stream().allMatch(w -> isAssign(ops.get(w)))) {
+          && ws.stream().noneMatch(w -> ops.get(w).def() instanceof ControlFlowOp)) {
         snapshotSafe.add(e.getKey());
       }
     }
