@@ -36,9 +36,13 @@ final class DynamicLoopKernel implements Kernel {
 
   /** The scopes of the condition and the body (see {@link PlanCompiler#compileBody}). */
   private final String[] scopes;
+  /** The condition and the body, optimized once for all the shapes they are compiled for. */
+  private final dev.kiln.graph.Subgraph[] graphs;
 
   DynamicLoopKernel(KernelSpec spec, Session session, int[] shapeSlots, String condScope, String bodyScope) {
     this.scopes = new String[] {condScope, bodyScope};
+    this.graphs = new dev.kiln.graph.Subgraph[] {PlanCompiler.optimizeBody(session, spec.op().subgraphs().get(0)),
+        PlanCompiler.optimizeBody(session, spec.op().subgraphs().get(1))};
     this.op = spec.op();
     this.session = session;
     this.n = spec.outputs().size();
@@ -121,7 +125,7 @@ final class DynamicLoopKernel implements Kernel {
       if (cache.size() >= MAX_CACHED) {
         cache.clear();
       }
-      p = PlanCompiler.compileBody(session, op.subgraphs().get(k), types, 0, scopes[k]);
+      p = PlanCompiler.compileOptimizedBody(session, graphs[k], types, scopes[k]);
       cache.put(types, p);
     }
     return p;

@@ -147,6 +147,32 @@ public final class PlanCompiler {
   }
 
   /**
+   * A body the optimizer already rewrote ({@link #optimizeBody}), compiled once per shape of its
+   * loop values: the pipeline need not run again for each.
+   */
+  static Plan compileOptimizedBody(Session session, dev.kiln.graph.Subgraph body, List<TensorType> parameterTypes,
+      String scope) {
+    PlanCompiler c = new PlanCompiler(session, null, body);
+    c.scope = scope;
+    c.preOptimized = true;
+    return c.compileBody(parameterTypes, 0);
+  }
+
+  /** {@code body} rewritten by the Session's pipeline (itself when optimization is off), keeping its Parameters. */
+  static dev.kiln.graph.Subgraph optimizeBody(Session session, dev.kiln.graph.Subgraph body) {
+    SessionOptions options = session != null ? session.options() : SessionOptions.defaults();
+    if (!options.optimize()) {
+      return body;
+    }
+    List<Operation> params = body.parameters().stream().map(Output::op).toList();
+    Program out = optimize(new Program(body.graph(), body.results(), params, Set.copyOf(body.parameters())), options);
+    return new dev.kiln.graph.Subgraph(out.graph(), out.targets().stream().map(op -> op.output(0)).toList(),
+        out.fetches());
+  }
+
+  private boolean preOptimized;
+
+  /**
    * For a body plan: the path of its body from the run's graph ({@code node#subgraph/} per level),
    * which names its random nodes' streams; "" for a run's plan.
    */
@@ -202,7 +228,7 @@ public final class PlanCompiler {
     }
     List<Output> fetches = body.results();
     List<Output> feeds = params;
-    if (options.optimize()) {
+    if (options.optimize() && !preOptimized) {
       Program optimized = optimize(new Program(body.graph(), fetches, List.of(), fed));
       List<Output> mapped = new ArrayList<>();
       for (Output o : params) {
