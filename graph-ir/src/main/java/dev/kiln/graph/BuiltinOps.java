@@ -43,7 +43,10 @@ final class BuiltinOps {
     AttrSchema typed = AttrSchema.of(required("dtype", AttrType.DTYPE), required("shape", AttrType.SHAPE));
     defs.add(new OpSpec("Placeholder", 0, 0, NONE, typed,
         c -> one(attr(c, "dtype", DType.class), attr(c, "shape", Shape.class))));
-    defs.add(new OpSpec("Parameter", 0, 0, NONE, typed,
+    // A body Parameter standing for a captured variable names it ("variable"): the body may assign it.
+    AttrSchema parameter = AttrSchema.of(required("dtype", AttrType.DTYPE), required("shape", AttrType.SHAPE),
+        optional(ControlFlowOp.VARIABLE, AttrType.STRING));
+    defs.add(new OpSpec("Parameter", 0, 0, NONE, parameter,
         c -> one(attr(c, "dtype", DType.class), attr(c, "shape", Shape.class))));
     defs.add(new OpSpec("Const", 0, 0, NONE, AttrSchema.of(required("value", AttrType.TENSOR)),
         c -> List.of(attr(c, "value", Tensor.class).type())));
@@ -141,7 +144,7 @@ final class BuiltinOps {
 
   private static List<TensorType> assign(OpContext c) {
     Output ref = c.inputs().get(0);
-    if (!ref.op().type().equals("Variable")) {
+    if (!ref.op().type().equals("Variable") && !ControlFlowOp.isCapturedVariable(ref)) {
       throw c.error("input 0 must be a Variable, got %s '%s'", ref.op().type(), ref.name());
     }
     if (c.dtype(1) != c.dtype(0)) {

@@ -193,7 +193,12 @@ final class ControlFlow {
       if (p != null && body.contains(p.op())) {
         return p;
       }
-      p = parameter("capture", outer.type());
+      // A captured variable stays assignable inside the body: its Parameter names it.
+      String variable = outer.op().type().equals("Variable") ? outer.op().name()
+          : ControlFlowOp.isCapturedVariable(outer) ? outer.op().attrs().getString(ControlFlowOp.VARIABLE) : "";
+      p = variable.isEmpty() ? parameter("capture", outer.type())
+          : new OperationBuilder(body, "Parameter", null).autoName("capture").setAttr("dtype", outer.dtype())
+              .setAttr("shape", outer.shape()).setAttr(ControlFlowOp.VARIABLE, variable).build().output(0);
       captured.put(outer, p);
       return p;
     }

@@ -25,13 +25,14 @@ import java.util.Optional;
  * forward stacks ({@code StackRead}) get gradients one element per iteration, which its own backward
  * loop pushes onto stacks in the forward stack's order; the forward copy's gradient then reads those
  * as the gradients of the values it stacked. Each further order repeats this. Differentiating a
- * nested loop's gradient, whose backward body would have to stack the inner loop's stacks, is not
- * supported and fails naming both loops.
+ * nested loop's gradient, whose backward body would have to stack the stacks the inner loop recorded,
+ * recomputes that inner loop in the backward body from its inputs instead.
  */
 final class ControlFlowGradients {
   private ControlFlowGradients() {}
 
   static List<Optional<Output>> cond(Ops tf, Operation op, List<Optional<Output>> grads) {
+    refuseAssigns(op);
     List<Integer> xs = new ArrayList<>();
     for (int i = 1; i < op.numInputs(); i++) {
       if (op.input(i).dtype().isFloating()) {
@@ -108,6 +109,7 @@ final class ControlFlowGradients {
   }
 
   static List<Optional<Output>> whileLoop(Ops tf, Operation op, List<Optional<Output>> grads) {
+    refuseAssigns(op);
     Subgraph cond = op.subgraphs().get(0);
     Subgraph body = op.subgraphs().get(1);
     int stackedBefore = (int) op.attrs().getLong(ControlFlowOp.NUM_STACKED);
@@ -187,6 +189,7 @@ final class ControlFlowGradients {
     List<Output> stacked = new ArrayList<>();
     List<Output> stackParams = new ArrayList<>();
     Map<Output, Output> reads = new IdentityHashMap<>();
+    Map<Operation, Operation> recomputed = new IdentityHashMap<>();
     Map<Output, Integer> captureIndex = new HashMap<>();
     for (int i = 0; i < m; i++) {
       captureIndex.put(fparams.get(n + 1 + i), i);
@@ -197,9 +200,14 @@ final class ControlFlowGradients {
         return back.capture(op.input(n + ci)); // loop-invariant: the forward loop's captured value
       }
       if (isStack(v)) {
-        throw new IllegalArgumentException("gradients: differentiating " + op + " needs, per iteration, the stack '"
-            + v.name() + "' that the loop " + v.op() + " inside its body recorded for its own gradient;"
-            + " differentiating a nested loop's gradient (second order through nested whileLoops) is not supported");
+        // A stack an inner loop records each iteration would need a stack of stacks: the backward body
+        // recomputes that inner loop from its (stacked) inputs instead.
+        Operation copy = recomputed.get(v.op());
+        if (copy == null) {
+          copy = recompute(back.graph(), v.op());
+          recomputed.put(v.op(), copy);
+        }
+        return copy.output(v.index());
       }
       return reads.computeIfAbsent(v, k -> {
         Output sp = back.extraParameter("stack", ControlFlowOp.stackType(v.type()));
@@ -331,6 +339,32 @@ final class ControlFlowGradients {
       out.set(n + pushed.get(k), Optional.of(backward.output(1 + f.size() + c.size() + k)));
     }
     return out;
+  }
+
+  /**
+   * A body that assigns variables cannot be differentiated: the gradient recomputes the forward body,
+   * which would assign them again.
+   */
+  private static void refuseAssigns(Operation op) {
+    for (Subgraph s : op.subgraphs()) {
+      if (ControlFlowOp.assignsAny(s)) {
+        throw new IllegalArgumentException("gradients: " + op + " assigns variables in its body; gradients through"
+            + " a cond or whileLoop that assigns variables are not supported");
+      }
+    }
+  }
+
+  /**
+   * A copy of {@code w}, a loop of the body being differentiated, in {@code g}, the backward body under
+   * construction: its inputs, values of that body, are captured (each read back from the stacks of the
+   * forward loop), so it recomputes the loop of the same iteration.
+   */
+  private static Operation recompute(Graph g, Operation w) {
+    OperationBuilder b = new OperationBuilder(g, w.type(), null).autoName(w.name() + "_recomputed");
+    w.inputs().forEach(b::addInput);
+    b.setAttrs(w.attrs());
+    w.subgraphs().forEach(b::addSubgraph);
+    return b.build();
   }
 
   /** Whether {@code v} is a stacked output of a While ({@link ControlFlowOp#NUM_STACKED}). */

@@ -45,6 +45,83 @@ public sealed interface ControlFlowOp extends OpDef permits ControlFlowOp.Cond, 
    */
   String FORWARD_OF = "forward_of";
 
+  /**
+   * The attribute of a body Parameter that captures a variable: the variable's name ("" for any
+   * other Parameter has none). Such a Parameter is the variable's storage inside the body: the body may assign
+   * it, and each iteration sees the previous one's assigns.
+   */
+  String VARIABLE = "variable";
+
+  /** Whether {@code v} is a body Parameter standing for a captured variable (see {@link #VARIABLE}). */
+  static boolean isCapturedVariable(Output v) {
+    return v.op().type().equals("Parameter") && v.op().attrs().has(VARIABLE);
+  }
+
+  /**
+   * The inputs of control-flow node {@code op} that are variables its bodies (at any depth) assign,
+   * as input indices in increasing order.
+   */
+  static List<Integer> assignedInputs(Operation op) {
+    List<Integer> out = new ArrayList<>();
+    int skip = op.def() instanceof Cond ? 1 : 0;
+    for (int i = skip; i < op.numInputs(); i++) {
+      for (Subgraph s : op.subgraphs()) {
+        if (assigns(s, s.parameters().get(i - skip))) {
+          out.add(i);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Whether {@code body} (or a body nested in it) assigns its Parameter {@code p}. */
+  static boolean assigns(Subgraph body, Output p) {
+    if (!isCapturedVariable(p)) {
+      return false;
+    }
+    for (Operation op : body.graph().operations()) {
+      if (isAssign(op) && op.input(0) == p) {
+        return true;
+      }
+      if (op.def() instanceof ControlFlowOp && op.inputs().contains(p)) {
+        int skip = op.def() instanceof Cond ? 1 : 0;
+        for (int i = skip; i < op.numInputs(); i++) {
+          if (op.input(i) == p) {
+            for (Subgraph s : op.subgraphs()) {
+              if (assigns(s, s.parameters().get(i - skip))) {
+                return true;
+              }
+            }
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  private static boolean isAssign(Operation op) {
+    return switch (op.type()) {
+      case "Assign", "AssignAdd", "AssignSub" -> true;
+      default -> false;
+    };
+  }
+
+  /** Whether {@code body} or a body nested in it assigns a variable. */
+  static boolean assignsAny(Subgraph body) {
+    for (Operation op : body.graph().operations()) {
+      if (isAssign(op)) {
+        return true;
+      }
+      for (Subgraph s : op.subgraphs()) {
+        if (assignsAny(s)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   @Override
   default Set<OpTrait> traits() {
     return Set.of(OpTrait.STATEFUL);

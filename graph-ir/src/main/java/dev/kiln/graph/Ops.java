@@ -1040,7 +1040,10 @@ public final class Ops {
    * replaces them with {@code body}'s; returns the final values. Both closures build with this same
    * {@code Ops}, see the loop values as their arguments and may use any value of the enclosing graph
    * (captured, not copied per iteration). A loop value keeps its initial shape (see
-   * {@link WhileOptions#shapeInvariant} for one that changes).
+   * {@link WhileOptions#shapeInvariant} for one that changes). A body may assign a captured variable
+   * ({@link #assign} and friends): each iteration sees the previous one's assigns; within an iteration
+   * a read ordered after an assign (by a data or control dependency) sees the new value, any other
+   * read the value from before it. As in TensorFlow 1.x, an assign runs only if a result depends on it.
    */
   public List<Output> whileLoop(java.util.function.Function<List<Output>, Output> cond,
       java.util.function.Function<List<Output>, List<Output>> body, List<Output> loopVars) {

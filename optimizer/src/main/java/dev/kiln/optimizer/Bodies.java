@@ -83,15 +83,27 @@ final class Bodies {
    * into {@code to}, in order, extending {@code map}; names are kept.
    */
   static void copy(Graph from, Graph to, Map<Output, Output> map, Predicate<Operation> keep) {
+    // Control inputs (an iteration's assigns ordered before a read) are copied with the nodes.
+    Map<Operation, Operation> ops = new HashMap<>();
     for (Operation op : from.operations()) {
       if (!keep.test(op) || (op.numOutputs() > 0 && map.containsKey(op.output(0)))) {
         continue;
       }
       OperationBuilder b = to.opBuilder(op.type(), op.name());
       op.inputs().forEach(in -> b.addInput(map.get(in)));
+      for (Operation c : op.controlInputs()) {
+        Operation m = ops.get(c);
+        if (m == null && c.numOutputs() > 0 && map.containsKey(c.output(0))) {
+          m = map.get(c.output(0)).op();
+        }
+        if (m != null) {
+          b.addControlInput(m);
+        }
+      }
       b.setAttrs(op.attrs()).setDevice(op.device());
       op.subgraphs().forEach(b::addSubgraph);
       Operation c = b.build();
+      ops.put(op, c);
       for (int j = 0; j < op.numOutputs(); j++) {
         map.put(op.output(j), c.output(j));
       }

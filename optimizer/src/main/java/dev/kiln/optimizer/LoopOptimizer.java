@@ -15,8 +15,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Loop rewrites ({@code loops}): computations in a While body that depend only on captured values and
- * constants (loop-invariant, stateless) move out of the loop and enter it as captured values,
+ * Loop rewrites ({@code loops}): computations in a While's body or condition that depend only on
+ * captured values and constants (loop-invariant, stateless) move out of the loop and enter it as
+ * captured values (of both subgraphs, which share one parameter list),
  * computed once instead of per iteration; a loop variable whose final value nothing reads and that
  * no other loop value or the condition depends on is removed with the work that computes it.
  */
@@ -36,7 +37,7 @@ public final class LoopOptimizer implements Pass {
       used.addAll(op.inputs());
     }
     boolean any = p.graph().operations().stream().anyMatch(op -> isLoop(op, p)
-        && (!hoistable(op).isEmpty() || !unusedVariables(op, used).isEmpty()));
+        && (!hoistable(op, 1).isEmpty() || !hoistable(op, 0).isEmpty() || !unusedVariables(op, used).isEmpty()));
     if (!any) {
       return p;
     }
@@ -48,15 +49,16 @@ public final class LoopOptimizer implements Pass {
         rw.copy(op);
         continue;
       }
-      Set<Operation> hoist = hoistable(op);
+      Set<Operation> hoist = hoistable(op, 1);
+      Set<Operation> hoistCond = hoistable(op, 0);
       List<Integer> dead = unusedVariables(op, used);
-      if (hoist.isEmpty() && dead.isEmpty()) {
+      if (hoist.isEmpty() && hoistCond.isEmpty() && dead.isEmpty()) {
         rw.copy(op);
         continue;
       }
-      hoisted += hoist.size();
+      hoisted += hoist.size() + hoistCond.size();
       removed += dead.size();
-      rewrite(rw, op, hoist, dead);
+      rewrite(rw, op, hoist, hoistCond, dead);
     }
     stats.add("loop-invariant nodes hoisted", hoisted);
     stats.add("loop variables removed", removed);
@@ -73,13 +75,20 @@ public final class LoopOptimizer implements Pass {
     return w.subgraphs().get(1).results().size() - (int) w.attrs().getLong(ControlFlowOp.NUM_STACKED);
   }
 
-  /** Body nodes computed from captured values and constants alone, worth computing outside (not constants). */
-  private static Set<Operation> hoistable(Operation w) {
-    Subgraph body = w.subgraphs().get(1);
+  /**
+   * Nodes of subgraph {@code k} (0: the condition, 1: the body) computed from captured values and
+   * constants alone, worth computing outside (not constants).
+   */
+  private static Set<Operation> hoistable(Operation w, int k) {
+    Subgraph body = w.subgraphs().get(k);
     int n = loopVars(w);
     Set<Operation> invariant = new HashSet<>();
+    // A variable the loop assigns changes between iterations: what reads it is not invariant.
+    List<Integer> assigned = ControlFlowOp.assignedInputs(w);
     for (int i = n; i < body.parameters().size(); i++) {
-      invariant.add(body.parameters().get(i).op());
+      if (!assigned.contains(i)) {
+        invariant.add(body.parameters().get(i).op());
+      }
     }
     Set<Operation> hoist = new HashSet<>();
     for (Operation op : body.graph().operations()) {
@@ -119,36 +128,20 @@ public final class LoopOptimizer implements Pass {
     return dead;
   }
 
-  private static void rewrite(Rewriter rw, Operation w, Set<Operation> hoist, List<Integer> dead) {
+  private static void rewrite(Rewriter rw, Operation w, Set<Operation> hoist, Set<Operation> hoistCond,
+      List<Integer> dead) {
     Subgraph cond = w.subgraphs().get(0);
     Subgraph body = w.subgraphs().get(1);
     int n = loopVars(w);
-    // The hoisted nodes, outside: captured Parameters read the loop's inputs, body constants are copied.
+    // The hoisted nodes, outside: captured Parameters read the loop's inputs, constants are copied.
     Map<Output, Output> outside = new IdentityHashMap<>();
-    for (int i = n; i < body.parameters().size(); i++) {
-      outside.put(body.parameters().get(i), rw.map(w.input(i)));
-    }
-    for (Operation op : body.graph().operations()) {
-      boolean konst = op.type().equals("Const") && op.outputs().stream().anyMatch(o -> readByHoisted(o, hoist));
-      if (!hoist.contains(op) && !konst) {
-        continue;
-      }
-      OperationBuilder b = rw.newNode(op.type(), w.name() + "/" + op.name());
-      op.inputs().forEach(in -> b.addInput(outside.get(in)));
-      b.setAttrs(op.attrs()).setDevice(op.device());
-      Operation c = b.build();
-      for (int j = 0; j < op.numOutputs(); j++) {
-        outside.put(op.output(j), c.output(j));
-      }
-    }
-    // Hoisted values the rest of the body (or its results) reads enter as new captured values.
+    hoistOut(rw, w, body, hoist, "/", outside);
+    hoistOut(rw, w, cond, hoistCond, "/cond/", outside);
+    // Hoisted values the rest of the body or condition (or their results) reads enter as new captured
+    // values of both: the condition's first, then the body's.
     Set<Output> reads = new java.util.LinkedHashSet<>();
-    for (Operation op : body.graph().operations()) {
-      if (!hoist.contains(op)) {
-        op.inputs().stream().filter(in -> hoist.contains(in.op())).forEach(reads::add);
-      }
-    }
-    body.results().stream().filter(r -> hoist.contains(r.op())).forEach(reads::add);
+    hoistedReads(cond, hoistCond, reads);
+    hoistedReads(body, hoist, reads);
     List<Output> extra = new ArrayList<>(reads);
 
     Set<Integer> drop = new HashSet<>(dead);
@@ -160,7 +153,7 @@ public final class LoopOptimizer implements Pass {
     }
     Set<Operation> live = Bodies.needed(keptResults, hoist);
     Subgraph newBody = rebuild(body, drop, extra, hoist, live, keptResults);
-    Subgraph newCond = rebuild(cond, drop, extra, Set.of(), null, cond.results());
+    Subgraph newCond = rebuild(cond, drop, extra, hoistCond, Bodies.needed(cond.results(), hoistCond), cond.results());
     OperationBuilder b = rw.newNodeReplacing(w.type(), w);
     for (int i = 0; i < w.numInputs(); i++) {
       if (!drop.contains(i)) {
@@ -176,6 +169,40 @@ public final class LoopOptimizer implements Pass {
       replacements.add(drop.contains(j) ? rw.map(w.input(j)) : built.output(k++));
     }
     rw.replace(w, replacements, built);
+  }
+
+  /** Copies the {@code hoist} nodes of {@code s} (and the constants they read) out of the loop, extending {@code outside}. */
+  private static void hoistOut(Rewriter rw, Operation w, Subgraph s, Set<Operation> hoist, String infix,
+      Map<Output, Output> outside) {
+    if (hoist.isEmpty()) {
+      return;
+    }
+    for (int i = loopVars(w); i < s.parameters().size(); i++) {
+      outside.put(s.parameters().get(i), rw.map(w.input(i)));
+    }
+    for (Operation op : s.graph().operations()) {
+      boolean konst = op.type().equals("Const") && op.outputs().stream().anyMatch(o -> readByHoisted(o, hoist));
+      if (!hoist.contains(op) && !konst) {
+        continue;
+      }
+      OperationBuilder b = rw.newNode(op.type(), w.name() + infix + op.name());
+      op.inputs().forEach(in -> b.addInput(outside.get(in)));
+      b.setAttrs(op.attrs()).setDevice(op.device());
+      Operation c = b.build();
+      for (int j = 0; j < op.numOutputs(); j++) {
+        outside.put(op.output(j), c.output(j));
+      }
+    }
+  }
+
+  /** The hoisted values of {@code s} that its other nodes or its results read, added to {@code reads}. */
+  private static void hoistedReads(Subgraph s, Set<Operation> hoist, Set<Output> reads) {
+    for (Operation op : s.graph().operations()) {
+      if (!hoist.contains(op)) {
+        op.inputs().stream().filter(in -> hoist.contains(in.op())).forEach(reads::add);
+      }
+    }
+    s.results().stream().filter(r -> hoist.contains(r.op())).forEach(reads::add);
   }
 
   private static boolean readByHoisted(Output o, Set<Operation> hoist) {

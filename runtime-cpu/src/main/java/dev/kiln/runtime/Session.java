@@ -77,6 +77,8 @@ public final class Session implements AutoCloseable {
   private final ConcurrentHashMap<PlanKey, Plan> plans = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Operation, VariableState> variables = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Operation, RandomStream> randoms = new ConcurrentHashMap<>();
+  /** Streams of random nodes inside control-flow bodies, by their path (see {@link #bodyRandomStream}). */
+  private final ConcurrentHashMap<String, RandomStream> bodyRandoms = new ConcurrentHashMap<>();
   private final StampedLock lock = new StampedLock();
   private volatile boolean closed;
 
@@ -260,6 +262,7 @@ public final class Session implements AutoCloseable {
       plans.clear();
       variables.clear();
       randoms.clear();
+      bodyRandoms.clear();
     } finally {
       lock.unlockWrite(stamp);
     }
@@ -299,6 +302,15 @@ public final class Session implements AutoCloseable {
 
   public RandomStream randomStream(Operation op) {
     return randoms.computeIfAbsent(op, o -> new RandomStream(o.attrs().getLong("seed")));
+  }
+
+  /**
+   * The stream of a random node inside a control-flow body, named by its path from the run's graph
+   * (enclosing nodes' names and subgraph indices, then its own name): each plan compiles its bodies
+   * from a fresh optimized copy, whose nodes keep their names, so the stream goes on across plans.
+   */
+  public RandomStream bodyRandomStream(String path, long seed) {
+    return bodyRandoms.computeIfAbsent(path + "@" + seed, k -> new RandomStream(seed));
   }
 
   /** Plans compiled so far (for tests). */

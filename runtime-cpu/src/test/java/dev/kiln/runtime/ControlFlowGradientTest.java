@@ -101,6 +101,25 @@ class ControlFlowGradientTest {
   }
 
   @Test
+  void secondOrderThroughALoopNestedInALoop() {
+    Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
+    Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(3));
+    Output w = tf.placeholder("w", DType.FLOAT64, Shape.of(3));
+    // the inner loop runs i + 1 times in outer iteration i
+    Output y = tf.whileLoop(v -> tf.less(v.get(0), n), v -> {
+      Output inner = tf.whileLoop(u -> tf.less(u.get(0), tf.add(v.get(0), tf.constant(1))),
+          u -> List.of(tf.add(u.get(0), tf.constant(1)), tf.sin(tf.add(tf.mul(u.get(1), x), w))),
+          List.of(tf.constant(0), v.get(1))).get(1);
+      return List.of(tf.add(v.get(0), tf.constant(1)), tf.mul(inner, v.get(1)));
+    }, List.of(tf.constant(0), x)).get(1);
+    Output dx = tf.gradients(tf.reduceSum(y), x).get(0);
+    for (int trips : new int[] {0, 1, 3}) {
+      GradientChecker.check(dx, Map.of(x, random(8, 3), w, random(9, 3)), Map.of(n, Tensor.scalar(trips)))
+          .assertWithin(1e-5);
+    }
+  }
+
+  @Test
   void thirdOrderThroughALoop() {
     Output n = tf.placeholder("n", DType.INT32, Shape.scalar());
     Output x = tf.placeholder("x", DType.FLOAT64, Shape.of(3));

@@ -216,20 +216,4 @@ class ControlFlowTest {
     // 99,990 more iterations cost (almost) no more allocation than the run itself: under 1 byte per 10 iterations
     assertTrue(extra < 10_000, out);
   }
-
-  @Test
-  void aLoopVariableWhoseConcreteShapeChangesIsAClearRunTimeError() {
-    Graph g = new Graph();
-    Ops tf = Ops.create(g);
-    Output m = tf.placeholder("m", DType.FLOAT32, Shape.of(2, 3));
-    Output grown = tf.whileLoop(v -> tf.less(tf.reduceSum(v.get(0)), tf.constant(100f)),
-        v -> List.of(tf.concat(List.of(v.get(0), v.get(0)), 0)), List.of(m),
-        WhileOptions.defaults().shapeInvariant(0, Shape.of(-1, 3))).get(0);
-    try (Session s = new Session(g)) {
-      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-          () -> s.run(Map.of(m, Tensor.of(new float[6], 2, 3)), grown));
-      assertEquals("While 'while': loop variable 0 ('m') is f32[2,3] on entry but the body makes it f32[4,3]; the CPU"
-          + " runtime runs loops whose variables keep their concrete shape", e.getMessage());
-    }
-  }
 }

@@ -21,20 +21,29 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class ControlFlowKernels {
   private ControlFlowKernels() {}
 
-  /** The kernel of an If or While node; {@code session} (null: none) gives random nodes their streams. */
+  /** The kernel of an If or While node of a run's graph; {@code session} (null: none) gives random nodes their streams. */
   public static Kernel create(KernelSpec spec, Session session) {
+    String name = spec.op().name();
+    return create(spec, session, name + "#0/", name + "#1/");
+  }
+
+  /**
+   * The kernel of an If or While node; {@code session} (null: none) gives random nodes their streams,
+   * named within {@code scope0}/{@code scope1}, the paths of its two subgraphs.
+   */
+  public static Kernel create(KernelSpec spec, Session session, String scope0, String scope1) {
     Operation op = spec.op();
     return switch ((ControlFlowOp) op.def()) {
-      case ControlFlowOp.Cond c -> cond(spec, session);
-      case ControlFlowOp.While w -> whileLoop(spec, session);
+      case ControlFlowOp.Cond c -> cond(spec, session, scope0, scope1);
+      case ControlFlowOp.While w -> whileLoop(spec, session, scope0, scope1);
     };
   }
 
-  private static Kernel cond(KernelSpec spec, Session session) {
+  private static Kernel cond(KernelSpec spec, Session session, String scope0, String scope1) {
     Operation op = spec.op();
     List<TensorType> captures = spec.inputs().subList(1, spec.inputs().size());
-    Plan then = PlanCompiler.compileBody(session, op.subgraphs().get(0), captures, 0);
-    Plan other = PlanCompiler.compileBody(session, op.subgraphs().get(1), captures, 0);
+    Plan then = PlanCompiler.compileBody(session, op.subgraphs().get(0), captures, 0, scope0);
+    Plan other = PlanCompiler.compileBody(session, op.subgraphs().get(1), captures, 0, scope1);
     int[] in = spec.inputSlots();
     int[] out = spec.outputSlots();
     int[] sizes = spec.outputs().stream().mapToInt(t -> t.shape().elementCount()).toArray();
@@ -60,11 +69,11 @@ public final class ControlFlowKernels {
     };
   }
 
-  private static Kernel whileLoop(KernelSpec spec, Session session) {
+  private static Kernel whileLoop(KernelSpec spec, Session session, String scope0, String scope1) {
     Operation op = spec.op();
     int n = spec.outputs().size() - (int) op.attrs().getLong(ControlFlowOp.NUM_STACKED);
-    Plan cond = PlanCompiler.compileBody(session, op.subgraphs().get(0), spec.inputs(), 0);
-    Plan body = PlanCompiler.compileBody(session, op.subgraphs().get(1), spec.inputs(), n);
+    Plan cond = PlanCompiler.compileBody(session, op.subgraphs().get(0), spec.inputs(), 0, scope0);
+    Plan body = PlanCompiler.compileBody(session, op.subgraphs().get(1), spec.inputs(), n, scope1);
     long max = op.attrs().getLong(ControlFlowOp.MAXIMUM_ITERATIONS);
     return new WhileKernel(spec, n, cond, body, max < 0 ? Long.MAX_VALUE : max);
   }

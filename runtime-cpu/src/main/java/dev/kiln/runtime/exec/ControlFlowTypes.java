@@ -12,8 +12,9 @@ import java.util.Map;
 
 /**
  * Concrete output types of If and While nodes for one plan: their bodies re-inferred node by node
- * with the concrete input types. A plan's buffers have one size, so a loop variable must keep its
- * concrete shape across iterations and both branches of a conditional must give one shape.
+ * with the concrete input types. Both branches of a conditional must give one shape. A loop whose
+ * variables change shape across iterations (within their shape invariants) gives its outputs the
+ * invariants' types: the plan runs the rest of the run once the loop has given them concrete shapes.
  */
 final class ControlFlowTypes {
   private ControlFlowTypes() {}
@@ -43,16 +44,26 @@ final class ControlFlowTypes {
     int stacked = (int) op.attrs().getLong(ControlFlowOp.NUM_STACKED);
     int n = body.results().size() - stacked;
     List<TensorType> next = results(body, inputs);
+    boolean changes = false;
     for (int i = 0; i < n; i++) {
-      if (!next.get(i).equals(inputs.get(i))) {
-        throw new IllegalArgumentException(op + ": loop variable " + i + " ('" + op.input(i).name() + "') is "
-            + inputs.get(i) + " on entry but the body makes it " + next.get(i)
-            + "; the CPU runtime runs loops whose variables keep their concrete shape");
-      }
+      checkInvariant(op, i, inputs.get(i), next.get(i));
+      changes |= !next.get(i).equals(inputs.get(i));
     }
     TensorType p = results(op.subgraphs().get(0), inputs).get(0);
     if (p.shape().numElements() != 1) {
       throw new IllegalArgumentException(op + ": the condition gives " + p + ", not a scalar");
+    }
+    if (changes) {
+      // The trip count decides the final shapes: the loop variables leave with their invariants' types.
+      if (stacked > 0 || !op.attrs().getString(ControlFlowOp.FORWARD_OF).isEmpty()) {
+        throw new IllegalArgumentException(op + ": a loop variable changes shape across iterations (" + changed(op,
+            inputs, next, n) + "); gradients through such a loop are not supported");
+      }
+      List<TensorType> out = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        out.add(body.parameters().get(i).type());
+      }
+      return out;
     }
     List<TensorType> out = new ArrayList<>(inputs.subList(0, n));
     for (int i = n; i < n + stacked; i++) {
@@ -63,6 +74,26 @@ final class ControlFlowTypes {
       out.add(new TensorType(t.dtype(), dev.kiln.graph.Shape.of(dims)));
     }
     return out;
+  }
+
+  /** Fails unless {@code next}, loop variable {@code i}'s value after an iteration from {@code current}, fits its invariant. */
+  static void checkInvariant(Operation op, int i, TensorType current, TensorType next) {
+    TensorType invariant = op.subgraphs().get(1).parameters().get(i).type();
+    if (!next.shape().isCompatibleWith(invariant.shape())) {
+      throw new IllegalArgumentException(op + ": loop variable " + i + " ('" + op.input(i).name() + "') is " + current
+          + " but an iteration makes it " + next + ", which is not an instance of its shape invariant "
+          + invariant.shape());
+    }
+  }
+
+  private static String changed(Operation op, List<TensorType> inputs, List<TensorType> next, int n) {
+    List<String> parts = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (!next.get(i).equals(inputs.get(i))) {
+        parts.add("'" + op.input(i).name() + "' " + inputs.get(i) + " -> " + next.get(i));
+      }
+    }
+    return String.join(", ", parts);
   }
 
   /** The concrete types of {@code body}'s results when its parameters have {@code params}' types. */

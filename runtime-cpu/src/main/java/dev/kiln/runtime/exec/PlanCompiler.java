@@ -96,6 +96,38 @@ public final class PlanCompiler {
   }
 
   /**
+   * A compiler for the steps after {@code parent}'s loop whose variables change shape, now that they
+   * have {@code shapes}: everything the parent laid out (and the loop's outputs) is read from the
+   * parent's frame slots, and new slots start past them.
+   */
+  private PlanCompiler(PlanCompiler parent, List<dev.kiln.graph.Shape> shapes) {
+    this(parent.session, parent.key, parent.body);
+    fed.addAll(parent.fed);
+    types.putAll(parent.types);
+    outputTypes.putAll(parent.outputTypes);
+    slotOf.putAll(parent.slotOf);
+    scratchSlotOf.putAll(parent.scratchSlotOf);
+    variableSlots.putAll(parent.variableSlots);
+    snapshots.addAll(parent.snapshots);
+    fused.putAll(parent.fused);
+    sawAssign = parent.sawAssign;
+    nextSlot = parent.frameSize;
+    for (Schedule.Step st : parent.prefix) {
+      if (st instanceof Schedule.OpStep(Operation op)) {
+        fed.addAll(op.outputs());
+      }
+    }
+    Operation loop = parent.dynamicLoop;
+    List<TensorType> out = new ArrayList<>();
+    for (int j = 0; j < loop.numOutputs(); j++) {
+      TensorType t = new TensorType(loop.output(j).dtype(), shapes.get(j));
+      types.put(loop.output(j), t);
+      out.add(t);
+    }
+    outputTypes.put(loop, List.copyOf(out));
+  }
+
+  /**
    * Compiles a control-flow body ({@link ControlFlowKernels}) once for concrete parameter types: a plan
    * whose {@link Plan#feedSlots} take the parameters' arrays and whose {@link Plan#resultSlots} hold
    * the results' arrays after its kernels ran (no copies out). Random nodes of the body draw from
@@ -103,7 +135,52 @@ public final class PlanCompiler {
    */
   public static Plan compileBody(Session session, dev.kiln.graph.Subgraph body, List<TensorType> parameterTypes,
       int carried) {
-    return new PlanCompiler(session, null, body).compileBody(parameterTypes, carried);
+    return compileBody(session, body, parameterTypes, carried, "");
+  }
+
+  /** As {@link #compileBody(Session, dev.kiln.graph.Subgraph, List, int)}, the body at path {@code scope}. */
+  public static Plan compileBody(Session session, dev.kiln.graph.Subgraph body, List<TensorType> parameterTypes,
+      int carried, String scope) {
+    PlanCompiler c = new PlanCompiler(session, null, body);
+    c.scope = scope;
+    return c.compileBody(parameterTypes, carried);
+  }
+
+  /**
+   * A body the optimizer already rewrote ({@link #optimizeBody}), compiled once per shape of its
+   * loop values: the pipeline need not run again for each.
+   */
+  static Plan compileOptimizedBody(Session session, dev.kiln.graph.Subgraph body, List<TensorType> parameterTypes,
+      String scope) {
+    PlanCompiler c = new PlanCompiler(session, null, body);
+    c.scope = scope;
+    c.preOptimized = true;
+    return c.compileBody(parameterTypes, 0);
+  }
+
+  /** {@code body} rewritten by the Session's pipeline (itself when optimization is off), keeping its Parameters. */
+  static dev.kiln.graph.Subgraph optimizeBody(Session session, dev.kiln.graph.Subgraph body) {
+    SessionOptions options = session != null ? session.options() : SessionOptions.defaults();
+    if (!options.optimize()) {
+      return body;
+    }
+    List<Operation> params = body.parameters().stream().map(Output::op).toList();
+    Program out = optimize(new Program(body.graph(), body.results(), params, Set.copyOf(body.parameters())), options);
+    return new dev.kiln.graph.Subgraph(out.graph(), out.targets().stream().map(op -> op.output(0)).toList(),
+        out.fetches());
+  }
+
+  private boolean preOptimized;
+
+  /**
+   * For a body plan: the path of its body from the run's graph ({@code node#subgraph/} per level),
+   * which names its random nodes' streams; "" for a run's plan.
+   */
+  private String scope = "";
+
+  /** The scope of subgraph {@code k} of {@code op}, a control-flow node of this plan. */
+  String scopeOf(Operation op, int k) {
+    return scope + op.name() + "#" + k + "/";
   }
 
   /**
@@ -111,6 +188,17 @@ public final class PlanCompiler {
    * writes the next value over the current one, which nothing else reads.
    */
   private final Set<Output> carriedInPlace = new HashSet<>();
+
+  /**
+   * The first loop (in run order) whose variables change shape, whose outputs have no concrete shape
+   * until it ran; the steps up to it ({@code prefix}); their outputs' slots and the slots their shapes
+   * go to; and the frame length of the steps up to it. Null when no loop changes shape.
+   */
+  private Operation dynamicLoop;
+  private List<Schedule.Step> prefix = List.of();
+  private final Map<Output, Integer> dynamicSlots = new HashMap<>();
+  private int[] dynamicShapeSlots = new int[0];
+  private int frameSize;
 
   /** A While's stacked outputs ({@code ControlFlowOp.NUM_STACKED}) and their slots. */
   private final Map<Output, Integer> stackSlots = new LinkedHashMap<>();
@@ -140,7 +228,7 @@ public final class PlanCompiler {
     }
     List<Output> fetches = body.results();
     List<Output> feeds = params;
-    if (options.optimize()) {
+    if (options.optimize() && !preOptimized) {
       Program optimized = optimize(new Program(body.graph(), fetches, List.of(), fed));
       List<Output> mapped = new ArrayList<>();
       for (Output o : params) {
@@ -164,7 +252,12 @@ public final class PlanCompiler {
       (st instanceof Schedule.FetchStep ? reads : steps).add(st);
     }
     steps.addAll(reads);
-    inferTypes(steps);
+    int split = inferTypes(steps);
+    if (split < steps.size()) {
+      throw new IllegalArgumentException(((Schedule.OpStep) steps.get(split)).op() + ": a loop variable changes"
+          + " shape across iterations inside another loop or conditional; the CPU runtime runs such loops only"
+          + " at a run's top level");
+    }
     for (int j = 0; j < carried; j++) {
       carryInPlace(steps, feeds, fetches, j);
     }
@@ -258,8 +351,11 @@ public final class PlanCompiler {
   /** The random stream of a Random node: the Session's, or this body plan's own. */
   private dev.kiln.runtime.kernels.RandomStream randomStream(Operation op) {
     Operation owner = stateOp(op);
-    return session != null ? session.randomStream(owner)
-        : localRandoms.computeIfAbsent(owner, o -> new dev.kiln.runtime.kernels.RandomStream(o.attrs().getLong("seed")));
+    if (session != null) {
+      return body != null ? session.bodyRandomStream(scope + op.name(), op.attrs().getLong("seed"))
+          : session.randomStream(owner);
+    }
+    return localRandoms.computeIfAbsent(owner, o -> new dev.kiln.runtime.kernels.RandomStream(o.attrs().getLong("seed")));
   }
 
   public static Plan compile(Session session, PlanKey key, Tensor[] feedValues) {
@@ -277,18 +373,24 @@ public final class PlanCompiler {
       targets = optimized.targets();
     }
     Schedule schedule = Schedule.build(fed, fetches, targets, RULES);
-    List<Schedule.Step> steps = schedule.steps();
+    List<Schedule.Step> all = schedule.steps();
     snapshots.addAll(schedule.snapshots());
     fused.putAll(schedule.fused());
-    inferTypes(steps);
+    List<Schedule.Step> steps = splitAtDynamicLoop(all);
     layOutSpecialSlots(steps);
+    layOutDynamicSlots();
     allocateBuffers(steps);
     int[] resultSlots = new int[key.fetches().length];
     for (int k = 0; k < resultSlots.length; k++) {
       resultSlots[k] = nextSlot++;
     }
-    Plan.Lent[] lent = key.lend() ? findLent(steps) : new Plan.Lent[resultSlots.length];
+    // A run that goes on after a loop that changes shape copies its fetches (nothing is lent).
+    Plan.Lent[] lent = key.lend() && dynamicLoop == null ? findLent(steps) : new Plan.Lent[resultSlots.length];
     Kernel[] kernels = bindKernels(steps, resultSlots, lent);
+    if (dynamicLoop != null) {
+      kernels = appendTail(kernels, all.subList(steps.size(), all.size()), resultSlots, lent);
+      kernelAfterAssign |= !schedule.written().isEmpty();
+    }
 
     Object[] template = new Object[nextSlot];
     bindings.forEach((slot, array) -> template[slot] = array);
@@ -312,6 +414,75 @@ public final class PlanCompiler {
   }
 
   /**
+   * The steps up to and including the first loop whose variables change shape (all of them when none
+   * does), inferring their types; the rest is compiled when that loop has run ({@link DynamicTail}).
+   */
+  private List<Schedule.Step> splitAtDynamicLoop(List<Schedule.Step> steps) {
+    int split = inferTypes(steps);
+    if (split == steps.size()) {
+      return steps;
+    }
+    dynamicLoop = ((Schedule.OpStep) steps.get(split)).op();
+    prefix = List.copyOf(steps.subList(0, split + 1));
+    return prefix;
+  }
+
+  /** The dynamic loop's outputs and their shapes get slots of their own, past the special slots. */
+  private void layOutDynamicSlots() {
+    if (dynamicLoop == null) {
+      return;
+    }
+    dynamicShapeSlots = new int[dynamicLoop.numOutputs()];
+    for (int j = 0; j < dynamicShapeSlots.length; j++) {
+      Output o = dynamicLoop.output(j);
+      int s = nextSlot++;
+      dynamicSlots.put(o, s);
+      if (!fed.contains(o)) {
+        slotOf.put(o, s);
+      } else {
+        scratchSlotOf.put(o, s);
+      }
+      dynamicShapeSlots[j] = nextSlot++;
+    }
+    bufferBase = nextSlot;
+  }
+
+  /** {@code kernels} then the kernel that compiles and runs {@code rest} for the loop's shapes. */
+  private Kernel[] appendTail(Kernel[] kernels, List<Schedule.Step> rest, int[] resultSlots, Plan.Lent[] lent) {
+    frameSize = nextSlot;
+    List<Schedule.Step> tail = List.copyOf(rest);
+    DynamicTail t = new DynamicTail(frameSize, dynamicShapeSlots, resultSlots,
+        shapes -> new PlanCompiler(this, shapes).compileTail(tail, resultSlots, lent));
+    Kernel[] all = java.util.Arrays.copyOf(kernels, kernels.length + 1);
+    all[kernels.length] = t;
+    return all;
+  }
+
+  /** Compiles the steps after a dynamic loop into a plan over an extension of the run's frame. */
+  private Plan compileTail(List<Schedule.Step> tail, int[] resultSlots, Plan.Lent[] lent) {
+    List<Schedule.Step> all = tail;
+    List<Schedule.Step> steps = splitAtDynamicLoop(all);
+    layOutSpecialSlots(steps);
+    layOutDynamicSlots();
+    allocateBuffers(steps);
+    Kernel[] kernels = bindKernels(steps, resultSlots, lent);
+    if (dynamicLoop != null) {
+      kernels = appendTail(kernels, all.subList(steps.size(), all.size()), resultSlots, lent);
+    }
+    Object[] template = new Object[nextSlot];
+    bindings.forEach((slot, array) -> template[slot] = array);
+    int nb = memory.bufferCount();
+    int[] slots = new int[nb];
+    int[] sizes = new int[nb];
+    for (int b = 0; b < nb; b++) {
+      slots[b] = bufferBase + b;
+      sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
+    }
+    return withStacks(new Plan(kernels, new int[0], resultSlots, new VariableState[0], new VariableState[0], false,
+        template, slots, memory.bufferTypes(), sizes, options.framesPerPlan(), memory, lent));
+  }
+
+  /**
    * Per fetch, the variable whose storage the fetched value is (VariableAliases) when no later step of
    * the run writes that variable: the storage holds exactly the fetched value when the run ends, so it
    * can be lent to the caller. Walks the steps backwards, collecting the variables written later.
@@ -323,6 +494,7 @@ public final class PlanCompiler {
     for (int i = steps.size() - 1; i >= 0; i--) {
       switch (steps.get(i)) {
         case Schedule.OpStep(Operation op) -> {
+          writtenLater.addAll(Schedule.assignedInBodies(op));
           if (Schedule.isAssign(op)) {
             writtenLater.add(op.input(0).op());
           } else if (fused.containsKey(op)) {
@@ -396,9 +568,13 @@ public final class PlanCompiler {
     }
   }
 
-  private void inferTypes(List<Schedule.Step> steps) {
-    for (Schedule.Step step : steps) {
-      if (!(step instanceof Schedule.OpStep(Operation op))) {
+  /**
+   * Infers the steps' concrete types in order; returns the index of the first step whose outputs get
+   * none (a loop whose variables change shape), or the number of steps.
+   */
+  private int inferTypes(List<Schedule.Step> steps) {
+    for (int i = 0; i < steps.size(); i++) {
+      if (!(steps.get(i) instanceof Schedule.OpStep(Operation op))) {
         continue;
       }
       List<TensorType> out = switch (op.type()) {
@@ -410,7 +586,12 @@ public final class PlanCompiler {
       for (int j = 0; j < out.size(); j++) {
         types.putIfAbsent(op.output(j), out.get(j));
       }
+      if (op.def() instanceof dev.kiln.graph.ControlFlowOp.While && !ConcreteTypes.allDefined(
+          out.subList(0, out.size() - (int) op.attrs().getLong(dev.kiln.graph.ControlFlowOp.NUM_STACKED)))) {
+        return i;
+      }
     }
+    return steps.size();
   }
 
   private List<TensorType> inputTypes(Operation op) {
@@ -422,7 +603,7 @@ public final class PlanCompiler {
   }
 
   private List<TensorType> assignTypes(Operation op) {
-    TensorType var = op.input(0).type();
+    TensorType var = op.input(0).op().type().equals("Parameter") ? types.get(op.input(0)) : op.input(0).type();
     TensorType value = types.get(op.input(1));
     if (!value.equals(var)) {
       throw new IllegalArgumentException(op + ": value " + value + " does not match variable '"
@@ -456,7 +637,7 @@ public final class PlanCompiler {
       switch (op.type()) {
         case "Variable" -> variableSlot(op);
         case "Assign", "AssignAdd", "AssignSub" -> {
-          int s = variableSlot(op.input(0).op());
+          int s = assignedSlot(op);
           if (!fed.contains(o)) {
             slotOf.put(o, s);
           }
@@ -472,6 +653,12 @@ public final class PlanCompiler {
       }
     }
     bufferBase = nextSlot;
+  }
+
+  /** The slot an assign writes: its variable's, or, in a body, the Parameter capturing the variable. */
+  private int assignedSlot(Operation assign) {
+    Output ref = assign.input(0);
+    return ref.op().type().equals("Parameter") ? slotOf.get(ref) : variableSlot(ref.op());
   }
 
   private int variableSlot(Operation var) {
@@ -490,7 +677,7 @@ public final class PlanCompiler {
   /** The buffer-owning value a value lives in, or null when it lives in a fed, variable or constant slot. */
   private Output root(Output o) {
     while (!fed.contains(o)) {
-      if (carriedInPlace.contains(o) || stackSlots.containsKey(o)) {
+      if (carriedInPlace.contains(o) || stackSlots.containsKey(o) || dynamicSlots.containsKey(o)) {
         return null; // lives in its loop parameter's buffer
       }
       Operation op = o.op();
@@ -545,7 +732,7 @@ public final class PlanCompiler {
           for (int j = 0; j < op.numOutputs(); j++) {
             Output o = op.output(j);
             TensorType t = out.get(j);
-            if (stackSlots.containsKey(o)) {
+            if (stackSlots.containsKey(o) || dynamicSlots.containsKey(o)) {
               continue;
             }
             int id = values.size();
@@ -645,6 +832,10 @@ public final class PlanCompiler {
           if (k != null) {
             if (Schedule.isAssign(op) || fused.containsKey(op)) {
               sawAssign = true;
+            } else if (Schedule.writesVariable(op)) {
+              // a body's kernel may fail after the body assigned
+              sawAssign = true;
+              kernelAfterAssign = true;
             } else if (sawAssign && !op.type().startsWith("Random")) {
               kernelAfterAssign = true;
             }
@@ -676,7 +867,7 @@ public final class PlanCompiler {
     return switch (op.type()) {
       case "Variable", "Const", "Placeholder", "NoOp" -> null;
       case "Assign", "AssignAdd", "AssignSub" -> fused.containsKey(op.input(1).op()) ? null : StateKernels.assign(op.type(), out.get(0).dtype(),
-          out.get(0).shape().elementCount(), slotOf.get(op.input(1)), variableSlots.get(op.input(0).op()));
+          out.get(0).shape().elementCount(), slotOf.get(op.input(1)), assignedSlot(op));
       case "RandomNormal" -> StateKernels.randomNormal(randomStream(op), out.get(0).dtype(),
           out.get(0).shape().elementCount(), outputSlot(op.output(0)));
       case "RandomUniform" -> StateKernels.randomUniform(randomStream(op), out.get(0).dtype(),
@@ -694,8 +885,11 @@ public final class PlanCompiler {
           outSlots[j] = outputSlot(op.output(j));
         }
         KernelSpec spec = new KernelSpec(op, inputTypes(op), out, in, outSlots, options.fusedKernels());
+        if (op == dynamicLoop) {
+          yield new DynamicLoopKernel(spec, session, dynamicShapeSlots, scopeOf(op, 0), scopeOf(op, 1));
+        }
         if (op.def() instanceof dev.kiln.graph.ControlFlowOp) {
-          yield ControlFlowKernels.create(spec, session);
+          yield ControlFlowKernels.create(spec, session, scopeOf(op, 0), scopeOf(op, 1));
         }
         yield Kernels.factory(op.type()).create(spec);
       }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.plan;
 
+import dev.kiln.graph.ControlFlowOp;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import java.util.ArrayList;
@@ -82,6 +83,29 @@ public final class Schedule {
   }
 
   /**
+   * The variables a control-flow node's bodies assign (empty for any other node): the node is a
+   * writer of each, ordered like an assign.
+   */
+  public static List<Operation> assignedInBodies(Operation op) {
+    if (!(op.def() instanceof ControlFlowOp)) {
+      return List.of();
+    }
+    List<Operation> vars = new ArrayList<>();
+    for (int i : ControlFlowOp.assignedInputs(op)) {
+      Operation v = op.input(i).op();
+      if (!vars.contains(v)) {
+        vars.add(v);
+      }
+    }
+    return vars;
+  }
+
+  /** Whether {@code op} writes a variable: an assign, or a control-flow node whose bodies assign one. */
+  public static boolean writesVariable(Operation op) {
+    return isAssign(op) || !assignedInBodies(op).isEmpty();
+  }
+
+  /**
    * Schedules a run. If reads and assigns cannot be ordered (e.g. {@code assign(a, b)} and
    * {@code assign(b, a)} in one run: each read must precede the other assign), the variables whose
    * pre-run reads are all unordered with their assigns are read through a snapshot (a copy taken
@@ -150,6 +174,9 @@ public final class Schedule {
       }
       if (isAssign(op)) {
         writers.computeIfAbsent(op.input(0).op(), k -> new ArrayList<>()).add(u);
+      }
+      for (Operation var : assignedInBodies(op)) {
+        writers.computeIfAbsent(var, k -> new ArrayList<>()).add(u);
       }
     }
     for (int k = 0; k < fetches.size(); k++) {
@@ -235,7 +262,9 @@ public final class Schedule {
       if (needsInit && !mustInit.contains(e.getKey())) {
         mustInit.add(e.getKey());
       }
-      if (!ws.isEmpty() && preRunRead && !preRunReadAfterAssign) {
+      // Only a Variable read by assigns alone may be snapshot: a loop assigning it writes its storage.
+      if (!ws.isEmpty() && preRunRead && !preRunReadAfterAssign && e.getKey().type().equals("Variable")
+          && ws.stream().noneMatch(w -> ops.get(w).def() instanceof ControlFlowOp)) {
         snapshotSafe.add(e.getKey());
       }
     }
@@ -264,7 +293,7 @@ public final class Schedule {
    */
   private static Integer fusableProducer(List<Operation> ops, Map<Operation, Integer> node,
       List<List<Integer>> succ, VariableAliases aliases, PlanRules rules, Operation assign, int a, Operation var) {
-    if (!assign.type().equals("Assign")) {
+    if (!assign.type().equals("Assign") || !var.type().equals("Variable")) {
       return null;
     }
     Output value = assign.input(1);
@@ -354,7 +383,7 @@ public final class Schedule {
     // Sort key: assigns last, then creation order; a fetch copy right after its producer.
     long[] key = new long[total];
     for (int u = 0; u < n; u++) {
-      boolean writes = isAssign(ops.get(u)) || fused.contains(ops.get(u));
+      boolean writes = writesVariable(ops.get(u)) || fused.contains(ops.get(u));
       key[u] = ((writes ? 1L : 0L) << 62) | ((long) ops.get(u).id() << 20);
     }
     for (int k = 0; k < fetches.size(); k++) {

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.plan;
 
+import dev.kiln.graph.ControlFlowOp;
 import dev.kiln.graph.Operation;
 import dev.kiln.graph.Output;
 import java.util.Set;
@@ -19,7 +20,11 @@ public final class VariableAliases {
 
   /** The variable whose storage {@code o} is, or null. */
   public Operation variableOf(Output o) {
-    while (!fed.contains(o)) {
+    while (true) {
+      if (fed.contains(o)) {
+        // Inside a body, a Parameter capturing a variable is that variable's storage.
+        return ControlFlowOp.isCapturedVariable(o) ? o.op() : null;
+      }
       Operation op = o.op();
       if (op.type().equals("Variable")) {
         return snapshots.contains(op) ? null : op; // a snapshot is a private copy
@@ -32,7 +37,6 @@ public final class VariableAliases {
       }
       o = op.input(0);
     }
-    return null;
   }
 
   /** True when the alias chain ends at the variable read itself rather than at an Assign. */
@@ -40,6 +44,6 @@ public final class VariableAliases {
     while (rules.isView(o.op()) && !fed.contains(o)) {
       o = o.op().input(0);
     }
-    return o.op().type().equals("Variable");
+    return o.op().type().equals("Variable") || (fed.contains(o) && ControlFlowOp.isCapturedVariable(o));
   }
 }
