@@ -697,7 +697,7 @@ public final class PlanCompiler {
         if (op.def() instanceof dev.kiln.graph.ControlFlowOp) {
           yield ControlFlowKernels.create(spec, session);
         }
-        yield Kernels.factory(op.type()).create(spec);
+        yield Kernels.create(spec);
       }
     };
   }

@@ -115,6 +115,14 @@ public final class Kernels {
     return spec -> new HostKernelAdapter(spec, user);
   }
 
+  /**
+   * The kernel for {@code spec}: its op type's factory, given the compute types where the node
+   * involves narrow dtypes ({@link NarrowTypes}).
+   */
+  public static Kernel create(KernelSpec spec) {
+    return NarrowTypes.create(spec, factory(spec.op().type()));
+  }
+
   /** A node run as a one-node Fused kernel of its expansion into primitives. */
   static KernelFactory asFused() {
     return spec -> FusedKernel.factory().create(new KernelSpec(Elementwise.asFused(spec.op()), spec.inputs(),
