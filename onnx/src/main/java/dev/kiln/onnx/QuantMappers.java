@@ -18,7 +18,8 @@ final class QuantMappers {
     m.put("QuantizeLinear", QuantMappers::quantize);
     m.put("DequantizeLinear", QuantMappers::dequantize);
     m.put("DynamicQuantizeLinear", QuantMappers::dynamicQuantize);
-    m.put("MatMulInteger", QuantMappers::matMulInteger);
+    m.put("MatMulInteger", n -> n.out(integerMatMul(n, 0, 1, 2, 3)));
+    m.put("QLinearMatMul", QuantMappers::qlinearMatMul);
   }
 
   /** y = saturate(round(x / scale) + zero_point), in the zero point's type (uint8 without one). */
@@ -70,21 +71,40 @@ final class QuantMappers {
     n.out(2, zp);
   }
 
-  /** (a - a_zero_point) @ (b - b_zero_point) in int32; a's zero point is per row, b's per column. */
-  private static void matMulInteger(Node n) {
+  /**
+   * (a - a_zero_point) @ (b - b_zero_point) in int32, from inputs {@code ia}, {@code ib} and the zero
+   * points {@code iza}, {@code izb} (absent past the node's inputs); a's zero point is per row, b's per
+   * column.
+   */
+  private static Output integerMatMul(Node n, int ia, int ib, int iza, int izb) {
     Ops o = n.ops;
-    Output a = o.cast(n.in(0), DType.INT32);
-    Output b = o.cast(n.in(1), DType.INT32);
-    if (n.has(2)) {
-      Output za = o.cast(n.in(2), DType.INT32);
+    Output a = o.cast(n.in(ia), DType.INT32);
+    Output b = o.cast(n.in(ib), DType.INT32);
+    if (n.has(iza)) {
+      Output za = o.cast(n.in(iza), DType.INT32);
       // A 1-D zero point of a holds one value per row: it broadcasts down the last axis.
       a = o.sub(a, za.shape().rank() == 1 ? o.expandDims(za, 1) : za);
     }
-    if (n.has(3)) {
-      b = o.sub(b, o.cast(n.in(3), DType.INT32));
+    if (n.has(izb)) {
+      b = o.sub(b, o.cast(n.in(izb), DType.INT32));
     }
-    n.out(NnMappers.matmul(o, a, b));
+    return NnMappers.matmul(o, a, b);
   }
+
+  /**
+   * The exact int32 product of the zero-point-shifted operands, rescaled by a_scale * b_scale / y_scale,
+   * rounded half to even, shifted by y's zero point and saturated to y's type.
+   */
+  private static void qlinearMatMul(Node n) {
+    Ops o = n.ops;
+    DType to = n.in(7).dtype();
+    requireQuantized(n, to, "y_zero_point");
+    Output ab = o.cast(integerMatMul(n, 0, 3, 2, 5), DType.FLOAT32);
+    Output rescale = o.div(o.mul(f32(o, n.in(1)), f32(o, n.in(4))), f32(o, n.in(6)));
+    Output q = o.add(o.round(o.mul(ab, rescale)), f32(o, n.in(7)));
+    n.out(saturate(o, q, to));
+  }
+
 
   private static void requireQuantized(Node n, DType d, String what) {
     if (d != DType.UINT8 && d != DType.INT8) {
