@@ -120,6 +120,31 @@ public final class Narrowing {
     }
   }
 
+  /**
+   * The index of the first of {@code n} elements of a storage array that is not a value of narrow
+   * {@code dtype} (a float16 or bfloat16 a float holds exactly, NaN included; an integer in range), or -1.
+   */
+  public static int firstOutside(DType dtype, Object array, int n) {
+    for (int i = 0; i < n; i++) {
+      boolean ok = switch (dtype) {
+        case FLOAT16 -> {
+          float v = ((float[]) array)[i];
+          yield Float.isNaN(v) || toFloat16(v) == v;
+        }
+        case BFLOAT16 -> {
+          float v = ((float[]) array)[i];
+          yield Float.isNaN(v) || (Float.floatToRawIntBits(v) & 0xFFFF) == 0;
+        }
+        case INT8, UINT8, INT16 -> inRange(dtype, ((int[]) array)[i]);
+        default -> true;
+      };
+      if (!ok) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** The IEEE binary16 bits of a float16 value {@code v} holds exactly. */
   public static short float16Bits(float v) {
     return Float.floatToFloat16(v);

@@ -236,6 +236,11 @@ public final class Tensor {
       throw new IllegalArgumentException("storage " + data.getClass().getSimpleName() + " does not match "
           + new TensorType(dtype, shape));
     }
+    int bad = dtype.isNarrow() ? Narrowing.firstOutside(dtype, data, n) : -1;
+    if (bad >= 0) {
+      throw new IllegalArgumentException(what + ": element " + bad + " (" + java.lang.reflect.Array.get(data, bad)
+          + ") is not a " + dtype.shortName() + " value");
+    }
     return new Tensor(dtype, shape, data, loan);
   }
 

@@ -93,6 +93,10 @@ class NarrowTensorTest {
     assertEquals("toByteArray: tensor is INT16, not INT8 or UINT8", s.getMessage());
     s = assertThrows(IllegalStateException.class, () -> Tensor.ofInt8(new byte[] {1}, 1).toFloatArray());
     assertEquals("toFloatArray: tensor is INT8, not FLOAT32 (or FLOAT16, BFLOAT16)", s.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> HostBuffers.adopt(DType.INT8, Shape.of(2), new int[] {5, 128}));
+    assertEquals("HostBuffers.adopt: element 1 (128) is not a i8 value", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> HostBuffers.adopt(DType.FLOAT16, Shape.of(1), new float[] {0.1f}));
+    assertEquals("HostBuffers.adopt: element 0 (0.1) is not a f16 value", e.getMessage());
     NullPointerException n = assertThrows(NullPointerException.class, () -> Tensor.ofInt8(null, 1));
     assertEquals("Tensor.ofInt8: data is null", n.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Tensor.ofFloat16(new float[] {1, 2}, 3));

@@ -1,6 +1,9 @@
 package dev.kiln.runtime.kernels;
 
 import dev.kiln.graph.Attrs;
+import dev.kiln.graph.ControlFlowOp;
+import dev.kiln.graph.Elementwise;
+import dev.kiln.graph.Primitive;
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.Narrowing;
@@ -10,12 +13,11 @@ import dev.kiln.graph.TensorType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * How the CPU runs an op on the narrow dtypes (f16, bf16, i8, u8, i16), whose values the frame holds
  * in the arrays of their {@link DType#computeType()}: a kernel that takes them as they are is listed in
- * {@link #NATIVE}; every other kernel is built for a copy of the node whose narrow inputs, outputs and
+ * {@link #isNative}; every other kernel is built for a copy of the node whose narrow inputs, outputs and
  * dtype attributes are the compute types, so it reads the values in place, and its narrow outputs are
  * rounded (floats, ties to even) or wrapped (integers) after it ran. Integer add, sub, mul and neg
  * wrapped on store equal the narrow type's own two's complement results; float16 and bfloat16
@@ -25,10 +27,12 @@ public final class NarrowTypes {
   private NarrowTypes() {}
 
   /**
-   * Op types whose kernels take narrow dtypes directly: Cast converts between every pair of dtypes,
-   * and control flow moves its values between its bodies' plans without computing on them.
+   * Whether {@code op}'s kernel takes narrow dtypes directly: Cast converts between every pair of
+   * dtypes, and control flow moves its values between its bodies' plans without computing on them.
    */
-  static final Set<String> NATIVE = Set.of("Cast", "If", "While");
+  static boolean isNative(Operation op) {
+    return Elementwise.is(op, Primitive.CAST) || op.def() instanceof ControlFlowOp;
+  }
 
   /** Whether {@code op} reads or produces a narrow dtype. */
   public static boolean involves(Operation op) {
@@ -47,7 +51,7 @@ public final class NarrowTypes {
 
   /** The kernel for {@code spec}, through the compute types when the node involves narrow dtypes. */
   static Kernel create(KernelSpec spec, KernelFactory factory) {
-    if (NATIVE.contains(spec.op().type()) || !(any(spec.inputs()) || any(spec.outputs()))) {
+    if (isNative(spec.op()) || !(any(spec.inputs()) || any(spec.outputs()))) {
       return factory.create(spec);
     }
     Operation wide = widen(spec);
