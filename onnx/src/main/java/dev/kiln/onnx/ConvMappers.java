@@ -249,12 +249,18 @@ final class ConvMappers {
     int[] k = Node.ints(kernel);
     int[] s = Node.ints(strides);
     if (max) {
-      Output in = x;
+      // Kiln's MaxPool takes floats: 8- and 16-bit integers are exact in float32, int32 in float64.
+      DType d = x.dtype();
+      boolean integer = d.isInteger() && d != DType.INT64;
+      Output in = integer ? o.cast(x, d == DType.INT32 ? DType.FLOAT64 : DType.FLOAT32) : x;
       if (padded) {
-        Output mask = o.pad(o.onesLike(x), all);
-        in = o.select(o.greater(mask, c(o, 0, x)), o.pad(x, all), c(o, Double.NEGATIVE_INFINITY, x));
+        Output mask = o.pad(o.onesLike(in), all);
+        in = o.select(o.greater(mask, c(o, 0, in)), o.pad(in, all), c(o, Double.NEGATIVE_INFINITY, in));
       }
       Output y = o.maxPool(in, k, s, "VALID", "NCHW");
+      if (integer) {
+        y = o.cast(y, d);
+      }
       n.out(sr == 1 ? o.squeeze(y, 2) : y);
       return;
     }
