@@ -131,6 +131,7 @@ final class Tensors {
       HostBuffers.encode(d, HostBuffers.array(t), 0, n, b);
     }
     switch (d) {
+      case FLOAT16, BFLOAT16, INT8, UINT8, INT16 -> {} // encoded above
       case FLOAT32 -> b.asFloatBuffer().put(t.toFloatArray());
       case FLOAT64 -> b.asDoubleBuffer().put(t.toDoubleArray());
       case INT32 -> b.asIntBuffer().put(t.toIntArray());

@@ -113,7 +113,12 @@ public final class NarrowTypes {
       attrs.set(e.getKey(), e.getValue() instanceof DType d ? d.computeType() : e.getValue());
     }
     b.setAttrs(attrs.build());
-    op.subgraphs().forEach(b::addSubgraph);
+    if (!op.subgraphs().isEmpty()) {
+      // A body computes in its own nodes' dtypes, which widening the node's inputs would not change.
+      throw new IllegalArgumentException(op.type() + " node '" + op.name() + "' on " + dtypes(spec)
+          + ": a node with a body cannot compute on narrow dtypes; cast its inputs to "
+          + "f32 or i32 first");
+    }
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
