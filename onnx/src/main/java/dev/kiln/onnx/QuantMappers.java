@@ -6,10 +6,11 @@ import dev.kiln.graph.Output;
 import java.util.Map;
 
 /**
- * ONNX's linear quantization on the narrow integer types, composed of Kiln ops: QuantizeLinear
- * (round half to even, add the zero point, saturate), DequantizeLinear, DynamicQuantizeLinear and
- * MatMulInteger (int32 products of zero-point-shifted operands). Scales and zero points are per tensor,
- * or per channel along {@code axis} when 1-D.
+ * ONNX's operators on the narrow integer types, composed of Kiln ops: the linear quantization
+ * (QuantizeLinear: round half to even, add the zero point, saturate; DequantizeLinear;
+ * DynamicQuantizeLinear; MatMulInteger and QLinearMatMul: int32 products of zero-point-shifted
+ * operands) and BitShift. Scales and zero points are per tensor, or per channel along {@code axis}
+ * when 1-D.
  */
 final class QuantMappers {
   private QuantMappers() {}
@@ -20,6 +21,29 @@ final class QuantMappers {
     m.put("DynamicQuantizeLinear", QuantMappers::dynamicQuantize);
     m.put("MatMulInteger", n -> n.out(integerMatMul(n, 0, 1, 2, 3)));
     m.put("QLinearMatMul", QuantMappers::qlinearMatMul);
+    m.put("BitShift", QuantMappers::bitShift);
+  }
+
+  /**
+   * BitShift on uint8 (the only unsigned type Kiln has): x * 2^y or x / 2^y in int32, with y capped at
+   * 8, past which both directions give 0, then wrapped back to uint8.
+   */
+  private static void bitShift(Node n) {
+    Ops o = n.ops;
+    Output x = n.in(0);
+    if (x.dtype() != DType.UINT8) {
+      throw n.unsupported("BitShift of " + x.dtype().shortName() + " (ONNX's unsigned types; Kiln has uint8)");
+    }
+    String dir = n.attrString("direction", "");
+    Output y = o.minimum(o.cast(n.in(1), DType.INT32), o.constant(8, DType.INT32));
+    Output p = o.pow(o.constant(2, DType.INT32), y);
+    Output xi = o.cast(x, DType.INT32);
+    Output r = switch (dir) {
+      case "LEFT" -> o.mul(xi, p);
+      case "RIGHT" -> o.div(xi, p);
+      default -> throw n.error("attribute 'direction' must be LEFT or RIGHT, got '" + dir + "'");
+    };
+    n.out(o.cast(r, DType.UINT8));
   }
 
   /** y = saturate(round(x / scale) + zero_point), in the zero point's type (uint8 without one). */
