@@ -259,6 +259,19 @@ class NarrowDTypesTest {
   }
 
   @Test
+  void aNodeWithABodyOnNarrowDTypesIsRefusedNamingNodeAndDTypes() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT16, Shape.of(3));
+    dev.kiln.graph.Operation fused = dev.kiln.graph.Elementwise.asFused(tf.withName("e").exp(x).op());
+    dev.kiln.graph.TensorType t = x.type();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> dev.kiln.runtime.kernels.Kernels.create(
+        new dev.kiln.runtime.kernels.KernelSpec(fused, List.of(t), List.of(t), new int[] {0}, new int[] {1})));
+    assertEquals("Fused node 'e' on f16: a node with a body cannot compute on narrow dtypes; cast its inputs to f32 or"
+        + " i32 first", e.getMessage());
+  }
+
+  @Test
   void anOpWithoutNarrowSupportFailsNamingNodeAndDType() {
     Graph g = new Graph();
     Ops tf = Ops.create(g);
