@@ -116,8 +116,12 @@ final class NpyIO {
       case "<i4" -> DType.INT32;
       case "<i8" -> DType.INT64;
       case "|b1", "<b1" -> DType.BOOL;
+      case "<f2" -> DType.FLOAT16;
+      case "|i1", "<i1" -> DType.INT8;
+      case "|u1", "<u1" -> DType.UINT8;
+      case "<i2" -> DType.INT16;
       default -> throw fail(name, "unsupported dtype '" + oneLine(descr)
-          + "' (kiln reads little-endian <f4, <f8, <i4, <i8 and |b1)");
+          + "' (kiln reads little-endian <f4, <f8, <i4, <i8, |b1, <f2, |i1, |u1 and <i2)");
     };
     Shape shape = parseShape(find(SHAPE, header, name, "shape"), name);
     int n = (int) shape.numElements();
@@ -133,7 +137,7 @@ final class NpyIO {
       data = arrived(in, dataBytes, name, needs);
     }
     Object values = HostBuffers.allocate(dtype, n);
-    long got = fill(data, values, n, dtype.byteSize());
+    long got = fill(data, dtype, values, n, dtype.byteSize());
     if (got != dataBytes) {
       throw fail(name, needs + got); // the file shrank while it was read
     }
@@ -159,7 +163,7 @@ final class NpyIO {
   }
 
   /** Reads little-endian values into {@code array} a chunk at a time; returns the bytes read. */
-  private static long fill(InputStream in, Object array, int n, int size) throws IOException {
+  private static long fill(InputStream in, DType dtype, Object array, int n, int size) throws IOException {
     byte[] chunk = new byte[(int) Math.min((long) n * size, CHUNK_BYTES)];
     ByteBuffer buf = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
     long total = 0;
@@ -170,7 +174,7 @@ final class NpyIO {
       if (got < k * size) {
         return total;
       }
-      HostBuffers.decode(buf, array, done, k);
+      HostBuffers.decode(dtype, buf, array, done, k);
       done += k;
     }
     return total;
@@ -225,6 +229,11 @@ final class NpyIO {
       case INT32 -> "<i4";
       case INT64 -> "<i8";
       case BOOL -> "|b1";
+      case FLOAT16 -> "<f2";
+      case INT8 -> "|i1";
+      case UINT8 -> "|u1";
+      case INT16 -> "<i2";
+      case BFLOAT16 -> throw new IllegalArgumentException("a bf16 tensor has no .npy dtype: cast it to f32 first");
     };
     int[] dims = t.shape().dims();
     StringBuilder shape = new StringBuilder("(");
@@ -241,6 +250,10 @@ final class NpyIO {
     ByteBuffer buf = ByteBuffer.allocate(10 + header.length() + n * t.dtype().byteSize()).order(ByteOrder.LITTLE_ENDIAN);
     buf.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
     buf.put(header.getBytes(StandardCharsets.ISO_8859_1));
+    if (t.dtype().isNarrow()) {
+      HostBuffers.encode(t.dtype(), HostBuffers.array(t), 0, n, buf);
+      return buf.array();
+    }
     switch (HostBuffers.array(t)) {
       case float[] a -> buf.asFloatBuffer().put(a);
       case double[] a -> buf.asDoubleBuffer().put(a);

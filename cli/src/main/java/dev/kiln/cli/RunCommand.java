@@ -45,7 +45,7 @@ final class RunCommand implements Callable<Integer>, Kiln.FileCommand {
   }
 
   @Option(names = "--feed", paramLabel = "NAME=FILE.npy",
-      description = "feed the value in a NumPy .npy file (f32, f64, i32, i64, bool) to output NAME (node or node:i)")
+      description = "feed the value in a NumPy .npy file (f32, f64, i32, i64, bool, f16, i8, u8, i16) to output NAME (node or node:i)")
   Map<String, Path> feeds = new LinkedHashMap<>();
 
   @Option(names = "--fetch", paramLabel = "NAME", description = "fetch output NAME (node or node:i); repeatable")
@@ -174,9 +174,9 @@ final class RunCommand implements Callable<Integer>, Kiln.FileCommand {
   private static String element(Tensor t, int i) {
     return switch (t.dtype()) {
       case BOOL -> Boolean.toString(t.getDouble(i) != 0);
-      case INT32 -> Integer.toString(((int[]) HostBuffers.array(t))[i]);
+      case INT32, INT8, UINT8, INT16 -> Integer.toString(((int[]) HostBuffers.array(t))[i]);
       case INT64 -> Long.toString(((long[]) HostBuffers.array(t))[i]);
-      case FLOAT32, FLOAT64 -> number(t.getDouble(i));
+      case FLOAT32, FLOAT64, FLOAT16, BFLOAT16 -> number(t.getDouble(i));
     };
   }
 

@@ -37,6 +37,27 @@ class NpyIOTest {
   }
 
   @Test
+  void narrowDtypesRoundTripAtTheirOwnWidth() {
+    List<Tensor> ts = List.of(Tensor.ofFloat16Bits(new short[] {0x3C00, (short) 0xFC00, 0x0001, 0x7BFF}, 2, 2),
+        Tensor.ofInt8(new byte[] {-128, 127, 0}, 3), Tensor.ofUint8(new byte[] {-1, 1}, 2),
+        Tensor.ofInt16(new short[] {Short.MIN_VALUE, Short.MAX_VALUE}, 2));
+    String[] descr = {"<f2", "|i1", "|u1", "<i2"};
+    for (int k = 0; k < ts.size(); k++) {
+      Tensor t = ts.get(k);
+      byte[] bytes = NpyIO.encode(t);
+      assertTrue(new String(bytes, StandardCharsets.ISO_8859_1).contains("'descr': '" + descr[k] + "'"));
+      assertEquals(0, (bytes.length - t.size() * t.dtype().byteSize()) % 64, "data starts at a multiple of 64");
+      assertEquals(t, NpyIO.decode(bytes, "t.npy"));
+    }
+    // float16 1.0 is 0x3C00, little-endian: 00 3C.
+    byte[] h = NpyIO.encode(Tensor.ofFloat16Bits(new short[] {0x3C00}, 1));
+    assertEquals(0x00, h[h.length - 2] & 0xff);
+    assertEquals(0x3C, h[h.length - 1] & 0xff);
+    assertEquals("a bf16 tensor has no .npy dtype: cast it to f32 first", assertThrows(IllegalArgumentException.class,
+        () -> NpyIO.encode(Tensor.ofBfloat16(new float[] {1}, 1))).getMessage());
+  }
+
+  @Test
   void writesNumpysHeader() {
     byte[] bytes = NpyIO.encode(Tensor.of(new int[] {1, 2, 3}, 3));
     assertEquals("\u0093NUMPY\u0001\u0000", new String(bytes, 0, 8, StandardCharsets.ISO_8859_1));
@@ -75,7 +96,7 @@ class NpyIOTest {
         assertThrows(IllegalArgumentException.class, () -> NpyIO.decode("hello world".getBytes(), "a.npy")).getMessage());
     byte[] bigEndian = good.clone();
     bigEndian[21] = '>';
-    assertEquals("a.npy: unsupported dtype '>f4' (kiln reads little-endian <f4, <f8, <i4, <i8 and |b1)",
+    assertEquals("a.npy: unsupported dtype '>f4' (kiln reads little-endian <f4, <f8, <i4, <i8, |b1, <f2, |i1, |u1 and <i2)",
         assertThrows(IllegalArgumentException.class, () -> NpyIO.decode(bigEndian, "a.npy")).getMessage());
     byte[] fortran = new String(good, StandardCharsets.ISO_8859_1).replace("False", "True ")
         .getBytes(StandardCharsets.ISO_8859_1);

@@ -136,7 +136,7 @@ final class BuiltinOps {
   private static List<TensorType> random(OpContext c) {
     DType d = attr(c, "dtype", DType.class);
     if (!d.isFloating()) {
-      throw c.error("dtype must be float (f32 or f64), got %s", d.shortName());
+      throw c.error("dtype must be float (f32, f64, f16, bf16), got %s", d.shortName());
     }
     attrLong(c, "seed");
     return one(d, Infer.requireDefinedAttrShape(c, "shape"));
@@ -229,7 +229,7 @@ final class BuiltinOps {
     dtypeIn(c, 0, NUMERIC);
     DType outType = c.attrs().has("output_type") ? attr(c, "output_type", DType.class) : DType.INT64;
     if (!outType.isInteger()) {
-      throw c.error("output_type must be integer (i32 or i64), got %s", outType.shortName());
+      throw c.error("output_type must be integer (i32, i64, i8, u8, i16), got %s", outType.shortName());
     }
     Shape s = c.shape(0);
     if (!s.hasKnownRank()) {

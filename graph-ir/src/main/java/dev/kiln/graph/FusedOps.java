@@ -139,7 +139,7 @@ final class FusedOps {
         new OpContext(c.opType(), c.nodeName(), c.inputs().subList(0, 2), c.attrs()));
     TensorType t = mm.get(0);
     if (!t.dtype().isFloating()) {
-      throw c.error("inputs must be float (f32 or f64), got %s", t.dtype().shortName());
+      throw c.error("inputs must be float (f32, f64, f16, bf16), got %s", t.dtype().shortName());
     }
     if (c.numInputs() == 3) {
       if (c.dtype(2) != t.dtype()) {
@@ -161,7 +161,7 @@ final class FusedOps {
     TensorType product = OpRegistry.get("MatMul").infer(
         new OpContext(c.opType(), c.nodeName(), c.inputs().subList(0, 2), c.attrs())).get(0);
     if (!product.dtype().isFloating()) {
-      throw c.error("inputs must be float (f32 or f64), got %s", product.dtype().shortName());
+      throw c.error("inputs must be float (f32, f64, f16, bf16), got %s", product.dtype().shortName());
     }
     if (c.dtype(2) != product.dtype()) {
       throw c.error("dtypes differ: %s vs %s", product.dtype().shortName(), c.dtype(2).shortName());

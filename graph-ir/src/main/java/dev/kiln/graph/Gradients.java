@@ -55,14 +55,14 @@ final class Gradients {
       requireInGraph(graph, y, "y");
       if (!y.dtype().isFloating()) {
         throw new IllegalArgumentException("gradients: y '" + y.name() + "' has dtype " + y.dtype().shortName()
-            + "; only float (f32 or f64) values can be differentiated");
+            + "; only float (f32, f64, f16, bf16) values can be differentiated");
       }
     }
     for (Output x : xs) {
       requireInGraph(graph, x, "x");
       if (!x.dtype().isFloating()) {
         throw new IllegalArgumentException("gradients: cannot differentiate with respect to x '" + x.name()
-            + "' of dtype " + x.dtype().shortName() + "; only float (f32 or f64) values have gradients");
+            + "' of dtype " + x.dtype().shortName() + "; only float (f32, f64, f16, bf16) values have gradients");
       }
     }
     if (!gradYs.isEmpty()) {

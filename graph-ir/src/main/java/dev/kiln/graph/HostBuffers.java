@@ -57,4 +57,104 @@ public final class HostBuffers {
       default -> throw new IllegalArgumentException("decode: not a storage array: " + array.getClass().getName());
     }
   }
+
+  /**
+   * Like {@link #decode(java.nio.ByteBuffer, Object, int, int)} for elements of {@code dtype} stored at
+   * its {@link DType#byteSize()}: a float16 or bfloat16 is its 16 bits, an int8, uint8 or int16 its
+   * two's complement bytes (uint8 unsigned), each widened into the storage array.
+   */
+  public static void decode(DType dtype, java.nio.ByteBuffer src, Object array, int at, int count) {
+    int p = src.position();
+    switch (dtype) {
+      case FLOAT16 -> {
+        float[] a = (float[]) array;
+        for (int j = 0; j < count; j++) {
+          a[at + j] = Narrowing.fromFloat16Bits(src.getShort(p + 2 * j));
+        }
+      }
+      case BFLOAT16 -> {
+        float[] a = (float[]) array;
+        for (int j = 0; j < count; j++) {
+          a[at + j] = Narrowing.fromBfloat16Bits(src.getShort(p + 2 * j));
+        }
+      }
+      case INT8 -> {
+        int[] a = (int[]) array;
+        for (int j = 0; j < count; j++) {
+          a[at + j] = src.get(p + j);
+        }
+      }
+      case UINT8 -> {
+        int[] a = (int[]) array;
+        for (int j = 0; j < count; j++) {
+          a[at + j] = src.get(p + j) & 0xFF;
+        }
+      }
+      case INT16 -> {
+        int[] a = (int[]) array;
+        for (int j = 0; j < count; j++) {
+          a[at + j] = src.getShort(p + 2 * j);
+        }
+      }
+      default -> decode(src, array, at, count);
+    }
+  }
+
+  /**
+   * Writes {@code count} elements of {@code dtype} from a storage array at {@code at} into {@code dst}
+   * at its position (advancing it), each at {@link DType#byteSize()} in {@code dst}'s byte order: the
+   * inverse of {@link #decode(DType, java.nio.ByteBuffer, Object, int, int)}; a bool is a byte 0 or 1.
+   */
+  public static void encode(DType dtype, Object array, int at, int count, java.nio.ByteBuffer dst) {
+    switch (dtype) {
+      case FLOAT32 -> {
+        float[] a = (float[]) array;
+        for (int j = 0; j < count; j++) {
+          dst.putFloat(a[at + j]);
+        }
+      }
+      case FLOAT64 -> {
+        double[] a = (double[]) array;
+        for (int j = 0; j < count; j++) {
+          dst.putDouble(a[at + j]);
+        }
+      }
+      case INT32 -> {
+        int[] a = (int[]) array;
+        for (int j = 0; j < count; j++) {
+          dst.putInt(a[at + j]);
+        }
+      }
+      case INT64 -> {
+        long[] a = (long[]) array;
+        for (int j = 0; j < count; j++) {
+          dst.putLong(a[at + j]);
+        }
+      }
+      case BOOL -> {
+        boolean[] a = (boolean[]) array;
+        for (int j = 0; j < count; j++) {
+          dst.put((byte) (a[at + j] ? 1 : 0));
+        }
+      }
+      case FLOAT16, BFLOAT16 -> {
+        float[] a = (float[]) array;
+        for (int j = 0; j < count; j++) {
+          dst.putShort(dtype == DType.FLOAT16 ? Narrowing.float16Bits(a[at + j]) : Narrowing.bfloat16Bits(a[at + j]));
+        }
+      }
+      case INT8, UINT8 -> {
+        int[] a = (int[]) array;
+        for (int j = 0; j < count; j++) {
+          dst.put((byte) a[at + j]);
+        }
+      }
+      case INT16 -> {
+        int[] a = (int[]) array;
+        for (int j = 0; j < count; j++) {
+          dst.putShort((short) a[at + j]);
+        }
+      }
+    }
+  }
 }

@@ -7,22 +7,22 @@ import java.util.Set;
 /** Shared checks and inference steps for the built-in ops. */
 final class Infer {
   static final Set<DType> ALL = EnumSet.allOf(DType.class);
-  static final Set<DType> NUMERIC = EnumSet.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64);
-  static final Set<DType> FLOAT = EnumSet.of(DType.FLOAT32, DType.FLOAT64);
-  static final Set<DType> INTEGER = EnumSet.of(DType.INT32, DType.INT64);
+  static final Set<DType> NUMERIC = EnumSet.complementOf(EnumSet.of(DType.BOOL));
+  static final Set<DType> FLOAT = EnumSet.of(DType.FLOAT32, DType.FLOAT64, DType.FLOAT16, DType.BFLOAT16);
+  static final Set<DType> INTEGER = EnumSet.of(DType.INT32, DType.INT64, DType.INT8, DType.UINT8, DType.INT16);
   static final Set<DType> BOOL = EnumSet.of(DType.BOOL);
 
   private Infer() {}
 
   static String describe(Set<DType> set) {
     if (set.equals(NUMERIC)) {
-      return "numeric (f32, f64, i32, i64)";
+      return "numeric (f32, f64, i32, i64, f16, bf16, i8, u8, i16)";
     }
     if (set.equals(FLOAT)) {
-      return "float (f32 or f64)";
+      return "float (f32, f64, f16, bf16)";
     }
     if (set.equals(INTEGER)) {
-      return "integer (i32 or i64)";
+      return "integer (i32, i64, i8, u8, i16)";
     }
     if (set.equals(BOOL)) {
       return "bool";

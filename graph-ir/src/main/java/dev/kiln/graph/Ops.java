@@ -153,6 +153,8 @@ public final class Ops {
       case INT32 -> Tensor.scalar((int) v);
       case INT64 -> Tensor.scalar((long) v);
       case BOOL -> Tensor.scalar(v != 0);
+      case FLOAT16, BFLOAT16 -> HostBuffers.adopt(dtype, Shape.scalar(), new float[] {Narrowing.toFloat(dtype, v)});
+      case INT8, UINT8, INT16 -> HostBuffers.adopt(dtype, Shape.scalar(), new int[] {Narrowing.wrap(dtype, (long) v)});
     });
   }
 

@@ -6,7 +6,9 @@ import java.util.Objects;
 /**
  * An immutable host value: a dtype, a fully defined shape and row-major data held on the Java heap
  * (so it never needs closing). Storage is a {@code float[]}, {@code double[]}, {@code int[]},
- * {@code long[]} or {@code boolean[]} according to the dtype. Factories copy the caller's array.
+ * {@code long[]} or {@code boolean[]} according to the dtype; a narrow dtype is held in the array of its
+ * {@link DType#computeType()} (float16 and bfloat16 values as floats, int8, uint8 and int16 as ints).
+ * Factories copy the caller's array.
  *
  * <p>A tensor a runtime lent out of its own memory ({@link HostBuffers#lend}, e.g. a variable
  * fetched by {@code Session.Runner.runNoCopy()}) is valid only while its loan is open: once the loan
@@ -49,6 +51,94 @@ public final class Tensor {
 
   public static Tensor of(boolean[] data, int... dims) {
     return create(DType.BOOL, Objects.requireNonNull(data, "Tensor.of: data is null").clone(), data.length, dims);
+  }
+
+  /** A FLOAT16 tensor of {@code values} each rounded to the nearest float16 (ties to even). */
+  public static Tensor ofFloat16(float[] values, int... dims) {
+    return narrowFloats(DType.FLOAT16, values, dims);
+  }
+
+  /** A BFLOAT16 tensor of {@code values} each rounded to the nearest bfloat16 (ties to even). */
+  public static Tensor ofBfloat16(float[] values, int... dims) {
+    return narrowFloats(DType.BFLOAT16, values, dims);
+  }
+
+  /** A FLOAT16 tensor of IEEE binary16 bit patterns. */
+  public static Tensor ofFloat16Bits(short[] bits, int... dims) {
+    Objects.requireNonNull(bits, "Tensor.ofFloat16Bits: bits is null");
+    float[] v = new float[bits.length];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = Narrowing.fromFloat16Bits(bits[i]);
+    }
+    return create(DType.FLOAT16, v, v.length, dims);
+  }
+
+  /** A BFLOAT16 tensor of bfloat16 bit patterns (a float's upper 16 bits). */
+  public static Tensor ofBfloat16Bits(short[] bits, int... dims) {
+    Objects.requireNonNull(bits, "Tensor.ofBfloat16Bits: bits is null");
+    float[] v = new float[bits.length];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = Narrowing.fromBfloat16Bits(bits[i]);
+    }
+    return create(DType.BFLOAT16, v, v.length, dims);
+  }
+
+  private static Tensor narrowFloats(DType d, float[] values, int[] dims) {
+    float[] v = Objects.requireNonNull(values, () -> "Tensor.of" + (d == DType.FLOAT16 ? "Float16" : "Bfloat16")
+        + ": values is null").clone();
+    Narrowing.narrowInPlace(d, v, 0, v.length);
+    return create(d, v, v.length, dims);
+  }
+
+  /** An INT8 tensor. */
+  public static Tensor ofInt8(byte[] data, int... dims) {
+    Objects.requireNonNull(data, "Tensor.ofInt8: data is null");
+    int[] v = new int[data.length];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = data[i];
+    }
+    return create(DType.INT8, v, v.length, dims);
+  }
+
+  /** A UINT8 tensor; each byte is read as unsigned (0..255). */
+  public static Tensor ofUint8(byte[] data, int... dims) {
+    Objects.requireNonNull(data, "Tensor.ofUint8: data is null");
+    int[] v = new int[data.length];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = data[i] & 0xFF;
+    }
+    return create(DType.UINT8, v, v.length, dims);
+  }
+
+  /** An INT16 tensor. */
+  public static Tensor ofInt16(short[] data, int... dims) {
+    Objects.requireNonNull(data, "Tensor.ofInt16: data is null");
+    int[] v = new int[data.length];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = data[i];
+    }
+    return create(DType.INT16, v, v.length, dims);
+  }
+
+  /**
+   * A tensor of narrow integer type {@code dtype} (INT8, UINT8 or INT16) from ints, each of which must
+   * be in the type's range.
+   *
+   * @throws IllegalArgumentException naming the first value out of range
+   */
+  public static Tensor ofNarrowInts(DType dtype, int[] values, int... dims) {
+    Objects.requireNonNull(dtype, "Tensor.ofNarrowInts: dtype is null");
+    Objects.requireNonNull(values, "Tensor.ofNarrowInts: values is null");
+    if (dtype != DType.INT8 && dtype != DType.UINT8 && dtype != DType.INT16) {
+      throw new IllegalArgumentException("Tensor.ofNarrowInts: dtype must be i8, u8 or i16, got " + dtype.shortName());
+    }
+    for (int i = 0; i < values.length; i++) {
+      if (!Narrowing.inRange(dtype, values[i])) {
+        throw new IllegalArgumentException("Tensor.ofNarrowInts: value " + values[i] + " at index " + i
+            + " is out of range for " + dtype.shortName());
+      }
+    }
+    return create(dtype, values.clone(), values.length, dims);
   }
 
   public static Tensor scalar(float v) {
@@ -108,12 +198,13 @@ public final class Tensor {
     if (n < 0 || n > Shape.MAX_ELEMENTS) {
       throw new IllegalArgumentException("HostBuffers.allocate: " + n + " elements: a size is 0.." + Shape.MAX_ELEMENTS);
     }
-    return switch (dtype) {
+    return switch (dtype.computeType()) {
       case FLOAT32 -> new float[n];
       case FLOAT64 -> new double[n];
       case INT32 -> new int[n];
       case INT64 -> new long[n];
       case BOOL -> new boolean[n];
+      default -> throw new AssertionError(dtype);
     };
   }
 
@@ -133,16 +224,22 @@ public final class Tensor {
     Objects.requireNonNull(data, () -> what + ": storage array is null");
     requireConcrete(shape);
     int n = checkedSize(shape, what);
-    boolean ok = switch (dtype) {
+    boolean ok = switch (dtype.computeType()) {
       case FLOAT32 -> data instanceof float[] a && a.length == n;
       case FLOAT64 -> data instanceof double[] a && a.length == n;
       case INT32 -> data instanceof int[] a && a.length == n;
       case INT64 -> data instanceof long[] a && a.length == n;
       case BOOL -> data instanceof boolean[] a && a.length == n;
+      default -> throw new AssertionError(dtype);
     };
     if (!ok) {
       throw new IllegalArgumentException("storage " + data.getClass().getSimpleName() + " does not match "
           + new TensorType(dtype, shape));
+    }
+    int bad = dtype.isNarrow() ? Narrowing.firstOutside(dtype, data, n) : -1;
+    if (bad >= 0) {
+      throw new IllegalArgumentException(what + ": element " + bad + " (" + java.lang.reflect.Array.get(data, bad)
+          + ") is not a " + dtype.shortName() + " value");
     }
     return new Tensor(dtype, shape, data, loan);
   }
@@ -188,8 +285,52 @@ public final class Tensor {
     return java.lang.reflect.Array.getLength(data);
   }
 
+  /** The values of a FLOAT32, FLOAT16 or BFLOAT16 tensor (the 16-bit floats widened exactly). */
   public float[] toFloatArray() {
-    return checked(((float[]) require(DType.FLOAT32, "toFloatArray")).clone());
+    return checked(((float[]) requireStorage(DType.FLOAT32, "toFloatArray")).clone());
+  }
+
+  /** The IEEE binary16 bit patterns of a FLOAT16 tensor. */
+  public short[] toFloat16Bits() {
+    float[] v = (float[]) require(DType.FLOAT16, "toFloat16Bits");
+    short[] r = new short[v.length];
+    for (int i = 0; i < r.length; i++) {
+      r[i] = Narrowing.float16Bits(v[i]);
+    }
+    return checked(r);
+  }
+
+  /** The bfloat16 bit patterns of a BFLOAT16 tensor. */
+  public short[] toBfloat16Bits() {
+    float[] v = (float[]) require(DType.BFLOAT16, "toBfloat16Bits");
+    short[] r = new short[v.length];
+    for (int i = 0; i < r.length; i++) {
+      r[i] = Narrowing.bfloat16Bits(v[i]);
+    }
+    return checked(r);
+  }
+
+  /** The values of an INT8 or UINT8 tensor as bytes (a uint8 above 127 as its two's complement byte). */
+  public byte[] toByteArray() {
+    if (dtype != DType.INT8 && dtype != DType.UINT8) {
+      throw new IllegalStateException("toByteArray: tensor is " + dtype + ", not INT8 or UINT8");
+    }
+    int[] v = (int[]) values();
+    byte[] r = new byte[v.length];
+    for (int i = 0; i < r.length; i++) {
+      r[i] = (byte) v[i];
+    }
+    return checked(r);
+  }
+
+  /** The values of an INT16 tensor. */
+  public short[] toShortArray() {
+    int[] v = (int[]) require(DType.INT16, "toShortArray");
+    short[] r = new short[v.length];
+    for (int i = 0; i < r.length; i++) {
+      r[i] = (short) v[i];
+    }
+    return checked(r);
   }
 
   /** The values as doubles; widens from any numeric dtype. */
@@ -209,8 +350,9 @@ public final class Tensor {
     });
   }
 
+  /** The values of an INT32, INT8, UINT8 or INT16 tensor (the narrow ones widened). */
   public int[] toIntArray() {
-    return checked(((int[]) require(DType.INT32, "toIntArray")).clone());
+    return checked(((int[]) requireStorage(DType.INT32, "toIntArray")).clone());
   }
 
   public long[] toLongArray() {
@@ -219,6 +361,16 @@ public final class Tensor {
 
   public boolean[] toBooleanArray() {
     return checked(((boolean[]) require(DType.BOOL, "toBooleanArray")).clone());
+  }
+
+  /** The storage of a tensor of {@code want} or of a narrow type computed as {@code want}. */
+  private Object requireStorage(DType want, String what) {
+    if (dtype.computeType() != want) {
+      String narrow = java.util.Arrays.stream(DType.values()).filter(d -> d.isNarrow() && d.computeType() == want)
+          .map(DType::name).collect(java.util.stream.Collectors.joining(", "));
+      throw new IllegalStateException(what + ": tensor is " + dtype + ", not " + want + (narrow.isEmpty() ? "" : " (or " + narrow + ")"));
+    }
+    return values();
   }
 
   private Object require(DType want, String what) {

@@ -28,7 +28,7 @@ class ArrayInferenceTest {
     assertType("f64[5,2]", tf.scatterNd(in(tf, "i32[3,1]"), in(tf, "f64[3,2]"), Shape.of(5, 2)));
     Ops s = tf.withName("g");
     Output v1 = in(tf, "f32[2]");
-    assertFails("Gather 'g': input 1 must be integer (i32 or i64), got f32", tf,
+    assertFails("Gather 'g': input 1 must be integer (i32, i64, i8, u8, i16), got f32", tf,
         () -> s.gather(p, v1, 0));
     Output v2 = in(tf, "i32[2]");
     assertFails("Gather 'g': axis 3 out of range for rank 3 input [10,3,4]", tf,
@@ -120,7 +120,7 @@ class ArrayInferenceTest {
     Output v19 = in(tf, "i32[2,3]");
     Output v20 = in(tf, "i32[3]");
     Output v21 = in(tf, "i32[3]");
-    assertFails("LayerNorm 'n': input 0 must be float (f32 or f64), got i32", tf,
+    assertFails("LayerNorm 'n': input 0 must be float (f32, f64, f16, bf16), got i32", tf,
         () -> s.layerNorm(v19, v20, v21, 1e-5));
   }
 

@@ -20,7 +20,7 @@ class BuilderErrorTest {
     Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(2));
     Output n = tf.placeholder("n", DType.INT32, Shape.of(2));
     assertFails("Add 'Add': dtypes differ: f32 vs i32", tf, () -> tf.add(x, n));
-    assertFails("Log 'Log': input 0 must be float (f32 or f64), got i32", tf, () -> tf.log(n));
+    assertFails("Log 'Log': input 0 must be float (f32, f64, f16, bf16), got i32", tf, () -> tf.log(n));
     assertFails("MatMul 'layer/MatMul': input 0 must be rank 2, got [2]", tf,
         () -> tf.withSubScope("layer").matmul(x, x));
   }

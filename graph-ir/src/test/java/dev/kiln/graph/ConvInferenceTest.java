@@ -76,7 +76,7 @@ class ConvInferenceTest {
     assertFails(node + "dtypes differ: f32 vs f64", tf, () -> tf.conv2d(x, v5, ONE, "SAME"));
     Output v6 = in(tf, "i32[1,5,5,3]");
     Output v7 = in(tf, "i32[5,5,3,8]");
-    assertFails(node + "input 0 must be float (f32 or f64), got i32", tf,
+    assertFails(node + "input 0 must be float (f32, f64, f16, bf16), got i32", tf,
         () -> tf.conv2d(v6, v7, ONE, "SAME"));
   }
 

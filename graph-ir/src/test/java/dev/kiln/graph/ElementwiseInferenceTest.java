@@ -97,7 +97,7 @@ class ElementwiseInferenceTest {
       assertType("i64[*]", op.apply(tf, in(tf, "i64[*]")));
       assertType("f64[]", op.apply(tf, in(tf, "f64[]")));
       Output b = in(tf, "bool[2]");
-      assertFails(type + " '" + type + "_4': input 0 must be numeric (f32, f64, i32, i64), got bool", tf,
+      assertFails(type + " '" + type + "_4': input 0 must be numeric (f32, f64, i32, i64, f16, bf16, i8, u8, i16), got bool", tf,
           () -> op.apply(tf, b));
       assertTrue(tf.graph().operation(type).def().traits().contains(OpTrait.ELEMENTWISE));
     });
@@ -111,10 +111,10 @@ class ElementwiseInferenceTest {
       assertType("f32[?,3]", op.apply(tf, in(tf, "f32[?,3]")));
       assertType("f64[*]", op.apply(tf, in(tf, "f64[*]")));
       Output i = in(tf, "i32[2]");
-      assertFails(type + " '" + type + "_2': input 0 must be float (f32 or f64), got i32", tf,
+      assertFails(type + " '" + type + "_2': input 0 must be float (f32, f64, f16, bf16), got i32", tf,
           () -> op.apply(tf, i));
       Output b = in(tf, "bool[]");
-      assertFails(type + " '" + type + "_2': input 0 must be float (f32 or f64), got bool", tf,
+      assertFails(type + " '" + type + "_2': input 0 must be float (f32, f64, f16, bf16), got bool", tf,
           () -> op.apply(tf, b));
     });
   }
@@ -180,7 +180,7 @@ class ElementwiseInferenceTest {
       Output i = in(tf, "i32[2,3]");
       assertFails(type + " '" + node + "': dtypes differ: f32 vs i32", tf, () -> op.apply(tf, a, i));
       Output bools = in(tf, "bool[2]");
-      assertFails(type + " '" + node + "': input 0 must be numeric (f32, f64, i32, i64), got bool", tf,
+      assertFails(type + " '" + node + "': input 0 must be numeric (f32, f64, i32, i64, f16, bf16, i8, u8, i16), got bool", tf,
           () -> op.apply(tf, bools, bools));
     });
   }
@@ -211,7 +211,7 @@ class ElementwiseInferenceTest {
     assertType("bool[2]", tf.equal(p, q));
     assertType("bool[2]", tf.notEqual(p, q));
     orderings().forEach((type, op) -> assertFails(
-        type + " '" + type + "': input 0 must be numeric (f32, f64, i32, i64), got bool", tf, () -> op.apply(tf, p, q)));
+        type + " '" + type + "': input 0 must be numeric (f32, f64, i32, i64, f16, bf16, i8, u8, i16), got bool", tf, () -> op.apply(tf, p, q)));
   }
 
   @Test
@@ -269,7 +269,7 @@ class ElementwiseInferenceTest {
     assertFails("AddN 'AddN_3': dtypes differ: f32 vs f64", tf, () -> tf.addN(List.of(a, d)));
     assertFails("AddN 'AddN_3': expects at least 1 input, got 0", tf, () -> tf.addN(List.of()));
     Output bools = in(tf, "bool[2]");
-    assertFails("AddN 'AddN_3': input 0 must be numeric (f32, f64, i32, i64), got bool", tf,
+    assertFails("AddN 'AddN_3': input 0 must be numeric (f32, f64, i32, i64, f16, bf16, i8, u8, i16), got bool", tf,
         () -> tf.addN(List.of(bools)));
   }
 

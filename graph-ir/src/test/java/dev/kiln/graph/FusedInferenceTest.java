@@ -148,7 +148,7 @@ class FusedInferenceTest {
     e = assertThrows(IllegalArgumentException.class, () -> g.opBuilder("Gemm", "g").addInput(a).addInput(b).addInput(c64).build());
     assertEquals("Gemm 'g': dtypes differ: f32 vs f64", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> g.opBuilder("Gemm", "g").addInput(i).addInput(i).addInput(i).build());
-    assertEquals("Gemm 'g': inputs must be float (f32 or f64), got i32", e.getMessage());
+    assertEquals("Gemm 'g': inputs must be float (f32, f64, f16, bf16), got i32", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> g.opBuilder("Gemm", "g").addInput(a).addInput(b).addInput(c).setAttr("alpha", 2L).build());
     assertEquals("Gemm 'g': attribute 'alpha' must be a float, got an int: 2", e.getMessage());

@@ -88,7 +88,7 @@ class GradientsGraphTest {
     Output i = tf.placeholder("i", DType.INT32, Shape.of(3));
     Output y = tf.reduceSum(tf.cast(i, DType.FLOAT32));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tf.gradients(y, i));
-    assertEquals("gradients: cannot differentiate with respect to x 'i' of dtype i32; only float (f32 or f64)"
+    assertEquals("gradients: cannot differentiate with respect to x 'i' of dtype i32; only float (f32, f64, f16, bf16)"
         + " values have gradients", e.getMessage());
   }
 
@@ -97,7 +97,7 @@ class GradientsGraphTest {
     Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(3));
     Output y = tf.argMax(x, 0);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tf.gradients(y, x));
-    assertEquals("gradients: y 'ArgMax' has dtype i64; only float (f32 or f64) values can be differentiated",
+    assertEquals("gradients: y 'ArgMax' has dtype i64; only float (f32, f64, f16, bf16) values can be differentiated",
         e.getMessage());
   }
 

@@ -220,7 +220,7 @@ class LayoutInferenceTest {
     String node = "OneHot 'OneHot_4': ";
     Output f = in(tf, "f32[2]");
     Output i = in(tf, "i32[2]");
-    assertFails(node + "input 0 must be integer (i32 or i64), got f32", tf, () -> tf.oneHot(f, 3));
+    assertFails(node + "input 0 must be integer (i32, i64, i8, u8, i16), got f32", tf, () -> tf.oneHot(f, 3));
     assertFails(node + "attribute 'depth' must be in 1..2147483647, got 0", tf, () -> tf.oneHot(i, 0));
     assertFails(node + "attribute 'depth' must be in 1..2147483647, got 4294967296", tf,
         () -> tf.opBuilder("OneHot").addInput(i).setAttr("depth", 1L << 32).setAttr("dtype", DType.FLOAT32)

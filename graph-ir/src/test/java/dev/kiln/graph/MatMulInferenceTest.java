@@ -68,7 +68,7 @@ class MatMulInferenceTest {
     assertFails(node + "input 1 must be rank 2, got [2,3,4]", tf,
         () -> tf.opBuilder("MatMul").addInput(a).addInput(cube).build());
     assertFails(node + "dtypes differ: f32 vs i32", tf, () -> tf.matmul(a, ints));
-    assertFails(node + "input 0 must be numeric (f32, f64, i32, i64), got bool", tf, () -> tf.matmul(bools, bools));
+    assertFails(node + "input 0 must be numeric (f32, f64, i32, i64, f16, bf16, i8, u8, i16), got bool", tf, () -> tf.matmul(bools, bools));
     assertFails(node + "attribute 'transpose_a' must be a bool (true or false), got an int: 1", tf,
         () -> tf.opBuilder("MatMul").addInput(a).addInput(b).setAttr("transpose_a", 1).build());
     assertFails(node + "expects 2 inputs, got 1", tf, () -> tf.opBuilder("MatMul").addInput(a).build());
@@ -94,7 +94,7 @@ class MatMulInferenceTest {
       assertFails(node + "axis 2 out of range for rank 2 input [?,10]", tf, () -> op.apply(m, 2));
       assertFails(node + "axis -3 out of range for rank 2 input [?,10]", tf, () -> op.apply(m, -3));
       assertFails(node + "input must have rank >= 1, got a scalar", tf, () -> op.apply(s, -1));
-      assertFails(node + "input 0 must be float (f32 or f64), got i32", tf, () -> op.apply(i, -1));
+      assertFails(node + "input 0 must be float (f32, f64, f16, bf16), got i32", tf, () -> op.apply(i, -1));
       assertFails(node + "attribute 'axis' must be an int, got a float: 1.0", tf,
           () -> tf.opBuilder(type).addInput(m).setAttr("axis", 1.0).build());
     }

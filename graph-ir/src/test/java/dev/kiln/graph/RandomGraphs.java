@@ -460,6 +460,8 @@ final class RandomGraphs {
         default -> throw new AssertionError();
       }
     }
+    // A narrow dtype's values are those of the narrow type: rounded or wrapped into it.
+    Narrowing.narrowInPlace(d, data, 0, n);
     return HostBuffers.adopt(d, s, data);
   }
 

@@ -53,7 +53,7 @@ class ReductionInferenceTest {
       assertFails(node + "axis -4 out of range for rank 3 input [2,3,4]", tf,
           () -> r.apply(tf, x, new int[] {0, -4}, true));
       assertFails(node + "axis 1 listed twice", tf, () -> r.apply(tf, x, new int[] {1, -2}, false));
-      assertFails(node + "input 0 must be numeric (f32, f64, i32, i64), got bool", tf,
+      assertFails(node + "input 0 must be numeric (f32, f64, i32, i64, f16, bf16, i8, u8, i16), got bool", tf,
           () -> r.apply(tf, b, new int[] {0}, false));
       assertFails(node + "axis -2 listed twice", tf,
           () -> tf.opBuilder(type).addInput(x).setAttr("axes", new int[] {1, -2}).build());
@@ -105,7 +105,7 @@ class ReductionInferenceTest {
         () -> tf.reduceSumLike(v, big));
     assertFails(node + "shape [2,3] does not broadcast to [4,3], so [4,3] cannot be summed to it", tf,
         () -> tf.reduceSumLike(x, big));
-    assertFails(node + "input 0 must be numeric (f32, f64, i32, i64), got bool", tf, () -> tf.reduceSumLike(b, v));
+    assertFails(node + "input 0 must be numeric (f32, f64, i32, i64, f16, bf16, i8, u8, i16), got bool", tf, () -> tf.reduceSumLike(b, v));
   }
 
   @Test
@@ -127,7 +127,7 @@ class ReductionInferenceTest {
     assertFails(node + "axis 2 out of range for rank 2 input [2,3]", tf, () -> tf.argMax(m, 2));
     assertFails(node + "axis -3 out of range for rank 2 input [2,3]", tf, () -> tf.argMax(m, -3));
     assertFails(node + "input must have rank >= 1, got a scalar", tf, () -> tf.argMax(s, 0));
-    assertFails(node + "input 0 must be numeric (f32, f64, i32, i64), got bool", tf, () -> tf.argMax(b, 0));
+    assertFails(node + "input 0 must be numeric (f32, f64, i32, i64, f16, bf16, i8, u8, i16), got bool", tf, () -> tf.argMax(b, 0));
     assertFails(node + "attribute 'output_type' must be one of i32, i64, got f32", tf, () -> tf.opBuilder("ArgMax")
         .addInput(m).setAttr("axis", 0).setAttr("output_type", DType.FLOAT32).build());
     assertFails(node + "missing attribute 'axis' (an int)", tf, () -> tf.opBuilder("ArgMax").addInput(m).build());

@@ -34,7 +34,10 @@ class TextParseErrorTest {
       `  %x = Neg(%w)`                               | bad.kg:4:3: duplicate node name '%x', first defined at 2:3
       `  %y = Neg(%x:1)`                             | bad.kg:4:12: Placeholder 'x' has 1 output, so '%x:1' does not exist
       `  %y = Neg(%x, %w)`                           | bad.kg:4:8: Neg 'y': expects 1 input, got 2
-      `  %y = Neg(%x) : f16[?,3]`                    | bad.kg:4:18: unknown dtype 'f16' (expected f32, f64, i32, i64 or bool)
+      `  %y = Neg(%x) : f8[?,3]`                     | bad.kg:4:18: unknown dtype 'f8' (expected one of f32, f64, i32, i64, bool, f16, bf16, i8, u8, i16)
+      `  %c = Const() {value = dense<i8[2]>[1, 200]}`           | bad.kg:4:41: value 200 is out of range for i8
+      `  %c = Const() {value = dense<u8[1]>[-1]}`               | bad.kg:4:38: value -1 is out of range for u8
+      `  %c = Const() {value = dense<i16[1]>"AAAA"}`            | bad.kg:4:38: dense<i16[1]> needs 2 bytes of data, got 3
       `  %y = Neg(%x) @"/gpu:0`                      | bad.kg:4:17: unterminated string
       `  %y = Neg(%x) & %w`                          | bad.kg:4:16: unexpected character '&'
       `  %y = Neg(%x) %w`                            | bad.kg:5:1: expected '=' but found '}'

@@ -101,7 +101,7 @@ class ValueTest {
     assertSame(DType.FLOAT32, DType.fromName("f32"));
     assertSame(DType.INT64, DType.fromName("INT64"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DType.fromName("float"));
-    assertEquals("unknown dtype 'float' (expected one of f32, f64, i32, i64, bool)", e.getMessage());
+    assertEquals("unknown dtype 'float' (expected one of f32, f64, i32, i64, bool, f16, bf16, i8, u8, i16)", e.getMessage());
   }
 
   @Test
@@ -164,7 +164,7 @@ class ValueTest {
   void tensorGettersRefuseTheWrongKind() {
     Tensor ints = Tensor.of(new int[] {1, 2}, 2);
     IllegalStateException e = assertThrows(IllegalStateException.class, ints::toFloatArray);
-    assertEquals("toFloatArray: tensor is INT32, not FLOAT32", e.getMessage());
+    assertEquals("toFloatArray: tensor is INT32, not FLOAT32 (or FLOAT16, BFLOAT16)", e.getMessage());
     e = assertThrows(IllegalStateException.class, ints::floatValue);
     assertEquals("floatValue: tensor of shape [2] is not a single value", e.getMessage());
     e = assertThrows(IllegalStateException.class, ints::doubleValue);

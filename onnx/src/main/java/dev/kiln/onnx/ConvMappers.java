@@ -1,5 +1,6 @@
 package dev.kiln.onnx;
 
+import dev.kiln.graph.DType;
 import dev.kiln.graph.Ops;
 import dev.kiln.graph.Output;
 import dev.kiln.graph.Shape;
@@ -16,6 +17,8 @@ final class ConvMappers {
 
   static void register(Map<String, Mapper> m) {
     m.put("Conv", ConvMappers::conv);
+    m.put("ConvInteger", ConvMappers::convInteger);
+    m.put("QLinearConv", ConvMappers::qlinearConv);
     m.put("ConvTranspose", ConvTransposeMapper::map);
     m.put("GridSample", GridSampleMapper::map);
     m.put("MaxPool", n -> pool(n, true));
@@ -80,9 +83,61 @@ final class ConvMappers {
   }
 
   private static void conv(Node n) {
+    Output y = conv(n, n.in(0), n.in(1));
+    n.out(n.has(2) ? n.ops.biasAdd(y, n.in(2), "NCHW") : y);
+  }
+
+  /**
+   * ConvInteger: the convolution of the zero-point-shifted operands, exact in float64 (products and
+   * sums of 8-bit values stay far below 2^53), as int32.
+   */
+  private static void convInteger(Node n) {
+    n.out(n.ops.cast(integerConv(n, 0, 1, 2, 3), DType.INT32));
+  }
+
+  /** Inputs {@code ix} and {@code iw} less the zero points {@code izx}, {@code izw} (if present), convolved in float64. */
+  private static Output integerConv(Node n, int ix, int iw, int izx, int izw) {
     Ops o = n.ops;
-    Output x = n.in(0);
-    Output w = n.in(1);
+    Output x = o.cast(n.in(ix), DType.INT32);
+    Output w = o.cast(n.in(iw), DType.INT32);
+    if (n.has(izx)) {
+      x = o.sub(x, o.cast(n.in(izx), DType.INT32));
+    }
+    if (n.has(izw)) {
+      Output zw = o.cast(n.in(izw), DType.INT32);
+      // A 1-D zero point of w holds one value per output channel (w's axis 0).
+      w = o.sub(w, zw.shape().rank() == 1 ? o.reshape(zw, -1, 1, 1, 1) : zw);
+    }
+    return conv(n, o.cast(x, DType.FLOAT64), o.cast(w, DType.FLOAT64));
+  }
+
+  /**
+   * QLinearConv (x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B): the
+   * exact integer convolution plus the int32 bias, rescaled by x_scale * w_scale / y_scale (w_scale per
+   * output channel when 1-D), rounded half to even, shifted by y's zero point and saturated.
+   */
+  private static void qlinearConv(Node n) {
+    Ops o = n.ops;
+    DType to = n.in(7).dtype();
+    if (to != DType.UINT8 && to != DType.INT8) {
+      throw n.unsupported("y_zero_point of type " + to.shortName() + " (quantization supports uint8 and int8)");
+    }
+    Output acc = integerConv(n, 0, 3, 2, 5);
+    if (n.has(8)) {
+      acc = o.add(acc, o.reshape(o.cast(n.in(8), DType.FLOAT64), 1, -1, 1, 1));
+    }
+    Output ws = o.cast(n.in(4), DType.FLOAT64);
+    if (ws.shape().rank() == 1) {
+      ws = o.reshape(ws, 1, -1, 1, 1);
+    }
+    Output scale = o.div(o.mul(o.cast(n.in(1), DType.FLOAT64), ws), o.cast(n.in(6), DType.FLOAT64));
+    Output q = o.add(o.round(o.mul(acc, scale)), o.cast(n.in(7), DType.FLOAT64));
+    n.out(o.cast(to == DType.UINT8 ? o.clip(q, 0, 255) : o.clip(q, -128, 127), to));
+  }
+
+  /** ONNX Conv of x and w (NCHW, OIHW) without bias: padding, strides and dilations from the node. */
+  private static Output conv(Node n, Output x, Output w) {
+    Ops o = n.ops;
     int sr = spatialRank(n, x);
     Shape ws = w.shape();
     if (!ws.isFullyDefined()) {
@@ -105,10 +160,7 @@ final class ConvMappers {
     Output filter = o.transpose(w, 2, 3, 1, 0);
     int[] explicit = {(int) p[0], (int) p[2], (int) p[1], (int) p[3]};
     Output y = o.conv2d(x, filter, Node.ints(strides), "EXPLICIT", Node.ints(dil), explicit, "NCHW");
-    if (n.has(2)) {
-      y = o.biasAdd(y, n.in(2), "NCHW");
-    }
-    n.out(sr == 1 ? o.squeeze(y, 2) : y);
+    return sr == 1 ? o.squeeze(y, 2) : y;
   }
 
   /** MaxUnpool: X's values written at their flat indices I into zeros of the output shape. */
@@ -197,12 +249,18 @@ final class ConvMappers {
     int[] k = Node.ints(kernel);
     int[] s = Node.ints(strides);
     if (max) {
-      Output in = x;
+      // Kiln's MaxPool takes floats: 8- and 16-bit integers are exact in float32, int32 in float64.
+      DType d = x.dtype();
+      boolean integer = d.isInteger() && d != DType.INT64;
+      Output in = integer ? o.cast(x, d == DType.INT32 ? DType.FLOAT64 : DType.FLOAT32) : x;
       if (padded) {
-        Output mask = o.pad(o.onesLike(x), all);
-        in = o.select(o.greater(mask, c(o, 0, x)), o.pad(x, all), c(o, Double.NEGATIVE_INFINITY, x));
+        Output mask = o.pad(o.onesLike(in), all);
+        in = o.select(o.greater(mask, c(o, 0, in)), o.pad(in, all), c(o, Double.NEGATIVE_INFINITY, in));
       }
       Output y = o.maxPool(in, k, s, "VALID", "NCHW");
+      if (integer) {
+        y = o.cast(y, d);
+      }
       n.out(sr == 1 ? o.squeeze(y, 2) : y);
       return;
     }

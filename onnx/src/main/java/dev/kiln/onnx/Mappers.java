@@ -23,6 +23,7 @@ final class Mappers {
     SignalMappers.register(m);
     TrainingMappers.register(m);
     ControlFlowMappers.register(m);
+    QuantMappers.register(m);
     return Map.copyOf(m);
   }
 

@@ -118,6 +118,10 @@ final class TensorMappers {
       case INT32 -> Tensor.scalar(v.toIntArray()[0]);
       case INT64 -> Tensor.scalar(v.toLongArray()[0]);
       case BOOL -> Tensor.scalar(v.toBooleanArray()[0]);
+      case FLOAT16, BFLOAT16 -> dev.kiln.graph.HostBuffers.adopt(v.dtype(), dev.kiln.graph.Shape.scalar(),
+          new float[] {v.toFloatArray()[0]});
+      case INT8, UINT8, INT16 -> dev.kiln.graph.HostBuffers.adopt(v.dtype(), dev.kiln.graph.Shape.scalar(),
+          new int[] {v.toIntArray()[0]});
     };
   }
 

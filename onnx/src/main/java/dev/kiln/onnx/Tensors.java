@@ -21,8 +21,13 @@ final class Tensors {
       case 7 -> DType.INT64;
       case 9 -> DType.BOOL;
       case 11 -> DType.FLOAT64;
+      case 10 -> DType.FLOAT16;
+      case 16 -> DType.BFLOAT16;
+      case 3 -> DType.INT8;
+      case 2 -> DType.UINT8;
+      case 5 -> DType.INT16;
       default -> throw new UnsupportedOnnxException(where + ": element type " + typeName(onnxType)
-          + " is not supported (Kiln has float, double, int32, int64, bool)");
+          + " is not supported (Kiln has float, double, float16, bfloat16, int8, uint8, int16, int32, int64, bool)");
     };
   }
 
@@ -33,6 +38,11 @@ final class Tensors {
       case INT64 -> 7;
       case BOOL -> 9;
       case FLOAT64 -> 11;
+      case FLOAT16 -> 10;
+      case BFLOAT16 -> 16;
+      case INT8 -> 3;
+      case UINT8 -> 2;
+      case INT16 -> 5;
     };
   }
 
@@ -69,6 +79,10 @@ final class Tensors {
             + d.shortName() + " needs " + (long) count * d.byteSize());
       }
       ByteBuffer b = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+      if (d.isNarrow()) {
+        HostBuffers.decode(d, b, array, 0, count);
+        return HostBuffers.adopt(d, shape, array);
+      }
       switch (d) {
         case FLOAT32 -> b.asFloatBuffer().get((float[]) array);
         case FLOAT64 -> b.asDoubleBuffer().get((double[]) array);
@@ -86,7 +100,7 @@ final class Tensors {
     int have = switch (d) {
       case FLOAT32 -> p.getFloatDataCount();
       case FLOAT64 -> p.getDoubleDataCount();
-      case INT32, BOOL -> p.getInt32DataCount();
+      case INT32, BOOL, FLOAT16, BFLOAT16, INT8, UINT8, INT16 -> p.getInt32DataCount();
       case INT64 -> p.getInt64DataCount();
     };
     if (have != count) {
@@ -99,6 +113,10 @@ final class Tensors {
         case INT32 -> ((int[]) array)[i] = p.getInt32Data(i);
         case BOOL -> ((boolean[]) array)[i] = p.getInt32Data(i) != 0;
         case INT64 -> ((long[]) array)[i] = p.getInt64Data(i);
+        // The 16-bit floats' int32_data hold their bit patterns; the narrow integers their values.
+        case FLOAT16 -> ((float[]) array)[i] = dev.kiln.graph.Narrowing.fromFloat16Bits((short) p.getInt32Data(i));
+        case BFLOAT16 -> ((float[]) array)[i] = dev.kiln.graph.Narrowing.fromBfloat16Bits((short) p.getInt32Data(i));
+        case INT8, UINT8, INT16 -> ((int[]) array)[i] = dev.kiln.graph.Narrowing.wrap(d, p.getInt32Data(i));
       }
     }
     return HostBuffers.adopt(d, shape, array);
@@ -109,7 +127,11 @@ final class Tensors {
     DType d = t.dtype();
     int n = t.size();
     ByteBuffer b = ByteBuffer.allocate(n * d.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    if (d.isNarrow()) {
+      HostBuffers.encode(d, HostBuffers.array(t), 0, n, b);
+    }
     switch (d) {
+      case FLOAT16, BFLOAT16, INT8, UINT8, INT16 -> {} // encoded above
       case FLOAT32 -> b.asFloatBuffer().put(t.toFloatArray());
       case FLOAT64 -> b.asDoubleBuffer().put(t.toDoubleArray());
       case INT32 -> b.asIntBuffer().put(t.toIntArray());

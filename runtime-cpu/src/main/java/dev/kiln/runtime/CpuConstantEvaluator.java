@@ -51,7 +51,7 @@ public final class CpuConstantEvaluator implements ConstantEvaluator {
       outSlots[j] = n + j;
       frame[n + j] = HostBuffers.allocate(t.dtype(), t.shape().elementCount());
     }
-    Kernels.factory(op.type()).create(new KernelSpec(op, inTypes, outTypes, inSlots, outSlots)).run(frame);
+    Kernels.create(new KernelSpec(op, inTypes, outTypes, inSlots, outSlots)).run(frame);
     List<Tensor> out = new ArrayList<>(outSlots.length);
     for (int j = 0; j < outSlots.length; j++) {
       out.add(HostBuffers.adopt(outTypes.get(j).dtype(), outTypes.get(j).shape(), frame[n + j]));

@@ -28,7 +28,7 @@ public final class CpuHostRuntime implements HostRuntime {
   @Override
   public HostStep kernel(Operation op, List<TensorType> inputs, List<TensorType> outputs, int[] inputSlots,
       int[] outputSlots) {
-    Kernel k = Kernels.factory(op.type()).create(new KernelSpec(op, inputs, outputs, inputSlots, outputSlots));
+    Kernel k = Kernels.create(new KernelSpec(op, inputs, outputs, inputSlots, outputSlots));
     return k::run;
   }
 

@@ -128,7 +128,7 @@ final class KernelHarness {
 
   static Object garbage(DType d, int n) {
     Object a = HostBuffers.allocate(d, n);
-    switch (d) {
+    switch (d.computeType()) {
       case FLOAT32 -> Arrays.fill((float[]) a, 12345.5f);
       case FLOAT64 -> Arrays.fill((double[]) a, -9876.25);
       case INT32 -> Arrays.fill((int[]) a, 0x5eed);
@@ -192,6 +192,11 @@ final class KernelHarness {
       case INT32 -> randomI32(seed, 9, dims);
       case INT64 -> randomI64(seed, 9, dims);
       case BOOL -> randomBool(seed, dims);
+      case FLOAT16 -> Tensor.ofFloat16(randomF32(seed, dims).toFloatArray(), dims);
+      case BFLOAT16 -> Tensor.ofBfloat16(randomF32(seed, dims).toFloatArray(), dims);
+      case INT8, INT16 -> Tensor.ofNarrowInts(d, randomI32(seed, 9, dims).toIntArray(), dims);
+      case UINT8 -> Tensor.ofNarrowInts(d, java.util.Arrays.stream(randomI32(seed, 9, dims).toIntArray())
+          .map(Math::abs).toArray(), dims);
     };
   }
 

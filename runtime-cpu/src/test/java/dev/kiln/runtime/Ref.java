@@ -87,6 +87,8 @@ final class Ref {
         case INT32 -> ((int[]) a)[i] = (int) v[i];
         case INT64 -> ((long[]) a)[i] = (long) v[i];
         case BOOL -> ((boolean[]) a)[i] = v[i] != 0;
+        case FLOAT16, BFLOAT16 -> ((float[]) a)[i] = dev.kiln.graph.Narrowing.toFloat(d, v[i]);
+        case INT8, UINT8, INT16 -> ((int[]) a)[i] = dev.kiln.graph.Narrowing.wrap(d, (long) v[i]);
       }
     }
     return HostBuffers.adopt(d, Shape.of(dims), a);

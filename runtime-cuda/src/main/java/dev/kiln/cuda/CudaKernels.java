@@ -149,6 +149,9 @@ final class CudaKernels {
 
     @Override
     public boolean hasKernel(Operation op) {
+      if (narrow(op)) {
+        return false;
+      }
       if (op.def().traits().contains(OpTrait.VIEW)) {
         return true;
       }
@@ -158,7 +161,13 @@ final class CudaKernels {
 
     @Override
     public boolean canFuse(Operation op) {
-      return fuses(op.type()) || runsComposite(op);
+      return !narrow(op) && (fuses(op.type()) || runsComposite(op));
+    }
+
+    /** The device keeps no narrow dtype (f16, bf16, i8, u8, i16): such nodes run on the host. */
+    private boolean narrow(Operation op) {
+      return op.inputs().stream().anyMatch(o -> o.dtype().isNarrow())
+          || op.outputs().stream().anyMatch(o -> o.dtype().isNarrow());
     }
 
     @Override

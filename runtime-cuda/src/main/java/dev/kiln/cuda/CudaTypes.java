@@ -6,6 +6,12 @@ import dev.kiln.graph.DType;
 final class CudaTypes {
   private CudaTypes() {}
 
+  /** Narrow dtypes are not placed on the device ({@code CudaKernels} refuses their nodes). */
+  static IllegalArgumentException unsupported(DType d) {
+    return new IllegalArgumentException("CUDA has no " + d.shortName() + " kernels: nodes on " + d.shortName()
+        + " run on the host");
+  }
+
   static String c(DType d) {
     return switch (d) {
       case FLOAT32 -> "float";
@@ -13,6 +19,7 @@ final class CudaTypes {
       case INT32 -> "int";
       case INT64 -> "long long";
       case BOOL -> "bool";
+      default -> throw unsupported(d);
     };
   }
 
@@ -22,6 +29,7 @@ final class CudaTypes {
       case FLOAT32, INT32 -> 4;
       case FLOAT64, INT64 -> 8;
       case BOOL -> 1;
+      default -> throw unsupported(d);
     };
   }
 
@@ -33,6 +41,7 @@ final class CudaTypes {
       case INT32 -> "((int)" + (int) v + ")";
       case INT64 -> "((long long)" + (long) v + "LL)";
       case BOOL -> v != 0 ? "true" : "false";
+      default -> throw unsupported(d);
     };
   }
 

@@ -241,6 +241,33 @@ class CudaKernelsTest {
   }
 
   @Test
+  void narrowDTypeNodesArePlacedOnTheHost() {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(4));
+    Output e = tf.withName("e").exp(x);
+    Output h = tf.withName("h").cast(e, DType.FLOAT16);
+    Output s = tf.withName("s").add(h, h);
+    Output r = tf.withName("r").reshape(s, 2, 2);
+    Output back = tf.withName("back").cast(r, DType.FLOAT32);
+    Output t = tf.withName("t").tanh(back);
+    for (Output narrow : List.of(h, s, r, back)) {
+      assertFalse(CudaKernels.REGISTRY.hasKernel(narrow.op()), narrow.toString());
+      assertFalse(CudaKernels.REGISTRY.canFuse(narrow.op()), narrow.toString());
+    }
+    Program placed = new Place(DeviceDescription.fakeGpu(), CudaKernels.REGISTRY)
+        .run(new Program(g, List.of(t), List.of(), Set.of(x)), new PassStatistics());
+    assertEquals("/gpu:0", placed.graph().operation("e").device());
+    for (String host : List.of("h", "s", "r", "back")) {
+      assertEquals("/cpu:0", placed.graph().operation(host).device(), host);
+    }
+    assertEquals("/gpu:0", placed.graph().operation("t").device());
+    IllegalArgumentException ex = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> CudaTypes.c(DType.BFLOAT16));
+    assertEquals("CUDA has no bf16 kernels: nodes on bf16 run on the host", ex.getMessage());
+  }
+
+  @Test
   void everyClassOfThisModuleIsInItsOwnPackage() throws IOException, URISyntaxException {
     Path classes = Path.of(CudaKernels.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     Set<String> packages = new TreeSet<>();

@@ -36,7 +36,8 @@ final class CheckpointFormat {
   static final long MAX_PAYLOAD_BYTES = Integer.MAX_VALUE - 8 - HEADER_BYTES;
   /** Dtype codes in the file; their order is part of the format. */
   static final List<DType> CODES =
-      List.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64, DType.BOOL);
+      List.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64, DType.BOOL, DType.FLOAT16, DType.BFLOAT16,
+          DType.INT8, DType.UINT8, DType.INT16);
 
   private CheckpointFormat() {}
 
@@ -167,6 +168,10 @@ final class CheckpointFormat {
   }
 
   private static void putValues(ByteBuffer out, Tensor t) {
+    if (t.dtype().isNarrow()) {
+      dev.kiln.graph.HostBuffers.encode(t.dtype(), dev.kiln.graph.HostBuffers.array(t), 0, t.size(), out);
+      return;
+    }
     switch (t.dtype()) {
       case FLOAT32 -> out.asFloatBuffer().put(t.toFloatArray());
       case FLOAT64 -> out.asDoubleBuffer().put(t.toDoubleArray());

@@ -154,7 +154,7 @@ final class CheckpointPayload {
           }
         }
       }
-      HostBuffers.decode(buf, array, done, k);
+      HostBuffers.decode(dtype, buf, array, done, k);
       done += k;
     }
     take((long) n * size);

@@ -24,6 +24,11 @@ class CheckpointFormatTest {
     m.put("i", Tensor.of(new int[] {-1, 2}, 2));
     m.put("flags", Tensor.of(new boolean[] {true, false, true}, 3));
     m.put("empty", Tensor.zeros(dev.kiln.graph.DType.FLOAT32, dev.kiln.graph.Shape.of(0, 4)));
+    m.put("half", Tensor.ofFloat16Bits(new short[] {0x3C00, (short) 0xFC00, 0x0001, 0x7E00}, 4));
+    m.put("brain", Tensor.ofBfloat16Bits(new short[] {0x3F80, (short) 0xFF80, 0x0001}, 3));
+    m.put("q8", Tensor.ofInt8(new byte[] {-128, 127}, 2));
+    m.put("u8", Tensor.ofUint8(new byte[] {-1, 0}, 1, 2));
+    m.put("q16", Tensor.ofInt16(new short[] {Short.MIN_VALUE}, 1));
     return m;
   }
 
@@ -33,6 +38,21 @@ class CheckpointFormatTest {
     Map<String, Tensor> out = CheckpointFormat.decode(CheckpointFormat.encode(in), "x");
     assertEquals(List.copyOf(in.keySet()), List.copyOf(out.keySet()));
     assertEquals(in, out);
+  }
+
+  @Test
+  void narrowValuesTakeTheirOwnWidthAndAppendedCodes() {
+    byte[] b = CheckpointFormat.encode(Map.of("h", Tensor.ofFloat16Bits(new short[] {0x3C00, 0x0001}, 2)));
+    ByteBuffer in = ByteBuffer.wrap(b, 24, b.length - 24);
+    assertEquals(1, in.getInt());
+    assertEquals(1, in.getShort());
+    assertEquals('h', in.get());
+    assertEquals(5, in.get()); // f16: codes 5..9 follow bool's 4, so older files read the same
+    assertEquals(1, in.get());
+    assertEquals(2, in.getInt());
+    assertEquals(0x3C00, in.getShort());
+    assertEquals(0x0001, in.getShort());
+    assertEquals(0, in.remaining());
   }
 
   @Test
@@ -179,8 +199,8 @@ class CheckpointFormatTest {
     byte[] one = new byte[] {0, 0, (byte) 0x80, 0x3f};
     assertEquals("checkpoint 'c' is malformed: variable 'w' has dimension 4294967295 in shape [4294967295], "
         + "more than 2147483647", decodeFails(file(payload(1, entry("w", 0, new long[] {0xffffffffL}, one)))));
-    assertEquals("checkpoint 'c' is malformed: variable 'w' has unknown dtype code 5",
-        decodeFails(file(payload(1, entry("w", 5, new long[] {1}, one)))));
+    assertEquals("checkpoint 'c' is malformed: variable 'w' has unknown dtype code 10",
+        decodeFails(file(payload(1, entry("w", 10, new long[] {1}, one)))));
     assertEquals("checkpoint 'c' is malformed: variable 'w' appears twice",
         decodeFails(file(payload(2, entry("w", 2, new long[0], one), entry("w", 2, new long[0], one)))));
     assertEquals("checkpoint 'c' is malformed: entry 0 has an empty name",

@@ -141,6 +141,10 @@ public final class GraphPrinter {
       return sb.append(']').toString();
     }
     ByteBuffer buf = ByteBuffer.allocate(n * t.dtype().byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    if (t.dtype().isNarrow()) {
+      HostBuffers.encode(t.dtype(), data, 0, n, buf);
+      return sb.append('"').append(Base64.getEncoder().encodeToString(buf.array())).append('"').toString();
+    }
     switch (data) {
       case float[] a -> buf.asFloatBuffer().put(a);
       case double[] a -> buf.asDoubleBuffer().put(a);

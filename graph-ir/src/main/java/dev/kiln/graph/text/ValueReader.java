@@ -76,7 +76,7 @@ final class ValueReader {
         return d;
       }
     }
-    throw parser.error(t, "unknown dtype '" + t.getText() + "' (expected f32, f64, i32, i64 or bool)");
+    throw parser.error(t, "unknown dtype '" + t.getText() + "' (expected one of " + DType.shortNames() + ")");
   }
 
   private long parseLong(Token t, String what) {
@@ -120,12 +120,15 @@ final class ValueReader {
       Token t = xs.get(i).getStart();
       String s = t.getText();
       switch (data) {
+        case float[] a when type.dtype().isNarrow() ->
+            a[i] = Narrowing.toFloat(type.dtype(), isNumber(t) ? doubleOf(s) : nonFinite(t, type));
         case float[] a -> a[i] = isNumber(t) ? floatOf(s) : (float) nonFinite(t, type);
         case double[] a -> a[i] = isNumber(t) ? doubleOf(s) : nonFinite(t, type);
         case int[] a -> {
           long v = integer(t, type);
-          if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-            throw parser.error(t, "value " + s + " is out of range for i32");
+          if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE
+              || (type.dtype().isNarrow() && !Narrowing.inRange(type.dtype(), v))) {
+            throw parser.error(t, "value " + s + " is out of range for " + type.dtype().shortName());
           }
           a[i] = (int) v;
         }
@@ -185,6 +188,10 @@ final class ValueReader {
     }
     ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     Object data = HostBuffers.allocate(type.dtype(), n);
+    if (type.dtype().isNarrow()) {
+      HostBuffers.decode(type.dtype(), buf, data, 0, n);
+      return data;
+    }
     switch (data) {
       case float[] a -> buf.asFloatBuffer().get(a);
       case double[] a -> buf.asDoubleBuffer().get(a);

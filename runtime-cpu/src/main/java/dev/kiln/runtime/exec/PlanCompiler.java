@@ -891,7 +891,7 @@ public final class PlanCompiler {
         if (op.def() instanceof dev.kiln.graph.ControlFlowOp) {
           yield ControlFlowKernels.create(spec, session, scopeOf(op, 0), scopeOf(op, 1));
         }
-        yield Kernels.factory(op.type()).create(spec);
+        yield Kernels.create(spec);
       }
     };
   }

@@ -174,6 +174,7 @@ final class FusedInstructions {
       case INT32 -> (arr, off, n) -> UnaryKernels.i32(op, (int[]) arr[x], off[x], (int[]) arr[y], off[y], n);
       case INT64 -> (arr, off, n) -> UnaryKernels.i64(op, (long[]) arr[x], off[x], (long[]) arr[y], off[y], n);
       case BOOL -> (arr, off, n) -> UnaryKernels.not((boolean[]) arr[x], off[x], (boolean[]) arr[y], off[y], n);
+      default -> throw dev.kiln.runtime.kernels.NarrowTypes.notLowered(d);
     };
   }
 
@@ -222,6 +223,7 @@ final class FusedInstructions {
       case INT64 -> (arr, off, n) -> intOp(() ->
           ArithmeticKernels.i64(op, k, (long[]) arr[a], off[a], (long[]) arr[b], off[b], (long[]) arr[o], off[o], n), op);
       case BOOL -> throw new IllegalArgumentException("no fused CPU loop for " + op + " on bool");
+      default -> throw dev.kiln.runtime.kernels.NarrowTypes.notLowered(d);
     };
   }
 
@@ -245,6 +247,7 @@ final class FusedInstructions {
       case INT32 -> (arr, off, n) -> CompareKernels.i32(op, k, (int[]) arr[a], off[a], (int[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
       case INT64 -> (arr, off, n) -> CompareKernels.i64(op, k, (long[]) arr[a], off[a], (long[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
       case BOOL -> (arr, off, n) -> CompareKernels.bool(op, k, (boolean[]) arr[a], off[a], (boolean[]) arr[b], off[b], (boolean[]) arr[o], off[o], n);
+      default -> throw dev.kiln.runtime.kernels.NarrowTypes.notLowered(d);
     };
   }
 

@@ -58,6 +58,7 @@ public final class ArithmeticKernels {
           }
         };
         case BOOL -> throw KernelSupport.unsupported(spec, d);
+        default -> throw NarrowTypes.notLowered(d);
       };
       return new ElementwiseKernel(spec, plan, rows, op == Op.POW ? 16 : 1);
     };

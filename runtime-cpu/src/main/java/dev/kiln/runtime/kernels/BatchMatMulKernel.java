@@ -68,6 +68,7 @@ public final class BatchMatMulKernel {
           case INT64 -> frame -> MatMulKernels.i64(false, p.tb(), rows, p.n(), p.k(),
               (long[]) frame[sa], (long[]) frame[sb], (long[]) frame[sc]);
           case BOOL -> throw KernelSupport.unsupported(spec, d);
+          default -> throw NarrowTypes.notLowered(d);
         };
       }
       // Products up to BLAS's own one-thread size split the batch over the cores, each product on one

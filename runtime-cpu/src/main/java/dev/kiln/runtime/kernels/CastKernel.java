@@ -1,11 +1,15 @@
 package dev.kiln.runtime.kernels;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.Narrowing;
 
 /**
  * Cast between any two dtypes with Java's conversions: floats to integers truncate toward zero and
  * saturate (NaN gives 0), wide integers to narrow ones wrap, BOOL becomes 0/1 and numbers become
- * {@code x != 0}.
+ * {@code x != 0}. Into float16 and bfloat16 a value is rounded once, to nearest with ties to even
+ * (a double directly, not through float); into int8, uint8 and int16 a float is truncated toward zero
+ * to a long (saturating) and every integer wraps (two's complement). A narrow value is read exactly
+ * from its compute type's array.
  */
 public final class CastKernel {
   private CastKernel() {}
@@ -24,12 +28,51 @@ public final class CastKernel {
       System.arraycopy(x, xo, y, yo, n);
       return;
     }
+    if (to.isNarrow()) {
+      toNarrow(x, xo, to, y, yo, n);
+      return;
+    }
+    if (from.isNarrow()) {
+      cast(from.computeType(), x, xo, to, y, yo, n);
+      return;
+    }
     switch (from) {
       case FLOAT32 -> fromF32((float[]) x, xo, to, y, yo, n);
       case FLOAT64 -> fromF64((double[]) x, xo, to, y, yo, n);
       case INT32 -> fromI32((int[]) x, xo, to, y, yo, n);
       case INT64 -> fromI64((long[]) x, xo, to, y, yo, n);
       case BOOL -> fromBool((boolean[]) x, xo, to, y, yo, n);
+      default -> throw NarrowTypes.notLowered(from);
+    }
+  }
+
+  /** Into a narrow dtype, from any storage array. */
+  private static void toNarrow(Object x, int xo, DType to, Object y, int yo, int n) {
+    if (to.isFloating()) {
+      float[] o = (float[]) y;
+      boolean half = to == DType.FLOAT16;
+      switch (x) {
+        case float[] a -> {
+          for (int i = 0; i < n; i++) {
+            o[yo + i] = half ? Narrowing.toFloat16(a[xo + i]) : Narrowing.toBfloat16(a[xo + i]);
+          }
+        }
+        case double[] a -> { for (int i = 0; i < n; i++) o[yo + i] = Narrowing.toFloat(to, a[xo + i]); }
+        case int[] a -> { for (int i = 0; i < n; i++) o[yo + i] = Narrowing.toFloat(to, a[xo + i]); }
+        case long[] a -> { for (int i = 0; i < n; i++) o[yo + i] = Narrowing.toFloat(to, (double) a[xo + i]); }
+        case boolean[] a -> { for (int i = 0; i < n; i++) o[yo + i] = a[xo + i] ? 1f : 0f; }
+        default -> throw new IllegalArgumentException("not a storage array: " + x.getClass().getName());
+      }
+      return;
+    }
+    int[] o = (int[]) y;
+    switch (x) {
+      case float[] a -> { for (int i = 0; i < n; i++) o[yo + i] = Narrowing.wrap(to, (long) a[xo + i]); }
+      case double[] a -> { for (int i = 0; i < n; i++) o[yo + i] = Narrowing.wrap(to, (long) a[xo + i]); }
+      case int[] a -> { for (int i = 0; i < n; i++) o[yo + i] = Narrowing.wrap(to, a[xo + i]); }
+      case long[] a -> { for (int i = 0; i < n; i++) o[yo + i] = Narrowing.wrap(to, a[xo + i]); }
+      case boolean[] a -> { for (int i = 0; i < n; i++) o[yo + i] = a[xo + i] ? 1 : 0; }
+      default -> throw new IllegalArgumentException("not a storage array: " + x.getClass().getName());
     }
   }
 

@@ -47,6 +47,7 @@ public final class CompareKernels {
       case INT32 -> (a, ao, b, bo, c, co, o, oo, n) -> i32(op, kind, (int[]) a, ao, (int[]) b, bo, (boolean[]) o, oo, n);
       case INT64 -> (a, ao, b, bo, c, co, o, oo, n) -> i64(op, kind, (long[]) a, ao, (long[]) b, bo, (boolean[]) o, oo, n);
       case BOOL -> (a, ao, b, bo, c, co, o, oo, n) -> bool(op, kind, (boolean[]) a, ao, (boolean[]) b, bo, (boolean[]) o, oo, n);
+      default -> throw NarrowTypes.notLowered(d);
     };
   }
 

@@ -43,7 +43,8 @@ public final class CpuKernelRegistry implements KernelRegistry {
 
   @Override
   public boolean canFuse(Operation op) {
-    return Kernels.fuses(op.type());
+    // A Fused body computes in its nodes' own dtypes: a narrow one runs unfused, through its compute type.
+    return Kernels.fuses(op.type()) && !NarrowTypes.involves(op);
   }
 
   @Override

@@ -97,11 +97,22 @@ public final class Kernels {
   }
 
   /**
-   * The factory for {@code opType}: a built-in kernel, else a registered {@link HostKernel}.
+   * The factory for {@code opType}: a built-in kernel, else a registered {@link HostKernel}; a node
+   * that involves narrow dtypes gets the kernel built for its compute types ({@link NarrowTypes}).
    *
    * @throws IllegalArgumentException if the op type has no CPU kernel
    */
   public static KernelFactory factory(String opType) {
+    KernelFactory f = ownFactory(opType);
+    return spec -> NarrowTypes.create(spec, f);
+  }
+
+  /** The kernel for {@code spec}: {@code factory(spec.op().type()).create(spec)}. */
+  public static Kernel create(KernelSpec spec) {
+    return factory(spec.op().type()).create(spec);
+  }
+
+  private static KernelFactory ownFactory(String opType) {
     KernelFactory f = BUILTIN.get(opType);
     if (f != null) {
       return f;

@@ -110,6 +110,7 @@ public final class MatMulKernels {
         case INT32 -> frame -> i32(ta, tb, m, n, k, (int[]) frame[sa], (int[]) frame[sb], (int[]) frame[sc]);
         case INT64 -> frame -> i64(ta, tb, m, n, k, (long[]) frame[sa], (long[]) frame[sb], (long[]) frame[sc]);
         case BOOL -> throw KernelSupport.unsupported(spec, d);
+        default -> throw NarrowTypes.notLowered(d);
       };
     };
   }

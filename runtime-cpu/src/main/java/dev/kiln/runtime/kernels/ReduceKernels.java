@@ -187,6 +187,7 @@ final class ReduceKernels {
         case INT32 -> (y, yo, b, bo, c, co, x, xo, n) -> ReduceLoops.i32(op, k, (int[]) y, yo, (int[]) x, xo, n);
         case INT64 -> (y, yo, b, bo, c, co, x, xo, n) -> ReduceLoops.i64(op, k, (long[]) y, yo, (long[]) x, xo, n);
         case BOOL -> throw new AssertionError(dtype);
+        default -> throw NarrowTypes.notLowered(dtype);
       };
     }
 

@@ -27,6 +27,7 @@ final class SelectKernels {
             select((boolean[]) c, co, sc, (long[]) x, xo, sx, (long[]) y, yo, sy, (long[]) o, oo, n);
         case BOOL -> (c, co, x, xo, y, yo, o, oo, n) ->
             select((boolean[]) c, co, sc, (boolean[]) x, xo, sx, (boolean[]) y, yo, sy, (boolean[]) o, oo, n);
+        default -> throw NarrowTypes.notLowered(KernelSupport.outDType(spec, 0));
       };
       return new ElementwiseKernel(spec, plan, rows, 1);
     };
@@ -103,6 +104,7 @@ final class SelectKernels {
           }
         };
         case BOOL -> throw KernelSupport.unsupported(spec, d);
+        default -> throw NarrowTypes.notLowered(d);
       };
     };
   }

@@ -20,6 +20,9 @@ public final class StateKernels {
   }
 
   private static Kernel update(DType dtype, int n, int vs, int ws, int sign) {
+    if (dtype.isNarrow()) {
+      return narrowed(update(dtype.computeType(), n, vs, ws, sign), dtype, ws, n);
+    }
     return switch (dtype) {
       case FLOAT32 -> sign > 0
           ? f -> { float[] v = (float[]) f[vs], w = (float[]) f[ws]; for (int i = 0; i < n; i++) w[i] += v[i]; }
@@ -34,10 +37,22 @@ public final class StateKernels {
           ? f -> { long[] v = (long[]) f[vs], w = (long[]) f[ws]; for (int i = 0; i < n; i++) w[i] += v[i]; }
           : f -> { long[] v = (long[]) f[vs], w = (long[]) f[ws]; for (int i = 0; i < n; i++) w[i] -= v[i]; };
       case BOOL -> throw new IllegalArgumentException("cannot add to or subtract from a bool variable");
+      default -> throw NarrowTypes.notLowered(dtype);
+    };
+  }
+
+  /** {@code k}, then the {@code n} values in {@code slot} narrowed to {@code dtype}. */
+  private static Kernel narrowed(Kernel k, DType dtype, int slot, int n) {
+    return f -> {
+      k.run(f);
+      dev.kiln.graph.Narrowing.narrowInPlace(dtype, f[slot], 0, n);
     };
   }
 
   public static Kernel randomNormal(RandomStream rs, DType dtype, int n, int out) {
+    if (dtype.isNarrow()) {
+      return narrowed(randomNormal(rs, dtype.computeType(), n, out), dtype, out, n);
+    }
     long seed = rs.seed();
     return dtype == DType.FLOAT32
         ? f -> {
@@ -53,6 +68,9 @@ public final class StateKernels {
   }
 
   public static Kernel randomUniform(RandomStream rs, DType dtype, int n, int out) {
+    if (dtype.isNarrow()) {
+      return narrowed(randomUniform(rs, dtype.computeType(), n, out), dtype, out, n);
+    }
     long seed = rs.seed();
     return dtype == DType.FLOAT32
         ? f -> {

@@ -32,6 +32,7 @@ public final class UnaryKernels {
         case FLOAT32, FLOAT64 -> op != Op.LOGICAL_NOT;
         case INT32, INT64 -> !op.floatOnly && op != Op.LOGICAL_NOT;
         case BOOL -> op == Op.LOGICAL_NOT;
+        default -> false;
       };
       if (!ok) {
         throw KernelSupport.unsupported(spec, d);
@@ -42,6 +43,7 @@ public final class UnaryKernels {
         case INT32 -> (a, ao, b, bo, c, co, o, oo, n) -> i32(op, (int[]) a, ao, (int[]) o, oo, n);
         case INT64 -> (a, ao, b, bo, c, co, o, oo, n) -> i64(op, (long[]) a, ao, (long[]) o, oo, n);
         case BOOL -> (a, ao, b, bo, c, co, o, oo, n) -> not((boolean[]) a, ao, (boolean[]) o, oo, n);
+        default -> throw NarrowTypes.notLowered(d);
       };
       return new ElementwiseKernel(spec, ElementwiseKernel.planFor(spec), rows, op.unitCost);
     };
