@@ -1,15 +1,20 @@
 package dev.kiln.runtime.kernels;
 
 import dev.kiln.graph.ConvGeometry;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Float32 NCHW max and average pooling on the Vector API. NCHW keeps each (image, channel) plane a
  * contiguous H x W image, so a vector runs along an output row: with stride 1 a tap's inputs are one
- * load, with stride 2 they are the even or odd lanes of two loads, picked by a two-vector permute.
+ * load; with stride 2 they are the even or odd floats of one load, which the load seen as longs
+ * narrowed to ints (the low or, shifted, the high half of each long) gives in a half-width vector.
  * Columns whose windows the padding cuts, and other strides, run a scalar loop on the same plane. Taps
  * are combined in the order of the strided kernel (rows, then columns), so averages round alike.
  * Only loaded when {@link VectorSupport#AVAILABLE}.
@@ -19,9 +24,10 @@ final class PoolPlanes {
 
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final int L = F.length();
-  /** Lane k of {@code a.rearrange(EVEN, b)} is lane 2k of a:b, of {@code ODD}'s lane 2k + 1. */
-  private static final VectorShuffle<Float> EVEN = VectorShuffle.makeUnzip(F, 0);
-  private static final VectorShuffle<Float> ODD = VectorShuffle.makeUnzip(F, 1);
+  /** Half as many lanes: a stride-2 block's outputs, one per pair of input floats. */
+  private static final VectorSpecies<Integer> HALF =
+      VectorSpecies.of(int.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+  private static final VectorSpecies<Float> HALF_F = HALF.withLanes(float.class);
 
   /** Output rows [r0, r1) of max (or average) pooling; a row is (image * C + channel) * outH + oh. */
   static void pool(ConvGeometry g, boolean max, float[] x, float[] y, int r0, int r1) {
@@ -33,6 +39,7 @@ final class PoolPlanes {
       lo = hi = g.outW();
     }
     int plane = g.inH() * g.inW();
+    boolean twoByTwo = max && sw == 2 && g.kw() == 2 && hi > lo;
     for (int r = r0; r < r1; r++) {
       int xp = r / g.outH() * plane;
       int ih0 = r % g.outH() * g.strideH() - g.padTop();
@@ -42,7 +49,10 @@ final class PoolPlanes {
       for (int ow = 0; ow < lo; ow++) {
         y[yo + ow] = window(g, max, x, xp, ih0, i0, i1, ow);
       }
-      if (hi > lo) {
+      if (twoByTwo && i1 - i0 == 2) {
+        int top = xp + (ih0 + i0) * g.inW();
+        maxTwoByTwo(x, y, top, top + g.inW(), 2 * lo - g.padLeft(), g.inW(), yo, lo, hi);
+      } else if (hi > lo) {
         interior(g, max, x, y, xp, ih0, i0, i1, yo, lo, hi);
       }
       for (int ow = hi; ow < g.outW(); ow++) {
@@ -66,43 +76,130 @@ final class PoolPlanes {
     return max ? acc : acc * (float) (1.0 / (Math.max(0, i1 - i0) * Math.max(0, j1 - j0)));
   }
 
-  /** Output columns [lo, hi) of one row, a vector of columns at a time (stride 1 or 2). */
+  /** Output columns [lo, hi) of one row, a vector of columns at a time. */
   private static void interior(ConvGeometry g, boolean max, float[] x, float[] y, int xp, int ih0, int i0, int i1,
       int yo, int lo, int hi) {
-    int inW = g.inW();
-    int kw = g.kw();
-    int sw = g.strideW();
+    float inv = (float) (1.0 / (Math.max(0, i1 - i0) * g.kw()));
+    if (g.strideW() == 1) {
+      strideOne(g, max, x, y, xp, ih0, i0, i1, yo, lo, hi, inv);
+    } else {
+      strideTwo(g, max, x, y, xp, ih0, i0, i1, yo, lo, hi, inv);
+    }
+  }
+
+  private static void strideOne(ConvGeometry g, boolean max, float[] x, float[] y, int xp, int ih0, int i0, int i1,
+      int yo, int lo, int hi, float inv) {
     FloatVector start = FloatVector.broadcast(F, max ? Float.NEGATIVE_INFINITY : 0f);
-    float inv = (float) (1.0 / (Math.max(0, i1 - i0) * kw));
     for (int ow = lo; ow < hi; ow += L) {
       FloatVector acc = start;
       for (int i = i0; i < i1; i++) {
-        int rowStart = xp + (ih0 + i) * inW;
-        int rowEnd = rowStart + inW;
-        int base = rowStart + ow * sw - g.padLeft();
-        if (sw == 1) {
-          for (int j = 0; j < kw; j++) {
-            acc = combine(max, acc, load(x, base + j, rowEnd));
+        int rowStart = xp + (ih0 + i) * g.inW();
+        int base = rowStart + ow - g.padLeft();
+        for (int j = 0; j < g.kw(); j++) {
+          acc = combine(max, acc, load(x, base + j, rowStart + g.inW()));
+        }
+      }
+      store(max ? acc : acc.mul(inv), y, yo + ow, hi - ow);
+    }
+  }
+
+  /**
+   * The common 2 x 2 window of stride 2 over two whole rows (top and bottom start the rows; column
+   * {@code from} of each is output lo's first tap), kept to one short loop that the compiler keeps in
+   * vector registers.
+   */
+  private static void maxTwoByTwo(float[] x, float[] y, int top, int bottom, int from, int inW, int yo, int lo,
+      int hi) {
+    int half = HALF.length();
+    for (int ow = lo, col = from; ow < hi; ow += half, col += L) {
+      FloatVector a;
+      FloatVector b;
+      if (col + L <= inW) {
+        a = FloatVector.fromArray(F, x, top + col);
+        b = FloatVector.fromArray(F, x, bottom + col);
+      } else {
+        VectorMask<Float> m = F.indexInRange(col, inW);
+        a = FloatVector.fromArray(F, x, top + col, m);
+        b = FloatVector.fromArray(F, x, bottom + col, m);
+      }
+      LongVector pairs = a.max(b).reinterpretAsLongs();
+      FloatVector out = even(pairs).max(odd(pairs));
+      if (ow + half <= hi) {
+        out.intoArray(y, yo + ow);
+      } else {
+        out.intoArray(y, yo + ow, HALF_F.indexInRange(ow, hi));
+      }
+    }
+  }
+
+  /**
+   * Max takes the rows' maximum of each load first (the order of a maximum's operands does not change
+   * it); a sum adds tap by tap in the strided kernel's order.
+   */
+  private static void strideTwo(ConvGeometry g, boolean max, float[] x, float[] y, int xp, int ih0, int i0, int i1,
+      int yo, int lo, int hi, float inv) {
+    int kw = g.kw();
+    int half = HALF.length();
+    FloatVector lowest = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    FloatVector start = FloatVector.broadcast(HALF_F, max ? Float.NEGATIVE_INFINITY : 0f);
+    for (int ow = lo; ow < hi; ow += half) {
+      FloatVector acc = start;
+      if (max) {
+        for (int j = 0; j < kw; j += 2) {
+          FloatVector m = lowest;
+          for (int i = i0; i < i1; i++) {
+            int rowStart = xp + (ih0 + i) * g.inW();
+            m = m.max(load(x, rowStart + 2 * ow - g.padLeft() + j, rowStart + g.inW()));
           }
-        } else {
+          LongVector pairs = m.reinterpretAsLongs();
+          acc = acc.max(even(pairs));
+          if (j + 1 < kw) {
+            acc = acc.max(odd(pairs));
+          }
+        }
+      } else {
+        for (int i = i0; i < i1; i++) {
+          int rowStart = xp + (ih0 + i) * g.inW();
           for (int j = 0; j < kw; j += 2) {
-            FloatVector a = load(x, base + j, rowEnd);
-            FloatVector b = load(x, base + j + L, rowEnd);
-            acc = combine(max, acc, a.rearrange(EVEN, b));
+            LongVector pairs = load(x, rowStart + 2 * ow - g.padLeft() + j, rowStart + g.inW()).reinterpretAsLongs();
+            acc = acc.add(even(pairs));
             if (j + 1 < kw) {
-              acc = combine(max, acc, a.rearrange(ODD, b));
+              acc = acc.add(odd(pairs));
             }
           }
         }
       }
-      if (!max) {
-        acc = acc.mul(inv);
-      }
-      if (ow + L <= hi) {
-        acc.intoArray(y, yo + ow);
-      } else {
-        acc.intoArray(y, yo + ow, F.indexInRange(ow, hi));
-      }
+      store(max ? acc : acc.mul(inv), y, yo + ow, hi - ow);
+    }
+  }
+
+  /** Whether a pair's first float is its long's low half (lanes reinterpret in the platform's byte order). */
+  private static final boolean LOW_FIRST = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+
+  /** The first float of each pair. */
+  private static FloatVector even(LongVector pairs) {
+    return LOW_FIRST ? low(pairs) : high(pairs);
+  }
+
+  /** The second float of each pair. */
+  private static FloatVector odd(LongVector pairs) {
+    return LOW_FIRST ? high(pairs) : low(pairs);
+  }
+
+  private static FloatVector low(LongVector pairs) {
+    return ((IntVector) pairs.convertShape(VectorOperators.L2I, HALF, 0)).reinterpretAsFloats();
+  }
+
+  private static FloatVector high(LongVector pairs) {
+    return low(pairs.lanewise(VectorOperators.LSHR, 32));
+  }
+
+  /** The first {@code n} lanes of v (all when n is at least its length) into y from offset. */
+  private static void store(FloatVector v, float[] y, int offset, int n) {
+    if (n >= v.length()) {
+      v.intoArray(y, offset);
+    } else {
+      v.intoArray(y, offset, v.species().indexInRange(0, n));
     }
   }
 
