@@ -39,7 +39,11 @@ final class PoolPlanes {
       lo = hi = g.outW();
     }
     int plane = g.inH() * g.inW();
-    boolean twoByTwo = max && sw == 2 && g.kw() == 2 && hi > lo;
+    if (max && sw == 2 && g.kw() == 2 && g.kh() == 2 && g.strideH() == 2 && g.padTop() == 0 && 2 * g.outH() <= g.inH() && lo == 0
+        && hi == g.outW()) {
+      maxTwoByTwo(g, x, y, r0, r1);
+      return;
+    }
     for (int r = r0; r < r1; r++) {
       int xp = r / g.outH() * plane;
       int ih0 = r % g.outH() * g.strideH() - g.padTop();
@@ -49,10 +53,7 @@ final class PoolPlanes {
       for (int ow = 0; ow < lo; ow++) {
         y[yo + ow] = window(g, max, x, xp, ih0, i0, i1, ow);
       }
-      if (twoByTwo && i1 - i0 == 2) {
-        int top = xp + (ih0 + i0) * g.inW();
-        maxTwoByTwo(x, y, top, top + g.inW(), 2 * lo - g.padLeft(), g.inW(), yo, lo, hi);
-      } else if (hi > lo) {
+      if (hi > lo) {
         interior(g, max, x, y, xp, ih0, i0, i1, yo, lo, hi);
       }
       for (int ow = hi; ow < g.outW(); ow++) {
@@ -104,30 +105,37 @@ final class PoolPlanes {
   }
 
   /**
-   * The common 2 x 2 window of stride 2 over two whole rows (top and bottom start the rows; column
-   * {@code from} of each is output lo's first tap), kept to one short loop that the compiler keeps in
-   * vector registers.
+   * The common 2 x 2 window of stride 2 when every window lies inside its plane: one short loop over
+   * the rows that the compiler keeps in vector registers (a call per row cost as much as the row).
    */
-  private static void maxTwoByTwo(float[] x, float[] y, int top, int bottom, int from, int inW, int yo, int lo,
-      int hi) {
+  private static void maxTwoByTwo(ConvGeometry g, float[] x, float[] y, int r0, int r1) {
+    int inW = g.inW();
+    int outW = g.outW();
+    int plane = g.inH() * inW;
     int half = HALF.length();
-    for (int ow = lo, col = from; ow < hi; ow += half, col += L) {
-      FloatVector a;
-      FloatVector b;
-      if (col + L <= inW) {
-        a = FloatVector.fromArray(F, x, top + col);
-        b = FloatVector.fromArray(F, x, bottom + col);
-      } else {
-        VectorMask<Float> m = F.indexInRange(col, inW);
-        a = FloatVector.fromArray(F, x, top + col, m);
-        b = FloatVector.fromArray(F, x, bottom + col, m);
-      }
-      LongVector pairs = a.max(b).reinterpretAsLongs();
-      FloatVector out = even(pairs).max(odd(pairs));
-      if (ow + half <= hi) {
-        out.intoArray(y, yo + ow);
-      } else {
-        out.intoArray(y, yo + ow, HALF_F.indexInRange(ow, hi));
+    for (int r = r0; r < r1; r++) {
+      int top = r / g.outH() * plane + r % g.outH() * 2 * inW;
+      int bottom = top + inW;
+      int yo = r * outW;
+      for (int ow = 0; ow < outW; ow += half) {
+        int col = 2 * ow;
+        FloatVector a;
+        FloatVector b;
+        if (col + L <= inW) {
+          a = FloatVector.fromArray(F, x, top + col);
+          b = FloatVector.fromArray(F, x, bottom + col);
+        } else {
+          VectorMask<Float> m = F.indexInRange(col, inW);
+          a = FloatVector.fromArray(F, x, top + col, m);
+          b = FloatVector.fromArray(F, x, bottom + col, m);
+        }
+        LongVector pairs = a.max(b).reinterpretAsLongs();
+        FloatVector out = even(pairs).max(odd(pairs));
+        if (ow + half <= outW) {
+          out.intoArray(y, yo + ow);
+        } else {
+          out.intoArray(y, yo + ow, HALF_F.indexInRange(ow, outW));
+        }
       }
     }
   }
