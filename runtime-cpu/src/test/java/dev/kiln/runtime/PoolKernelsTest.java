@@ -259,6 +259,90 @@ class PoolKernelsTest {
     }
   }
 
+  static Stream<Case> planeCases() {
+    return Stream.of(
+        new Case("NCHW 2x2 stride 2 VALID 28x28 (a row of 14 outputs)", 2, 28, 28, 3, 2, 2, 2, 2, "VALID", true),
+        new Case("NCHW 2x2 stride 2 SAME 9x37 (last column cut, a vector and a tail)", 2, 9, 37, 3, 2, 2, 2, 2, "SAME", true),
+        new Case("NCHW 3x3 stride 2 SAME 11x41 (both edges cut)", 1, 11, 41, 2, 3, 3, 2, 2, "SAME", true),
+        new Case("NCHW 4x4 stride 2 VALID 6x73 (even window, odd width)", 1, 6, 73, 2, 4, 4, 2, 2, "VALID", true),
+        new Case("NCHW 3x3 stride 1 SAME 7x35", 2, 7, 35, 2, 3, 3, 1, 1, "SAME", true),
+        new Case("NCHW 3x2 stride 2,1 VALID 8x40", 1, 8, 40, 3, 3, 2, 2, 1, "VALID", true),
+        new Case("NCHW 2x3 stride 3 SAME 10x50 (stride past the vector path)", 1, 10, 50, 2, 2, 3, 3, 3, "SAME", true),
+        new Case("NCHW 5x5 stride 2 SAME 3x4 (windows wider than the input)", 1, 3, 4, 2, 5, 5, 2, 2, "SAME", true),
+        new Case("NCHW 2x2 stride 2 VALID 28x28x32 batch 8 (parts over the cores)", 8, 28, 28, 32, 2, 2, 2, 2, "VALID", true));
+  }
+
+  /**
+   * Float32 NCHW max and average pooling against float32 loops written here that take a window's valid
+   * elements in row-major order (so sums round alike and the comparison is exact), on ties, NaNs and
+   * signed zeros for max and Gaussian values for both.
+   */
+  @ParameterizedTest
+  @MethodSource("planeCases")
+  void float32NchwPoolingMatchesRowMajorFloatLoopsExactly(Case t) {
+    Random rnd = new Random(6);
+    int size = t.n * t.c * t.h * t.w;
+    double[] ties = new double[size];
+    for (int i = 0; i < size; i++) {
+      int v = rnd.nextInt(7);
+      ties[i] = v == 0 ? Double.NaN : v == 1 ? -0.0 : v - 4;
+    }
+    for (double[] x : List.of(ties, random(rnd, size))) {
+      float[] xf = new float[size];
+      for (int i = 0; i < size; i++) {
+        xf[i] = (float) x[i];
+      }
+      int outSize = t.n * t.c * t.oh() * t.ow();
+      float[] mx = new float[outSize];
+      float[] av = new float[outSize];
+      for (int b = 0; b < t.n; b++) {
+        for (int ch = 0; ch < t.c; ch++) {
+          for (int oy = 0; oy < t.oh(); oy++) {
+            for (int ox = 0; ox < t.ow(); ox++) {
+              float m = Float.NEGATIVE_INFINITY;
+              float sum = 0;
+              int count = 0;
+              for (int i = 0; i < t.kh; i++) {
+                for (int j = 0; j < t.kw; j++) {
+                  int y = oy * t.sh - t.padTop() + i;
+                  int xx = ox * t.sw - t.padLeft() + j;
+                  if (y >= 0 && y < t.h && xx >= 0 && xx < t.w) {
+                    float v = xf[t.in(b, y, xx, ch)];
+                    m = Float.isNaN(v) || v > m || (v == 0 && m == 0 && Float.floatToIntBits(m) != 0) ? v : m;
+                    sum += v;
+                    count++;
+                  }
+                }
+              }
+              mx[t.out(b, oy, ox, ch)] = m;
+              av[t.out(b, oy, ox, ch)] = sum * (float) (1.0 / count);
+            }
+          }
+        }
+      }
+      Graph g = new Graph();
+      Ops tf = Ops.create(g);
+      Output xp = tf.placeholder("x", DType.FLOAT32, Shape.of(t.inDims()));
+      Output mxOut = tf.maxPool(xp, four(t, t.kh, t.kw), four(t, t.sh, t.sw), t.padding, "NCHW");
+      Output avOut = tf.avgPool(xp, four(t, t.kh, t.kw), four(t, t.sh, t.sw), t.padding, "NCHW");
+      try (Session s = new Session(g)) {
+        List<Tensor> out = s.run(Map.of(xp, Tensor.of(xf, t.inDims())), mxOut, avOut);
+        assertSameFloats(mx, out.get(0).toFloatArray(), t + " max");
+        assertSameFloats(av, out.get(1).toFloatArray(), t + " avg");
+      }
+    }
+  }
+
+  /** Equal as Float.equals has it: NaN equals NaN, -0.0 differs from 0.0. */
+  private static void assertSameFloats(float[] expected, float[] actual, String what) {
+    assertEquals(expected.length, actual.length, what + ": length");
+    for (int i = 0; i < expected.length; i++) {
+      if (Float.compare(expected[i], actual[i]) != 0) {
+        throw new AssertionError(what + ": element " + i + " expected " + expected[i] + " got " + actual[i]);
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("cases")
   void biasAddMatchesTheReferenceAndItsGradientIsTheColumnSum(Case t) {

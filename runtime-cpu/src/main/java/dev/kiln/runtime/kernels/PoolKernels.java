@@ -8,7 +8,8 @@ import dev.kiln.graph.DType;
  * innermost, which for NHWC is contiguous (and vectorizes); NCHW walks the same loops with other
  * strides. Forward pooling splits the output rows over the cores; the gradients, whose windows overlap
  * within an image, split the images. Float32 NHWC max pooling and its gradient run on the Vector API
- * where it is available ({@link PoolVectors}).
+ * where it is available ({@link PoolVectors}), and so do float32 NCHW max and average pooling, along
+ * each plane's rows ({@link PoolPlanes}).
  */
 final class PoolKernels {
   private PoolKernels() {}
@@ -74,6 +75,13 @@ final class PoolKernels {
             ? frame -> Parallel.split(rows, rowParts, (a, b) -> PoolVectors.maxPool(g, (float[]) frame[slots[0]], (float[]) frame[so], a, b))
             : frame -> Parallel.split(g.batch(), imageParts, (a, b) -> PoolVectors.maxPoolGrad(g, (float[]) frame[slots[0]],
                 (float[]) frame[slots[2]], (float[]) frame[so], a, b));
+      }
+      if (d == DType.FLOAT32 && g.nchw() && VectorSupport.AVAILABLE && (kind == Kind.MAX || kind == Kind.AVG)) {
+        boolean max = kind == Kind.MAX;
+        int planeRows = g.batch() * g.inC() * g.outH();
+        int planeParts = Parallel.parts(planeRows, (long) g.outW() * g.kh() * g.kw());
+        return frame -> Parallel.split(planeRows, planeParts,
+            (a, b) -> PoolPlanes.pool(g, max, (float[]) frame[slots[0]], (float[]) frame[so], a, b));
       }
       return switch (d) {
         case FLOAT32 -> switch (kind) {
