@@ -39,8 +39,8 @@ final class PoolPlanes {
       lo = hi = g.outW();
     }
     int plane = g.inH() * g.inW();
-    if (max && sw == 2 && g.kw() == 2 && g.kh() == 2 && g.strideH() == 2 && g.padTop() == 0 && 2 * g.outH() <= g.inH() && lo == 0
-        && hi == g.outW()) {
+    if (max && sw == 2 && g.kw() == 2 && g.kh() == 2 && g.strideH() == 2 && g.padTop() == 0
+        && 2 * g.outH() <= g.inH() && lo == 0 && hi == g.outW()) {
       maxTwoByTwo(g, x, y, r0, r1);
       return;
     }
