@@ -270,13 +270,8 @@ public final class PlanCompiler {
     }
     Object[] template = new Object[nextSlot];
     bindings.forEach((slot, array) -> template[slot] = array);
-    int nb = memory.bufferCount();
-    int[] slots = new int[nb];
-    int[] sizes = new int[nb];
-    for (int b = 0; b < nb; b++) {
-      slots[b] = bufferBase + b;
-      sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
-    }
+    int[] slots = bufferSlots();
+    int[] sizes = bufferSizes();
     int[] feedSlots = new int[feeds.size()];
     for (int i = 0; i < feedSlots.length; i++) {
       feedSlots[i] = slotOf.get(feeds.get(i));
@@ -394,13 +389,8 @@ public final class PlanCompiler {
 
     Object[] template = new Object[nextSlot];
     bindings.forEach((slot, array) -> template[slot] = array);
-    int nb = memory.bufferCount();
-    int[] slots = new int[nb];
-    int[] sizes = new int[nb];
-    for (int b = 0; b < nb; b++) {
-      slots[b] = bufferBase + b;
-      sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
-    }
+    int[] slots = bufferSlots();
+    int[] sizes = bufferSizes();
     int[] feedSlots = new int[key.feeds().length];
     for (int i = 0; i < feedSlots.length; i++) {
       feedSlots[i] = slotOf.get(key.feeds()[i]);
@@ -471,13 +461,8 @@ public final class PlanCompiler {
     }
     Object[] template = new Object[nextSlot];
     bindings.forEach((slot, array) -> template[slot] = array);
-    int nb = memory.bufferCount();
-    int[] slots = new int[nb];
-    int[] sizes = new int[nb];
-    for (int b = 0; b < nb; b++) {
-      slots[b] = bufferBase + b;
-      sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
-    }
+    int[] slots = bufferSlots();
+    int[] sizes = bufferSizes();
     return withStacks(new Plan(kernels, new int[0], resultSlots, new VariableState[0], new VariableState[0], false,
         template, slots, memory.bufferTypes(), sizes, options.framesPerPlan(), memory, lent));
   }
@@ -899,5 +884,23 @@ public final class PlanCompiler {
   private int outputSlot(Output o) {
     Integer s = scratchSlotOf.get(o);
     return s != null ? s : slotOf.get(o);
+  }
+
+  /** The frame slots of the memory plan's reused buffers, in buffer order. */
+  private int[] bufferSlots() {
+    int[] slots = new int[memory.bufferCount()];
+    for (int b = 0; b < slots.length; b++) {
+      slots[b] = bufferBase + b;
+    }
+    return slots;
+  }
+
+  /** The element counts of the memory plan's reused buffers. */
+  private int[] bufferSizes() {
+    int[] sizes = new int[memory.bufferCount()];
+    for (int b = 0; b < sizes.length; b++) {
+      sizes[b] = Math.toIntExact(memory.bufferElements()[b]);
+    }
+    return sizes;
   }
 }
