@@ -106,7 +106,8 @@ final class PoolPlanes {
 
   /**
    * The common 2 x 2 window of stride 2 when every window lies inside its plane: one short loop over
-   * the rows that the compiler keeps in vector registers (a call per row cost as much as the row).
+   * the rows that the compiler keeps in vector registers, since a row of a small plane is too short to
+   * pay for a call of its own.
    */
   private static void maxTwoByTwo(ConvGeometry g, float[] x, float[] y, int r0, int r1) {
     int inW = g.inW();

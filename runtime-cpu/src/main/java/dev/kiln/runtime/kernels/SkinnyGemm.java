@@ -21,9 +21,9 @@ final class SkinnyGemm {
   /** Rows of a per register block (16 accumulators). */
   static final int ROWS = 8;
   /**
-   * At most this many rows: past it BLAS's packing of b pays for itself (an MLP's 64-row batch runs as
-   * fast through BLAS), and BLAS is fast from its first call, while this loop runs its first calls
-   * before the JIT has compiled its vector code.
+   * At most this many rows: with more, BLAS's packing of b is shared by enough rows to pay for itself,
+   * and BLAS is fast from its first call, while this loop runs its first calls before the JIT has
+   * compiled its vector code.
    */
   static final int MAX_ROWS = 32;
   /** Products of at least this many multiply-adds are cut over the cores. */
