@@ -12,7 +12,6 @@ import dev.kiln.nn.DynamicRnn;
 import dev.kiln.nn.LstmCell;
 import dev.kiln.runtime.Session;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -97,24 +96,14 @@ public final class W6Lstm {
     W6Lstm net = new W6Lstm(form);
     try (Session s = new Session(net.graph)) {
       s.run(net.init);
-      double[] ms = new double[iters];
-      double[] losses = new double[warmup + iters];
-      for (int i = -warmup; i < iters; i++) {
-        long t0 = System.nanoTime();
-        float l = s.runner().feed(net.x, net.xv).feed(net.labels, net.labelsV).fetch(net.loss).addTarget(net.train)
-            .run().get(0).floatValue();
-        if (i >= 0) {
-          ms[i] = (System.nanoTime() - t0) / 1e6;
-        }
-        losses[i + warmup] = l;
-      }
-      double[] sorted = ms.clone();
-      Arrays.sort(sorted);
-      double med = iters % 2 == 1 ? sorted[iters / 2] : (sorted[iters / 2 - 1] + sorted[iters / 2]) / 2;
+      StepTimes t = StepTimes.measure(warmup, iters, () -> s.runner().feed(net.x, net.xv)
+          .feed(net.labels, net.labelsV).fetch(net.loss).addTarget(net.train).run().get(0).floatValue());
+      double med = t.medianMs();
+      double[] losses = t.losses();
       int last = losses.length - 1;
       System.out.printf(Locale.ROOT, "RESULT\tW6\tkiln%s\t%.4f\tms/step\tGFLOP/s=%.2f loss0=%.6g loss%d=%.6g loss%d=%.6g"
           + " min=%.4f iters=%d warmup=%d%n", form == Form.UNROLLED ? ":unrolled" : "", med,
-          FLOP_PER_STEP / (med * 1e-3) / 1e9, losses[0], warmup, losses[warmup], last, losses[last], sorted[0], iters,
+          FLOP_PER_STEP / (med * 1e-3) / 1e9, losses[0], warmup, losses[warmup], last, losses[last], t.minMs(), iters,
           warmup);
     }
   }

@@ -12,22 +12,10 @@ final class TensorArrayKernels {
 
   static KernelFactory write() {
     return spec -> {
-      int total = spec.outputs().get(0).shape().elementCount();
-      int size = spec.outputs().get(0).shape().dim(0);
-      int elem = spec.inputs().get(2).shape().elementCount();
-      int ta = spec.inputSlots()[0];
-      int idx = spec.inputSlots()[1];
-      int val = spec.inputSlots()[2];
-      int out = spec.outputSlots()[0];
-      boolean wide = spec.inputs().get(1).dtype() == DType.INT64;
-      Operation op = spec.op();
+      ElementUpdate u = ElementUpdate.of(spec);
       return f -> {
-        int i = index(f[idx], wide, size, op);
-        Object o = f[out];
-        if (o != f[ta]) {
-          System.arraycopy(f[ta], 0, o, 0, total);
-        }
-        System.arraycopy(f[val], 0, o, i * elem, elem);
+        int base = u.index(f); // checked before anything is written
+        System.arraycopy(f[u.val], 0, u.arrayOut(f), base, u.elem);
       };
     };
   }
@@ -47,37 +35,53 @@ final class TensorArrayKernels {
 
   static KernelFactory accumulate() {
     return spec -> {
-      int total = spec.outputs().get(0).shape().elementCount();
-      int size = spec.outputs().get(0).shape().dim(0);
-      int elem = spec.inputs().get(2).shape().elementCount();
-      int ta = spec.inputSlots()[0];
-      int idx = spec.inputSlots()[1];
-      int val = spec.inputSlots()[2];
-      int out = spec.outputSlots()[0];
-      boolean wide = spec.inputs().get(1).dtype() == DType.INT64;
+      ElementUpdate u = ElementUpdate.of(spec);
       boolean f32 = spec.outputs().get(0).dtype() == DType.FLOAT32;
-      Operation op = spec.op();
       return f -> {
-        int base = index(f[idx], wide, size, op) * elem;
-        Object o = f[out];
-        if (o != f[ta]) {
-          System.arraycopy(f[ta], 0, o, 0, total);
-        }
+        int base = u.index(f);
+        Object o = u.arrayOut(f);
         if (f32) {
           float[] d = (float[]) o;
-          float[] v = (float[]) f[val];
-          for (int i = 0; i < elem; i++) {
+          float[] v = (float[]) f[u.val];
+          for (int i = 0; i < u.elem; i++) {
             d[base + i] += v[i];
           }
         } else {
           double[] d = (double[]) o;
-          double[] v = (double[]) f[val];
-          for (int i = 0; i < elem; i++) {
+          double[] v = (double[]) f[u.val];
+          for (int i = 0; i < u.elem; i++) {
             d[base + i] += v[i];
           }
         }
       };
     };
+  }
+
+  /**
+   * The slots and sizes of an op that changes one element of a tensor array (inputs array, index,
+   * value; output the new array).
+   */
+  private record ElementUpdate(int total, int size, int elem, int ta, int idx, int val, int out, boolean wide,
+      Operation op) {
+    static ElementUpdate of(KernelSpec spec) {
+      return new ElementUpdate(spec.outputs().get(0).shape().elementCount(), spec.outputs().get(0).shape().dim(0),
+          spec.inputs().get(2).shape().elementCount(), spec.inputSlots()[0], spec.inputSlots()[1],
+          spec.inputSlots()[2], spec.outputSlots()[0], spec.inputs().get(1).dtype() == DType.INT64, spec.op());
+    }
+
+    /** The first element of the changed one. */
+    int index(Object[] f) {
+      return TensorArrayKernels.index(f[idx], wide, size, op) * elem;
+    }
+
+    /** The output array, holding the input array's elements (copied unless the plan gave it the input's buffer). */
+    Object arrayOut(Object[] f) {
+      Object o = f[out];
+      if (o != f[ta]) {
+        System.arraycopy(f[ta], 0, o, 0, total);
+      }
+      return o;
+    }
   }
 
   static KernelFactory stackRead() {
