@@ -8,6 +8,7 @@ module dev.kiln.runtime {
   requires java.logging;
   requires org.bytedeco.javacpp;
   requires org.bytedeco.openblas;
+  requires org.bytedeco.dnnl;
   requires org.bytedeco.systems;
   requires org.objectweb.asm;
   // Optional at run time: without the module the fused kernels run as plain Java loops (VectorSupport

@@ -240,7 +240,8 @@ class ConvKernelsTest {
       try (Session s = new Session(g)) {
         List<Tensor> out = s.run(Map.of(xp, tensor(d, x, t.inDims()), fp, tensor(d, f, t.kh, t.kw, t.fc, t.k),
             rp, tensor(d, r, t.outDims())), y, grads.get(0), grads.get(1));
-        double tol = d == DType.FLOAT32 ? 2e-5 : 1e-12;
+        // float32 sums of up to a few hundred products in whatever order the kernel (oneDNN's or Kiln's) takes
+        double tol = d == DType.FLOAT32 ? 1e-4 : 1e-12;
         double[][] ref = refGradients(t, x, f, r);
         assertClose(refConv(t, x, f), out.get(0).toDoubleArray(), tol, t + " " + d + " forward");
         assertClose(ref[0], out.get(1).toDoubleArray(), tol, t + " " + d + " backprop input");

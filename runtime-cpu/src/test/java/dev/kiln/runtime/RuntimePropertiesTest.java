@@ -24,7 +24,7 @@ class RuntimePropertiesTest {
   void unsetPropertiesGiveTheDefaults() {
     RuntimeProperties p = RuntimeProperties.read(name -> null);
     assertEquals(new RuntimeProperties("auto", false, 1L << 22, OptionalLong.empty(), OptionalInt.empty(), 1 << 20,
-        false, true, 256, 3, 1024, 4096, false, 0, true, "kiln", 1L << 22, 50), p);
+        false, true, 256, 3, 1024, 4096, false, 0, true, "kiln", 1L << 22, 50, false), p);
   }
 
   @Test
@@ -37,10 +37,10 @@ class RuntimePropertiesTest {
         Map.entry("kiln.fused.block", "512"), Map.entry("kiln.fused.generatedBlock", "2048"),
         Map.entry("kiln.profile", "true"), Map.entry("kiln.profile.skip", "5"), Map.entry("kiln.cuda.graphs", "false"),
         Map.entry("kiln.blas.threads", "openblas"), Map.entry("kiln.blas.splitAbove", "0"),
-        Map.entry("kiln.parallel.spinMicros", "-1"));
+        Map.entry("kiln.parallel.spinMicros", "-1"), Map.entry("kiln.dnnl.disable", "true"));
     RuntimeProperties p = RuntimeProperties.read(set::get);
     assertEquals(new RuntimeProperties("openblas", true, 0, OptionalLong.of(100), OptionalInt.of(256), 7, true, false,
-        1, 2, 512, 2048, true, 5, false, "openblas", 0, -1), p);
+        1, 2, 512, 2048, true, 5, false, "openblas", 0, -1, true), p);
   }
 
   @Test

@@ -137,7 +137,7 @@ public final class Downcalls {
   }
 
   /** libc setenv(name, value, 1); false if it reported failure. */
-  static boolean setenv(String name, String value) throws ReflectiveOperationException {
+  public static boolean setenv(String name, String value) throws ReflectiveOperationException {
     MethodHandle h = critical(null, "setenv", MethodType.methodType(int.class, byte[].class, byte[].class, int.class));
     try {
       return (int) h.invokeExact(cString(name), cString(value), 1) == 0;

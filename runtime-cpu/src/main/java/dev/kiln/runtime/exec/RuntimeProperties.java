@@ -41,11 +41,14 @@ import java.util.logging.Logger;
  *     many multiply-adds are split over the cores (0: never)
  * @param parallelSpinMicros {@code kiln.parallel.spinMicros}: how long an idle worker of Kiln's pool waits
  *     for the next job spinning before it parks; negative: no pool of Kiln's own (the common ForkJoin pool)
+ * @param dnnlDisabled {@code kiln.dnnl.disable}: float32 convolutions run on Kiln's own kernels instead of
+ *     oneDNN's
  */
 public record RuntimeProperties(String blas, boolean blasCopying, long blasSingleThreadBelow, OptionalLong matmulJavaBelow,
     OptionalInt parallelMinElements, int columnSumMinSplit, boolean vectorDisabled, boolean fusedCodegen,
     int fusedCodegenMinElements, int fusedHeavyPerLoop, int fusedBlock, int fusedGeneratedBlock, boolean profile,
-    long profileSkip, boolean graphReplay, String blasThreads, long blasSplitAbove, long parallelSpinMicros) {
+    long profileSkip, boolean graphReplay, String blasThreads, long blasSplitAbove, long parallelSpinMicros,
+    boolean dnnlDisabled) {
 
   private static final Logger LOG = Logger.getLogger(RuntimeProperties.class.getName());
 
@@ -73,7 +76,8 @@ public record RuntimeProperties(String blas, boolean blasCopying, long blasSingl
         r.bool("kiln.cuda.graphs", true),
         r.string("kiln.blas.threads", "kiln"),
         r.longValue("kiln.blas.splitAbove", 1L << 22),
-        r.longValue("kiln.parallel.spinMicros", 50));
+        r.longValue("kiln.parallel.spinMicros", 50),
+        r.bool("kiln.dnnl.disable", false));
   }
 
   /** Typed reads of one lookup; a malformed value is warned about and gives the default. */

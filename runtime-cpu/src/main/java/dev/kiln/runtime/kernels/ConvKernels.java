@@ -4,11 +4,13 @@ import dev.kiln.runtime.blas.Blas;
 
 import dev.kiln.graph.ConvGeometry;
 import dev.kiln.graph.DType;
+import java.util.Optional;
 
 /**
- * Conv2D and its two backprops. Float32 runs as im2col + sgemm over blocks of images, one block per
- * task on one core ({@link Im2colConv}), except NHWC depthwise convolutions ({@link DepthwiseConv}); float64 (and float32 without the strided BLAS call) runs as
- * direct loops. NCHW tensors are transposed to NHWC around the computation.
+ * Conv2D and its two backprops. Float32 runs on oneDNN ({@link DnnlConv}) except NHWC depthwise
+ * convolutions ({@link DepthwiseConv}); without oneDNN, or where it declines a geometry, as im2col +
+ * sgemm over blocks of images, one block per task on one core ({@link Im2colConv}); float64 (and
+ * float32 without either) runs as direct loops. NCHW tensors are transposed to NHWC around the computation.
  */
 final class ConvKernels {
   private ConvKernels() {}
@@ -48,6 +50,11 @@ final class ConvKernels {
           case BACKPROP_INPUT -> frame -> c.backpropInput((float[]) frame[s0], (float[]) frame[s1], (float[]) frame[so]);
           case BACKPROP_FILTER -> frame -> c.backpropFilter((float[]) frame[s0], (float[]) frame[s1], (float[]) frame[so]);
         };
+      }
+      var dnnl = d == DType.FLOAT32 ? DnnlConv.create(g, kind, false, false) : Optional.<DnnlConv>empty();
+      if (dnnl.isPresent()) {
+        DnnlConv c = dnnl.get();
+        return frame -> c.run((float[]) frame[s0], (float[]) frame[s1], null, (float[]) frame[so]);
       }
       if (d == DType.FLOAT32 && Blas.gemmAtAvailable()) {
         Im2colConv c = new Im2colConv(g);

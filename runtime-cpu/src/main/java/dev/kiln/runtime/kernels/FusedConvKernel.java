@@ -53,6 +53,23 @@ final class FusedConvKernel {
           }
         };
       }
+      if (d == DType.FLOAT32 && !batchNorm) {
+        // relu fuses into oneDNN's pass; another activation runs over the whole output afterwards.
+        boolean relu = act == UnaryKernels.Op.RELU;
+        var dnnl = DnnlConv.create(g, ConvKernels.Kind.FORWARD, hasBias, relu);
+        if (dnnl.isPresent()) {
+          DnnlConv c = dnnl.get();
+          int rows = g.batch() * g.outH() * g.outW();
+          int hw = g.outH() * g.outW();
+          return frame -> {
+            float[] y = (float[]) frame[so];
+            c.run((float[]) frame[s0], (float[]) frame[s1], hasBias ? (float[]) frame[sb] : null, y);
+            if (act != null && !relu) {
+              unary(act, y, 0, rows * k);
+            }
+          };
+        }
+      }
       if (d == DType.FLOAT32 && Blas.gemmAtAvailable() && batchNorm) {
         ConvKernels.Im2colConv c = new ConvKernels.Im2colConv(g);
         return frame -> {

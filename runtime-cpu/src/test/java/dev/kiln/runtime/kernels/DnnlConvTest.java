@@ -1,0 +1,120 @@
+package dev.kiln.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.kiln.graph.ConvGeometry;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * oneDNN's convolutions and Kiln's own im2col kernels, each against the float64 direct loops, over the
+ * geometries the graph API allows (layouts, strides, dilations, groups, uneven padding). The public
+ * conv tests run whichever path a Session picks (oneDNN where it loads); this one runs both.
+ */
+class DnnlConvTest {
+  private static final String NO_DNNL = "oneDNN did not load on this machine; convolutions use Kiln's own kernels";
+
+  // nchw, batch, inH, inW, inC, kh, kw, outC, groups, strideH, strideW, dilH, dilW, padTop, padLeft, outH, outW
+  static Stream<ConvGeometry> geometries() {
+    return Stream.of(
+        new ConvGeometry(false, 3, 14, 14, 8, 5, 5, 16, 1, 1, 1, 1, 1, 2, 2, 14, 14),
+        new ConvGeometry(false, 2, 11, 9, 3, 3, 3, 5, 1, 2, 2, 1, 1, 0, 0, 5, 4),
+        new ConvGeometry(false, 2, 12, 12, 4, 3, 3, 6, 1, 1, 1, 2, 2, 2, 2, 12, 12),
+        new ConvGeometry(false, 2, 8, 8, 6, 3, 3, 4, 2, 1, 1, 1, 1, 1, 1, 8, 8),
+        new ConvGeometry(false, 2, 7, 8, 3, 4, 4, 5, 1, 2, 2, 1, 1, 1, 1, 4, 4),
+        new ConvGeometry(true, 2, 9, 10, 4, 3, 3, 8, 1, 1, 1, 1, 1, 1, 1, 9, 10),
+        new ConvGeometry(false, 4, 6, 6, 16, 1, 1, 32, 1, 1, 1, 1, 1, 0, 0, 6, 6));
+  }
+
+  @ParameterizedTest
+  @MethodSource("geometries")
+  void eachKindMatchesTheFloat64LoopsOnBothPaths(ConvGeometry g) {
+    Random rnd = new Random(11);
+    float[] x = random(rnd, g.batch() * g.inH() * g.inW() * g.inC());
+    float[] w = random(rnd, g.kh() * g.kw() * g.groupInC() * g.outC());
+    float[] dy = random(rnd, g.batch() * g.outH() * g.outW() * g.outC());
+    ConvKernels.DirectConv ref = new ConvKernels.DirectConv(g);
+    ConvKernels.Im2colConv im2col = new ConvKernels.Im2colConv(g);
+    for (ConvKernels.Kind kind : ConvKernels.Kind.values()) {
+      float[] a = kind == ConvKernels.Kind.BACKPROP_INPUT ? w : x;
+      float[] b = kind == ConvKernels.Kind.FORWARD ? w : dy;
+      int size = switch (kind) {
+        case FORWARD -> dy.length;
+        case BACKPROP_INPUT -> x.length;
+        case BACKPROP_FILTER -> w.length;
+      };
+      float[] expected = new float[size];
+      ref.run(kind, a, b, expected);
+      float[] own = new float[size];
+      switch (kind) {
+        case FORWARD -> im2col.forward(a, b, own);
+        case BACKPROP_INPUT -> im2col.backpropInput(a, b, own);
+        case BACKPROP_FILTER -> im2col.backpropFilter(a, b, own);
+      }
+      assertClose(expected, own, g + " " + kind + " im2col");
+      if (DnnlEngine.AVAILABLE) {
+        DnnlConv dnnl = DnnlConv.create(g, kind, false, false).orElseThrow();
+        float[] got = new float[size];
+        dnnl.run(a, b, null, got);
+        assertClose(expected, got, g + " " + kind + " oneDNN " + dnnl.implementation());
+      }
+    }
+    assumeTrue(DnnlEngine.AVAILABLE, NO_DNNL);
+  }
+
+  @Test
+  void theForwardAddsTheBiasAndAppliesReluInItsPass() {
+    assumeTrue(DnnlEngine.AVAILABLE, NO_DNNL);
+    ConvGeometry g = geometries().findFirst().orElseThrow();
+    Random rnd = new Random(5);
+    float[] x = random(rnd, g.batch() * g.inH() * g.inW() * g.inC());
+    float[] w = random(rnd, g.kh() * g.kw() * g.inC() * g.outC());
+    float[] bias = random(rnd, g.outC());
+    float[] expected = new float[g.batch() * g.outH() * g.outW() * g.outC()];
+    new ConvKernels.DirectConv(g).run(ConvKernels.Kind.FORWARD, x, w, expected);
+    for (int i = 0; i < expected.length; i++) {
+      expected[i] = Math.max(0f, expected[i] + bias[i % g.outC()]);
+    }
+    float[] got = new float[expected.length];
+    DnnlConv.create(g, ConvKernels.Kind.FORWARD, true, true).orElseThrow().run(x, w, bias, got);
+    assertClose(expected, got, "bias + relu");
+  }
+
+  @Test
+  void aGeometryOneDnnCannotTakeIsLeftToKilnsKernels() {
+    // VALID 2x2 windows at stride 3 over 7 columns: the last input column lies past every window, which
+    // oneDNN would have to describe as negative end padding.
+    ConvGeometry g = new ConvGeometry(false, 1, 7, 7, 2, 2, 2, 2, 1, 3, 3, 1, 1, 0, 0, 2, 2);
+    assertFalse(DnnlConv.create(g, ConvKernels.Kind.FORWARD, false, false).isPresent());
+  }
+
+  @Test
+  void aLargeConvolutionGetsAJitImplementation() {
+    assumeTrue(DnnlEngine.AVAILABLE, NO_DNNL);
+    ConvGeometry g = new ConvGeometry(false, 64, 14, 14, 32, 5, 5, 64, 1, 1, 1, 1, 1, 2, 2, 14, 14);
+    for (ConvKernels.Kind kind : ConvKernels.Kind.values()) {
+      String impl = DnnlConv.create(g, kind, false, false).orElseThrow().implementation();
+      assertFalse(impl.startsWith("ref"), kind + " runs oneDNN's reference loops: " + impl);
+    }
+  }
+
+  private static float[] random(Random rnd, int n) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = rnd.nextFloat() * 2 - 1;
+    }
+    return v;
+  }
+
+  private static void assertClose(float[] expected, float[] actual, String what) {
+    for (int i = 0; i < expected.length; i++) {
+      double err = Math.abs(expected[i] - actual[i]) / Math.max(1, Math.abs(expected[i]));
+      assertTrue(err <= 1e-4, what + ": element " + i + " expected " + expected[i] + " got " + actual[i]);
+    }
+  }
+}
