@@ -1,8 +1,10 @@
 package dev.kiln.runtime.fused;
 
 import dev.kiln.runtime.kernels.BiasVectors;
+import dev.kiln.runtime.kernels.DnnlMatMul;
 import dev.kiln.runtime.kernels.Kernel;
 import dev.kiln.runtime.kernels.KernelFactory;
+import dev.kiln.runtime.kernels.KernelSpec;
 import dev.kiln.runtime.kernels.KernelSupport;
 import dev.kiln.runtime.kernels.MatMulKernels;
 import dev.kiln.runtime.kernels.Parallel;
@@ -46,32 +48,41 @@ public final class FusedMatMulKernel {
       if (d != DType.FLOAT32 && d != DType.FLOAT64) {
         throw KernelSupport.unsupported(spec, d);
       }
-      Kernel product = MatMulKernels.factory().create(spec);
       Activation act = Activation.of(Elementwise.activation(spec.op()));
-      int[] out = KernelSupport.outDims(spec, 0);
-      int m = out[0];
-      int n = out[1];
-      boolean hasBias = spec.inputs().size() == 3;
-      int biasSlot = hasBias ? spec.inputSlots()[2] : -1;
-      int cSlot = spec.outputSlots()[0];
-      if (!hasBias && act == Activation.NONE) {
-        return product;
+      Kernel blas = blasKernel(spec, d, act);
+      if (d == DType.FLOAT32 && (act == Activation.NONE || act == Activation.RELU)) {
+        return DnnlMatMul.create(spec, spec.inputs().size() == 3, act == Activation.RELU, blas).orElse(blas);
       }
-      int cost = act == Activation.SIGMOID || act == Activation.TANH ? 8 : 1;
-      // The vectorized bias add (and relu) is memory-bound: split over the cores it was slower up to a
-      // million elements (256x1024: 27 us on one core, 53 us on two; 1024x1024: about the same).
-      boolean memoryBound = hasBias && cost == 1 && VectorSupport.AVAILABLE;
-      int parts = memoryBound && (long) m * n < MEMORY_BOUND_SPLIT ? 1 : Parallel.parts(m, (long) n * cost);
-      return frame -> {
-        product.run(frame);
-        Object bias = hasBias ? frame[biasSlot] : null;
-        Object c = frame[cSlot];
-        if (parts <= 1) {
-          epilogue(d, act, c, bias, 0, m, n);
-        } else {
-          Parallel.split(m, parts, (lo, hi) -> epilogue(d, act, c, bias, lo, hi, n));
-        }
-      };
+      return blas;
+    };
+  }
+
+  /** The product on BLAS, then the bias and activation in a pass over it. */
+  private static Kernel blasKernel(KernelSpec spec, DType d, Activation act) {
+    Kernel product = MatMulKernels.blasFactory().create(spec);
+    int[] out = KernelSupport.outDims(spec, 0);
+    int m = out[0];
+    int n = out[1];
+    boolean hasBias = spec.inputs().size() == 3;
+    int biasSlot = hasBias ? spec.inputSlots()[2] : -1;
+    int cSlot = spec.outputSlots()[0];
+    if (!hasBias && act == Activation.NONE) {
+      return product;
+    }
+    int cost = act == Activation.SIGMOID || act == Activation.TANH ? 8 : 1;
+    // The vectorized bias add (and relu) is memory-bound: split over the cores it was slower up to a
+    // million elements (256x1024: 27 us on one core, 53 us on two; 1024x1024: about the same).
+    boolean memoryBound = hasBias && cost == 1 && VectorSupport.AVAILABLE;
+    int parts = memoryBound && (long) m * n < MEMORY_BOUND_SPLIT ? 1 : Parallel.parts(m, (long) n * cost);
+    return frame -> {
+      product.run(frame);
+      Object bias = hasBias ? frame[biasSlot] : null;
+      Object c = frame[cSlot];
+      if (parts <= 1) {
+        epilogue(d, act, c, bias, 0, m, n);
+      } else {
+        Parallel.split(m, parts, (lo, hi) -> epilogue(d, act, c, bias, lo, hi, n));
+      }
     };
   }
 

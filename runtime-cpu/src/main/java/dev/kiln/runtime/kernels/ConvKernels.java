@@ -51,10 +51,10 @@ final class ConvKernels {
           case BACKPROP_FILTER -> frame -> c.backpropFilter((float[]) frame[s0], (float[]) frame[s1], (float[]) frame[so]);
         };
       }
-      var dnnl = d == DType.FLOAT32 ? DnnlConv.create(g, kind, false, false) : Optional.<DnnlConv>empty();
+      var dnnl = d == DType.FLOAT32 ? DnnlConv.create(g, kind, false, false) : Optional.<DnnlPrimitive>empty();
       if (dnnl.isPresent()) {
-        DnnlConv c = dnnl.get();
-        return frame -> c.run((float[]) frame[s0], (float[]) frame[s1], null, (float[]) frame[so]);
+        DnnlPrimitive c = dnnl.get();
+        return frame -> c.run((float[]) frame[so], (float[]) frame[s0], (float[]) frame[s1]);
       }
       if (d == DType.FLOAT32 && Blas.gemmAtAvailable()) {
         Im2colConv c = new Im2colConv(g);

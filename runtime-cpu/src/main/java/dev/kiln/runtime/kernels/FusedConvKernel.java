@@ -58,12 +58,16 @@ final class FusedConvKernel {
         boolean relu = act == UnaryKernels.Op.RELU;
         var dnnl = DnnlConv.create(g, ConvKernels.Kind.FORWARD, hasBias, relu);
         if (dnnl.isPresent()) {
-          DnnlConv c = dnnl.get();
+          DnnlPrimitive c = dnnl.get();
           int rows = g.batch() * g.outH() * g.outW();
           int hw = g.outH() * g.outW();
           return frame -> {
             float[] y = (float[]) frame[so];
-            c.run((float[]) frame[s0], (float[]) frame[s1], hasBias ? (float[]) frame[sb] : null, y);
+            if (hasBias) {
+              c.run(y, (float[]) frame[s0], (float[]) frame[s1], (float[]) frame[sb]);
+            } else {
+              c.run(y, (float[]) frame[s0], (float[]) frame[s1]);
+            }
             if (act != null && !relu) {
               unary(act, y, 0, rows * k);
             }

@@ -73,7 +73,16 @@ public final class MatMulKernels {
     }
   }
 
+  /** MatMul: {@link #blasFactory}'s kernel, or oneDNN's with a constant second operand packed once ({@link DnnlMatMul}). */
   public static KernelFactory factory() {
+    return spec -> {
+      Kernel blas = blasFactory().create(spec);
+      return DnnlMatMul.create(spec, false, false, blas).orElse(blas);
+    };
+  }
+
+  /** MatMul on BLAS (or a Java loop for small and integer products, {@link SkinnyGemm} for few rows). */
+  public static KernelFactory blasFactory() {
     return spec -> {
       DType d = KernelSupport.inDType(spec, 0);
       Product p = Product.of(spec);

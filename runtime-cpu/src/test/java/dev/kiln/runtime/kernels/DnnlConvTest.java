@@ -58,9 +58,9 @@ class DnnlConvTest {
       }
       assertClose(expected, own, g + " " + kind + " im2col");
       if (DnnlEngine.AVAILABLE) {
-        DnnlConv dnnl = DnnlConv.create(g, kind, false, false).orElseThrow();
+        DnnlPrimitive dnnl = DnnlConv.create(g, kind, false, false).orElseThrow();
         float[] got = new float[size];
-        dnnl.run(a, b, null, got);
+        dnnl.run(got, a, b);
         assertClose(expected, got, g + " " + kind + " oneDNN " + dnnl.implementation());
       }
     }
@@ -81,7 +81,7 @@ class DnnlConvTest {
       expected[i] = Math.max(0f, expected[i] + bias[i % g.outC()]);
     }
     float[] got = new float[expected.length];
-    DnnlConv.create(g, ConvKernels.Kind.FORWARD, true, true).orElseThrow().run(x, w, bias, got);
+    DnnlConv.create(g, ConvKernels.Kind.FORWARD, true, true).orElseThrow().run(got, x, w, bias);
     assertClose(expected, got, "bias + relu");
   }
 
