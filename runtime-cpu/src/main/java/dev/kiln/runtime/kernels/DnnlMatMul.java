@@ -40,7 +40,8 @@ public final class DnnlMatMul {
    */
   public static Optional<Kernel> create(KernelSpec spec, boolean bias, boolean relu, Kernel otherwise) {
     Operation weightsNode = spec.op().input(1).op();
-    if (!DnnlEngine.AVAILABLE || !weightsNode.type().equals("Const") || KernelSupport.inDType(spec, 1) != DType.FLOAT32
+    // oneDNN is loaded (DnnlEngine) only once a product qualifies: a training graph's products never load it.
+    if (!weightsNode.type().equals("Const") || KernelSupport.inDType(spec, 1) != DType.FLOAT32
         || KernelSupport.inDType(spec, 0) != DType.FLOAT32 || spec.op().attrs().getBool("transpose_a", false)) {
       return Optional.empty();
     }
@@ -53,7 +54,7 @@ public final class DnnlMatMul {
     long m = a[0];
     long k = a[1];
     long n = tb ? b[0] : b[1];
-    if (k * n < MIN_WEIGHTS || m == 0) {
+    if (k * n < MIN_WEIGHTS || m == 0 || !DnnlEngine.AVAILABLE) {
       return Optional.empty();
     }
     Object weights = HostBuffers.array(weightsNode.attrs().getTensor("value"));
