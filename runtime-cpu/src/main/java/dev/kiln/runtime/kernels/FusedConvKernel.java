@@ -8,7 +8,8 @@ import dev.kiln.runtime.blas.Blas;
 /**
  * The CPU kernel of {@code FusedConv2D}: {@code activation(conv2d(input, filter) + bias)}, or with
  * batch normalization's four inputs instead of the bias, {@code activation(y * a + b)} with the
- * per-channel a and b the BatchNorm kernel computes from them. On the
+ * per-channel a and b the BatchNorm kernel computes from them. Float32 with a bias runs on oneDNN
+ * ({@link DnnlConv}: bias and relu in its pass, another activation after it). On the
  * float32 im2col path the bias and activation are applied to each block's output rows right after
  * the block's product, while those rows are still in the core's cache (one vectorized pass for bias
  * and relu); float64 and the direct loops apply them to the whole output afterwards.
