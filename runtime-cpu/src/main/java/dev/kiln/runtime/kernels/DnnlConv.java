@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import static dev.kiln.runtime.kernels.DnnlPrimitive.f32;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
@@ -20,7 +21,6 @@ import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.global.dnnl.algorithm;
 import org.bytedeco.dnnl.global.dnnl.prop_kind;
 import org.bytedeco.dnnl.memory;
-import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive_attr;
 
 /**
@@ -63,12 +63,7 @@ final class DnnlConv {
     long[] dilates = {g.dilH() - 1, g.dilW() - 1};
     long[] padL = {g.padTop(), g.padLeft()};
     long[] padR = {padBottom(g), padRight(g)};
-    primitive_attr attr = DnnlPrimitive.attributes();
-    if (relu) {
-      post_ops ops = new post_ops();
-      ops.append_eltwise(algorithm.eltwise_relu, 0f, 0f);
-      attr.set_post_ops(ops);
-    }
+    primitive_attr attr = DnnlPrimitive.attributes(relu);
     convolution_forward.primitive_desc fwd = bias
         ? new convolution_forward.primitive_desc(DnnlEngine.ENGINE, prop_kind.forward_training, algorithm.convolution_direct,
             srcAny, weightsAny, biasDesc, dstAny, strides, dilates, padL, padR, attr, false)
@@ -87,7 +82,7 @@ final class DnnlConv {
       case BACKPROP_INPUT -> {
         convolution_backward_data.primitive_desc pd = new convolution_backward_data.primitive_desc(DnnlEngine.ENGINE,
             algorithm.convolution_direct, srcAny, weightsAny, dstAny, strides, dilates, padL, padR, fwd,
-            DnnlPrimitive.attributes(), false);
+            DnnlPrimitive.attributes(false), false);
         yield new DnnlPrimitive(new convolution_backward_data(pd), pd,
             List.of(Port.of(DNNL_ARG_WEIGHTS, weights, pd.weights_desc(), false),
                 Port.of(DNNL_ARG_DIFF_DST, dst, pd.diff_dst_desc(), false)),
@@ -96,7 +91,7 @@ final class DnnlConv {
       case BACKPROP_FILTER -> {
         convolution_backward_weights.primitive_desc pd = new convolution_backward_weights.primitive_desc(
             DnnlEngine.ENGINE, algorithm.convolution_direct, srcAny, weightsAny, dstAny, strides, dilates, padL, padR,
-            fwd, DnnlPrimitive.attributes(), false);
+            fwd, DnnlPrimitive.attributes(false), false);
         yield new DnnlPrimitive(new convolution_backward_weights(pd), pd,
             List.of(Port.of(DNNL_ARG_SRC, src, pd.src_desc(), false),
                 Port.of(DNNL_ARG_DIFF_DST, dst, pd.diff_dst_desc(), false)),
@@ -119,9 +114,6 @@ final class DnnlConv {
     return f32(dims, tag);
   }
 
-  private static memory.desc f32(long[] dims, memory.format_tag tag) {
-    return new memory.desc(dims, memory.data_type.f32, tag);
-  }
 
   private static int padBottom(ConvGeometry g) {
     return (g.outH() - 1) * g.strideH() + g.effectiveKh() - g.inH() - g.padTop();

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import static dev.kiln.runtime.kernels.DnnlPrimitive.f32;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
@@ -13,10 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.bytedeco.dnnl.global.dnnl.algorithm;
 import org.bytedeco.dnnl.matmul;
 import org.bytedeco.dnnl.memory;
-import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive_attr;
 
 /**
@@ -93,12 +92,7 @@ public final class DnnlMatMul {
     memory.desc wAny = f32(new long[] {k, n}, memory.format_tag.any);
     memory.desc biasDesc = f32(new long[] {1, n}, memory.format_tag.ab);
     memory.desc dst = f32(new long[] {m, n}, memory.format_tag.ab);
-    primitive_attr attr = DnnlPrimitive.attributes();
-    if (relu) {
-      post_ops ops = new post_ops();
-      ops.append_eltwise(algorithm.eltwise_relu, 0f, 0f);
-      attr.set_post_ops(ops);
-    }
+    primitive_attr attr = DnnlPrimitive.attributes(relu);
     matmul.primitive_desc pd = bias
         ? new matmul.primitive_desc(DnnlEngine.ENGINE, src, wAny, biasDesc, dst, attr, false)
         : new matmul.primitive_desc(DnnlEngine.ENGINE, src, wAny, dst, attr, false);
@@ -111,7 +105,4 @@ public final class DnnlMatMul {
         Map.of(DNNL_ARG_WEIGHTS, packed));
   }
 
-  private static memory.desc f32(long[] dims, memory.format_tag tag) {
-    return new memory.desc(dims, memory.data_type.f32, tag);
-  }
 }

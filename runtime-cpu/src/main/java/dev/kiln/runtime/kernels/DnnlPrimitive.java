@@ -5,7 +5,9 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.global.dnnl.algorithm;
 import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.primitive_desc_base;
@@ -84,11 +86,24 @@ final class DnnlPrimitive {
     this.buffers = new ScratchPool<>(() -> new Buffers(this.inputs, output, constants, scratchpad));
   }
 
-  /** Attributes with a scratchpad of each call's own (so concurrent runs share nothing mutable). */
-  static primitive_attr attributes() {
+  /**
+   * Attributes with a scratchpad of each call's own (so concurrent runs share nothing mutable), and
+   * relu applied to the result in the primitive's own pass when {@code relu}.
+   */
+  static primitive_attr attributes(boolean relu) {
     primitive_attr attr = new primitive_attr();
     attr.set_scratchpad_mode(scratchpad_mode.user);
+    if (relu) {
+      post_ops ops = new post_ops();
+      ops.append_eltwise(algorithm.eltwise_relu, 0f, 0f);
+      attr.set_post_ops(ops);
+    }
     return attr;
+  }
+
+  /** A float32 operand of {@code dims} in layout {@code tag}. */
+  static memory.desc f32(long[] dims, memory.format_tag tag) {
+    return new memory.desc(dims, memory.data_type.f32, tag);
   }
 
   /** A native copy of {@code values} in the layout {@code port} gives the primitive, made once. */

@@ -1,6 +1,7 @@
 package dev.kiln.runtime.kernels;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.kiln.runtime.kernels.Float32Checks.assertClose;
+import static dev.kiln.runtime.kernels.Float32Checks.random;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -82,21 +83,5 @@ class DnnlMatMulTest {
       }
     }
     return y;
-  }
-
-  private static float[] random(Random rnd, int n) {
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = rnd.nextFloat() * 2 - 1;
-    }
-    return v;
-  }
-
-  private static void assertClose(float[] expected, float[] actual, String what) {
-    assertEquals(expected.length, actual.length, what);
-    for (int i = 0; i < expected.length; i++) {
-      double err = Math.abs(expected[i] - actual[i]) / Math.max(1, Math.abs(expected[i]));
-      assertTrue(err <= 1e-4, what + ": element " + i + " expected " + expected[i] + " got " + actual[i]);
-    }
   }
 }
