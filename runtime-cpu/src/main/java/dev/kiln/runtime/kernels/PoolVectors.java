@@ -60,7 +60,13 @@ final class PoolVectors {
     int c = g.inC();
     int bound = F.loopBound(c);
     int image = g.inH() * g.inW() * c;
-    java.util.Arrays.fill(dx, n0 * image, n1 * image, 0f);
+    // Windows that tile the input exactly (W5's 2x2 stride 2) write each dx element once, zero or dy,
+    // instead of zeroing dx and then adding into it: a third of the memory traffic.
+    boolean tiles = g.strideH() == g.kh() && g.strideW() == g.kw() && g.padTop() == 0 && g.padLeft() == 0
+        && g.outH() * g.kh() == g.inH() && g.outW() * g.kw() == g.inW();
+    if (!tiles) {
+      java.util.Arrays.fill(dx, n0 * image, n1 * image, 0f);
+    }
     int[] taps = new int[Math.max(1, g.kh() * g.kw())];
     FloatVector zero = FloatVector.zero(F);
     for (int im = n0; im < n1; im++) {
@@ -92,7 +98,9 @@ final class PoolVectors {
             FloatVector d = FloatVector.fromArray(F, dy, yo + ch);
             for (int t = 0; t < count; t++) {
               VectorMask<Float> here = at.compare(VectorOperators.EQ, (float) t);
-              if (here.anyTrue()) {
+              if (tiles) {
+                zero.blend(d, here).intoArray(dx, taps[t] + ch);
+              } else if (here.anyTrue()) {
                 FloatVector.fromArray(F, dx, taps[t] + ch).add(d, here).intoArray(dx, taps[t] + ch);
               }
             }
@@ -107,7 +115,13 @@ final class PoolVectors {
                 at = t;
               }
             }
-            dx[taps[at] + ch] += dy[yo + ch];
+            if (tiles) {
+              for (int t = 0; t < count; t++) {
+                dx[taps[t] + ch] = t == at ? dy[yo + ch] : 0f;
+              }
+            } else {
+              dx[taps[at] + ch] += dy[yo + ch];
+            }
           }
         }
       }
