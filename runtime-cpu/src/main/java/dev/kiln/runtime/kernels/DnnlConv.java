@@ -40,18 +40,32 @@ final class DnnlConv {
    * then the forward's bias.
    */
   static Optional<DnnlPrimitive> create(ConvGeometry g, ConvKernels.Kind kind, boolean bias, boolean relu) {
+    return create(g, kind, bias, relu, null);
+  }
+
+  /**
+   * The forward with {@code filter}, a constant (a model's weights), reordered into oneDNN's layout
+   * once: its inputs are the input, then the bias.
+   */
+  static Optional<DnnlPrimitive> withConstantFilter(ConvGeometry g, boolean bias, boolean relu, float[] filter) {
+    return create(g, ConvKernels.Kind.FORWARD, bias, relu, filter);
+  }
+
+  private static Optional<DnnlPrimitive> create(ConvGeometry g, ConvKernels.Kind kind, boolean bias, boolean relu,
+      float[] constantFilter) {
     if (!DnnlEngine.AVAILABLE || padBottom(g) < 0 || padRight(g) < 0) {
       return Optional.empty();
     }
     try {
-      return Optional.of(build(g, kind, bias, relu));
+      return Optional.of(build(g, kind, bias, relu, constantFilter));
     } catch (RuntimeException e) {
       // oneDNN reports an unsupported configuration as an exception from the primitive descriptor.
       return Optional.empty();
     }
   }
 
-  private static DnnlPrimitive build(ConvGeometry g, ConvKernels.Kind kind, boolean bias, boolean relu) {
+  private static DnnlPrimitive build(ConvGeometry g, ConvKernels.Kind kind, boolean bias, boolean relu,
+      float[] constantFilter) {
     memory.desc src = activation(g, g.inC(), g.inH(), g.inW(), memory.format_tag.nhwc);
     memory.desc dst = activation(g, g.outC(), g.outH(), g.outW(), memory.format_tag.nhwc);
     memory.desc srcAny = g.nchw() ? activation(g, g.inC(), g.inH(), g.inW(), memory.format_tag.any) : src;
@@ -71,13 +85,18 @@ final class DnnlConv {
             srcAny, weightsAny, dstAny, strides, dilates, padL, padR, attr, false);
     return switch (kind) {
       case FORWARD -> {
-        List<Port> in = new ArrayList<>(List.of(Port.of(DNNL_ARG_SRC, src, fwd.src_desc(), false),
-            Port.of(DNNL_ARG_WEIGHTS, weights, fwd.weights_desc(), false)));
+        Port filter = Port.of(DNNL_ARG_WEIGHTS, weights, fwd.weights_desc(), false);
+        List<Port> in = new ArrayList<>(List.of(Port.of(DNNL_ARG_SRC, src, fwd.src_desc(), false)));
+        if (constantFilter == null) {
+          in.add(filter);
+        }
         if (bias) {
           in.add(Port.of(DNNL_ARG_BIAS, biasDesc, fwd.bias_desc(), false));
         }
+        Map<Integer, memory> constants = constantFilter == null ? Map.of()
+            : Map.of(DNNL_ARG_WEIGHTS, DnnlPrimitive.constant(filter, constantFilter));
         yield new DnnlPrimitive(new convolution_forward(fwd), fwd, in, Port.of(DNNL_ARG_DST, dst, fwd.dst_desc(), true),
-            Map.of());
+            constants);
       }
       case BACKPROP_INPUT -> {
         convolution_backward_data.primitive_desc pd = new convolution_backward_data.primitive_desc(DnnlEngine.ENGINE,

@@ -3,6 +3,8 @@ package dev.kiln.runtime.kernels;
 import dev.kiln.graph.ConvGeometry;
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Elementwise;
+import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.Operation;
 import dev.kiln.runtime.blas.Blas;
 
 /**
@@ -60,17 +62,30 @@ final class FusedConvKernel {
         var dnnl = DnnlConv.create(g, ConvKernels.Kind.FORWARD, hasBias, relu);
         if (dnnl.isPresent()) {
           DnnlPrimitive c = dnnl.get();
-          int rows = g.batch() * g.outH() * g.outW();
-          int hw = g.outH() * g.outW();
+          // A constant filter (an imported model's) is reordered into oneDNN's layout once; a run that
+          // feeds the constant's node takes the primitive that copies the filter in.
+          Operation filterNode = spec.op().input(1).op();
+          Object filter = filterNode.type().equals("Const") ? HostBuffers.array(filterNode.attrs().getTensor("value")) : null;
+          DnnlPrimitive packed = filter == null ? null
+              : DnnlConv.withConstantFilter(g, hasBias, relu, (float[]) filter).orElse(null);
+          int size = g.batch() * g.outH() * g.outW() * k;
           return frame -> {
             float[] y = (float[]) frame[so];
-            if (hasBias) {
-              c.run(y, (float[]) frame[s0], (float[]) frame[s1], (float[]) frame[sb]);
+            float[] x = (float[]) frame[s0];
+            float[] b = hasBias ? (float[]) frame[sb] : null;
+            if (packed != null && frame[s1] == filter) {
+              if (hasBias) {
+                packed.run(y, x, b);
+              } else {
+                packed.run(y, x);
+              }
+            } else if (hasBias) {
+              c.run(y, x, (float[]) frame[s1], b);
             } else {
-              c.run(y, (float[]) frame[s0], (float[]) frame[s1]);
+              c.run(y, x, (float[]) frame[s1]);
             }
             if (act != null && !relu) {
-              unary(act, y, 0, rows * k);
+              unary(act, y, 0, size);
             }
           };
         }

@@ -7,6 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.kiln.graph.ConvGeometry;
+import dev.kiln.graph.DType;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.Ops;
+import dev.kiln.graph.Output;
+import dev.kiln.graph.Shape;
+import dev.kiln.graph.Tensor;
+import dev.kiln.runtime.Session;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -85,6 +93,34 @@ class DnnlConvTest {
     float[] got = new float[expected.length];
     DnnlConv.create(g, ConvKernels.Kind.FORWARD, true, true).orElseThrow().run(got, x, w, bias);
     assertClose(expected, got, "bias + relu");
+  }
+
+  @Test
+  void aConstantFilterPackedOnceGivesTheLoopsValuesAndAFedFilterIsHonoured() {
+    ConvGeometry g = geometries().findFirst().orElseThrow();
+    Random rnd = new Random(9);
+    float[] x = random(rnd, g.batch() * g.inH() * g.inW() * g.inC());
+    float[] w = random(rnd, g.kh() * g.kw() * g.inC() * g.outC());
+    float[] other = random(rnd, w.length);
+    float[] bias = random(rnd, g.outC());
+    Graph graph = new Graph();
+    Ops tf = Ops.create(graph);
+    Output xp = tf.placeholder("x", DType.FLOAT32, Shape.of(g.batch(), g.inH(), g.inW(), g.inC()));
+    Output filter = tf.constant(Tensor.of(w, g.kh(), g.kw(), g.inC(), g.outC()));
+    Output y = tf.relu(tf.biasAdd(tf.conv2d(xp, filter, new int[] {1, 1}, "SAME"), tf.constant(Tensor.of(bias, g.outC()))));
+    try (Session s = new Session(graph)) {
+      for (float[] f : new float[][] {w, other}) {
+        Map<Output, Tensor> feeds = f == w ? Map.of(xp, Tensor.of(x, g.batch(), g.inH(), g.inW(), g.inC()))
+            : Map.of(xp, Tensor.of(x, g.batch(), g.inH(), g.inW(), g.inC()), filter,
+                Tensor.of(f, g.kh(), g.kw(), g.inC(), g.outC()));
+        float[] expected = new float[g.batch() * g.outH() * g.outW() * g.outC()];
+        new ConvKernels.DirectConv(g).run(ConvKernels.Kind.FORWARD, x, f, expected);
+        for (int i = 0; i < expected.length; i++) {
+          expected[i] = Math.max(0f, expected[i] + bias[i % g.outC()]);
+        }
+        assertClose(expected, s.run(feeds, y).get(0).toFloatArray(), f == w ? "constant filter" : "fed filter");
+      }
+    }
   }
 
   @Test
