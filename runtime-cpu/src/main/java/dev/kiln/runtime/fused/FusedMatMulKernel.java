@@ -70,8 +70,8 @@ public final class FusedMatMulKernel {
       return product;
     }
     int cost = act == Activation.SIGMOID || act == Activation.TANH ? 8 : 1;
-    // The vectorized bias add (and relu) is memory-bound: split over the cores it was slower up to a
-    // million elements (256x1024: 27 us on one core, 53 us on two; 1024x1024: about the same).
+    // The vectorized bias add (and relu) is memory-bound: below a million elements, handing half of it
+    // to another core costs more than the half takes.
     boolean memoryBound = hasBias && cost == 1 && VectorSupport.AVAILABLE;
     int parts = memoryBound && (long) m * n < MEMORY_BOUND_SPLIT ? 1 : Parallel.parts(m, (long) n * cost);
     return frame -> {
