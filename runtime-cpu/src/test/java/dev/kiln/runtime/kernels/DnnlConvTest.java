@@ -14,7 +14,13 @@ import dev.kiln.graph.Output;
 import dev.kiln.graph.Shape;
 import dev.kiln.graph.Tensor;
 import dev.kiln.runtime.Session;
+import dev.kiln.graph.TensorType;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -121,6 +127,52 @@ class DnnlConvTest {
         assertClose(expected, s.run(feeds, y).get(0).toFloatArray(), f == w ? "constant filter" : "fed filter");
       }
     }
+  }
+
+  @Test
+  void concurrentRunsOfOnePrimitiveKeepTheirOwnBuffers() throws Exception {
+    ConvGeometry g = geometries().findFirst().orElseThrow();
+    Random rnd = new Random(13);
+    float[] w = random(rnd, g.kh() * g.kw() * g.inC() * g.outC());
+    float[][] inputs = new float[4][];
+    float[][] expected = new float[4][];
+    for (int i = 0; i < inputs.length; i++) {
+      inputs[i] = random(rnd, g.batch() * g.inH() * g.inW() * g.inC());
+      expected[i] = new float[g.batch() * g.outH() * g.outW() * g.outC()];
+      new ConvKernels.DirectConv(g).run(ConvKernels.Kind.FORWARD, inputs[i], w, expected[i]);
+    }
+    // Through the kernel a plan uses, so Kiln's own kernels are checked where oneDNN is absent.
+    Kernel conv = ConvKernels.factory(ConvKernels.Kind.FORWARD).create(new KernelSpec(
+        convOp(g, w), List.of(new TensorType(DType.FLOAT32, Shape.of(g.batch(), g.inH(), g.inW(), g.inC())),
+            new TensorType(DType.FLOAT32, Shape.of(g.kh(), g.kw(), g.inC(), g.outC()))),
+        List.of(new TensorType(DType.FLOAT32, Shape.of(g.batch(), g.outH(), g.outW(), g.outC()))),
+        new int[] {0, 1}, new int[] {2}));
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> runs = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int which = t;
+        runs.add(pool.submit(() -> {
+          for (int rep = 0; rep < 25; rep++) {
+            Object[] frame = {inputs[which], w, new float[expected[which].length]};
+            conv.run(frame);
+            assertClose(expected[which], (float[]) frame[2], "thread " + which + " run " + rep);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> r : runs) {
+        r.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static dev.kiln.graph.Operation convOp(ConvGeometry g, float[] w) {
+    Ops tf = Ops.create(new Graph());
+    Output x = tf.placeholder("x", DType.FLOAT32, Shape.of(g.batch(), g.inH(), g.inW(), g.inC()));
+    return tf.conv2d(x, tf.constant(Tensor.of(w, g.kh(), g.kw(), g.inC(), g.outC())), new int[] {1, 1}, "SAME").op();
   }
 
   @Test
