@@ -60,8 +60,8 @@ final class PoolVectors {
     int c = g.inC();
     int bound = F.loopBound(c);
     int image = g.inH() * g.inW() * c;
-    // Windows that tile the input exactly (W5's 2x2 stride 2) write each dx element once, zero or dy,
-    // instead of zeroing dx and then adding into it: a third of the memory traffic.
+    // Windows that tile the input exactly (2x2 at stride 2 over an even size) write each dx element
+    // once, zero or dy, instead of zeroing dx and then adding into it: a third of the memory traffic.
     boolean tiles = g.strideH() == g.kh() && g.strideW() == g.kw() && g.padTop() == 0 && g.padLeft() == 0
         && g.outH() * g.kh() == g.inH() && g.outW() * g.kw() == g.inW();
     if (!tiles) {
