@@ -10,7 +10,8 @@ import java.util.Optional;
  * Conv2D and its two backprops. Float32 runs on oneDNN ({@link DnnlConv}) except NHWC depthwise
  * convolutions ({@link DepthwiseConv}); without oneDNN, or where it declines a geometry, as im2col +
  * sgemm over blocks of images, one block per task on one core ({@link Im2colConv}); float64 (and
- * float32 without either) runs as direct loops. NCHW tensors are transposed to NHWC around the computation.
+ * float32 without either) runs as direct loops. Kiln's own paths transpose NCHW tensors to NHWC around
+ * the computation; oneDNN reorders them into its blocked layout.
  */
 final class ConvKernels {
   private ConvKernels() {}

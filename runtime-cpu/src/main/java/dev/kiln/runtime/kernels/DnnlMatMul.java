@@ -7,8 +7,6 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 
 import dev.kiln.graph.DType;
-import dev.kiln.graph.HostBuffers;
-import dev.kiln.graph.Operation;
 import dev.kiln.runtime.kernels.DnnlPrimitive.Port;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,9 +36,9 @@ public final class DnnlMatMul {
    * fewer than {@link #MIN_WEIGHTS}, or oneDNN is absent or declines.
    */
   public static Optional<Kernel> create(KernelSpec spec, boolean bias, boolean relu, Kernel otherwise) {
-    Operation weightsNode = spec.op().input(1).op();
+    Optional<Object> constant = KernelSupport.constantArray(spec, 1);
     // oneDNN is loaded (DnnlEngine) only once a product qualifies: a training graph's products never load it.
-    if (!weightsNode.type().equals("Const") || KernelSupport.inDType(spec, 1) != DType.FLOAT32
+    if (constant.isEmpty() || KernelSupport.inDType(spec, 1) != DType.FLOAT32
         || KernelSupport.inDType(spec, 0) != DType.FLOAT32 || spec.op().attrs().getBool("transpose_a", false)) {
       return Optional.empty();
     }
@@ -56,7 +54,7 @@ public final class DnnlMatMul {
     if (k * n < MIN_WEIGHTS || m == 0 || !DnnlEngine.AVAILABLE) {
       return Optional.empty();
     }
-    Object weights = HostBuffers.array(weightsNode.attrs().getTensor("value"));
+    Object weights = constant.get();
     DnnlPrimitive product;
     try {
       product = build(m, k, n, tb, bias, relu, (float[]) weights);

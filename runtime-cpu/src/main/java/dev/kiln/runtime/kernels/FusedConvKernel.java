@@ -3,15 +3,13 @@ package dev.kiln.runtime.kernels;
 import dev.kiln.graph.ConvGeometry;
 import dev.kiln.graph.DType;
 import dev.kiln.graph.Elementwise;
-import dev.kiln.graph.HostBuffers;
-import dev.kiln.graph.Operation;
 import dev.kiln.runtime.blas.Blas;
 
 /**
  * The CPU kernel of {@code FusedConv2D}: {@code activation(conv2d(input, filter) + bias)}, or with
  * batch normalization's four inputs instead of the bias, {@code activation(y * a + b)} with the
- * per-channel a and b the BatchNorm kernel computes from them. Float32 with a bias runs on oneDNN
- * ({@link DnnlConv}: bias and relu in its pass, another activation after it). On the
+ * per-channel a and b the BatchNorm kernel computes from them. Float32 without batch normalization
+ * runs on oneDNN ({@link DnnlConv}: bias and relu in its pass, another activation after it). On the
  * float32 im2col path the bias and activation are applied to each block's output rows right after
  * the block's product, while those rows are still in the core's cache (one vectorized pass for bias
  * and relu); float64 and the direct loops apply them to the whole output afterwards.
@@ -64,25 +62,26 @@ final class FusedConvKernel {
           DnnlPrimitive c = dnnl.get();
           // A constant filter (an imported model's) is reordered into oneDNN's layout once; a run that
           // feeds the constant's node takes the primitive that copies the filter in.
-          Operation filterNode = spec.op().input(1).op();
-          Object filter = filterNode.type().equals("Const") ? HostBuffers.array(filterNode.attrs().getTensor("value")) : null;
+          Object filter = KernelSupport.constantArray(spec, 1).orElse(null);
           DnnlPrimitive packed = filter == null ? null
               : DnnlConv.withConstantFilter(g, hasBias, relu, (float[]) filter).orElse(null);
           int size = g.batch() * g.outH() * g.outW() * k;
           return frame -> {
             float[] y = (float[]) frame[so];
             float[] x = (float[]) frame[s0];
-            float[] b = hasBias ? (float[]) frame[sb] : null;
-            if (packed != null && frame[s1] == filter) {
-              if (hasBias) {
+            float[] w = (float[]) frame[s1];
+            boolean usePacked = packed != null && w == filter;
+            if (hasBias) {
+              float[] b = (float[]) frame[sb];
+              if (usePacked) {
                 packed.run(y, x, b);
               } else {
-                packed.run(y, x);
+                c.run(y, x, w, b);
               }
-            } else if (hasBias) {
-              c.run(y, x, (float[]) frame[s1], b);
+            } else if (usePacked) {
+              packed.run(y, x);
             } else {
-              c.run(y, x, (float[]) frame[s1]);
+              c.run(y, x, w);
             }
             if (act != null && !relu) {
               unary(act, y, 0, size);

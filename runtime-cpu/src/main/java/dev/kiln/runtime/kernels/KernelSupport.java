@@ -1,7 +1,10 @@
 package dev.kiln.runtime.kernels;
 
 import dev.kiln.graph.DType;
+import dev.kiln.graph.HostBuffers;
+import dev.kiln.graph.Operation;
 import dev.kiln.graph.TensorType;
+import java.util.Optional;
 
 /** Small helpers shared by the kernel factories: error messages and sizes. */
 public final class KernelSupport {
@@ -23,6 +26,15 @@ public final class KernelSupport {
       throw new IllegalArgumentException("kernel needs a fully defined shape, got " + t);
     }
     return t.shape().elementCount();
+  }
+
+  /**
+   * The array a plan binds to input {@code i} when it comes from a Const node: the constant's own
+   * array, so a kernel can tell in a run whether the constant was fed over ({@code frame[slot] != it}).
+   */
+  static Optional<Object> constantArray(KernelSpec spec, int i) {
+    Operation src = spec.op().input(i).op();
+    return src.type().equals("Const") ? Optional.of(HostBuffers.array(src.attrs().getTensor("value"))) : Optional.empty();
   }
 
   static DType inDType(KernelSpec spec, int i) {
